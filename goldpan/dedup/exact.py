@@ -1,0 +1,89 @@
+"""Exact-duplicate keys: a normalised text and its SHA-1.
+
+Why normalise before hashing: crawled copies of one page differ in ways a reader never sees
+(full-width vs ASCII forms, trailing spaces, a re-wrapped paragraph, "smart" vs straight quotes,
+zero-width joiners). A raw-bytes hash would keep every one of them; the near-duplicate stage
+would probably catch them later, but at a cost and only probabilistically. Normalising here makes
+those copies identical for a hash that costs almost nothing.
+
+Choices (kept deliberately conservative, because an exact-duplicate hit skips all verification):
+
+1. Unicode NFKC: full-width letters, ligatures and compatibility forms become their plain forms.
+2. `str.casefold()`: a stronger lower-casing (German ß -> ss, Greek final sigma), case-only
+   differences are layout (titles, ALL-CAPS banners), not content.
+3. Format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi
+   marks) are deleted: invisible, and they appear or vanish between crawls of one page.
+4. Punctuation (Unicode categories P*) becomes a space instead of being deleted, so that
+   "3.5" -> "3 5" stays different from "35", and "re-use" -> "re use" differs from "reuse".
+   Quote style, dash style, a missing full stop or a different CJK comma therefore do not matter.
+   Symbols (S*: currency, maths, emoji) are kept: "$5" and "€5" are different content.
+5. Whitespace runs (any Unicode space, including line breaks) collapse to one ASCII space and the
+   ends are stripped, so re-wrapping and indentation do not matter. Line structure is therefore
+   *not* part of the key: two texts that differ only in where lines break are exact duplicates.
+
+A consequence worth knowing: an empty or punctuation-only text normalises to "" and all such texts
+share one hash. Upstream filters should have dropped them; if not, they collapse into one cluster.
+
+The normalisation depends on the Unicode tables of the running Python (`unicodedata`); a Python
+upgrade can in principle change the key of texts with newly assigned characters. Stored keys
+should therefore be compared only with keys from the same `NORMALIZATION_VERSION`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import unicodedata
+
+# Bump when the rules above change: stored `text_sha1` values are only comparable within a version.
+NORMALIZATION_VERSION = 1
+
+_WS = re.compile(r"\s+", re.UNICODE)
+
+
+def _build_translate_table() -> dict[int, str | None]:
+    """Map every punctuation code point to a space and every format character to nothing.
+
+    Built once from `unicodedata` over the whole code space (~0.3 s would be too slow per call;
+    once per process it is ~0.1 s), so per-text work is a single `str.translate`.
+    """
+    table: dict[int, str | None] = {}
+    for cp in range(sys.maxunicode + 1):
+        cat = unicodedata.category(chr(cp))
+        if cat[0] == "P":
+            table[cp] = " "
+        elif cat == "Cf":
+            table[cp] = None
+    return table
+
+
+_TABLE: dict[int, str | None] | None = None
+
+
+def _table() -> dict[int, str | None]:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _build_translate_table()
+    return _TABLE
+
+
+def normalize_for_hash(text: str) -> str:
+    """Normalise `text` so that copies differing only in invisible or layout details are equal.
+
+    See the module docstring for the exact rules and why each one is there.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize_for_hash expects str, got {type(text).__name__}")
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = t.translate(_table())
+    return _WS.sub(" ", t).strip()
+
+
+def text_sha1(text: str) -> str:
+    """Hex SHA-1 of the UTF-8 bytes of `normalize_for_hash(text)`: the exact-duplicate key.
+
+    Lone surrogates (from a lossy upstream decode) are encoded with surrogatepass rather than
+    raising, so one malformed page cannot stop a batch.
+    """
+    return hashlib.sha1(normalize_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()
