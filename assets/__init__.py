@@ -1,0 +1,1 @@
+"""Dagster wiring only: one module per stage, each a thin asset over the goldpan library."""

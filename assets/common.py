@@ -1,0 +1,66 @@
+"""Materialization metadata shared by every asset: row count, Delta version, schema, preview."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import dagster as dg
+import pyarrow as pa
+
+from goldpan.lake import Lake, WriteResult
+
+PREVIEW_ROWS = 5
+PREVIEW_CHARS = 80
+
+
+def table_schema(schema: pa.Schema) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in schema])
+
+
+def preview_markdown(lake: Lake, table: str, columns: list[str], where: str | None = None) -> str:
+    """A few rows as a markdown table, long strings cut, so the UI shows what the run produced."""
+    con = lake.connect(tables=[table])
+    cols = ", ".join(
+        f"CASE WHEN length(CAST({c} AS VARCHAR)) > {PREVIEW_CHARS} "
+        f"THEN left(CAST({c} AS VARCHAR), {PREVIEW_CHARS}) || '…' ELSE CAST({c} AS VARCHAR) END AS {c}"
+        for c in columns
+    )
+    sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "") + f" LIMIT {PREVIEW_ROWS}"
+    rows = con.sql(sql).fetchall()
+    if not rows:
+        return "_no rows_"
+    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(esc(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def counts_markdown(counts: Mapping[str, int]) -> str:
+    lines = ["| outcome | rows |", "|---|---|"] + [f"| {k} | {v} |" for k, v in counts.items()]
+    return "\n".join(lines)
+
+
+def materialize_result(
+    lake: Lake,
+    written: WriteResult,
+    schema: pa.Schema,
+    *,
+    preview_columns: list[str],
+    where: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    asset_key: dg.AssetKey | None = None,
+) -> dg.MaterializeResult:
+    metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(written.rows),
+        "dagster/column_schema": table_schema(schema),
+        "delta_version": dg.MetadataValue.int(written.version),
+        "table_uri": dg.MetadataValue.path(written.uri),
+        "preview": dg.MetadataValue.md(preview_markdown(lake, written.table, preview_columns, where)),
+    }
+    metadata.update(extra or {})
+    return dg.MaterializeResult(
+        asset_key=asset_key,
+        metadata=metadata,
+        # The Delta version identifies the data: downstream is stale only when data really changed.
+        data_version=dg.DataVersion(f"{written.table}@{written.version}" + (f"[{where}]" if where else "")),
+    )

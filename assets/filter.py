@@ -1,0 +1,135 @@
+"""Filter stage assets: signals computed once (`doc_signals`), decisions as data (`rejections`).
+
+Signals and decisions are separate assets on purpose (dolma's taggers vs mixer): changing a
+threshold in the recipe re-materializes `rejections` only, never the signal computation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import islice
+
+import dagster as dg
+
+from assets.common import counts_markdown, materialize_result
+from assets.partitions import crawl_batches
+from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch
+from goldpan.filter.signals import SIGNALS_VERSION, compute_signal_batch, signals_schema
+from goldpan.lake import batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import REJECTIONS
+from resources import LakeResource, RecipeResource
+
+SIGNALS_CODE_VERSION = f"doc_signals-{SIGNALS_VERSION}"
+DECISIONS_CODE_VERSION = "rejections-v1"
+
+
+def _chunks(it, n):
+    it = iter(it)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+@dg.asset(
+    key="doc_signals",
+    group_name="filter",
+    partitions_def=crawl_batches,
+    deps=["dedup_clusters"],
+    code_version=SIGNALS_CODE_VERSION,
+    kinds={"delta", "python"},
+    description="One row per document kept by dedup: every Gopher quality and repetition statistic, "
+    "computed once from the stored text (words for English, characters for Chinese).",
+)
+def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    batch = context.partition_key
+    lk = lake.lake()
+    schema = signals_schema()
+    docs = lk.iter_rows(
+        "SELECT d.doc_id, d.batch_id, d.lang, d.text FROM documents d "
+        "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
+        "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id",
+        [batch, batch],
+        tables=["documents", "dedup_clusters"],
+        batch_size=128,
+    )
+    outcomes: Counter[str] = Counter()
+
+    def batches():
+        for chunk in _chunks(docs, 256):
+            rb = compute_signal_batch(chunk)
+            outcomes.update(rb.column("status").to_pylist())
+            yield rb
+
+    written = lk.write(
+        "doc_signals",
+        batches(),
+        schema,
+        predicate=batch_predicate("batch_id", batch),
+        partition_by=["batch_id"],
+        commit_metadata=lake.commit_metadata(context, SIGNALS_CODE_VERSION),
+    )
+    return materialize_result(
+        lk,
+        written,
+        schema,
+        preview_columns=[c for c in ["doc_id", "lang", "status", "n_words", "mean_word_length", "alpha_words_ratio",
+                                     "stop_words_count", "dup_line_frac", "top_2gram_char_frac"] if c in schema.names],
+        where=batch_predicate("batch_id", batch),
+        extra={"outcomes": dg.MetadataValue.md(counts_markdown(outcomes)), "signals_version": SIGNALS_VERSION},
+    )
+
+
+def ruleset_for(recipe) -> RuleSet:
+    return RuleSet.from_config(recipe.filter.rules or DEFAULT_RULES_CONFIG)
+
+
+@dg.asset(
+    key="rejections",
+    group_name="filter",
+    partitions_def=crawl_batches,
+    deps=["doc_signals"],
+    code_version=DECISIONS_CODE_VERSION,
+    kinds={"delta", "duckdb"},
+    description="One row per (document, failed rule) of the filter stage, with the signal value and the "
+    "recipe threshold; a document with no row here passed every rule.",
+)
+def rejections(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    batch = context.partition_key
+    lk, rc = lake.lake(), recipe.load()
+    rules = ruleset_for(rc)
+    signals = lk.iter_rows(
+        "SELECT * FROM doc_signals WHERE batch_id = ? AND status = 'kept' ORDER BY doc_id",
+        [batch],
+        tables=["doc_signals"],
+        batch_size=1024,
+    )
+    by_rule: Counter[str] = Counter()
+    docs: set[str] = set()
+
+    def counted(rows):
+        for r in rows:
+            by_rule[r["rule"]] += 1
+            docs.add(r["doc_id"])
+            yield r
+
+    predicate = f"{batch_predicate('batch_id', batch)} AND {batch_predicate('stage', 'filter')}"
+    written = lk.write(
+        "rejections",
+        rows_to_batches(counted(decide_batch(signals, rules, rc.recipe_id, stage="filter")), REJECTIONS),
+        REJECTIONS,
+        predicate=predicate,
+        partition_by=["batch_id"],
+        commit_metadata=lake.commit_metadata(context, DECISIONS_CODE_VERSION),
+    )
+    return materialize_result(
+        lk,
+        written,
+        REJECTIONS,
+        preview_columns=["doc_id", "rule", "value", "op", "threshold"],
+        where=predicate,
+        extra={
+            "documents_rejected": dg.MetadataValue.int(len(docs)),
+            "rejections_by_rule": dg.MetadataValue.md(counts_markdown(dict(by_rule.most_common()))),
+            "recipe_id": rc.recipe_id,
+        },
+    )

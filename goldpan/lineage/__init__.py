@@ -1,0 +1,1 @@
+"""Lineage: what each stage kept, the funnel, and one document's path through every table."""

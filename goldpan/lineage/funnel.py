@@ -1,0 +1,145 @@
+"""The funnel: for every stage and batch, input = kept + rejected + errored, checked by ids.
+
+Each stage's input is defined as the previous stage's kept rows, and its outcomes are read from
+its own table joined on the linking id. `missing` counts input rows with no outcome (a row the stage
+lost) and `orphans` counts outcome rows with no input (a row it invented); both must be zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Each stage: (name, input relation, outcome relation, join key). Relations are SQL over the lake
+# views; every outcome relation exposes (batch_id, <key>, status).
+STAGES: list[tuple[str, str, str, str]] = [
+    (
+        "crawl",
+        "SELECT batch_id, page_id FROM pages",
+        "SELECT batch_id, page_id, status FROM pages",
+        "page_id",
+    ),
+    (
+        "extract",
+        "SELECT batch_id, page_id FROM pages WHERE status = 'kept'",
+        "SELECT batch_id, page_id, status FROM documents",
+        "page_id",
+    ),
+    (
+        "dedup",
+        "SELECT batch_id, doc_id FROM documents WHERE status = 'kept'",
+        "SELECT batch_id, doc_id, status FROM dedup_clusters",
+        "doc_id",
+    ),
+    (
+        "filter",
+        "SELECT batch_id, doc_id FROM dedup_clusters WHERE status = 'kept'",
+        """SELECT s.batch_id, s.doc_id,
+                  CASE WHEN s.status = 'error' THEN 'error'
+                       WHEN r.doc_id IS NOT NULL THEN 'rejected' ELSE 'kept' END AS status
+           FROM doc_signals s
+           LEFT JOIN (SELECT DISTINCT doc_id FROM rejections WHERE stage = 'filter') r USING (doc_id)""",
+        "doc_id",
+    ),
+    (
+        "mix",
+        """SELECT s.batch_id, s.doc_id FROM doc_signals s
+           WHERE s.status = 'kept'
+             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')""",
+        "SELECT batch_id, doc_id, status FROM mix_decisions",
+        "doc_id",
+    ),
+    (
+        "candidate",
+        "SELECT batch_id, doc_id FROM mix_decisions WHERE status = 'kept'",
+        "SELECT batch_id, doc_id, 'kept' AS status FROM corpus_candidate",
+        "doc_id",
+    ),
+]
+
+FUNNEL_COLUMNS = ["stage", "batch_id", "input", "kept", "rejected", "errored", "missing", "orphans"]
+
+
+def stage_sql(stage: str) -> tuple[str, str, str]:
+    for name, inp, out, key in STAGES:
+        if name == stage:
+            return inp, out, key
+    raise KeyError(stage)
+
+
+def funnel_sql(stages: list[str] | None = None) -> str:
+    parts = []
+    for name, inp, out, key in STAGES:
+        if stages is not None and name not in stages:
+            continue
+        parts.append(
+            f"""
+            SELECT '{name}' AS stage, COALESCE(i.batch_id, o.batch_id) AS batch_id,
+                   count(i.{key}) AS input,
+                   count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'kept') AS kept,
+                   count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'rejected') AS rejected,
+                   count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'error') AS errored,
+                   count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.{key} IS NULL) AS missing,
+                   count(*) FILTER (WHERE i.{key} IS NULL) AS orphans
+            FROM ({inp}) i FULL OUTER JOIN ({out}) o ON i.{key} = o.{key}
+            GROUP BY ALL"""
+        )
+    order = ", ".join(f"'{n}'" for n, *_ in STAGES)
+    return (
+        "SELECT * FROM (" + " UNION ALL ".join(parts) + f") ORDER BY list_position([{order}], stage), batch_id"
+    )
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    stage: str
+    batch_id: str
+    input: int
+    kept: int
+    rejected: int
+    errored: int
+    missing: int
+    orphans: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.missing == 0 and self.orphans == 0 and self.input == self.kept + self.rejected + self.errored
+
+
+def required_tables() -> set[str]:
+    return {"pages", "documents", "dedup_clusters", "doc_signals", "rejections", "mix_decisions", "corpus_candidate"}
+
+
+def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:
+    """Funnel rows for the stages whose tables exist in `con` (a DuckDB connection with lake views)."""
+    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    usable = []
+    for name, inp, out, _ in STAGES:
+        if stages is not None and name not in stages:
+            continue
+        needed = {t for t in required_tables() if t in inp or t in out}
+        if needed <= present:
+            usable.append(name)
+    if not usable:
+        return []
+    return [FunnelRow(*r) for r in con.sql(funnel_sql(usable)).fetchall()]
+
+
+def rejection_counts(con) -> list[tuple[str, str, int]]:
+    """(stage, rule, documents) for every rule that rejected something, across all stages."""
+    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
+    parts = []
+    if "pages" in present:
+        parts.append("SELECT 'crawl' AS stage, reason AS rule, count(*) AS n FROM pages WHERE status <> 'kept' GROUP BY ALL")
+    if "documents" in present:
+        parts.append("SELECT 'extract', rule, count(*) FROM documents WHERE status <> 'kept' GROUP BY ALL")
+    if "dedup_clusters" in present:
+        parts.append("SELECT 'dedup', rule, count(*) FROM dedup_clusters WHERE status <> 'kept' GROUP BY ALL")
+    if "doc_signals" in present:
+        parts.append("SELECT 'filter', 'signal_error', count(*) FROM doc_signals WHERE status = 'error' HAVING count(*) > 0")
+    if "rejections" in present:
+        parts.append("SELECT stage, rule, count(DISTINCT doc_id) FROM rejections GROUP BY ALL")
+    if "mix_decisions" in present:
+        parts.append("SELECT 'mix', rule, count(*) FROM mix_decisions WHERE status <> 'kept' GROUP BY ALL")
+    if not parts:
+        return []
+    return con.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 3 DESC, 2").fetchall()

@@ -1,0 +1,1 @@
+"""Mix: choose which filtered documents go into the corpus candidate, by recipe."""

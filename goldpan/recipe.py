@@ -1,0 +1,144 @@
+"""The YAML recipe: every threshold and choice of a run, validated before anything runs.
+
+One recipe file describes a corpus: what to crawl, the extract/dedup/filter thresholds, what the
+mix selects and what the release gate demands. Its content hash is the `recipe_id` stored on every
+decision row, so "which thresholds removed this document?" is answerable months later.
+Strings may use `${VAR}` or `${VAR:-default}` so one recipe serves a laptop and a cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used, with a message naming the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrawlSection(_Strict):
+    seeds: list[str] = Field(min_length=1)
+    allowed_hosts: list[str] = Field(min_length=1)
+    allow_private: list[str] = []
+    include_patterns: list[str] = []
+    exclude_patterns: list[str] = []
+    max_depth: int = Field(3, ge=0, le=50)
+    max_pages: int = Field(500, ge=1)
+    per_host_delay_s: float = Field(0.0, ge=0)
+    user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(15.0, gt=0)
+    max_bytes: int = Field(5_000_000, ge=1024)
+
+
+class ExtractSection(_Strict):
+    min_chars: int = Field(80, ge=0)
+    max_link_density: float = Field(0.6, ge=0, le=1)
+    max_link_density_min_chars: int = Field(400, ge=0)
+
+
+class DedupSection(_Strict):
+    num_bands: int = Field(14, ge=1)
+    rows_per_band: int = Field(8, ge=1)
+    threshold: float = Field(0.8, gt=0, le=1)
+    word_ngram: int = Field(5, ge=1)
+    char_ngram: int = Field(5, ge=1)
+    seed: int = 1
+
+
+class FilterSection(_Strict):
+    # {section: {rule_name: {arg: value}}}; "default" applies to every language, a language
+    # section (e.g. "zh") overrides it. Empty means goldpan's published defaults.
+    rules: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+class MixSection(_Strict):
+    languages: list[str] = Field(min_length=1)
+    min_lang_score: float = Field(0.5, ge=0, le=1)
+    max_docs_per_domain: int | None = Field(None, ge=1)
+    source: str = "web"
+
+
+class GateSection(_Strict):
+    min_docs: int = Field(1, ge=0)
+
+
+class Recipe(_Strict):
+    name: str
+    description: str = ""
+    crawl: CrawlSection
+    extract: ExtractSection = ExtractSection()
+    dedup: DedupSection = DedupSection()
+    filter: FilterSection = FilterSection()
+    mix: MixSection
+    gate: GateSection = GateSection()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z0-9_.\-]{1,64}$", v):
+            raise ValueError("name must be 1-64 letters, digits or _.-")
+        return v
+
+    @property
+    def recipe_id(self) -> str:
+        """`name@hash`: the hash covers every setting, so any threshold change gives a new id."""
+        return f"{self.name}@{self.sha1[:12]}"
+
+    @property
+    def sha1(self) -> str:
+        return hashlib.sha1(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+
+
+def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
+    env = dict(os.environ) if env is None else env
+
+    def sub(m: re.Match) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise RecipeError(f"recipe uses ${{{name}}} but it is not set and has no default")
+
+    if isinstance(obj, str):
+        return _VAR.sub(sub, obj)
+    if isinstance(obj, list):
+        return [expand_vars(x, env) for x in obj]
+    if isinstance(obj, dict):
+        return {k: expand_vars(v, env) for k, v in obj.items()}
+    return obj
+
+
+def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None = None) -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError(f"{origin}: a recipe must be a mapping, got {type(data).__name__}")
+    try:
+        return Recipe.model_validate(expand_vars(data, env))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RecipeError(f"{origin}: {problems}") from None
+
+
+def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:
+    p = Path(path)
+    if not p.exists():
+        raise RecipeError(f"recipe file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{p}: not valid YAML: {exc}") from None
+    return parse_recipe(data, str(p), env)

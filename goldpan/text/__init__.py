@@ -1,0 +1,1 @@
+"""Language-aware tokenisation shared by extract (counts), filter (signals) and dedup (shingles)."""
