@@ -1,0 +1,170 @@
+"""URL normalisation and the ids derived from URLs.
+
+Every dedup decision in the crawler ("a URL seen twice is fetched once") and every `page_id`
+depends on two spellings of the same resource collapsing to one string, so normalisation is
+deliberately conservative: it only applies transformations that cannot change which resource
+a server returns (case of scheme/host, default ports, dot segments, percent-escape case,
+fragments) plus the removal of well-known tracking parameters, which by convention do not
+change the content either. It never sorts query parameters: some servers care about order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid"}
+)
+ALLOWED_SCHEMES: frozenset[str] = frozenset({"http", "https"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Characters left as-is when re-quoting; everything else (spaces, non-ASCII, quotes, <>)
+# is percent-encoded. "%" is kept so existing escapes are not double-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/%:@!$&'()*+,;=-._~?"
+_PCT_RE = re.compile(r"%([0-9a-fA-F]{2})")
+# Unreserved characters (RFC 3986 2.3): an escape of one of these means the same as the
+# character itself, so decoding them is a safe normalisation.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _normalize_escapes(s: str) -> str:
+    """Upper-case percent escapes and decode escaped unreserved characters (RFC 3986 6.2.2)."""
+
+    def fix(m: re.Match[str]) -> str:
+        ch = chr(int(m.group(1), 16))
+        return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
+
+    return _PCT_RE.sub(fix, s)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, so that /a/./b/../c and /a/c are one URL."""
+    out: list[str] = []
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg == ".":
+            if last:
+                out.append("")
+            continue
+        if seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+            continue
+        out.append(seg)
+    result = "/".join(out)
+    if not result.startswith("/"):
+        result = "/" + result
+    return result
+
+
+def _normalize_host(host: str) -> str | None:
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        return None
+    if host.startswith("["):  # IPv6 literal; urlsplit strips the brackets from .hostname
+        return host
+    try:
+        # IDN -> punycode so that a Unicode and an ASCII spelling of a host compare equal.
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        if not host.isascii():
+            return None
+    if any(c in host for c in " /\\@?#%"):
+        return None
+    return host
+
+
+def normalize_url(
+    url: str | None,
+    base: str | None = None,
+    strip_params: frozenset[str] = TRACKING_PARAMS,
+) -> str | None:
+    """Return the canonical absolute form of `url` (resolved against `base`), or None.
+
+    None means "not something we would ever fetch": non-http(s) schemes (mailto:,
+    javascript:, data:, ftp:, ...), relative URLs without a base, empty or unparsable input.
+    Userinfo (user:pass@) is dropped on purpose: credentials must never reach the lake
+    or be replayed to a server.
+    """
+    if url is None:
+        return None
+    url = _CONTROL_RE.sub("", url.strip())
+    if not url:
+        return None
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ALLOWED_SCHEMES:
+            return None
+        hostname = parts.hostname
+        port = parts.port  # raises ValueError for a non-numeric / out-of-range port
+    except ValueError:
+        return None
+    if not hostname:
+        return None
+    if ":" in hostname:  # IPv6
+        host = "[" + hostname.lower() + "]"
+    else:
+        host = _normalize_host(hostname)
+        if host is None:
+            return None
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+
+    path = _remove_dot_segments(parts.path or "/")
+    path = _normalize_escapes(quote(path, safe=_PATH_SAFE))
+
+    query = parts.query
+    if query:
+        kept = []
+        for piece in query.split("&"):
+            if not piece:
+                continue
+            key = unquote(piece.split("=", 1)[0].replace("+", " "))
+            if key in strip_params:
+                continue
+            kept.append(piece)
+        query = _normalize_escapes(quote("&".join(kept), safe=_QUERY_SAFE))
+
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_of(url: str) -> str | None:
+    """Lower-case host name of `url` (no port, no brackets for IPv6), or None if it has none.
+
+    This is the key for scope checks, robots groups and per-host politeness, so it must agree
+    with what `CrawlScope.allowed_hosts` holds.
+    """
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
+
+
+def origin_of(url: str) -> str | None:
+    """scheme://host[:port] of a normalised URL: the unit robots.txt applies to (RFC 9309)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_id(batch_id: str, url: str) -> str:
+    """Stable id of one fetch: the same URL in the same batch always gets the same id.
+
+    Including batch_id means a recrawl in a later batch gets a new row rather than colliding
+    with the old one, while reruns of the same batch are idempotent.
+    """
+    return hashlib.sha1(f"{batch_id}|{url}".encode()).hexdigest()[:20]
