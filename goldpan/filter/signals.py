@@ -1,0 +1,276 @@
+"""Quality signals: every Gopher statistic of a document, computed once and stored as a row.
+
+Why signals apart from decisions (the Dolma / RedPajama-v2 model): tokenisation dominates the cost of
+heuristic filtering, and the reference tools re-tokenise in every filter and throw the numbers away
+after comparing them with a threshold. Here one pass produces all numbers; `rules.py` compares them
+with thresholds later, so a threshold sweep or a new per-language recipe never recomputes anything.
+
+Definitions follow datatrove's `GopherQualityFilter` and `GopherRepetitionFilter` (anchors.md §2.1,
+§2.2) so that decisions agree with FineWeb's. Where we deliberately differ, the reason is given:
+
+Tokens and words
+- `tokens` are all tokens of the shared tokeniser (`goldpan.text.tokenize.tokens`): spaCy's blank
+  tokenizer for space-separated languages (datatrove also uses spaCy), one token per character for
+  CJK (datatrove uses jieba words for zh; we use characters so that extract, filter and dedup agree
+  on what a Chinese "word" is, without a segmentation dependency).
+- `n_words` counts the tokens that are not pure punctuation/symbols (`tokenize.is_punct_token`,
+  Unicode categories P* and S*). datatrove uses an ad-hoc PUNCTUATION_SET instead, which misses
+  symbols such as "•", "©" or "€"; using the shared definition keeps `n_words` identical to the
+  word count stored by extract.
+
+Quality statistics (datatrove's denominators kept on purpose)
+- `mean_word_length`: mean character length of the words (non-symbol tokens).
+- `hash_word_ratio` = text.count("#") / n_tokens and `ellipsis_word_ratio` =
+  (text.count("...") + text.count("…")) / n_tokens: datatrove divides by *all* tokens, not words.
+  They are two signals because datatrove checks them as two rules against the same threshold.
+- `bullet_lines_ratio` / `ellipsis_lines_ratio`: share of `text.splitlines()` lines whose stripped
+  start is "•" or "-" / whose stripped end is "..." or "…" (empty lines count in the denominator).
+- `alpha_words_ratio`: share of *tokens* (punctuation included, as in datatrove) that contain an
+  alphabetic character. For CJK text a token counts when it is a CJK letter (Han, kana, Hangul) or
+  contains an ASCII/fullwidth Latin letter (English words, pinyin, brand names). Why not
+  `str.isalpha`: it is true for every letter of every script, so on a Chinese page mojibake
+  (UTF-8 Chinese read as Latin-1 gives runs like "ä¸­æ–‡") and stray other-script runs would count
+  as words (datatrove issue #202 is about isalpha and CJK). Digits, fullwidth digits,
+  punctuation and symbols never count, whatever the language. Pinyin with tone marks still counts
+  because its tokens carry ASCII letters; a lone "é" on a Chinese page does not.
+- `stop_words_count`: number of *distinct* stop words present (datatrove's set intersection,
+  case-sensitive), using `stopwords.stop_words_for(lang)`; null when no list exists for the language.
+
+Repetition statistics (datatrove's exact splitting and counting)
+- paragraphs = re.split(r"\\n{2,}", text.strip()); lines = re.split(r"\\n+", text) (not stripped, so
+  leading/trailing newlines produce empty lines, as in datatrove).
+- `dup_para_frac`, `dup_line_frac`: elements equal to an earlier element / all elements.
+- `dup_para_char_frac`, `dup_line_char_frac`: characters of those duplicates / len(text).
+- `top_{2,3,4}gram_char_frac`: len(most frequent n-gram) × its count / len(text); the n-gram string
+  is the tokens joined with " " (datatrove), or with "" for CJK where the text has no spaces, so the
+  fraction counts characters that exist in the text. Ties go to the n-gram seen first.
+- `dup_{5..10}gram_char_frac`: walk the n-grams (tokens joined with ""); when one was seen before,
+  add its length and jump n tokens ahead so overlapping repeats are counted once; / len(text).
+- All fractions are 0.0 when their denominator is 0 (empty text), so an empty page fails the
+  minimum-words rule instead of producing NaN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+import pyarrow as pa
+
+from goldpan.filter.stopwords import stop_words_for
+from goldpan.text.tokenize import cjk_ratio, is_cjk_char, is_cjk_lang, is_punct_token, tokens
+
+SIGNALS_VERSION = "signals-v1"
+
+# Status vocabulary shared with the lake (goldpan.lake.schemas): a signal row is "kept" when its
+# numbers were computed, "error" when computing them raised.
+STATUS_OK = "kept"
+STATUS_ERROR = "error"
+
+TOP_NGRAM_SIZES: tuple[int, ...] = (2, 3, 4)
+DUP_NGRAM_SIZES: tuple[int, ...] = (5, 6, 7, 8, 9, 10)
+
+# Ordered (name, Arrow type): the order is the column order of the doc_signals table.
+SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("n_chars", pa.int64()),
+    ("n_lines", pa.int64()),
+    ("n_tokens", pa.int64()),
+    ("n_words", pa.int64()),
+    ("mean_word_length", pa.float64()),
+    ("hash_word_ratio", pa.float64()),
+    ("ellipsis_word_ratio", pa.float64()),
+    ("bullet_lines_ratio", pa.float64()),
+    ("ellipsis_lines_ratio", pa.float64()),
+    ("alpha_words_ratio", pa.float64()),
+    ("stop_words_count", pa.int64()),
+    ("dup_para_frac", pa.float64()),
+    ("dup_para_char_frac", pa.float64()),
+    ("dup_line_frac", pa.float64()),
+    ("dup_line_char_frac", pa.float64()),
+    *((f"top_{n}gram_char_frac", pa.float64()) for n in TOP_NGRAM_SIZES),
+    *((f"dup_{n}gram_char_frac", pa.float64()) for n in DUP_NGRAM_SIZES),
+]
+SIGNAL_NAMES: tuple[str, ...] = tuple(name for name, _ in SIGNAL_COLUMNS)
+
+_ID_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("doc_id", pa.string()),
+    ("batch_id", pa.string()),
+    ("lang", pa.string()),
+    ("signals_version", pa.string()),
+    ("status", pa.string()),
+    ("error", pa.string()),
+]
+
+_PARA_SPLIT = re.compile(r"\n{2,}")
+_LINE_SPLIT = re.compile(r"\n+")
+_BULLETS = ("•", "-")
+_ELLIPSES = ("...", "…")
+
+
+def signals_schema() -> pa.Schema:
+    """Arrow schema of the doc_signals table: ids and status, then one column per signal."""
+    return pa.schema([pa.field(n, t) for n, t in _ID_COLUMNS + SIGNAL_COLUMNS])
+
+
+def _uses_char_tokens(text: str, lang: str | None) -> bool:
+    # Same decision as tokenize.tokens(), so the n-gram joiner and alpha test match the tokens.
+    return is_cjk_lang(lang) or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3)
+
+
+def _is_basic_latin_letter(ch: str) -> bool:
+    """ASCII or fullwidth A-Z / a-z: the Latin letters a Chinese page legitimately carries."""
+    o = ord(ch)
+    return 0x41 <= o <= 0x5A or 0x61 <= o <= 0x7A or 0xFF21 <= o <= 0xFF3A or 0xFF41 <= o <= 0xFF5A
+
+
+@lru_cache(maxsize=262_144)
+def _token_class(tok: str, cjk: bool) -> tuple[bool, bool]:
+    """(is_word, is_alpha) of one token; cached because tokens repeat heavily across documents."""
+    is_word = not is_punct_token(tok)
+    if cjk:
+        # A CJK letter (isalpha also excludes CJK-range symbols such as Kangxi radicals), or any
+        # token carrying a Latin letter; not letters of other scripts (mojibake, stray runs).
+        is_alpha = any(c.isalpha() and is_cjk_char(c) for c in tok) or any(map(_is_basic_latin_letter, tok))
+    else:
+        is_alpha = any(c.isalpha() for c in tok)
+    return is_word, is_alpha
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """(# elements equal to an earlier one, # characters in those elements)."""
+    seen: set[str] = set()
+    dup_n = dup_chars = 0
+    for item in items:
+        if item in seen:
+            dup_n += 1
+            dup_chars += len(item)
+        else:
+            seen.add(item)
+    return dup_n, dup_chars
+
+
+def _ngrams(toks: list[str], n: int, sep: str) -> list[str]:
+    return list(map(sep.join, zip(*(toks[i:] for i in range(n)))))
+
+
+def _top_ngram_chars(toks: list[str], n: int, sep: str) -> int:
+    grams = _ngrams(toks, n, sep)
+    if not grams:
+        return 0
+    # Counter keeps first-seen order and max() returns the first maximum: the same n-gram as
+    # datatrove's Counter.most_common(1), which matters when tied n-grams differ in length.
+    gram, count = max(Counter(grams).items(), key=itemgetter(1))
+    return len(gram) * count
+
+
+def _dup_ngram_chars(toks: list[str], n: int) -> int:
+    grams = _ngrams(toks, n, "")
+    if len(set(grams)) == len(grams):  # the common case for n >= 5: no repeat at all, no walk
+        return 0
+    seen: set[str] = set()
+    repeated = idx = 0
+    end = len(grams)
+    while idx < end:
+        gram = grams[idx]
+        if gram in seen:
+            repeated += len(gram)
+            idx += n  # jump past the repeat so overlapping repeats are not counted twice
+        else:
+            seen.add(gram)
+            idx += 1
+    return repeated
+
+
+def compute_signals(text: str, lang: str | None) -> dict[str, float | int | None]:
+    """All signals of one document, in the order of `SIGNAL_COLUMNS`.
+
+    One tokenisation, one line split per definition; everything else is derived from those lists.
+    Raises TypeError when `text` is not a string (the batch function turns that into an error row).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    cjk = _uses_char_tokens(text, lang)
+    toks = tokens(text, lang)
+    n_chars = len(text)
+    n_tokens = len(toks)
+
+    n_words = word_chars = n_alpha = 0
+    for tok in toks:
+        is_word, is_alpha = _token_class(tok, cjk)
+        if is_word:
+            n_words += 1
+            word_chars += len(tok)
+        if is_alpha:
+            n_alpha += 1
+
+    stop_list = stop_words_for(lang)
+    stop_count = len(stop_list.intersection(toks)) if stop_list is not None else None
+
+    q_lines = text.splitlines()
+    n_qlines = len(q_lines)
+    bullet_lines = sum(1 for s in q_lines if s.lstrip().startswith(_BULLETS))
+    ellipsis_lines = sum(1 for s in q_lines if s.rstrip().endswith(_ELLIPSES))
+
+    paragraphs = _PARA_SPLIT.split(text.strip())
+    para_dups, para_dup_chars = _duplicates(paragraphs)
+    r_lines = _LINE_SPLIT.split(text)
+    line_dups, line_dup_chars = _duplicates(r_lines)
+
+    def frac(num: float, den: float) -> float:
+        return num / den if den else 0.0
+
+    out: dict[str, float | int | None] = {
+        "n_chars": n_chars,
+        "n_lines": n_qlines,
+        "n_tokens": n_tokens,
+        "n_words": n_words,
+        "mean_word_length": frac(word_chars, n_words),
+        "hash_word_ratio": frac(text.count("#"), n_tokens),
+        "ellipsis_word_ratio": frac(text.count("...") + text.count("…"), n_tokens),
+        "bullet_lines_ratio": frac(bullet_lines, n_qlines),
+        "ellipsis_lines_ratio": frac(ellipsis_lines, n_qlines),
+        "alpha_words_ratio": frac(n_alpha, n_tokens),
+        "stop_words_count": stop_count,
+        "dup_para_frac": frac(para_dups, len(paragraphs)),
+        "dup_para_char_frac": frac(para_dup_chars, n_chars),
+        "dup_line_frac": frac(line_dups, len(r_lines)),
+        "dup_line_char_frac": frac(line_dup_chars, n_chars),
+    }
+    sep = "" if cjk else " "
+    for n in TOP_NGRAM_SIZES:
+        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(toks, n, sep), n_chars)
+    for n in DUP_NGRAM_SIZES:
+        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(toks, n), n_chars)
+    return out
+
+
+def compute_signal_batch(records: Iterable[Mapping[str, Any]]) -> pa.RecordBatch:
+    """Signals of many documents as one Arrow batch in `signals_schema()`.
+
+    Never crashes and never drops: a document whose computation raises becomes a row with status
+    "error", the exception (type and message) in `error` and null signals, so input count =
+    output rows and the caller can count errored documents.
+    """
+    schema = signals_schema()
+    cols: dict[str, list[Any]] = {f.name: [] for f in schema}
+    for rec in records:
+        lang = rec.get("lang")
+        try:
+            sig = compute_signals(rec.get("text"), lang)  # type: ignore[arg-type]
+            status, error = STATUS_OK, None
+        except Exception as exc:  # noqa: BLE001 - one bad document must not take the batch down
+            sig = dict.fromkeys(SIGNAL_NAMES)
+            status, error = STATUS_ERROR, f"{type(exc).__name__}: {exc}"
+        cols["doc_id"].append(rec.get("doc_id"))
+        cols["batch_id"].append(rec.get("batch_id"))
+        cols["lang"].append(lang)
+        cols["signals_version"].append(SIGNALS_VERSION)
+        cols["status"].append(status)
+        cols["error"].append(error)
+        for name in SIGNAL_NAMES:
+            cols[name].append(sig[name])
+    return pa.RecordBatch.from_pydict(cols, schema=schema)
