@@ -39,7 +39,7 @@ ENV_VAR = "GOLDPAN_SAMPLE_SITE"
 HEADERS_FILE = "_headers.yaml"
 
 _NOT_FOUND_BODY = (
-    b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
+    b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>404 Not Found</title></head>'
     b"<body><h1>Not Found</h1><p>The requested page does not exist on this server.</p></body></html>\n"
 )
 
@@ -83,13 +83,13 @@ def load_headers_map(root: Path) -> dict[str, dict[str, Any]]:
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of URL path -> headers")
+        raise ValueError(f"{path}: expected a mapping of URL path -> headers")  # noqa: TRY004
     out: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
         if not isinstance(key, str) or not key.startswith("/"):
             raise ValueError(f"{path}: key {key!r} must be a URL path starting with '/'")
         if not isinstance(value, dict):
-            raise ValueError(f"{path}: value for {key!r} must be a mapping")
+            raise ValueError(f"{path}: value for {key!r} must be a mapping")  # noqa: TRY004
         entry: dict[str, Any] = {}
         for name, v in value.items():
             if str(name).lower() == "status":
@@ -241,7 +241,10 @@ class SampleSite:
         server.headers_map = headers_map  # type: ignore[attr-defined]
         server.verbose = self.verbose  # type: ignore[attr-defined]
         thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="goldpan-sample-site", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="goldpan-sample-site",
+            daemon=True,
         )
         thread.start()
         self._server, self._thread = server, thread
@@ -298,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m goldpan.sample_site",
         description="Serve the goldpan sample site on 127.0.0.1 until Ctrl-C.",
     )
-    parser.add_argument("--root", default=None, help=f"directory to serve (default: ${ENV_VAR} or sample/site)")
+    parser.add_argument(
+        "--root", default=None, help=f"directory to serve (default: ${ENV_VAR} or sample/site)"
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: 0, a free port)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)

@@ -81,7 +81,9 @@ def raw_get(site: SampleSite, path: str, method: str = "GET") -> tuple[int, byte
 
 def main_text(body: bytes) -> str:
     """Decode as the pipeline does (meta charset first) and extract the main content."""
-    return extract_plain_text(bytes_to_str(body, detect_encoding(body, from_html_meta=True)), main_content=True)
+    return extract_plain_text(
+        bytes_to_str(body, detect_encoding(body, from_html_meta=True)), main_content=True
+    )
 
 
 def shingles(text: str, lang: str, n: int = 5) -> set[tuple[str, ...]]:
@@ -239,13 +241,20 @@ def test_headers_map_overrides_status_and_any_header(tmp_path):
     root.mkdir()
     (root / "page.html").write_text("<p>hello</p>")
     (root / "_headers.yaml").write_text(
-        "/page.html: {Content-Type: 'text/html; charset=iso-8859-1', X-Planted: 'yes', Cache-Control: no-store}\n"
+        "/page.html:\n"
+        "  Content-Type: 'text/html; charset=iso-8859-1'\n"
+        "  X-Planted: 'yes'\n"
+        "  Cache-Control: no-store\n"
         "/gone.html: {status: 410}\n"
         "/teapot.html: {status: 302, Location: 'https://example.org/elsewhere'}\n"
     )
     with SampleSite(root) as s:
         status, headers, body = fetch(s.url("/page.html"))
-        assert (status, headers["Content-Type"], headers["X-Planted"]) == (200, "text/html; charset=iso-8859-1", "yes")
+        assert (status, headers["Content-Type"], headers["X-Planted"]) == (
+            200,
+            "text/html; charset=iso-8859-1",
+            "yes",
+        )
         assert headers["Cache-Control"] == "no-store" and body == b"<p>hello</p>"
         assert fetch(s.url("/gone.html"))[0] == 410
         status, headers, _ = fetch(s.url("/teapot.html"), follow=False)
@@ -292,7 +301,11 @@ def test_cli_serves_until_interrupted():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "goldpan.sample_site", "--root", str(SITE_ROOT)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
     )
     try:
         line = proc.stdout.readline()
@@ -343,7 +356,9 @@ def test_good_articles_have_the_promised_length(site):
     zh = sorted(p.name for p in (SITE_ROOT / "zh" / "articles").glob("*.html"))
     assert len(en) >= 8 and len(zh) >= 6
     for name in en:
-        n = len(re.findall(r"[A-Za-z]+(?:['-][A-Za-z]+)*", main_text(fetch(site.url(f"/en/articles/{name}"))[2])))
+        n = len(
+            re.findall(r"[A-Za-z]+(?:['-][A-Za-z]+)*", main_text(fetch(site.url(f"/en/articles/{name}"))[2]))
+        )
         assert 250 <= n <= 600, (name, n)
     for name in zh:
         n = len(re.findall(r"[\u4e00-\u9fff]", main_text(fetch(site.url(f"/zh/articles/{name}"))[2])))
@@ -388,12 +403,45 @@ def test_everything_reachable_from_index_within_depth_3(site):
     files = {
         "/" + p.relative_to(SITE_ROOT).as_posix()
         for p in SITE_ROOT.rglob("*")
-        if p.is_file() and p.suffix in (".html", ".pdf")
+        if p.is_file()
+        and p.suffix in (".html", ".pdf")
         and not any(part.startswith("_") for part in p.relative_to(SITE_ROOT).parts)
     }
     ok_paths = {urlsplit(u).path for u, s in statuses.items() if s == 200}
-    reached = ok_paths | {p + "index.html" for p in ok_paths if p.endswith("/")}  # "/en/" serves en/index.html
+    reached = ok_paths | {
+        p + "index.html" for p in ok_paths if p.endswith("/")
+    }  # "/en/" serves en/index.html
     assert files - reached == set()
     assert statuses[site.url("/en/missing.html")] == 404
     assert statuses[site.url("/old/garden.html")] == 301
     assert "https://example.org/outside" in offsite
+
+
+# What the pipeline's own Gopher filter must say about each planted low-quality page. Exact sets:
+# a page that starts failing a second rule no longer shows its rule in isolation in the funnel.
+LOW_QUALITY = {
+    "/en/prices.html": {"gopher_alpha_words"},
+    "/en/notice.html": {"gopher_min_words"},
+    "/en/more-stories.html": {"gopher_ellipsis_lines"},
+    "/en/catalogue.html": {"gopher_stop_words"},
+}
+
+
+def test_planted_pages_meet_the_project_filter_as_intended(site):
+    """Spam fails its own rule (and only that one); every good article passes every rule."""
+    from goldpan.filter import RuleSet, compute_signals
+
+    rules = RuleSet.default()
+
+    def failures(path: str, lang: str) -> set[str]:
+        text = main_text(fetch(site.url(path))[2])
+        return {f.rule for f in rules.evaluate(path, lang, compute_signals(text, lang))}
+
+    for path, expected in LOW_QUALITY.items():
+        assert failures(path, "en") == expected, path
+    spam = failures("/en/deals/cheap-flights.html", "en")
+    assert "gopher_dup_line_frac" in spam
+    assert all(r.startswith(("gopher_dup_", "gopher_top_")) for r in spam), spam  # repetition only
+    for lang in ("en", "zh"):
+        for p in sorted((SITE_ROOT / lang / "articles").glob("*.html")):
+            assert failures(f"/{lang}/articles/{p.name}", lang) == set(), p.name

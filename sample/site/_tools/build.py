@@ -191,7 +191,11 @@ def en_page(title: str, main: str, related: list[tuple[str, str]], description: 
 
 
 def en_article_main(art: Article, print_url: str | None = None) -> str:
-    tools = f'\n      <p class="print-link"><a href="{print_url}">Printer-friendly version</a></p>' if print_url else ""
+    tools = (
+        f'\n      <p class="print-link"><a href="{print_url}">Printer-friendly version</a></p>'
+        if print_url
+        else ""
+    )
     tags = ", ".join(f'<a href="/en/tags.html#{tag_id(t)}">{e(t)}</a>' for t in art.tags)
     return f"""  <article class="post">
     <h1>{e(art.title)}</h1>
@@ -268,10 +272,16 @@ def zh_page(
 </div>
 <footer class="site-footer">
   <p>&copy; 2024 {site} {t("版权所有", "版權所有")}</p>
-  <p><a href="/sitemap.html">{t("网站地图", "網站地圖")}</a> &middot; <a href="{OFFSITE}">{t("友情链接", "友情連結")}</a></p>
+  <p><a href="/sitemap.html">{t("网站地图", "網站地圖")}</a> &middot; <a href="{OFFSITE}">{
+        t("友情链接", "友情連結")
+    }</a></p>
   <div class="cookie-notice">
-    <p>{t("本网站使用 Cookie 来记住您的偏好设置。继续浏览即表示您同意我们使用 Cookie。",
-          "本網站使用 Cookie 來記住您的偏好設定。繼續瀏覽即表示您同意我們使用 Cookie。")}</p>
+    <p>{
+        t(
+            "本网站使用 Cookie 来记住您的偏好设置。继续浏览即表示您同意我们使用 Cookie。",
+            "本網站使用 Cookie 來記住您的偏好設定。繼續瀏覽即表示您同意我們使用 Cookie。",
+        )
+    }</p>
     <button type="button">{t("接受", "接受")}</button>
   </div>
 </footer>
@@ -360,7 +370,7 @@ def spam_pages() -> dict[str, str]:
     related = [("/en/", "All articles"), ("/sitemap.html", "Site map")]
 
     # (a) gopher repetition: the same line dozens of times -> duplicate-line fraction ~0.95.
-    line = "Cheap flights to Eskerford, best price cheap flights, book cheap flights now."
+    line = "Cheap flights to Eskerford best price cheap flights book cheap flights now."  # no commas: see (e)
     body = "\n".join(f"    <p>{line}</p>" for _ in range(40))
     pages["en/deals/cheap-flights.html"] = en_page(
         "Cheap Flights Eskerford",
@@ -399,12 +409,14 @@ def spam_pages() -> dict[str, str]:
         related,
     )
 
-    # (c) gopher word count: a real notice, but ~20 words (< 50).
+    # (c) gopher word count: a real notice of ~36 words (< 50). It needs two *distinct, lower-case*
+    # stop words (the set intersection is case-sensitive), and it cannot be much shorter: the
+    # top-4-gram rule counts even a single occurrence, so a ~20-word text trips it as well.
     pages["en/notice.html"] = en_page(
         "Library Closing Early",
         """  <article class="post">
     <h1>Library Closing Early</h1>
-    <p>The Eskerford library will close at noon on Friday for staff training and will open again as usual on Saturday morning.</p>
+    <p>The Eskerford library will close at noon on Friday for the annual staff training day and will open again on Saturday morning. Books that are due back on Friday can be returned on Saturday without a fine.</p>
   </article>""",
         related,
     )
@@ -426,34 +438,35 @@ def spam_pages() -> dict[str, str]:
     ]
     pages["en/more-stories.html"] = en_page(
         "More Stories",
-        "  <article class=\"post\">\n    <h1>More Stories</h1>\n"
+        '  <article class="post">\n    <h1>More Stories</h1>\n'
         + "\n".join(f'    <p class="teaser">{e(t)}</p>' for t in teasers)
         + "\n  </article>",
         related,
     )
 
     # (e) gopher stop words: a product catalogue with none of the, be, to, of, and, that, have, with.
+    # No commas: punctuation tokens count against the alpha-words ratio, which must stay >= 0.8.
     products = [
-        "Enamel Camping Mug, Forest Green, 350 ml",
-        "Beeswax Food Wrap Trio, Assorted Sizes",
-        "Cast Iron Skillet, Preseasoned, Wooden Handle",
-        "Larch Raised Bed Kit, Untreated Timber",
-        "Bamboo Chopping Board, Large, Reversible",
-        "Waxed Canvas Tool Roll, Olive Brown",
-        "Bicycle Chain Lubricant, Dry Formula",
-        "Folding Hand Pump, Aluminium, Silver",
-        "Combination Whetstone, Medium Fine Grit",
-        "Linen Tea Towel, Striped, Natural Colour",
-        "Birdwatching Binoculars, Roof Prism, Compact",
-        "Pocket Field Notebook, Waterproof Paper",
-        "Wool Draught Excluder, Grey Herringbone",
-        "Radiator Bleed Key, Brass, Twin Pack",
-        "Folding Chess Set, Walnut, Magnetic Pieces",
-        "Rattan Proving Basket, Round, Linen Liner",
+        "Enamel Camping Mug Forest Green 350 ml",
+        "Beeswax Food Wrap Trio Assorted Sizes",
+        "Cast Iron Skillet Preseasoned Wooden Handle",
+        "Larch Raised Bed Kit Untreated Timber",
+        "Bamboo Chopping Board Large Reversible",
+        "Waxed Canvas Tool Roll Olive Brown",
+        "Bicycle Chain Lubricant Dry Formula",
+        "Folding Hand Pump Aluminium Silver",
+        "Combination Whetstone Medium Fine Grit",
+        "Linen Tea Towel Striped Natural Colour",
+        "Birdwatching Binoculars Roof Prism Compact",
+        "Pocket Field Notebook Waterproof Paper",
+        "Wool Draught Excluder Grey Herringbone",
+        "Radiator Bleed Key Brass Twin Pack",
+        "Folding Chess Set Walnut Magnetic Pieces",
+        "Rattan Proving Basket Round Linen Liner",
     ]
     pages["en/catalogue.html"] = en_page(
         "Shop Catalogue",
-        "  <article class=\"post\">\n    <h1>Shop Catalogue, Spring Range</h1>\n    <div class=\"product-grid\">\n"
+        '  <article class="post">\n    <h1>Shop Catalogue, Spring Range</h1>\n    <div class="product-grid">\n'
         + "\n".join(f'      <p class="product">{e(p)}</p>' for p in products)
         + "\n    </div>\n  </article>",
         related,
@@ -595,11 +608,18 @@ def build() -> dict[str, bytes]:
 
     # Good originals.
     for i, art in enumerate(en):
-        put(f"en/articles/{art.slug}.html",
-            en_page(art.title, en_article_main(art, print_urls.get(art.slug)), related_for(en, i), art.summary))
+        put(
+            f"en/articles/{art.slug}.html",
+            en_page(
+                art.title, en_article_main(art, print_urls.get(art.slug)), related_for(en, i), art.summary
+            ),
+        )
     for i, art in enumerate(zh):
-        put(f"zh/articles/{art.slug}.html",
-            zh_page(art, related_for(zh, i), print_urls.get(art.slug)), art.encoding)
+        put(
+            f"zh/articles/{art.slug}.html",
+            zh_page(art, related_for(zh, i), print_urls.get(art.slug)),
+            art.encoding,
+        )
 
     # Exact duplicates: same article text, different URL and template.
     put("en/print/first-loaf.html", print_page(by["first-loaf"], by["first-loaf"].url))
@@ -612,8 +632,10 @@ def build() -> dict[str, bytes]:
         [
             ("a town of eleven thousand people", "a town of twelve thousand people"),
             ("one of the most popular walks", "one of the best loved walks"),
-            ("how important the canal once was.",
-             "how important the canal once was. New volunteers are always welcome at the trust's monthly work days."),
+            (
+                "how important the canal once was.",
+                "how important the canal once was. New volunteers are always welcome at the trust's monthly work days.",
+            ),
         ],
         date=dt.date(2024, 3, 9),
         url="/en/news/canal-history-reprint.html",
@@ -624,8 +646,10 @@ def build() -> dict[str, bytes]:
             ("in my experience", "in our experience"),
             ("spending an evening", "spending an afternoon"),
             ("can double the speed", "can easily double the speed"),
-            ("the wireless coverage is the problem.",
-             "the wireless coverage is the problem. Repeat the test at a different time of day as well."),
+            (
+                "the wireless coverage is the problem.",
+                "the wireless coverage is the problem. Repeat the test at a different time of day as well.",
+            ),
         ],
         date=dt.date(2024, 2, 17),
         url="/en/articles/home-wifi-updated.html",
@@ -642,21 +666,34 @@ def build() -> dict[str, bytes]:
         date=dt.date(2024, 1, 6),
         url="/zh/articles/tomato-egg-repost.html",
     )
-    put("en/news/canal-history-reprint.html",
-        en_page(canal.title, en_article_main(canal),
-                [(by["canal-history"].url, "Original article"), ("/en/archive.html", "Archive")],
-                "Reprinted from the Eskerford Gazette."))
-    put("en/articles/home-wifi-updated.html",
-        en_page(wifi.title, en_article_main(wifi), related_for(en, 4), wifi.summary))
-    put("zh/articles/tomato-egg-repost.html",
-        zh_page(tomato, [(by["tomato-egg"].url, "原文"), ("/zh/", "中文文章")]))
+    put(
+        "en/news/canal-history-reprint.html",
+        en_page(
+            canal.title,
+            en_article_main(canal),
+            [(by["canal-history"].url, "Original article"), ("/en/archive.html", "Archive")],
+            "Reprinted from the Eskerford Gazette.",
+        ),
+    )
+    put(
+        "en/articles/home-wifi-updated.html",
+        en_page(wifi.title, en_article_main(wifi), related_for(en, 4), wifi.summary),
+    )
+    put(
+        "zh/articles/tomato-egg-repost.html",
+        zh_page(tomato, [(by["tomato-egg"].url, "原文"), ("/zh/", "中文文章")]),
+    )
 
     files.update({k: v.encode("utf-8") for k, v in spam_pages().items()})
 
     # Navigation-only pages.
     en_all = en + [canal, wifi]
     en_items = [(a.url, a.title) for a in en]
-    put("en/index.html", en_page("Articles", f"""  <h1>Articles</h1>
+    put(
+        "en/index.html",
+        en_page(
+            "Articles",
+            f"""  <h1>Articles</h1>
   <ul class="article-list">
 {link_list(en_items, "    ")}
     <li><a href="/en/articles/home-wifi-updated.html">{e(wifi.title)} (updated)</a></li>
@@ -667,7 +704,10 @@ def build() -> dict[str, bytes]:
     <li><a href="/en/notice.html">Library notice</a></li>
     <li><a href="/en/missing.html">Events calendar</a></li>
     <li><a href="/en/app.html">Events app</a></li>
-  </ul>""", [("/en/tags.html", "Tags"), ("/en/archive.html", "Archive")]))
+  </ul>""",
+            [("/en/tags.html", "Tags"), ("/en/archive.html", "Archive")],
+        ),
+    )
 
     tags: dict[str, list[Article]] = {}
     for a in en:
@@ -677,10 +717,16 @@ def build() -> dict[str, bytes]:
         f'  <h2 id="{tag_id(t)}">{e(t)}</h2>\n  <ul>\n{link_list([(a.url, a.title) for a in arts], "    ")}\n  </ul>'
         for t, arts in sorted(tags.items())
     )
-    put("en/tags.html", en_page("Tags", f"  <h1>Tags</h1>\n{sections}\n"
-                                '  <h2 id="old">old pages</h2>\n  <ul>\n'
-                                '    <li><a href="/old/garden.html">Garden page (old address)</a></li>\n  </ul>',
-                                [("/en/archive.html", "Archive")]))
+    put(
+        "en/tags.html",
+        en_page(
+            "Tags",
+            f"  <h1>Tags</h1>\n{sections}\n"
+            '  <h2 id="old">old pages</h2>\n  <ul>\n'
+            '    <li><a href="/old/garden.html">Garden page (old address)</a></li>\n  </ul>',
+            [("/en/archive.html", "Archive")],
+        ),
+    )
 
     months: dict[str, list[Article]] = {}
     for a in sorted(en_all, key=lambda a: a.date, reverse=True):
@@ -689,36 +735,77 @@ def build() -> dict[str, bytes]:
         f"  <h2>{m}</h2>\n  <ul>\n{link_list([(a.url, a.title) for a in arts], '    ')}\n  </ul>"
         for m, arts in months.items()
     )
-    put("en/archive.html", en_page("Archive", f"  <h1>Archive</h1>\n{sections}\n"
-                                   '  <h2>Older</h2>\n  <ul>\n'
-                                   '    <li><a href="/old/garden.html">Gardening notes (moved)</a></li>\n  </ul>',
-                                   [("/en/tags.html", "Tags")]))
+    put(
+        "en/archive.html",
+        en_page(
+            "Archive",
+            f"  <h1>Archive</h1>\n{sections}\n"
+            "  <h2>Older</h2>\n  <ul>\n"
+            '    <li><a href="/old/garden.html">Gardening notes (moved)</a></li>\n  </ul>',
+            [("/en/tags.html", "Tags")],
+        ),
+    )
 
     zh_items = [(a.url, a.title) for a in zh] + [(tomato.url, tomato.title + "（转载）")]
     zh_index = Article("index", "zh-CN", "中文文章", "", dt.date(2024, 1, 1), [], "中文文章列表", [])
-    put("zh/index.html", zh_page(zh_index, [("/en/", "English")], main=(
-        '  <h1>中文文章</h1>\n  <ul class="article-list">\n' + link_list(zh_items, "    ") + "\n  </ul>")))
+    put(
+        "zh/index.html",
+        zh_page(
+            zh_index,
+            [("/en/", "English")],
+            main=(
+                '  <h1>中文文章</h1>\n  <ul class="article-list">\n'
+                + link_list(zh_items, "    ")
+                + "\n  </ul>"
+            ),
+        ),
+    )
 
     sitemap_groups = [
         ("English articles", [(a.url, a.title) for a in en_all]),
         ("中文文章", zh_items),
-        ("Copies", [("/en/print/first-loaf.html", "First loaf (print)"),
-                    ("/zh/print/green-tea.html", "绿茶（打印版）"),
-                    ("/mirror/bike-check.html", "Bicycle check (mirror)")]),
-        ("Other pages", [("/en/deals/cheap-flights.html", "Cheap flights"), ("/en/prices.html", "Price list"),
-                         ("/en/notice.html", "Library notice"), ("/en/more-stories.html", "More stories"),
-                         ("/en/catalogue.html", "Shop catalogue"), ("/en/app.html", "Events app"),
-                         ("/en/tags.html", "Tags"), ("/en/archive.html", "Archive")]),
-        ("Files and old addresses", [("/files/report.pdf", "Annual report (PDF)"),
-                                     ("/old/garden.html", "Old garden page"),
-                                     ("/en/missing.html", "Events calendar"),
-                                     ("/private/secret.html", "Volunteer area"),
-                                     (OFFSITE, "Friends of the notebook")]),
+        (
+            "Copies",
+            [
+                ("/en/print/first-loaf.html", "First loaf (print)"),
+                ("/zh/print/green-tea.html", "绿茶（打印版）"),
+                ("/mirror/bike-check.html", "Bicycle check (mirror)"),
+            ],
+        ),
+        (
+            "Other pages",
+            [
+                ("/en/deals/cheap-flights.html", "Cheap flights"),
+                ("/en/prices.html", "Price list"),
+                ("/en/notice.html", "Library notice"),
+                ("/en/more-stories.html", "More stories"),
+                ("/en/catalogue.html", "Shop catalogue"),
+                ("/en/app.html", "Events app"),
+                ("/en/tags.html", "Tags"),
+                ("/en/archive.html", "Archive"),
+            ],
+        ),
+        (
+            "Files and old addresses",
+            [
+                ("/files/report.pdf", "Annual report (PDF)"),
+                ("/old/garden.html", "Old garden page"),
+                ("/en/missing.html", "Events calendar"),
+                ("/private/secret.html", "Volunteer area"),
+                (OFFSITE, "Friends of the notebook"),
+            ],
+        ),
     ]
-    sections = "\n".join(f"  <h2>{e(g)}</h2>\n  <ul>\n{link_list(items, '    ')}\n  </ul>" for g, items in sitemap_groups)
+    sections = "\n".join(
+        f"  <h2>{e(g)}</h2>\n  <ul>\n{link_list(items, '    ')}\n  </ul>" for g, items in sitemap_groups
+    )
     put("sitemap.html", en_page("Site map", f"  <h1>Site map</h1>\n{sections}", [("/", "Home")]))
 
-    put("index.html", en_page("Home", f"""  <h1>Welcome to the {EN_SITE}</h1>
+    put(
+        "index.html",
+        en_page(
+            "Home",
+            f"""  <h1>Welcome to the {EN_SITE}</h1>
   <p>Short articles by people who live in Eskerford. Read in English or in Chinese.</p>
   <ul class="sections">
     <li><a href="/en/">English articles</a></li>
@@ -741,7 +828,11 @@ def build() -> dict[str, bytes]:
     <li><a href="/en/missing.html">Events calendar</a></li>
     <li><a href="/private/secret.html">Volunteer area</a></li>
     <li><a href="{OFFSITE}">Friends of the notebook</a></li>
-  </ul>""", [("/en/", "All articles"), ("/zh/", "中文文章")], "Community notebook of the town of Eskerford."))
+  </ul>""",
+            [("/en/", "All articles"), ("/zh/", "中文文章")],
+            "Community notebook of the town of Eskerford.",
+        ),
+    )
 
     put("en/app.html", APP_PAGE)
     put("private/secret.html", SECRET_PAGE)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 from resiliparse.extract.html2text import extract_plain_text
@@ -33,7 +32,6 @@ NEAR_DUPS = [
     ("en/articles/home-wifi.html", "en/articles/home-wifi-updated.html", "en"),
     ("zh/articles/tomato-egg.html", "zh/articles/tomato-egg-repost.html", "zh"),
 ]
-STOP_WORDS = {"the", "be", "to", "of", "and", "that", "have", "with"}
 
 
 def extract(rel: str) -> str:
@@ -63,59 +61,11 @@ def changed_fraction(a: str, b: str, lang: str) -> float:
     return changed / len(ta)
 
 
-def gopher_failures(text: str) -> list[str]:
-    """Names of the Gopher quality/repetition rules that `text` fails (English only)."""
-    fails: list[str] = []
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    paras = [p for p in re.split(r"\n{2,}", text.strip()) if p.strip()]
-    # Repetition.
-    if lines and (len(lines) - len(set(lines))) / len(lines) > 0.3:
-        fails.append("dup_line_frac>0.3")
-    dup_line_chars = sum(len(ln) for ln, c in Counter(lines).items() for _ in range(c - 1))
-    if dup_line_chars / max(1, len(text)) > 0.2:
-        fails.append("dup_line_char_frac>0.2")
-    if paras and (len(paras) - len(set(paras))) / len(paras) > 0.3:
-        fails.append("dup_para_frac>0.3")
-    ws = gp_words(text, "en")
-    lw = [w.lower() for w in ws]
-    for n, cap in ((2, 0.2), (3, 0.18), (4, 0.16)):
-        grams = Counter(tuple(lw[i : i + n]) for i in range(len(lw) - n + 1))
-        if grams:
-            top, count = grams.most_common(1)[0]
-            if count > 1 and sum(len(w) for w in top) * count / max(1, sum(len(w) for w in lw)) > cap:
-                fails.append(f"top_{n}gram>{cap}")
-                break
-    for n, cap in ((5, 0.15), (10, 0.10)):
-        grams = [tuple(lw[i : i + n]) for i in range(len(lw) - n + 1)]
-        seen: set = set()
-        dup_idx: set[int] = set()
-        for i, g in enumerate(grams):
-            if g in seen:
-                dup_idx.update(range(i, i + n))
-            seen.add(g)
-        if lw and sum(len(lw[i]) for i in dup_idx) / sum(len(w) for w in lw) > cap:
-            fails.append(f"dup_{n}gram>{cap}")
-            break
-    # Quality.
-    n = len(ws)
-    if n < 50:
-        fails.append(f"words<50 ({n})")
-    if n:
-        mean = sum(len(w) for w in ws) / n
-        if not 3 <= mean <= 10:
-            fails.append(f"mean_word_len={mean:.1f}")
-        if (text.count("#") + text.count("...") + text.count("\u2026")) / n > 0.1:
-            fails.append("symbol_ratio>0.1")
-        if sum(1 for w in ws if any(c.isalpha() for c in w)) / n < 0.8:
-            fails.append(f"alpha_words={sum(1 for w in ws if any(c.isalpha() for c in w)) / n:.2f}<0.8")
-        if sum(1 for w in lw if w in STOP_WORDS) < 2:
-            fails.append("stop_words<2")
-    if lines:
-        if sum(1 for ln in lines if ln.lstrip().startswith(("\u2022", "-", "*"))) / len(lines) > 0.9:
-            fails.append("bullet_lines>0.9")
-        if sum(1 for ln in lines if ln.rstrip().endswith(("...", "\u2026"))) / len(lines) > 0.3:
-            fails.append("ellipsis_lines>0.3")
-    return fails
+def gopher_failures(text: str, lang: str) -> list[str]:
+    """Names of the rules the pipeline's own filter (goldpan.filter, default RuleSet) fails."""
+    from goldpan.filter import RuleSet, compute_signals
+
+    return [f.rule for f in RuleSet.default().evaluate(None, lang, compute_signals(text, lang))]
 
 
 def main() -> None:
@@ -124,12 +74,13 @@ def main() -> None:
         for p in SITE.rglob("*.html")
         if not any(part.startswith("_") for part in p.relative_to(SITE).parts)
     )
-    print(f"{'page':45} {'chars':>6} {'words':>6} {'cjk':>5}  gopher (English pages)")
+    print(f"{'page':45} {'chars':>6} {'words':>6} {'cjk':>5}  rules failed (goldpan.filter)")
     for rel in pages:
         text = extract(rel)
+        lang = "zh" if rel.startswith("zh/") else "en"
         cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
-        nw = len(gp_words(text, "en")) if not cjk else 0
-        g = "" if cjk else (", ".join(gopher_failures(text)) or "pass")
+        nw = len(gp_words(text, lang)) if lang == "en" else 0
+        g = (", ".join(gopher_failures(text, lang)) or "pass") if text.strip() else "(empty extract)"
         print(f"{rel:45} {len(text):6} {nw:6} {cjk:5}  {g}")
     print()
     for a, b in EXACT_DUPS:
@@ -137,8 +88,10 @@ def main() -> None:
         print(f"exact  {a} == {b}: {ta == tb} ({len(ta)} chars)")
     for a, b, lang in NEAR_DUPS:
         ta, tb = extract(a), extract(b)
-        print(f"near   {a} ~ {b}: jaccard5={jaccard(shingles(ta, lang), shingles(tb, lang)):.3f} "
-              f"changed={changed_fraction(ta, tb, lang):.1%} identical={ta == tb}")
+        print(
+            f"near   {a} ~ {b}: jaccard5={jaccard(shingles(ta, lang), shingles(tb, lang)):.3f} "
+            f"changed={changed_fraction(ta, tb, lang):.1%} identical={ta == tb}"
+        )
 
 
 if __name__ == "__main__":
