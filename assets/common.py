@@ -1,6 +1,5 @@
 """Materialization metadata shared by every asset: row count, Delta version, schema, preview."""
 
-from __future__ import annotations
 
 from typing import Any, Mapping
 
@@ -19,20 +18,24 @@ def table_schema(schema: pa.Schema) -> dg.TableSchema:
 
 def preview_markdown(lake: Lake, table: str, columns: list[str], where: str | None = None) -> str:
     """A few rows as a markdown table, long strings cut, so the UI shows what the run produced."""
-    con = lake.connect(tables=[table])
-    cols = ", ".join(
-        f"CASE WHEN length(CAST({c} AS VARCHAR)) > {PREVIEW_CHARS} "
-        f"THEN left(CAST({c} AS VARCHAR), {PREVIEW_CHARS}) || '…' ELSE CAST({c} AS VARCHAR) END AS {c}"
-        for c in columns
-    )
-    sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "") + f" LIMIT {PREVIEW_ROWS}"
-    rows = con.sql(sql).fetchall()
+    with lake.connect(tables=[table]) as con:
+        rows = _preview_rows(con, table, columns, where)
     if not rows:
         return "_no rows_"
     esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(esc(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def _preview_rows(con, table: str, columns: list[str], where: str | None) -> list[tuple]:
+    cols = ", ".join(
+        f"CASE WHEN length(CAST({c} AS VARCHAR)) > {PREVIEW_CHARS} "
+        f"THEN left(CAST({c} AS VARCHAR), {PREVIEW_CHARS}) || '…' ELSE CAST({c} AS VARCHAR) END AS {c}"
+        for c in columns
+    )
+    sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "") + f" LIMIT {PREVIEW_ROWS}"
+    return con.sql(sql).fetchall()
 
 
 def counts_markdown(counts: Mapping[str, int]) -> str:

@@ -1,6 +1,5 @@
 """Extract stage asset: kept pages of a batch -> `documents` (main text, language, counts)."""
 
-from __future__ import annotations
 
 from collections import Counter
 

@@ -4,7 +4,6 @@ Signals and decisions are separate assets on purpose (dolma's taggers vs mixer):
 threshold in the recipe re-materializes `rejections` only, never the signal computation.
 """
 
-from __future__ import annotations
 
 from collections import Counter
 from itertools import islice

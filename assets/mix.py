@@ -1,6 +1,5 @@
 """Mix stage assets: recipe decisions over every filtered document, then the corpus candidate."""
 
-from __future__ import annotations
 
 from collections import Counter
 
@@ -90,9 +89,9 @@ def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource) -> d
         CORPUS,
         commit_metadata=lake.commit_metadata(context, CANDIDATE_CODE_VERSION),
     )
-    con = lk.connect(tables=["corpus_candidate"])
-    langs = dict(con.sql("SELECT lang, count(*) FROM corpus_candidate GROUP BY 1 ORDER BY 2 DESC").fetchall())
-    words = con.sql("SELECT coalesce(sum(n_words * repeat), 0) FROM corpus_candidate").fetchone()[0]
+    with lk.connect(tables=["corpus_candidate"]) as con:
+        langs = dict(con.sql("SELECT lang, count(*) FROM corpus_candidate GROUP BY 1 ORDER BY 2 DESC").fetchall())
+        words = con.execute("SELECT coalesce(sum(n_words * repeat), 0) FROM corpus_candidate").fetchone()[0]
     return materialize_result(
         lk,
         written,

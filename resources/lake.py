@@ -23,7 +23,7 @@ class LakeResource(dg.ConfigurableResource):
         """What every Delta commit records so a table version points back to the Dagster run."""
         meta = {"dagster_run_id": context.run.run_id, "code_version": code_version}
         if isinstance(context, dg.AssetExecutionContext):
-            meta["dagster_asset"] = context.asset_key.to_user_string()
+            meta["dagster_asset"] = ",".join(sorted(k.to_user_string() for k in context.selected_asset_keys))
             if context.has_partition_key:
                 meta["partition"] = context.partition_key
         return meta

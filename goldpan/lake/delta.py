@@ -9,7 +9,9 @@ the commit instead of silently widening it), so a rerun never duplicates nor wip
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
@@ -92,11 +94,15 @@ class Lake:
         """
         counter = _RowCounter()
         if isinstance(batches, pa.Table):
-            reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(batches.cast(schema).to_batches()))
+            source: Iterable[pa.RecordBatch] = batches.cast(schema).to_batches()
         elif isinstance(batches, pa.RecordBatchReader):
-            reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(iter(batches)))
+            source = iter(batches)
         else:
-            reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(_conform(batches, schema)))
+            source = _conform(batches, schema)
+        # deltalake pulls the stream from inside its async runtime; producer code that opens a Delta
+        # table there panics ("Cannot start a runtime from within a runtime"). Running the producer
+        # on its own thread keeps any caller's lazy reads safe.
+        reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(_on_thread(source)))
         meta = {k: str(v) for k, v in (commit_metadata or {}).items()}
         write_deltalake(
             self.uri(table),
@@ -125,39 +131,77 @@ class Lake:
         dt = self.table(table)
         return [] if dt is None else dt.history(limit)
 
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root or self.root.startswith("file://")
+
     def connect(self, versions: Mapping[str, int] | None = None, tables: Iterable[str] | None = None):
         """A DuckDB connection with every lake table (or `tables`) registered as a view.
 
-        DuckDB's delta extension cannot be downloaded offline, so tables are exposed as Arrow
-        datasets; DuckDB pushes filters and projections into them. `versions` pins tables to a Delta
-        version (time travel) so a query reads exactly what a release saw.
+        DuckDB's delta extension cannot be downloaded offline. On a local lake each view reads the
+        Parquet files listed by the Delta log at the requested version natively (partition columns
+        from the hive paths); on object storage it scans deltalake's Arrow dataset. Both push
+        filters and projections down. `versions` pins tables to a Delta version (time travel).
         """
         import duckdb
 
         con = duckdb.connect()
         for name in tables if tables is not None else self.list_tables():
-            ds = self.dataset(name, (versions or {}).get(name))
-            if ds is not None:
-                con.register(name, ds)
+            dt = self.table(name, (versions or {}).get(name))
+            if dt is not None:
+                self._register(con, name, dt)
         return con
 
+    def _register(self, con, name: str, dt: DeltaTable) -> None:
+        schema = pa.schema(dt.schema())
+        if not self.is_local:
+            # Arrow datasets read through a Python-implemented filesystem; fine for remote roots.
+            con.register(name, dt.to_pyarrow_dataset())
+            return
+        files = dt.file_uris()
+        if not files:
+            con.register(name, schema.empty_table())
+            return
+        # Read natively: no Python callbacks from DuckDB's scan threads (those abort the process
+        # when a scan is still in flight at interpreter exit), and it is faster.
+        paths = ", ".join("'" + f.removeprefix("file://").replace("'", "''") + "'" for f in files)
+        cols = ", ".join(f'"{n}"' for n in schema.names)
+        con.execute(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT {cols} FROM read_parquet([{paths}], '
+            "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+        )
+
     def iter_batches(
-        self, sql: str, params: list | None = None, tables: Iterable[str] | None = None, batch_size: int = 256
+        self,
+        sql: str,
+        params: list | None = None,
+        tables: Iterable[str] | None = None,
+        batch_size: int = 256,
+        versions: Mapping[str, int] | None = None,
     ) -> Iterator[pa.RecordBatch]:
-        """Stream the result of a DuckDB query over lake tables as Arrow record batches."""
-        con = self.connect(tables=tables)
-        try:
-            reader = con.execute(sql, params or []).to_arrow_reader(batch_size)
-            yield from reader
-        finally:
-            con.close()
+        """Stream the result of a DuckDB query over lake tables as Arrow record batches.
+
+        The tables are opened and the query started *before* this returns: the stream is often
+        consumed by a Delta write, whose async runtime must not open another Delta table inside it.
+        """
+        con = self.connect(versions=versions, tables=tables)
+        # A relation's reader (not a DB-API cursor's) is safe to consume from another thread.
+        reader = con.sql(sql, params=params or None).to_arrow_reader(batch_size)
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            finally:
+                con.close()
+
+        return stream()
 
     def iter_rows(
         self, sql: str, params: list | None = None, tables: Iterable[str] | None = None, batch_size: int = 256
     ) -> Iterator[dict]:
-        """Stream query rows as dicts, one record batch in memory at a time."""
-        for batch in self.iter_batches(sql, params, tables, batch_size):
-            yield from batch.to_pylist()
+        """Stream query rows as dicts, one record batch in memory at a time (query started eagerly)."""
+        batches = self.iter_batches(sql, params, tables, batch_size)
+        return (row for batch in batches for row in batch.to_pylist())
 
     def list_tables(self) -> list[str]:
         """Tables under the root that have a Delta log (local roots only list the folder)."""
@@ -179,6 +223,47 @@ class _RowCounter:
         for b in it:
             self.rows += b.num_rows
             yield b
+
+
+def _on_thread(batches: Iterable[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
+    """Iterate `batches` on a producer thread, handing them over through a bounded queue."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # re-raised in the consumer, so the write fails loudly
+            q.put(_Failure(exc))
+
+    t = threading.Thread(target=produce, name="lake-write-producer", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+class _Failure:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
 
 
 def _conform(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:

@@ -82,6 +82,7 @@ DEDUP_CLUSTERS = pa.schema(
         ("similarity", pa.float64()),
         ("threshold", pa.float64()),
         ("n_shingles", pa.int64()),
+        ("minhash_config", pa.string()),  # signatures compare only under the same config
         ("signature", pa.list_(pa.uint32())),
         ("band_keys", pa.list_(pa.int64())),
     ]

@@ -1,0 +1,88 @@
+"""Promotion asset: the gated training corpus and its release ledger."""
+
+
+import dagster as dg
+
+from goldpan.release.promote import PromotionRefused, promote, releases
+from resources import LakeResource
+
+CODE_VERSION = "promote-v1"
+
+# Declarative automation must not bypass the gate either: blocking checks only stop downstream
+# steps of the same run, so the condition also requires the candidate's blocking checks to pass.
+GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "training_corpus",
+            group_name="release",
+            deps=["corpus_candidate"],
+            code_version=CODE_VERSION,
+            kinds={"delta"},
+            automation_condition=GATED,
+            description="The promoted corpus: each promotion is one Delta version, copied from a candidate "
+            "version the gate approved.",
+        ),
+        dg.AssetSpec(
+            "corpus_releases",
+            group_name="release",
+            deps=["corpus_candidate"],
+            code_version=CODE_VERSION,
+            kinds={"delta"},
+            automation_condition=GATED,
+            description="One row per promotion attempt (the gate writes approved/refused; promotion turns "
+            "an approval into promoted or unchanged): versions, recipe, gate results, counts.",
+        ),
+    ],
+)
+def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource):
+    lk = lake.lake()
+    version = lk.version("corpus_candidate")
+    if version is None:
+        raise dg.Failure("corpus_candidate has never been materialized")
+    try:
+        attempt = promote(
+            lk,
+            candidate_version=version,
+            run_id=context.run.run_id,
+            commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+        )
+    except PromotionRefused as exc:
+        raise dg.Failure(str(exc)) from None
+    context.log.info(
+        f"release {attempt['release']}: {attempt['status']} (training_corpus version {attempt['corpus_version']}, "
+        f"{attempt['n_docs']} documents)"
+    )
+    meta = {
+        "release": attempt["release"],
+        "status": attempt["status"],
+        "corpus_version": dg.MetadataValue.int(attempt["corpus_version"]),
+        "candidate_version": dg.MetadataValue.int(version),
+        "dagster/row_count": dg.MetadataValue.int(attempt["n_docs"]),
+        "words": dg.MetadataValue.int(attempt["n_words"]),
+        "content_sha1": attempt["content_sha1"],
+        "recipe_id": attempt["recipe_id"],
+        "table_uri": dg.MetadataValue.path(lk.uri("training_corpus")),
+    }
+    yield dg.MaterializeResult(
+        asset_key="training_corpus",
+        metadata=meta,
+        data_version=dg.DataVersion(f"training_corpus@{attempt['corpus_version']}"),
+    )
+    history = releases(lk)
+    table = ["| release | status | corpus version | candidate version | documents | decided at |", "|---|---|---|---|---|---|"]
+    table += [
+        f"| {r['release'] or ''} | {r['status']} | {r['corpus_version'] if r['corpus_version'] is not None else ''} "
+        f"| {r['candidate_version']} | {r['n_docs']} | {r['decided_at']:%Y-%m-%d %H:%M:%S} |"
+        for r in history[-10:]
+    ]
+    yield dg.MaterializeResult(
+        asset_key="corpus_releases",
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(history)),
+            "delta_version": dg.MetadataValue.int(lk.version("corpus_releases")),
+            "latest_attempts": dg.MetadataValue.md("\n".join(table)),
+        },
+    )

@@ -1,0 +1,38 @@
+"""The goldpan code location: assets, checks, resources, jobs, schedule and sensor.
+
+Resources read GOLDPAN_LAKE (lake root, default ./lake) and GOLDPAN_RECIPE (default
+recipes/demo.yaml), so the same definitions serve the demo, the tests and a deployment.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from assets import corpus, crawl, dedup, extract, filter as filter_, mix
+from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
+from quality_checks.checks import candidate_gate
+from resources import LakeResource, ModelsResource, RecipeResource
+
+
+def build_resources(lake_root: str | None = None, recipe_path: str | None = None) -> dict:
+    return {
+        "lake": LakeResource(root=lake_root or os.environ.get("GOLDPAN_LAKE", "lake")),
+        "recipe": RecipeResource(path=recipe_path or os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")),
+        "models": ModelsResource(),
+    }
+
+
+ASSETS = dg.load_assets_from_modules([crawl, extract, dedup, filter_, mix, corpus])
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=[candidate_gate],
+    resources=build_resources(),
+    jobs=[crawl_job, process_batch_job, full_batch_job],
+    schedules=[crawl_schedule],
+    sensors=[new_batch_sensor],
+    # Steps run in separate spawned processes (deltalake's runtime must not be forked).
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 2, "start_method": {"spawn": {}}}),
+)

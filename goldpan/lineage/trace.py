@@ -1,0 +1,227 @@
+"""`goldpan trace`: one document's path through every table, and why it stopped where it did.
+
+Answers "why is this document in corpus vN, where did it come from?" and "why is this page not in
+the corpus?" from the tables alone: each step names its table, the Delta version read, the Dagster
+run that wrote that batch (from the Delta commit metadata) and the decision with rule, value and
+threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from goldpan.lake import Lake
+
+SIGNAL_PREVIEW = [
+    "n_words", "mean_word_length", "alpha_words_ratio", "stop_words_count", "dup_line_frac",
+    "dup_para_frac", "top_2gram_char_frac", "dup_5gram_char_frac",
+]
+
+
+@dataclass
+class Step:
+    stage: str
+    table: str
+    delta_version: int | None
+    run_id: str | None
+    outcome: str  # kept | rejected | error | absent
+    facts: dict[str, Any] = field(default_factory=dict)
+    rule: str | None = None
+    value: Any = None
+    threshold: Any = None
+
+
+@dataclass
+class Trace:
+    query: str
+    doc_id: str | None
+    page_id: str | None
+    url: str | None
+    steps: list[Step]
+    releases: list[str]
+    verdict: str
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query, "doc_id": self.doc_id, "page_id": self.page_id, "url": self.url,
+            "verdict": self.verdict, "releases": self.releases,
+            "steps": [s.__dict__ for s in self.steps],
+        }
+
+
+class TraceNotFound(LookupError):
+    pass
+
+
+def _one(con, sql: str, params: list) -> dict | None:
+    cur = con.execute(sql, params)
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row))
+
+
+def _run_for(lake: Lake, table: str, batch_id: str | None) -> str | None:
+    """The Dagster run of the latest commit that wrote this batch (or the table, if unpartitioned)."""
+    for commit in lake.history(table, 500):
+        if batch_id is None or commit.get("partition") == batch_id:
+            if commit.get("dagster_run_id"):
+                return commit["dagster_run_id"]
+    return None
+
+
+def trace(lake: Lake, query: str) -> Trace:
+    with lake.connect() as con:
+        return _trace(lake, con, query)
+
+
+def _trace(lake: Lake, con, query: str) -> Trace:
+    tables = set(lake.list_tables())
+    ver = {t: lake.version(t) for t in tables}
+
+    def has(t: str) -> bool:
+        return t in tables
+
+    page = doc = None
+    if "://" in query and has("pages"):
+        page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE url = ? OR final_url = ? "
+                         "ORDER BY batch_id DESC, fetched_at DESC LIMIT 1", [query, query])
+    elif has("documents"):
+        doc = _one(con, "SELECT * FROM documents WHERE doc_id = ?", [query])
+        if doc is None and has("pages"):
+            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [query])
+        elif doc is not None and has("pages"):
+            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [doc["page_id"]])
+    if page is None and doc is None:
+        raise TraceNotFound(f"no page or document matches {query!r} in the lake at {lake.root}")
+    if page is not None and doc is None and has("documents"):
+        doc = _one(con, "SELECT * FROM documents WHERE page_id = ? ORDER BY extractor LIMIT 1", [page["page_id"]])
+
+    steps: list[Step] = []
+    batch = (page or doc or {}).get("batch_id")
+    if page is not None:
+        steps.append(Step(
+            "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"],
+            {k: page[k] for k in ("batch_id", "url", "final_url", "fetched_at", "http_status", "content_type",
+                                  "content_bytes", "content_sha1", "depth", "discovered_from", "source")},
+            rule=page["reason"],
+        ))
+    stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
+    doc_id = doc["doc_id"] if doc else None
+
+    if doc is not None and stop is None:
+        s = Step("extract", "documents", ver.get("documents"), _run_for(lake, "documents", batch), doc["status"],
+                 {k: doc[k] for k in ("doc_id", "title", "lang", "lang_score", "n_words", "n_sentences", "encoding",
+                                      "encoding_source", "extractor", "extractor_version")},
+                 rule=doc["rule"], value=doc["value"], threshold=doc["threshold"])
+        if doc["detail"]:
+            s.facts["detail"] = doc["detail"]
+        steps.append(s)
+        if doc["status"] != "kept":
+            stop = s
+    if doc_id and stop is None and has("dedup_clusters"):
+        d = _one(con, "SELECT * EXCLUDE (signature, band_keys) FROM dedup_clusters WHERE doc_id = ?", [doc_id])
+        if d is None:
+            stop = _absent(steps, "dedup", "dedup_clusters", ver)
+        else:
+            members = [r[0] for r in con.execute(
+                "SELECT url FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? ORDER BY url LIMIT 10",
+                [d["cluster_id"], doc_id]).fetchall()]
+            s = Step("dedup", "dedup_clusters", ver.get("dedup_clusters"), _run_for(lake, "dedup_clusters", batch),
+                     d["status"], {"cluster_id": d["cluster_id"], "is_representative": d["is_representative"],
+                                   "duplicate_of": d["duplicate_of"], "text_sha1": d["text_sha1"],
+                                   "other_members": members},
+                     rule=d["rule"], value=d["similarity"], threshold=d["threshold"])
+            steps.append(s)
+            if d["status"] != "kept":
+                stop = s
+    if doc_id and stop is None and has("doc_signals"):
+        sig = _one(con, "SELECT * FROM doc_signals WHERE doc_id = ?", [doc_id])
+        if sig is None:
+            stop = _absent(steps, "filter", "doc_signals", ver)
+        else:
+            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
+                              "WHERE doc_id = ? AND stage = 'filter' ORDER BY rule", [doc_id]).fetchall() if has("rejections") else []
+            outcome = "error" if sig["status"] == "error" else ("rejected" if rej else "kept")
+            s = Step("filter", "doc_signals+rejections", ver.get("rejections"), _run_for(lake, "rejections", batch),
+                     outcome, {k: sig[k] for k in SIGNAL_PREVIEW if k in sig})
+            if rej:
+                s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
+                s.facts["failed_rules"] = [
+                    {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
+            if sig["status"] == "error":
+                s.rule, s.facts["error"] = "signal_error", sig.get("error")
+            steps.append(s)
+            if outcome != "kept":
+                stop = s
+    if doc_id and stop is None and has("mix_decisions"):
+        m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id])
+        if m is None:
+            stop = _absent(steps, "mix", "mix_decisions", ver)
+        else:
+            s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None),
+                     m["status"], {"source": m["source"], "repeat": m["repeat"], "recipe_id": m["recipe_id"],
+                                   "detail": m["detail"]}, rule=m["rule"], value=m["value"], threshold=m["threshold"])
+            steps.append(s)
+            if m["status"] != "kept":
+                stop = s
+    if doc_id and stop is None and has("corpus_candidate"):
+        c = _one(con, "SELECT doc_id, n_words, repeat FROM corpus_candidate WHERE doc_id = ?", [doc_id])
+        steps.append(Step("candidate", "corpus_candidate", ver.get("corpus_candidate"),
+                          _run_for(lake, "corpus_candidate", None), "kept" if c else "absent", dict(c or {})))
+
+    in_releases = _releases_containing(lake, doc_id) if doc_id else []
+    if in_releases:
+        verdict = f"in training_corpus release(s) {', '.join(in_releases)}"
+    elif stop is not None:
+        detail = f" by {stop.rule}" if stop.rule else ""
+        if stop.value is not None or stop.threshold is not None:
+            detail += f" (value {_fmt(stop.value)}, threshold {_fmt(stop.threshold)})"
+        verdict = f"{stop.outcome} at stage {stop.stage}{detail}"
+    else:
+        verdict = "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
+    url = (page or doc or {}).get("url")
+    return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
+
+
+def _absent(steps: list[Step], stage: str, table: str, ver: dict) -> Step:
+    s = Step(stage, table, ver.get(table), None, "absent", {"note": "stage has not processed this document yet"})
+    steps.append(s)
+    return s
+
+
+def _releases_containing(lake: Lake, doc_id: str) -> list[str]:
+    from goldpan.release.promote import PROMOTED, releases
+
+    found = []
+    for r in releases(lake):
+        if r["status"] != PROMOTED or r["corpus_version"] is None:
+            continue
+        with lake.connect(versions={"training_corpus": int(r["corpus_version"])}, tables=["training_corpus"]) as con:
+            hit = con.execute("SELECT 1 FROM training_corpus WHERE doc_id = ? LIMIT 1", [doc_id]).fetchone()
+        if hit:
+            found.append(f"{r['release']} (training_corpus v{r['corpus_version']})")
+    return found
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v)
+
+
+def format_trace(t: Trace) -> str:
+    lines = [f"{t.url or t.query}", f"  doc_id {t.doc_id or '-'}   page_id {t.page_id or '-'}", f"  verdict: {t.verdict}", ""]
+    for s in t.steps:
+        head = f"[{s.stage}] {s.outcome.upper()}  table {s.table} v{_fmt(s.delta_version)}  run {s.run_id or '-'}"
+        lines.append(head)
+        if s.rule:
+            lines.append(f"    rule {s.rule}  value {_fmt(s.value)}  threshold {_fmt(s.threshold)}")
+        for k, v in s.facts.items():
+            if k == "failed_rules":
+                for r in v:
+                    lines.append(f"    failed {r['rule']}: {_fmt(r['value'])} {r['op']} {_fmt(r['threshold'])}  ({r['recipe_id']})")
+            elif v not in (None, [], ""):
+                lines.append(f"    {k}: {v if not isinstance(v, float) else _fmt(v)}")
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""Dagster asset checks. `candidate_gate` is blocking: training_corpus waits for it."""
+
+
+import dagster as dg
+
+from goldpan.release.promote import record_gate_attempt
+from resources import LakeResource, RecipeResource
+
+GATE_CODE_VERSION = "gate-v1"
+
+
+@dg.asset_check(
+    asset="corpus_candidate",
+    name="candidate_gate",
+    blocking=True,
+    description="Great Expectations suite on the candidate (ids unique and non-null, text non-empty, "
+    "languages of the recipe, minimum size) and on the funnel (input = kept + rejected + errored for "
+    "every stage and batch). A failure stops promotion and is recorded in corpus_releases.",
+)
+def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.AssetCheckResult:
+    from quality_checks.gate import validate_candidate  # imports GX, seconds: keep it out of load time
+
+    lk, rc = lake.lake(), recipe.load()
+    report = validate_candidate(lk, rc)
+    attempt = record_gate_attempt(
+        lk,
+        passed=report.success,
+        candidate_version=report.candidate_version,
+        recipe_id=rc.recipe_id,
+        recipe_sha1=rc.sha1,
+        gate=report.as_json(),
+        run_id=context.run.run_id,
+        commit_metadata={"dagster_run_id": context.run.run_id, "code_version": GATE_CODE_VERSION},
+    )
+    failed = report.failed
+    table = ["| table | expectation | column | unexpected | sample |", "|---|---|---|---|---|"] + [
+        f"| {r['table']} | {r['expectation']} | {r['column'] or ''} | {r['unexpected_count'] or r['observed_value']} "
+        f"| {', '.join(r['sample'])} |"
+        for r in failed
+    ]
+    return dg.AssetCheckResult(
+        passed=report.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "attempt_id": attempt["attempt_id"],
+            "candidate_version": report.candidate_version,
+            "expectations": len(report.results),
+            "failed_expectations": dg.MetadataValue.md("\n".join(table)) if failed else "none",
+            "documents": attempt["n_docs"],
+        },
+    )
