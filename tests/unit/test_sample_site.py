@@ -37,6 +37,9 @@ EXACT_DUPS = [
     ("/en/articles/bike-check.html", "/mirror/bike-check.html"),
     ("/zh/articles/green-tea.html", "/zh/print/green-tea.html"),
 ]
+# A good article in a language the demo recipe does not select: it must survive every stage up
+# to the filter and then be left out by the mix (`lang_not_in_recipe`).
+GERMAN_PAGE = "/de/articles/rundweg-hollin-edge.html"
 NEAR_DUPS = [
     ("/en/articles/canal-history.html", "/en/news/canal-history-reprint.html", "en"),
     ("/en/articles/home-wifi.html", "/en/articles/home-wifi-updated.html", "en"),
@@ -365,6 +368,53 @@ def test_good_articles_have_the_promised_length(site):
         assert 400 <= n <= 1000, (name, n)
 
 
+def test_german_page_is_served_linked_from_home_and_german(site):
+    status, headers, body = fetch(site.url(GERMAN_PAGE))
+    assert status == 200 and headers["Content-Type"] == "text/html"
+    html = body.decode("utf-8")
+    assert '<html lang="de">' in html and '<meta charset="utf-8">' in html
+    parser = _Links()
+    parser.feed(fetch(site.url("/"))[2].decode("utf-8"))
+    assert GERMAN_PAGE in parser.hrefs  # depth 1 from /
+    text = main_text(body)
+    assert text.startswith("Rundweg vom Kanal zur Hollin Edge")
+    assert "Cookies" not in text and "Alle Rechte vorbehalten" not in text  # German boilerplate goes too
+    n = len(re.findall(r"\w+", text))
+    assert 250 <= n <= 450, n
+    # Ordinary German function words, so the text reads as prose, not as a keyword list.
+    assert {"der", "die", "und", "nicht", "mit", "auf"} <= set(re.findall(r"\w+", text))
+
+
+def test_german_page_is_kept_by_extract_as_german(site):
+    """The pipeline's own extract stage keeps it, and fastText identifies it as German."""
+    from goldpan.extract.langid import LanguageIdentifier
+    from goldpan.extract.stage import extract_one
+
+    _, headers, body = fetch(site.url(GERMAN_PAGE))
+    page = {
+        "page_id": "p-de",
+        "batch_id": "b",
+        "url": site.url(GERMAN_PAGE),
+        "content": body,
+        "content_type": headers["Content-Type"],
+        "charset_declared": None,
+    }
+    row = extract_one(page, LanguageIdentifier())
+    assert (row["status"], row["rule"]) == ("kept", None)
+    assert row["lang"] == "de" and row["lang_score"] >= 0.95, (row["lang"], row["lang_score"])
+
+
+def test_german_page_is_left_out_by_the_demo_recipes_mix():
+    from goldpan.mix.select import decide_mix
+    from goldpan.recipe import load_recipe
+
+    mix = load_recipe(REPO / "recipes" / "demo.yaml").mix
+    assert "de" not in mix.languages
+    doc = {"doc_id": "d", "batch_id": "b", "host": "127.0.0.1", "lang": "de", "lang_score": 0.99}
+    (row,) = decide_mix([doc], mix, "r")
+    assert (row["status"], row["rule"]) == ("rejected", "lang_not_in_recipe")
+
+
 def test_script_only_page_extracts_to_nothing(site):
     status, _, body = fetch(site.url("/en/app.html"))
     assert status == 200 and b"<script>" in body
@@ -442,6 +492,11 @@ def test_planted_pages_meet_the_project_filter_as_intended(site):
     spam = failures("/en/deals/cheap-flights.html", "en")
     assert "gopher_dup_line_frac" in spam
     assert all(r.startswith(("gopher_dup_", "gopher_top_")) for r in spam), spam  # repetition only
-    for lang in ("en", "zh"):
+    for lang in ("en", "zh", "de"):
         for p in sorted((SITE_ROOT / lang / "articles").glob("*.html")):
             assert failures(f"/{lang}/articles/{p.name}", lang) == set(), p.name
+    # goldpan.filter has no German stop-word list: the signal is null and the rule cannot fail.
+    # The German page passes the other rules on its own merits.
+    de_signals = compute_signals(main_text(fetch(site.url(GERMAN_PAGE))[2]), "de")
+    assert de_signals["stop_words_count"] is None
+    assert de_signals["n_words"] >= 250

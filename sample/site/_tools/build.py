@@ -27,6 +27,7 @@ SRC = SITE / "_src"
 EN_SITE = "Eskerford Notebook"
 ZH_SITE = "生活笔记（中文版）"
 ZH_TW_SITE = "生活筆記（中文版）"
+DE_SITE = "Eskerford Notebook (Deutsch)"
 OFFSITE = "https://example.org/outside"
 
 
@@ -38,7 +39,7 @@ OFFSITE = "https://example.org/outside"
 @dataclass
 class Article:
     slug: str
-    lang: str  # "en", "zh-CN", "zh-TW"
+    lang: str  # "en", "de", "zh-CN", "zh-TW"
     title: str
     author: str
     date: dt.date
@@ -56,8 +57,9 @@ def load(lang_dir: str, slug: str) -> Article:
     meta = dict(line.split(": ", 1) for line in head.strip().splitlines())
     encoding = meta.get("encoding", "utf-8")
     (meta["title"] + body).encode(encoding)  # strict: the article itself must be pure GBK/Big5
-    lang = "en" if lang_dir == "en" else ("zh-TW" if encoding == "big5" else "zh-CN")
-    paragraphs = [" ".join(p.split()) if lang == "en" else p.strip() for p in body.strip().split("\n\n")]
+    lang = lang_dir if lang_dir in ("en", "de") else ("zh-TW" if encoding == "big5" else "zh-CN")
+    spaced = lang in ("en", "de")  # space-separated prose: source line breaks become spaces
+    paragraphs = [" ".join(p.split()) if spaced else p.strip() for p in body.strip().split("\n\n")]
     return Article(
         slug=slug,
         lang=lang,
@@ -99,6 +101,26 @@ def en_date(d: dt.date) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
+DE_MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
+
+
+def de_date(d: dt.date) -> str:
+    return f"{d.day}. {DE_MONTHS[d.month - 1]} {d.year}"  # not strftime: independent of the locale
+
+
 def zh_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
@@ -110,6 +132,8 @@ def paras(art: Article) -> str:
 def byline(art: Article) -> str:
     if art.lang == "en":
         return f"By {art.author}, {en_date(art.date)}"
+    if art.lang == "de":
+        return f"Von {art.author}, {de_date(art.date)}"
     return f"作者：{art.author}　{zh_date(art.date)}"
 
 
@@ -127,6 +151,7 @@ EN_NAV = [
 ]
 ZH_NAV = [("/", "首页"), ("/zh/", "中文文章"), ("/en/", "English"), ("/sitemap.html", "网站地图")]
 ZH_TW_NAV = [("/", "首頁"), ("/zh/", "中文文章"), ("/en/", "English"), ("/sitemap.html", "網站地圖")]
+DE_NAV = [("/", "Startseite"), ("/en/", "English"), ("/zh/", "中文"), ("/sitemap.html", "Seitenübersicht")]
 
 
 def en_page(title: str, main: str, related: list[tuple[str, str]], description: str = "") -> str:
@@ -283,6 +308,67 @@ def zh_page(
         )
     }</p>
     <button type="button">{t("接受", "接受")}</button>
+  </div>
+</footer>
+</body>
+</html>
+"""
+
+
+def de_page(art: Article, related: list[tuple[str, str]]) -> str:
+    """German article page: the English template's structure with German labels.
+
+    The site has a single German article and no German section index, so the logo and "Startseite"
+    lead to the (English) home page, which links the article.
+    """
+    return f"""<!DOCTYPE html>
+<html lang="de">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{e(art.title)} | {DE_SITE}</title>
+  <meta name="description" content="{e(art.summary)}">
+  <link rel="stylesheet" href="/static/site.css">
+</head>
+<body>
+<header class="site-header">
+  <a class="logo" href="/">{DE_SITE}</a>
+  <nav class="main-nav" aria-label="Hauptmenü">
+    <ul>
+{link_list(DE_NAV)}
+    </ul>
+  </nav>
+</header>
+<div class="page">
+<main id="content">
+  <article class="post">
+    <h1>{e(art.title)}</h1>
+    <p class="byline">{e(byline(art))}</p>
+{paras(art)}
+    <footer class="post-footer">
+      <p class="tags">Schlagwörter: {e(", ".join(art.tags))}</p>
+    </footer>
+  </article>
+</main>
+<aside class="sidebar">
+  <section class="related">
+    <h2>Auf Englisch weiterlesen</h2>
+    <ul>
+{link_list(related)}
+    </ul>
+  </section>
+  <section class="newsletter">
+    <h2>Newsletter</h2>
+    <p>Einmal im Monat eine E-Mail mit den neuen Artikeln aus dem Notizbuch. Kein Spam, jederzeit abbestellbar.</p>
+  </section>
+</aside>
+</div>
+<footer class="site-footer">
+  <p>&copy; 2024 {EN_SITE}. Geschrieben von Ehrenamtlichen in Eskerford. Alle Rechte vorbehalten.</p>
+  <p><a href="/sitemap.html">Seitenübersicht</a> &middot; <a href="{OFFSITE}">Unsere Freunde bei example.org</a></p>
+  <div class="cookie-notice">
+    <p>Diese Website verwendet Cookies, um Ihre Einstellungen zu speichern und Besuche zu zählen. Wenn Sie weiter surfen, stimmen Sie der Verwendung von Cookies zu.</p>
+    <button type="button">Akzeptieren</button>
   </div>
 </footer>
 </body>
@@ -584,6 +670,7 @@ EN_SLUGS = [
 ]
 ZH_SLUGS = ["green-tea", "city-cycling", "tomato-egg", "qingming", "slow-reading", "balcony-garden"]
 ZH_ENCODED = ["gbk-page", "big5-page"]
+DE_SLUGS = ["rundweg-hollin-edge"]  # kept through the filter, left out by a recipe without "de"
 
 
 def related_for(arts: list[Article], i: int, n: int = 3) -> list[tuple[str, str]]:
@@ -602,6 +689,7 @@ def build() -> dict[str, bytes]:
 
     en = [load("en", s) for s in EN_SLUGS]
     zh = [load("zh", s) for s in ZH_SLUGS + ZH_ENCODED]
+    de = [load("de", s) for s in DE_SLUGS]
     by = {a.slug: a for a in en + zh}
 
     print_urls = {"first-loaf": "/en/print/first-loaf.html", "green-tea": "/zh/print/green-tea.html"}
@@ -620,6 +708,10 @@ def build() -> dict[str, bytes]:
             zh_page(art, related_for(zh, i), print_urls.get(art.slug)),
             art.encoding,
         )
+
+    de_related = [(by[s].url, by[s].title) for s in ("canal-history", "bird-notebook")]
+    for art in de:
+        put(f"de/articles/{art.slug}.html", de_page(art, de_related))
 
     # Exact duplicates: same article text, different URL and template.
     put("en/print/first-loaf.html", print_page(by["first-loaf"], by["first-loaf"].url))
@@ -810,6 +902,7 @@ def build() -> dict[str, bytes]:
   <ul class="sections">
     <li><a href="/en/">English articles</a></li>
     <li><a href="/zh/">中文文章</a></li>
+{link_list([(a.url, "Deutsch") for a in de], "    ")}
     <li><a href="/en/tags.html">Tags</a></li>
     <li><a href="/en/archive.html">Archive</a></li>
     <li><a href="/sitemap.html">Site map</a></li>

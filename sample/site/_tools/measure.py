@@ -77,9 +77,9 @@ def main() -> None:
     print(f"{'page':45} {'chars':>6} {'words':>6} {'cjk':>5}  rules failed (goldpan.filter)")
     for rel in pages:
         text = extract(rel)
-        lang = "zh" if rel.startswith("zh/") else "en"
+        lang = rel.split("/")[0] if rel.startswith(("zh/", "de/")) else "en"
         cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
-        nw = len(gp_words(text, lang)) if lang == "en" else 0
+        nw = len(gp_words(text, lang)) if lang != "zh" else 0
         g = (", ".join(gopher_failures(text, lang)) or "pass") if text.strip() else "(empty extract)"
         print(f"{rel:45} {len(text):6} {nw:6} {cjk:5}  {g}")
     print()
