@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
-from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch
+from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
 from goldpan.filter.signals import SIGNALS_VERSION, compute_signal_batch, signals_schema
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
@@ -79,7 +79,7 @@ def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
 
 
 def ruleset_for(recipe) -> RuleSet:
-    return RuleSet.from_config(recipe.filter.rules or DEFAULT_RULES_CONFIG)
+    return RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, recipe.filter.rules))
 
 
 @dg.asset(

@@ -11,14 +11,12 @@ from assets.partitions import crawl_batches
 crawl_job = dg.define_asset_job(
     "crawl_job",
     selection=dg.AssetSelection.assets("pages"),
-    partitions_def=crawl_batches,
     description="Crawl one batch into `pages`.",
 )
 
 process_batch_job = dg.define_asset_job(
     "process_batch_job",
     selection=dg.AssetSelection.assets("pages").downstream(include_self=False),
-    partitions_def=crawl_batches,
     description="Everything after the crawl for one batch: extract, dedup, filter, then the cross-batch "
     "mix, candidate, gate and promotion.",
 )
@@ -26,7 +24,6 @@ process_batch_job = dg.define_asset_job(
 full_batch_job = dg.define_asset_job(
     "full_batch_job",
     selection=dg.AssetSelection.all(),
-    partitions_def=crawl_batches,
     description="Crawl one batch and carry it all the way to the gated training corpus in one run.",
 )
 

@@ -38,6 +38,18 @@ def demo_batch(instance, partitions_name: str) -> str:
     return batch
 
 
+DEMO_PORT = 8765  # the recipe's default seed; a fixed port keeps URLs, and so ids, stable across runs
+
+
+def _start_site(site_cls):
+    try:
+        return site_cls(port=DEMO_PORT).start()
+    except OSError:
+        print(f"port {DEMO_PORT} is busy: serving the sample site on a free port (URLs, and so doc ids, will differ "
+              "from earlier demo runs)")
+        return site_cls(port=0).start()
+
+
 def main() -> int:
     import warnings
 
@@ -56,7 +68,7 @@ def main() -> int:
     t0 = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         batch = demo_batch(instance, crawl_batches.name)
-        with SampleSite() as site:
+        with _start_site(SampleSite) as site:
             os.environ["GOLDPAN_SEED_URL"] = site.url("/")
             print(f"sample site serving {site.base_url} ; crawling batch {batch} into {Path(lake_root).resolve()}")
             job = defs.resolve_job_def("full_batch_job")

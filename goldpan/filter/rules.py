@@ -531,3 +531,26 @@ def decide_batch(
                 "threshold": failure.threshold,
                 "recipe_id": recipe_id,
             }
+
+
+def merge_rules_config(base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Apply a recipe's rule settings on top of `base` (normally DEFAULT_RULES_CONFIG).
+
+    Why: a recipe that changes one threshold must not silently drop every other rule. Within a
+    section, a rule's arguments are updated key by key; `null` removes the rule; a section that
+    is new is added as given; "_inherit" is taken from the override when it sets it.
+    """
+    merged: dict[str, Any] = {sec: (dict(rules) if isinstance(rules, Mapping) else rules) for sec, rules in base.items()}
+    for section, rules in (overrides or {}).items():
+        if not isinstance(rules, Mapping):
+            raise ValueError(f"filter rules section {section!r} must be a mapping of rule -> arguments")
+        target = merged.setdefault(section, {})
+        for rule, args in rules.items():
+            if rule == INHERIT_KEY or args is None:
+                target[rule] = args
+            elif isinstance(args, Mapping):
+                prev = target.get(rule)
+                target[rule] = {**(prev if isinstance(prev, Mapping) else {}), **args}
+            else:
+                raise ValueError(f"filter rule {section}.{rule}: arguments must be a mapping or null, got {args!r}")
+    return merged

@@ -2,7 +2,8 @@
 
 Each stage's input is defined as the previous stage's kept rows, and its outcomes are read from
 its own table joined on the linking id. `missing` counts input rows with no outcome (a row the stage
-lost) and `orphans` counts outcome rows with no input (a row it invented); both must be zero.
+lost) and `orphans` counts outcome rows with no input (a row it invented); both must be zero. Input
+is counted by distinct id and outcomes by row, so an id with two outcome rows unbalances the stage.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def funnel_sql(stages: list[str] | None = None) -> str:
         parts.append(
             f"""
             SELECT '{name}' AS stage, COALESCE(i.batch_id, o.batch_id) AS batch_id,
-                   count(i.{key}) AS input,
+                   count(DISTINCT i.{key}) AS input,
                    count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'kept') AS kept,
                    count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'rejected') AS rejected,
                    count(*) FILTER (WHERE i.{key} IS NOT NULL AND o.status = 'error') AS errored,

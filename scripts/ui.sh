@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make ui`: the Dagster UI on 127.0.0.1:3000 over the same instance and lake as `make demo`,
+# with the sample site served on 127.0.0.1:8765 so the crawl schedule and job have a site to crawl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${DAGSTER_HOME:=$PWD/.dagster_home}"
+export DAGSTER_HOME
+mkdir -p "$DAGSTER_HOME"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || printf 'telemetry:\n  enabled: false\n' > "$DAGSTER_HOME/dagster.yaml"
+
+.venv/bin/python -m goldpan.sample_site --port 8765 &
+site=$!
+trap 'kill "$site" 2>/dev/null || true' EXIT
+
+echo "Dagster UI: http://127.0.0.1:3000  (lake: ${GOLDPAN_LAKE:-lake}, instance: $DAGSTER_HOME)"
+# `dagster dev` started from a script inherits an ignored SIGINT and then ignores SIGTERM too;
+# restore the default handler so Ctrl-C (and SIGTERM) stop it.
+.venv/bin/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+  .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -1,0 +1,44 @@
+"""Run the real asset graph into a temporary lake with a Dagster test instance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from assets import corpus, crawl, dedup, extract, filter as filter_, mix
+from assets.partitions import crawl_batches
+from quality_checks.checks import candidate_gate
+from definitions import build_resources
+
+ALL_ASSETS = [
+    crawl.pages,
+    extract.documents,
+    dedup.dedup_clusters,
+    filter_.doc_signals,
+    filter_.rejections,
+    mix.mix_decisions,
+    mix.corpus_candidate,
+    corpus.training_corpus,
+]
+
+
+def run_batch(instance, lake_root: Path, batch: str, recipe: str = "recipes/demo.yaml", selection=None,
+              raise_on_error: bool = False, partitioned: bool = True):
+    """Materialize `selection` (default: everything) for `batch`; release-only selections hold no
+    partitioned asset, so they run without a partition key (`partitioned=False`)."""
+    if batch not in instance.get_dynamic_partitions(crawl_batches.name):
+        instance.add_dynamic_partitions(crawl_batches.name, [batch])
+    return dg.materialize(
+        [*ALL_ASSETS, candidate_gate],
+        selection=selection,
+        partition_key=batch if partitioned else None,
+        instance=instance,
+        resources=build_resources(str(lake_root), recipe),
+        raise_on_error=raise_on_error,
+    )
+
+
+def seed_env(site, monkeypatch) -> None:
+    monkeypatch.setenv("GOLDPAN_SEED_URL", site.url("/"))
