@@ -1,0 +1,112 @@
+"""`make bench`: throughput of each library stage on the bundled sample pages, plus one whole-graph run.
+
+Not a test: it prints numbers (and writes bench/out/results.json) so changes can be compared on the
+same machine. The sample is small; the pages are replayed `--repeat` times with distinct ids so
+caches (spaCy chunk cache, fastText) are exercised the way a real batch would exercise them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def sample_pages() -> list[dict]:
+    """Every HTML page of the sample site as a `pages`-like row (bytes, declared charset from _headers)."""
+    from goldpan.sample_site import default_site_root, load_headers_map
+
+    root = default_site_root()
+    headers = load_headers_map(root)
+    pages = []
+    for path in sorted(root.rglob("*.html")):
+        rel = "/" + path.relative_to(root).as_posix()
+        if any(part.startswith("_") for part in path.relative_to(root).parts):
+            continue
+        ctype = str(headers.get(rel, {}).get("Content-Type", "text/html"))
+        charset = ctype.split("charset=")[1].strip() if "charset=" in ctype else None
+        pages.append({"url": f"http://sample{rel}", "content": path.read_bytes(), "content_type": "text/html",
+                      "charset_declared": charset, "host": "sample"})
+    return pages
+
+
+def timed(fn, n_items: int) -> dict:
+    t0 = time.perf_counter()
+    out = fn()
+    dt = time.perf_counter() - t0
+    return {"items": n_items, "seconds": round(dt, 3), "per_second": round(n_items / dt, 1) if dt else None, "out": out}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--skip-graph", action="store_true")
+    args = ap.parse_args()
+    from goldpan.dedup.clusters import DedupInput, NearDupIndex
+    from goldpan.dedup.minhash import MinHasher
+    from goldpan.extract.langid import LanguageIdentifier
+    from goldpan.extract.stage import extract_documents
+    from goldpan.filter.rules import RuleSet, decide_batch
+    from goldpan.filter.signals import compute_signal_batch
+
+    base = sample_pages()
+    pages = [dict(p, page_id=f"p{i}-{j}", batch_id="bench") for i in range(args.repeat) for j, p in enumerate(base)]
+    lid = LanguageIdentifier()
+    results: dict[str, dict] = {}
+
+    r = timed(lambda: list(extract_documents(pages, lid)), len(pages))
+    docs = [d for d in r.pop("out") if d["status"] == "kept"]
+    results["extract (decode+resiliparse+normalise+langid+count), pages"] = r
+
+    recs = [{"doc_id": f"{d['doc_id']}", "batch_id": "bench", "lang": d["lang"], "text": d["text"]} for d in docs]
+    r = timed(lambda: compute_signal_batch(recs), len(recs))
+    sig = r.pop("out")
+    results["filter signals (24 Gopher statistics), docs"] = r
+    rules = RuleSet.default()
+    r = timed(lambda: list(decide_batch(sig.to_pylist(), rules, "bench")), len(recs))
+    r.pop("out")
+    results["filter decisions, docs"] = r
+
+    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], (i,)) for i, d in enumerate(docs)]
+    index = NearDupIndex(MinHasher())
+    r = timed(lambda: index.assign(inputs), len(inputs))
+    out = r.pop("out")
+    r["rejected_as_duplicates"] = sum(x.status == "rejected" for x in out)
+    results["dedup (shingle+minhash+LSH+verify), docs"] = r
+
+    if not args.skip_graph:
+        import tempfile
+
+        import dagster as dg
+
+        os.environ["DAGSTER_HOME"] = tempfile.mkdtemp()
+        from assets.partitions import crawl_batches
+        from definitions import build_resources, defs
+        from goldpan.sample_site import SampleSite
+
+        with SampleSite() as site, dg.DagsterInstance.ephemeral() as inst:
+            os.environ["GOLDPAN_SEED_URL"] = site.url("/")
+            inst.add_dynamic_partitions(crawl_batches.name, ["b20260101T000000-bench"])
+            job = defs.resolve_job_def("full_batch_job")
+            t0 = time.perf_counter()
+            res = job.execute_in_process(instance=inst, partition_key="b20260101T000000-bench",
+                                         resources=build_resources(tempfile.mkdtemp()), raise_on_error=False)
+            results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
+                                                                      "success": res.success}
+
+    out_dir = ROOT / "bench" / "out"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    for name, r in results.items():
+        print(f"{name:<58} {json.dumps(r)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
