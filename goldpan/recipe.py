@@ -108,7 +108,8 @@ def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
 
     def sub(m: re.Match) -> str:
         name, default = m.group(1), m.group(2)
-        if name in env:
+        # Shell semantics: `${VAR:-default}` also takes the default when VAR is set but empty.
+        if name in env and (env[name] != "" or default is None):
             return env[name]
         if default is not None:
             return default
@@ -128,6 +129,8 @@ def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None
         raise RecipeError(f"{origin}: a recipe must be a mapping, got {type(data).__name__}")
     try:
         return Recipe.model_validate(expand_vars(data, env))
+    except RecipeError as exc:
+        raise RecipeError(f"{origin}: {exc}") from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise RecipeError(f"{origin}: {problems}") from None
