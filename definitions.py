@@ -10,7 +10,8 @@ import os
 
 import dagster as dg
 
-from assets import corpus, crawl, dedup, extract, filter as filter_, mix
+from assets import corpus, crawl, dedup, extract, mix
+from assets import filter as filter_
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from quality_checks.checks import candidate_gate
 from resources import LakeResource, ModelsResource, RecipeResource

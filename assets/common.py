@@ -1,7 +1,8 @@
 """Materialization metadata shared by every asset: row count, Delta version, schema, preview."""
 
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
@@ -22,7 +23,7 @@ def preview_markdown(lake: Lake, table: str, columns: list[str], where: str | No
         rows = _preview_rows(con, table, columns, where)
     if not rows:
         return "_no rows_"
-    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(esc(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -30,7 +30,7 @@ full_batch_job = dg.define_asset_job(
 
 def new_batch_id(label: str = "crawl", now: datetime | None = None) -> str:
     """Batch ids sort in creation order (dedup compares a batch with the batches before it)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"b{now:%Y%m%dT%H%M%S}-{label}"
 
 

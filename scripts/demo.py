@@ -32,7 +32,7 @@ def demo_batch(instance, partitions_name: str) -> str:
 
     existing = [k for k in instance.get_dynamic_partitions(partitions_name) if k.endswith("-demo")]
     if existing:
-        return sorted(existing)[0]
+        return min(existing)
     batch = new_batch_id("demo")
     instance.add_dynamic_partitions(partitions_name, [batch])
     return batch

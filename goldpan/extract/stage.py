@@ -8,8 +8,8 @@ message). Nothing is dropped, so `documents` rows == kept `pages` rows for every
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping
 
 from goldpan.extract.encoding import decode_page
 from goldpan.extract.html_text import EXTRACTOR, EXTRACTOR_VERSION, extract_html
@@ -76,13 +76,14 @@ def extract_one(page: Mapping, lid: LanguageIdentifier, config: ExtractConfig = 
         row["encoding"], row["encoding_source"] = decoded.encoding, decoded.source
         if (page.get("content_type") or "") in PLAIN_TEXT_TYPES:
             raw_text, link_density = decoded.text, 0.0
-            row["extractor"] = "plaintext"
+            row["extractor"], row["extractor_version"] = "plaintext", "1"
+            row["doc_id"] = doc_id_for(page["page_id"], "plaintext")
         else:
             ext = extract_html(decoded.text)
             raw_text, link_density = ext.text, ext.link_density
             row["title"] = ext.title
         text = normalize_text(raw_text or "")
-    except Exception as exc:  # any decoder/extractor failure is an error row, never a crashed batch
+    except Exception as exc:  # noqa: BLE001 -- any decoder/extractor failure is an error row, never a crashed batch
         row.update(status=ERROR, rule="extract_error", detail=f"{type(exc).__name__}: {exc}"[:500])
         return row
 

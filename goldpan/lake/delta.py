@@ -12,8 +12,8 @@ import os
 import queue
 import re
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -243,7 +243,7 @@ def _on_thread(batches: Iterable[pa.RecordBatch], depth: int = 4) -> Iterator[pa
                 if stop.is_set():
                     return
             q.put(done)
-        except BaseException as exc:  # re-raised in the consumer, so the write fails loudly
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the consumer, so the write fails loudly
             q.put(_Failure(exc))
 
     t = threading.Thread(target=produce, name="lake-write-producer", daemon=True)

@@ -6,7 +6,7 @@ and records for each one whether the recipe takes it, and if not which rule left
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from goldpan.lake.schemas import KEPT, REJECTED
 from goldpan.recipe import MixSection

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Mapping
+from datetime import UTC, datetime
 
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
@@ -65,7 +65,7 @@ def upstream_versions(lake: Lake) -> dict[str, int | None]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def record_gate_attempt(
@@ -124,7 +124,9 @@ def promote(
     gate has not approved that exact version, or refused it.
     """
     history = releases(lake)
-    verdicts = [r for r in history if r["candidate_version"] == candidate_version and r["status"] in (APPROVED, REFUSED)]
+    verdicts = [r for r in history if r["candidate_version"] == candidate_version]
+    if verdicts and verdicts[-1]["status"] in (PROMOTED, UNCHANGED):
+        return verdicts[-1]  # this candidate version was already promoted: nothing to do
     if not verdicts:
         raise PromotionRefused(
             f"corpus_candidate version {candidate_version} has no gate verdict; run the candidate_gate check first"
