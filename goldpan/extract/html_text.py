@@ -6,7 +6,8 @@ per second per core) and good at removing navigation, headers and footers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from importlib.metadata import version as _pkg_version
 
 EXTRACTOR = "resiliparse"
@@ -19,7 +20,15 @@ class HtmlExtraction:
     title: str | None
     description: str | None
     canonical_url: str | None
-    link_density: float  # share of visible body characters that sit inside <a> elements
+    _tree: Any = field(repr=False, compare=False, default=None)
+
+    def link_density(self) -> float:
+        """Share of visible body characters inside <a> elements.
+
+        Computed on demand: it needs a second, full-page text pass, and the extract stage only
+        asks for it when the main text is short enough for the navigation rule to apply.
+        """
+        return 0.0 if self._tree is None else _link_density(self._tree)
 
 
 def extract_html(html: str) -> HtmlExtraction:
@@ -48,7 +57,7 @@ def extract_html(html: str) -> HtmlExtraction:
         link = tree.head.query_selector('link[rel="canonical"]')
         if link is not None:
             canonical = (link.getattr("href") or "").strip() or None
-    return HtmlExtraction(text, title, description, canonical, _link_density(tree))
+    return HtmlExtraction(text, title, description, canonical, tree)
 
 
 def _link_density(tree) -> float:

@@ -75,12 +75,12 @@ def extract_one(page: Mapping, lid: LanguageIdentifier, config: ExtractConfig = 
         decoded = decode_page(bytes(content), page.get("charset_declared"))
         row["encoding"], row["encoding_source"] = decoded.encoding, decoded.source
         if (page.get("content_type") or "") in PLAIN_TEXT_TYPES:
-            raw_text, link_density = decoded.text, 0.0
+            raw_text, ext = decoded.text, None
             row["extractor"], row["extractor_version"] = "plaintext", "1"
             row["doc_id"] = doc_id_for(page["page_id"], "plaintext")
         else:
             ext = extract_html(decoded.text)
-            raw_text, link_density = ext.text, ext.link_density
+            raw_text = ext.text
             row["title"] = ext.title
         text = normalize_text(raw_text or "")
     except Exception as exc:  # noqa: BLE001 -- any decoder/extractor failure is an error row, never a crashed batch
@@ -100,7 +100,11 @@ def extract_one(page: Mapping, lid: LanguageIdentifier, config: ExtractConfig = 
     row["n_sentences"] = count_sentences(text, guess.lang)
     if n_visible < config.min_chars:
         row.update(status=REJECTED, rule="min_text_chars", value=float(n_visible), threshold=float(config.min_chars))
-    elif link_density > config.max_link_density and n_visible < config.max_link_density_min_chars:
+    elif (
+        ext is not None
+        and n_visible < config.max_link_density_min_chars
+        and (link_density := ext.link_density()) > config.max_link_density
+    ):
         row.update(
             status=REJECTED, rule="navigation_page", value=round(link_density, 4), threshold=config.max_link_density
         )
