@@ -44,7 +44,7 @@ def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     lk = lake.lake()
     schema = signals_schema()
     docs = lk.iter_rows(
-        "SELECT d.doc_id, d.batch_id, d.lang, d.text FROM documents d "
+        "SELECT d.doc_id, d.batch_id, d.lang, COALESCE(c.dedup_text, d.text) AS text FROM documents d "
         "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
         "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id",
         [batch, batch],

@@ -64,9 +64,10 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
 
 
 CANDIDATE_SQL = """
-SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, d.text, d.lang, m.source, d.host AS domain,
-       d.n_words, m.repeat, m.recipe_id
+SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, COALESCE(c.dedup_text, d.text) AS text, d.lang,
+       m.source, d.host AS domain, d.n_words, m.repeat, m.recipe_id
 FROM mix_decisions m JOIN documents d ON d.doc_id = m.doc_id
+LEFT JOIN dedup_clusters c ON c.doc_id = m.doc_id
 WHERE m.status = 'kept'
 ORDER BY d.doc_id
 """
@@ -85,7 +86,7 @@ def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource) -> d
     lk = lake.lake()
     written = lk.write(
         "corpus_candidate",
-        lk.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents"], batch_size=1024),
+        lk.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters"], batch_size=1024),
         CORPUS,
         commit_metadata=lake.commit_metadata(context, CANDIDATE_CODE_VERSION),
     )

@@ -85,6 +85,9 @@ DEDUP_CLUSTERS = pa.schema(
         ("minhash_config", pa.string()),  # signatures compare only under the same config
         ("signature", pa.list_(pa.uint32())),
         ("band_keys", pa.list_(pa.int64())),
+        # Text after paragraph-level dedup, only when paragraphs were removed (null = documents.text
+        # unchanged). Every later stage reads COALESCE(dedup_clusters.dedup_text, documents.text).
+        ("dedup_text", pa.large_string()),
     ]
 )
 
@@ -153,6 +156,20 @@ CORPUS_RELEASES = pa.schema(
     ]
 )
 
+# Takedown requests (goldpan.audit.takedowns): the audit record, and what crawler and mixer consult.
+TAKEDOWNS = pa.schema(
+    [
+        ("request_id", pa.string()),
+        ("kind", pa.string()),  # url | domain | pattern
+        ("value", pa.string()),  # normalised URL, lower-case domain, or shell-style URL glob
+        ("reason", pa.string()),
+        ("requested_by", pa.string()),
+        ("requested_at", TS),
+        ("vacuum", pa.bool_()),  # also physically remove older Delta files that held the rows
+        ("rows_deleted_json", pa.string()),  # {table: rows deleted} when the request was applied
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -162,4 +179,5 @@ TABLES: dict[str, pa.Schema] = {
     "corpus_candidate": CORPUS,
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
+    "takedowns": TAKEDOWNS,
 }

@@ -1,0 +1,111 @@
+"""Takedown requests: the `takedowns` table and the matcher every stage consults.
+
+A takedown is data, not a code change: one row per request (a URL, a domain, or a URL
+pattern), kept forever as the audit record. Three places read it through `TakedownMatcher`:
+the crawler (never fetch a matching URL again), the mixer (never select a matching document
+again, so the next release drops it with rule `takedown`) and the audit commands. Matching is
+on normalised URLs so `HTTP://Example.com:80/a#x` and `http://example.com/a` are one page.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from goldpan.crawl.urls import host_of, normalize_url
+
+from goldpan.lake.schemas import TAKEDOWNS  # noqa: F401  (re-exported: the table's schema)
+
+if TYPE_CHECKING:
+    from goldpan.lake import Lake
+
+KINDS = ("url", "domain", "pattern")
+
+
+class TakedownError(ValueError):
+    """A request that cannot be matched reliably (unknown kind, unparsable URL, empty value)."""
+
+
+def canonical_value(kind: str, value: str) -> str:
+    """The form a request is stored and matched in; raises TakedownError for bad input."""
+    value = (value or "").strip()
+    if kind not in KINDS:
+        raise TakedownError(f"unknown takedown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not value:
+        raise TakedownError(f"empty {kind} takedown value")
+    if kind == "url":
+        url = normalize_url(value)
+        if url is None:
+            raise TakedownError(f"not an http(s) URL: {value!r}")
+        return url
+    if kind == "domain":
+        host = host_of(value) if "://" in value else value
+        host = (host or "").lower().strip(".")
+        if not host or "/" in host:
+            raise TakedownError(f"not a domain: {value!r}")
+        return host
+    return value
+
+
+@dataclass(frozen=True)
+class Takedown:
+    request_id: str
+    kind: str
+    value: str
+    reason: str = ""
+
+
+@dataclass
+class TakedownMatcher:
+    """Answers "which takedown request, if any, covers this URL?" in O(1) for URLs and domains."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    domains: dict[str, str] = field(default_factory=dict)
+    patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+
+    @classmethod
+    def from_requests(cls, requests: Iterable[Takedown | Mapping]) -> TakedownMatcher:
+        m = cls()
+        for r in requests:
+            if isinstance(r, Mapping):
+                r = Takedown(r["request_id"], r["kind"], r["value"], r.get("reason") or "")
+            value = canonical_value(r.kind, r.value)
+            if r.kind == "url":
+                m.urls.setdefault(value, r.request_id)
+            elif r.kind == "domain":
+                m.domains.setdefault(value, r.request_id)
+            else:
+                m.patterns.append((re.compile(fnmatch.translate(value)), r.request_id))
+        return m
+
+    @classmethod
+    def from_lake(cls, lake: Lake) -> TakedownMatcher:
+        """All requests recorded in the lake; an empty matcher when none were ever made."""
+        if "takedowns" not in lake.list_tables():
+            return cls()
+        rows = lake.iter_rows("SELECT request_id, kind, value, reason FROM takedowns ORDER BY requested_at",
+                              tables=["takedowns"])
+        return cls.from_requests(rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.urls or self.domains or self.patterns)
+
+    def match(self, url: str | None) -> str | None:
+        """The request_id of the first request covering `url`, else None."""
+        if not url or not self:
+            return None
+        norm = normalize_url(url) or url
+        if (rid := self.urls.get(norm)) is not None:
+            return rid
+        host = host_of(norm)
+        if host and self.domains:
+            parts = host.split(".")
+            for i in range(len(parts)):
+                if (rid := self.domains.get(".".join(parts[i:]))) is not None:
+                    return rid
+        for rx, rid in self.patterns:
+            if rx.match(norm):
+                return rid
+        return None
