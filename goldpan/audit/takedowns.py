@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from goldpan.crawl.urls import host_of, normalize_url
-
 from goldpan.lake.schemas import TAKEDOWNS  # noqa: F401  (re-exported: the table's schema)
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ per second per core) and good at removing navigation, headers and footers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from importlib.metadata import version as _pkg_version
+from typing import Any
 
 EXTRACTOR = "resiliparse"
 EXTRACTOR_VERSION = _pkg_version("resiliparse")

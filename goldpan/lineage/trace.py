@@ -65,9 +65,8 @@ def _one(con, sql: str, params: list) -> dict | None:
 def _run_for(lake: Lake, table: str, batch_id: str | None) -> str | None:
     """The Dagster run of the latest commit that wrote this batch (or the table, if unpartitioned)."""
     for commit in lake.history(table, 500):
-        if batch_id is None or commit.get("partition") == batch_id:
-            if commit.get("dagster_run_id"):
-                return commit["dagster_run_id"]
+        if (batch_id is None or commit.get("partition") == batch_id) and commit.get("dagster_run_id"):
+            return commit["dagster_run_id"]
     return None
 
 

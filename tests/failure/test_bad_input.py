@@ -29,7 +29,7 @@ def _closed_port() -> int:
 class _Broken(BaseHTTPRequestHandler):
     """robots.txt is missing (allow all); /broken.html promises 5000 bytes and hangs up after 20."""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         if self.path == "/robots.txt":
             self.send_error(404)
             return
@@ -68,12 +68,12 @@ def test_fetch_failures_are_rows_with_reasons_and_the_batch_goes_on(tmp_path, sa
         result = run_batch(instance, lake.root, "b20260101T000000-bad", recipe=str(path))
     assert result.success
     with lake.connect() as con:
-        outcome = dict((u, (s, r)) for u, s, r in con.execute("SELECT url, status, reason FROM pages").fetchall())
+        outcome = {u: (s, r) for u, s, r in con.execute("SELECT url, status, reason FROM pages").fetchall()}
         funnel = compute_funnel(con)
     # no robots.txt reachable: the origin is refused without a request (conservative by design)
     assert outcome[dead] == ("rejected", "robots_unavailable")
     assert outcome[broken] == ("error", "incomplete_body")
-    crawl = [r for r in funnel if r.stage == "crawl"][0]
+    crawl = next(r for r in funnel if r.stage == "crawl")
     assert crawl.errored == 1 and crawl.balanced
     assert all(r.balanced for r in funnel)
 

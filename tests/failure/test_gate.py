@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import dagster as dg
-import pyarrow as pa
 import pytest
 
 from goldpan.lake import Lake

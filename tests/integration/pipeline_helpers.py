@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from assets import corpus, crawl, dedup, extract, filter as filter_, mix
+from assets import corpus, crawl, dedup, extract, mix
+from assets import filter as filter_
 from assets.partitions import crawl_batches
-from quality_checks.checks import candidate_gate
 from definitions import build_resources
+from quality_checks.checks import candidate_gate
 
 ALL_ASSETS = [
     crawl.pages,

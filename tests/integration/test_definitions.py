@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC
+
 import dagster as dg
 from dagster._core.definitions.asset_key import AssetCheckKey
 
@@ -13,7 +16,7 @@ def test_definitions_load_with_graph_gate_schedule_and_sensor():
     graph = defs.resolve_asset_graph()
     chain = ["pages", "documents", "dedup_clusters", "doc_signals", "rejections", "mix_decisions",
              "corpus_candidate", "training_corpus"]
-    for up, down in zip(chain, chain[1:]):
+    for up, down in itertools.pairwise(chain):
         assert dg.AssetKey(up) in graph.get(dg.AssetKey(down)).parent_keys, (up, down)
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["pages"] == "crawl" and groups["documents"] == "extract" and groups["dedup_clusters"] == "dedup"
@@ -31,14 +34,14 @@ def test_definitions_load_with_graph_gate_schedule_and_sensor():
 
 
 def test_schedule_registers_a_new_batch_and_requests_its_crawl():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from assets.partitions import crawl_batches
     from definitions import defs
 
     with dg.instance_for_test() as instance:
         schedule = defs.resolve_schedule_def("crawl_schedule")
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 3, 1, 3, tzinfo=timezone.utc),
+        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 3, 1, 3, tzinfo=UTC),
                                         repository_def=defs.get_repository_def())
         req = schedule.evaluate_tick(ctx).run_requests[0]
         assert req.partition_key == "b20260301T030000-crawl"

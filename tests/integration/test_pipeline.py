@@ -3,6 +3,8 @@ through extract, dedup, filter, mix, the Great Expectations gate and promotion."
 
 from __future__ import annotations
 
+import itertools
+
 import dagster as dg
 import pytest
 
@@ -37,7 +39,7 @@ def _count(lake: Lake, sql: str):
 
 
 def test_run_succeeds_and_gate_passes(built):
-    result, lake, _, _ = built
+    result, _lake, _, _ = built
     assert result.success
     gate = [e for e in result.get_asset_check_evaluations() if e.check_name == "candidate_gate"]
     assert len(gate) == 1 and gate[0].passed
@@ -56,17 +58,17 @@ def test_every_stage_balances_and_rejects_something_for_a_stated_reason(built):
         assert totals[stage].rejected > 0, stage
     # each stage's input is the previous stage's kept rows
     order = ["crawl", "extract", "dedup", "filter", "mix", "candidate"]
-    for prev, nxt in zip(order, order[1:]):
+    for prev, nxt in itertools.pairwise(order):
         assert totals[nxt].input == totals[prev].kept, (prev, nxt)
     assert totals["candidate"].kept > 0
 
 
 def test_crawl_records_every_outcome(built):
     _, lake, _, site = built
-    got = dict(
-        (url.removeprefix(site.base_url), (status, reason))
+    got = {
+        url.removeprefix(site.base_url): (status, reason)
         for url, status, reason in _count(lake, f"SELECT url, status, reason FROM pages WHERE batch_id = '{BATCH1}'")
-    )
+    }
     assert got["/en/missing.html"] == ("rejected", "http_404")
     assert got["/files/report.pdf"] == ("rejected", "content_type:application/pdf")
     assert got["/private/secret.html"] == ("rejected", "robots_disallowed")

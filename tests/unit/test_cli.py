@@ -8,7 +8,7 @@ from goldpan.commands import COMMAND_MODULES
 
 def test_every_registered_command_has_a_parser():
     parser = build_parser()
-    names = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    names = set(parser._subparsers._group_actions[0].choices)
     assert {"trace", "funnel", "releases", "sql"} <= names
     assert len(names) >= len(COMMAND_MODULES)
 
