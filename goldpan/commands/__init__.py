@@ -11,4 +11,8 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.funnel",
     "goldpan.commands.releases",
     "goldpan.commands.sql",
+    "goldpan.commands.why",
+    "goldpan.commands.diff",
+    "goldpan.commands.takedown",
+    "goldpan.commands.report",
 ]

@@ -170,6 +170,18 @@ TAKEDOWNS = pa.schema(
     ]
 )
 
+# Recipe text per recipe hash (goldpan.audit.recipes): what `goldpan diff` compares between releases.
+RECIPE_SNAPSHOTS = pa.schema(
+    [
+        ("recipe_sha1", pa.string()),
+        ("recipe_id", pa.string()),
+        ("name", pa.string()),
+        ("recipe_json", pa.large_string()),  # Recipe.model_dump() as sorted JSON (env vars expanded)
+        ("recorded_at", TS),
+        ("run_id", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -180,4 +192,5 @@ TABLES: dict[str, pa.Schema] = {
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
     "takedowns": TAKEDOWNS,
+    "recipe_snapshots": RECIPE_SNAPSHOTS,
 }
