@@ -160,10 +160,10 @@ def releases_still_holding(lake: Lake, matches: Matches) -> list[dict]:
         with con:
             n = 0
             for chunk in _chunks(sorted(matches.doc_ids)):
-                n += con.execute(f"SELECT count(*) FROM training_corpus WHERE doc_id IN ({_in_list(chunk)})").fetchone()[0]
+                n += con.execute(f"SELECT count(*) FROM training_corpus WHERE doc_id IN ({_in_list(chunk)})").fetchall()[0][0]
             if not matches.doc_ids:
                 for chunk in _chunks(sorted(matches.urls)):
-                    n += con.execute(f"SELECT count(*) FROM training_corpus WHERE url IN ({_in_list(chunk)})").fetchone()[0]
+                    n += con.execute(f"SELECT count(*) FROM training_corpus WHERE url IN ({_in_list(chunk)})").fetchall()[0][0]
         if n:
             out.append({"release": r["release"], "corpus_version": int(r["corpus_version"]), "documents": n})
     return out

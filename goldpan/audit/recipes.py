@@ -42,8 +42,8 @@ def snapshot(lake: Lake, recipe_sha1: str | None) -> dict | None:
     if not recipe_sha1 or not lake.exists("recipe_snapshots"):
         return None
     with lake.connect(tables=["recipe_snapshots"]) as con:
-        row = con.execute("SELECT recipe_id, recipe_sha1, recipe_json FROM recipe_snapshots WHERE recipe_sha1 = ? "
-                          "ORDER BY recorded_at LIMIT 1", [recipe_sha1]).fetchone()
+        row = next(iter(con.execute("SELECT recipe_id, recipe_sha1, recipe_json FROM recipe_snapshots WHERE recipe_sha1 = ? "
+                          "ORDER BY recorded_at LIMIT 1", [recipe_sha1]).fetchall()), None)
     if row is None:
         return None
     return {"recipe_id": row[0], "recipe_sha1": row[1], "recipe": json.loads(row[2])}
@@ -91,7 +91,7 @@ def latest_recipe(lake: Lake) -> dict | None:
     if not lake.exists("recipe_snapshots"):
         return None
     with lake.connect(tables=["recipe_snapshots"]) as con:
-        row = con.execute("SELECT recipe_sha1 FROM recipe_snapshots ORDER BY recorded_at DESC LIMIT 1").fetchone()
+        row = next(iter(con.execute("SELECT recipe_sha1 FROM recipe_snapshots ORDER BY recorded_at DESC LIMIT 1").fetchall()), None)
     return snapshot(lake, row[0]) if row else None
 
 

@@ -136,7 +136,7 @@ def _readable(lake: Lake, versions: dict[str, int]) -> tuple[dict[str, int] | No
         with lake.connect(versions=versions) as con:
             for t in versions:
                 if lake.exists(t):
-                    con.execute(f'SELECT count(*) FROM "{t}"').fetchone()
+                    con.execute(f'SELECT count(*) FROM "{t}"').fetchall()
         return versions, ""
     except Exception as exc:  # noqa: BLE001 -- a vacuumed version: fall back to the latest tables
         why = f"upstream versions of the later release are no longer readable ({type(exc).__name__}); "

@@ -58,7 +58,9 @@ class TraceNotFound(LookupError):
 
 def _one(con, sql: str, params: list) -> dict | None:
     cur = con.execute(sql, params)
-    row = cur.fetchone()
+    rows = cur.fetchmany(1)
+    cur.fetchall()  # finish the result: DuckDB 2 refuses new work on a connection with one pending
+    row = rows[0] if rows else None
     if row is None:
         return None
     return dict(zip([d[0] for d in cur.description], row))
@@ -151,7 +153,7 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
             members = _cluster_members(con, d, doc_id)
             dup_url = None
             if d.get("duplicate_of"):
-                hit = con.execute("SELECT url FROM dedup_clusters WHERE doc_id = ?", [d["duplicate_of"]]).fetchone()
+                hit = next(iter(con.execute("SELECT url FROM dedup_clusters WHERE doc_id = ?", [d["duplicate_of"]]).fetchall()), None)
                 dup_url = hit[0] if hit else None
             rep = d.get("cluster_id")
             s = Step("dedup", "dedup_clusters", ver.get("dedup_clusters"), _run_for(lake, "dedup_clusters", batch),
@@ -252,7 +254,7 @@ def _releases_containing(lake: Lake, doc_id: str) -> list[str]:
         if r["status"] != PROMOTED or r["corpus_version"] is None:
             continue
         with lake.connect(versions={"training_corpus": int(r["corpus_version"])}, tables=["training_corpus"]) as con:
-            hit = con.execute("SELECT 1 FROM training_corpus WHERE doc_id = ? LIMIT 1", [doc_id]).fetchone()
+            hit = next(iter(con.execute("SELECT 1 FROM training_corpus WHERE doc_id = ? LIMIT 1", [doc_id]).fetchall()), None)
         if hit:
             found.append(f"{r['release']} (training_corpus v{r['corpus_version']})")
     return found

@@ -77,8 +77,8 @@ def why(lake: Lake, url: str, recipe_path: str | None = None) -> WhyAnswer:
     in_rel_doc = None
     if rel is not None:
         with lake.connect(versions={"training_corpus": int(rel["corpus_version"])}, tables=["training_corpus"]) as con:
-            hit = con.execute(f"SELECT doc_id FROM training_corpus WHERE url IN ({', '.join('?' for _ in forms)}) LIMIT 1",
-                              forms).fetchone()
+            hit = next(iter(con.execute(f"SELECT doc_id FROM training_corpus WHERE url IN "
+                                        f"({', '.join('?' for _ in forms)}) LIMIT 1", forms).fetchall()), None)
         in_rel_doc = hit[0] if hit else None
 
     rid = TakedownMatcher.from_lake(lake).match(url)
@@ -139,7 +139,8 @@ def _not_crawled(lake: Lake, url: str, rel_name: str | None, tables: set[str], r
             with lake.connect(tables=["crawl_frontier"]) as con:
                 cur = con.execute("SELECT * FROM crawl_frontier WHERE url IN (" + ", ".join("?" for _ in _url_forms(url))
                                   + ") LIMIT 1", _url_forms(url))
-                row = cur.fetchone()
+                rows = cur.fetchall()
+                row = rows[0] if rows else None
                 names = [d[0] for d in cur.description]
             if row is not None:
                 fr = dict(zip(names, row))
