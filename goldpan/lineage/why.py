@@ -156,9 +156,12 @@ def _not_crawled(lake: Lake, url: str, rel_name: str | None, tables: set[str], r
     if scope_reason:
         return WhyAnswer(url, False, rel_name, "crawl", "out_of_scope",
                          detail=f"{scope_reason} under the crawl scope of recipe {recipe_name}; never fetched")
+    if recipe_name is None:
+        return WhyAnswer(url, False, rel_name, "crawl", "not_crawled",
+                         detail="never fetched; no recorded recipe to check the crawl scope against (pass --recipe)")
     return WhyAnswer(url, False, rel_name, "crawl", "not_crawled",
-                     detail="in scope but never fetched: no crawled page led to it within max_depth/max_pages"
-                     + (f" (recipe {recipe_name})" if recipe_name else ""))
+                     detail=f"in the crawl scope of recipe {recipe_name} but never fetched: no crawled page led to "
+                     "it within max_depth/max_pages")
 
 
 def _scope_reason(lake: Lake, url: str, recipe_path: str | None) -> tuple[str | None, str | None]:
