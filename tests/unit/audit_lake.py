@@ -71,3 +71,19 @@ def build_lake(root: Path) -> Lake:
          "recipe_id": "r@1", "recipe_sha1": "1", "n_docs": 2, "n_words": 20, "decided_at": datetime.now(UTC),
          "upstream_versions_json": json.dumps({"pages": 0, "documents": 0})}])
     return lake
+
+
+def add_kept_document(lake: Lake, doc_id: str, url: str, text: str, lang: str = "en", batch: str = "b2") -> None:
+    """A document kept by every stage up to the candidate (a new candidate version), not promoted."""
+    page_id = "p" + doc_id
+    _write(lake, "pages", PAGES, [{"page_id": page_id, "batch_id": batch, "url": url, "final_url": url,
+                                   "status": "kept", "content": text.encode()}])
+    _write(lake, "documents", DOCUMENTS, [{"doc_id": doc_id, "page_id": page_id, "batch_id": batch, "url": url,
+                                           "status": "kept", "text": text, "lang": lang}])
+    _write(lake, "dedup_clusters", DEDUP_CLUSTERS, [{"doc_id": doc_id, "page_id": page_id, "batch_id": batch, "url": url,
+                                                     "cluster_id": doc_id, "is_representative": True, "status": "kept"}])
+    _write(lake, "doc_signals", signals_schema(), [{"doc_id": doc_id, "batch_id": batch, "status": "kept"}])
+    _write(lake, "mix_decisions", MIX_DECISIONS, [{"doc_id": doc_id, "batch_id": batch, "status": "kept", "lang": lang,
+                                                   "repeat": 1}])
+    _write(lake, "corpus_candidate", CORPUS, [{"doc_id": doc_id, "page_id": page_id, "batch_id": batch, "url": url,
+                                               "text": text, "repeat": 1, "lang": lang, "source": "web"}])
