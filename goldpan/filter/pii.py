@@ -56,7 +56,7 @@ _PHONE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # Chinese mobile 1[3-9]x xxxx xxxx, bare or grouped 3-4-4.
     re.compile(rf"(?<![\w.\-])1[3-9]\d(?:{_SEP}?\d{{4}}){{2}}(?![\w]|[.\-]\d)", re.ASCII),
     # Chinese landline with area code: (0xx) / 0xx[x] then 7-8 digits, optionally split 3-4 / 4-4.
-    re.compile(rf"(?<![\w.\-])(?:\(0\d{{2,3}}\)\s?|0\d{{2,3}}[\- ])\d{{3,4}}[\- ]?\d{{4}}(?![\w]|[.\-]\d)", re.ASCII),
+    re.compile(r"(?<![\w.\-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[\- ])\d{3,4}[\- ]?\d{4}(?![\w]|[.\-]\d)", re.ASCII),
     # North-American national: (xxx) xxx-xxxx or xxx-xxx-xxxx / xxx.xxx.xxxx (a separator is required).
     re.compile(r"(?<![\w.\-])(?:\(\d{3}\)\s?|\d{3}[\-.])\d{3}[\-.]\d{4}(?![\w]|[.\-]\d)", re.ASCII),
 )
