@@ -30,18 +30,53 @@ class _Strict(BaseModel):
 
 
 class CrawlSection(_Strict):
+    """What and how to crawl. Defaults follow Apache Nutch's published defaults where one exists
+    (fetcher.server.delay 5 s, fetcher.threads.fetch 10, fetcher.threads.per.queue 1,
+    db.fetch.interval.default 30 days, db.fetch.retry.max 3); the demo recipe lifts them for 127.0.0.1."""
+
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
     allow_private: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
+    # query parameters removed by URL normalisation (tracking parameters by default)
+    strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+                               "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
     max_pages: int = Field(500, ge=1)
-    per_host_delay_s: float = Field(0.0, ge=0)
+    per_host_delay_s: float = Field(5.0, ge=0)
+    max_crawl_delay_s: float = Field(30.0, ge=0)
+    concurrency: int = Field(10, ge=1, le=256)
+    per_host_concurrency: int = Field(1, ge=1, le=64)
     user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(15.0, gt=0)
+    total_timeout_s: float = Field(60.0, gt=0)
     max_bytes: int = Field(5_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=30)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    robots_ttl_s: float = Field(3600.0, ge=0)
+    # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
+    # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
+    revisit_interval_s: float = Field(30 * 86400.0, ge=0)
+    revisit_seeds_every_batch: bool = True
+    retry_backoff_s: float = Field(3600.0, ge=0)
+    max_retries: int = Field(3, ge=0)
+    # pages are committed in chunks so a killed crawl resumes where it stopped
+    chunk_rows: int = Field(256, ge=1)
+    chunk_seconds: float = Field(30.0, gt=0)
+    schedule_cron: str = "0 3 * * *"
+
+
+class WarcSection(_Strict):
+    """WARC/WET files imported as batches (a second source of `pages`)."""
+
+    paths: list[str] = []  # local paths, globs, or object-store URIs (s3://, gs://) with globs
+    files_per_batch: int = Field(1, ge=1)
+    verify_digests: bool = True  # a record whose WARC-Block-Digest does not match becomes an error row
+    max_bytes: int = Field(5_000_000, ge=1024)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    storage_options: dict[str, str] = {}  # empty: the lake's storage options
 
 
 class ExtractSection(_Strict):
@@ -80,6 +115,7 @@ class Recipe(_Strict):
     name: str
     description: str = ""
     crawl: CrawlSection
+    warc: WarcSection = WarcSection()
     extract: ExtractSection = ExtractSection()
     dedup: DedupSection = DedupSection()
     filter: FilterSection = FilterSection()

@@ -31,7 +31,7 @@ PAGES = pa.schema(
         ("charset_declared", pa.string()),
         ("headers_json", pa.string()),
         ("content", pa.large_binary()),
-        ("content_sha1", pa.string()),
+        ("content_sha1", pa.string()),  # unchanged rows (304): the sha1 of the earlier stored content
         ("content_bytes", pa.int64()),
         ("truncated", pa.bool_()),
         ("elapsed_ms", pa.float64()),
@@ -170,6 +170,50 @@ TAKEDOWNS = pa.schema(
     ]
 )
 
+# Crawl frontier (goldpan.crawl.frontier): one row per known normalised URL, the crawler's memory
+# between batches (what to fetch next, when, and the validators for a conditional GET).
+# state: queued (never fetched) | fetched (2xx or 304) | rejected (a final answer: robots, 4xx,
+# content type, redirect trouble) | failed (error, 5xx, 429: retried with backoff) | takedown.
+CRAWL_FRONTIER = pa.schema(
+    [
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("depth", pa.int32()),
+        ("seq", pa.int64()),  # discovery order: breadth-first order is (depth, seq)
+        ("state", pa.string()),
+        ("discovered_from", pa.string()),
+        ("first_seen_at", TS),
+        ("next_fetch_at", TS),  # null: never (takedown)
+        ("last_fetched_at", TS),
+        ("last_batch_id", pa.string()),
+        ("last_page_id", pa.string()),
+        ("last_status", pa.string()),  # kept | rejected | error of the last pages row
+        ("last_reason", pa.string()),
+        ("last_http_status", pa.int32()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("content_sha1", pa.string()),  # of the last content stored as kept
+        ("failure_count", pa.int32()),  # consecutive failures, drives the backoff
+        ("fetch_count", pa.int32()),
+        ("takedown_request_id", pa.string()),
+    ]
+)
+
+# One row per batch (crawl or WARC/WET import): where its pages came from and how the run went.
+BATCHES = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("kind", pa.string()),  # crawl | warc
+        ("sources_json", pa.string()),  # crawl: the seeds; warc: the file URIs of the batch
+        ("recipe_id", pa.string()),
+        ("state", pa.string()),  # running | done
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("stats_json", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -180,4 +224,6 @@ TABLES: dict[str, pa.Schema] = {
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
     "takedowns": TAKEDOWNS,
+    "crawl_frontier": CRAWL_FRONTIER,
+    "batches": BATCHES,
 }

@@ -25,7 +25,7 @@ ALL_ASSETS = [
 
 
 def run_batch(instance, lake_root: Path, batch: str, recipe: str = "recipes/demo.yaml", selection=None,
-              raise_on_error: bool = False, partitioned: bool = True):
+              raise_on_error: bool = False, partitioned: bool = True, run_config=None):
     """Materialize `selection` (default: everything) for `batch`; release-only selections hold no
     partitioned asset, so they run without a partition key (`partitioned=False`)."""
     if batch not in instance.get_dynamic_partitions(crawl_batches.name):
@@ -37,6 +37,7 @@ def run_batch(instance, lake_root: Path, batch: str, recipe: str = "recipes/demo
         instance=instance,
         resources=build_resources(str(lake_root), recipe),
         raise_on_error=raise_on_error,
+        run_config=run_config,
     )
 
 
