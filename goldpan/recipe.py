@@ -13,7 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -79,10 +79,39 @@ class WarcSection(_Strict):
     storage_options: dict[str, str] = {}  # empty: the lake's storage options
 
 
+class ExtractorSpec(_Strict):
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+
+    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    # Label used in doc ids and the variants table; defaults to the name. Needed only when one
+    # recipe compares the same extractor under two option sets.
+    id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
+    options: dict[str, Any] = {}
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name
+
+
 class ExtractSection(_Strict):
     min_chars: int = Field(80, ge=0)
     max_link_density: float = Field(0.6, ge=0, le=1)
     max_link_density_min_chars: int = Field(400, ge=0)
+    # The first extractor is primary (the `documents` row); the others go to `document_variants`.
+    extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
+    zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
+    mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
+    mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
+    mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+
+    @field_validator("extractors")
+    @classmethod
+    def _unique_keys(cls, v: list[ExtractorSpec]) -> list[ExtractorSpec]:
+        keys = [e.key for e in v]
+        if len(set(keys)) != len(keys) or "plaintext" in keys:
+            raise ValueError(f"extractor ids must be unique and not 'plaintext' (give `id:`): {keys}")
+        return v
 
 
 class DedupSection(_Strict):

@@ -64,8 +64,28 @@ DOCUMENTS = pa.schema(
         ("encoding_source", pa.string()),
         ("extractor", pa.string()),
         ("extractor_version", pa.string()),
+        # Added by the extract stage (issue 4).
+        ("extractor_options", pa.string()),  # JSON of the extractor's options
+        ("source", pa.string()),  # pages.source: crawl | warc | wet
+        ("description", pa.string()),  # <meta name=description>
+        ("canonical_url", pa.string()),  # <link rel=canonical>
+        ("registered_domain", pa.string()),  # host's registrable domain (bundled PSL snapshot)
+        ("encoding_declared", pa.string()),  # first declared charset (codec name), header before meta
+        ("encoding_declared_source", pa.string()),  # http-header | html-meta
+        ("encoding_detected", pa.string()),  # codec chosen by detection, when detection ran
+        ("encoding_mismatch", pa.bool_()),  # a declared charset disagreed with the bytes
+        ("lang2", pa.string()),  # strongest other language, line by line
+        ("lang2_share", pa.float64()),  # its share of identified characters
+        ("lang_mixed", pa.bool_()),  # lang2_share >= recipe extract.mixed_min_share
+        ("n_tokens", pa.int64()),  # words + punctuation tokens
+        ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
+        ("word_segmenter", pa.string()),  # spacy | chars | jieba
     ]
 )
+
+# Extra extractions of the same pages for comparison (recipe extract.extractors[1:]); same columns
+# as `documents`, keyed by (page_id, extractor id); never read by later stages.
+DOCUMENT_VARIANTS = DOCUMENTS
 
 DEDUP_CLUSTERS = pa.schema(
     [
@@ -217,6 +237,7 @@ BATCHES = pa.schema(
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
+    "document_variants": DOCUMENT_VARIANTS,
     "dedup_clusters": DEDUP_CLUSTERS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,

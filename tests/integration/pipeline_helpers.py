@@ -15,6 +15,7 @@ from quality_checks.checks import candidate_gate
 ALL_ASSETS = [
     crawl.pages,
     extract.documents,
+    extract.document_variants,
     dedup.dedup_clusters,
     filter_.doc_signals,
     filter_.rejections,
