@@ -108,6 +108,39 @@ DEDUP_CLUSTERS = pa.schema(
         # Text after paragraph-level dedup, only when paragraphs were removed (null = documents.text
         # unchanged). Every later stage reads COALESCE(dedup_clusters.dedup_text, documents.text).
         ("dedup_text", pa.large_string()),
+        # Added by the dedup stage (issue 6): canonical URL and the older version a newer fetch
+        # replaces, rule value (characters left after paragraph dedup), cluster size as of this
+        # batch, and what paragraph dedup removed.
+        ("canonical_url", pa.string()),
+        ("supersedes", pa.string()),
+        ("value", pa.float64()),
+        ("cluster_size", pa.int64()),
+        ("n_paragraphs", pa.int64()),
+        ("paragraphs_removed", pa.int64()),
+        ("chars_removed", pa.int64()),
+    ]
+)
+
+# Incremental dedup index (goldpan.dedup.store): url / sha1 / LSH band key -> document, per batch.
+DEDUP_INDEX = pa.schema(
+    [
+        ("bucket", pa.int32()),  # key & 15: the partition a lookup of this key reads
+        ("kind", pa.string()),  # url | sha1 | band
+        ("key", pa.int64()),
+        ("doc_id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("config", pa.string()),  # keys compare only under the same config (minhash config for bands)
+    ]
+)
+
+# Paragraph dedup counts: distinct documents per paragraph key, per batch.
+DEDUP_PARAGRAPHS = pa.schema(
+    [
+        ("bucket", pa.int32()),
+        ("para_key", pa.int64()),
+        ("n_docs", pa.int64()),
+        ("batch_id", pa.string()),
     ]
 )
 
@@ -239,6 +272,8 @@ TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS,
     "document_variants": DOCUMENT_VARIANTS,
     "dedup_clusters": DEDUP_CLUSTERS,
+    "dedup_index": DEDUP_INDEX,
+    "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,
     "corpus_candidate": CORPUS,
