@@ -12,6 +12,8 @@ from assets.partitions import crawl_batches
 from definitions import build_resources
 from quality_checks.checks import candidate_gate
 
+REPO_RECIPE = str(Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml")
+
 ALL_ASSETS = [
     crawl.pages,
     extract.documents,
