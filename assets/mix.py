@@ -19,7 +19,8 @@ CANDIDATE_CODE_VERSION = "candidate-v1"
 @dg.asset(
     key="mix_decisions",
     group_name="mix",
-    deps=["rejections", "documents"],
+    # quality_decisions (classify) also writes `rejections` rows the mix must see first.
+    deps=["rejections", "quality_decisions", "documents"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches): selected by the mixing "

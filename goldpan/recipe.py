@@ -143,6 +143,78 @@ class FilterSection(_Strict):
     rules: dict[str, dict[str, dict[str, Any]]] = {}
 
 
+class ReferenceSpec(_Strict):
+    """One reference source: `text` (.txt file/folder), `jsonl` (field) or `delta` (path or lake table, column).
+    `shipped:NAME` paths point at goldpan/data/reference (see its README)."""
+
+    kind: Literal["text", "jsonl", "delta"]
+    path: str
+    field: str = "text"
+    min_chars: int = Field(20, ge=1)
+
+
+def _shipped(name: str) -> ReferenceSpec:
+    return ReferenceSpec(kind="jsonl", path=f"shipped:{name}")
+
+
+class FastTextSection(_Strict):
+    # DCLM train_fasttext_classifier.py defaults (lr 0.1, dim 100, epoch 5) with word bigrams like the
+    # released OH+ELI5 model. word_ngrams >= 2 (hash buckets) is required: one-thread training, which
+    # is what makes it deterministic, otherwise reads uninitialised memory (see goldpan/classify/model.py).
+    dim: int = Field(100, ge=2, le=1000)
+    epoch: int = Field(5, ge=1, le=100)
+    lr: float = Field(0.1, gt=0, le=5)
+    word_ngrams: int = Field(2, ge=2, le=5)
+    min_count: int = Field(1, ge=1)
+    bucket: int = Field(200_000, ge=1000)
+    max_chars: int = Field(10_000, ge=100)  # characters of each document the model sees
+
+
+class QualityKeepSection(_Strict):
+    # DCLM keeps about the top 10% (fasttext_oh_eli5 threshold 0.018112 on its pool).
+    mode: Literal["top_fraction", "threshold", "off"] = "top_fraction"
+    top_fraction: float = Field(0.1, gt=0, le=1)  # per batch, over documents that passed the filter
+    threshold: float = Field(0.5, ge=0, le=1)
+
+
+class QualitySection(_Strict):
+    enabled: bool = True
+    positives: list[ReferenceSpec] = Field(
+        default_factory=lambda: [_shipped("quality_en.jsonl"), _shipped("quality_zh.jsonl")], min_length=1
+    )
+    max_positives: int = Field(200_000, ge=1)  # DCLM: 200k training examples per class
+    negatives_per_positive: float = Field(1.0, gt=0)
+    balance: bool = True  # subsample the larger class to the smaller (seeded)
+    min_positives: int = Field(100, ge=2)
+    min_negatives: int = Field(100, ge=2)  # fewer crawled documents than this: refuse to train
+    heldout_fraction: float = Field(0.2, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    keep: QualityKeepSection = QualityKeepSection()
+
+
+class DomainSection(_Strict):
+    enabled: bool = True
+    math: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("math_seed.jsonl")], min_length=1)
+    code: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("code_seed.jsonl")], min_length=1)
+    # Labelled non-math, non-code text: negatives for training and for the held-out evaluation.
+    general: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("general_seed.jsonl")], min_length=1)
+    rounds: int = Field(3, ge=1, le=10)  # DeepSeekMath ran 4 rounds; we stop early when nothing new is mined
+    mine_threshold: float = Field(0.9, gt=0, lt=1)  # pool documents this confident become positives
+    label_threshold: float = Field(0.5, gt=0, lt=1)  # doc_scores.domain
+    heldout_fraction: float = Field(0.25, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    pool_negatives: int = Field(2000, ge=0)  # crawled documents sampled as negatives (DeepSeekMath: CC pages)
+    max_pool: int = Field(200_000, ge=1)
+    max_mined_per_round: int = Field(50_000, ge=1)
+
+
+class ClassifySection(_Strict):
+    seed: int = 42
+    fasttext: FastTextSection = FastTextSection()
+    quality: QualitySection = QualitySection()
+    domains: DomainSection = DomainSection()
+
+
 class MixSection(_Strict):
     languages: list[str] = Field(min_length=1)
     min_lang_score: float = Field(0.5, ge=0, le=1)
@@ -162,6 +234,7 @@ class Recipe(_Strict):
     extract: ExtractSection = ExtractSection()
     dedup: DedupSection = DedupSection()
     filter: FilterSection = FilterSection()
+    classify: ClassifySection = ClassifySection()
     mix: MixSection
     gate: GateSection = GateSection()
 

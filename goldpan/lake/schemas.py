@@ -263,6 +263,50 @@ BATCHES = pa.schema(
         ("started_at", TS),
         ("finished_at", TS),
         ("stats_json", pa.string()),
+    ]
+)
+
+# Classify stage (goldpan.classify): one row per document that reached the filter decisions, per batch.
+# Scores are signals; the keep decision (rejections with stage 'classify') is a separate cheap step.
+DOC_SCORES = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),  # kept (scored) | error (no text to score)
+        ("reason", pa.string()),
+        ("quality_score", pa.float64()),  # P(high quality) in 0..1; null when no quality model was trained
+        ("quality_model", pa.string()),  # sha1 of the fastText .bin in <lake>/models/quality/
+        ("math_score", pa.float64()),
+        ("code_score", pa.float64()),
+        ("domain", pa.string()),  # math | code | general (null when no domain model)
+        ("domain_model", pa.string()),  # "math:<sha1>,code:<sha1>"
+    ]
+)
+
+# Every classifier training attempt (trained or refused), with its held-out metrics and config.
+MODELS = pa.schema(
+    [
+        ("name", pa.string()),  # quality | math | code
+        ("kind", pa.string()),  # quality | domain
+        ("round", pa.int32()),  # domain mining round (quality: 1)
+        ("status", pa.string()),  # trained | refused
+        ("reason", pa.string()),
+        ("sha1", pa.string()),
+        ("path", pa.string()),
+        ("trained_at", TS),
+        ("n_train_pos", pa.int64()),
+        ("n_train_neg", pa.int64()),
+        ("n_heldout_pos", pa.int64()),
+        ("n_heldout_neg", pa.int64()),
+        ("n_mined", pa.int64()),  # domain: pool documents taken as positives for this round
+        ("precision", pa.float64()),
+        ("recall", pa.float64()),
+        ("f1", pa.float64()),
+        ("eval_threshold", pa.float64()),
+        ("train_seconds", pa.float64()),
+        ("config_json", pa.string()),
+        ("sources_json", pa.string()),
+        ("recipe_id", pa.string()),
         ("run_id", pa.string()),
     ]
 )
@@ -282,4 +326,6 @@ TABLES: dict[str, pa.Schema] = {
     "takedowns": TAKEDOWNS,
     "crawl_frontier": CRAWL_FRONTIER,
     "batches": BATCHES,
+    "doc_scores": DOC_SCORES,
+    "models": MODELS,
 }

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import corpus, crawl, dedup, extract, mix
+from assets import classifiers, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.partitions import crawl_batches
 from definitions import build_resources
 from quality_checks.checks import candidate_gate
+
+REPO_RECIPE = str(Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml")
 
 ALL_ASSETS = [
     crawl.pages,
@@ -19,6 +21,10 @@ ALL_ASSETS = [
     dedup.dedup_clusters,
     filter_.doc_signals,
     filter_.rejections,
+    classifiers.quality_model,
+    classifiers.domain_models,
+    classifiers.doc_scores,
+    classifiers.quality_decisions,
     mix.mix_decisions,
     mix.corpus_candidate,
     corpus.training_corpus,
