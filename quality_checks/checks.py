@@ -6,7 +6,17 @@ import dagster as dg
 from goldpan.release.promote import record_gate_attempt
 from resources import LakeResource, RecipeResource
 
-GATE_CODE_VERSION = "gate-v1"
+GATE_CODE_VERSION = "gate-v2"
+
+
+def metrics_table(report) -> str:
+    rows = {r["column"]: r for r in report.results if r["table"] == "release_metrics"}
+    lines = ["| metric | observed | allowed | ok |", "|---|---|---|---|"]
+    for name, (lo, hi) in sorted(report.bounds.items()):
+        r = rows.get(name, {})
+        obs = report.metrics.get(name)
+        lines.append(f"| {name} | {'' if obs is None else obs} | {lo:.4g} .. {hi:.4g} | {'yes' if r.get('success') else 'NO'} |")
+    return "\n".join(lines)
 
 
 @dg.asset_check(
@@ -31,6 +41,7 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
         gate=report.as_json(),
         run_id=context.run.run_id,
         commit_metadata={"dagster_run_id": context.run.run_id, "code_version": GATE_CODE_VERSION},
+        stats=report.stats,
     )
     failed = report.failed
     table = ["| table | expectation | column | unexpected | sample |", "|---|---|---|---|---|"] + [
@@ -47,5 +58,9 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
             "expectations": len(report.results),
             "failed_expectations": dg.MetadataValue.md("\n".join(table)) if failed else "none",
             "documents": attempt["n_docs"],
+            "tokens": attempt["n_tokens"],
+            "tokens_by_source": dg.MetadataValue.json(report.stats.get("tokens_by_source", {})),
+            "removed_vs_previous": dg.MetadataValue.json(report.stats.get("removed_vs_previous", {})),
+            "metrics": dg.MetadataValue.md(metrics_table(report)),
         },
     )

@@ -18,6 +18,8 @@ ALL_ASSETS = [
     dedup.dedup_clusters,
     filter_.doc_signals,
     filter_.rejections,
+    mix.curated_documents,
+    mix.doc_tokens,
     mix.mix_decisions,
     mix.corpus_candidate,
     corpus.training_corpus,
