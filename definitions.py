@@ -13,7 +13,7 @@ import dagster as dg
 from assets import corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
-from quality_checks.checks import candidate_gate
+from quality_checks.checks import ASSET_CHECKS
 from resources import LakeResource, ModelsResource, RecipeResource
 
 
@@ -29,7 +29,7 @@ ASSETS = dg.load_assets_from_modules([crawl, extract, dedup, filter_, mix, corpu
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=[candidate_gate],
+    asset_checks=ASSET_CHECKS,
     resources=build_resources(),
     jobs=[crawl_job, process_batch_job, full_batch_job],
     schedules=[crawl_schedule],

@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from assets.partitions import crawl_batches
+
 from goldpan.release.promote import record_gate_attempt
 from resources import LakeResource, RecipeResource
 
@@ -64,3 +66,42 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
             "metrics": dg.MetadataValue.md(metrics_table(report)),
         },
     )
+
+
+STAGE_TABLES = {"pages": True, "documents": True, "dedup_clusters": True, "doc_signals": True, "rejections": True,
+                "mix_decisions": False}  # table -> partitioned by crawl batch
+
+
+def _stage_check(table: str, partitioned: bool):
+    @dg.asset_check(
+        asset=table,
+        name=f"{table}_suite",
+        partitions_def=crawl_batches if partitioned else None,
+        blocking=False,
+        description=f"Great Expectations suite on {table}" + (" (one crawl batch)" if partitioned else "")
+        + ": columns of goldpan/lake/schemas.py, ids non-null and unique, statuses, value ranges, and "
+        "input = kept + rejected + errored for the stage.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.AssetCheckResult:
+        from quality_checks.gate import validate_stage
+
+        batch = context.partition_key if partitioned and context.has_partition_key else None
+        report = validate_stage(lake.lake(), recipe.load(), table, batch)
+        failed = report.failed
+        return dg.AssetCheckResult(
+            passed=report.success,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": len(report.results),
+                "delta_version": report.candidate_version,
+                "failed_expectations": dg.MetadataValue.json(
+                    [{k: r[k] for k in ("table", "expectation", "column", "unexpected_count", "sample")} for r in failed]
+                ),
+            },
+        )
+
+    return _check
+
+
+STAGE_CHECKS = [_stage_check(t, p) for t, p in STAGE_TABLES.items()]
+ASSET_CHECKS = [candidate_gate, *STAGE_CHECKS]

@@ -146,3 +146,41 @@ def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None
         bounds=bounds,
         metrics=values,
     )
+
+
+STAGE_TABLE_FUNNEL = {"pages": "crawl", "documents": "extract", "dedup_clusters": "dedup", "doc_signals": "filter",
+                      "mix_decisions": "mix"}
+
+
+def validate_stage(lake: Lake, recipe: Recipe, table: str, batch: str | None = None) -> GateReport:
+    """The GX suite of one stage table (one crawl batch of it when `batch` is given): schema from
+    goldpan/lake/schemas.py, ids non-null and unique, statuses, value ranges, and the funnel
+    invariant input = kept + rejected + errored for that stage."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from goldpan.lake.delta import batch_predicate
+    from quality_checks.suites import STAGE_FRAMES, schema_expectations, stage_expectations
+
+    version = lake.version(table)
+    if version is None:
+        raise RuntimeError(f"{table} has never been written")
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    where = f"WHERE {batch_predicate('batch_id', batch)}" if batch else ""
+    with lake.connect(tables=[table]) as con:
+        frame = con.sql(STAGE_FRAMES[table].format(where=where)).df()
+        empty = con.sql(f"SELECT * FROM {table} LIMIT 0").df()
+    results = _validate(ctx, table, frame, stage_expectations(table, recipe))
+    results += _validate(ctx, f"{table}_schema", empty, schema_expectations(table))
+    funnel_rows: list[dict] = []
+    stage = STAGE_TABLE_FUNNEL.get(table)
+    if stage is not None:
+        with lake.connect() as con:
+            rows = [r.__dict__ for r in compute_funnel(con, stages=[stage]) if batch is None or r.batch_id == batch]
+        fdf = pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
+        fdf["unbalanced"] = fdf["input"] - fdf["kept"] - fdf["rejected"] - fdf["errored"]
+        results += _validate(ctx, f"{table}_funnel", fdf, funnel_expectations([stage]))
+        funnel_rows = fdf.to_dict(orient="records")
+    return GateReport(success=all(r["success"] for r in results), candidate_version=version, results=results,
+                      funnel=funnel_rows)

@@ -11,4 +11,6 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.funnel",
     "goldpan.commands.releases",
     "goldpan.commands.sql",
+    "goldpan.commands.export",
+    "goldpan.commands.mix",
 ]

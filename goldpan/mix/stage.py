@@ -142,7 +142,7 @@ def _source_of(doc: dict, sources: list[MixSource]) -> str | None:
 
 @dataclass
 class MixOutcome:
-    written: WriteResult
+    written: WriteResult | None
     plan: MixPlan
     outcomes: dict[str, int] = field(default_factory=dict)
     rules: dict[str, int] = field(default_factory=dict)
@@ -151,10 +151,12 @@ class MixOutcome:
 STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.field("max_epochs", pa.int32()))
 
 
-def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None) -> MixOutcome:
+def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
+            write: bool = True) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
     Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
+    `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
     """
     cfg = recipe.mix
     sources = cfg.effective_sources
@@ -192,10 +194,10 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
         if buf:
             writer.write_batch(pa.RecordBatch.from_pylist(buf, schema=STAGE_SCHEMA))
         writer.close()
-        return _budget_and_write(lake, recipe, stage_path, commit_metadata)
+        return _budget_and_write(lake, recipe, stage_path, commit_metadata, write)
 
 
-def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metadata) -> MixOutcome:
+def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metadata, write: bool = True) -> MixOutcome:
     import duckdb
 
     cfg = recipe.mix
@@ -249,8 +251,13 @@ def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metad
                         rules[r["rule"]] += 1
                     yield {k: r[k] for k in MIX_DECISIONS.names}
 
-        written = lake.write("mix_decisions", rows_to_batches(final(), MIX_DECISIONS, 4096), MIX_DECISIONS,
-                             commit_metadata=commit_metadata)
+        if write:
+            written = lake.write("mix_decisions", rows_to_batches(final(), MIX_DECISIONS, 4096), MIX_DECISIONS,
+                                 commit_metadata=commit_metadata)
+        else:
+            for _ in final():
+                pass
+            written = None
     finally:
         con.close()
     return MixOutcome(written=written, plan=plan, outcomes=dict(outcomes), rules=dict(rules))
@@ -264,3 +271,34 @@ def _iter(rel) -> Iterator[tuple]:
 
 def plan_json(plan: MixPlan) -> str:
     return json.dumps(plan.as_json(), sort_keys=True)
+
+
+def plan_from_lake(lake: Lake, recipe: Recipe) -> str:
+    """The target-vs-achieved table of the current `mix_decisions` (what the last mix did)."""
+    from goldpan.mix.budget import GroupPlan
+
+    cfg = recipe.mix
+    key = "source" if cfg.budget_by == "source" else "domain"
+    with lake.connect(tables=["mix_decisions"]) as con:
+        rows = con.sql(
+            f"SELECT {key}, coalesce(sum(n_tokens * repeat) FILTER (WHERE status = 'kept'), 0), "
+            "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), 0), "
+            "count(*) FILTER (WHERE status = 'kept'), count(*) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), "
+            f"coalesce(max(repeat) FILTER (WHERE status = 'kept'), 0) FROM mix_decisions WHERE {key} IS NOT NULL "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    epochs = {s.name: s.max_epochs for s in cfg.effective_sources}
+    plan = MixPlan(budget_by=cfg.budget_by, seed=cfg.seed, total_target=cfg.total_tokens, total_derived=cfg.total_tokens is None)
+    for g, achieved, avail, sel, elig, maxrep in rows:
+        if cfg.targets and g not in cfg.targets:
+            continue
+        plan.groups.append(GroupPlan(group=g, target_share=cfg.targets.get(g), budget_tokens=None,
+                                     available_tokens=int(avail), capacity_tokens=int(avail) * epochs.get(g, 1),
+                                     eligible_docs=int(elig), selected_docs=int(sel), achieved_tokens=int(achieved),
+                                     max_repeat=int(maxrep)))
+    total = plan.achieved_total
+    for p in plan.groups:
+        p.achieved_share = p.achieved_tokens / total if total else 0.0
+        if p.target_share is not None:
+            p.budget_tokens = None
+    return plan.table()

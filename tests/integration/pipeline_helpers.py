@@ -10,7 +10,7 @@ from assets import corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.partitions import crawl_batches
 from definitions import build_resources
-from quality_checks.checks import candidate_gate
+from quality_checks.checks import ASSET_CHECKS
 
 ALL_ASSETS = [
     crawl.pages,
@@ -33,7 +33,7 @@ def run_batch(instance, lake_root: Path, batch: str, recipe: str = "recipes/demo
     if batch not in instance.get_dynamic_partitions(crawl_batches.name):
         instance.add_dynamic_partitions(crawl_batches.name, [batch])
     return dg.materialize(
-        [*ALL_ASSETS, candidate_gate],
+        [*ALL_ASSETS, *ASSET_CHECKS],
         selection=selection,
         partition_key=batch if partitioned else None,
         instance=instance,
