@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -213,17 +213,99 @@ class ClassifySection(_Strict):
     fasttext: FastTextSection = FastTextSection()
     quality: QualitySection = QualitySection()
     domains: DomainSection = DomainSection()
+class MixSource(_Strict):
+    """Where documents come from: the lake's crawl batches / WARC imports, or a curated corpus file.
+
+    `kind: lake` selects filter-kept documents of crawl batches whose id matches one of `batches`
+    (shell globs; empty = every batch) and whose pages came from one of `origins` (pages.source,
+    e.g. crawl, warc, wet; empty = any). `jsonl`, `parquet` and `delta` read a corpus the user
+    brings (e.g. Wikipedia, books, code) from `path`, with the named columns.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    kind: Literal["lake", "jsonl", "parquet", "delta"] = "lake"
+    path: str | None = None
+    batches: list[str] = []
+    origins: list[str] = []
+    text_column: str = "text"
+    id_column: str | None = "id"
+    url_column: str | None = "url"
+    title_column: str | None = "title"
+    lang_column: str | None = "lang"
+    max_epochs: int = Field(1, ge=1, le=100)  # upsampling limit: how often one document may repeat
+
+    @model_validator(mode="after")
+    def _path(self):
+        if self.kind != "lake" and not self.path:
+            raise ValueError(f"source {self.name}: kind {self.kind} needs a path")
+        return self
 
 
 class MixSection(_Strict):
     languages: list[str] = Field(min_length=1)
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
-    source: str = "web"
+    source: str = "web"  # name of the implicit lake source when `sources` is empty
+    sources: list[MixSource] = []
+    # doc_scores filters (classify stage); unscored documents have domain "general" and no score.
+    domains: list[str] = []  # allowed doc_scores.domain values; empty = any
+    min_quality_score: float | None = Field(None, ge=0, le=1)
+    # Token budgets: shares of the total per source or per domain; empty = take every eligible doc.
+    budget_by: Literal["source", "domain"] = "source"
+    targets: dict[str, float] = {}
+    total_tokens: int | None = Field(None, ge=1)  # null: the largest total every target can meet
+    seed: int = 0
+    tokenizer: str = "gpt2"
+
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targets:
+            if any(v <= 0 for v in self.targets.values()):
+                raise ValueError("targets must be positive shares")
+            if abs(sum(self.targets.values()) - 1.0) > 1e-6:
+                raise ValueError(f"targets must sum to 1, got {sum(self.targets.values()):.4f}")
+            if self.budget_by == "source":
+                unknown = set(self.targets) - {s.name for s in self.effective_sources}
+                if unknown:
+                    raise ValueError(f"targets name unknown sources: {sorted(unknown)}")
+        names = [s.name for s in self.sources]
+        if len(names) != len(set(names)):
+            raise ValueError("source names must be unique")
+        return self
+
+    @property
+    def effective_sources(self) -> list[MixSource]:
+        return list(self.sources) or [MixSource(name=self.source, kind="lake")]
+
+
+class EvalSet(_Strict):
+    name: str
+    path: str
+    text_column: str = "text"
+
+
+class DecontamSection(_Strict):
+    ngram: int = Field(13, ge=3, le=100)  # GPT-3's 13-gram; words, or characters for Chinese
+    eval_sets: list[EvalSet] = []
 
 
 class GateSection(_Strict):
     min_docs: int = Field(1, ge=0)
+    token_tolerance: float = Field(0.05, ge=0)  # |achieved - total_tokens| / total_tokens
+    share_tolerance: float = Field(0.05, ge=0)  # |achieved share - target share|, per source/domain
+    language_shares: dict[str, float] = {}  # expected token share per language; empty = not checked
+    language_tolerance: float = Field(0.1, ge=0)
+    rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
+    max_contamination_hits: int = Field(0, ge=0)
+
+
+class ReleaseSection(_Strict):
+    redact_pii: bool = True  # goldpan.filter.pii.redact_pii on corpus text (documents keep the original)
+
+
+class ExportSection(_Strict):
+    shard_docs: int = Field(10_000, ge=1)
+    zstd_level: int = Field(10, ge=1, le=22)
 
 
 class Recipe(_Strict):
@@ -236,7 +318,10 @@ class Recipe(_Strict):
     filter: FilterSection = FilterSection()
     classify: ClassifySection = ClassifySection()
     mix: MixSection
+    decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
+    release: ReleaseSection = ReleaseSection()
+    export: ExportSection = ExportSection()
 
     @field_validator("name")
     @classmethod

@@ -12,4 +12,6 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.releases",
     "goldpan.commands.sql",
     "goldpan.commands.clusters",
+    "goldpan.commands.export",
+    "goldpan.commands.mix",
 ]

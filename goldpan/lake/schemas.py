@@ -170,6 +170,40 @@ MIX_DECISIONS = pa.schema(
         ("source", pa.string()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("origin", pa.string()),  # lake | curated (curated corpora are outside the crawl funnel)
+        ("domain", pa.string()),  # doc_scores.domain, "general" when unscored
+        ("quality_score", pa.float64()),
+        ("n_tokens", pa.int64()),
+    ]
+)
+
+# Curated corpora a recipe lists (JSONL / Parquet / Delta), snapshotted into the lake so a release
+# can be rebuilt from lake versions alone. batch_id is "curated-<source name>".
+CURATED_DOCUMENTS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("source", pa.string()),
+        ("source_path", pa.string()),
+        ("source_row", pa.int64()),
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("title", pa.string()),
+        ("text", pa.large_string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float64()),
+        ("n_chars", pa.int64()),
+    ]
+)
+
+# BPE tokens per document (contract 7), counted once per (doc_id, text digest) and reused.
+DOC_TOKENS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("tokenizer", pa.string()),
+        ("text_md5", pa.string()),  # md5 of the text that was counted (COALESCE(dedup_text, text))
+        ("n_tokens", pa.int64()),
     ]
 )
 
@@ -187,6 +221,9 @@ CORPUS = pa.schema(
         ("n_words", pa.int64()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("n_tokens", pa.int64()),
+        ("origin", pa.string()),
+        ("pii_json", pa.string()),  # {kind: redactions} applied to this document's text, null if none
     ]
 )
 
@@ -204,6 +241,8 @@ CORPUS_RELEASES = pa.schema(
         ("gate_json", pa.string()),
         ("n_docs", pa.int64()),
         ("n_words", pa.int64()),
+        ("n_tokens", pa.int64()),
+        ("stats_json", pa.string()),  # shares vs targets, tokens per source/lang, removals vs previous
         ("run_id", pa.string()),
         ("decided_at", TS),
     ]
@@ -320,6 +359,8 @@ TABLES: dict[str, pa.Schema] = {
     "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,
+    "curated_documents": CURATED_DOCUMENTS,
+    "doc_tokens": DOC_TOKENS,
     "corpus_candidate": CORPUS,
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
