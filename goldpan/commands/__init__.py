@@ -14,4 +14,8 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.clusters",
     "goldpan.commands.export",
     "goldpan.commands.mix",
+    "goldpan.commands.why",
+    "goldpan.commands.diff",
+    "goldpan.commands.takedown",
+    "goldpan.commands.report",
 ]

@@ -350,6 +350,18 @@ MODELS = pa.schema(
     ]
 )
 
+# Recipe text per recipe hash (goldpan.audit.recipes): what `goldpan diff` compares between releases.
+RECIPE_SNAPSHOTS = pa.schema(
+    [
+        ("recipe_sha1", pa.string()),
+        ("recipe_id", pa.string()),
+        ("name", pa.string()),
+        ("recipe_json", pa.large_string()),  # Recipe.model_dump() as sorted JSON (env vars expanded)
+        ("recorded_at", TS),
+        ("run_id", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -369,4 +381,5 @@ TABLES: dict[str, pa.Schema] = {
     "batches": BATCHES,
     "doc_scores": DOC_SCORES,
     "models": MODELS,
+    "recipe_snapshots": RECIPE_SNAPSHOTS,
 }
