@@ -52,6 +52,8 @@ def run(args) -> int:
     for t, n in sorted(res.rows_deleted.items()):
         vac = f", vacuumed {res.vacuumed[t]} files" if t in res.vacuumed else ""
         print(f"  {t:<20} {n:>6} rows deleted (Delta v{res.versions[t]}{vac})")
+    if res.frontier_marked:
+        print(f"  crawl_frontier       {res.frontier_marked:>6} URLs set to state 'takedown' (never fetched again)")
     if not res.rows_deleted:
         print("  nothing in the lake matched yet; the crawler and the mixer will refuse it from now on")
     if res.releases_holding:

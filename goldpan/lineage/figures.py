@@ -231,3 +231,20 @@ def takedown_markdown(lake: Lake) -> str:
     rows = [(r["request_id"], r["kind"], r["value"], r["reason"], r["rows_deleted_json"] or "pending")
             for r in requests(lake)]
     return md_table(["request", "kind", "value", "reason", "rows deleted"], rows) if rows else "_no takedowns_"
+
+
+def release_markdown(lake: Lake) -> dict[str, str]:
+    """The report's figures as markdown, keyed for a promotion's materialization metadata.
+
+    Each figure is computed on its own: one that fails (a table another stage is still migrating)
+    is reported as such instead of hiding the others.
+    """
+    out = {}
+    for key, fn in (("audit_funnel", funnel_markdown), ("audit_rejections_by_rule", rules_markdown),
+                    ("audit_shares_vs_recipe", shares_markdown), ("audit_diff_vs_previous", diff_markdown),
+                    ("audit_takedowns", takedown_markdown)):
+        try:
+            out[key] = fn(lake)
+        except Exception as exc:  # noqa: BLE001 -- metadata must never fail a promotion that already happened
+            out[key] = f"_could not compute: {type(exc).__name__}: {exc}_"
+    return out

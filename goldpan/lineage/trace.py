@@ -9,7 +9,7 @@ threshold.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from goldpan.crawl.urls import normalize_url
@@ -101,6 +101,11 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [query])
         elif doc is not None and has("pages"):
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [doc["page_id"]])
+    if page is None and doc is None and has("curated_documents"):
+        cur = _one(con, "SELECT * EXCLUDE (text) FROM curated_documents WHERE doc_id = ? OR url = ? LIMIT 1",
+                   [query, query])
+        if cur is not None:
+            return _trace_curated(lake, con, query, cur, ver, versions)
     if page is None and doc is None and "://" in query:
         from goldpan.audit.takedowns import TakedownMatcher, requests
 
@@ -188,8 +193,18 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     if doc_id and stop is None and has("doc_scores"):
         sc = _one(con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc_id])
         if sc is not None:
-            steps.append(Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch),
-                              "kept", {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id")}))
+            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
+                              "WHERE doc_id = ? AND stage = 'classify'", [doc_id]).fetchall() if has("rejections") else []
+            outcome = "error" if sc.get("status") == "error" else ("rejected" if rej else "kept")
+            s = Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch), outcome,
+                     {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id", "status")})
+            if rej:
+                s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
+                s.facts["failed_rules"] = [
+                    {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
+            steps.append(s)
+            if outcome != "kept":
+                stop = s
     if doc_id and stop is None and has("mix_decisions"):
         m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id])
         if m is None:
@@ -221,6 +236,26 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
 
 
+def _trace_curated(lake: Lake, con, query: str, cur: dict, ver: dict, versions) -> Trace:
+    """A curated record enters at the mix (no fetch, no extraction): its snapshot, then mix and candidate."""
+    doc_id = cur["doc_id"]
+    steps = [Step("curated", "curated_documents", ver.get("curated_documents"),
+                  _run_for(lake, "curated_documents", None), "kept",
+                  {k: cur.get(k) for k in ("source", "source_path", "source_row", "url", "title", "lang", "batch_id")})]
+    stop = None
+    m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id]) if "mix_decisions" in ver else None
+    if m is not None:
+        s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None), m["status"],
+                 {k: v for k, v in m.items() if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
+                 rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+        steps.append(s)
+        stop = s if m["status"] != "kept" else None
+    in_releases = _releases_containing(lake, doc_id) if versions is None else []
+    verdict = (f"in training_corpus release(s) {', '.join(in_releases)}" if in_releases else
+               f"{stop.outcome} at stage mix by {stop.rule}" if stop else "curated record, not in any release yet")
+    return Trace(query, doc_id, None, cur.get("url"), steps, in_releases, verdict)
+
+
 def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
     """Other documents of the cluster: the dedup engineer's `cluster_members` when present, else SQL."""
     try:
@@ -229,7 +264,8 @@ def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
         cluster_members = None
     if cluster_members is not None:
         try:
-            rows = [dict(r) if not isinstance(r, dict) else r for r in cluster_members(con, doc_id)]
+            rows = [r if isinstance(r, dict) else (asdict(r) if is_dataclass(r) else r._asdict())
+                    for r in cluster_members(con, doc_id)]
             return [r for r in rows if r.get("doc_id") != doc_id][:limit]
         except Exception:  # noqa: BLE001, S110 -- fall back to the plain query below
             pass
