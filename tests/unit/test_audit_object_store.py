@@ -63,7 +63,7 @@ def bucket_lake(tmp_path, monkeypatch):
 
 
 def test_commands_answer_on_a_lake_in_a_bucket(bucket_lake, monkeypatch, capsys, tmp_path):
-    uri, opts, s3 = bucket_lake
+    uri, opts, _ = bucket_lake
     lake = Lake(uri, opts)
     assert "documents" in lake.list_tables() and lake.version("training_corpus") == 0
     monkeypatch.setenv("GOLDPAN_STORAGE_OPTIONS", json.dumps(opts))
