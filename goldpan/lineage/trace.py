@@ -185,6 +185,11 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                 s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
                 s.facts["failed_rules"] = [
                     {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
+            recipe_id = rej[0][4] if rej else _recipe_id_of(con, doc_id, has)
+            decisions = rule_decisions(lake, recipe_id, (doc or {}).get("lang") or sig.get("lang"), sig)
+            if decisions:
+                s.facts["rule_decisions"] = decisions
+                s.facts["rules_recipe"] = recipe_id
             if sig["status"] == "error":
                 s.rule, s.facts["error"] = "signal_error", sig.get("error")
             steps.append(s)
@@ -219,6 +224,9 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                 stop = s
     if doc_id and stop is None and has("corpus_candidate"):
         c = _one(con, "SELECT doc_id, n_words, repeat FROM corpus_candidate WHERE doc_id = ?", [doc_id])
+        if c is not None and has("doc_tokens"):
+            tok = _one(con, "SELECT tokenizer, n_tokens FROM doc_tokens WHERE doc_id = ?", [doc_id])
+            c |= tok or {}
         steps.append(Step("candidate", "corpus_candidate", ver.get("corpus_candidate"),
                           _run_for(lake, "corpus_candidate", None), "kept" if c else "absent", dict(c or {})))
 
@@ -234,6 +242,49 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
         verdict = "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
     url = (page or doc or {}).get("url")
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
+
+
+def _recipe_id_of(con, doc_id: str, has) -> str | None:
+    if not has("mix_decisions"):
+        return None
+    rows = con.execute("SELECT recipe_id FROM mix_decisions WHERE doc_id = ?", [doc_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def rule_decisions(lake: Lake, recipe_id: str | None, lang: str | None, signals: dict) -> list[dict]:
+    """Every filter rule of the recipe that decided, re-evaluated on the stored signals.
+
+    `rejections` only holds failures; this lists the passes too, with each rule's arguments, so a
+    trace shows the whole decision. Needs the recipe snapshot of `recipe_id` (recorded at promotion);
+    returns [] without it rather than guessing thresholds from today's recipe file.
+    """
+    from dataclasses import fields
+
+    from goldpan.audit.recipes import snapshot_by_id
+
+    snap = snapshot_by_id(lake, recipe_id)
+    if snap is None:
+        return []
+    try:
+        from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+
+        rules = RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, (snap["recipe"].get("filter") or {})
+                                                       .get("rules") or {})).rules_for(lang)
+    except Exception:  # noqa: BLE001 -- a snapshot from an older rule vocabulary: no re-evaluation
+        return []
+    out = []
+    for rule in rules:
+        try:
+            failure = rule.evaluate(signals)
+        except Exception as exc:  # noqa: BLE001 -- a signal this rule needs is missing from the row
+            out.append({"rule": rule.name, "passed": None, "error": str(exc)})
+            continue
+        args = {f.name: getattr(rule, f.name) for f in fields(rule)} if is_dataclass(rule) else {}
+        row = {"rule": rule.name, "passed": failure is None, "args": args}
+        if failure is not None:
+            row |= {"value": failure.value, "op": failure.op, "threshold": failure.threshold}
+        out.append(row)
+    return out
 
 
 def _trace_curated(lake: Lake, con, query: str, cur: dict, ver: dict, versions) -> Trace:
@@ -313,6 +364,12 @@ def format_trace(t: Trace) -> str:
             if k == "failed_rules":
                 for r in v:
                     lines.append(f"    failed {r['rule']}: {_fmt(r['value'])} {r['op']} {_fmt(r['threshold'])}  ({r['recipe_id']})")
+            elif k == "rule_decisions":
+                passed = [r["rule"] for r in v if r.get("passed")]
+                lines.append(f"    rules of {s.facts.get('rules_recipe')}: {len(passed)} passed, "
+                             f"{sum(1 for r in v if r.get('passed') is False)} failed")
+            elif k == "rules_recipe":
+                continue
             elif v not in (None, [], ""):
                 lines.append(f"    {k}: {v if not isinstance(v, float) else _fmt(v)}")
     return "\n".join(lines)

@@ -102,6 +102,12 @@ def test_trace_of_a_corpus_document_reaches_its_fetch(audited, capsys):
     assert any(m["url"] == site.url("/en/print/first-loaf.html") for m in dedup.facts["other_members"])
     assert t.steps[-2].facts["source"] and t.steps[-2].facts["repeat"] >= 1
     assert any(r.startswith("v1") for r in t.releases) and any(r.startswith("v2") for r in t.releases)
+    filt = t.steps[3]
+    assert filt.facts["rule_decisions"] and all(r["passed"] for r in filt.facts["rule_decisions"])
+    assert t.steps[-1].facts["n_tokens"] > 0 and t.steps[-1].facts["tokenizer"]
+    rejected = next(s for s in trace(lake, site.url("/en/prices.html")).steps if s.stage == "filter")
+    failed = {r["rule"] for r in rejected.facts["rule_decisions"] if r["passed"] is False}
+    assert failed == {r["rule"] for r in rejected.facts["failed_rules"]}  # re-evaluation agrees with rejections
     assert main(["--lake", str(lake.root), "trace", t.doc_id, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["steps"][0]["table"] == "pages" and out["doc_id"] == t.doc_id
