@@ -11,4 +11,5 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.funnel",
     "goldpan.commands.releases",
     "goldpan.commands.sql",
+    "goldpan.commands.sweep",
 ]
