@@ -21,6 +21,7 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -119,8 +120,20 @@ def collect_documents(html_dirs: list[Path], use_debian: bool, limit: int | None
     for i, f in enumerate(files):
         pages.append({"url": f.as_uri(), "content": f.read_bytes(), "content_type": "text/html",
                       "charset_declared": None, "host": "local", "page_id": f"file-{i}", "batch_id": "agree"})
-    docs = [d for d in extract_documents(pages, LanguageIdentifier()) if d["status"] == "kept" and d["lang"] == "en"]
-    docs = [{"doc_id": d["doc_id"], "url": d["url"], "lang": "en", "text": d["text"]} for d in docs]
+    # Extraction (incl. extract's own word and sentence counts) dominates the run: cache its output
+    # per page set, so re-running the comparison after a filter change takes seconds.
+    key = hashlib.sha1("\n".join(p["url"] + str(len(p["content"])) for p in pages).encode()).hexdigest()[:16]
+    cached = CACHE / f"extracted-{key}.jsonl"
+    if cached.exists():
+        docs = [json.loads(line) for line in open(cached, encoding="utf-8")]
+    else:
+        print(f"extracting {len(pages)} pages with goldpan's extractor ...", flush=True)
+        docs = [d for d in extract_documents(pages, LanguageIdentifier()) if d["status"] == "kept" and d["lang"] == "en"]
+        docs = [{"doc_id": d["doc_id"], "url": d["url"], "lang": "en", "text": d["text"]} for d in docs]
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with open(cached, "w", encoding="utf-8") as f:
+            for d in docs:
+                f.write(json.dumps(d, ensure_ascii=False) + "\n")
     return docs[:limit] if limit else docs
 
 
