@@ -18,6 +18,9 @@ import json
 import sys
 import time
 
+# CPU seconds of this process: the machine is shared, so wall time mostly measures the neighbours.
+clock = time.process_time
+
 
 def main(in_path: str, out_path: str) -> int:
     from datatrove.data import Document
@@ -47,29 +50,29 @@ def main(in_path: str, out_path: str) -> int:
     fineweb = FineWebQualityFilter()
     out: dict = {"docs": {}, "seconds": {}}
     for name, flt in filters.items():
-        t0 = time.perf_counter()
+        t0 = clock()
         for d in docs:
             keep, reason, text = decide(flt, d["text"], d["doc_id"])
             rec = out["docs"].setdefault(d["doc_id"], {})
             rec[name] = [keep, reason]
             if name == "c4" and keep:
                 rec["c4_text"] = text
-        out["seconds"][name] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+        out["seconds"][name] = clock() - t0
+    t0 = clock()
     for d in docs:
         rec = out["docs"][d["doc_id"]]
         if "c4_text" in rec:
             keep, reason, _ = decide(fineweb, rec.pop("c4_text"), d["doc_id"])
             rec["fineweb"] = [keep, reason]
-    out["seconds"]["fineweb_on_c4_kept"] = time.perf_counter() - t0
+    out["seconds"]["fineweb_on_c4_kept"] = clock() - t0
     # FineWeb on every document's original text, only to time it over the same number of documents.
-    t0 = time.perf_counter()
+    t0 = clock()
     for d in docs:
         decide(fineweb, d["text"], d["doc_id"])
-    out["seconds"]["fineweb"] = time.perf_counter() - t0
+    out["seconds"]["fineweb"] = clock() - t0
 
     # The pipeline as FineWeb runs it (examples/fineweb.py): each filter sees the survivors only.
-    t0 = time.perf_counter()
+    t0 = clock()
     kept = 0
     for d in docs:
         text = d["text"]
@@ -79,7 +82,7 @@ def main(in_path: str, out_path: str) -> int:
             if not ok:
                 break
         kept += ok
-    out["seconds"]["pipeline"] = time.perf_counter() - t0
+    out["seconds"]["pipeline"] = clock() - t0
     out["pipeline_kept"] = kept
     out["n_docs"] = len(docs)
     with open(out_path, "w", encoding="utf-8") as f:

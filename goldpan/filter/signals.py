@@ -177,12 +177,37 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return dup_n, dup_chars
 
 
+class _Joined:
+    """The tokens joined once with `sep`, and where each token starts and ends in that string.
+
+    Why: an n-gram joined with `sep` is exactly a slice of the joined string, so the nine n-gram
+    lists (2..10) are built by slicing one string instead of re-joining n tokens per position,
+    and the n-gram strings stay identical to datatrove's `sep.join(tokens[i:i+n])`.
+    """
+
+    __slots__ = ("ends", "joined", "starts")
+
+    def __init__(self, toks: list[str], sep: str) -> None:
+        self.joined = sep.join(toks)
+        starts, ends, pos, step = [], [], 0, len(sep)
+        for tok in toks:
+            starts.append(pos)
+            pos += len(tok)
+            ends.append(pos)
+            pos += step
+        self.starts, self.ends = starts, ends
+
+    def ngrams(self, n: int) -> list[str]:
+        j = self.joined
+        return [j[a:b] for a, b in zip(self.starts, self.ends[n - 1 :])]
+
+
 def _ngrams(toks: list[str], n: int, sep: str) -> list[str]:
-    return list(map(sep.join, zip(*(toks[i:] for i in range(n)))))
+    return _Joined(toks, sep).ngrams(n)
 
 
-def _top_ngram_chars(toks: list[str], n: int, sep: str) -> int:
-    grams = _ngrams(toks, n, sep)
+def _top_ngram_chars(toks: list[str] | _Joined, n: int, sep: str = " ") -> int:
+    grams = toks.ngrams(n) if isinstance(toks, _Joined) else _ngrams(toks, n, sep)
     if not grams:
         return 0
     # Counter keeps first-seen order and max() returns the first maximum: the same n-gram as
@@ -191,8 +216,8 @@ def _top_ngram_chars(toks: list[str], n: int, sep: str) -> int:
     return len(gram) * count
 
 
-def _dup_ngram_chars(toks: list[str], n: int) -> int:
-    grams = _ngrams(toks, n, "")
+def _dup_ngram_chars(toks: list[str] | _Joined, n: int) -> int:
+    grams = toks.ngrams(n) if isinstance(toks, _Joined) else _ngrams(toks, n, "")
     if len(set(grams)) == len(grams):  # the common case for n >= 5: no repeat at all, no walk
         return 0
     seen: set[str] = set()
@@ -273,11 +298,12 @@ def compute_signals(
         "dup_line_frac": frac(line_dups, len(r_lines)),
         "dup_line_char_frac": frac(line_dup_chars, n_chars),
     }
-    sep = "" if cjk else " "
+    spaced = _Joined(toks, "" if cjk else " ")
     for n in TOP_NGRAM_SIZES:
-        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(toks, n, sep), n_chars)
+        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(spaced, n), n_chars)
+    glued = spaced if cjk else _Joined(toks, "")
     for n in DUP_NGRAM_SIZES:
-        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(toks, n), n_chars)
+        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(glued, n), n_chars)
     out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
     out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
     return out
