@@ -43,10 +43,17 @@ def timed(fn, n_items: int) -> dict:
     return {"items": n_items, "seconds": round(dt, 3), "per_second": round(n_items / dt, 1) if dt else None, "out": out}
 
 
+# Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
+BENCHMARKS: list[str] = [
+    "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
     from goldpan.dedup.clusters import DedupInput, NearDupIndex
     from goldpan.dedup.minhash import MinHasher
@@ -105,6 +112,10 @@ def main() -> int:
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     for name, r in results.items():
         print(f"{name:<58} {json.dumps(r)}")
+    import subprocess
+
+    for script in BENCHMARKS:
+        subprocess.run([sys.executable, str(ROOT / script), *(["--quick"] if args.quick else [])], check=False)
     return 0
 
 
