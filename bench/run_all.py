@@ -100,6 +100,8 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
+    results["classify: fastText P(hq) docs/s per core (bench/classify_score.py --quick)"] = __import__("bench.classify_score", fromlist=["run"]).run(quick=True)["scoring"]  # noqa: E501
+
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))

@@ -114,20 +114,32 @@ def load(path: str):
 
 def positive_probability(model, texts: Iterable[str | None], max_chars: int = 10_000) -> np.ndarray:
     """P(positive) for each text, in 0..1 (an empty text scores 0.0: nothing to vouch for it)."""
-    lines = [fasttext_line(t, max_chars) for t in texts]
+    return line_probability(model, [fasttext_line(t, max_chars) for t in texts])
+
+
+def line_probability(model, lines: Sequence[str]) -> np.ndarray:
+    """P(positive) for preprocessed lines (see text.fasttext_line); lets one tokenisation serve many models."""
     out = np.zeros(len(lines), dtype=np.float64)
     idx = [i for i, line in enumerate(lines) if line]
     if not idx:
         return out
-    labels, probs = model.predict([lines[i] for i in idx], k=2)
-    for j, i in enumerate(idx):
-        p = 0.0
-        for lab, pr in zip(labels[j], probs[j], strict=False):
-            if lab == POSITIVE:
-                p = float(pr)
-                break
-        out[i] = min(1.0, max(0.0, p))
+    sel = [lines[i] for i in idx] if len(idx) < len(lines) else list(lines)
+    labels, probs = _predict_top1(model, sel)
+    p = np.fromiter((float(pr[0]) for pr in probs), dtype=np.float64, count=len(idx))
+    is_pos = np.fromiter((lab[0] == POSITIVE for lab in labels), dtype=bool, count=len(idx))
+    # Binary softmax: P(pos) = 1 - P(neg). fastText adds 1e-5 before its log, so clip to 0..1.
+    out[idx] = np.clip(np.where(is_pos, p, 1.0 - p), 0.0, 1.0)
     return out
+
+
+def _predict_top1(model, lines: list[str]):
+    """model.predict(lines, k=1) without its per-line Python check: our lines never contain a newline
+    (fasttext_line folds whitespace), so we append the end-of-line token fastText trained with and call
+    the C++ batch predictor directly; ~25% faster on 800-character documents (bench/classify_score.py)."""
+    f = getattr(model, "f", None)
+    if f is not None and hasattr(f, "multilinePredict"):
+        return f.multilinePredict([line + "\n" for line in lines], 1, 0.0, "strict")
+    return model.predict(lines, k=1)
 
 
 def file_sha1(path: str) -> str:
