@@ -48,6 +48,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
     args = ap.parse_args()
+    from bench import classify_score
     from goldpan.dedup.clusters import DedupInput, NearDupIndex
     from goldpan.dedup.minhash import MinHasher
     from goldpan.extract.langid import LanguageIdentifier
@@ -100,7 +101,7 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
-    results["classify: fastText P(hq) docs/s per core (bench/classify_score.py --quick)"] = __import__("bench.classify_score", fromlist=["run"]).run(quick=True)["scoring"]  # noqa: E501
+    results["classify: fastText scoring (bench/classify_score.py --quick)"] = classify_score.run(quick=True)["scoring"]
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
