@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -30,33 +30,111 @@ class _Strict(BaseModel):
 
 
 class CrawlSection(_Strict):
+    """What and how to crawl. Defaults follow Apache Nutch's published defaults where one exists
+    (fetcher.server.delay 5 s, fetcher.threads.fetch 10, fetcher.threads.per.queue 1,
+    db.fetch.interval.default 30 days, db.fetch.retry.max 3); the demo recipe lifts them for 127.0.0.1."""
+
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
     allow_private: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
+    # query parameters removed by URL normalisation (tracking parameters by default)
+    strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+                               "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
     max_pages: int = Field(500, ge=1)
-    per_host_delay_s: float = Field(0.0, ge=0)
+    per_host_delay_s: float = Field(5.0, ge=0)
+    max_crawl_delay_s: float = Field(30.0, ge=0)
+    concurrency: int = Field(10, ge=1, le=256)
+    per_host_concurrency: int = Field(1, ge=1, le=64)
     user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(15.0, gt=0)
+    total_timeout_s: float = Field(60.0, gt=0)
     max_bytes: int = Field(5_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=30)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    robots_ttl_s: float = Field(3600.0, ge=0)
+    # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
+    # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
+    revisit_interval_s: float = Field(30 * 86400.0, ge=0)
+    revisit_seeds_every_batch: bool = True
+    retry_backoff_s: float = Field(3600.0, ge=0)
+    max_retries: int = Field(3, ge=0)
+    # pages are committed in chunks so a killed crawl resumes where it stopped
+    chunk_rows: int = Field(256, ge=1)
+    chunk_seconds: float = Field(30.0, gt=0)
+    schedule_cron: str = "0 3 * * *"
+
+
+class WarcSection(_Strict):
+    """WARC/WET files imported as batches (a second source of `pages`)."""
+
+    paths: list[str] = []  # local paths, globs, or object-store URIs (s3://, gs://) with globs
+    files_per_batch: int = Field(1, ge=1)
+    verify_digests: bool = True  # a record whose WARC-Block-Digest does not match becomes an error row
+    max_bytes: int = Field(5_000_000, ge=1024)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    storage_options: dict[str, str] = {}  # empty: the lake's storage options
+
+
+class ExtractorSpec(_Strict):
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+
+    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    # Label used in doc ids and the variants table; defaults to the name. Needed only when one
+    # recipe compares the same extractor under two option sets.
+    id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
+    options: dict[str, Any] = {}
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name
 
 
 class ExtractSection(_Strict):
     min_chars: int = Field(80, ge=0)
     max_link_density: float = Field(0.6, ge=0, le=1)
     max_link_density_min_chars: int = Field(400, ge=0)
+    # The first extractor is primary (the `documents` row); the others go to `document_variants`.
+    extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
+    zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
+    mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
+    mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
+    mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+
+    @field_validator("extractors")
+    @classmethod
+    def _unique_keys(cls, v: list[ExtractorSpec]) -> list[ExtractorSpec]:
+        keys = [e.key for e in v]
+        if len(set(keys)) != len(keys) or "plaintext" in keys:
+            raise ValueError(f"extractor ids must be unique and not 'plaintext' (give `id:`): {keys}")
+        return v
 
 
 class DedupSection(_Strict):
-    num_bands: int = Field(14, ge=1)
-    rows_per_band: int = Field(8, ge=1)
-    threshold: float = Field(0.8, gt=0, le=1)
-    word_ngram: int = Field(5, ge=1)
-    char_ngram: int = Field(5, ge=1)
+    """Dedup (goldpan.dedup). 112 hashes like FineWeb, but banded 28 x 4 instead of 14 x 8: 14 x 8
+    finds a pair at Jaccard 0.8 only 92% of the time (1-(1-0.8^8)^14), 28 x 4 > 99.99%, and the
+    extra low-similarity candidates are removed by verifying each pair (bench/dedup_quality.py)."""
+
+    num_bands: int = Field(28, ge=1)
+    rows_per_band: int = Field(4, ge=1)
+    threshold: float = Field(0.8, gt=0, le=1)  # Jaccard of the shingle sets (FineWeb: ~0.8)
+    word_ngram: int = Field(5, ge=1)  # FineWeb: word 5-grams
+    char_ngram: int = Field(5, ge=1)  # zh/ja: character 5-grams
     seed: int = 1
+    # "exact": a candidate pair is a duplicate when the exact Jaccard of the shingle sets reaches
+    # `threshold` (earlier documents are re-shingled from the lake); "signature": the MinHash
+    # estimate must (cheaper, but a pair at true 0.82 then passes only ~70% of the time).
+    verify: Literal["exact", "signature"] = "exact"
+    prefilter_margin: float = Field(0.15, ge=0, le=1)  # pairs estimated below threshold-margin skip verification
+    url_dedup: bool = True  # same canonical URL: keep the newest fetch
+    paragraph_dedup: bool = True
+    paragraph_min_docs: int = Field(3, ge=2)  # a paragraph in >= this many documents is boilerplate
+    paragraph_min_chars: int = Field(30, ge=1)  # shorter paragraphs are never removed
+    paragraph_min_doc_chars: int = Field(200, ge=0)  # reject a document left shorter than this
 
 
 class FilterSection(_Strict):
@@ -135,29 +213,115 @@ class ClassifySection(_Strict):
     fasttext: FastTextSection = FastTextSection()
     quality: QualitySection = QualitySection()
     domains: DomainSection = DomainSection()
+class MixSource(_Strict):
+    """Where documents come from: the lake's crawl batches / WARC imports, or a curated corpus file.
+
+    `kind: lake` selects filter-kept documents of crawl batches whose id matches one of `batches`
+    (shell globs; empty = every batch) and whose pages came from one of `origins` (pages.source,
+    e.g. crawl, warc, wet; empty = any). `jsonl`, `parquet` and `delta` read a corpus the user
+    brings (e.g. Wikipedia, books, code) from `path`, with the named columns.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    kind: Literal["lake", "jsonl", "parquet", "delta"] = "lake"
+    path: str | None = None
+    batches: list[str] = []
+    origins: list[str] = []
+    text_column: str = "text"
+    id_column: str | None = "id"
+    url_column: str | None = "url"
+    title_column: str | None = "title"
+    lang_column: str | None = "lang"
+    max_epochs: int = Field(1, ge=1, le=100)  # upsampling limit: how often one document may repeat
+
+    @model_validator(mode="after")
+    def _path(self):
+        if self.kind != "lake" and not self.path:
+            raise ValueError(f"source {self.name}: kind {self.kind} needs a path")
+        return self
 
 
 class MixSection(_Strict):
     languages: list[str] = Field(min_length=1)
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
-    source: str = "web"
+    source: str = "web"  # name of the implicit lake source when `sources` is empty
+    sources: list[MixSource] = []
+    # doc_scores filters (classify stage); unscored documents have domain "general" and no score.
+    domains: list[str] = []  # allowed doc_scores.domain values; empty = any
+    min_quality_score: float | None = Field(None, ge=0, le=1)
+    # Token budgets: shares of the total per source or per domain; empty = take every eligible doc.
+    budget_by: Literal["source", "domain"] = "source"
+    targets: dict[str, float] = {}
+    total_tokens: int | None = Field(None, ge=1)  # null: the largest total every target can meet
+    seed: int = 0
+    tokenizer: str = "gpt2"
+
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targets:
+            if any(v <= 0 for v in self.targets.values()):
+                raise ValueError("targets must be positive shares")
+            if abs(sum(self.targets.values()) - 1.0) > 1e-6:
+                raise ValueError(f"targets must sum to 1, got {sum(self.targets.values()):.4f}")
+            if self.budget_by == "source":
+                unknown = set(self.targets) - {s.name for s in self.effective_sources}
+                if unknown:
+                    raise ValueError(f"targets name unknown sources: {sorted(unknown)}")
+        names = [s.name for s in self.sources]
+        if len(names) != len(set(names)):
+            raise ValueError("source names must be unique")
+        return self
+
+    @property
+    def effective_sources(self) -> list[MixSource]:
+        return list(self.sources) or [MixSource(name=self.source, kind="lake")]
+
+
+class EvalSet(_Strict):
+    name: str
+    path: str
+    text_column: str = "text"
+
+
+class DecontamSection(_Strict):
+    ngram: int = Field(13, ge=3, le=100)  # GPT-3's 13-gram; words, or characters for Chinese
+    eval_sets: list[EvalSet] = []
 
 
 class GateSection(_Strict):
     min_docs: int = Field(1, ge=0)
+    token_tolerance: float = Field(0.05, ge=0)  # |achieved - total_tokens| / total_tokens
+    share_tolerance: float = Field(0.05, ge=0)  # |achieved share - target share|, per source/domain
+    language_shares: dict[str, float] = {}  # expected token share per language; empty = not checked
+    language_tolerance: float = Field(0.1, ge=0)
+    rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
+    max_contamination_hits: int = Field(0, ge=0)
+
+
+class ReleaseSection(_Strict):
+    redact_pii: bool = True  # goldpan.filter.pii.redact_pii on corpus text (documents keep the original)
+
+
+class ExportSection(_Strict):
+    shard_docs: int = Field(10_000, ge=1)
+    zstd_level: int = Field(10, ge=1, le=22)
 
 
 class Recipe(_Strict):
     name: str
     description: str = ""
     crawl: CrawlSection
+    warc: WarcSection = WarcSection()
     extract: ExtractSection = ExtractSection()
     dedup: DedupSection = DedupSection()
     filter: FilterSection = FilterSection()
     classify: ClassifySection = ClassifySection()
     mix: MixSection
+    decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
+    release: ReleaseSection = ReleaseSection()
+    export: ExportSection = ExportSection()
 
     @field_validator("name")
     @classmethod

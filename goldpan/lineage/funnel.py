@@ -61,7 +61,14 @@ STAGES: list[tuple[str, str, str, str]] = [
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
              AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
-        "SELECT batch_id, doc_id, status FROM mix_decisions",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated'",
+        "doc_id",
+    ),
+    (
+        # Curated corpora enter at the mix: every snapshotted record gets exactly one decision.
+        "curated",
+        "SELECT batch_id, doc_id FROM curated_documents",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin = 'curated'",
         "doc_id",
     ),
     (
@@ -123,7 +130,7 @@ class FunnelRow:
 
 def required_tables() -> set[str]:
     return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "mix_decisions",
-            "corpus_candidate"}
+            "corpus_candidate", "curated_documents"}
 
 
 def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:
