@@ -44,7 +44,7 @@ def measure(fn, n: int) -> dict:
             "docs_per_s_wall": round(n / wall), "docs_per_s_per_core": round(n / cpu) if cpu else None}
 
 
-def run(quick: bool = False, n_docs: int | None = None) -> dict:
+def run(quick: bool = False, n_docs: int | None = None, dim: int | None = None) -> dict:
     from goldpan.classify.model import FastTextParams, line_probability, positive_probability, train_binary
     from goldpan.classify.reference import ReferenceSource, load_reference
     from goldpan.classify.scores import LoadedModel, Scorer
@@ -55,7 +55,7 @@ def run(quick: bool = False, n_docs: int | None = None) -> dict:
     n = n_docs or (5_000 if quick else 50_000)
     docs = [base[i % len(base)] for i in range(n)]
     defaults = FastTextSection()
-    params = FastTextParams(dim=defaults.dim, epoch=defaults.epoch, lr=defaults.lr, word_ngrams=defaults.word_ngrams,
+    params = FastTextParams(dim=dim or defaults.dim, epoch=defaults.epoch, lr=defaults.lr, word_ngrams=defaults.word_ngrams,
                             bucket=defaults.bucket, max_chars=defaults.max_chars)
     pos = load_reference([ReferenceSource("jsonl", "shipped:quality_en.jsonl"),
                           ReferenceSource("jsonl", "shipped:quality_zh.jsonl")])
@@ -88,8 +88,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--docs", type=int, default=None)
+    ap.add_argument("--dim", type=int, default=None, help="fastText dimension (default: the recipe default, 100)")
     args = ap.parse_args()
-    res = run(args.quick, args.docs)
+    res = run(args.quick, args.docs, args.dim)
     d = res["documents"]
     print(f"documents: {d['scored']} scored ({d['distinct']} distinct real texts, mean {d['mean_chars']} chars)")
     t = res["train"]
@@ -100,7 +101,8 @@ def main() -> int:
         print(f"{name:<64} {r['docs_per_s_wall']:>12,} {r['docs_per_s_per_core']:>12,}")
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "classify_score.json").write_text(json.dumps(res, indent=2))
+    name = "classify_score.json" if args.dim is None else f"classify_score_dim{args.dim}.json"
+    (out_dir / name).write_text(json.dumps(res, indent=2))
     return 0
 
 
