@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--skip-graph", action="store_true")
     ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
+    from bench import classify_score
     from goldpan.dedup.clusters import DedupInput, NearDupIndex
     from goldpan.dedup.minhash import MinHasher
     from goldpan.extract.langid import LanguageIdentifier
@@ -106,6 +107,8 @@ def main() -> int:
                                          resources=build_resources(tempfile.mkdtemp()), raise_on_error=False)
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
+
+    results["classify: fastText scoring (bench/classify_score.py --quick)"] = classify_score.run(quick=True)["scoring"]
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
