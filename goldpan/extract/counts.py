@@ -17,7 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from goldpan.text.tokenize import count_sentences, is_cjk_lang, is_punct_token, tokens
+from goldpan.text.tokenize import count_sentences, is_cjk_lang, tokens
+from goldpan.text.tokenize import is_punct_token as _is_punct_token
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,12 @@ def _punct_chars() -> frozenset[str]:
 def _is_punct(tok: str) -> bool:
     """spaCy's `Token.is_punct`: every character is Unicode punctuation (category P*)."""
     return all(unicodedata.category(c).startswith("P") for c in tok)
+
+
+@lru_cache(maxsize=200_000)
+def is_punct_token(tok: str) -> bool:
+    """goldpan.text.tokenize's word test, memoised: the same tokens recur across a batch."""
+    return _is_punct_token(tok)
 
 
 def sentences_in_tokens(toks: list[str]) -> int:

@@ -46,7 +46,7 @@ class Extractor(ABC):
 class ResiliparseExtractor(Extractor):
     name = "resiliparse"
     package = "resiliparse"
-    defaults = {
+    defaults: ClassVar[dict[str, Any]] = {
         "main_content": True,
         "preserve_formatting": True,
         "list_bullets": True,
@@ -73,7 +73,7 @@ class ResiliparseExtractor(Extractor):
 class TrafilaturaExtractor(Extractor):
     name = "trafilatura"
     package = "trafilatura"
-    defaults = {
+    defaults: ClassVar[dict[str, Any]] = {
         "fast": False,
         "favor_precision": False,
         "favor_recall": False,
