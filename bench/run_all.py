@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# Per-stage benchmark scripts (one line each), run with --quick by `run_all.py --scripts`.
+BENCH_SCRIPTS: list[str] = [
+    "extract_speed.py", "extract_quality.py",
+]
+
+
 def sample_pages() -> list[dict]:
     """Every HTML page of the sample site as a `pages`-like row (bytes, declared charset from _headers)."""
     from goldpan.sample_site import default_site_root, load_headers_map
@@ -47,7 +53,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
+    ap.add_argument("--scripts", action="store_true", help="run every BENCH_SCRIPTS entry with --quick and exit")
     args = ap.parse_args()
+    if args.scripts:
+        import subprocess
+
+        rcs = [subprocess.call([sys.executable, str(ROOT / "bench" / s), "--quick"]) for s in BENCH_SCRIPTS]
+        return max(rcs, default=0)
     from goldpan.dedup.clusters import DedupInput, NearDupIndex
     from goldpan.dedup.minhash import MinHasher
     from goldpan.extract.langid import LanguageIdentifier
