@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from goldpan.extract.counts import count_text, sentences_in_tokens
+from goldpan.extract.counts import count_text
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.text.segment_zh import jieba_tokens, jieba_words
-from goldpan.text.tokenize import count_sentences, tokens
+from goldpan.text.tokenize import count_sentences, count_token_sentences, tokens
 
 EN = [
     "The ferry to the island leaves at ten past eleven every night, weather permitting.",
@@ -49,7 +49,7 @@ def test_empty_text_profile(lid):
 
 @pytest.mark.parametrize("line", EN)
 def test_sentence_count_on_cached_tokens_equals_spacy_sentencizer(line):
-    assert sentences_in_tokens(tokens(line, "en")) == count_sentences(line, "en")
+    assert count_token_sentences(tokens(line, "en")) == count_sentences(line, "en")
 
 
 def test_english_counts():
