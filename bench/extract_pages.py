@@ -25,9 +25,9 @@ def ensure_pydoc() -> Path | None:
     DATA.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run(["apt-get", "download", "python3.11-doc"], cwd=DATA, check=True, capture_output=True)
-        deb = sorted(DATA.glob("python3.11-doc_*.deb"))[-1]
+        deb = max(DATA.glob("python3.11-doc_*.deb"))
         subprocess.run(["dpkg", "-x", str(deb), str(DATA / "pydoc")], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError, IndexError):
+    except (OSError, subprocess.CalledProcessError, ValueError):
         return None
     return PYDOC if PYDOC.is_dir() else None
 

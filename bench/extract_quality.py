@@ -34,6 +34,9 @@ GOLD_XPATH = {
 VARIANTS = [
     ("resiliparse (default)", "resiliparse", {}),
     ("resiliparse + drop_link_lines", "resiliparse", {"drop_link_lines_max_words": 12}),
+    ("resiliparse + strip_boilerplate", "resiliparse", {"strip_boilerplate_elements": True}),
+    ("resiliparse + strip + drop_links", "resiliparse",
+     {"strip_boilerplate_elements": True, "drop_link_lines_max_words": 12}),
     ("trafilatura (default)", "trafilatura", {}),
     ("trafilatura favor_precision", "trafilatura", {"favor_precision": True}),
 ]
@@ -110,7 +113,7 @@ def main() -> int:
     print(f"{'extractor':<32} {'P':>6} {'R':>6} {'F1':>6} " + " ".join(f"{k:>10}" for k in kinds))
     for label, r in results["extractors"].items():
         print(f"{label:<32} {r['precision']:>6} {r['recall']:>6} {r['f1']:>6} "
-              + " ".join(f"{str(r['f1_by_kind'].get(k)):>10}" for k in kinds))
+              + " ".join(f"{r['f1_by_kind'].get(k)!s:>10}" for k in kinds))
     print(f"gold pages: {results['by_kind']}")
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)

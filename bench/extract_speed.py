@@ -62,11 +62,29 @@ def run_stage(pages: list[dict], extractors: list[dict], lake_root: str) -> dict
     }
 
 
+def select_pages(quick: bool, every: int) -> list[dict]:
+    from extract_pages import build_warc, read_pages
+
+    pages = read_pages(build_warc())
+    if quick:
+        pages = pages[::8][:120]
+    return pages[::every]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--traf-every", type=int, default=3, help="trafilatura runs on every k-th page")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run in a fresh process
     args = ap.parse_args()
+    if args.one:
+        every, extractors = json.loads(args.one)
+        pages = select_pages(args.quick, every)
+        with tempfile.TemporaryDirectory() as tmp:
+            print("RESULT " + json.dumps(run_stage(pages, extractors, tmp)))
+        return 0
+    import subprocess
+
     from extract_pages import build_warc, read_pages
 
     t0 = time.perf_counter()
@@ -75,20 +93,21 @@ def main() -> int:
     read_s = time.perf_counter() - t0
     if args.quick:
         pages = pages[::8][:120]
-    subset = pages[:: args.traf_every]
     mb = sum(len(p["content"]) for p in pages) / 1e6
     results = {"warc": str(warc.relative_to(ROOT)), "pages": len(pages), "html_mb": round(mb, 1),
                "warc_read_s": round(read_s, 2), "cores": os.cpu_count(), "runs": {}}
+    # Every run starts in a fresh process: cold spaCy/lid caches, so no run profits from another.
     runs = [
-        ("goldpan resiliparse (default), all pages", pages, [{"name": "resiliparse"}]),
-        ("goldpan resiliparse + drop_link_lines, all pages", pages,
-         [{"name": "resiliparse", "options": {"drop_link_lines_max_words": 12}}]),
-        (f"goldpan resiliparse, 1-in-{args.traf_every} subset", subset, [{"name": "resiliparse"}]),
-        (f"trafilatura, 1-in-{args.traf_every} subset", subset, [{"name": "trafilatura"}]),
+        ("goldpan resiliparse (default), all pages", 1, [{"name": "resiliparse"}]),
+        ("goldpan resiliparse + strip_boilerplate, all pages", 1,
+         [{"name": "resiliparse", "options": {"strip_boilerplate_elements": True}}]),
+        (f"goldpan resiliparse, 1-in-{args.traf_every} subset", args.traf_every, [{"name": "resiliparse"}]),
+        (f"trafilatura, 1-in-{args.traf_every} subset", args.traf_every, [{"name": "trafilatura"}]),
     ]
-    for name, pgs, ex in runs:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["runs"][name] = run_stage(pgs, ex, tmp)
+    for name, every, ex in runs:
+        cmd = [sys.executable, __file__, "--one", json.dumps([every, ex])] + (["--quick"] if args.quick else [])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        results["runs"][name] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[7:])
         print(f"{name:<52} {json.dumps(results['runs'][name])}", flush=True)
     r = results["runs"]
     res_sub = r[f"goldpan resiliparse, 1-in-{args.traf_every} subset"]["pages_per_cpu_s"]

@@ -5,6 +5,7 @@ WET records, and a page that crashes an extractor. Everything runs for real."""
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 
@@ -137,7 +138,7 @@ class _FramesetCrash(Extractor):
 
     name = "frameset-crash"
     package = "resiliparse"
-    defaults: dict = {}
+    defaults: ClassVar[dict] = {}
 
     def extract(self, page: ParsedHtml) -> str:
         if "<frameset" in page.html:
@@ -169,3 +170,23 @@ def test_variants_are_one_row_per_html_page_per_extra_extractor(lid):
     assert [(r["page_id"], r["extractor"]) for r in rows] == [("v1", "trafilatura"), ("v1", "resiliparse")]
     assert rows[1]["doc_id"] == doc_id_for("v1", "resiliparse-nolinks")
     assert "How to steer" not in rows[1]["text"]
+
+
+def test_strip_boilerplate_elements_removes_hidden_and_overlay_blocks_only():
+    html = (
+        "<html><head><title>Lock</title></head><body>"
+        '<div id="mdbook-help-container"><h2>Keyboard shortcuts</h2><p>Press S to search in the book</p></div>'
+        '<div class="cookie-banner cookies"><p>We use cookies to improve your visit to our website.</p></div>'
+        '<main><h1>Gates at dawn</h1>' + BODY +
+        '<p>Open the <span class="menuselection">File → Boats</span> menu to list every boat.</p>'
+        '<div hidden><p>This paragraph is hidden from readers until a button is pressed.</p></div>'
+        '<div class="share"><a href="/fb">Share on Facebook</a> <a href="/x">Share on X</a></div>'
+        "</main></body></html>"
+    )
+    plain = ResiliparseExtractor().extract(ParsedHtml(html))
+    stripped = ResiliparseExtractor({"strip_boilerplate_elements": True}).extract(ParsedHtml(html))
+    assert "Keyboard shortcuts" in plain
+    for gone in ("Keyboard shortcuts", "Press S to search", "We use cookies", "hidden from readers", "Share on"):
+        assert gone not in stripped
+    for kept in ("Gates at dawn", "lock keeper at Millbrook", "File → Boats"):
+        assert kept in stripped
