@@ -79,3 +79,11 @@ def test_chinese_counts_by_characters_and_by_jieba():
 def test_jieba_segments_words():
     assert jieba_tokens("我们今天去公园散步") == ["我们", "今天", "去", "公园", "散步"]
     assert "，" not in jieba_words("老街坊，喝茶。")
+
+
+def test_lines_of_numbers_do_not_make_a_document_mixed(lid):
+    rows = "\n".join(f"{4100 + 7 * i} ${1.49 + 9.25 * i:.2f} {i % 9 + 1} {2022 + i % 3}" for i in range(40))
+    text = "The prices of all the items that we have in stock are listed below and may change.\n\n" + rows
+    p = lid.profile(text)
+    assert p.lang == "en"
+    assert p.mixed is False and p.lang2 is None
