@@ -62,6 +62,38 @@ def run_stage(pages: list[dict], extractors: list[dict], lake_root: str) -> dict
     }
 
 
+def breakdown(pages: list[dict]) -> dict:
+    """CPU seconds per step of the same work, page by page (no Delta write), cold caches."""
+    from goldpan.extract.counts import count_text
+    from goldpan.extract.encoding import decode_page
+    from goldpan.extract.extractors import make_extractor
+    from goldpan.extract.html_text import ParsedHtml
+    from goldpan.extract.langid import LanguageIdentifier
+    from goldpan.extract.normalize import normalize_text
+
+    lid, ext = LanguageIdentifier(), make_extractor("resiliparse")
+    cpu = dict.fromkeys(["decode", "parse", "extract", "head_meta", "normalize", "langid", "counts"], 0.0)
+
+    def step(name, fn):
+        c = time.process_time()
+        out = fn()
+        cpu[name] += time.process_time() - c
+        return out
+
+    for p in pages:
+        d = step("decode", lambda p=p: decode_page(p["content"], p["charset_declared"]))
+        ph = ParsedHtml(d.text)
+        step("parse", lambda ph=ph: ph.tree)
+        raw = step("extract", lambda ph=ph: ext.extract(ph))
+        step("head_meta", lambda ph=ph: ph.head_meta)
+        text = step("normalize", lambda raw=raw: normalize_text(raw))
+        prof = step("langid", lambda text=text: lid.profile(text))
+        step("counts", lambda text=text, prof=prof: count_text(text, prof.lang))
+    total = sum(cpu.values())
+    return {"pages": len(pages), "cpu_s": round(total, 2), "pages_per_cpu_s": round(len(pages) / total, 1),
+            "share": {k: round(v / total, 3) for k, v in cpu.items()}}
+
+
 def select_pages(quick: bool, every: int) -> list[dict]:
     from extract_pages import build_warc, read_pages
 
@@ -77,6 +109,9 @@ def main() -> int:
     ap.add_argument("--traf-every", type=int, default=3, help="trafilatura runs on every k-th page")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run in a fresh process
     args = ap.parse_args()
+    if args.one == "breakdown":
+        print("RESULT " + json.dumps(breakdown(select_pages(args.quick, 1))))
+        return 0
     if args.one:
         every, extractors = json.loads(args.one)
         pages = select_pages(args.quick, every)
@@ -109,6 +144,10 @@ def main() -> int:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results["runs"][name] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[7:])
         print(f"{name:<52} {json.dumps(results['runs'][name])}", flush=True)
+    out = subprocess.run([sys.executable, __file__, "--one", "breakdown"] + (["--quick"] if args.quick else []),
+                         capture_output=True, text=True, check=True).stdout
+    results["breakdown_resiliparse"] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[7:])
+    print(f"{'CPU share per step (resiliparse, no Delta write)':<52} {json.dumps(results['breakdown_resiliparse'])}")
     r = results["runs"]
     res_sub = r[f"goldpan resiliparse, 1-in-{args.traf_every} subset"]["pages_per_cpu_s"]
     traf_sub = r[f"trafilatura, 1-in-{args.traf_every} subset"]["pages_per_cpu_s"]
