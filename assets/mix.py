@@ -80,7 +80,8 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
 @dg.asset(
     key="mix_decisions",
     group_name="mix",
-    deps=["rejections", "documents", "curated_documents", "doc_tokens"],
+    # quality_decisions (classify) also writes `rejections` rows the mix must see first.
+    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches) and per curated record: "

@@ -30,33 +30,111 @@ class _Strict(BaseModel):
 
 
 class CrawlSection(_Strict):
+    """What and how to crawl. Defaults follow Apache Nutch's published defaults where one exists
+    (fetcher.server.delay 5 s, fetcher.threads.fetch 10, fetcher.threads.per.queue 1,
+    db.fetch.interval.default 30 days, db.fetch.retry.max 3); the demo recipe lifts them for 127.0.0.1."""
+
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
     allow_private: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
+    # query parameters removed by URL normalisation (tracking parameters by default)
+    strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+                               "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
     max_pages: int = Field(500, ge=1)
-    per_host_delay_s: float = Field(0.0, ge=0)
+    per_host_delay_s: float = Field(5.0, ge=0)
+    max_crawl_delay_s: float = Field(30.0, ge=0)
+    concurrency: int = Field(10, ge=1, le=256)
+    per_host_concurrency: int = Field(1, ge=1, le=64)
     user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(15.0, gt=0)
+    total_timeout_s: float = Field(60.0, gt=0)
     max_bytes: int = Field(5_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=30)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    robots_ttl_s: float = Field(3600.0, ge=0)
+    # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
+    # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
+    revisit_interval_s: float = Field(30 * 86400.0, ge=0)
+    revisit_seeds_every_batch: bool = True
+    retry_backoff_s: float = Field(3600.0, ge=0)
+    max_retries: int = Field(3, ge=0)
+    # pages are committed in chunks so a killed crawl resumes where it stopped
+    chunk_rows: int = Field(256, ge=1)
+    chunk_seconds: float = Field(30.0, gt=0)
+    schedule_cron: str = "0 3 * * *"
+
+
+class WarcSection(_Strict):
+    """WARC/WET files imported as batches (a second source of `pages`)."""
+
+    paths: list[str] = []  # local paths, globs, or object-store URIs (s3://, gs://) with globs
+    files_per_batch: int = Field(1, ge=1)
+    verify_digests: bool = True  # a record whose WARC-Block-Digest does not match becomes an error row
+    max_bytes: int = Field(5_000_000, ge=1024)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    storage_options: dict[str, str] = {}  # empty: the lake's storage options
+
+
+class ExtractorSpec(_Strict):
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+
+    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    # Label used in doc ids and the variants table; defaults to the name. Needed only when one
+    # recipe compares the same extractor under two option sets.
+    id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
+    options: dict[str, Any] = {}
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name
 
 
 class ExtractSection(_Strict):
     min_chars: int = Field(80, ge=0)
     max_link_density: float = Field(0.6, ge=0, le=1)
     max_link_density_min_chars: int = Field(400, ge=0)
+    # The first extractor is primary (the `documents` row); the others go to `document_variants`.
+    extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
+    zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
+    mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
+    mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
+    mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+
+    @field_validator("extractors")
+    @classmethod
+    def _unique_keys(cls, v: list[ExtractorSpec]) -> list[ExtractorSpec]:
+        keys = [e.key for e in v]
+        if len(set(keys)) != len(keys) or "plaintext" in keys:
+            raise ValueError(f"extractor ids must be unique and not 'plaintext' (give `id:`): {keys}")
+        return v
 
 
 class DedupSection(_Strict):
-    num_bands: int = Field(14, ge=1)
-    rows_per_band: int = Field(8, ge=1)
-    threshold: float = Field(0.8, gt=0, le=1)
-    word_ngram: int = Field(5, ge=1)
-    char_ngram: int = Field(5, ge=1)
+    """Dedup (goldpan.dedup). 112 hashes like FineWeb, but banded 28 x 4 instead of 14 x 8: 14 x 8
+    finds a pair at Jaccard 0.8 only 92% of the time (1-(1-0.8^8)^14), 28 x 4 > 99.99%, and the
+    extra low-similarity candidates are removed by verifying each pair (bench/dedup_quality.py)."""
+
+    num_bands: int = Field(28, ge=1)
+    rows_per_band: int = Field(4, ge=1)
+    threshold: float = Field(0.8, gt=0, le=1)  # Jaccard of the shingle sets (FineWeb: ~0.8)
+    word_ngram: int = Field(5, ge=1)  # FineWeb: word 5-grams
+    char_ngram: int = Field(5, ge=1)  # zh/ja: character 5-grams
     seed: int = 1
+    # "exact": a candidate pair is a duplicate when the exact Jaccard of the shingle sets reaches
+    # `threshold` (earlier documents are re-shingled from the lake); "signature": the MinHash
+    # estimate must (cheaper, but a pair at true 0.82 then passes only ~70% of the time).
+    verify: Literal["exact", "signature"] = "exact"
+    prefilter_margin: float = Field(0.15, ge=0, le=1)  # pairs estimated below threshold-margin skip verification
+    url_dedup: bool = True  # same canonical URL: keep the newest fetch
+    paragraph_dedup: bool = True
+    paragraph_min_docs: int = Field(3, ge=2)  # a paragraph in >= this many documents is boilerplate
+    paragraph_min_chars: int = Field(30, ge=1)  # shorter paragraphs are never removed
+    paragraph_min_doc_chars: int = Field(200, ge=0)  # reject a document left shorter than this
 
 
 class FilterSection(_Strict):
@@ -65,6 +143,76 @@ class FilterSection(_Strict):
     rules: dict[str, dict[str, dict[str, Any]]] = {}
 
 
+class ReferenceSpec(_Strict):
+    """One reference source: `text` (.txt file/folder), `jsonl` (field) or `delta` (path or lake table, column).
+    `shipped:NAME` paths point at goldpan/data/reference (see its README)."""
+
+    kind: Literal["text", "jsonl", "delta"]
+    path: str
+    field: str = "text"
+    min_chars: int = Field(20, ge=1)
+
+
+def _shipped(name: str) -> ReferenceSpec:
+    return ReferenceSpec(kind="jsonl", path=f"shipped:{name}")
+
+
+class FastTextSection(_Strict):
+    # DCLM train_fasttext_classifier.py defaults (lr 0.1, dim 100, epoch 5) with word bigrams like the
+    # released OH+ELI5 model. word_ngrams >= 2 (hash buckets) is required: one-thread training, which
+    # is what makes it deterministic, otherwise reads uninitialised memory (see goldpan/classify/model.py).
+    dim: int = Field(100, ge=2, le=1000)
+    epoch: int = Field(5, ge=1, le=100)
+    lr: float = Field(0.1, gt=0, le=5)
+    word_ngrams: int = Field(2, ge=2, le=5)
+    min_count: int = Field(1, ge=1)
+    bucket: int = Field(200_000, ge=1000)
+    max_chars: int = Field(10_000, ge=100)  # characters of each document the model sees
+
+
+class QualityKeepSection(_Strict):
+    # DCLM keeps about the top 10% (fasttext_oh_eli5 threshold 0.018112 on its pool).
+    mode: Literal["top_fraction", "threshold", "off"] = "top_fraction"
+    top_fraction: float = Field(0.1, gt=0, le=1)  # per batch, over documents that passed the filter
+    threshold: float = Field(0.5, ge=0, le=1)
+
+
+class QualitySection(_Strict):
+    enabled: bool = True
+    positives: list[ReferenceSpec] = Field(
+        default_factory=lambda: [_shipped("quality_en.jsonl"), _shipped("quality_zh.jsonl")], min_length=1
+    )
+    max_positives: int = Field(200_000, ge=1)  # DCLM: 200k training examples per class
+    negatives_per_positive: float = Field(1.0, gt=0)
+    balance: bool = True  # subsample the larger class to the smaller (seeded)
+    min_positives: int = Field(100, ge=2)
+    min_negatives: int = Field(100, ge=2)  # fewer crawled documents than this: refuse to train
+    heldout_fraction: float = Field(0.2, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    keep: QualityKeepSection = QualityKeepSection()
+
+
+class DomainSection(_Strict):
+    enabled: bool = True
+    math: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("math_seed.jsonl")], min_length=1)
+    code: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("code_seed.jsonl")], min_length=1)
+    # Labelled non-math, non-code text: negatives for training and for the held-out evaluation.
+    general: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("general_seed.jsonl")], min_length=1)
+    rounds: int = Field(3, ge=1, le=10)  # DeepSeekMath ran 4 rounds; we stop early when nothing new is mined
+    mine_threshold: float = Field(0.9, gt=0, lt=1)  # pool documents this confident become positives
+    label_threshold: float = Field(0.5, gt=0, lt=1)  # doc_scores.domain
+    heldout_fraction: float = Field(0.25, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    pool_negatives: int = Field(2000, ge=0)  # crawled documents sampled as negatives (DeepSeekMath: CC pages)
+    max_pool: int = Field(200_000, ge=1)
+    max_mined_per_round: int = Field(50_000, ge=1)
+
+
+class ClassifySection(_Strict):
+    seed: int = 42
+    fasttext: FastTextSection = FastTextSection()
+    quality: QualitySection = QualitySection()
+    domains: DomainSection = DomainSection()
 class MixSource(_Strict):
     """Where documents come from: the lake's crawl batches / WARC imports, or a curated corpus file.
 
@@ -164,9 +312,11 @@ class Recipe(_Strict):
     name: str
     description: str = ""
     crawl: CrawlSection
+    warc: WarcSection = WarcSection()
     extract: ExtractSection = ExtractSection()
     dedup: DedupSection = DedupSection()
     filter: FilterSection = FilterSection()
+    classify: ClassifySection = ClassifySection()
     mix: MixSection
     decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
