@@ -6,7 +6,9 @@ next header). A Common Crawl file holds tens of thousands of records, so one bad
 one error row, not the rest of the file. On an error this reader therefore *resyncs*: it scans
 forward for the next record start -- a gzip member header (`1f 8b 08`) in a .warc.gz, a
 `WARC/1.x` line in an uncompressed file -- checks that a record really parses there, and
-continues from it. Every region skipped this way is reported as one error item.
+continues from it. Every region skipped this way is reported as one error item. In an
+uncompressed file a record cut short swallows the start of the next one: that record fails its
+block digest (the importer's error row) and the unparsable remainder is a second error item.
 """
 
 from __future__ import annotations
