@@ -196,6 +196,7 @@ class CrawlConfig:
             allowed_content_types=self.allowed_content_types,
             allow_private=frozenset(self.allow_private),
             max_pools=max(64, self.concurrency * 2),
+            pool_maxsize=max(4, self.per_host_concurrency),
         )
 
 

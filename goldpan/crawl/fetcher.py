@@ -241,6 +241,7 @@ class Fetcher:
         allow_private: Iterable[str] = frozenset(),
         resolver: Resolver | None = None,
         max_pools: int = 64,
+        pool_maxsize: int = 4,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be > 0")
@@ -255,6 +256,9 @@ class Fetcher:
         self.allowed_content_types = frozenset(t.lower() for t in allowed_content_types)
         self.resolver: Resolver = resolver or system_resolver
         self.max_pools = max_pools
+        # keep-alive connections kept per (host, address): at least the per-host concurrency, or
+        # surplus connections are discarded after each response and reopened for the next
+        self.pool_maxsize = pool_maxsize
         # allow_private entries are IPs / CIDR networks or host names (exact, lower-case).
         self._private_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self._private_hosts: set[str] = set()
@@ -464,7 +468,7 @@ class Fetcher:
             if pool is not None:
                 self._pools.move_to_end(key)
                 return pool
-            common: dict[str, Any] = {"maxsize": 4, "block": False, "retries": False}
+            common: dict[str, Any] = {"maxsize": self.pool_maxsize, "block": False, "retries": False}
             if scheme == "https":
                 # Connect to the checked IP but verify the certificate against the host name.
                 pool = urllib3.HTTPSConnectionPool(

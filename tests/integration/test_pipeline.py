@@ -4,6 +4,7 @@ through extract, dedup, filter, mix, the Great Expectations gate and promotion."
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -167,8 +168,11 @@ def test_rerun_same_batch_is_idempotent_and_a_new_batch_dedups_against_the_old(t
         assert again == first
         assert [r["status"] for r in releases(lake)] == ["promoted", "unchanged"]
 
-        # A second crawl of the same site: every page is new (new batch), every text is old.
-        assert run_batch(instance, lake.root, BATCH2).success
+        # The same site again, as a WARC import (a second crawl would now store only `unchanged`
+        # rows, see test_crawl_batches): every page is new (new batch), every text is old.
+        warc = str(Path(__file__).resolve().parents[2] / "sample" / "warc" / "eskerford-sample.warc.gz")
+        assert run_batch(instance, lake.root, BATCH2,
+                         run_config={"ops": {"pages": {"config": {"warc_files": [warc]}}}}).success  # fmt: skip
         rows = _count(
             lake,
             f"SELECT c.rule, o.batch_id FROM dedup_clusters c LEFT JOIN dedup_clusters o ON o.doc_id = c.duplicate_of "
