@@ -37,7 +37,7 @@ from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
 from goldpan.warc.reader import iter_items
-from goldpan.warc.sources import open_source
+from goldpan.warc.sources import open_source, source_size
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +143,12 @@ def rows_from_file(
     takedowns: Callable[[str], str | None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One `pages` row per page-like record (or damaged region) of one WARC/WET file."""
-    stream = open_source(uri, cfg.storage_options)
+    local = "://" not in uri or uri.startswith("file://")
+    stream = None if local else open_source(uri, cfg.storage_options)
     stats.files += 1
     is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
     try:
-        for item in iter_items(stream):
+        for item in iter_items(uri.removeprefix("file://") if stream is None else stream):
             stats.records += 1
             source = WET_SOURCE if is_wet else WARC_SOURCE
             if item.error is not None:
@@ -169,11 +170,11 @@ def rows_from_file(
                 continue
             yield row
     finally:
-        try:
+        if stream is None:
+            stats.bytes_read += source_size(uri) or 0
+        else:
             stats.bytes_read += stream.tell()
-        except (OSError, ValueError):
-            pass
-        stream.close()
+            stream.close()
 
 
 def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig,

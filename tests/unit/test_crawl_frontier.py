@@ -87,7 +87,7 @@ def test_store_merge_updates_win_and_discoveries_never_reset(tmp_path):
     assert [e.url for e in snap.due] == ["http://a.test/2", "http://a.test/3"]  # /1 not due yet
     assert snap.next_seq == 3 and snap.total == 3 and url_key("http://a.test/1") in snap.known
     # seeds are due every batch; what this batch already decided is not (resume)
-    assert [e.url for e in store.load("b2", NOW, seeds=["http://a.test/1"]).due][0] == "http://a.test/1"
+    assert next(e.url for e in store.load("b2", NOW, seeds=["http://a.test/1"]).due) == "http://a.test/1"
     assert "http://a.test/1" not in [e.url for e in store.load("b1", NOW, seeds=["http://a.test/1"]).due]
     assert "http://a.test/1" in [e.url for e in store.load("b1", NOW, include_batch=True).due]
 

@@ -7,6 +7,7 @@ requests were made.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -250,7 +251,7 @@ def test_robots_crawl_delay_spaces_real_requests(tmp_path):
     try:
         cfg = config(server.base, seeds=[server.base + "/"], concurrency=4, per_host_concurrency=4)
         run_crawl(Lake(tmp_path), cfg, "b1", "crawl:test")
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) == 3 and all(g >= 0.38 for g in gaps), gaps
     finally:
         server.close()
