@@ -111,7 +111,7 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
                  started_at=started)  # fmt: skip
     cfg = WarcImportConfig(max_bytes=rc.warc.max_bytes, verify_digests=rc.warc.verify_digests,
                            allowed_content_types=tuple(rc.warc.allowed_content_types),
-                           storage_options=storage, chunk_rows=rc.crawl.chunk_rows)  # fmt: skip
+                           storage_options=storage, chunk_rows=rc.warc.chunk_rows)  # fmt: skip
     last = [time.monotonic()]
 
     def progress(s: WarcStats) -> None:

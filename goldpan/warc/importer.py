@@ -31,6 +31,7 @@ from typing import Any
 
 from fastwarc.warc import WarcRecordType
 
+from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
 from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import batch_predicate
@@ -42,6 +43,7 @@ from goldpan.warc.sources import open_source, source_size
 log = logging.getLogger(__name__)
 
 WARC_SOURCE, WET_SOURCE = "warc", "wet"
+CHUNK_BYTES = 64 << 20  # a chunk is also committed once it holds this much content
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class WarcImportConfig:
     verify_digests: bool = True
     allowed_content_types: tuple[str, ...] = tuple(sorted(DEFAULT_CONTENT_TYPES))
     storage_options: Mapping[str, str] = field(default_factory=dict)
-    chunk_rows: int = 256
+    chunk_rows: int = 2048
 
 
 @dataclass
@@ -288,13 +290,15 @@ def import_warc_batch(
             stats.count(r)
             stats.resumed_rows += 1
     buf: list[dict[str, Any]] = []
+    buf_bytes = 0
+    chunks = 0
 
     def flush() -> None:
-        nonlocal buf
+        nonlocal buf, buf_bytes, chunks
         if buf:
             lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append", partition_by=["batch_id"],
                        commit_metadata=commit_metadata)  # fmt: skip
-            buf = []
+            buf, buf_bytes, chunks = [], 0, chunks + 1
         if progress is not None:
             progress(stats)
 
@@ -305,13 +309,10 @@ def import_warc_batch(
             stored.add(row["page_id"])
             stats.count(row)
             buf.append(row)
-            if len(buf) >= cfg.chunk_rows:
+            buf_bytes += row["content_bytes"] or 0
+            if len(buf) >= cfg.chunk_rows or buf_bytes >= CHUNK_BYTES:
                 flush()
     flush()
-    dt = lake.table("pages")
-    if dt is not None:
-        try:
-            dt.optimize.compact(partition_filters=[("batch_id", "=", batch_id)])
-        except Exception:
-            log.info("pages compaction of %s skipped", batch_id, exc_info=True)
+    if chunks > COMPACT_AFTER_CHUNKS:
+        compact_batch(lake, batch_id)
     return stats
