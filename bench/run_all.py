@@ -100,6 +100,8 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
+    for script in ("crawl_throughput.py", "warc_import.py"):  # crawl + WARC import (own JSON in bench/out)
+        os.system(f"{sys.executable} {ROOT / 'bench' / script}" + (" --quick" if args.repeat < 30 else ""))
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
