@@ -1,39 +1,34 @@
-"""Dedup stage asset: exact and MinHash near-duplicates of a batch, against everything kept before.
+"""Dedup stage asset: URL, exact, MinHash near-duplicate and paragraph dedup of a batch, against every
+earlier batch through the Delta index (`dedup_index`, `dedup_paragraphs`).
 
-The batch's documents are matched against each other and against representatives kept by earlier
-batches (batch ids sort in creation order). Only prior documents sharing an exact hash or a band
-key with the new batch are read back, so re-running a batch gives the same clusters.
+Thin wiring: the decisions are `goldpan.dedup.clusters.BatchDeduplicator`; the index reads and
+writes are `goldpan.dedup.store`. Only index rows sharing a key with the new batch are read back, so
+the cost of a batch grows with the batch, and a re-run (which sees only earlier batches) gives the
+same clusters.
 """
 
 
 from collections import Counter
 
 import dagster as dg
-import numpy as np
-import pyarrow as pa
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
-from goldpan.dedup.clusters import DedupInput, NearDupIndex, PriorDoc
-from goldpan.dedup.minhash import MinHasher
+from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput
+from goldpan.dedup.report import summary_markdown
+from goldpan.dedup.store import DeltaPriorStore, write_index
+from goldpan.dedup.urlkey import canonical_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "dedup-v1"
+CODE_VERSION = "dedup-v2"
 
-PRIOR_SQL = """
-WITH prior AS (
-    SELECT doc_id, cluster_id, text_sha1, signature, band_keys
-    FROM dedup_clusters
-    WHERE batch_id < ? AND status = 'kept' AND minhash_config = ?
-)
-SELECT * FROM prior WHERE text_sha1 IN (SELECT sha1 FROM new_sha1s)
-UNION
-SELECT p.* FROM prior p
-WHERE EXISTS (SELECT 1 FROM unnest(p.band_keys) AS k(key) JOIN new_keys n ON n.key = k.key)
-"""
+
+def dedup_config(section) -> DedupConfig:
+    """The recipe's dedup section as the library's config (same field names)."""
+    return DedupConfig(**section.model_dump())
 
 
 @dg.asset(
@@ -43,47 +38,38 @@ WHERE EXISTS (SELECT 1 FROM unnest(p.band_keys) AS k(key) JOIN new_keys n ON n.k
     deps=["documents"],
     code_version=CODE_VERSION,
     kinds={"delta", "python"},
-    description="One row per document kept by extract: exact text hash, MinHash signature and band keys, "
-    "cluster id (the representative's doc_id); later copies are rejected as exact or near duplicates.",
+    description="One row per document kept by extract: canonical URL, normalised-text SHA-1, MinHash "
+    "signature and band keys, cluster id/size/representative, and the decision (url_duplicate, "
+    "exact_duplicate, near_duplicate, paragraph-dedup rejections). `dedup_text` holds the text after "
+    "paragraph dedup when paragraphs were removed. Also appends the batch to `dedup_index` and "
+    "`dedup_paragraphs`.",
 )
 def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    cfg = rc.dedup
-    index = NearDupIndex(
-        MinHasher(cfg.num_bands, cfg.rows_per_band, cfg.seed), cfg.threshold, cfg.word_ngram, cfg.char_ngram
-    )
-    # Representative policy: earliest fetch wins, then the longest text, then the smallest doc_id.
+    dd = BatchDeduplicator(dedup_config(rc.dedup))
+    dt = lk.table("documents")
+    cols = set(pa_names(dt.schema())) if dt is not None else set()
+    url_expr = "COALESCE(canonical_url, url)" if "canonical_url" in cols else "url"
     docs_meta = list(
         lk.iter_rows(
-            "SELECT doc_id, page_id, batch_id, url, lang, text, fetched_at, n_chars FROM documents "
-            "WHERE batch_id = ? AND status = 'kept'",
+            f"SELECT doc_id, page_id, url, {url_expr} AS dedup_url, lang, text, "
+            "epoch_us(fetched_at) / 1e6 AS fetched_s FROM documents WHERE batch_id = ? AND status = 'kept' "
+            "ORDER BY doc_id",
             [batch],
             tables=["documents"],
         )
     )
     inputs = [
-        DedupInput(d["doc_id"], d["text"] or "", d["lang"] or "unknown", (d["fetched_at"], -d["n_chars"], d["doc_id"]))
+        DedupInput(d["doc_id"], d["text"] or "", d["lang"] or "unknown", d["dedup_url"], d["fetched_s"])
         for d in docs_meta
     ]
-    sha1s, keys = index.required_band_keys(inputs)
-    n_prior = 0
-    if lk.exists("dedup_clusters") and (sha1s or keys):
-        with lk.connect(tables=["dedup_clusters"]) as con:
-            con.register("new_sha1s", pa.table({"sha1": pa.array(sorted(sha1s), pa.string())}))
-            con.register("new_keys", pa.table({"key": pa.array(sorted(keys), pa.int64())}))
-            priors = [
-                PriorDoc(r[0], r[1], r[2], np.asarray(r[3], dtype=np.uint32), np.asarray(r[4], dtype=np.int64))
-                for r in con.execute(PRIOR_SQL, [batch, index.config_id]).fetchall()
-            ]
-        n_prior = len(priors)
-        index.add_prior(priors)
-    results = index.assign(inputs)
+    store = DeltaPriorStore(lk, batch, dd.config_id)
+    out = dd.run(inputs, store)
     meta = {d["doc_id"]: d for d in docs_meta}
-    outcomes: Counter[str] = Counter(r.rule or r.status for r in results)
 
     def rows():
-        for r in results:
+        for r in out.results:
             m = meta[r.doc_id]
             yield {
                 "doc_id": r.doc_id,
@@ -99,28 +85,49 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
                 "similarity": r.similarity,
                 "threshold": r.threshold,
                 "n_shingles": r.n_shingles,
-                "minhash_config": index.config_id,
+                "minhash_config": dd.config_id,
                 "signature": r.signature.tolist(),
                 "band_keys": r.band_keys.tolist(),
+                "dedup_text": r.dedup_text,
+                "canonical_url": canonical_url(m["dedup_url"]),
+                "supersedes": r.supersedes,
+                "value": r.value,
+                "cluster_size": r.cluster_size,
+                "n_paragraphs": r.n_paragraphs,
+                "paragraphs_removed": r.paragraphs_removed,
+                "chars_removed": r.chars_removed,
             }
 
+    commit = lake.commit_metadata(context, CODE_VERSION)
     written = lk.write(
         "dedup_clusters",
         rows_to_batches(rows(), DEDUP_CLUSTERS),
         DEDUP_CLUSTERS,
         predicate=batch_predicate("batch_id", batch),
         partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+        commit_metadata=commit,
     )
+    index_meta = write_index(lk, batch, dd.config_id, out, commit)
+    outcomes: Counter[str] = Counter(r.rule or r.status for r in out.results)
     return materialize_result(
         lk,
         written,
         DEDUP_CLUSTERS,
-        preview_columns=["doc_id", "url", "status", "rule", "duplicate_of", "similarity"],
+        preview_columns=["doc_id", "url", "status", "rule", "duplicate_of", "similarity", "cluster_size"],
         where=f"{batch_predicate('batch_id', batch)} AND status <> 'kept'",
         extra={
             "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "prior_candidates_read": dg.MetadataValue.int(n_prior),
-            "minhash_config": index.config_id,
+            "clusters": dg.MetadataValue.md(summary_markdown(lk, batch)),
+            "paragraphs_removed": dg.MetadataValue.int(sum(r.paragraphs_removed for r in out.results)),
+            "prior_rows_read": dg.MetadataValue.json(store.rows_read),
+            "match_stats": dg.MetadataValue.json(out.stats),
+            "minhash_config": dd.config_id,
+            **{k: dg.MetadataValue.int(v) for k, v in index_meta.items()},
         },
     )
+
+
+def pa_names(schema) -> list[str]:
+    import pyarrow as pa
+
+    return pa.schema(schema).names

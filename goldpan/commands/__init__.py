@@ -11,4 +11,11 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.funnel",
     "goldpan.commands.releases",
     "goldpan.commands.sql",
+    "goldpan.commands.clusters",
+    "goldpan.commands.export",
+    "goldpan.commands.mix",
+    "goldpan.commands.why",
+    "goldpan.commands.diff",
+    "goldpan.commands.takedown",
+    "goldpan.commands.report",
 ]

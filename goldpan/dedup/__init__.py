@@ -1,22 +1,37 @@
-"""Exact and MinHash near-duplicate deduplication: incremental, deterministic, storage-free.
+"""Dedup: URL, exact, MinHash near-duplicate and paragraph dedup, incremental across crawl batches.
 
-`exact` gives the normalised-text SHA-1, `shingles` the n-gram hash sets, `minhash` signatures
-and LSH band keys, and `clusters.NearDupIndex` decides a batch against earlier representatives.
-Plain Python + numpy + xxhash so it can be tested and benchmarked without Dagster.
+`exact` gives the normalised-text SHA-1, `urlkey` the canonical-URL key, `shingles` the n-gram hash
+sets, `minhash` signatures and LSH band keys, `unionfind` the clusters, `paragraphs` the
+boilerplate removal, `clusters.BatchDeduplicator` runs them for one batch against a `PriorStore`
+(`store.DeltaPriorStore` reads the lake), and `report` summarises clusters. No Dagster imports.
 """
 
-from goldpan.dedup.clusters import DedupInput, DedupResult, NearDupIndex, PriorDoc
+from goldpan.dedup.clusters import (
+    BatchDeduplicator,
+    BatchOutcome,
+    DedupConfig,
+    DedupInput,
+    DedupResult,
+    IndexHit,
+    MemoryPriorStore,
+    PriorStore,
+)
 from goldpan.dedup.exact import normalize_for_hash, text_sha1
 from goldpan.dedup.minhash import MinHasher, estimate_jaccard
-from goldpan.dedup.shingles import shingle_hashes
+from goldpan.dedup.shingles import jaccard, shingle_hashes
 
 __all__ = [
+    "BatchDeduplicator",
+    "BatchOutcome",
+    "DedupConfig",
     "DedupInput",
     "DedupResult",
+    "IndexHit",
+    "MemoryPriorStore",
     "MinHasher",
-    "NearDupIndex",
-    "PriorDoc",
+    "PriorStore",
     "estimate_jaccard",
+    "jaccard",
     "normalize_for_hash",
     "shingle_hashes",
     "text_sha1",

@@ -1,304 +1,528 @@
-"""Incremental exact + near-duplicate matching of one batch against earlier representatives.
+"""Dedup of one batch against everything kept before: URL, exact, near-duplicate (MinHash LSH) and paragraph.
 
-How a batch is processed (the Dagster asset drives this; nothing here touches storage):
+The steps, in order, each on the documents the previous step left:
 
-1. `required_band_keys(docs)` computes the new docs' `text_sha1`s and band keys. The caller
-   fetches only the prior representatives that share one of them, so a batch costs work in
-   proportion to the batch (plus its matches), not to the corpus.
-2. `add_prior(prior)` loads those representatives.
-3. `assign(docs)` walks the batch in `order_key` order (ties by `doc_id`) and decides each doc:
-   - exact duplicate: same `text_sha1` as a prior doc or an earlier new doc;
-   - near duplicate: shares >= 1 band key with a prior doc or an earlier *kept* new doc AND the
-     estimated Jaccard of the signatures is >= threshold. Verification matters: banding alone
-     joins pairs at much lower similarity (and chains A~B~C into clusters of unrelated pages);
-     checking each candidate keeps every link at >= threshold to the representative itself;
-   - otherwise kept, as the representative of a new cluster whose id is its own `doc_id`.
+1. URL: documents of the batch sharing a canonical URL keep the *newest* fetch (then the smallest
+   doc_id); the others are `url_duplicate`. A newer fetch of a URL kept by an earlier batch is a
+   new version of that page: it is kept (if its content is not a duplicate of something else) and
+   records `supersedes` = the earlier doc_id, so the mixer can drop the stale version.
+2. Exact: same normalised-text SHA-1 as a document of an earlier batch (-> that document's
+   cluster) or as an earlier document of this batch. Representative policy for content
+   duplicates: the earliest fetch, then the longest text, then the smallest doc_id. Across batches
+   the earlier batch always wins, so nothing already kept is ever un-kept.
+3. Near: MinHash LSH over word (or CJK character) n-gram shingles. Candidates are documents that
+   share a band key: with each other, and with earlier representatives through the index. Each
+   candidate pair is checked in two steps: the signature estimate must reach
+   `threshold - prefilter_margin` (cheap, drops most LSH false positives), then the exact Jaccard
+   of the two shingle sets must reach `threshold` (`verify="exact"`; prior texts are re-shingled
+   from storage) or the estimate must (`verify="signature"`). Verified pairs are joined with
+   union-find; a component containing an earlier representative joins that cluster (the earliest
+   one), otherwise its representative follows the policy above. Every other member is a
+   `near_duplicate` of the verified neighbour it is most similar to.
+4. Paragraph: on the documents still kept, paragraphs seen in >= `paragraph_min_docs` documents
+   (this batch + earlier batches) are removed; a document left shorter than `paragraph_min_doc_chars`
+   is rejected with the characters left as value (see `paragraphs.py`).
 
-Near-duplicates attach only to representatives (prior or kept new docs), never to another
-duplicate, so a cluster is a star around its representative and cannot drift.
-
-`assign` does not mutate the index: the batch's own docs live in local state, so calling it again
-with the same inputs (and the same priors) gives identical results. Priors whose `doc_id` is in
-the batch are ignored while assigning that batch, so re-running a batch whose results were already
-written (and come back as priors) reproduces the first run instead of matching docs to themselves.
-
-Expectation: `text` is `str`. Both public methods check every doc first and raise `TypeError`
-naming the offending `doc_id` before doing any work, so the caller can quarantine that doc and
-retry; nothing else is expected to raise for a well-typed document.
+Nothing here touches storage: earlier batches are reached through a `PriorStore` (Delta in
+`store.py`, memory in `MemoryPriorStore`), whose lookups return only rows of *earlier* batches.
+That makes a re-run of a batch identical to its first run, and a batch cost proportional to the
+batch (plus the earlier documents it actually matches), not to the corpus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
+from goldpan.dedup import paragraphs as para
 from goldpan.dedup.exact import NORMALIZATION_VERSION, text_sha1
-from goldpan.dedup.minhash import MinHasher, estimate_jaccard, is_empty_signature
-from goldpan.dedup.shingles import shingle_hashes
+from goldpan.dedup.minhash import MinHasher
+from goldpan.dedup.shingles import SHINGLE_VERSION, jaccard, shingle_hashes
+from goldpan.dedup.unionfind import UnionFind
+from goldpan.dedup.urlkey import url_key
 
+RULE_URL = "url_duplicate"
 RULE_EXACT = "exact_duplicate"
 RULE_NEAR = "near_duplicate"
+KIND_URL, KIND_SHA1, KIND_BAND = "url", "sha1", "band"
+# Buckets larger than this are linked as stars around their first members instead of all pairs, so
+# one key shared by thousands of pages (templated junk) cannot blow up to millions of pairs.
+MAX_BUCKET_PAIRS = 64
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """Mirrors `goldpan.recipe.DedupSection`; see there for what each knob means."""
+
+    num_bands: int = 28
+    rows_per_band: int = 4
+    threshold: float = 0.8
+    word_ngram: int = 5
+    char_ngram: int = 5
+    seed: int = 1
+    verify: str = "exact"
+    prefilter_margin: float = 0.15
+    url_dedup: bool = True
+    paragraph_dedup: bool = True
+    paragraph_min_docs: int = 3
+    paragraph_min_chars: int = 30
+    paragraph_min_doc_chars: int = 200
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError("threshold must be in (0, 1]")
+        if self.verify not in ("exact", "signature"):
+            raise ValueError("verify must be 'exact' or 'signature'")
 
 
 @dataclass(frozen=True)
 class DedupInput:
-    """A new document. `order_key`: smaller = earlier = preferred as representative."""
+    """A new document. `fetched_at`: seconds since the epoch (None sorts last)."""
 
     doc_id: str
     text: str
     lang: str
-    order_key: tuple
+    url: str | None = None
+    fetched_at: float | None = None
 
 
 @dataclass(frozen=True)
-class PriorDoc:
-    """A representative kept in an earlier batch, as read back from storage."""
+class IndexHit:
+    """One row of the index of earlier batches: key -> document (and its cluster)."""
 
+    kind: str
+    key: int
     doc_id: str
     cluster_id: str
-    text_sha1: str
-    signature: np.ndarray
-    band_keys: np.ndarray
+    batch_id: str
 
 
-@dataclass(frozen=True)
-class DedupResult:
-    """The decision for one new document, with the evidence needed to audit it.
+class PriorStore(Protocol):
+    """Read access to earlier batches. Every method must ignore the current batch and later ones."""
 
-    `similarity` is 1.0 for exact duplicates, the estimated Jaccard for near duplicates and None
-    for kept docs. `threshold` is the near-duplicate threshold for docs on which that rule was
-    evaluated (kept and near_duplicate) and None for exact duplicates.
-    """
+    def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]: ...
 
-    doc_id: str
-    text_sha1: str
-    cluster_id: str
-    is_representative: bool
-    status: str  # "kept" | "rejected"
-    rule: str | None  # "exact_duplicate" | "near_duplicate" | None
-    duplicate_of: str | None
-    similarity: float | None
-    threshold: float | None
-    n_shingles: int
-    signature: np.ndarray = field(repr=False)
-    band_keys: np.ndarray = field(repr=False)
+    def signatures(self, refs: list[tuple[str, str]]) -> dict[str, np.ndarray]: ...
 
+    def texts(self, refs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]: ...
 
-@dataclass(frozen=True)
-class _Prepared:
-    text: str
-    lang: str
-    text_sha1: str
-    n_shingles: int
-    signature: np.ndarray
-    band_keys: np.ndarray
-    empty: bool
+    def paragraph_counts(self, keys: np.ndarray) -> dict[int, int]: ...
+
+    def cluster_sizes(self, cluster_ids: list[str]) -> dict[str, int]: ...
 
 
 @dataclass
-class _Rep:
-    """A doc that near-duplicates may attach to. `rank` orders ties: priors first, then batch order."""
+class DedupResult:
+    """The decision for one document, with the evidence needed to audit it."""
 
     doc_id: str
-    cluster_id: str
-    signature: np.ndarray
-    rank: tuple
+    url_key: int | None
+    text_sha1: str
+    cluster_id: str = ""
+    is_representative: bool = False
+    status: str = "kept"
+    rule: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    threshold: float | None = None
+    value: float | None = None
+    supersedes: str | None = None
+    cluster_size: int = 1
+    n_shingles: int = 0
+    n_paragraphs: int = 0
+    paragraphs_removed: int = 0
+    chars_removed: int = 0
+    dedup_text: str | None = None
+    signature: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    band_keys: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    paragraph_keys: list[int] = field(default_factory=list, repr=False)
 
 
-class NearDupIndex:
-    """Exact + MinHash-LSH near-duplicate matcher for one batch against loaded priors."""
+@dataclass
+class IndexRows:
+    """What a batch adds to the index: (kind, key, doc_id, cluster_id) rows."""
 
-    def __init__(self, hasher: MinHasher, threshold: float = 0.8, word_ngram: int = 5,
-                 char_ngram: int = 5) -> None:
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError("threshold must be in (0, 1]")
-        self.hasher = hasher
-        self.threshold = float(threshold)
-        self.word_ngram = int(word_ngram)
-        self.char_ngram = int(char_ngram)
-        self._prior_by_sha: dict[str, PriorDoc] = {}
-        self._prior_by_id: dict[str, PriorDoc] = {}
-        self._prior_buckets: dict[int, list[str]] = {}
-        # Signatures computed by required_band_keys, reused by assign (keyed by doc_id, checked
-        # against the text) so the usual fetch-then-assign flow shingles each doc once.
-        self._cache: dict[str, _Prepared] = {}
+    kinds: list[str] = field(default_factory=list)
+    keys: list[int] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    cluster_ids: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, key: int, doc_id: str, cluster_id: str) -> None:
+        self.kinds.append(kind)
+        self.keys.append(int(key))
+        self.doc_ids.append(doc_id)
+        self.cluster_ids.append(cluster_id)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass
+class BatchOutcome:
+    results: list[DedupResult]  # in input order
+    index_rows: IndexRows
+    paragraph_counts: dict[int, int]  # this batch's distinct-doc count per paragraph key
+    stats: dict[str, int]
+
+
+def sha1_key(sha1_hex: str) -> int:
+    """The exact-duplicate index key: the first 8 bytes of the SHA-1 as a signed int64."""
+    return int.from_bytes(bytes.fromhex(sha1_hex[:16]), "big", signed=True)
+
+
+def _content_order(d: DedupInput) -> tuple:
+    """Representative policy for content duplicates: earliest fetch, longest text, smallest id."""
+    t = d.fetched_at
+    return (t is None, t if t is not None else 0.0, -len(d.text), d.doc_id)
+
+
+class BatchDeduplicator:
+    """Runs the four steps of the module docstring for one batch against a `PriorStore`."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.cfg = config or DedupConfig()
+        self.hasher = MinHasher(self.cfg.num_bands, self.cfg.rows_per_band, self.cfg.seed)
 
     @property
     def config_id(self) -> str:
-        """Everything that determines stored sha1s, signatures and keys; store it with them."""
-        return (f"{self.hasher.config_id}:w{self.word_ngram}:c{self.char_ngram}"
+        """Everything that determines stored signatures and band keys; stored with them."""
+        c = self.cfg
+        return (f"{self.hasher.config_id}:w{c.word_ngram}:c{c.char_ngram}:sh{SHINGLE_VERSION}"
                 f":norm{NORMALIZATION_VERSION}")
 
-    # ------------------------------------------------------------------ preparation
-    @staticmethod
-    def _check(docs: Sequence[DedupInput]) -> None:
-        seen: set[str] = set()
-        for d in docs:
-            if not isinstance(d.text, str):
-                raise TypeError(f"doc {d.doc_id!r}: text must be str, got {type(d.text).__name__}")
-            if d.doc_id in seen:
-                raise ValueError(f"doc_id {d.doc_id!r} appears twice in the batch")
-            seen.add(d.doc_id)
+    # ------------------------------------------------------------------ features
+    def shingles(self, text: str, lang: str) -> np.ndarray:
+        return shingle_hashes(text, lang, self.cfg.word_ngram, self.cfg.char_ngram)
 
-    def _prepare(self, d: DedupInput) -> _Prepared:
-        p = self._cache.get(d.doc_id)
-        if p is not None and p.text == d.text and p.lang == d.lang:
-            return p
-        hashes = shingle_hashes(d.text, d.lang, self.word_ngram, self.char_ngram)
-        sig = self.hasher.signature(hashes)
-        p = _Prepared(
-            text=d.text,
-            lang=d.lang,
-            text_sha1=text_sha1(d.text),
-            n_shingles=int(hashes.size),
-            signature=sig,
-            band_keys=self.hasher.band_keys(sig),
-            empty=hashes.size == 0,
-        )
-        self._cache[d.doc_id] = p
-        return p
+    def signatures(self, docs: Sequence[DedupInput]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Shingles, signatures (n, num_perm) and band keys (n, num_bands) of `docs`."""
+        sh = [self.shingles(d.text, d.lang) for d in docs]
+        sigs = np.empty((len(docs), self.hasher.num_perm), dtype=np.uint32)
+        for i, s in enumerate(sh):
+            sigs[i] = self.hasher.signature(s)
+        keys = self.hasher.band_keys_matrix(sigs) if len(docs) else np.empty((0, self.hasher.num_bands), np.int64)
+        return sh, sigs, keys
 
-    def required_band_keys(self, docs: Sequence[DedupInput]) -> tuple[set[str], set[int]]:
-        """The new docs' text_sha1s and band keys: fetch prior docs matching any of them.
+    # ------------------------------------------------------------------ the batch
+    def run(self, docs: Sequence[DedupInput], store: PriorStore) -> BatchOutcome:
+        cfg = self.cfg
+        _check(docs)
+        n = len(docs)
+        stats: dict[str, int] = defaultdict(int)
+        shingles, sigs, bkeys = self.signatures(docs)
+        res = [
+            DedupResult(doc_id=d.doc_id, url_key=url_key(d.url) if cfg.url_dedup else None,
+                        text_sha1=text_sha1(d.text), n_shingles=int(shingles[i].size),
+                        signature=sigs[i], band_keys=bkeys[i])
+            for i, d in enumerate(docs)
+        ]
+        pos = {d.doc_id: i for i, d in enumerate(docs)}
+        order = sorted(range(n), key=lambda i: _content_order(docs[i]))
+        rank = {i: r for r, i in enumerate(order)}
+        alive = [True] * n  # not yet rejected by steps 1-3
 
-        Docs without shingles contribute their sha1 but no band keys: they never near-match, and
-        their all-0xFFFFFFFF signature gives identical keys for every such doc in the corpus, so
-        fetching by them would pull an unbounded set.
-        """
-        self._check(docs)
-        shas: set[str] = set()
-        keys: set[int] = set()
-        for d in docs:
-            p = self._prepare(d)
-            shas.add(p.text_sha1)
-            if not p.empty:
-                keys.update(p.band_keys.tolist())
-        return shas, keys
+        # 1. URL ------------------------------------------------------------------------------
+        url_rep: dict[int, int] = {}  # url_dup position -> position of the newest fetch
+        if cfg.url_dedup:
+            groups: dict[int, list[int]] = defaultdict(list)
+            for i, r in enumerate(res):
+                if r.url_key is not None:
+                    groups[r.url_key].append(i)
+            for members in groups.values():
+                if len(members) < 2:
+                    continue
+                t = lambda i: docs[i].fetched_at if docs[i].fetched_at is not None else -math.inf
+                newest = min(members, key=lambda i: (-t(i), docs[i].doc_id))
+                for i in members:
+                    if i != newest:
+                        alive[i] = False
+                        url_rep[i] = newest
+                        _reject(res[i], RULE_URL, docs[newest].doc_id, None, None)
+            ukeys = np.array(sorted({r.url_key for i, r in enumerate(res) if alive[i] and r.url_key is not None}),
+                             dtype=np.int64)
+            by_url: dict[int, IndexHit] = {}
+            for h in store.lookup(KIND_URL, ukeys) if ukeys.size else []:
+                cur = by_url.get(h.key)
+                if cur is None or (h.batch_id, h.doc_id) > (cur.batch_id, cur.doc_id):
+                    by_url[h.key] = h  # the latest earlier version
+            for i, r in enumerate(res):
+                if alive[i] and r.url_key in by_url:
+                    r.supersedes = by_url[r.url_key].doc_id
 
-    def add_prior(self, prior: Iterable[PriorDoc]) -> None:
-        """Load representatives from earlier batches (any order; duplicates by doc_id ignored).
-
-        Signatures are coerced to uint32 and band keys to int64, since storage may hand back
-        lists or other integer types. A signature of the wrong length means a different MinHasher
-        configuration, which would silently never match, so it raises ValueError instead.
-        """
-        for p in prior:
-            if p.doc_id in self._prior_by_id:
+        # 2. Exact ----------------------------------------------------------------------------
+        skeys = np.array(sorted({sha1_key(r.text_sha1) for i, r in enumerate(res) if alive[i]}), dtype=np.int64)
+        prior_sha: dict[int, IndexHit] = {}
+        for h in store.lookup(KIND_SHA1, skeys) if skeys.size else []:
+            cur = prior_sha.get(h.key)
+            if cur is None or (h.batch_id, h.doc_id) < (cur.batch_id, cur.doc_id):
+                prior_sha[h.key] = h  # the earliest earlier copy
+        first_of_sha: dict[str, int] = {}
+        primaries: list[int] = []
+        exact_of: dict[int, int] = {}
+        for i in order:
+            if not alive[i]:
                 continue
-            sig = np.asarray(p.signature, dtype=np.uint32)
-            bk = np.asarray(p.band_keys, dtype=np.int64)
-            if sig.shape != (self.hasher.num_perm,) or bk.shape != (self.hasher.num_bands,):
-                raise ValueError(
-                    f"prior {p.doc_id!r}: signature/band_keys shape {sig.shape}/{bk.shape} does "
-                    f"not match {self.hasher.config_id}")
-            p = PriorDoc(p.doc_id, p.cluster_id, p.text_sha1, sig, bk)
-            self._prior_by_id[p.doc_id] = p
-            cur = self._prior_by_sha.get(p.text_sha1)
-            # Several priors with one sha1 should not exist; if they do, the smallest doc_id wins
-            # so the answer does not depend on the order storage returned them in.
-            if cur is None or p.doc_id < cur.doc_id:
-                self._prior_by_sha[p.text_sha1] = p
-            if not is_empty_signature(sig):
-                for k in bk.tolist():
-                    self._prior_buckets.setdefault(k, []).append(p.doc_id)
-
-    # ------------------------------------------------------------------ assignment
-    def assign(self, docs: Sequence[DedupInput]) -> list[DedupResult]:
-        """Decide every doc of the batch; results are in the order of `docs`.
-
-        Raises TypeError (non-str text) or ValueError (repeated doc_id) before any work.
-        """
-        self._check(docs)
-        batch_ids = {d.doc_id for d in docs}
-        prepared = {d.doc_id: self._prepare(d) for d in docs}
-
-        # Priors shadowed by the batch itself (a re-run) are invisible to it.
-        prior_by_sha = {s: p for s, p in self._prior_by_sha.items() if p.doc_id not in batch_ids}
-        if len(prior_by_sha) != len(self._prior_by_sha):
-            # A shadowed prior may have hidden another prior with the same sha1.
-            for p in sorted(self._prior_by_id.values(), key=lambda q: q.doc_id):
-                if p.doc_id not in batch_ids:
-                    prior_by_sha.setdefault(p.text_sha1, p)
-        prior_reps: dict[str, _Rep] = {}
-
-        def prior_rep(doc_id: str) -> _Rep:
-            r = prior_reps.get(doc_id)
-            if r is None:
-                p = self._prior_by_id[doc_id]
-                r = _Rep(p.doc_id, p.cluster_id, p.signature, (0, p.doc_id))
-                prior_reps[doc_id] = r
-            return r
-
-        new_by_sha: dict[str, DedupResult] = {}
-        new_buckets: dict[int, list[_Rep]] = {}
-        decided: dict[str, DedupResult] = {}
-
-        order = sorted(range(len(docs)), key=lambda i: (docs[i].order_key, docs[i].doc_id))
-        for pos, i in enumerate(order):
-            d = docs[i]
-            p = prepared[d.doc_id]
-            res: DedupResult | None = None
-
-            prior_hit = prior_by_sha.get(p.text_sha1)
-            if prior_hit is not None:
-                res = self._result(d, p, prior_hit.cluster_id, RULE_EXACT, prior_hit.doc_id, 1.0)
-            elif p.text_sha1 in new_by_sha:
-                first = new_by_sha[p.text_sha1]
-                res = self._result(d, p, first.cluster_id, RULE_EXACT, first.doc_id, 1.0)
-            elif not p.empty:
-                best = self._best_candidate(p, batch_ids, prior_rep, new_buckets)
-                if best is not None:
-                    rep, sim = best
-                    res = self._result(d, p, rep.cluster_id, RULE_NEAR, rep.doc_id, sim)
-
-            if res is None:
-                res = self._result(d, p, d.doc_id, None, None, None)
-                if not p.empty:
-                    rep = _Rep(d.doc_id, d.doc_id, p.signature, (1, pos))
-                    for k in p.band_keys.tolist():
-                        new_buckets.setdefault(k, []).append(rep)
-            new_by_sha.setdefault(p.text_sha1, res)
-            decided[d.doc_id] = res
-
-        for d in docs:  # the cache has served its purpose; keep memory bounded by one batch
-            self._cache.pop(d.doc_id, None)
-        return [decided[d.doc_id] for d in docs]
-
-    def _best_candidate(self, p: _Prepared, batch_ids: set[str],
-                        prior_rep: Callable[[str], _Rep], new_buckets: dict[int, list[_Rep]]) -> tuple[_Rep, float] | None:
-        """Highest verified similarity among LSH candidates; ties go to the earliest rank."""
-        cands: dict[str, _Rep] = {}
-        for k in p.band_keys.tolist():
-            for pid in self._prior_buckets.get(k, ()):
-                if pid not in batch_ids and pid not in cands:
-                    cands[pid] = prior_rep(pid)
-            for rep in new_buckets.get(k, ()):
-                cands.setdefault(rep.doc_id, rep)
-        best: tuple[_Rep, float] | None = None
-        for rep in cands.values():
-            sim = estimate_jaccard(p.signature, rep.signature)
-            if sim < self.threshold:
+            r = res[i]
+            h = prior_sha.get(sha1_key(r.text_sha1))
+            if h is not None:
+                alive[i] = False
+                r.cluster_id = h.cluster_id
+                _reject(r, RULE_EXACT, h.doc_id, 1.0, None)
                 continue
-            if best is None or sim > best[1] or (sim == best[1] and rep.rank < best[0].rank):
-                best = (rep, sim)
-        return best
+            j = first_of_sha.get(r.text_sha1)
+            if j is not None:
+                alive[i] = False
+                exact_of[i] = j
+                _reject(r, RULE_EXACT, docs[j].doc_id, 1.0, None)
+                continue
+            first_of_sha[r.text_sha1] = i
+            primaries.append(i)
 
-    def _result(self, d: DedupInput, p: _Prepared, cluster_id: str, rule: str | None,
-                duplicate_of: str | None, similarity: float | None) -> DedupResult:
-        kept = rule is None
-        return DedupResult(
-            doc_id=d.doc_id,
-            text_sha1=p.text_sha1,
-            cluster_id=cluster_id,
-            is_representative=kept,
-            status="kept" if kept else "rejected",
-            rule=rule,
-            duplicate_of=duplicate_of,
-            similarity=similarity,
-            threshold=None if rule == RULE_EXACT else self.threshold,
-            n_shingles=p.n_shingles,
-            signature=p.signature,
-            band_keys=p.band_keys,
-        )
+        # 3. Near -----------------------------------------------------------------------------
+        nonempty = [i for i in primaries if shingles[i].size]
+        edges: dict[tuple[str, str], float] = {}
+        cand_pairs: set[tuple[int, int]] = set()
+        buckets: dict[int, list[int]] = defaultdict(list)
+        for i in sorted(nonempty, key=lambda i: rank[i]):
+            for k in bkeys[i].tolist():
+                buckets[k].append(i)
+        for members in buckets.values():
+            if len(members) < 2:
+                continue
+            heads = members[:MAX_BUCKET_PAIRS]
+            for a_pos, a in enumerate(members):
+                for b in heads[: a_pos if a_pos < MAX_BUCKET_PAIRS else MAX_BUCKET_PAIRS]:
+                    cand_pairs.add((b, a))
+        stats["lsh_pairs_in_batch"] = len(cand_pairs)
+        lo = cfg.threshold - cfg.prefilter_margin if cfg.verify == "exact" else cfg.threshold
+        verify_in: list[tuple[int, int]] = []
+        for a, b in sorted(cand_pairs):
+            est = float(np.count_nonzero(sigs[a] == sigs[b])) / sigs.shape[1]
+            if est >= lo:
+                verify_in.append((a, b))
+        for a, b in verify_in:
+            sim = jaccard(shingles[a], shingles[b]) if cfg.verify == "exact" else (
+                float(np.count_nonzero(sigs[a] == sigs[b])) / sigs.shape[1])
+            if sim >= cfg.threshold:
+                edges[(docs[a].doc_id, docs[b].doc_id)] = sim
+
+        # against earlier representatives, through the band index
+        prior_hits: dict[str, IndexHit] = {}
+        doc_prior: dict[int, set[str]] = defaultdict(set)
+        if nonempty:
+            all_keys = np.unique(bkeys[nonempty].ravel())
+            key_docs: dict[int, list[int]] = defaultdict(list)
+            for i in nonempty:
+                for k in bkeys[i].tolist():
+                    key_docs[k].append(i)
+            for h in store.lookup(KIND_BAND, all_keys):
+                prior_hits.setdefault(h.doc_id, h)
+                for i in key_docs.get(h.key, ()):
+                    if res[i].supersedes != h.doc_id:
+                        doc_prior[i].add(h.doc_id)
+        stats["prior_candidates"] = len(prior_hits)
+        if prior_hits and doc_prior:
+            refs = sorted({(prior_hits[p].batch_id, p) for s in doc_prior.values() for p in s})
+            psig = store.signatures(refs)
+            need: dict[int, list[str]] = {}
+            for i, ps in doc_prior.items():
+                ok = [p for p in sorted(ps) if p in psig
+                      and float(np.count_nonzero(psig[p] == sigs[i])) / sigs.shape[1] >= lo]
+                if ok:
+                    need[i] = ok
+            if cfg.verify == "exact":
+                trefs = sorted({(prior_hits[p].batch_id, p) for ps in need.values() for p in ps})
+                ptext = store.texts(trefs) if trefs else {}
+                psh = {p: self.shingles(t, lg) for p, (t, lg) in ptext.items()}
+                stats["prior_texts_read"] = len(psh)
+                for i, ps in need.items():
+                    for p in ps:
+                        if p in psh:
+                            sim = jaccard(shingles[i], psh[p])
+                            if sim >= cfg.threshold:
+                                edges[(p, docs[i].doc_id)] = sim
+            else:
+                for i, ps in need.items():
+                    for p in ps:
+                        sim = float(np.count_nonzero(psig[p] == sigs[i])) / sigs.shape[1]
+                        if sim >= cfg.threshold:
+                            edges[(p, docs[i].doc_id)] = sim
+        stats["verified_edges"] = len(edges)
+
+        uf = UnionFind()
+        for i in primaries:
+            uf.add(docs[i].doc_id)
+        for a, b in edges:
+            uf.union(a, b)
+        neighbours: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for (a, b), s in edges.items():
+            neighbours[a].append((b, s))
+            neighbours[b].append((a, s))
+        for members in uf.components().values():
+            batch_members = [m for m in members if m in pos]
+            priors_in = sorted((prior_hits[m].batch_id, m) for m in members if m not in pos)
+            if priors_in:
+                rep_id = priors_in[0][1]
+                cluster = prior_hits[rep_id].cluster_id
+            else:
+                rep_id = min(batch_members, key=lambda m: rank[pos[m]])
+                cluster = rep_id
+            for m in batch_members:
+                r = res[pos[m]]
+                r.cluster_id = cluster
+                if m == rep_id:
+                    r.is_representative = True
+                    continue
+                alive[pos[m]] = False
+                best = _best_neighbour(m, rep_id, neighbours[m], pos, rank)
+                _reject(r, RULE_NEAR, best[0], best[1], cfg.threshold)
+
+        # exact copies and URL duplicates join the cluster of the document they copy
+        for i, j in exact_of.items():
+            res[i].cluster_id = res[j].cluster_id
+        for i, j in url_rep.items():
+            res[i].cluster_id = res[j].cluster_id or docs[j].doc_id
+        for r in res:
+            if not r.cluster_id:  # defensive: every document belongs to a cluster
+                r.cluster_id = r.doc_id
+                r.is_representative = True
+            if r.rule is None and r.status == "kept":
+                r.threshold = cfg.threshold
+
+        # cluster sizes as of this batch: earlier members + this batch's members
+        in_batch: dict[str, int] = defaultdict(int)
+        for r in res:
+            in_batch[r.cluster_id] += 1
+        earlier = store.cluster_sizes(sorted(c for c in in_batch if c not in pos))
+        for r in res:
+            r.cluster_size = in_batch[r.cluster_id] + earlier.get(r.cluster_id, 0)
+
+        # 4. Paragraphs -------------------------------------------------------------------------
+        pcounts: dict[int, int] = {}
+        if cfg.paragraph_dedup:
+            kept = [i for i in range(n) if alive[i]]
+            splits = {i: para.split_paragraphs(docs[i].text, cfg.paragraph_min_chars) for i in kept}
+            pcounts = dict(para.batch_counts(splits.values()))
+            prior_counts = store.paragraph_counts(para.keys_array(pcounts)) if pcounts else {}
+            total = {k: c + prior_counts.get(k, 0) for k, c in pcounts.items()}
+            for i in kept:
+                p = splits[i]
+                r = res[i]
+                r.paragraph_keys = sorted({k for k in p.keys if k is not None})
+                o = para.apply(p, total, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
+                r.n_paragraphs, r.paragraphs_removed, r.chars_removed = o.n_paragraphs, o.n_removed, o.chars_removed
+                if o.n_removed:
+                    r.dedup_text = o.text
+                if o.rule:
+                    r.status, r.rule, r.value, r.threshold = "rejected", o.rule, o.value, o.threshold
+                    r.similarity = None
+
+        # what this batch adds to the index --------------------------------------------------
+        rows = IndexRows()
+        seen_sha: set[str] = set()
+        for i in order:
+            r = res[i]
+            if r.rule == RULE_URL:
+                continue
+            if r.url_key is not None:
+                rows.add(KIND_URL, r.url_key, r.doc_id, r.cluster_id)
+            if r.rule != RULE_EXACT and r.text_sha1 not in seen_sha:
+                seen_sha.add(r.text_sha1)
+                rows.add(KIND_SHA1, sha1_key(r.text_sha1), r.doc_id, r.cluster_id)
+            if r.is_representative and shingles[i].size:
+                for k in r.band_keys.tolist():
+                    rows.add(KIND_BAND, k, r.doc_id, r.cluster_id)
+
+        for r in res:
+            stats[r.rule or r.status] += 1
+        return BatchOutcome(res, rows, pcounts, dict(stats))
+
+
+def _best_neighbour(m: str, rep_id: str, nbrs: list[tuple[str, float]], pos: dict[str, int],
+                    rank: dict[int, int]) -> tuple[str, float]:
+    """The verified neighbour to report as `duplicate_of`: the representative if linked directly,
+    else the most similar neighbour (earlier documents first on ties)."""
+    for other, s in nbrs:
+        if other == rep_id:
+            return other, s
+
+    def key(t: tuple[str, float]) -> tuple:
+        o, s = t
+        return (-s, 0 if o not in pos else 1, rank.get(pos.get(o, -1), -1), o)
+
+    return min(nbrs, key=key)
+
+
+def _reject(r: DedupResult, rule: str, dup_of: str, sim: float | None, threshold: float | None) -> None:
+    r.status, r.rule, r.duplicate_of, r.similarity, r.threshold = "rejected", rule, dup_of, sim, threshold
+    r.is_representative = False
+
+
+def _check(docs: Sequence[DedupInput]) -> None:
+    seen: set[str] = set()
+    for d in docs:
+        if not isinstance(d.text, str):
+            raise TypeError(f"doc {d.doc_id!r}: text must be str, got {type(d.text).__name__}")
+        if d.doc_id in seen:
+            raise ValueError(f"doc_id {d.doc_id!r} appears twice in the batch")
+        seen.add(d.doc_id)
+
+
+class MemoryPriorStore:
+    """A `PriorStore` in memory: the library used without a lake (benchmarks, notebooks).
+
+    `commit(batch_id, docs, outcome)` appends a decided batch; lookups then see it from later
+    batches only (batch ids compare as strings, like the lake's).
+    """
+
+    def __init__(self) -> None:
+        self.current: str = ""
+        self._index: dict[tuple[str, int], list[IndexHit]] = defaultdict(list)
+        self._sigs: dict[str, np.ndarray] = {}
+        self._texts: dict[str, tuple[str, str]] = {}
+        self._batch_of: dict[str, str] = {}
+        self._paras: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self._clusters: dict[str, list[str]] = defaultdict(list)
+
+    def begin(self, batch_id: str) -> MemoryPriorStore:
+        self.current = batch_id
+        return self
+
+    def commit(self, batch_id: str, docs: Sequence[DedupInput], out: BatchOutcome, keep_texts: bool = True) -> None:
+        for d, r in zip(docs, out.results, strict=True):
+            self._batch_of[r.doc_id] = batch_id
+            self._clusters[r.cluster_id].append(batch_id)
+            if r.is_representative:
+                self._sigs[r.doc_id] = r.signature
+                if keep_texts:
+                    self._texts[r.doc_id] = (d.text, d.lang)
+        rows = out.index_rows
+        for kind, key, doc, cl in zip(rows.kinds, rows.keys, rows.doc_ids, rows.cluster_ids, strict=True):
+            self._index[(kind, key)].append(IndexHit(kind, key, doc, cl, batch_id))
+        for k, c in out.paragraph_counts.items():
+            self._paras[k].append((batch_id, c))
+
+    def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
+        return [h for k in keys.tolist() for h in self._index.get((kind, k), ()) if h.batch_id < self.current]
+
+    def signatures(self, refs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+        return {d: self._sigs[d] for _, d in refs if d in self._sigs}
+
+    def texts(self, refs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        return {d: self._texts[d] for _, d in refs if d in self._texts}
+
+    def paragraph_counts(self, keys: np.ndarray) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for k in keys.tolist():
+            c = sum(n for b, n in self._paras.get(k, ()) if b < self.current)
+            if c:
+                out[k] = c
+        return out
+
+    def cluster_sizes(self, cluster_ids: list[str]) -> dict[str, int]:
+        return {c: sum(b < self.current for b in self._clusters.get(c, ())) for c in cluster_ids}

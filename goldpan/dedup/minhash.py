@@ -20,9 +20,12 @@ from __future__ import annotations
 import numpy as np
 import xxhash
 
+from goldpan.dedup.shingles import fmix64
+
 EMPTY_VALUE = np.uint32(0xFFFFFFFF)
 # Fixed seed of the band-key hash (distinct from the permutation seed on purpose).
 BAND_KEY_SEED = 0xB4D5
+_POLY = np.uint64(0x9E3779B97F4A7C15)
 # Rows of the (shingles x hashes) product computed at once: bounds memory to ~3.7 MB for 112 hashes
 # even for a very long page.
 _CHUNK = 4096
@@ -47,13 +50,13 @@ class MinHasher:
         b = [h(f"b{i}".encode(), self.seed) for i in range(self.num_perm)]
         self._a = np.array(a, dtype=np.uint64)
         self._b = np.array(b, dtype=np.uint64)
-        # Band-index prefixes for the band keys, as explicit little-endian bytes.
-        self._band_prefix = [np.uint32(i).astype("<u4").tobytes() for i in range(self.num_bands)]
+        # Per-band start values of the band-key hash.
+        self._band_seed = fmix64(np.arange(self.num_bands, dtype=np.uint64) + np.uint64(BAND_KEY_SEED))
 
     @property
     def config_id(self) -> str:
         """Identifies everything that determines signatures and band keys."""
-        return f"minhash-v1:b{self.num_bands}:r{self.rows_per_band}:s{self.seed}"
+        return f"minhash-v2:b{self.num_bands}:r{self.rows_per_band}:s{self.seed}"
 
     def signature(self, hashes: np.ndarray) -> np.ndarray:
         """MinHash signature (uint32, length num_bands*rows_per_band) of a set of uint64 shingles.
@@ -74,21 +77,29 @@ class MinHasher:
         return out
 
     def band_keys(self, sig: np.ndarray) -> np.ndarray:
-        """One int64 key per band: xxh3_64(band index bytes + band rows bytes) as signed int64.
-
-        The band index is part of the key so equal rows in different bands do not collide, and
-        one flat key column can be stored and joined on without a separate band column.
-        """
-        s = np.ascontiguousarray(np.asarray(sig, dtype="<u4"))
+        """One int64 key per band (see `band_keys_matrix`)."""
+        s = np.asarray(sig, dtype=np.uint32)
         if s.shape != (self.num_perm,):
             raise ValueError(f"signature must have shape ({self.num_perm},), got {s.shape}")
+        return self.band_keys_matrix(s[None, :])[0]
+
+    def band_keys_matrix(self, sigs: np.ndarray) -> np.ndarray:
+        """Band keys of many signatures at once: (n, num_perm) uint32 -> (n, num_bands) int64.
+
+        key = fmix64(polynomial over the band's rows, started from a per-band constant), so the band
+        index is part of the key (equal rows in different bands do not collide) and one flat key
+        column can be stored and joined on. Pure numpy: identical on every platform and run.
+        """
+        s = np.asarray(sigs, dtype=np.uint32)
+        if s.ndim != 2 or s.shape[1] != self.num_perm:
+            raise ValueError(f"signatures must have shape (n, {self.num_perm}), got {s.shape}")
         r = self.rows_per_band
-        raw = s.tobytes()
-        step = 4 * r
-        h = xxhash.xxh3_64_intdigest
-        keys = [h(self._band_prefix[i] + raw[i * step : (i + 1) * step], BAND_KEY_SEED)
-                for i in range(self.num_bands)]
-        return np.array(keys, dtype=np.uint64).view(np.int64)
+        rows = s.astype(np.uint64).reshape(s.shape[0], self.num_bands, r)
+        with np.errstate(over="ignore"):
+            acc = np.broadcast_to(self._band_seed, rows.shape[:2]).copy()
+            for j in range(r):
+                acc = acc * _POLY + rows[:, :, j]
+        return fmix64(acc).view(np.int64)
 
 
 def is_empty_signature(sig: np.ndarray) -> bool:

@@ -64,8 +64,28 @@ DOCUMENTS = pa.schema(
         ("encoding_source", pa.string()),
         ("extractor", pa.string()),
         ("extractor_version", pa.string()),
+        # Added by the extract stage (issue 4).
+        ("extractor_options", pa.string()),  # JSON of the extractor's options
+        ("source", pa.string()),  # pages.source: crawl | warc | wet
+        ("description", pa.string()),  # <meta name=description>
+        ("canonical_url", pa.string()),  # <link rel=canonical>
+        ("registered_domain", pa.string()),  # host's registrable domain (bundled PSL snapshot)
+        ("encoding_declared", pa.string()),  # first declared charset (codec name), header before meta
+        ("encoding_declared_source", pa.string()),  # http-header | html-meta
+        ("encoding_detected", pa.string()),  # codec chosen by detection, when detection ran
+        ("encoding_mismatch", pa.bool_()),  # a declared charset disagreed with the bytes
+        ("lang2", pa.string()),  # strongest other language, line by line
+        ("lang2_share", pa.float64()),  # its share of identified characters
+        ("lang_mixed", pa.bool_()),  # lang2_share >= recipe extract.mixed_min_share
+        ("n_tokens", pa.int64()),  # words + punctuation tokens
+        ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
+        ("word_segmenter", pa.string()),  # spacy | chars | jieba
     ]
 )
+
+# Extra extractions of the same pages for comparison (recipe extract.extractors[1:]); same columns
+# as `documents`, keyed by (page_id, extractor id); never read by later stages.
+DOCUMENT_VARIANTS = DOCUMENTS
 
 DEDUP_CLUSTERS = pa.schema(
     [
@@ -88,6 +108,39 @@ DEDUP_CLUSTERS = pa.schema(
         # Text after paragraph-level dedup, only when paragraphs were removed (null = documents.text
         # unchanged). Every later stage reads COALESCE(dedup_clusters.dedup_text, documents.text).
         ("dedup_text", pa.large_string()),
+        # Added by the dedup stage (issue 6): canonical URL and the older version a newer fetch
+        # replaces, rule value (characters left after paragraph dedup), cluster size as of this
+        # batch, and what paragraph dedup removed.
+        ("canonical_url", pa.string()),
+        ("supersedes", pa.string()),
+        ("value", pa.float64()),
+        ("cluster_size", pa.int64()),
+        ("n_paragraphs", pa.int64()),
+        ("paragraphs_removed", pa.int64()),
+        ("chars_removed", pa.int64()),
+    ]
+)
+
+# Incremental dedup index (goldpan.dedup.store): url / sha1 / LSH band key -> document, per batch.
+DEDUP_INDEX = pa.schema(
+    [
+        ("bucket", pa.int32()),  # key & 15: the partition a lookup of this key reads
+        ("kind", pa.string()),  # url | sha1 | band
+        ("key", pa.int64()),
+        ("doc_id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("config", pa.string()),  # keys compare only under the same config (minhash config for bands)
+    ]
+)
+
+# Paragraph dedup counts: distinct documents per paragraph key, per batch.
+DEDUP_PARAGRAPHS = pa.schema(
+    [
+        ("bucket", pa.int32()),
+        ("para_key", pa.int64()),
+        ("n_docs", pa.int64()),
+        ("batch_id", pa.string()),
     ]
 )
 
@@ -117,6 +170,40 @@ MIX_DECISIONS = pa.schema(
         ("source", pa.string()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("origin", pa.string()),  # lake | curated (curated corpora are outside the crawl funnel)
+        ("domain", pa.string()),  # doc_scores.domain, "general" when unscored
+        ("quality_score", pa.float64()),
+        ("n_tokens", pa.int64()),
+    ]
+)
+
+# Curated corpora a recipe lists (JSONL / Parquet / Delta), snapshotted into the lake so a release
+# can be rebuilt from lake versions alone. batch_id is "curated-<source name>".
+CURATED_DOCUMENTS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("source", pa.string()),
+        ("source_path", pa.string()),
+        ("source_row", pa.int64()),
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("title", pa.string()),
+        ("text", pa.large_string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float64()),
+        ("n_chars", pa.int64()),
+    ]
+)
+
+# BPE tokens per document (contract 7), counted once per (doc_id, text digest) and reused.
+DOC_TOKENS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("tokenizer", pa.string()),
+        ("text_md5", pa.string()),  # md5 of the text that was counted (COALESCE(dedup_text, text))
+        ("n_tokens", pa.int64()),
     ]
 )
 
@@ -134,6 +221,9 @@ CORPUS = pa.schema(
         ("n_words", pa.int64()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("n_tokens", pa.int64()),
+        ("origin", pa.string()),
+        ("pii_json", pa.string()),  # {kind: redactions} applied to this document's text, null if none
     ]
 )
 
@@ -151,6 +241,8 @@ CORPUS_RELEASES = pa.schema(
         ("gate_json", pa.string()),
         ("n_docs", pa.int64()),
         ("n_words", pa.int64()),
+        ("n_tokens", pa.int64()),
+        ("stats_json", pa.string()),  # shares vs targets, tokens per source/lang, removals vs previous
         ("run_id", pa.string()),
         ("decided_at", TS),
     ]
@@ -210,6 +302,62 @@ BATCHES = pa.schema(
         ("started_at", TS),
         ("finished_at", TS),
         ("stats_json", pa.string()),
+    ]
+)
+
+# Classify stage (goldpan.classify): one row per document that reached the filter decisions, per batch.
+# Scores are signals; the keep decision (rejections with stage 'classify') is a separate cheap step.
+DOC_SCORES = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),  # kept (scored) | error (no text to score)
+        ("reason", pa.string()),
+        ("quality_score", pa.float64()),  # P(high quality) in 0..1; null when no quality model was trained
+        ("quality_model", pa.string()),  # sha1 of the fastText .bin in <lake>/models/quality/
+        ("math_score", pa.float64()),
+        ("code_score", pa.float64()),
+        ("domain", pa.string()),  # math | code | general (null when no domain model)
+        ("domain_model", pa.string()),  # "math:<sha1>,code:<sha1>"
+    ]
+)
+
+# Every classifier training attempt (trained or refused), with its held-out metrics and config.
+MODELS = pa.schema(
+    [
+        ("name", pa.string()),  # quality | math | code
+        ("kind", pa.string()),  # quality | domain
+        ("round", pa.int32()),  # domain mining round (quality: 1)
+        ("status", pa.string()),  # trained | refused
+        ("reason", pa.string()),
+        ("sha1", pa.string()),
+        ("path", pa.string()),
+        ("trained_at", TS),
+        ("n_train_pos", pa.int64()),
+        ("n_train_neg", pa.int64()),
+        ("n_heldout_pos", pa.int64()),
+        ("n_heldout_neg", pa.int64()),
+        ("n_mined", pa.int64()),  # domain: pool documents taken as positives for this round
+        ("precision", pa.float64()),
+        ("recall", pa.float64()),
+        ("f1", pa.float64()),
+        ("eval_threshold", pa.float64()),
+        ("train_seconds", pa.float64()),
+        ("config_json", pa.string()),
+        ("sources_json", pa.string()),
+        ("recipe_id", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+# Recipe text per recipe hash (goldpan.audit.recipes): what `goldpan diff` compares between releases.
+RECIPE_SNAPSHOTS = pa.schema(
+    [
+        ("recipe_sha1", pa.string()),
+        ("recipe_id", pa.string()),
+        ("name", pa.string()),
+        ("recipe_json", pa.large_string()),  # Recipe.model_dump() as sorted JSON (env vars expanded)
+        ("recorded_at", TS),
         ("run_id", pa.string()),
     ]
 )
@@ -217,13 +365,21 @@ BATCHES = pa.schema(
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
+    "document_variants": DOCUMENT_VARIANTS,
     "dedup_clusters": DEDUP_CLUSTERS,
+    "dedup_index": DEDUP_INDEX,
+    "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,
+    "curated_documents": CURATED_DOCUMENTS,
+    "doc_tokens": DOC_TOKENS,
     "corpus_candidate": CORPUS,
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
     "takedowns": TAKEDOWNS,
     "crawl_frontier": CRAWL_FRONTIER,
     "batches": BATCHES,
+    "doc_scores": DOC_SCORES,
+    "models": MODELS,
+    "recipe_snapshots": RECIPE_SNAPSHOTS,
 }

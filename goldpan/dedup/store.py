@@ -1,0 +1,176 @@
+"""The dedup index in Delta: what earlier batches left behind, read back only where a batch needs it.
+
+Tables (schemas in `goldpan.lake.schemas`):
+
+- `dedup_index`: one row per (kind, key, doc_id) a batch added: `url` keys (canonical URL of every
+  document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
+  per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
+  `bucket = key & (N_BUCKETS-1)`, so a lookup for a few keys reads a few partitions, and a lookup
+  for many keys reads only the `bucket/kind/key/batch_id` columns and hash-joins them with the new
+  keys. The work is one pass over 8-byte keys (a few hundred MB for tens of millions of rows), then
+  only the matching rows are materialised: nothing per earlier *document* is done in Python.
+- `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
+  only for the candidate documents the index returned (partition pruning on their batch ids).
+- `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
+
+Every read is restricted to `batch_id < current batch` (batch ids sort in creation order), so a
+re-run of a batch never sees its own earlier rows and reproduces its first run exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from goldpan.dedup.clusters import KIND_BAND, KIND_SHA1, KIND_URL, BatchOutcome, IndexHit
+from goldpan.lake import Lake
+
+N_BUCKETS = 16
+URL_CONFIG = "url-v1"
+SHA1_CONFIG = "sha1-v1"
+_SAFE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+def bucket_of(keys: np.ndarray) -> np.ndarray:
+    return (np.asarray(keys, dtype=np.int64) & (N_BUCKETS - 1)).astype(np.int32)
+
+
+def _in_list(values) -> str:
+    vals = sorted(set(values))
+    for v in vals:
+        if not _SAFE.match(str(v)):
+            raise ValueError(f"unsafe id {v!r}")
+    return "(" + ", ".join(f"'{v}'" for v in vals) + ")"
+
+
+class DeltaPriorStore:
+    """`PriorStore` over the lake for batch `batch_id` (sees only batches that sort before it)."""
+
+    def __init__(self, lake: Lake, batch_id: str, band_config: str, text_table: str = "documents") -> None:
+        self.lake = lake
+        self.batch_id = batch_id
+        self.band_config = band_config
+        self.text_table = text_table
+        self.rows_read: dict[str, int] = {"index": 0, "signatures": 0, "texts": 0, "paragraphs": 0}
+
+    def _config(self, kind: str) -> str:
+        return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config}[kind]
+
+    def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
+        if keys.size == 0 or not self.lake.exists("dedup_index"):
+            return []
+        buckets = sorted(set(bucket_of(keys).tolist()))
+        q = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64))})
+        sql = (
+            "SELECT i.key, i.doc_id, i.cluster_id, i.batch_id FROM dedup_index i JOIN q ON q.key = i.key "
+            f"WHERE i.kind = ? AND i.config = ? AND i.batch_id < ? AND i.bucket IN ({', '.join(map(str, buckets))}) "
+            "ORDER BY i.key, i.batch_id, i.doc_id"
+        )
+        with self.lake.connect(tables=["dedup_index"]) as con:
+            con.register("q", q)
+            rows = con.execute(sql, [kind, self._config(kind), self.batch_id]).fetchall()
+        self.rows_read["index"] += len(rows)
+        return [IndexHit(kind, int(k), d, c, b) for k, d, c, b in rows]
+
+    def signatures(self, refs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+        if not refs or not self.lake.exists("dedup_clusters"):
+            return {}
+        q = pa.table({"doc_id": [d for _, d in refs]})
+        sql = (f"SELECT c.doc_id, c.signature FROM dedup_clusters c JOIN q USING (doc_id) "
+               f"WHERE c.batch_id IN {_in_list(b for b, _ in refs)} AND c.minhash_config = ?")
+        with self.lake.connect(tables=["dedup_clusters"]) as con:
+            con.register("q", q)
+            out = {d: np.asarray(s, dtype=np.uint32) for d, s in con.execute(sql, [self.band_config]).fetchall()}
+        self.rows_read["signatures"] += len(out)
+        return out
+
+    def texts(self, refs: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        if not refs or not self.lake.exists(self.text_table):
+            return {}
+        q = pa.table({"doc_id": [d for _, d in refs]})
+        sql = (f"SELECT t.doc_id, t.text, t.lang FROM {self.text_table} t JOIN q USING (doc_id) "
+               f"WHERE t.batch_id IN {_in_list(b for b, _ in refs)}")
+        with self.lake.connect(tables=[self.text_table]) as con:
+            con.register("q", q)
+            out = {d: (t or "", lg or "unknown") for d, t, lg in con.execute(sql).fetchall()}
+        self.rows_read["texts"] += len(out)
+        return out
+
+    def paragraph_counts(self, keys: np.ndarray) -> dict[int, int]:
+        if keys.size == 0 or not self.lake.exists("dedup_paragraphs"):
+            return {}
+        buckets = sorted(set(bucket_of(keys).tolist()))
+        q = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64))})
+        sql = ("SELECT p.para_key, sum(p.n_docs)::BIGINT FROM dedup_paragraphs p JOIN q ON q.key = p.para_key "
+               f"WHERE p.batch_id < ? AND p.bucket IN ({', '.join(map(str, buckets))}) GROUP BY 1")
+        with self.lake.connect(tables=["dedup_paragraphs"]) as con:
+            con.register("q", q)
+            out = {int(k): int(c) for k, c in con.execute(sql, [self.batch_id]).fetchall()}
+        self.rows_read["paragraphs"] += len(out)
+        return out
+
+    def cluster_sizes(self, cluster_ids: list[str]) -> dict[str, int]:
+        if not cluster_ids or not self.lake.exists("dedup_clusters"):
+            return {}
+        q = pa.table({"cluster_id": cluster_ids})
+        sql = ("SELECT c.cluster_id, count(*) FROM dedup_clusters c JOIN q USING (cluster_id) "
+               "WHERE c.batch_id < ? GROUP BY 1")
+        with self.lake.connect(tables=["dedup_clusters"]) as con:
+            con.register("q", q)
+            return {c: int(n) for c, n in con.execute(sql, [self.batch_id]).fetchall()}
+
+
+def index_batches(batch_id: str, band_config: str, out: BatchOutcome, chunk: int = 65536) -> Iterator[pa.RecordBatch]:
+    """The batch's `dedup_index` rows as Arrow record batches (schema DEDUP_INDEX)."""
+    from goldpan.lake.schemas import DEDUP_INDEX
+
+    rows = out.index_rows
+    keys = np.asarray(rows.keys, dtype=np.int64)
+    configs = {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: band_config}
+    for s in range(0, len(keys), chunk):
+        e = min(len(keys), s + chunk)
+        k = keys[s:e]
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(bucket_of(k)),
+                pa.array(rows.kinds[s:e], pa.string()),
+                pa.array(k),
+                pa.array(rows.doc_ids[s:e], pa.string()),
+                pa.array(rows.cluster_ids[s:e], pa.string()),
+                pa.array([batch_id] * (e - s), pa.string()),
+                pa.array([configs[x] for x in rows.kinds[s:e]], pa.string()),
+            ],
+            schema=DEDUP_INDEX,
+        )
+
+
+def paragraph_batches(batch_id: str, out: BatchOutcome, chunk: int = 65536) -> Iterator[pa.RecordBatch]:
+    """The batch's `dedup_paragraphs` rows (distinct-document count per paragraph key)."""
+    from goldpan.lake.schemas import DEDUP_PARAGRAPHS
+
+    items = sorted(out.paragraph_counts.items())
+    for s in range(0, len(items), chunk):
+        part = items[s : s + chunk]
+        k = np.array([x[0] for x in part], dtype=np.int64)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(bucket_of(k)), pa.array(k), pa.array([x[1] for x in part], pa.int64()),
+             pa.array([batch_id] * len(part), pa.string())],
+            schema=DEDUP_PARAGRAPHS,
+        )
+
+
+def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, commit_metadata=None) -> dict[str, int]:
+    """Replace the batch's rows in `dedup_index` and `dedup_paragraphs` (idempotent per batch)."""
+    from goldpan.lake import batch_predicate
+    from goldpan.lake.schemas import DEDUP_INDEX, DEDUP_PARAGRAPHS
+
+    pred = batch_predicate("batch_id", batch_id)
+    w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
+                    partition_by=["bucket"], commit_metadata=commit_metadata)
+    w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
+                    partition_by=["bucket"], commit_metadata=commit_metadata)
+    return {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,
+            "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version}

@@ -1,0 +1,163 @@
+"""The dedup asset for real: documents written into a temporary Delta lake, `dedup_clusters`
+materialized with an ephemeral Dagster instance, two batches, re-runs, report and CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from goldpan.dedup.report import cluster_members, largest_clusters, size_distribution
+from goldpan.lake import Lake
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import DOCUMENTS
+from goldpan.lineage.funnel import compute_funnel
+from tests.integration.pipeline_helpers import run_batch
+from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_runs
+
+pytestmark = pytest.mark.integration
+
+B1 = "b20260301T000000-dd"
+B2 = "b20260302T000000-dd"
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+EN_CANAL = " ".join(
+    "The canal was dug in the eighteen twenties to carry coal from the hill pits to the river wharves, "
+    "and for forty years it made the town rich. Then the railway came along the valley floor and the "
+    "barges stopped almost overnight. The locks silted up, the towpath became a lovers' lane and later "
+    "a shortcut for children walking to school, and the basin behind the brewery was filled in and "
+    "paved as a car park. Restoration began with a handful of volunteers who cleared one lock by hand "
+    "over three summers, pulling out shopping trolleys, a motorcycle and a surprising number of "
+    "bicycles. Today narrowboats can travel six miles from the river to the old tunnel mouth, and the "
+    "trust that runs the waterway publishes a small guide to the bridges, each of which has a number "
+    "cast into an iron plate and a story that the older residents are happy to tell.".split()
+)
+
+
+def _pages(body: str) -> str:
+    return "\n".join([*BOILERPLATE.split("\n"), *body.split(". ")])
+
+
+def _doc(batch: str, doc_id: str, url: str, text: str, lang: str = "en", minutes: int = 0) -> dict:
+    return {"doc_id": doc_id, "page_id": "p-" + doc_id, "batch_id": batch, "url": url, "host": "site",
+            "fetched_at": T0 + timedelta(minutes=minutes), "status": "kept", "text": text, "lang": lang,
+            "n_chars": len(text), "title": doc_id}
+
+
+def _write_docs(lake: Lake, batch: str, docs: list[dict]) -> None:
+    from goldpan.lake import batch_predicate
+
+    lake.write("documents", rows_to_batches(docs, DOCUMENTS), DOCUMENTS,
+               predicate=batch_predicate("batch_id", batch), partition_by=["batch_id"])
+
+
+def _rows(lake: Lake, batch: str) -> list[tuple]:
+    with lake.connect(tables=["dedup_clusters"]) as con:
+        return con.execute(
+            "SELECT doc_id, status, rule, duplicate_of, cluster_id, is_representative, similarity, value, "
+            "cluster_size, paragraphs_removed, dedup_text, supersedes, signature FROM dedup_clusters "
+            "WHERE batch_id = ? ORDER BY doc_id", [batch]).fetchall()
+
+
+def _dedup(instance, lake: Lake, batch: str):
+    res = run_batch(instance, lake.root, batch, selection=["dedup_clusters"])
+    assert res.success
+    return res
+
+
+BATCH1_DOCS = [
+    _doc(B1, "en-garden", "http://site/en/garden.html", _pages(EN_GARDEN), minutes=1),
+    _doc(B1, "en-garden-print", "http://site/en/print/garden.html", _pages(EN_GARDEN), minutes=2),
+    _doc(B1, "en-garden-near", "http://site/en/news/garden.html", _pages(edit_runs(EN_GARDEN, 3, 3, seed=7)), minutes=3),
+    _doc(B1, "en-bike", "http://site/en/bike.html", _pages(EN_BICYCLE), minutes=4),
+    _doc(B1, "en-canal", "http://site/en/canal.html", _pages(EN_CANAL), minutes=5),
+    _doc(B1, "en-notice", "http://site/en/notice.html", BOILERPLATE, minutes=6),
+    _doc(B1, "zh-tea", "http://site/zh/tea.html", ZH_TEA, "zh", minutes=7),
+    _doc(B1, "zh-tea-repost", "http://site/zh/tea-repost.html",
+         ZH_TEA.replace("\u674e\u5e08\u5085", "\u738b\u5e08\u5085").replace("\u4e94\u65a4", "\u56db\u65a4"), "zh", 8),
+    # the same canonical URL fetched twice in one batch (fragment differs): the newest fetch is kept
+    _doc(B1, "en-canal-old", "http://site/en/canal.html#top", _pages(EN_CANAL.replace("coal", "stone")), minutes=0),
+]
+
+
+def test_two_batches_through_the_asset(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    _write_docs(lake, B1, BATCH1_DOCS)
+    with dg.instance_for_test() as instance:
+        res = _dedup(instance, lake, B1)
+        by = {r[0]: r for r in _rows(lake, B1)}
+        status = {k: (v[1], v[2], v[3]) for k, v in by.items()}
+        assert status["en-garden"] == ("kept", None, None)
+        assert status["en-garden-print"] == ("rejected", "exact_duplicate", "en-garden")
+        assert status["en-garden-near"] == ("rejected", "near_duplicate", "en-garden")
+        assert status["zh-tea"] == ("kept", None, None)
+        assert status["zh-tea-repost"] == ("rejected", "near_duplicate", "zh-tea")
+        assert status["en-canal-old"] == ("rejected", "url_duplicate", "en-canal")
+        # paragraph dedup: the banner is on 4 kept docs -> removed, counted, text in dedup_text
+        g = by["en-garden"]
+        assert g[9] == 4 and "cookies" not in g[10] and "freight yard" in g[10]
+        assert by["en-bike"][9] == g[9] and by["zh-tea"][9] == 0 and by["zh-tea"][10] is None
+        # a document that is only boilerplate is rejected with rule, value and threshold
+        assert status["en-notice"][:2] == ("rejected", "paragraph_dedup_min_chars")
+        assert by["en-notice"][7] < 200
+        # cluster ids, sizes and representatives
+        assert by["en-garden-near"][4] == "en-garden" and by["en-garden"][5] and by["en-garden"][8] == 3
+        assert len(by["en-garden"][12]) == 112
+        md = res.asset_materializations_for_node("dedup_clusters")[0].metadata
+        assert "clusters" in md and "outcomes" in md and md["dedup_index_rows"].value > 0
+
+        with lake.connect() as con:
+            funnel = [r for r in compute_funnel(con) if r.stage == "dedup"]
+            assert funnel and all(r.balanced for r in funnel)
+            members = cluster_members(con, "en-garden-print")
+            assert [m.doc_id for m in members][0] == "en-garden"
+            assert {m.doc_id for m in members} == {"en-garden", "en-garden-print", "en-garden-near"}
+            assert (3, 1) in size_distribution(con)
+            assert largest_clusters(con, 1)[0]["size"] == 3
+
+        # batch 2: copies of batch-1 pages under new URLs, a later re-fetch of a page, and one new page
+        b2 = [
+            _doc(B2, "b2-garden", "http://mirror/garden.html", _pages(EN_GARDEN), minutes=-100),
+            _doc(B2, "b2-bike-near", "http://mirror/bike.html", _pages(edit_runs(EN_BICYCLE, 3, 2, seed=3)), minutes=-100),
+            _doc(B2, "b2-tea", "http://mirror/tea.html", ZH_TEA, "zh", minutes=-100),
+            _doc(B2, "b2-canal", "http://site/en/canal.html", _pages(EN_CANAL), minutes=60),
+            _doc(B2, "b2-new", "http://site/en/new.html", _pages(" ".join(EN_CANAL.split()[::-1])), minutes=60),
+        ]
+        _write_docs(lake, B2, b2)
+        _dedup(instance, lake, B2)
+        by2 = {r[0]: r for r in _rows(lake, B2)}
+        # the later copies are marked, the earlier documents kept (even with earlier fetch times)
+        assert (by2["b2-garden"][1], by2["b2-garden"][2], by2["b2-garden"][4]) == ("rejected", "exact_duplicate", "en-garden")
+        assert (by2["b2-bike-near"][2], by2["b2-bike-near"][4]) == ("near_duplicate", "en-bike")
+        assert by2["b2-tea"][2] == "exact_duplicate"
+        assert by2["b2-canal"][2] == "exact_duplicate" and by2["b2-canal"][11] == "en-canal"
+        assert by2["b2-new"][1] == "kept" and by2["b2-new"][9] > 0  # banner counts carried over
+        assert by2["b2-garden"][8] == 4  # cluster size now counts the batch-2 copy
+        assert all(by[k][1] == v for k, v in [("en-garden", "kept"), ("en-bike", "kept")])
+
+        # re-running batch 1 after batch 2 changes nothing (it sees neither itself nor batch 2)
+        before1, before2 = _rows(lake, B1), _rows(lake, B2)
+        with lake.connect(tables=["dedup_index"]) as con:
+            idx_before = con.execute("SELECT * FROM dedup_index ORDER BY ALL").fetchall()
+        _dedup(instance, lake, B1)
+        _dedup(instance, lake, B2)
+        assert _rows(lake, B1) == before1 and _rows(lake, B2) == before2
+        with lake.connect(tables=["dedup_index"]) as con:
+            assert con.execute("SELECT * FROM dedup_index ORDER BY ALL").fetchall() == idx_before
+
+
+def test_clusters_command(tmp_path, capsys):
+    from goldpan.cli import main
+
+    lake = Lake(tmp_path / "lake")
+    _write_docs(lake, B1, BATCH1_DOCS)
+    with dg.instance_for_test() as instance:
+        _dedup(instance, lake, B1)
+    assert main(["--lake", str(lake.root), "clusters"]) == 0
+    out = capsys.readouterr().out
+    assert "exact_duplicate=1" in out and "near_duplicate=2" in out and "largest clusters" in out
+    assert main(["--lake", str(lake.root), "clusters", "--doc", "http://site/en/print/garden.html"]) == 0
+    out = capsys.readouterr().out
+    assert "en-garden  " in out and "representative" in out and "near_duplicate" in out
+    assert main(["--lake", str(lake.root), "clusters", "--doc", "nope"]) == 1
