@@ -25,6 +25,7 @@ from resources import LakeResource, RecipeResource
 
 CODE_VERSION = "crawl-v2"
 PROGRESS_EVERY_S = 10.0
+CRAWL_SOURCE = "crawl"  # pages.source of crawled rows (WARC/WET imports: "warc" / "wet"); the recipe is in `batches`
 
 
 class PagesConfig(dg.Config):
@@ -74,7 +75,7 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
             context.log.info(f"crawl {batch}: {s.fetched} rows ({s.new} new, {s.unchanged} unchanged, "
                              f"{s.errored} failed, {s.robots_blocked} robots-blocked), {s.discovered} URLs discovered")
 
-    result = run_crawl(lk, cfg, batch, f"crawl:{rc.name}", takedowns=matcher.match if matcher else None,
+    result = run_crawl(lk, cfg, batch, CRAWL_SOURCE, takedowns=matcher.match if matcher else None,
                        progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
                        restart=restart)  # fmt: skip
     stats = result.stats

@@ -4,7 +4,7 @@ Plain Python (no Dagster): the `pages` asset calls `run_crawl`, which loads the 
 crawls what is due and writes pages and frontier updates in resumable chunks.
 
     config = CrawlConfig.from_dict(recipe.crawl.model_dump())
-    result = run_crawl(lake, config, batch_id, source="crawl:demo")
+    result = run_crawl(lake, config, batch_id, source="crawl")
     result.stats.as_dict()
 
 `crawl_batch` is the same crawl without a lake (seeds only, nothing remembered).

@@ -47,6 +47,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from goldpan.crawl.scope import HOST_NOT_ALLOWED, CrawlScope
+from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, host_of, normalize_url, page_id
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 
@@ -456,6 +457,10 @@ class Fetcher:
             self._abandon(resp)
             return res.finish(REJECTED, f"content_type:{res.content_type or 'missing'}", started)
         res.content, res.truncated = self._read_body(resp, deadline)
+        if check_content_type and (kind := binary_kind(res.content)) is not None:
+            # the header said text; the bytes say otherwise (an image or archive served as HTML)
+            res.content = None
+            return res.finish(REJECTED, f"binary_content:{kind}", started)
         return res.finish(KEPT, None, started)
 
     def _headers(self, resp: urllib3.BaseHTTPResponse) -> dict[str, str]:

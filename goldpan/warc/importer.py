@@ -33,6 +33,7 @@ from fastwarc.warc import WarcRecordType
 
 from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
 from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
+from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
@@ -262,6 +263,9 @@ def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig
                        content_type=ctype, charset_declared=charset)  # fmt: skip
     elif len(body) > cfg.max_bytes:
         body, truncated = body[: cfg.max_bytes], True
+    if (kind := binary_kind(body)) is not None:  # labelled text, but the bytes are an image/archive/...
+        return row(status=REJECTED, reason=f"binary_content:{kind}", http_status=http_status, headers=headers,
+                   content_type=ctype, charset_declared=charset)  # fmt: skip
     return row(status=KEPT, reason=None, http_status=http_status, headers=headers, content_type=ctype,
                charset_declared=charset, content=body, truncated=truncated)  # fmt: skip
 
