@@ -34,17 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import dedup_corpus  # noqa: E402
+import dedup_corpus
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore  # noqa: E402
-from goldpan.dedup.shingles import jaccard, shingle_hashes  # noqa: E402
+from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup.shingles import jaccard, shingle_hashes
 
 CONFIGS = {
-    "default 28x4 exact-verify": dict(num_bands=28, rows_per_band=4, verify="exact"),
-    "fineweb 14x8 no-verify": dict(num_bands=14, rows_per_band=8, verify="signature", threshold=0.01),
-    "14x8 exact-verify": dict(num_bands=14, rows_per_band=8, verify="exact"),
-    "28x4 signature-verify": dict(num_bands=28, rows_per_band=4, verify="signature"),
-    "28x4 exact-verify threshold 0.6": dict(num_bands=28, rows_per_band=4, verify="exact", threshold=0.6),
+    "default 28x4 exact-verify": {"num_bands": 28, "rows_per_band": 4, "verify": "exact"},
+    "fineweb 14x8 no-verify": {"num_bands": 14, "rows_per_band": 8, "verify": "signature", "threshold": 0.01},
+    "14x8 exact-verify": {"num_bands": 14, "rows_per_band": 8, "verify": "exact"},
+    "28x4 signature-verify": {"num_bands": 28, "rows_per_band": 4, "verify": "signature"},
+    "28x4 exact-verify threshold 0.6": {"num_bands": 28, "rows_per_band": 4, "verify": "exact", "threshold": 0.6},
 }
 
 

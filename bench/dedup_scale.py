@@ -30,11 +30,11 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput  # noqa: E402
-from goldpan.dedup.store import DeltaPriorStore, write_index  # noqa: E402
-from goldpan.lake import Lake, batch_predicate  # noqa: E402
-from goldpan.lake.delta import rows_to_batches  # noqa: E402
-from goldpan.lake.schemas import DEDUP_CLUSTERS  # noqa: E402
+from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput
+from goldpan.dedup.store import DeltaPriorStore, write_index
+from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import DEDUP_CLUSTERS
 
 TEXTS = pa.schema([("doc_id", pa.string()), ("batch_id", pa.string()), ("lang", pa.string()),
                    ("text", pa.large_string())])
@@ -104,13 +104,36 @@ def write_batch(lake: Lake, batch: str, docs: list[DedupInput], dd: BatchDedupli
 
 def one_batch(lake: Lake, batch: str, docs: list[DedupInput], dd: BatchDeduplicator, write: bool = True) -> dict:
     store = DeltaPriorStore(lake, batch, dd.config_id, text_table="bench_texts")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = dd.run(docs, store)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     if write:
         write_batch(lake, batch, docs, dd, out)
     t2 = time.perf_counter()
-    return {"match_s": t1 - t0, "write_s": t2 - t1, "stats": out.stats, "rows_read": store.rows_read}
+    return {"match_s": t1 - t0, "match_cpu_s": c1 - c0, "write_s": t2 - t1, "stats": out.stats,
+            "rows_read": store.rows_read}
+
+
+def probe_compare(lake: Lake, empty_root: Path, probe: list[DedupInput], dd: BatchDeduplicator, repeat: int = 3) -> dict:
+    """The same 10k batch matched against an empty index and against `lake`'s full index, best CPU
+    and wall time of `repeat` runs each, alternating so load changes hit both sides alike."""
+    empty, full = [], []
+    for _ in range(repeat):
+        empty.append(one_batch(Lake(empty_root), "b99999999", probe, dd, write=False))
+        full.append(one_batch(lake, "b99999999", probe, dd, write=False))
+    e_cpu, f_cpu = min(r["match_cpu_s"] for r in empty), min(r["match_cpu_s"] for r in full)
+    e_wall, f_wall = min(r["match_s"] for r in empty), min(r["match_s"] for r in full)
+    return {"probe_10k_cpu_s_empty_index": round(e_cpu, 2), "probe_10k_cpu_s_full_index": round(f_cpu, 2),
+            "probe_ratio_cpu_full_over_empty": round(f_cpu / e_cpu, 3),
+            "probe_10k_wall_s_empty_index": round(e_wall, 2), "probe_10k_wall_s_full_index": round(f_wall, 2),
+            "probe_ratio_wall_full_over_empty": round(f_wall / e_wall, 3),
+            "probe_full_stats": full[-1]["stats"], "probe_full_rows_read": full[-1]["rows_read"]}
+
+
+def make_probe(s: Synth, bs: int) -> list[DedupInput]:
+    """A fixed 10k batch: 1% near copies of early documents, the rest new."""
+    return [DedupInput(f"probe{k:06d}", s.near(k * 7, 0.01, 99_000_000 + k) if k % 100 == 0 else s.text(50_000_000 + k),
+                       "en", f"http://probe/{k}", float(k)) for k in range(bs)]
 
 
 def rss_mib() -> float:
@@ -124,24 +147,33 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--dup-share", type=float, default=0.01)
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
+    ap.add_argument("--probe-only", action="store_true", help="reuse the lake of an earlier run, only compare the probe")
     args = ap.parse_args()
     n_docs = args.docs or (100_000 if args.quick else 1_000_000)
     bs = args.batch_size
     n_batches = n_docs // bs
     root = Path(args.data) / "scale_lake"
     empty_root = Path(args.data) / "scale_lake_empty"
+    dd = BatchDeduplicator(DedupConfig())
+    s = Synth()
+    probe = make_probe(s, bs)
+    if args.probe_only:
+        lake = Lake(root)
+        with lake.connect(tables=["dedup_clusters"]) as con:
+            n_rows = con.execute("SELECT count(*) FROM dedup_clusters").fetchone()[0]
+        res = {"docs_in_index_lake": n_rows, **probe_compare(lake, empty_root, probe, dd),
+               "loadavg": os.getloadavg(), "cpu_count": os.cpu_count()}
+        out_dir = ROOT / "bench" / "out"
+        out_dir.mkdir(exist_ok=True)
+        (out_dir / "dedup_scale_probe.json").write_text(json.dumps(res, indent=2))
+        for k, v in res.items():
+            print(f"{k:<42} {v}")
+        return 0
     for p in (root, empty_root):
         shutil.rmtree(p, ignore_errors=True)
     lake = Lake(root)
-    dd = BatchDeduplicator(DedupConfig())
-    s = Synth()
-    probe = [DedupInput(f"probe{k:06d}", s.near(k * 7, 0.01, 99_000_000 + k) if k % 100 == 0 else s.text(50_000_000 + k),
-                        "en", f"http://probe/{k}", float(k)) for k in range(bs)]
 
-    # the probe batch against an empty index (a fresh lake), match only, twice (warm-up)
-    one_batch(Lake(empty_root), "b99999999", probe, dd, write=False)
-    empty = one_batch(Lake(empty_root), "b99999999", probe, dd, write=False)
-
+    one_batch(Lake(empty_root), "b99999999", probe, dd, write=False)  # warm-up (tables, caches)
     per_batch = []
     t_all = time.perf_counter()
     load = os.getloadavg()
@@ -151,13 +183,11 @@ def main() -> int:
         r["batch"] = b
         per_batch.append(r)
         if b % 10 == 0 or b == n_batches - 1:
-            print(f"batch {b:>4}: match {r['match_s']:.2f}s write {r['write_s']:.2f}s "
+            print(f"batch {b:>4}: match {r['match_s']:.2f}s (cpu {r['match_cpu_s']:.2f}s) write {r['write_s']:.2f}s "
                   f"near={r['stats'].get('near_duplicate', 0)} prior_cands={r['stats'].get('prior_candidates', 0)} "
                   f"rss={rss_mib():.0f} MiB", flush=True)
     total_s = time.perf_counter() - t_all
-    full = one_batch(lake, "b99999999", probe, dd, write=False)
-    full2 = one_batch(lake, "b99999999", probe, dd, write=False)
-    full_match = min(full["match_s"], full2["match_s"])
+    probe_res = probe_compare(lake, empty_root, probe, dd)
     with lake.connect(tables=["dedup_index", "dedup_clusters"]) as con:
         idx_rows = con.execute("SELECT count(*) FROM dedup_index").fetchone()[0]
         n_rows = con.execute("SELECT count(*) FROM dedup_clusters").fetchone()[0]
@@ -173,13 +203,10 @@ def main() -> int:
         "total_seconds": round(total_s, 1),
         "docs_per_s_end_to_end_incl_delta_writes": round(n_rows / total_s, 1),
         "peak_rss_mib": round(rss_mib(), 1),
-        "probe_10k_match_s_empty_index": round(empty["match_s"], 2),
-        "probe_10k_match_s_full_index": round(full_match, 2),
-        "probe_ratio_full_over_empty": round(full_match / empty["match_s"], 3),
-        "probe_full_stats": full["stats"],
-        "probe_full_rows_read": full["rows_read"],
-        "first_batch_match_s": round(per_batch[0]["match_s"], 2),
-        "last_batch_match_s": round(per_batch[-1]["match_s"], 2),
+        **probe_res,
+        "first_batch_match_cpu_s": round(per_batch[0]["match_cpu_s"], 2),
+        "last_batch_match_cpu_s": round(per_batch[-1]["match_cpu_s"], 2),
+        "match_docs_per_cpu_s": round(n_rows / sum(r["match_cpu_s"] for r in per_batch), 1),
         "loadavg_at_start": load,
         "loadavg_at_end": os.getloadavg(),
         "cpu_count": os.cpu_count(),

@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import dedup_corpus  # noqa: E402
+import dedup_corpus
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput  # noqa: E402
-from goldpan.dedup.shingles import jaccard, shingle_hashes  # noqa: E402
-from goldpan.dedup.store import DeltaPriorStore, write_index  # noqa: E402
-from goldpan.lake import Lake, batch_predicate  # noqa: E402
-from goldpan.lake.delta import rows_to_batches  # noqa: E402
-from goldpan.lake.schemas import DEDUP_CLUSTERS, DOCUMENTS  # noqa: E402
+from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput
+from goldpan.dedup.shingles import jaccard, shingle_hashes
+from goldpan.dedup.store import DeltaPriorStore, write_index
+from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import DEDUP_CLUSTERS, DOCUMENTS
 
 DATATROVE_DOCS_S = 86.0
 DATATROVE_CHARS_S = 0.45e6

@@ -297,7 +297,7 @@ class BatchDeduplicator:
         for members in _shared_key_groups(nonempty, bkeys, rank):
             heads = members[:MAX_BUCKET_PAIRS]
             for a_pos, a in enumerate(members):
-                for b in heads[: a_pos if a_pos < MAX_BUCKET_PAIRS else MAX_BUCKET_PAIRS]:
+                for b in heads[: min(MAX_BUCKET_PAIRS, a_pos)]:
                     cand_pairs.add((b, a))
         stats["lsh_pairs_in_batch"] = len(cand_pairs)
         lo = cfg.threshold - cfg.prefilter_margin if cfg.verify == "exact" else cfg.threshold
