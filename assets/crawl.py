@@ -1,19 +1,39 @@
-"""Crawl stage asset: one crawl batch of the recipe's sites -> `pages` (every fetch outcome a row)."""
+"""Crawl stage asset: one batch -> `pages` (every fetch outcome or WARC record a row).
 
+A batch comes from one of two sources, recorded in the `batches` table:
+- a crawl of the recipe's sites (frontier-driven, incremental, resumable: goldpan.crawl.batch);
+- an import of WARC/WET files (goldpan.warc), named by the run config or, on a rerun, by the
+  batch's registry row.
+"""
 
-from collections import Counter
+import time
+from datetime import UTC, datetime
 
 import dagster as dg
+from pydantic import Field
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
-from goldpan.lake import batch_predicate
-from goldpan.lake.delta import rows_to_batches
+from goldpan.crawl.batch import run_crawl
+from goldpan.crawl.crawler import CrawlConfig, CrawlStats
+from goldpan.crawl.registry import CRAWL, WARC, batch_info, record_batch
+from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
+from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
+from goldpan.warc.sources import expand_sources
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "crawl-v1"
+CODE_VERSION = "crawl-v2"
+PROGRESS_EVERY_S = 10.0
+
+
+class PagesConfig(dg.Config):
+    """Run config of `pages`. Empty for a scheduled crawl; the WARC sensor fills `warc_files`."""
+
+    warc_files: list[str] = Field(default_factory=list, description="WARC/WET files (paths, globs or URIs) to "
+                                  "import as this batch instead of crawling.")
+    restart: bool = Field(False, description="Delete the batch's stored pages first and crawl it again from "
+                          "scratch (default: resume, never refetching what is stored).")
 
 
 @dg.asset(
@@ -23,41 +43,111 @@ CODE_VERSION = "crawl-v1"
     code_version=CODE_VERSION,
     kinds={"delta", "http"},
     description="Bronze: one row per fetch attempt of the batch (kept, rejected with a reason such as "
-    "http_404 or robots_disallowed, or errored), with status, headers, body bytes and timings.",
+    "http_404, robots_disallowed or unchanged, or errored) or per WARC/WET record, with status, headers, "
+    "body bytes and timings. Crawls update `crawl_frontier`; every batch is recorded in `batches`.",
 )
-def pages(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def pages(
+    context: dg.AssetExecutionContext, config: PagesConfig, lake: LakeResource, recipe: RecipeResource
+) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    config = CrawlConfig.from_dict(rc.crawl.model_dump())
-    stats = CrawlStats()
-    source = f"crawl:{rc.name}"
+    info = batch_info(lk, batch)
+    files = config.warc_files or (info["sources"] if info and info["kind"] == WARC else [])
+    if files:
+        return _import(context, lake, lk, rc, batch, files, config.restart)
+    return _crawl(context, lake, lk, rc, batch, config.restart)
 
-    def progress(s: CrawlStats, row: dict) -> None:
-        if s.fetched % 50 == 0:
-            context.log.info(f"crawl {batch}: {s.fetched} fetched, {s.kept} kept, {s.rejected} rejected, {s.errored} errors")
 
-    rows = crawl_batch(config, batch, source, progress=progress, stats=stats)
-    written = lk.write(
-        "pages",
-        rows_to_batches(rows, PAGES, 64),
-        PAGES,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-    )
+def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
+    from goldpan.audit.takedowns import TakedownMatcher
+
+    cfg = CrawlConfig.from_dict(rc.crawl.model_dump())
+    matcher = TakedownMatcher.from_lake(lk)
+    run_id, started = context.run.run_id, datetime.now(UTC)
+    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id,
+                 state="running", run_id=run_id, started_at=started)  # fmt: skip
+    last = [time.monotonic()]
+
+    def progress(s: CrawlStats) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+            last[0] = time.monotonic()
+            context.log.info(f"crawl {batch}: {s.fetched} rows ({s.new} new, {s.unchanged} unchanged, "
+                             f"{s.errored} failed, {s.robots_blocked} robots-blocked), {s.discovered} URLs discovered")
+
+    result = run_crawl(lk, cfg, batch, f"crawl:{rc.name}", takedowns=matcher.match if matcher else None,
+                       progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+                       restart=restart)  # fmt: skip
+    stats = result.stats
+    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id, state="done",
+                 stats=stats.as_dict(), run_id=run_id, started_at=started)  # fmt: skip
     context.log.info(f"crawl {batch} done: {stats.as_dict()}")
-    outcomes = Counter({"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})
+    return _result(lk, batch, stats.fetched, {
+        "source": "crawl",
+        "fetched": dg.MetadataValue.int(stats.fetched),
+        "new": dg.MetadataValue.int(stats.new),
+        "unchanged": dg.MetadataValue.int(stats.unchanged),
+        "failed": dg.MetadataValue.int(stats.errored),
+        "robots_blocked": dg.MetadataValue.int(stats.robots_blocked),
+        "takedown_skipped": dg.MetadataValue.int(stats.takedown_skipped),
+        "resumed_rows": dg.MetadataValue.int(stats.resumed_rows),
+        "skipped_out_of_scope": dg.MetadataValue.int(stats.skipped_out_of_scope),
+        "frontier_left": dg.MetadataValue.int(stats.frontier_left),
+        "outcomes": dg.MetadataValue.md(counts_markdown(
+            {"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})),
+        "crawl_stats": dg.MetadataValue.json(stats.as_dict()),
+        "recipe_id": rc.recipe_id,
+    })  # fmt: skip
+
+
+def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResult:
+    from goldpan.audit.takedowns import TakedownMatcher
+
+    storage = dict(rc.warc.storage_options) or lk.storage_options or {}
+    uris = expand_sources(files, storage)
+    if not uris:
+        raise dg.Failure(f"batch {batch}: no WARC/WET file matches {files}")
+    run_id, started = context.run.run_id, datetime.now(UTC)
+    record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
+                 started_at=started)  # fmt: skip
+    cfg = WarcImportConfig(max_bytes=rc.warc.max_bytes, verify_digests=rc.warc.verify_digests,
+                           allowed_content_types=tuple(rc.warc.allowed_content_types),
+                           storage_options=storage, chunk_rows=rc.crawl.chunk_rows)  # fmt: skip
+    last = [time.monotonic()]
+
+    def progress(s: WarcStats) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+            last[0] = time.monotonic()
+            context.log.info(f"import {batch}: {s.records} records, {s.rows} rows, {s.bytes_read / 1e6:.1f} MB")
+
+    matcher = TakedownMatcher.from_lake(lk)
+    stats = import_warc_batch(lk, uris, batch, cfg, takedowns=matcher.match if matcher else None,
+                              progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+                              restart=restart)  # fmt: skip
+    record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="done", stats=stats.as_dict(),
+                 run_id=run_id, started_at=started)  # fmt: skip
+    context.log.info(f"import {batch} done: {stats.as_dict()}")
+    return _result(lk, batch, stats.rows, {
+        "source": "warc",
+        "files": dg.MetadataValue.json(uris),
+        "fetched": dg.MetadataValue.int(stats.rows),
+        "new": dg.MetadataValue.int(stats.kept),
+        "failed": dg.MetadataValue.int(stats.errored),
+        "records": dg.MetadataValue.int(stats.records),
+        "outcomes": dg.MetadataValue.md(counts_markdown(
+            {"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})),
+        "warc_stats": dg.MetadataValue.json(stats.as_dict()),
+        "recipe_id": rc.recipe_id,
+    })  # fmt: skip
+
+
+def _result(lk, batch: str, rows: int, extra: dict) -> dg.MaterializeResult:
+    lk.ensure("pages", PAGES, partition_by=["batch_id"])
+    written = WriteResult(table="pages", uri=lk.uri("pages"), version=lk.version("pages"), rows=rows)
     return materialize_result(
         lk,
         written,
         PAGES,
-        preview_columns=["url", "status", "reason", "http_status", "content_type", "content_bytes"],
+        preview_columns=["url", "status", "reason", "http_status", "content_type", "content_bytes", "source"],
         where=batch_predicate("batch_id", batch),
-        extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "crawl_stats": dg.MetadataValue.json(stats.as_dict()),
-            "robots_blocked": dg.MetadataValue.int(stats.robots_blocked),
-            "skipped_out_of_scope": dg.MetadataValue.int(stats.skipped_out_of_scope),
-            "recipe_id": rc.recipe_id,
-        },
+        extra=extra,
     )

@@ -1,76 +1,124 @@
-"""Mix stage assets: recipe decisions over every filtered document, then the corpus candidate."""
+"""Mix stage assets: curated snapshots, token counts, recipe decisions with budgets, the candidate."""
 
-
-from collections import Counter
 
 import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
-from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import CORPUS, MIX_DECISIONS
-from goldpan.lineage.funnel import stage_sql
-from goldpan.mix.select import decide_mix
-from resources import LakeResource, RecipeResource
+from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
+from resources import LakeResource, ModelsResource, RecipeResource
 
-MIX_CODE_VERSION = "mix-v1"
-CANDIDATE_CODE_VERSION = "candidate-v1"
+CURATED_CODE_VERSION = "curated-v1"
+TOKENS_CODE_VERSION = "tokens-v1"
+MIX_CODE_VERSION = "mix-v2"
+CANDIDATE_CODE_VERSION = "candidate-v2"
+
+
+@dg.asset(
+    key="curated_documents",
+    group_name="mix",
+    code_version=CURATED_CODE_VERSION,
+    kinds={"delta"},
+    description="Snapshot of the curated corpora the recipe lists (JSONL / Parquet / Delta), one row per "
+    "record with its file and row number; empty when the recipe mixes only crawled documents.",
+)
+def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource,
+                      models: ModelsResource) -> dg.MaterializeResult:
+    from goldpan.mix.sources import SourceError
+    from goldpan.mix.stage import write_curated
+
+    lk, rc = lake.lake(), recipe.load()
+    lid = None
+
+    def identify(text: str):
+        nonlocal lid
+        if lid is None:
+            lid = models.language_identifier()
+        g = lid.identify(text)
+        return g.lang, g.score
+
+    try:
+        written, counts = write_curated(lk, rc, identify, lake.commit_metadata(context, CURATED_CODE_VERSION))
+    except SourceError as exc:
+        raise dg.Failure(str(exc)) from None
+    return materialize_result(lk, written, CURATED_DOCUMENTS, preview_columns=["source", "source_row", "lang", "title"],
+                              extra={"records_by_source": dg.MetadataValue.json(counts)})
+
+
+@dg.asset(
+    key="doc_tokens",
+    group_name="mix",
+    deps=["rejections", "documents", "dedup_clusters", "curated_documents"],
+    code_version=TOKENS_CODE_VERSION,
+    kinds={"delta"},
+    description="BPE token count (tiktoken GPT-2, offline) of every document the mix can select, counted once "
+    "per text digest and reused by every later mix and release.",
+)
+def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    from goldpan.mix.stage import count_tokens
+    from goldpan.tokens.counter import TokenCounter
+
+    lk, rc = lake.lake(), recipe.load()
+    counter = TokenCounter(rc.mix.tokenizer)
+    docs, tokens = count_tokens(lk, rc, counter, lake.commit_metadata(context, TOKENS_CODE_VERSION))
+    with lk.connect(tables=["doc_tokens"]) as con:
+        total_rows, total_tokens = con.sql("SELECT count(*), coalesce(sum(n_tokens), 0) FROM doc_tokens").fetchall()[0]
+    version = lk.version("doc_tokens")
+    return dg.MaterializeResult(
+        metadata={
+            "counted_now_docs": dg.MetadataValue.int(docs),
+            "counted_now_tokens": dg.MetadataValue.int(tokens),
+            "dagster/row_count": dg.MetadataValue.int(int(total_rows)),
+            "tokens_all_rows": dg.MetadataValue.int(int(total_tokens)),
+            "tokenizer": rc.mix.tokenizer,
+            "delta_version": dg.MetadataValue.int(version),
+            "table_uri": dg.MetadataValue.path(lk.uri("doc_tokens")),
+        },
+        data_version=dg.DataVersion(f"doc_tokens@{version}"),
+    )
 
 
 @dg.asset(
     key="mix_decisions",
     group_name="mix",
-    deps=["rejections", "documents"],
+    # quality_decisions (classify) also writes `rejections` rows the mix must see first.
+    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
-    description="One row per document that passed dedup and filter (all batches): selected by the mixing "
-    "recipe or not, with the rule that left it out.",
+    description="One row per document that passed dedup and filter (all batches) and per curated record: "
+    "selected by the recipe (with its repeat count) or not, with the rule that left it out (language, "
+    "domain, quality, takedown, contaminated, over_budget, ...). Fails when a target share cannot be met.",
 )
 def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    from goldpan.audit.takedowns import TakedownMatcher
+    from goldpan.decontam.index import build_index
+    from goldpan.mix.budget import MixInfeasible
+    from goldpan.mix.stage import run_mix
+
     lk, rc = lake.lake(), recipe.load()
-    filter_kept, _, _ = stage_sql("mix")
-    docs = lk.iter_rows(
-        f"SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host FROM documents d "
-        f"JOIN ({filter_kept}) k ON k.doc_id = d.doc_id ORDER BY d.host, d.doc_id",
-        tables=["documents", "doc_signals", "rejections"],
-        batch_size=4096,
-    )
-    outcomes: Counter[str] = Counter()
-    rules: Counter[str] = Counter()
-
-    def counted(rows):
-        for r in rows:
-            outcomes[r["status"]] += 1
-            if r["rule"]:
-                rules[r["rule"]] += 1
-            yield r
-
-    written = lk.write(
-        "mix_decisions",
-        rows_to_batches(counted(decide_mix(docs, rc.mix, rc.recipe_id)), MIX_DECISIONS, 4096),
-        MIX_DECISIONS,
-        commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION),
-    )
-    return materialize_result(
-        lk,
-        written,
-        MIX_DECISIONS,
-        preview_columns=["doc_id", "status", "rule", "lang", "source"],
-        extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "rejected_by_rule": dg.MetadataValue.json(dict(rules)),
-            "recipe_id": rc.recipe_id,
-        },
-    )
-
-
-CANDIDATE_SQL = """
-SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, COALESCE(c.dedup_text, d.text) AS text, d.lang,
-       m.source, d.host AS domain, d.n_words, m.repeat, m.recipe_id
-FROM mix_decisions m JOIN documents d ON d.doc_id = m.doc_id
-LEFT JOIN dedup_clusters c ON c.doc_id = m.doc_id
-WHERE m.status = 'kept'
-ORDER BY d.doc_id
-"""
+    index = build_index(rc.decontam.eval_sets, rc.decontam.ngram) if rc.decontam.eval_sets else None
+    try:
+        out = run_mix(lk, rc, takedowns=TakedownMatcher.from_lake(lk), decontam=index,
+                      commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION))
+    except MixInfeasible as exc:
+        context.log.error(f"{exc}\n{exc.plan.table()}")
+        raise dg.Failure(
+            description=str(exc),
+            metadata={"mix_plan": dg.MetadataValue.md(exc.plan.table()), "problems": dg.MetadataValue.json(exc.plan.problems)},
+        ) from None
+    context.log.info("mix plan (target vs achieved):\n" + out.plan.table())
+    extra = {
+        "outcomes": dg.MetadataValue.md(counts_markdown(out.outcomes)),
+        "rejected_by_rule": dg.MetadataValue.json(out.rules),
+        "recipe_id": rc.recipe_id,
+        "mix_plan": dg.MetadataValue.md(out.plan.table()),
+        "mix_plan_json": dg.MetadataValue.json(out.plan.as_json()),
+        "achieved_tokens": dg.MetadataValue.int(out.plan.achieved_total),
+    }
+    if index is not None:
+        extra["eval_ngrams_indexed"] = dg.MetadataValue.int(len(index.keys))
+        extra["eval_items_too_short"] = dg.MetadataValue.json(index.too_short)
+    return materialize_result(lk, out.written, MIX_DECISIONS, preview_columns=["doc_id", "status", "rule", "source",
+                              "repeat", "n_tokens"], extra=extra)
 
 
 @dg.asset(
@@ -79,24 +127,34 @@ ORDER BY d.doc_id
     deps=["mix_decisions"],
     code_version=CANDIDATE_CODE_VERSION,
     kinds={"delta", "duckdb"},
-    description="The documents the recipe selected, with text and provenance ids: what the quality gate "
-    "validates and what training_corpus promotes.",
+    description="The documents the recipe selected, with PII-redacted text, tokens and provenance ids: what "
+    "the quality gate validates and what training_corpus promotes.",
 )
-def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    lk = lake.lake()
-    written = lk.write(
-        "corpus_candidate",
-        lk.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters"], batch_size=1024),
-        CORPUS,
-        commit_metadata=lake.commit_metadata(context, CANDIDATE_CODE_VERSION),
-    )
+def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    from goldpan.release.candidate import write_candidate
+    from goldpan.tokens.counter import TokenCounter
+
+    lk, rc = lake.lake(), recipe.load()
+    out = write_candidate(lk, rc.release.redact_pii, TokenCounter(rc.mix.tokenizer),
+                          lake.commit_metadata(context, CANDIDATE_CODE_VERSION))
+    if rc.release.redact_pii and not out.pii_applied:
+        context.log.warning("PII redaction NOT applied: goldpan.filter.pii.redact_pii is not available")
     with lk.connect(tables=["corpus_candidate"]) as con:
-        langs = dict(con.sql("SELECT lang, count(*) FROM corpus_candidate GROUP BY 1 ORDER BY 2 DESC").fetchall())
-        words = con.execute("SELECT coalesce(sum(n_words * repeat), 0) FROM corpus_candidate").fetchone()[0]
+        langs = dict(con.sql("SELECT lang, sum(n_tokens * repeat) FROM corpus_candidate GROUP BY 1 ORDER BY 2 DESC").fetchall())
+        words, tokens = con.sql(
+            "SELECT coalesce(sum(n_words * repeat), 0), coalesce(sum(n_tokens * repeat), 0) FROM corpus_candidate"
+        ).fetchall()[0]
     return materialize_result(
         lk,
-        written,
+        out.written,
         CORPUS,
-        preview_columns=["doc_id", "lang", "domain", "n_words", "title", "text"],
-        extra={"documents_by_lang": dg.MetadataValue.json(langs), "words": dg.MetadataValue.int(int(words))},
+        preview_columns=["doc_id", "lang", "source", "n_tokens", "repeat", "title", "text"],
+        extra={
+            "tokens_by_lang": dg.MetadataValue.json({k: int(v) for k, v in langs.items()}),
+            "words": dg.MetadataValue.int(int(words)),
+            "tokens": dg.MetadataValue.int(int(tokens)),
+            "pii_redaction": "applied" if out.pii_applied else ("unavailable" if rc.release.redact_pii else "off"),
+            "pii_redactions": dg.MetadataValue.json(out.redactions),
+            "docs_redacted": dg.MetadataValue.int(out.docs_redacted),
+        },
     )

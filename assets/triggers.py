@@ -1,12 +1,35 @@
 """Jobs, the crawl schedule and the sensor that carries each new batch downstream."""
 
 
+import logging
 import os
+import re
 from datetime import UTC, datetime
 
 import dagster as dg
 
 from assets.partitions import crawl_batches
+
+log = logging.getLogger(__name__)
+DEFAULT_CRON = "0 3 * * *"
+
+
+def crawl_cron() -> str:
+    """The crawl schedule's cron: $GOLDPAN_CRAWL_CRON, else the recipe's `crawl.schedule_cron`.
+
+    Read when the code location loads (a schedule's cron is part of its definition); a recipe that
+    cannot be read here falls back to the default rather than failing the whole location.
+    """
+    env = os.environ.get("GOLDPAN_CRAWL_CRON")
+    if env:
+        return env
+    from goldpan.recipe import RecipeError, load_recipe
+
+    try:
+        return load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")).crawl.schedule_cron
+    except (RecipeError, OSError) as exc:
+        log.warning("crawl schedule: recipe unreadable (%s); using %s", exc, DEFAULT_CRON)
+        return DEFAULT_CRON
 
 crawl_job = dg.define_asset_job(
     "crawl_job",
@@ -29,16 +52,19 @@ full_batch_job = dg.define_asset_job(
 
 
 def new_batch_id(label: str = "crawl", now: datetime | None = None) -> str:
-    """Batch ids sort in creation order (dedup compares a batch with the batches before it)."""
+    """Batch ids sort in creation order (dedup compares a batch with the batches before it), for
+    crawls and WARC imports alike: `b<UTC time>-<label>`, label cut to safe characters."""
     now = now or datetime.now(UTC)
+    label = re.sub(r"[^A-Za-z0-9_.\-]+", "-", label).strip("-")[:96] or "batch"
     return f"b{now:%Y%m%dT%H%M%S}-{label}"
 
 
 @dg.schedule(
     job=crawl_job,
-    cron_schedule=os.environ.get("GOLDPAN_CRAWL_CRON", "0 3 * * *"),
+    cron_schedule=crawl_cron(),
     execution_timezone="UTC",
-    description="Registers a new crawl batch and crawls it (cron from GOLDPAN_CRAWL_CRON, default daily 03:00 UTC).",
+    description="Registers a new crawl batch and crawls it (cron from the recipe's crawl.schedule_cron or "
+    "GOLDPAN_CRAWL_CRON; default daily 03:00 UTC).",
 )
 def crawl_schedule(context: dg.ScheduleEvaluationContext):
     batch = new_batch_id("crawl", context.scheduled_execution_time)

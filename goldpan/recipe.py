@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -30,24 +30,88 @@ class _Strict(BaseModel):
 
 
 class CrawlSection(_Strict):
+    """What and how to crawl. Defaults follow Apache Nutch's published defaults where one exists
+    (fetcher.server.delay 5 s, fetcher.threads.fetch 10, fetcher.threads.per.queue 1,
+    db.fetch.interval.default 30 days, db.fetch.retry.max 3); the demo recipe lifts them for 127.0.0.1."""
+
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
     allow_private: list[str] = []
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
+    # query parameters removed by URL normalisation (tracking parameters by default)
+    strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+                               "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
     max_pages: int = Field(500, ge=1)
-    per_host_delay_s: float = Field(0.0, ge=0)
+    per_host_delay_s: float = Field(5.0, ge=0)
+    max_crawl_delay_s: float = Field(30.0, ge=0)
+    concurrency: int = Field(10, ge=1, le=256)
+    per_host_concurrency: int = Field(1, ge=1, le=64)
     user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(15.0, gt=0)
+    total_timeout_s: float = Field(60.0, gt=0)
     max_bytes: int = Field(5_000_000, ge=1024)
+    max_redirects: int = Field(5, ge=0, le=30)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    robots_ttl_s: float = Field(3600.0, ge=0)
+    # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
+    # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
+    revisit_interval_s: float = Field(30 * 86400.0, ge=0)
+    revisit_seeds_every_batch: bool = True
+    retry_backoff_s: float = Field(3600.0, ge=0)
+    max_retries: int = Field(3, ge=0)
+    # pages are committed in chunks so a killed crawl resumes where it stopped
+    chunk_rows: int = Field(256, ge=1)
+    chunk_seconds: float = Field(30.0, gt=0)
+    schedule_cron: str = "0 3 * * *"
+
+
+class WarcSection(_Strict):
+    """WARC/WET files imported as batches (a second source of `pages`)."""
+
+    paths: list[str] = []  # local paths, globs, or object-store URIs (s3://, gs://) with globs
+    files_per_batch: int = Field(1, ge=1)
+    verify_digests: bool = True  # a record whose WARC-Block-Digest does not match becomes an error row
+    max_bytes: int = Field(5_000_000, ge=1024)
+    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    storage_options: dict[str, str] = {}  # empty: the lake's storage options
+
+
+class ExtractorSpec(_Strict):
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+
+    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    # Label used in doc ids and the variants table; defaults to the name. Needed only when one
+    # recipe compares the same extractor under two option sets.
+    id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
+    options: dict[str, Any] = {}
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name
 
 
 class ExtractSection(_Strict):
     min_chars: int = Field(80, ge=0)
     max_link_density: float = Field(0.6, ge=0, le=1)
     max_link_density_min_chars: int = Field(400, ge=0)
+    # The first extractor is primary (the `documents` row); the others go to `document_variants`.
+    extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
+    zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
+    mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
+    mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
+    mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+
+    @field_validator("extractors")
+    @classmethod
+    def _unique_keys(cls, v: list[ExtractorSpec]) -> list[ExtractorSpec]:
+        keys = [e.key for e in v]
+        if len(set(keys)) != len(keys) or "plaintext" in keys:
+            raise ValueError(f"extractor ids must be unique and not 'plaintext' (give `id:`): {keys}")
+        return v
 
 
 class DedupSection(_Strict):
@@ -79,26 +143,185 @@ class FilterSection(_Strict):
     rules: dict[str, dict[str, dict[str, Any]]] = {}
 
 
+class ReferenceSpec(_Strict):
+    """One reference source: `text` (.txt file/folder), `jsonl` (field) or `delta` (path or lake table, column).
+    `shipped:NAME` paths point at goldpan/data/reference (see its README)."""
+
+    kind: Literal["text", "jsonl", "delta"]
+    path: str
+    field: str = "text"
+    min_chars: int = Field(20, ge=1)
+
+
+def _shipped(name: str) -> ReferenceSpec:
+    return ReferenceSpec(kind="jsonl", path=f"shipped:{name}")
+
+
+class FastTextSection(_Strict):
+    # DCLM train_fasttext_classifier.py defaults (lr 0.1, dim 100, epoch 5) with word bigrams like the
+    # released OH+ELI5 model. word_ngrams >= 2 (hash buckets) is required: one-thread training, which
+    # is what makes it deterministic, otherwise reads uninitialised memory (see goldpan/classify/model.py).
+    dim: int = Field(100, ge=2, le=1000)
+    epoch: int = Field(5, ge=1, le=100)
+    lr: float = Field(0.1, gt=0, le=5)
+    word_ngrams: int = Field(2, ge=2, le=5)
+    min_count: int = Field(1, ge=1)
+    bucket: int = Field(200_000, ge=1000)
+    max_chars: int = Field(10_000, ge=100)  # characters of each document the model sees
+
+
+class QualityKeepSection(_Strict):
+    # DCLM keeps about the top 10% (fasttext_oh_eli5 threshold 0.018112 on its pool).
+    mode: Literal["top_fraction", "threshold", "off"] = "top_fraction"
+    top_fraction: float = Field(0.1, gt=0, le=1)  # per batch, over documents that passed the filter
+    threshold: float = Field(0.5, ge=0, le=1)
+
+
+class QualitySection(_Strict):
+    enabled: bool = True
+    positives: list[ReferenceSpec] = Field(
+        default_factory=lambda: [_shipped("quality_en.jsonl"), _shipped("quality_zh.jsonl")], min_length=1
+    )
+    max_positives: int = Field(200_000, ge=1)  # DCLM: 200k training examples per class
+    negatives_per_positive: float = Field(1.0, gt=0)
+    balance: bool = True  # subsample the larger class to the smaller (seeded)
+    min_positives: int = Field(100, ge=2)
+    min_negatives: int = Field(100, ge=2)  # fewer crawled documents than this: refuse to train
+    heldout_fraction: float = Field(0.2, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    keep: QualityKeepSection = QualityKeepSection()
+
+
+class DomainSection(_Strict):
+    enabled: bool = True
+    math: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("math_seed.jsonl")], min_length=1)
+    code: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("code_seed.jsonl")], min_length=1)
+    # Labelled non-math, non-code text: negatives for training and for the held-out evaluation.
+    general: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("general_seed.jsonl")], min_length=1)
+    rounds: int = Field(3, ge=1, le=10)  # DeepSeekMath ran 4 rounds; we stop early when nothing new is mined
+    mine_threshold: float = Field(0.9, gt=0, lt=1)  # pool documents this confident become positives
+    label_threshold: float = Field(0.5, gt=0, lt=1)  # doc_scores.domain
+    heldout_fraction: float = Field(0.25, gt=0, lt=1)
+    eval_threshold: float = Field(0.5, gt=0, lt=1)
+    pool_negatives: int = Field(2000, ge=0)  # crawled documents sampled as negatives (DeepSeekMath: CC pages)
+    max_pool: int = Field(200_000, ge=1)
+    max_mined_per_round: int = Field(50_000, ge=1)
+
+
+class ClassifySection(_Strict):
+    seed: int = 42
+    fasttext: FastTextSection = FastTextSection()
+    quality: QualitySection = QualitySection()
+    domains: DomainSection = DomainSection()
+class MixSource(_Strict):
+    """Where documents come from: the lake's crawl batches / WARC imports, or a curated corpus file.
+
+    `kind: lake` selects filter-kept documents of crawl batches whose id matches one of `batches`
+    (shell globs; empty = every batch) and whose pages came from one of `origins` (pages.source,
+    e.g. crawl, warc, wet; empty = any). `jsonl`, `parquet` and `delta` read a corpus the user
+    brings (e.g. Wikipedia, books, code) from `path`, with the named columns.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    kind: Literal["lake", "jsonl", "parquet", "delta"] = "lake"
+    path: str | None = None
+    batches: list[str] = []
+    origins: list[str] = []
+    text_column: str = "text"
+    id_column: str | None = "id"
+    url_column: str | None = "url"
+    title_column: str | None = "title"
+    lang_column: str | None = "lang"
+    max_epochs: int = Field(1, ge=1, le=100)  # upsampling limit: how often one document may repeat
+
+    @model_validator(mode="after")
+    def _path(self):
+        if self.kind != "lake" and not self.path:
+            raise ValueError(f"source {self.name}: kind {self.kind} needs a path")
+        return self
+
+
 class MixSection(_Strict):
     languages: list[str] = Field(min_length=1)
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
-    source: str = "web"
+    source: str = "web"  # name of the implicit lake source when `sources` is empty
+    sources: list[MixSource] = []
+    # doc_scores filters (classify stage); unscored documents have domain "general" and no score.
+    domains: list[str] = []  # allowed doc_scores.domain values; empty = any
+    min_quality_score: float | None = Field(None, ge=0, le=1)
+    # Token budgets: shares of the total per source or per domain; empty = take every eligible doc.
+    budget_by: Literal["source", "domain"] = "source"
+    targets: dict[str, float] = {}
+    total_tokens: int | None = Field(None, ge=1)  # null: the largest total every target can meet
+    seed: int = 0
+    tokenizer: str = "gpt2"
+
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targets:
+            if any(v <= 0 for v in self.targets.values()):
+                raise ValueError("targets must be positive shares")
+            if abs(sum(self.targets.values()) - 1.0) > 1e-6:
+                raise ValueError(f"targets must sum to 1, got {sum(self.targets.values()):.4f}")
+            if self.budget_by == "source":
+                unknown = set(self.targets) - {s.name for s in self.effective_sources}
+                if unknown:
+                    raise ValueError(f"targets name unknown sources: {sorted(unknown)}")
+        names = [s.name for s in self.sources]
+        if len(names) != len(set(names)):
+            raise ValueError("source names must be unique")
+        return self
+
+    @property
+    def effective_sources(self) -> list[MixSource]:
+        return list(self.sources) or [MixSource(name=self.source, kind="lake")]
+
+
+class EvalSet(_Strict):
+    name: str
+    path: str
+    text_column: str = "text"
+
+
+class DecontamSection(_Strict):
+    ngram: int = Field(13, ge=3, le=100)  # GPT-3's 13-gram; words, or characters for Chinese
+    eval_sets: list[EvalSet] = []
 
 
 class GateSection(_Strict):
     min_docs: int = Field(1, ge=0)
+    token_tolerance: float = Field(0.05, ge=0)  # |achieved - total_tokens| / total_tokens
+    share_tolerance: float = Field(0.05, ge=0)  # |achieved share - target share|, per source/domain
+    language_shares: dict[str, float] = {}  # expected token share per language; empty = not checked
+    language_tolerance: float = Field(0.1, ge=0)
+    rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
+    max_contamination_hits: int = Field(0, ge=0)
+
+
+class ReleaseSection(_Strict):
+    redact_pii: bool = True  # goldpan.filter.pii.redact_pii on corpus text (documents keep the original)
+
+
+class ExportSection(_Strict):
+    shard_docs: int = Field(10_000, ge=1)
+    zstd_level: int = Field(10, ge=1, le=22)
 
 
 class Recipe(_Strict):
     name: str
     description: str = ""
     crawl: CrawlSection
+    warc: WarcSection = WarcSection()
     extract: ExtractSection = ExtractSection()
     dedup: DedupSection = DedupSection()
     filter: FilterSection = FilterSection()
+    classify: ClassifySection = ClassifySection()
     mix: MixSection
+    decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
+    release: ReleaseSection = ReleaseSection()
+    export: ExportSection = ExportSection()
 
     @field_validator("name")
     @classmethod

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import hashlib
 import mimetypes
 import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from collections import Counter
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
@@ -135,6 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         url_path = urlsplit(self.path).path or "/"
+        with self.server.hits_lock:  # type: ignore[attr-defined]
+            self.server.hits[url_path] += 1  # type: ignore[attr-defined]
         override = self.server.headers_map.get(url_path, {})  # type: ignore[attr-defined]
         status = override.get("status")
 
@@ -165,9 +169,28 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self._respond(404, _NOT_FOUND_BODY, {}, "text/html; charset=utf-8", send_body)
             return
-        extra = {"Last-Modified": email.utils.formatdate(mtime, usegmt=True)}
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        extra = {"Last-Modified": email.utils.formatdate(mtime, usegmt=True), "ETag": etag}
         extra.update(override)
+        if status is None and self._not_modified(etag, mtime):
+            # Conditional GET (RFC 9110 13.1): the validators match, so no body is sent.
+            self._respond(304, b"", {k: v for k, v in extra.items() if k in ("ETag", "Last-Modified")},
+                          guess_type(file_path), send_body=False)  # fmt: skip
+            return
         self._respond(status or 200, body, extra, guess_type(file_path), send_body)
+
+    def _not_modified(self, etag: str, mtime: float) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:  # If-None-Match wins over If-Modified-Since when both are sent
+            return inm.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in inm.split(",")]
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError):
+                return False
+            return int(mtime) <= since
+        return False
 
     def _resolve(self, url_path: str) -> Path | None:
         """Map a URL path to a file under the root, or None if it must not be served."""
@@ -225,6 +248,8 @@ class SampleSite:
         self.verbose = verbose
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Requests per URL path (responses of every kind), so tests can assert what was NOT fetched.
+        self.hits: Counter[str] = Counter()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -240,6 +265,8 @@ class SampleSite:
         server.site_root = self.root  # type: ignore[attr-defined]
         server.headers_map = headers_map  # type: ignore[attr-defined]
         server.verbose = self.verbose  # type: ignore[attr-defined]
+        server.hits = self.hits  # type: ignore[attr-defined]
+        server.hits_lock = threading.Lock()  # type: ignore[attr-defined]
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.1},

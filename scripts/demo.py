@@ -50,7 +50,49 @@ def _start_site(site_cls):
         return site_cls(port=0).start()
 
 
+RELEASE_STEP = ["curated_documents", "doc_tokens", "mix_decisions", "corpus_candidate", "training_corpus",
+                "corpus_releases"]
+
+
+def release_step(instance, lake_root: str, recipe: str):
+    """Re-run only the mix and release assets (and the gate) with another recipe."""
+    import dagster as dg
+
+    from definitions import ASSETS, build_resources
+    from quality_checks.checks import ASSET_CHECKS
+
+    selection = dg.AssetSelection.assets(*RELEASE_STEP) | dg.AssetSelection.checks_for_assets("corpus_candidate")
+    return dg.materialize([*ASSETS, *ASSET_CHECKS], selection=selection, instance=instance,
+                          resources=build_resources(lake_root, recipe), raise_on_error=False)
+
+
+def print_release(lake, row) -> None:
+    import json
+
+    stats = json.loads(row["stats_json"] or "{}")
+    gate = json.loads(row["gate_json"] or "{}")
+    print(f"release {row['release'] or '-'}: {row['status']} (recipe {row['recipe_id']}, candidate v{row['candidate_version']}"
+          + (f", training_corpus v{row['corpus_version']}" if row["corpus_version"] is not None else "") + ")")
+    print(f"  {row['n_docs']} documents, {row['n_tokens']} tokens (GPT-2 BPE, x repeat), {row['n_words']} words")
+    print("  tokens by source: " + ", ".join(f"{k} {v}" for k, v in stats.get("tokens_by_source", {}).items()))
+    print("  tokens by language: " + ", ".join(f"{k} {v}" for k, v in stats.get("tokens_by_lang", {}).items()))
+    if stats.get("previous_release"):
+        removed = stats.get("removed_vs_previous") or {}
+        print(f"  removed vs {stats['previous_release']}: " + (", ".join(f"{k} {v}" for k, v in removed.items()) or "none"))
+    failed = [r for r in gate.get("results", []) if not r["success"]]
+    metrics, bounds = gate.get("metrics", {}), gate.get("bounds", {})
+    for r in failed:
+        col = r["column"] or ""
+        if r["table"] == "release_metrics" and col in bounds:
+            lo, hi = bounds[col]
+            print(f"  FAILED {col} = {metrics.get(col):.4f}, allowed {lo:.4f} .. {hi:.4f}")
+        else:
+            print(f"  FAILED {r['table']}.{col} {r['expectation']} (unexpected {r['unexpected_count']})")
+
+
 def main() -> int:
+    import hashlib
+    import shutil
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -59,12 +101,18 @@ def main() -> int:
 
     from assets.partitions import crawl_batches
     from definitions import defs
+    from goldpan.export.writer import export_release
     from goldpan.lake import Lake
     from goldpan.lineage.report import format_funnel
+    from goldpan.mix.stage import plan_from_lake
+    from goldpan.recipe import load_recipe
     from goldpan.release.promote import releases
     from goldpan.sample_site import SampleSite
 
     lake_root = os.environ.get("GOLDPAN_LAKE", "lake")
+    recipe_path = os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")
+    broken_recipe = "recipes/demo-broken-gate.yaml"
+    out_root = Path(os.environ.get("GOLDPAN_EXPORT_DIR", "out/export"))
     t0 = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         batch = demo_batch(instance, crawl_batches.name)
@@ -79,19 +127,76 @@ def main() -> int:
         print(f"funnel for batch {batch} (mix and candidate span all batches):")
         print(format_funnel(lake, batch))
         print()
-        gate = [e for e in result.get_asset_check_evaluations() if e.check_name == "candidate_gate"]
+        recipe = load_recipe(recipe_path)
+        print(f"mix plan of {recipe.recipe_id} (target vs achieved, tokens):")
+        print(plan_from_lake(lake, recipe))
         history = releases(lake)
-        last = history[-1] if history else None
-        if gate and not gate[0].passed:
+        first = history[-1] if history else None
+        if first is None or first["status"] not in ("promoted", "unchanged"):
             print("quality gate FAILED: the corpus stays at its previous version")
-            print("see `.venv/bin/goldpan releases` for the failed expectations")
-        if last is not None and last["status"] in ("promoted", "unchanged"):
-            print(f"training corpus: release {last['release']} ({last['status']}), Delta version {last['corpus_version']}, "
-                  f"{last['n_docs']} documents, {last['n_words']} words")
-            print(f"  path: {lake.uri('training_corpus')}")
-        print(f"dagster run {result.run_id} {'succeeded' if result.success else 'FAILED'} in {time.monotonic() - t0:.1f}s")
-        print("next: `make ui` to browse it, `.venv/bin/goldpan trace <url>` to follow a document")
-        return 0 if result.success else 1
+            if first is not None:
+                print_release(lake, first)
+            return 1
+        print()
+        print_release(lake, first)
+        release = first["release"]
+        out_a = out_root / f"{release}-a"
+        shutil.rmtree(out_a, ignore_errors=True)
+        exp_a = export_release(lake, release, out_a, recipe.export.shard_docs, recipe.export.zstd_level)
+        print(f"  exported {release}: {len(exp_a.manifest['shards'])} shards x (jsonl.zst + parquet) -> {out_a}")
+
+        print()
+        print(f"second run with {broken_recipe} (expects 80% English tokens):")
+        broken = release_step(instance, lake_root, broken_recipe)
+        refused = releases(lake)[-1]
+        print_release(lake, refused)
+        print(f"  training_corpus still at version {lake.version('training_corpus')}")
+
+        print()
+        # A takedown request arrives for one page of release v1: the next release drops it (rule takedown).
+        victim = lake.iter_rows("SELECT url FROM training_corpus WHERE origin = 'lake' ORDER BY doc_id LIMIT 1",
+                                tables=["training_corpus"])
+        url = next(iter(victim))["url"]
+        _request_takedown(lake, url)
+        print(f"takedown requested for {url}; release run with {recipe_path}:")
+        again = release_step(instance, lake_root, recipe_path)
+        print_release(lake, releases(lake)[-1])
+
+        print()
+        out_b = out_root / f"{release}-b"
+        shutil.rmtree(out_b, ignore_errors=True)
+        exp_b = export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level)
+        same = all(
+            hashlib.sha256((out_a / f).read_bytes()).digest() == hashlib.sha256((out_b / f).read_bytes()).digest()
+            for s in exp_a.manifest["shards"] for f in (s["files"]["jsonl.zst"]["name"], s["files"]["parquet"]["name"])
+        ) and (out_a / "manifest.json").read_bytes() == (out_b / "manifest.json").read_bytes()
+        print(f"re-export of {release} after later releases (Delta time travel to version {exp_b.manifest['corpus_version']}): "
+              f"{'byte-identical' if same else 'DIFFERENT'} to the first export ({len(exp_b.manifest['shards'])} shards)")
+        ok = result.success and not broken.success and again.success and same
+        print(f"demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - t0:.1f}s "
+              f"(runs: first {result.run_id[:8]}, refused {broken.run_id[:8]}, after takedown {again.run_id[:8]})")
+        print("next: `make ui` to browse it, `.venv/bin/goldpan releases`, `.venv/bin/goldpan export v1 --out DIR`")
+        return 0 if ok else 1
+
+
+def _request_takedown(lake, url: str) -> None:
+    """Record a takedown request the way the audit stage stores them (contract 5)."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from goldpan.lake.schemas import TAKEDOWNS
+
+    rid = "demo-" + hashlib.sha1(url.encode()).hexdigest()[:8]
+    existing = set()
+    if lake.exists("takedowns"):
+        existing = {r["request_id"] for r in lake.iter_rows("SELECT request_id FROM takedowns", tables=["takedowns"])}
+    if rid in existing:
+        return
+    row = {"request_id": rid, "kind": "url", "value": url, "reason": "demo: author asked for removal",
+           "requested_by": "demo", "requested_at": datetime.now(UTC), "vacuum": False, "rows_deleted_json": None}
+    lake.write("takedowns", pa.Table.from_pylist([row], schema=TAKEDOWNS), TAKEDOWNS, mode="append")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,17 @@ on normalised URLs so `HTTP://Example.com:80/a#x` and `http://example.com/a` are
 from __future__ import annotations
 
 import fnmatch
+import getpass
+import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from goldpan.crawl.urls import host_of, normalize_url
-from goldpan.lake.schemas import TAKEDOWNS  # noqa: F401  (re-exported: the table's schema)
+from goldpan.lake.schemas import TAKEDOWNS  # re-exported: the table's schema
 
 if TYPE_CHECKING:
     from goldpan.lake import Lake
@@ -109,3 +113,67 @@ class TakedownMatcher:
             if rx.match(norm):
                 return rid
         return None
+
+
+# -- the audit record ----------------------------------------------------------------------------
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 -- no passwd entry in some containers
+        return "unknown"
+
+
+def new_request_id() -> str:
+    return "td-" + uuid.uuid4().hex[:12]
+
+
+def record_request(
+    lake: Lake,
+    kind: str,
+    value: str,
+    reason: str,
+    *,
+    requested_by: str = "",
+    vacuum: bool = False,
+    request_id: str | None = None,
+) -> dict:
+    """Append one request to `takedowns` *before* anything is deleted.
+
+    Recording first means a crash half-way through the deletes still leaves the crawler and the
+    mixer honouring the request; `apply_takedown` can then be re-run with the same request id.
+    """
+    import pyarrow as pa
+
+    if not (reason or "").strip():
+        raise TakedownError("a takedown needs a reason (it is the audit record)")
+    row = {
+        "request_id": request_id or new_request_id(),
+        "kind": kind,
+        "value": canonical_value(kind, value),
+        "reason": reason.strip(),
+        "requested_by": requested_by or _user(),
+        "requested_at": datetime.now(UTC),
+        "vacuum": bool(vacuum),
+        "rows_deleted_json": None,
+    }
+    lake.write("takedowns", [pa.RecordBatch.from_pylist([row], schema=TAKEDOWNS)], TAKEDOWNS, mode="append",
+               commit_metadata={"takedown_request": row["request_id"]})
+    return row
+
+
+def requests(lake: Lake) -> list[dict]:
+    """Every request ever recorded, oldest first (the table is small: one row per request)."""
+    if not lake.exists("takedowns"):
+        return []
+    with lake.connect(tables=["takedowns"]) as con:
+        return con.sql("SELECT * FROM takedowns ORDER BY requested_at, request_id").arrow().read_all().to_pylist()
+
+
+def set_rows_deleted(lake: Lake, request_id: str, counts: Mapping[str, int]) -> None:
+    """Store {table: rows deleted} on the request row (Delta history keeps the pending version)."""
+    dt = lake.table("takedowns")
+    assert dt is not None
+    payload = json.dumps(dict(counts), sort_keys=True).replace("'", "''")
+    rid = request_id.replace("'", "''")
+    dt.update(updates={"rows_deleted_json": f"'{payload}'"}, predicate=f"request_id = '{rid}'")

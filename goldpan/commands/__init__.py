@@ -12,4 +12,10 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.releases",
     "goldpan.commands.sql",
     "goldpan.commands.clusters",
+    "goldpan.commands.export",
+    "goldpan.commands.mix",
+    "goldpan.commands.why",
+    "goldpan.commands.diff",
+    "goldpan.commands.takedown",
+    "goldpan.commands.report",
 ]

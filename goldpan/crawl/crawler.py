@@ -1,46 +1,60 @@
-"""Breadth-first crawl of one batch: seeds -> frontier -> one `pages` row per decided URL.
+"""Crawl of one batch: frontier -> one `pages` row per decided URL, concurrently and politely.
 
 Design choices and why:
 
-* **Deterministic.** BFS with links in document order, one fetch per normalised URL, no
-  randomness and no timing-dependent ordering: rerunning a batch against an unchanged site
-  yields the same page set in the same order, which the lake's idempotent writes rely on.
+* **Frontier-driven and incremental.** A batch starts from the URLs the frontier says are due
+  (plus the seeds, and links discovered on the way), sends the stored validators as a
+  conditional GET, and records a 304 -- or a 200 whose sha1 equals the stored one -- as
+  `rejected`/`unchanged`, so an unchanged page produces no document downstream. Every decision
+  also produces a frontier update (state, next_fetch_at, validators), drained by the caller.
+* **Breadth-first and deterministic per host.** Each host has a heap ordered by (depth, seq);
+  with one request per host at a time (the default) a rerun against an unchanged site fetches the
+  same pages in the same order.
 * **Every decision is a row.** Fetched pages (kept / rejected / error) and robots refusals
   (rejected, `robots_disallowed`, or `robots_unavailable` when robots.txt itself could not be
-  read; no request made) are rows. Out-of-scope links are *not*
-  rows -- they would swamp the table -- but are counted in `CrawlStats`.
+  read; no request made) are rows. Out-of-scope links are *not* rows -- they would swamp the
+  table -- but are counted in `CrawlStats`. Taken-down URLs are neither fetched nor stored: the
+  frontier marks them `takedown`.
 * **Bounded.** `max_pages` caps rows (fetch attempts, including robots refusals), `max_depth`
   caps link distance from a seed, and the Fetcher bounds each request.
-* **Polite.** robots.txt is honoured per origin; consecutive requests to one host are spaced by
-  max(config delay, robots Crawl-delay). A Crawl-delay above `max_crawl_delay_s` is not
-  shortened (that would be impolite): the host's URLs are rejected with `crawl_delay_too_long`.
-* **Ready for a thread pool.** The loop is split into `_next_job` (frontier, pure state),
-  `_execute` (all I/O: politeness wait, robots, fetch) and `_absorb` (state update, links).
-  A concurrent version can run `_execute` on workers with per-host locks while keeping
-  `_next_job`/`_absorb` on one thread, so the state needs no locking.
+* **Polite.** robots.txt is honoured per origin; requests to one host are spaced by
+  max(config delay, robots Crawl-delay) and at most `per_host_concurrency` run at once; at most
+  `concurrency` run overall. A Crawl-delay above `max_crawl_delay_s` is not shortened (that
+  would be impolite): the host's URLs are rejected with `crawl_delay_too_long`.
+* **One thread owns the state.** Worker threads only do I/O and link extraction (`_execute`);
+  the scheduling thread picks jobs (`_dispatchable`) and applies results (`_absorb`), so the
+  frontier state needs no locks.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import json
 import re
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Generator, Mapping
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from goldpan.crawl.fetcher import (
+    DEFAULT_CONTENT_TYPES,
     DEFAULT_MAX_BYTES,
     DEFAULT_USER_AGENT,
     HTML_CONTENT_TYPES,
+    UNCHANGED,
     Fetcher,
     make_row,
 )
+from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.links import extract_links
+from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
 from goldpan.crawl.robots import RobotsCache
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
-from goldpan.crawl.urls import host_of, normalize_url
+from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 
 ROBOTS_DISALLOWED = "robots_disallowed"
@@ -67,16 +81,27 @@ class CrawlConfig:
     max_pages: int = 500
     include_patterns: list[str] = field(default_factory=list)
     exclude_patterns: list[str] = field(default_factory=list)
+    strip_params: list[str] = field(default_factory=lambda: sorted(TRACKING_PARAMS))
     user_agent: str = DEFAULT_USER_AGENT
-    per_host_delay_s: float = 0.0
+    per_host_delay_s: float = 5.0  # Nutch fetcher.server.delay
     max_crawl_delay_s: float = 30.0
+    concurrency: int = 10  # Nutch fetcher.threads.fetch
+    per_host_concurrency: int = 1  # Nutch fetcher.threads.per.queue
     allow_private: list[str] = field(default_factory=list)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     total_timeout_s: float = 60.0
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = 5
+    allowed_content_types: list[str] = field(default_factory=lambda: sorted(DEFAULT_CONTENT_TYPES))
     robots_ttl_s: float = 3600.0
+    revisit_interval_s: float = 30 * 86400.0  # Nutch db.fetch.interval.default
+    revisit_seeds_every_batch: bool = True
+    retry_backoff_s: float = 3600.0
+    max_retries: int = 3  # Nutch db.fetch.retry.max
+    chunk_rows: int = 256
+    chunk_seconds: float = 30.0
+    schedule_cron: str = "0 3 * * *"
 
     def __post_init__(self) -> None:
         self.allowed_hosts = [h.strip().lower().rstrip(".") for h in self.allowed_hosts]
@@ -91,13 +116,14 @@ class CrawlConfig:
         for name in ("max_depth", "max_redirects"):
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("max_pages", "max_bytes"):
+        for name in ("max_pages", "max_bytes", "concurrency", "per_host_concurrency", "chunk_rows"):
             if getattr(self, name) < 1:
                 raise CrawlConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s"):
+        for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s", "revisit_interval_s",
+                     "retry_backoff_s", "max_retries"):
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
+        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s", "chunk_seconds"):
             if getattr(self, name) <= 0:
                 raise CrawlConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if not self.user_agent.strip():
@@ -110,7 +136,7 @@ class CrawlConfig:
                     raise CrawlConfigError(f"{name}: invalid regex {pattern!r}: {exc}") from None
         scope = self.scope()
         for seed in self.seeds:
-            norm = normalize_url(seed)
+            norm = self.normalize(seed)
             if norm is None:
                 raise CrawlConfigError(f"seed {seed!r} is not an absolute http(s) URL")
             why = scope.why_not(norm, 0)
@@ -141,6 +167,16 @@ class CrawlConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def normalize(self, url: str | None, base: str | None = None) -> str | None:
+        """The recipe's URL normalisation (its tracking-parameter list): one page, one frontier row."""
+        return normalize_url(url, base, frozenset(self.strip_params))
+
+    def normalized_seeds(self) -> list[str]:
+        return list(dict.fromkeys(u for u in (self.normalize(s) for s in self.seeds) if u is not None))
+
+    def policy(self) -> RevisitPolicy:
+        return RevisitPolicy(self.revisit_interval_s, self.retry_backoff_s, self.max_retries)
+
     def scope(self) -> CrawlScope:
         return CrawlScope(
             allowed_hosts=frozenset(self.allowed_hosts),
@@ -157,7 +193,9 @@ class CrawlConfig:
             total_timeout_s=self.total_timeout_s,
             max_bytes=self.max_bytes,
             max_redirects=self.max_redirects,
+            allowed_content_types=self.allowed_content_types,
             allow_private=frozenset(self.allow_private),
+            max_pools=max(64, self.concurrency * 2),
         )
 
 
@@ -192,7 +230,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 class CrawlStats:
     """Counters of one crawl. `fetched` counts rows (attempts, robots refusals included), so
     fetched == kept + rejected + errored; `requests` counts rows for which an HTTP request was
-    actually made. Skipped links are distinct URLs, each counted once."""
+    actually made. Skipped links are distinct URLs, each counted once. A resumed batch counts
+    the rows stored by the interrupted run too (`resumed_rows` of them)."""
 
     fetched: int = 0
     requests: int = 0
@@ -204,6 +243,11 @@ class CrawlStats:
     skipped_duplicate: int = 0  # dequeued URLs already downloaded as a redirect target
     robots_blocked: int = 0
     robots_fetches: int = 0
+    new: int = 0  # kept rows: new or changed content (what extract will read)
+    unchanged: int = 0  # 304, or 200 with the stored sha1
+    takedown_skipped: int = 0  # due or discovered URLs a takedown covers: no request, no row
+    resumed_rows: int = 0  # rows already stored for this batch by an interrupted earlier run
+    discovered: int = 0  # URLs new to the frontier
     bytes: int = 0
     frontier_left: int = 0  # URLs still queued when max_pages stopped the crawl
     reasons: Counter[str] = field(default_factory=Counter)
@@ -215,20 +259,33 @@ class CrawlStats:
 
 
 ProgressCallback = Callable[[CrawlStats, dict[str, Any]], None]
-
+TakedownLookup = Callable[[str], "str | None"]
 
 _NO_REQUEST = frozenset({ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE, CRAWL_DELAY_TOO_LONG})
 
 
-@dataclass(frozen=True)
-class _Job:
-    url: str
-    depth: int
-    parent: str | None
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Host:
+    """Scheduling state of one host: its queue in (depth, seq) order and its politeness clock."""
+
+    heap: list[tuple[int, int, FrontierEntry]] = field(default_factory=list)
+    next_allowed: float = 0.0
+    inflight: int = 0
+    delay: float | None = None  # max(per-host delay, Crawl-delay), known after robots was read
 
 
 class BatchCrawler:
-    """State of one batch crawl. Use `crawl_batch` unless you need to inspect the state."""
+    """State of one batch crawl. Use `crawl_batch` unless you need to inspect the state.
+
+    `frontier` is the snapshot loaded from `crawl_frontier` (None: seeds only, nothing known).
+    `done_urls` are URLs this batch already stored (a resumed run): they are not requested again.
+    `takedowns(url)` returns the request id of a takedown covering `url`, or None.
+    Frontier changes accumulate in `updates` / `inserts` until `drain_frontier()`.
+    """
 
     def __init__(
         self,
@@ -241,6 +298,10 @@ class BatchCrawler:
         stats: CrawlStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        frontier: FrontierSnapshot | None = None,
+        takedowns: TakedownLookup | None = None,
+        done_urls: Iterable[str] = (),
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.config = config
         self.batch_id = batch_id
@@ -251,132 +312,360 @@ class BatchCrawler:
         self.stats = stats if stats is not None else CrawlStats()
         self.sleep = sleep
         self.clock = clock
+        self.now = now
         self.scope = config.scope()
+        self.policy = config.policy()
+        self.takedowns = takedowns
         self.robots = RobotsCache(
             self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock
         )
-        self.frontier: deque[_Job] = deque()
-        self.seen: set[str] = set()  # every URL enqueued or skipped: decided at most once
-        self.fetched: set[str] = set()  # URLs whose response we already have (incl. redirect targets)
-        self._last_request_end: dict[str, float] = {}
-        for seed in config.seeds:
-            norm = normalize_url(seed)
-            if norm is not None and norm not in self.seen:
-                self.seen.add(norm)
-                self.frontier.append(_Job(norm, 0, None))
+        self.snapshot = frontier if frontier is not None else FrontierSnapshot()
+        self.hosts: dict[str, _Host] = {}
+        self.active: set[str] = set()  # hosts with queued entries
+        # URLs whose response this batch already has (incl. redirect targets): never requested twice.
+        self.fetched: set[str] = set(done_urls)
+        self.updates: list[dict[str, Any]] = []
+        self.inserts: list[dict[str, Any]] = []
+        started = self.now()
+        for entry in self.snapshot.due:
+            if entry.url in self.fetched:
+                continue
+            why = self.scope.why_not(entry.url, entry.depth)
+            if why is not None:  # the recipe's scope changed since the URL was found
+                self.stats.skipped_out_of_scope += 1
+                continue
+            if not self._taken_down(entry):
+                self._enqueue(entry)
+        for seed in config.normalized_seeds():
+            if self.snapshot.add_known(seed):
+                entry = FrontierEntry(seed, host_of(seed) or "", 0, self._next_seq(), first_seen_at=started,
+                                      is_seed=True)  # fmt: skip
+                self.inserts.append(self._frontier_row(entry, QUEUED, started))
+                if not self._taken_down(entry) and seed not in self.fetched:
+                    self._enqueue(entry)
+
+    # -- main loop -------------------------------------------------------------------------
 
     def run(self) -> Generator[dict[str, Any], None, CrawlStats]:
+        cfg = self.config
+        pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="goldpan-crawl")
+        inflight: dict[Future, FrontierEntry] = {}
         try:
-            while (job := self._next_job()) is not None:
-                row = self._execute(job)
-                self._absorb(job, row)
-                yield row
-            self.stats.frontier_left = len(self.frontier)
+            while True:
+                while len(inflight) < cfg.concurrency and self.stats.fetched + len(inflight) < cfg.max_pages:
+                    picked = self._pick(self.clock())
+                    if picked is None:
+                        break
+                    entry, immediate = picked
+                    if immediate is not None:  # decided without a request (robots, Crawl-delay)
+                        self._absorb(entry, immediate, [])
+                        yield immediate
+                        continue
+                    hs = self.hosts[entry.host]
+                    hs.inflight += 1
+                    hs.next_allowed = self.clock() + (hs.delay or 0.0)  # spacing between starts
+                    inflight[pool.submit(self._execute, entry)] = entry
+                if not inflight:
+                    if self.stats.fetched >= cfg.max_pages or not self.active:
+                        break
+                    pause = self._earliest_ready() - self.clock()
+                    if pause > 0:
+                        self.sleep(pause)
+                    continue
+                timeout = None
+                if self.active and len(inflight) < cfg.concurrency:
+                    timeout = max(0.0, self._earliest_ready() - self.clock())
+                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: (inflight[f].depth, inflight[f].seq)):
+                    entry = inflight.pop(fut)
+                    row, links, delay, robots_fetched = fut.result()
+                    hs = self.hosts[entry.host]
+                    hs.inflight -= 1
+                    hs.delay = delay
+                    if robots_fetched:
+                        self.stats.robots_fetches += 1
+                    if row["reason"] not in _NO_REQUEST:  # spacing between one's end and the next start
+                        hs.next_allowed = max(hs.next_allowed, self.clock() + delay)
+                    self._absorb(entry, row, links)
+                    yield row
+            self.stats.frontier_left = sum(len(self.hosts[h].heap) for h in self.active)
             return self.stats
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             if self._own_fetcher:
                 self.fetcher.close()
 
+    def drain_frontier(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Frontier (updates, inserts) accumulated since the last drain."""
+        updates, inserts = self.updates, self.inserts
+        self.updates, self.inserts = [], []
+        return updates, inserts
+
     # -- frontier --------------------------------------------------------------------------
 
-    def _next_job(self) -> _Job | None:
-        while self.frontier:
-            if self.stats.fetched >= self.config.max_pages:
-                return None
-            job = self.frontier.popleft()
-            if job.url in self.fetched:  # already obtained as some earlier redirect's target
-                self.stats.skipped_duplicate += 1
+    def _next_seq(self) -> int:
+        seq = self.snapshot.next_seq
+        self.snapshot.next_seq += 1
+        return seq
+
+    def _enqueue(self, entry: FrontierEntry) -> None:
+        hs = self.hosts.get(entry.host)
+        if hs is None:
+            hs = self.hosts[entry.host] = _Host()
+        heapq.heappush(hs.heap, (entry.depth, entry.seq, entry))
+        self.active.add(entry.host)
+
+    def _taken_down(self, entry: FrontierEntry) -> bool:
+        """True (and the frontier row marked) if a takedown covers the URL: it is never requested."""
+        rid = self.takedowns(entry.url) if self.takedowns is not None else None
+        if rid is None:
+            return False
+        self.stats.takedown_skipped += 1
+        self.updates.append(self._frontier_row(entry, TAKEDOWN, None, takedown_request_id=rid))
+        return True
+
+    def _pick(self, now: float) -> tuple[FrontierEntry, dict[str, Any] | None] | None:
+        """The next job: a (depth, seq)-first entry of a host that may be contacted now, or an
+        entry decidable without a request (cached robots refusal) regardless of politeness."""
+        best: tuple[tuple[int, int], str] | None = None
+        for host in list(self.active):
+            hs = self.hosts[host]
+            while hs.heap:
+                entry = hs.heap[0][2]
+                if entry.url in self.fetched:  # already obtained as an earlier redirect's target
+                    heapq.heappop(hs.heap)
+                    self.stats.skipped_duplicate += 1
+                    continue
+                row = self._decide_without_request(entry)
+                if row is not None:
+                    heapq.heappop(hs.heap)
+                    self._deactivate_if_empty(host)
+                    return entry, row
+                break
+            if not hs.heap:
+                self._deactivate_if_empty(host)
                 continue
-            return job
+            if hs.inflight >= self.config.per_host_concurrency or now < hs.next_allowed:
+                continue
+            key = (hs.heap[0][0], hs.heap[0][1])
+            if best is None or key < best[0]:
+                best = (key, host)
+        if best is None:
+            return None
+        hs = self.hosts[best[1]]
+        entry = heapq.heappop(hs.heap)[2]
+        self._deactivate_if_empty(best[1])
+        return entry, None
+
+    def _deactivate_if_empty(self, host: str) -> None:
+        if not self.hosts[host].heap:
+            self.active.discard(host)
+
+    def _earliest_ready(self) -> float:
+        times = [
+            self.hosts[h].next_allowed
+            for h in self.active
+            if self.hosts[h].inflight < self.config.per_host_concurrency
+        ]
+        return min(times) if times else self.clock()
+
+    def _decide_without_request(self, entry: FrontierEntry) -> dict[str, Any] | None:
+        if not self.robots.is_cached(entry.url):
+            return None
+        robots = self.robots.entry(entry.url)
+        if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
+            unavailable = robots.outcome.startswith("disallow_all")
+            return self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
+        if self._delay(entry.url) > self.config.max_crawl_delay_s:
+            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG)
         return None
 
     def _admit(self, url: str, depth: int, parent: str) -> None:
-        if url in self.seen:
+        if not self.snapshot.add_known(url):
             return
-        self.seen.add(url)
         why = self.scope.why_not(url, depth)
         if why == TOO_DEEP:
             self.stats.skipped_too_deep += 1
-        elif why is not None:
+            return
+        if why is not None:
             self.stats.skipped_out_of_scope += 1
-        else:
-            self.frontier.append(_Job(url, depth, parent))
+            return
+        entry = FrontierEntry(url, host_of(url) or "", depth, self._next_seq(), discovered_from=parent,
+                              first_seen_at=self.now())  # fmt: skip
+        self.stats.discovered += 1
+        rid = self.takedowns(url) if self.takedowns is not None else None
+        if rid is not None:
+            self.stats.takedown_skipped += 1
+            self.inserts.append(self._frontier_row(entry, TAKEDOWN, None, takedown_request_id=rid))
+            return
+        self.inserts.append(self._frontier_row(entry, QUEUED, entry.first_seen_at))
+        if url not in self.fetched:
+            self._enqueue(entry)
 
-    # -- I/O -------------------------------------------------------------------------------
+    # -- I/O (worker threads) ----------------------------------------------------------------
 
-    def _execute(self, job: _Job) -> dict[str, Any]:
-        host = host_of(job.url) or ""
-        robots_was_cached = self.robots.is_cached(job.url)
-        entry = self.robots.entry(job.url)
-        allowed = entry.parser.can_fetch(self.robots.user_agent, job.url)
-        if not robots_was_cached:
-            self.stats.robots_fetches += 1
-            self._last_request_end[host] = self.clock()  # the robots request counts for politeness
-        if not allowed:
-            unavailable = entry.outcome.startswith("disallow_all")
-            return self._no_request_row(job, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
-        delay = max(self.config.per_host_delay_s, self.robots.crawl_delay(job.url) or 0.0)
+    def _delay(self, url: str) -> float:
+        return max(self.config.per_host_delay_s, self.robots.crawl_delay(url) or 0.0)
+
+    def _execute(self, entry: FrontierEntry) -> tuple[dict[str, Any], list[str], float, bool]:
+        """Robots check, fetch, unchanged check and link extraction for one entry (no shared
+        state is written here). Returns (row, links, host delay, whether robots.txt was fetched)."""
+        robots_was_cached = self.robots.is_cached(entry.url)
+        robots = self.robots.entry(entry.url)
+        delay = self._delay(entry.url)
+        robots_fetched = not robots_was_cached
+        if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
+            unavailable = robots.outcome.startswith("disallow_all")
+            row = self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
+            return row, [], delay, robots_fetched
         if delay > self.config.max_crawl_delay_s:
-            return self._no_request_row(job, CRAWL_DELAY_TOO_LONG)
-        last = self._last_request_end.get(host)
-        if last is not None and delay > 0:
-            wait = last + delay - self.clock()
-            if wait > 0:
-                self.sleep(wait)
-        try:
-            return self.fetcher.fetch(
-                job.url,
-                batch_id=self.batch_id,
-                depth=job.depth,
-                discovered_from=job.parent,
-                source=self.source,
-                scope=self.scope,
-                already_fetched=self.fetched,
-            )
-        finally:
-            self._last_request_end[host] = self.clock()
+            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), [], delay, robots_fetched
+        if robots_fetched and delay > 0:
+            self.sleep(delay)  # the robots request counts for politeness
+        row = self.fetcher.fetch(
+            entry.url,
+            batch_id=self.batch_id,
+            depth=entry.depth,
+            discovered_from=entry.discovered_from,
+            source=self.source,
+            scope=self.scope,
+            already_fetched=self.fetched,
+            conditional=entry.conditional_headers(),
+            blocked=self.takedowns,
+        )
+        links: list[str] = []
+        if row["reason"] == UNCHANGED:  # 304: point at the content stored earlier
+            row["content_sha1"] = entry.content_sha1
+        elif row["status"] == KEPT and entry.content_sha1 is not None and row["content_sha1"] == entry.content_sha1:
+            row["status"], row["reason"], row["content"] = REJECTED, UNCHANGED, None
+        elif row["status"] == KEPT and row["content_type"] in HTML_CONTENT_TYPES and row["content"]:
+            links = [
+                u
+                for u in (self.config.normalize(link) for link in
+                          extract_links(row["content"], row["final_url"], row["charset_declared"]))
+                if u is not None
+            ]  # fmt: skip
+        return row, links, delay, robots_fetched
 
-    def _no_request_row(self, job: _Job, reason: str) -> dict[str, Any]:
+    def _no_request_row(self, entry: FrontierEntry, reason: str) -> dict[str, Any]:
         return make_row(
             batch_id=self.batch_id,
-            url=job.url,
-            depth=job.depth,
-            discovered_from=job.parent,
+            url=entry.url,
+            depth=entry.depth,
+            discovered_from=entry.discovered_from,
             source=self.source,
             status=REJECTED,
             reason=reason,
         )
 
-    # -- results ---------------------------------------------------------------------------
+    # -- results (scheduling thread) ---------------------------------------------------------
 
-    def _absorb(self, job: _Job, row: dict[str, Any]) -> None:
-        s = self.stats
+    def _absorb(self, entry: FrontierEntry, row: dict[str, Any], links: list[str], *, count: bool = True) -> None:
+        status, reason = row["status"], row["reason"]
+        if count:
+            self.stats_for_row(self.stats, row)
+        if reason not in _NO_REQUEST:
+            self.fetched.add(entry.url)
+            # The final URL was actually requested (not just pointed at by a stopped redirect):
+            # remember it so it is never downloaded a second time in this batch.
+            if status == KEPT or reason == UNCHANGED or (reason or "").startswith(("http_", "content_type:")):
+                self.fetched.add(row["final_url"])
+                if row["final_url"] != entry.url:
+                    self._admit(row["final_url"], entry.depth, entry.url)
+        self.updates.append(self._update_row(entry, row))
+        for link in links:
+            self._admit(link, entry.depth + 1, entry.url)
+        if count and self.progress is not None:
+            self.progress(self.stats, row)
+
+    @staticmethod
+    def stats_for_row(s: CrawlStats, row: Mapping[str, Any]) -> None:
+        """Count one pages row (also used for rows a resumed batch finds already stored)."""
         s.fetched += 1
         status, reason = row["status"], row["reason"]
         if reason is not None:
             s.reasons[reason] += 1
         if status == KEPT:
             s.kept += 1
+            s.new += 1
             s.bytes += row["content_bytes"] or 0
         elif status == ERROR:
             s.errored += 1
         else:
             s.rejected += 1
+        if reason == UNCHANGED:
+            s.unchanged += 1
         if reason in (ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE):
             s.robots_blocked += 1
         if reason not in _NO_REQUEST:
             s.requests += 1
-            self.fetched.add(job.url)
-            # The final URL was actually requested (not just pointed at by a stopped redirect):
-            # remember it so it is never downloaded a second time.
-            if status == KEPT or (reason or "").startswith(("http_", "content_type:")):
-                self.fetched.add(row["final_url"])
-                self.seen.add(row["final_url"])
-        if status == KEPT and row["content_type"] in HTML_CONTENT_TYPES and row["content"]:
-            for link in extract_links(row["content"], row["final_url"], row["charset_declared"]):
-                self._admit(link, job.depth + 1, job.url)
-        if self.progress is not None:
-            self.progress(s, row)
+
+    def replay(self, entry: FrontierEntry, row: dict[str, Any]) -> None:
+        """Apply a row an interrupted run stored but whose frontier update was lost: the
+        frontier update and the links of its content, without counting or yielding it again."""
+        links: list[str] = []
+        if row["status"] == KEPT and row.get("content_type") in HTML_CONTENT_TYPES and row.get("content"):
+            links = [u for u in (self.config.normalize(x) for x in
+                                 extract_links(row["content"], row["final_url"], row.get("charset_declared")))
+                     if u is not None]  # fmt: skip
+        self._absorb(entry, row, links, count=False)
+
+    def _frontier_row(
+        self,
+        entry: FrontierEntry,
+        state: str,
+        next_fetch_at: datetime | None,
+        *,
+        takedown_request_id: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "url": entry.url,
+            "host": entry.host,
+            "depth": entry.depth,
+            "seq": entry.seq,
+            "state": state,
+            "discovered_from": entry.discovered_from,
+            "first_seen_at": entry.first_seen_at or self.now(),
+            "next_fetch_at": next_fetch_at,
+            "last_fetched_at": entry.last_fetched_at,
+            "last_batch_id": None,
+            "last_page_id": None,
+            "last_status": None,
+            "last_reason": None,
+            "last_http_status": None,
+            "etag": entry.etag,
+            "last_modified": entry.last_modified,
+            "content_sha1": entry.content_sha1,
+            "failure_count": entry.failure_count,
+            "fetch_count": entry.fetch_count,
+            "takedown_request_id": takedown_request_id,
+        }
+
+    def _update_row(self, entry: FrontierEntry, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The frontier row after `row`: revisit policy, validators and content hash."""
+        status, reason = row["status"], row["reason"]
+        fetched_at = row["fetched_at"]
+        state, failures, nxt = self.policy.outcome(status, reason, row["http_status"], entry.failure_count, fetched_at)
+        out = self._frontier_row(entry, state, nxt)
+        headers = json.loads(row["headers_json"]) if row.get("headers_json") else {}
+        if status == KEPT:
+            out["etag"], out["last_modified"] = headers.get("etag"), headers.get("last-modified")
+            out["content_sha1"] = row["content_sha1"]
+        elif reason == UNCHANGED:
+            out["etag"] = headers.get("etag") or entry.etag
+            out["last_modified"] = headers.get("last-modified") or entry.last_modified
+        request_made = reason not in _NO_REQUEST
+        out.update(
+            failure_count=failures,
+            fetch_count=entry.fetch_count + (1 if request_made else 0),
+            last_fetched_at=fetched_at if request_made else entry.last_fetched_at,
+            last_batch_id=self.batch_id,
+            last_page_id=row["page_id"],
+            last_status=status,
+            last_reason=reason,
+            last_http_status=row["http_status"],
+        )
+        return out
 
 
 def crawl_batch(
@@ -389,13 +678,17 @@ def crawl_batch(
     stats: CrawlStats | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    frontier: FrontierSnapshot | None = None,
+    takedowns: TakedownLookup | None = None,
 ) -> Generator[dict[str, Any], None, CrawlStats]:
-    """Crawl one batch breadth-first and yield one `pages` row per decided URL.
+    """Crawl one batch and yield one `pages` row per decided URL (no lake needed).
 
     Pass `stats=CrawlStats()` to read the counters after (or during) iteration; they are also
     the generator's return value and are handed to `progress(stats, row)` after every row.
     A Fetcher built from `config` is created and closed here unless one is passed in.
     `sleep`/`clock` are injectable so tests can check politeness without waiting.
+    `goldpan.crawl.batch.run_crawl` is the lake-backed version (frontier, chunks, resume).
     """
-    crawler = BatchCrawler(config, batch_id, source, fetcher, progress, stats=stats, sleep=sleep, clock=clock)
+    crawler = BatchCrawler(config, batch_id, source, fetcher, progress, stats=stats, sleep=sleep, clock=clock,
+                           frontier=frontier, takedowns=takedowns)  # fmt: skip
     return crawler.run()

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -60,6 +60,13 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Headers never written to the lake: they can carry session tokens and are useless for curation.
 DROPPED_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 _CHUNK = 64 * 1024
+UNCHANGED = "unchanged"  # a 304 to a conditional GET, or a 200 with the stored content's sha1
+try:  # urllib3 decodes br when the brotli package is installed (it is a dependency)
+    import brotli  # noqa: F401
+
+    ACCEPT_ENCODING = "gzip, deflate, br"
+except ImportError:  # pragma: no cover
+    ACCEPT_ENCODING = "gzip, deflate"
 
 # Column order of the `pages` table (goldpan.lake.schemas.PAGES); rows carry exactly these keys.
 ROW_KEYS: tuple[str, ...] = (
@@ -271,14 +278,20 @@ class Fetcher:
         source: str,
         scope: CrawlScope,
         already_fetched: Container[str] | None = None,
+        conditional: Mapping[str, str] | None = None,
+        blocked: Callable[[str], str | None] | None = None,
     ) -> dict[str, Any]:
         """GET `url` and return its `pages` row (see goldpan.lake.schemas.PAGES).
+
+        `conditional` adds If-None-Match / If-Modified-Since; a 304 answer to them is the row
+        `rejected` / `unchanged`. `blocked(url)` names a takedown request covering a redirect
+        hop; the chain stops there (`redirect_to_takedown`) without requesting it.
 
         `already_fetched` lets the crawler stop a redirect chain that lands on a URL it has
         already downloaded: the row records that target as `final_url` with reason
         `redirect_to_fetched`, and no second body is requested.
         """
-        r = self.get(url, scope, already_fetched=already_fetched)
+        r = self.get(url, scope, already_fetched=already_fetched, conditional=conditional, blocked=blocked)
         return make_row(
             batch_id=batch_id,
             url=r.url,
@@ -305,6 +318,8 @@ class Fetcher:
         *,
         check_content_type: bool = True,
         already_fetched: Container[str] | None = None,
+        conditional: Mapping[str, str] | None = None,
+        blocked: Callable[[str], str | None] | None = None,
     ) -> FetchResult:
         """Lower-level GET returning a FetchResult (robots.txt uses it with
         `check_content_type=False`, since robots files are served with all sorts of types)."""
@@ -313,7 +328,9 @@ class Fetcher:
         norm = normalize_url(url)
         res = FetchResult(url=norm or url, final_url=norm or url, fetched_at=datetime.now(UTC))
         try:
-            return self._get(res, norm, scope, started, deadline, check_content_type, already_fetched)
+            return self._get(
+                res, norm, scope, started, deadline, check_content_type, already_fetched, conditional, blocked
+            )
         except Exception as exc:  # the contract is "never raises": log and record instead
             reason = classify_exception(exc)
             if reason.startswith("unexpected:"):
@@ -382,6 +399,8 @@ class Fetcher:
         deadline: float,
         check_content_type: bool,
         already_fetched: Container[str] | None,
+        conditional: Mapping[str, str] | None = None,
+        blocked: Callable[[str], str | None] | None = None,
     ) -> FetchResult:
         if norm is None:
             scheme = res.url.split(":", 1)[0].strip().lower() if ":" in res.url else ""
@@ -394,7 +413,8 @@ class Fetcher:
         chain = [norm]
         while True:
             res.final_url = current
-            resp = self._open(current, deadline)
+            # Validators belong to the URL they were stored for: only the first hop carries them.
+            resp = self._open(current, deadline, conditional if current == norm else None)
             res.http_status = resp.status
             res.headers = self._headers(resp)
             res.content_type, res.charset_declared = parse_content_type(resp.headers.get("content-type"))
@@ -416,10 +436,15 @@ class Fetcher:
                 return res.finish(REJECTED, "redirect_out_of_scope", started)
             if already_fetched is not None and nxt in already_fetched:
                 return res.finish(REJECTED, "redirect_to_fetched", started)
+            if blocked is not None and blocked(nxt) is not None:
+                return res.finish(REJECTED, "redirect_to_takedown", started)
             chain.append(nxt)
             res.redirects.append(nxt)
             current = nxt
 
+        if resp.status == 304 and conditional and res.final_url == norm:
+            self._abandon(resp)
+            return res.finish(REJECTED, UNCHANGED, started)
         if not 200 <= resp.status < 300:
             self._abandon(resp)
             return res.finish(REJECTED, f"http_{resp.status}", started)
@@ -463,7 +488,9 @@ class Fetcher:
             connect=min(self.connect_timeout_s, remaining), read=min(self.read_timeout_s, remaining)
         )
 
-    def _open(self, url: str, deadline: float) -> urllib3.BaseHTTPResponse:
+    def _open(
+        self, url: str, deadline: float, conditional: Mapping[str, str] | None = None
+    ) -> urllib3.BaseHTTPResponse:
         parts = urlsplit(url)
         scheme = parts.scheme
         host = parts.hostname or ""
@@ -476,8 +503,10 @@ class Fetcher:
             "Host": parts.netloc,  # normalised: no userinfo, default port dropped
             "User-Agent": self.user_agent,
             "Accept": "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1",
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
+        if conditional:
+            headers.update(conditional)
         last_exc: Exception | None = None
         for ip in ips:
             pool = self._pool(scheme, ip, port, host)

@@ -75,6 +75,9 @@ class RobotsCache:
         self.clock = clock
         self._entries: dict[str, RobotsEntry] = {}
         self._lock = threading.Lock()
+        # One loader per origin at a time: concurrent workers wait for the first fetch instead of
+        # each requesting robots.txt.
+        self._origin_locks: dict[str, threading.Lock] = {}
         self.fetches = 0
 
     def is_cached(self, url: str) -> bool:
@@ -92,9 +95,16 @@ class RobotsCache:
             entry = self._entries.get(origin)
         if entry is not None and self.clock() - entry.fetched_at < self.ttl_seconds:
             return entry
-        entry = self._load(origin)
         with self._lock:
-            self._entries[origin] = entry
+            origin_lock = self._origin_locks.setdefault(origin, threading.Lock())
+        with origin_lock:
+            with self._lock:
+                entry = self._entries.get(origin)
+            if entry is not None and self.clock() - entry.fetched_at < self.ttl_seconds:
+                return entry  # loaded by another worker while we waited
+            entry = self._load(origin)
+            with self._lock:
+                self._entries[origin] = entry
         return entry
 
     def allowed(self, url: str) -> bool:

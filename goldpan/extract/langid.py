@@ -27,6 +27,22 @@ class LangGuess:
     score: float
 
 
+@dataclass(frozen=True)
+class LangProfile:
+    """Document language plus the second language found line by line, weighted by characters.
+
+    `lang`/`score` come from one prediction over the whole (flattened) text, as CCNet and FineWeb
+    do. `lang2`/`lang2_share` come from per-line predictions: the share of identified characters in
+    lines whose language is not `lang`; `mixed` is set when that share reaches the recipe's cut-off.
+    """
+
+    lang: str
+    score: float
+    lang2: str | None
+    lang2_share: float
+    mixed: bool
+
+
 class LanguageIdentifier:
     """Wraps a fastText language-ID model; `max_chars` bounds cost on very long pages."""
 
@@ -37,12 +53,60 @@ class LanguageIdentifier:
         self.max_chars = max_chars
         self._model = _load(self.model_path)
 
-    def identify(self, text: str) -> LangGuess:
-        sample = " ".join(text[: self.max_chars].split())
+    def identify(self, text: str, max_chars: int | None = None) -> LangGuess:
+        sample = " ".join(text[: max_chars or self.max_chars].split())
         if not sample:
             return LangGuess("unknown", 0.0)
         labels, scores = self._model.predict(sample, k=1)
         return LangGuess(labels[0].removeprefix("__label__"), float(min(1.0, scores[0])))
+
+    def profile(
+        self,
+        text: str,
+        *,
+        min_line_chars: int = 20,
+        min_line_score: float = 0.5,
+        mixed_min_share: float = 0.2,
+        max_chars: int = 20_000,
+        doc_max_chars: int | None = None,
+    ) -> LangProfile:
+        """Whole-text language plus the character share of the strongest other language.
+
+        Lines shorter than `min_line_chars` non-space characters (menus, code, numbers) and lines
+        predicted with less than `min_line_score` are not counted: they are where lid.176 guesses.
+        At most `max_chars` characters of lines are classified (one batched fastText call).
+        """
+        guess = self.identify(text, doc_max_chars)
+        if guess.lang == "unknown":
+            return LangProfile("unknown", 0.0, None, 0.0, False)
+        lines: list[str] = []
+        weights: list[int] = []
+        budget = max_chars
+        for line in text.split("\n"):
+            n = len(line) - line.count(" ")
+            if n < min_line_chars:
+                continue
+            lines.append(line)
+            weights.append(n)
+            budget -= n
+            if budget <= 0:
+                break
+        if not lines:
+            return LangProfile(guess.lang, guess.score, None, 0.0, False)
+        labels, scores = self._model.predict(lines, k=1)
+        shares: dict[str, int] = {}
+        total = 0
+        for lab, sc, w in zip(labels, scores, weights):
+            if float(sc[0]) < min_line_score:
+                continue
+            lang = lab[0].removeprefix("__label__")
+            shares[lang] = shares.get(lang, 0) + w
+            total += w
+        others = sorted(((w, lang) for lang, w in shares.items() if lang != guess.lang), reverse=True)
+        if not others or total == 0:
+            return LangProfile(guess.lang, guess.score, None, 0.0, False)
+        share = others[0][0] / total
+        return LangProfile(guess.lang, guess.score, others[0][1], round(share, 4), share >= mixed_min_share)
 
 
 @lru_cache(maxsize=4)

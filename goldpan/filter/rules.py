@@ -309,6 +309,126 @@ class GopherDupNgram:
         return _max(self.name, signals, f"dup_{self.n}gram_char_frac", self.max_frac)
 
 
+# --- C4 (anchors.md §2.3; goldpan.filter.lines) ----------------------------------------------
+#
+# C4's line rules (terminal punctuation, words per line, javascript, policy lines) remove lines;
+# they are signal parameters. Its document rules are below. `filter_no_terminal_punct` picks the
+# variant: False = FineWeb's setting (`C4QualityFilter(filter_no_terminal_punct=False)` in
+# datatrove's examples/fineweb.py, the default here because FineWeb's statistics are computed on
+# that variant's output), True = the original C4 (lines without terminal punctuation removed first).
+
+
+@dataclass(frozen=True)
+class _C4Rule:
+    filter_no_terminal_punct: bool = False
+    name: ClassVar[str] = ""
+    signal: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.filter_no_terminal_punct, bool):
+            raise ValueError(f"rule {self.name!r}: filter_no_terminal_punct must be true or false")  # noqa: TRY004
+
+    def _key(self) -> str:
+        return self.signal.replace("c4_", "c4_strict_", 1) if self.filter_no_terminal_punct else self.signal
+
+
+@dataclass(frozen=True)
+class C4LoremIpsum(_C4Rule):
+    """A kept line says "lorem ipsum": a template page, never real content (C4 drops the page)."""
+
+    name: ClassVar[str] = "c4_lorem_ipsum"
+    signal: ClassVar[str] = "c4_lorem_ipsum"
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _max(self.name, signals, self._key(), 0)
+
+
+@dataclass(frozen=True)
+class C4CurlyBracket(_C4Rule):
+    """A kept line has "{": code or template residue (C4 drops the page; hurts code-heavy pages)."""
+
+    name: ClassVar[str] = "c4_curly_bracket"
+    signal: ClassVar[str] = "c4_curly_bracket"
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _max(self.name, signals, self._key(), 0)
+
+
+@dataclass(frozen=True)
+class C4MinSentences(_C4Rule):
+    """Fewer than `min_sentences` sentences in the lines C4 kept: not enough running text."""
+
+    min_sentences: int = 5
+    name: ClassVar[str] = "c4_min_sentences"
+    signal: ClassVar[str] = "c4_sentences"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_number(self.name, "min_sentences", self.min_sentences)
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _min(self.name, signals, self._key(), self.min_sentences)
+
+
+# --- FineWeb (anchors.md §2.4), over the text C4 kept ------------------------------------------
+
+
+@dataclass(frozen=True)
+class FineWebLinePunct:
+    """Too few lines end in a sentence terminal: menus, lists, tables rather than prose."""
+
+    min_ratio: float = 0.12
+    name: ClassVar[str] = "fineweb_line_punct_ratio"
+
+    def __post_init__(self) -> None:
+        _check_number(self.name, "min_ratio", self.min_ratio, upper=1.0)
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _min(self.name, signals, "fw_line_punct_ratio", self.min_ratio)
+
+
+@dataclass(frozen=True)
+class FineWebShortLines:
+    """Too many lines of <= 30 characters: navigation, link lists, headings without text."""
+
+    max_ratio: float = 0.67
+    name: ClassVar[str] = "fineweb_short_line_ratio"
+
+    def __post_init__(self) -> None:
+        _check_number(self.name, "max_ratio", self.max_ratio, upper=1.0)
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _max(self.name, signals, "fw_short_line_ratio", self.max_ratio)
+
+
+@dataclass(frozen=True)
+class FineWebCharDup:
+    """Characters in repeated lines above `max_ratio` (FineWeb's strict 1%: boilerplate leftovers)."""
+
+    max_ratio: float = 0.01
+    name: ClassVar[str] = "fineweb_char_dup_ratio"
+
+    def __post_init__(self) -> None:
+        _check_number(self.name, "max_ratio", self.max_ratio, upper=1.0)
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _max(self.name, signals, "fw_char_dup_ratio", self.max_ratio)
+
+
+@dataclass(frozen=True)
+class FineWebListRatio:
+    """Newlines per word above `max_ratio`: a list, one short item per line."""
+
+    max_ratio: float = 0.3
+    name: ClassVar[str] = "fineweb_list_ratio"
+
+    def __post_init__(self) -> None:
+        _check_number(self.name, "max_ratio", self.max_ratio)
+
+    def evaluate(self, signals: Mapping[str, Any]) -> Failure | None:
+        return _max(self.name, signals, "fw_newline_ratio", self.max_ratio)
+
+
 # --- Recipes ---------------------------------------------------------------------------------
 
 _FIXED_RULES: dict[str, type] = {
@@ -327,6 +447,13 @@ _FIXED_RULES: dict[str, type] = {
         GopherDupParaFrac,
         GopherDupLineCharFrac,
         GopherDupParaCharFrac,
+        C4LoremIpsum,
+        C4CurlyBracket,
+        C4MinSentences,
+        FineWebLinePunct,
+        FineWebShortLines,
+        FineWebCharDup,
+        FineWebListRatio,
     )
 }
 _NGRAM_KEY = re.compile(r"^gopher_(top|dup)_(\d+)gram$")
@@ -361,6 +488,16 @@ DEFAULT_RULES_CONFIG: dict[str, dict[str, Any]] = {
         "gopher_dup_8gram": {"max_frac": 0.12},
         "gopher_dup_9gram": {"max_frac": 0.11},
         "gopher_dup_10gram": {"max_frac": 0.10},
+        # C4, Raffel et al. 2020 via datatrove C4QualityFilter defaults, run as FineWeb runs it
+        # (filter_no_terminal_punct=False, examples/fineweb.py; anchors.md §2.3).
+        "c4_lorem_ipsum": {"filter_no_terminal_punct": False},
+        "c4_curly_bracket": {"filter_no_terminal_punct": False},
+        "c4_min_sentences": {"min_sentences": 5, "filter_no_terminal_punct": False},
+        # FineWeb, datatrove FineWebQualityFilter defaults (anchors.md §2.4).
+        "fineweb_line_punct_ratio": {"min_ratio": 0.12},
+        "fineweb_short_line_ratio": {"max_ratio": 0.67},
+        "fineweb_char_dup_ratio": {"max_ratio": 0.01},
+        "fineweb_list_ratio": {"max_ratio": 0.3},
     },
     # Chinese: words are characters here (goldpan.text.tokenize). Overrides of the default section.
     "zh": {
@@ -392,7 +529,16 @@ DEFAULT_RULES_CONFIG: dict[str, dict[str, Any]] = {
         # Kept from the default section on purpose: hash/ellipsis ratios, bullet and ellipsis
         # lines, and the paragraph / line-character duplicate rules are script-independent.
         # (FineWeb-2 turned the last three off because its trafilatura output had few paragraph
-        # breaks and it used FineWeb's char_duplicates_ratio=0.1 instead, which we do not compute.)
+        # breaks and relied on FineWeb's char_duplicates_ratio=0.1 instead.)
+        # FineWeb-2 cmn_Hani.yml / fineweb-2-pipeline.py (anchors.md §2.4): line_punct_thr 0.106
+        # (CJK 。！？ are sentence terminals), short_line_thr 999 = off, char_duplicates_ratio 0.1,
+        # new_line_ratio 0.178 (per jieba word; per character here, so somewhat more lenient).
+        "fineweb_line_punct_ratio": {"min_ratio": 0.106},
+        "fineweb_short_line_ratio": None,
+        "fineweb_char_dup_ratio": {"max_ratio": 0.1},
+        "fineweb_list_ratio": {"max_ratio": 0.178},
+        # C4's document rules are kept (lorem ipsum and "{" are script-independent; sentences are
+        # counted at 。！？). FineWeb-2 does not run C4 at all; drop them here to follow it exactly.
     },
 }
 

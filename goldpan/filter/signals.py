@@ -61,10 +61,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from goldpan.filter.lines import C4LineConfig, line_stats
+from goldpan.filter.pii import count_pii
 from goldpan.filter.stopwords import stop_words_for
-from goldpan.text.tokenize import cjk_ratio, is_cjk_char, is_cjk_lang, is_punct_token, tokens
+from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, uses_char_tokens
 
-SIGNALS_VERSION = "signals-v1"
+# v2: C4 and FineWeb line statistics and PII counts added to the single pass.
+SIGNALS_VERSION = "signals-v2"
 
 # Status vocabulary shared with the lake (goldpan.lake.schemas): a signal row is "kept" when its
 # numbers were computed, "error" when computing them raised.
@@ -93,6 +96,32 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("dup_line_char_frac", pa.float64()),
     *((f"top_{n}gram_char_frac", pa.float64()) for n in TOP_NGRAM_SIZES),
     *((f"dup_{n}gram_char_frac", pa.float64()) for n in DUP_NGRAM_SIZES),
+    # C4 (goldpan.filter.lines): line-filter counts, then what the FineWeb-setting C4 keeps ...
+    ("c4_lines", pa.int64()),
+    ("c4_long_word_lines", pa.int64()),
+    ("c4_no_terminal_punct_lines", pa.int64()),
+    ("c4_terminal_punct_line_ratio", pa.float64()),
+    ("c4_short_lines", pa.int64()),
+    ("c4_javascript_lines", pa.int64()),
+    ("c4_policy_lines", pa.int64()),
+    ("c4_lorem_ipsum", pa.int64()),
+    ("c4_curly_bracket", pa.int64()),
+    ("c4_sentences", pa.int64()),
+    ("c4_kept_lines", pa.int64()),
+    # ... and what the original C4 (lines without terminal punctuation removed too) keeps.
+    ("c4_strict_lorem_ipsum", pa.int64()),
+    ("c4_strict_curly_bracket", pa.int64()),
+    ("c4_strict_sentences", pa.int64()),
+    # FineWeb, over the text C4 (FineWeb setting) kept.
+    ("fw_lines", pa.int64()),
+    ("fw_line_punct_ratio", pa.float64()),
+    ("fw_short_line_ratio", pa.float64()),
+    ("fw_char_dup_ratio", pa.float64()),
+    ("fw_newline_ratio", pa.float64()),
+    # PII counts (goldpan.filter.pii) over the document text.
+    ("pii_email", pa.int64()),
+    ("pii_ip", pa.int64()),
+    ("pii_phone", pa.int64()),
 ]
 SIGNAL_NAMES: tuple[str, ...] = tuple(name for name, _ in SIGNAL_COLUMNS)
 
@@ -114,11 +143,6 @@ _ELLIPSES = ("...", "…")
 def signals_schema() -> pa.Schema:
     """Arrow schema of the doc_signals table: ids and status, then one column per signal."""
     return pa.schema([pa.field(n, t) for n, t in _ID_COLUMNS + SIGNAL_COLUMNS])
-
-
-def _uses_char_tokens(text: str, lang: str | None) -> bool:
-    # Same decision as tokenize.tokens(), so the n-gram joiner and alpha test match the tokens.
-    return is_cjk_lang(lang) or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3)
 
 
 def _is_basic_latin_letter(ch: str) -> bool:
@@ -185,16 +209,26 @@ def _dup_ngram_chars(toks: list[str], n: int) -> int:
     return repeated
 
 
-def compute_signals(text: str, lang: str | None) -> dict[str, float | int | None]:
+_DEFAULT_LINE_CFG = C4LineConfig()
+
+
+def compute_signals(
+    text: str, lang: str | None, line_cfg: C4LineConfig = _DEFAULT_LINE_CFG
+) -> dict[str, float | int | None]:
     """All signals of one document, in the order of `SIGNAL_COLUMNS`.
 
-    One tokenisation, one line split per definition; everything else is derived from those lists.
-    Raises TypeError when `text` is not a string (the batch function turns that into an error row).
+    One tokenisation (line by line: the C4 line rules need each line's tokens, and the document's
+    tokens are their concatenation), one line split per definition; everything else is derived
+    from those lists. Raises TypeError when `text` is not a string (the batch function turns that
+    into an error row).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    cjk = _uses_char_tokens(text, lang)
-    toks = tokens(text, lang)
+    cjk = uses_char_tokens(text, lang)
+    tokenize = tokenizer_for(text, lang)
+    q_lines = text.splitlines()
+    line_toks = [tokenize(line) for line in q_lines]
+    toks = [t for lt in line_toks for t in lt]
     n_chars = len(text)
     n_tokens = len(toks)
 
@@ -210,7 +244,6 @@ def compute_signals(text: str, lang: str | None) -> dict[str, float | int | None
     stop_list = stop_words_for(lang)
     stop_count = len(stop_list.intersection(toks)) if stop_list is not None else None
 
-    q_lines = text.splitlines()
     n_qlines = len(q_lines)
     bullet_lines = sum(1 for s in q_lines if s.lstrip().startswith(_BULLETS))
     ellipsis_lines = sum(1 for s in q_lines if s.rstrip().endswith(_ELLIPSES))
@@ -245,6 +278,8 @@ def compute_signals(text: str, lang: str | None) -> dict[str, float | int | None
         out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(toks, n, sep), n_chars)
     for n in DUP_NGRAM_SIZES:
         out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(toks, n), n_chars)
+    out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
+    out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
     return out
 
 

@@ -31,7 +31,7 @@ PAGES = pa.schema(
         ("charset_declared", pa.string()),
         ("headers_json", pa.string()),
         ("content", pa.large_binary()),
-        ("content_sha1", pa.string()),
+        ("content_sha1", pa.string()),  # unchanged rows (304): the sha1 of the earlier stored content
         ("content_bytes", pa.int64()),
         ("truncated", pa.bool_()),
         ("elapsed_ms", pa.float64()),
@@ -64,8 +64,28 @@ DOCUMENTS = pa.schema(
         ("encoding_source", pa.string()),
         ("extractor", pa.string()),
         ("extractor_version", pa.string()),
+        # Added by the extract stage (issue 4).
+        ("extractor_options", pa.string()),  # JSON of the extractor's options
+        ("source", pa.string()),  # pages.source: crawl | warc | wet
+        ("description", pa.string()),  # <meta name=description>
+        ("canonical_url", pa.string()),  # <link rel=canonical>
+        ("registered_domain", pa.string()),  # host's registrable domain (bundled PSL snapshot)
+        ("encoding_declared", pa.string()),  # first declared charset (codec name), header before meta
+        ("encoding_declared_source", pa.string()),  # http-header | html-meta
+        ("encoding_detected", pa.string()),  # codec chosen by detection, when detection ran
+        ("encoding_mismatch", pa.bool_()),  # a declared charset disagreed with the bytes
+        ("lang2", pa.string()),  # strongest other language, line by line
+        ("lang2_share", pa.float64()),  # its share of identified characters
+        ("lang_mixed", pa.bool_()),  # lang2_share >= recipe extract.mixed_min_share
+        ("n_tokens", pa.int64()),  # words + punctuation tokens
+        ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
+        ("word_segmenter", pa.string()),  # spacy | chars | jieba
     ]
 )
+
+# Extra extractions of the same pages for comparison (recipe extract.extractors[1:]); same columns
+# as `documents`, keyed by (page_id, extractor id); never read by later stages.
+DOCUMENT_VARIANTS = DOCUMENTS
 
 DEDUP_CLUSTERS = pa.schema(
     [
@@ -150,6 +170,40 @@ MIX_DECISIONS = pa.schema(
         ("source", pa.string()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("origin", pa.string()),  # lake | curated (curated corpora are outside the crawl funnel)
+        ("domain", pa.string()),  # doc_scores.domain, "general" when unscored
+        ("quality_score", pa.float64()),
+        ("n_tokens", pa.int64()),
+    ]
+)
+
+# Curated corpora a recipe lists (JSONL / Parquet / Delta), snapshotted into the lake so a release
+# can be rebuilt from lake versions alone. batch_id is "curated-<source name>".
+CURATED_DOCUMENTS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("source", pa.string()),
+        ("source_path", pa.string()),
+        ("source_row", pa.int64()),
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("title", pa.string()),
+        ("text", pa.large_string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float64()),
+        ("n_chars", pa.int64()),
+    ]
+)
+
+# BPE tokens per document (contract 7), counted once per (doc_id, text digest) and reused.
+DOC_TOKENS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("tokenizer", pa.string()),
+        ("text_md5", pa.string()),  # md5 of the text that was counted (COALESCE(dedup_text, text))
+        ("n_tokens", pa.int64()),
     ]
 )
 
@@ -167,6 +221,9 @@ CORPUS = pa.schema(
         ("n_words", pa.int64()),
         ("repeat", pa.int32()),
         ("recipe_id", pa.string()),
+        ("n_tokens", pa.int64()),
+        ("origin", pa.string()),
+        ("pii_json", pa.string()),  # {kind: redactions} applied to this document's text, null if none
     ]
 )
 
@@ -184,6 +241,8 @@ CORPUS_RELEASES = pa.schema(
         ("gate_json", pa.string()),
         ("n_docs", pa.int64()),
         ("n_words", pa.int64()),
+        ("n_tokens", pa.int64()),
+        ("stats_json", pa.string()),  # shares vs targets, tokens per source/lang, removals vs previous
         ("run_id", pa.string()),
         ("decided_at", TS),
     ]
@@ -203,16 +262,124 @@ TAKEDOWNS = pa.schema(
     ]
 )
 
+# Crawl frontier (goldpan.crawl.frontier): one row per known normalised URL, the crawler's memory
+# between batches (what to fetch next, when, and the validators for a conditional GET).
+# state: queued (never fetched) | fetched (2xx or 304) | rejected (a final answer: robots, 4xx,
+# content type, redirect trouble) | failed (error, 5xx, 429: retried with backoff) | takedown.
+CRAWL_FRONTIER = pa.schema(
+    [
+        ("url", pa.string()),
+        ("host", pa.string()),
+        ("depth", pa.int32()),
+        ("seq", pa.int64()),  # discovery order: breadth-first order is (depth, seq)
+        ("state", pa.string()),
+        ("discovered_from", pa.string()),
+        ("first_seen_at", TS),
+        ("next_fetch_at", TS),  # null: never (takedown)
+        ("last_fetched_at", TS),
+        ("last_batch_id", pa.string()),
+        ("last_page_id", pa.string()),
+        ("last_status", pa.string()),  # kept | rejected | error of the last pages row
+        ("last_reason", pa.string()),
+        ("last_http_status", pa.int32()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("content_sha1", pa.string()),  # of the last content stored as kept
+        ("failure_count", pa.int32()),  # consecutive failures, drives the backoff
+        ("fetch_count", pa.int32()),
+        ("takedown_request_id", pa.string()),
+    ]
+)
+
+# One row per batch (crawl or WARC/WET import): where its pages came from and how the run went.
+BATCHES = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("kind", pa.string()),  # crawl | warc
+        ("sources_json", pa.string()),  # crawl: the seeds; warc: the file URIs of the batch
+        ("recipe_id", pa.string()),
+        ("state", pa.string()),  # running | done
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("stats_json", pa.string()),
+    ]
+)
+
+# Classify stage (goldpan.classify): one row per document that reached the filter decisions, per batch.
+# Scores are signals; the keep decision (rejections with stage 'classify') is a separate cheap step.
+DOC_SCORES = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),  # kept (scored) | error (no text to score)
+        ("reason", pa.string()),
+        ("quality_score", pa.float64()),  # P(high quality) in 0..1; null when no quality model was trained
+        ("quality_model", pa.string()),  # sha1 of the fastText .bin in <lake>/models/quality/
+        ("math_score", pa.float64()),
+        ("code_score", pa.float64()),
+        ("domain", pa.string()),  # math | code | general (null when no domain model)
+        ("domain_model", pa.string()),  # "math:<sha1>,code:<sha1>"
+    ]
+)
+
+# Every classifier training attempt (trained or refused), with its held-out metrics and config.
+MODELS = pa.schema(
+    [
+        ("name", pa.string()),  # quality | math | code
+        ("kind", pa.string()),  # quality | domain
+        ("round", pa.int32()),  # domain mining round (quality: 1)
+        ("status", pa.string()),  # trained | refused
+        ("reason", pa.string()),
+        ("sha1", pa.string()),
+        ("path", pa.string()),
+        ("trained_at", TS),
+        ("n_train_pos", pa.int64()),
+        ("n_train_neg", pa.int64()),
+        ("n_heldout_pos", pa.int64()),
+        ("n_heldout_neg", pa.int64()),
+        ("n_mined", pa.int64()),  # domain: pool documents taken as positives for this round
+        ("precision", pa.float64()),
+        ("recall", pa.float64()),
+        ("f1", pa.float64()),
+        ("eval_threshold", pa.float64()),
+        ("train_seconds", pa.float64()),
+        ("config_json", pa.string()),
+        ("sources_json", pa.string()),
+        ("recipe_id", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+# Recipe text per recipe hash (goldpan.audit.recipes): what `goldpan diff` compares between releases.
+RECIPE_SNAPSHOTS = pa.schema(
+    [
+        ("recipe_sha1", pa.string()),
+        ("recipe_id", pa.string()),
+        ("name", pa.string()),
+        ("recipe_json", pa.large_string()),  # Recipe.model_dump() as sorted JSON (env vars expanded)
+        ("recorded_at", TS),
+        ("run_id", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
+    "document_variants": DOCUMENT_VARIANTS,
     "dedup_clusters": DEDUP_CLUSTERS,
     "dedup_index": DEDUP_INDEX,
     "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,
+    "curated_documents": CURATED_DOCUMENTS,
+    "doc_tokens": DOC_TOKENS,
     "corpus_candidate": CORPUS,
     "training_corpus": CORPUS,
     "corpus_releases": CORPUS_RELEASES,
     "takedowns": TAKEDOWNS,
+    "crawl_frontier": CRAWL_FRONTIER,
+    "batches": BATCHES,
+    "doc_scores": DOC_SCORES,
+    "models": MODELS,
+    "recipe_snapshots": RECIPE_SNAPSHOTS,
 }

@@ -42,11 +42,33 @@ STAGES: list[tuple[str, str, str, str]] = [
         "doc_id",
     ),
     (
-        "mix",
+        # The classify stage (goldpan.classify) scores every document with signals; its outcome here is
+        # restricted to the documents the filter kept, and 'rejected' means a quality keep-rule row.
+        "classify",
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
              AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')""",
-        "SELECT batch_id, doc_id, status FROM mix_decisions",
+        """SELECT q.batch_id, q.doc_id,
+                  CASE WHEN q.status = 'error' THEN 'error'
+                       WHEN r.doc_id IS NOT NULL THEN 'rejected' ELSE 'kept' END AS status
+           FROM doc_scores q
+           LEFT JOIN (SELECT DISTINCT doc_id FROM rejections WHERE stage = 'classify') r USING (doc_id)
+           WHERE q.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')""",
+        "doc_id",
+    ),
+    (
+        "mix",
+        """SELECT s.batch_id, s.doc_id FROM doc_signals s
+           WHERE s.status = 'kept'
+             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated'",
+        "doc_id",
+    ),
+    (
+        # Curated corpora enter at the mix: every snapshotted record gets exactly one decision.
+        "curated",
+        "SELECT batch_id, doc_id FROM curated_documents",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin = 'curated'",
         "doc_id",
     ),
     (
@@ -107,7 +129,8 @@ class FunnelRow:
 
 
 def required_tables() -> set[str]:
-    return {"pages", "documents", "dedup_clusters", "doc_signals", "rejections", "mix_decisions", "corpus_candidate"}
+    return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "mix_decisions",
+            "corpus_candidate", "curated_documents"}
 
 
 def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:

@@ -8,9 +8,11 @@ threshold.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from goldpan.crawl.urls import normalize_url
 from goldpan.lake import Lake
 
 SIGNAL_PREVIEW = [
@@ -56,7 +58,9 @@ class TraceNotFound(LookupError):
 
 def _one(con, sql: str, params: list) -> dict | None:
     cur = con.execute(sql, params)
-    row = cur.fetchone()
+    rows = cur.fetchmany(1)
+    cur.fetchall()  # finish the result: DuckDB 2 refuses new work on a connection with one pending
+    row = rows[0] if rows else None
     if row is None:
         return None
     return dict(zip([d[0] for d in cur.description], row))
@@ -70,28 +74,44 @@ def _run_for(lake: Lake, table: str, batch_id: str | None) -> str | None:
     return None
 
 
-def trace(lake: Lake, query: str) -> Trace:
-    with lake.connect() as con:
-        return _trace(lake, con, query)
+def trace(lake: Lake, query: str, versions: dict[str, int] | None = None) -> Trace:
+    """Trace `query` (URL, doc_id or page_id) through the latest tables, or through the table
+    versions in `versions` (time travel, e.g. the upstream versions a release was gated on)."""
+    with lake.connect(versions=versions) as con:
+        return _trace(lake, con, query, versions)
 
 
-def _trace(lake: Lake, con, query: str) -> Trace:
+def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) -> Trace:
     tables = set(lake.list_tables())
-    ver = {t: lake.version(t) for t in tables}
+    ver = {t: (versions or {}).get(t, lake.version(t)) for t in tables}
 
     def has(t: str) -> bool:
         return t in tables
 
     page = doc = None
     if "://" in query and has("pages"):
-        page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE url = ? OR final_url = ? "
-                         "ORDER BY batch_id DESC, fetched_at DESC LIMIT 1", [query, query])
+        for form in dict.fromkeys([query, normalize_url(query) or query]):
+            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE url = ? OR final_url = ? "
+                             "ORDER BY (status = 'kept') DESC, batch_id DESC, fetched_at DESC LIMIT 1", [form, form])
+            if page is not None:
+                break
     elif has("documents"):
         doc = _one(con, "SELECT * FROM documents WHERE doc_id = ?", [query])
         if doc is None and has("pages"):
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [query])
         elif doc is not None and has("pages"):
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [doc["page_id"]])
+    if page is None and doc is None and "://" in query:
+        from goldpan.audit.takedowns import TakedownMatcher, requests
+
+        rid = TakedownMatcher.from_lake(lake).match(query)
+        if rid is not None:
+            req = next((r for r in requests(lake) if r["request_id"] == rid), {})
+            step = Step("takedown", "takedowns", ver.get("takedowns"), None, "rejected",
+                        {k: req.get(k) for k in ("kind", "value", "reason", "requested_by", "requested_at",
+                                                 "rows_deleted_json")}, rule="takedown")
+            return Trace(query, None, None, query, [step], [],
+                         f"taken down by request {rid}: every derived row was deleted ({req.get('reason')})")
     if page is None and doc is None:
         raise TraceNotFound(f"no page or document matches {query!r} in the lake at {lake.root}")
     if page is not None and doc is None and has("documents"):
@@ -100,38 +120,49 @@ def _trace(lake: Lake, con, query: str) -> Trace:
     steps: list[Step] = []
     batch = (page or doc or {}).get("batch_id")
     if page is not None:
+        facts = {k: page.get(k) for k in ("batch_id", "url", "final_url", "fetched_at", "http_status", "content_type",
+                                          "content_bytes", "content_sha1", "depth", "discovered_from", "source")}
+        if page.get("headers_json"):
+            facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
         steps.append(Step(
-            "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"],
-            {k: page[k] for k in ("batch_id", "url", "final_url", "fetched_at", "http_status", "content_type",
-                                  "content_bytes", "content_sha1", "depth", "discovered_from", "source")},
-            rule=page["reason"],
+            "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"], facts,
+            rule=page.get("reason"),
         ))
     stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
     doc_id = doc["doc_id"] if doc else None
 
     if doc is not None and stop is None:
         s = Step("extract", "documents", ver.get("documents"), _run_for(lake, "documents", batch), doc["status"],
-                 {k: doc[k] for k in ("doc_id", "title", "lang", "lang_score", "n_words", "n_sentences", "encoding",
-                                      "encoding_source", "extractor", "extractor_version")},
-                 rule=doc["rule"], value=doc["value"], threshold=doc["threshold"])
-        if doc["detail"]:
+                 {k: doc.get(k) for k in ("doc_id", "title", "lang", "lang_score", "n_words", "n_sentences",
+                                          "n_tokens", "encoding", "encoding_source", "extractor", "extractor_version",
+                                          "registered_domain") if k in doc},
+                 rule=doc.get("rule"), value=doc.get("value"), threshold=doc.get("threshold"))
+        if doc.get("detail"):
             s.facts["detail"] = doc["detail"]
         steps.append(s)
         if doc["status"] != "kept":
             stop = s
     if doc_id and stop is None and has("dedup_clusters"):
-        d = _one(con, "SELECT * EXCLUDE (signature, band_keys) FROM dedup_clusters WHERE doc_id = ?", [doc_id])
+        d = _one(con, "SELECT * FROM dedup_clusters WHERE doc_id = ?", [doc_id])
+        if d is not None:
+            for big in ("signature", "band_keys"):
+                d.pop(big, None)
         if d is None:
             stop = _absent(steps, "dedup", "dedup_clusters", ver)
         else:
-            members = [r[0] for r in con.execute(
-                "SELECT url FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? ORDER BY url LIMIT 10",
-                [d["cluster_id"], doc_id]).fetchall()]
+            members = _cluster_members(con, d, doc_id)
+            dup_url = None
+            if d.get("duplicate_of"):
+                hit = next(iter(con.execute("SELECT url FROM dedup_clusters WHERE doc_id = ?", [d["duplicate_of"]]).fetchall()), None)
+                dup_url = hit[0] if hit else None
+            rep = d.get("cluster_id")
             s = Step("dedup", "dedup_clusters", ver.get("dedup_clusters"), _run_for(lake, "dedup_clusters", batch),
-                     d["status"], {"cluster_id": d["cluster_id"], "is_representative": d["is_representative"],
-                                   "duplicate_of": d["duplicate_of"], "text_sha1": d["text_sha1"],
+                     d["status"], {"cluster_id": rep, "representative": rep,
+                                   "is_representative": d.get("is_representative"),
+                                   "duplicate_of": d.get("duplicate_of"), "duplicate_of_url": dup_url,
+                                   "text_sha1": d.get("text_sha1"), "paragraphs_removed": d.get("dedup_text") is not None,
                                    "other_members": members},
-                     rule=d["rule"], value=d["similarity"], threshold=d["threshold"])
+                     rule=d.get("rule"), value=d.get("similarity"), threshold=d.get("threshold"))
             steps.append(s)
             if d["status"] != "kept":
                 stop = s
@@ -141,7 +172,7 @@ def _trace(lake: Lake, con, query: str) -> Trace:
             stop = _absent(steps, "filter", "doc_signals", ver)
         else:
             rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
-                              "WHERE doc_id = ? AND stage = 'filter' ORDER BY rule", [doc_id]).fetchall() if has("rejections") else []
+                              "WHERE doc_id = ? AND stage = 'filter'", [doc_id]).fetchall() if has("rejections") else []
             outcome = "error" if sig["status"] == "error" else ("rejected" if rej else "kept")
             s = Step("filter", "doc_signals+rejections", ver.get("rejections"), _run_for(lake, "rejections", batch),
                      outcome, {k: sig[k] for k in SIGNAL_PREVIEW if k in sig})
@@ -154,14 +185,20 @@ def _trace(lake: Lake, con, query: str) -> Trace:
             steps.append(s)
             if outcome != "kept":
                 stop = s
+    if doc_id and stop is None and has("doc_scores"):
+        sc = _one(con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc_id])
+        if sc is not None:
+            steps.append(Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch),
+                              "kept", {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id")}))
     if doc_id and stop is None and has("mix_decisions"):
         m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id])
         if m is None:
             stop = _absent(steps, "mix", "mix_decisions", ver)
         else:
             s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None),
-                     m["status"], {"source": m["source"], "repeat": m["repeat"], "recipe_id": m["recipe_id"],
-                                   "detail": m["detail"]}, rule=m["rule"], value=m["value"], threshold=m["threshold"])
+                     m["status"], {k: v for k, v in m.items()
+                                   if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
+                     rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
             steps.append(s)
             if m["status"] != "kept":
                 stop = s
@@ -170,7 +207,7 @@ def _trace(lake: Lake, con, query: str) -> Trace:
         steps.append(Step("candidate", "corpus_candidate", ver.get("corpus_candidate"),
                           _run_for(lake, "corpus_candidate", None), "kept" if c else "absent", dict(c or {})))
 
-    in_releases = _releases_containing(lake, doc_id) if doc_id else []
+    in_releases = _releases_containing(lake, doc_id) if doc_id and versions is None else []
     if in_releases:
         verdict = f"in training_corpus release(s) {', '.join(in_releases)}"
     elif stop is not None:
@@ -182,6 +219,25 @@ def _trace(lake: Lake, con, query: str) -> Trace:
         verdict = "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
     url = (page or doc or {}).get("url")
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
+
+
+def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
+    """Other documents of the cluster: the dedup engineer's `cluster_members` when present, else SQL."""
+    try:
+        from goldpan.dedup.report import cluster_members  # type: ignore[import-not-found]
+    except ImportError:
+        cluster_members = None
+    if cluster_members is not None:
+        try:
+            rows = [dict(r) if not isinstance(r, dict) else r for r in cluster_members(con, doc_id)]
+            return [r for r in rows if r.get("doc_id") != doc_id][:limit]
+        except Exception:  # noqa: BLE001, S110 -- fall back to the plain query below
+            pass
+    if not d.get("cluster_id"):
+        return []
+    cur = con.execute("SELECT doc_id, url, status, rule FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? "
+                      "ORDER BY url LIMIT ?", [d["cluster_id"], doc_id, limit])
+    return [dict(zip([c[0] for c in cur.description], r)) for r in cur.fetchall()]
 
 
 def _absent(steps: list[Step], stage: str, table: str, ver: dict) -> Step:
@@ -198,7 +254,7 @@ def _releases_containing(lake: Lake, doc_id: str) -> list[str]:
         if r["status"] != PROMOTED or r["corpus_version"] is None:
             continue
         with lake.connect(versions={"training_corpus": int(r["corpus_version"])}, tables=["training_corpus"]) as con:
-            hit = con.execute("SELECT 1 FROM training_corpus WHERE doc_id = ? LIMIT 1", [doc_id]).fetchone()
+            hit = next(iter(con.execute("SELECT 1 FROM training_corpus WHERE doc_id = ? LIMIT 1", [doc_id]).fetchall()), None)
         if hit:
             found.append(f"{r['release']} (training_corpus v{r['corpus_version']})")
     return found

@@ -1,24 +1,37 @@
-"""Recipe-driven selection of filtered documents, one decision row per input document.
+"""Recipe-driven screening of documents, one decision row per input document.
 
-The mix stage sees every document that survived dedup and filtering, across all crawl batches,
-and records for each one whether the recipe takes it, and if not which rule left it out.
+The mix stage sees every document that survived dedup and filtering (all crawl batches) plus the
+curated corpora the recipe lists, and records for each one whether it is eligible and if not which
+rule left it out: language, language score, domain, quality score, takedown, contamination with an
+eval set, per-host cap. Token budgets (goldpan.mix.budget) then choose among the eligible ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from goldpan.lake.schemas import KEPT, REJECTED
+from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 from goldpan.recipe import MixSection
 
+GENERAL = "general"
 
-def decide_mix(docs: Iterable[Mapping], cfg: MixSection, recipe_id: str) -> Iterator[dict]:
-    """Yield one `mix_decisions` row per document.
+
+def decide_mix(
+    docs: Iterable[Mapping],
+    cfg: MixSection,
+    recipe_id: str,
+    takedowns=None,
+    decontam=None,
+) -> Iterator[dict]:
+    """Yield one `mix_decisions` row per document (repeat is 1 for eligible rows until budgeted).
 
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
-    domain in that order, which makes the choice deterministic across reruns.
+    host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
+    `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
+    `url` (for takedowns) and `text` (for decontamination).
     """
     languages = set(cfg.languages)
+    domains = set(cfg.domains)
     per_domain: dict[str, int] = {}
     last_host: str | None = None
     for d in docs:
@@ -31,19 +44,49 @@ def decide_mix(docs: Iterable[Mapping], cfg: MixSection, recipe_id: str) -> Iter
             "threshold": None,
             "detail": None,
             "lang": d.get("lang"),
-            "source": cfg.source,
+            "source": d.get("source", cfg.source),
             "repeat": 1,
             "recipe_id": recipe_id,
+            "origin": d.get("origin", "lake"),
+            "domain": d.get("domain") or GENERAL,
+            "quality_score": d.get("quality_score"),
+            "n_tokens": d.get("n_tokens"),
         }
         host = d.get("host") or ""
         if host != last_host:
             per_domain.clear()  # input is grouped by host: only the current host's count matters
             last_host = host
         score = d.get("lang_score")
-        if d.get("lang") not in languages:
+        quality = d.get("quality_score")
+        hit = None
+        if "text" in d and (d["text"] is None or not str(d["text"]).strip()):
+            row.update(status=ERROR, rule="no_text", detail="record has no text")
+        elif row["source"] is None:
+            row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
+        elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
+            row.update(status=REJECTED, rule="takedown", detail=rid)
+        elif d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:
             row.update(status=REJECTED, rule="min_lang_score", value=score, threshold=cfg.min_lang_score)
+        elif domains and row["domain"] not in domains:
+            row.update(status=REJECTED, rule="domain_not_in_recipe", detail=f"{row['domain']} not in {sorted(domains)}")
+        elif cfg.min_quality_score is not None and (quality is None or quality < cfg.min_quality_score):
+            row.update(
+                status=REJECTED,
+                rule="min_quality_score",
+                value=quality,
+                threshold=cfg.min_quality_score,
+                detail=None if quality is not None else "no doc_scores row",
+            )
+        elif decontam is not None and (hit := decontam.check(d.get("text"))) is not None:
+            row.update(
+                status=REJECTED,
+                rule="contaminated",
+                value=float(hit.hits),
+                threshold=float(decontam.n),
+                detail=f"{hit.eval_set}: {hit.ngram}",
+            )
         elif cfg.max_docs_per_domain is not None and per_domain.get(host, 0) >= cfg.max_docs_per_domain:
             row.update(
                 status=REJECTED,

@@ -21,7 +21,8 @@ from goldpan.lake import Lake
 from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
 
 APPROVED, REFUSED, PROMOTED, UNCHANGED = "approved", "refused", "promoted", "unchanged"
-UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "mix_decisions", "corpus_candidate")
+UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
+                   "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")
 
 
 class PromotionRefused(RuntimeError):
@@ -78,8 +79,10 @@ def record_gate_attempt(
     gate: Mapping,
     run_id: str,
     commit_metadata: Mapping[str, str] | None = None,
+    stats: Mapping | None = None,
 ) -> dict:
-    """Append the gate's verdict for one candidate version; returns the attempt row."""
+    """Append the gate's verdict for one candidate version, with the release statistics the gate
+    computed (tokens, shares, removals versus the previous release); returns the attempt row."""
     fp = fingerprint(lake, "corpus_candidate", candidate_version)
     row = {
         "attempt_id": uuid.uuid4().hex[:16],
@@ -94,6 +97,8 @@ def record_gate_attempt(
         "gate_json": json.dumps(gate, sort_keys=True, default=str),
         "n_docs": fp.n_docs,
         "n_words": fp.n_words,
+        "n_tokens": int((stats or {}).get("tokens", 0)),
+        "stats_json": json.dumps(stats or {}, sort_keys=True),
         "run_id": run_id,
         "decided_at": _now(),
     }

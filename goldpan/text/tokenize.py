@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 CJK_LANGS = frozenset({"zh", "ja", "ko", "yue", "wuu", "th", "lo", "km", "my", "bo"})
@@ -67,18 +68,78 @@ def _chunk_cache(lang: str):
     return split_chunk
 
 
+def uses_char_tokens(text: str, lang: str | None) -> bool:
+    """True when `tokens(text, lang)` segments by characters (CJK language, or unknown and mostly CJK)."""
+    return is_cjk_lang(lang) or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3)
+
+
+def tokenizer_for(text: str, lang: str | None) -> Callable[[str], list[str]]:
+    """A function that tokenises any piece of `text` exactly as `tokens(text, lang)` would.
+
+    Why: the filter works line by line (C4 line rules, sentence counts) and also needs the tokens
+    of the whole document. Tokens never span whitespace, so the tokens of the lines, concatenated,
+    are the tokens of the document: one tokenisation serves both, the per-language decision
+    (characters or spaCy) is taken once for the whole document.
+    """
+    if uses_char_tokens(text, lang):
+        return _CJK_TOKEN.findall
+    split_chunk = _chunk_cache((lang or "xx").split("-")[0].lower())
+
+    def tokenize(piece: str) -> list[str]:
+        out: list[str] = []
+        for chunk in piece.split():
+            try:
+                out.extend(split_chunk(chunk))
+            except UnicodeEncodeError:  # a lone surrogate from a lossy decode: tokenise a repaired copy
+                out.extend(split_chunk(chunk.encode("utf-8", "replace").decode("utf-8")))
+        return out
+
+    return tokenize
+
+
 def tokens(text: str, lang: str | None) -> list[str]:
     """All tokens of `text` (words and punctuation), never whitespace."""
-    if is_cjk_lang(lang) or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3):
-        return _CJK_TOKEN.findall(text)
-    split_chunk = _chunk_cache((lang or "xx").split("-")[0].lower())
-    out: list[str] = []
-    for chunk in text.split():
-        try:
-            out.extend(split_chunk(chunk))
-        except UnicodeEncodeError:  # a lone surrogate from a lossy decode: tokenise a repaired copy
-            out.extend(split_chunk(chunk.encode("utf-8", "replace").decode("utf-8")))
-    return out
+    return tokenizer_for(text, lang)(text)
+
+
+@lru_cache(maxsize=1)
+def sentence_punct_chars() -> frozenset[str]:
+    """spaCy's sentencizer punctuation (`Sentencizer.default_punct_chars`): ends a sentence."""
+    from spacy.pipeline.sentencizer import Sentencizer
+
+    return frozenset(Sentencizer.default_punct_chars)
+
+
+def is_spacy_punct(tok: str) -> bool:
+    """spaCy's `Token.is_punct`: every character is Unicode punctuation (category P*)."""
+    return all(unicodedata.category(c)[0] == "P" for c in tok)
+
+
+def count_token_sentences(toks: list[str]) -> int:
+    """Sentences in one line's tokens, by spaCy's sentencizer rule, without building a spaCy Doc.
+
+    The sentencizer starts a new sentence at the first token after a sentence-ending character
+    (`sentence_punct_chars`) that is neither punctuation nor such a character. Re-implemented over
+    the cached tokens because building a Doc per line is what makes datatrove's C4 filter slow;
+    the rule applies unchanged to CJK character tokens (。！？ are in spaCy's list).
+    """
+    if not toks:
+        return 0
+    ends = sentence_punct_chars()
+    n = 1
+    seen_end = False
+    for tok in toks:
+        if tok in ends:
+            seen_end = True
+        elif seen_end and not _is_spacy_punct_cached(tok):
+            n += 1
+            seen_end = False
+    return n
+
+
+@lru_cache(maxsize=65_536)
+def _is_spacy_punct_cached(tok: str) -> bool:
+    return is_spacy_punct(tok)
 
 
 def is_punct_token(tok: str) -> bool:

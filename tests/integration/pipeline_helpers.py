@@ -6,18 +6,27 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import corpus, crawl, dedup, extract, mix
+from assets import classifiers, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.partitions import crawl_batches
 from definitions import build_resources
-from quality_checks.checks import candidate_gate
+from quality_checks.checks import ASSET_CHECKS
+
+REPO_RECIPE = str(Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml")
 
 ALL_ASSETS = [
     crawl.pages,
     extract.documents,
+    extract.document_variants,
     dedup.dedup_clusters,
     filter_.doc_signals,
     filter_.rejections,
+    classifiers.quality_model,
+    classifiers.domain_models,
+    classifiers.doc_scores,
+    classifiers.quality_decisions,
+    mix.curated_documents,
+    mix.doc_tokens,
     mix.mix_decisions,
     mix.corpus_candidate,
     corpus.training_corpus,
@@ -25,18 +34,19 @@ ALL_ASSETS = [
 
 
 def run_batch(instance, lake_root: Path, batch: str, recipe: str = "recipes/demo.yaml", selection=None,
-              raise_on_error: bool = False, partitioned: bool = True):
+              raise_on_error: bool = False, partitioned: bool = True, run_config=None):
     """Materialize `selection` (default: everything) for `batch`; release-only selections hold no
     partitioned asset, so they run without a partition key (`partitioned=False`)."""
     if batch not in instance.get_dynamic_partitions(crawl_batches.name):
         instance.add_dynamic_partitions(crawl_batches.name, [batch])
     return dg.materialize(
-        [*ALL_ASSETS, candidate_gate],
+        [*ALL_ASSETS, *ASSET_CHECKS],
         selection=selection,
         partition_key=batch if partitioned else None,
         instance=instance,
         resources=build_resources(str(lake_root), recipe),
         raise_on_error=raise_on_error,
+        run_config=run_config,
     )
 
 

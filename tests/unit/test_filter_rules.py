@@ -11,7 +11,14 @@ import pytest
 from goldpan.filter import signals as sigmod
 from goldpan.filter.rules import (
     DEFAULT_RULES_CONFIG,
+    C4CurlyBracket,
+    C4LoremIpsum,
+    C4MinSentences,
     Failure,
+    FineWebCharDup,
+    FineWebLinePunct,
+    FineWebListRatio,
+    FineWebShortLines,
     GopherAlphaWords,
     GopherBulletLines,
     GopherDupLineCharFrac,
@@ -59,7 +66,7 @@ def failed(ruleset: RuleSet, text: str, lang: str) -> dict[str, Failure]:
 
 def test_good_english_article_passes_every_rule(ruleset: RuleSet) -> None:
     assert failed(ruleset, GOOD_EN, "en") == {}
-    assert len(ruleset.rules_for("en")) == 22
+    assert len(ruleset.rules_for("en")) == 29  # 22 Gopher + 3 C4 + 4 FineWeb
 
 
 def test_repeated_line_spam_fails_dup_line_frac(ruleset: RuleSet) -> None:
@@ -145,6 +152,13 @@ def test_default_config_equals_published_gopher_defaults(ruleset: RuleSet) -> No
         GopherTopNgram(3, 0.18),
         GopherTopNgram(4, 0.16),
         *(GopherDupNgram(n, f) for n, f in zip(range(5, 11), (0.15, 0.14, 0.13, 0.12, 0.11, 0.10))),
+        C4LoremIpsum(False),
+        C4CurlyBracket(False),
+        C4MinSentences(False, 5),
+        FineWebLinePunct(0.12),
+        FineWebShortLines(0.67),
+        FineWebCharDup(0.01),
+        FineWebListRatio(0.3),
     ]
     assert ruleset.rules_for("en") == expected
     # the class defaults are the published ones too
@@ -287,7 +301,7 @@ def test_changing_a_threshold_changes_decisions_without_recomputing(
     def no_tokenising(*_: Any, **__: Any) -> None:
         raise AssertionError("signals were recomputed")
 
-    monkeypatch.setattr(sigmod, "tokens", no_tokenising)
+    monkeypatch.setattr(sigmod, "tokenizer_for", no_tokenising)
     strict = {(r["doc_id"], r["rule"]) for r in decide_batch(stored, ruleset, "r1")}
     cfg = copy.deepcopy(DEFAULT_RULES_CONFIG)
     cfg["default"]["gopher_min_words"] = {"min_words": 10}
@@ -295,7 +309,9 @@ def test_changing_a_threshold_changes_decisions_without_recomputing(
     lenient = {(r["doc_id"], r["rule"]) for r in decide_batch(stored, RuleSet.from_config(cfg), "r2")}
     assert ("short", "gopher_min_words") in strict
     assert ("short", "gopher_min_words") not in lenient
-    assert not any(doc == "short" for doc, _ in lenient)  # its only other failure was top_4gram
+    # its only other Gopher failure was top_4gram (C4/FineWeb still reject its 3 sentences)
+    assert not any(doc == "short" and rule.startswith("gopher_") for doc, rule in lenient)
+    assert ("short", "c4_min_sentences") in lenient
     assert ("spam", "gopher_dup_line_frac") in lenient  # untouched rules still decide the same
     stricter = copy.deepcopy(DEFAULT_RULES_CONFIG)
     stricter["default"]["gopher_min_words"] = {"min_words": 400}

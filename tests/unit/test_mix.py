@@ -35,6 +35,10 @@ def test_kept_row_has_every_mix_decisions_column():
         "source": "sample-web",
         "repeat": 1,
         "recipe_id": RID,
+        "origin": "lake",
+        "domain": "general",
+        "quality_score": None,
+        "n_tokens": None,
     }
 
 
@@ -137,3 +141,42 @@ def test_decide_mix_is_lazy_and_streams():
     assert next(gen)["doc_id"] == "d2"
     with pytest.raises(StopIteration):
         next(gen)
+
+
+# -- rules added by the release stage ------------------------------------------------------------
+
+class _Takedowns:
+    def match(self, url):
+        return "td-1" if url == "http://a.example/gone" else None
+
+
+def test_takedown_rejects_with_request_id_and_no_value():
+    docs = [doc("d1") | {"url": "http://a.example/gone"}, doc("d2") | {"url": "http://a.example/ok"}]
+    rows = list(decide_mix(docs, MixSection(languages=["en"]), RID, takedowns=_Takedowns()))
+    assert rows[0] | {} == rows[0] and rows[0]["status"] == REJECTED and rows[0]["rule"] == "takedown"
+    assert rows[0]["detail"] == "td-1" and rows[0]["value"] is None and rows[0]["threshold"] is None
+    assert rows[1]["status"] == KEPT
+
+
+def test_quality_and_domain_filters_use_doc_scores():
+    docs = [
+        doc("low") | {"quality_score": 0.2, "domain": "general"},
+        doc("unscored"),
+        doc("code") | {"quality_score": 0.9, "domain": "code"},
+        doc("good") | {"quality_score": 0.9, "domain": "general"},
+    ]
+    rows = {r["doc_id"]: r for r in decide(docs, min_quality_score=0.5, domains=["general"])}
+    assert (rows["low"]["rule"], rows["low"]["value"], rows["low"]["threshold"]) == ("min_quality_score", 0.2, 0.5)
+    assert rows["unscored"]["rule"] == "min_quality_score" and rows["unscored"]["detail"] == "no doc_scores row"
+    assert rows["code"]["rule"] == "domain_not_in_recipe"
+    assert rows["good"]["status"] == KEPT
+
+
+def test_record_without_text_is_an_error_row_not_a_drop():
+    (row,) = decide([doc("empty") | {"text": "  "}])
+    assert (row["status"], row["rule"]) == ("error", "no_text")
+
+
+def test_document_outside_every_recipe_source_is_rejected_with_reason():
+    (row,) = decide([doc("x") | {"source": None, "source_detail": "batch b9 matches no lake source"}])
+    assert (row["status"], row["rule"], row["detail"]) == (REJECTED, "source_not_in_recipe", "batch b9 matches no lake source")

@@ -1,0 +1,245 @@
+"""Classify stage assets: fastText models trained in the lake, per-batch scores, and the keep decision.
+
+`quality_model` and `domain_models` train across all batches (negatives and the mining pool are the
+whole lake); `doc_scores` scores one batch with the latest models; `quality_decisions` applies the
+recipe's keep rule to stored scores (a threshold change re-runs only this cheap step).
+"""
+
+import json
+from collections import Counter
+from itertools import islice
+
+import dagster as dg
+
+from assets.common import counts_markdown, materialize_result
+from assets.partitions import crawl_batches
+from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
+from goldpan.classify.decide import STAGE, quality_rejections
+from goldpan.classify.domain import LabelledSets, mine_domain
+from goldpan.classify.quality import train_quality
+from goldpan.classify.reference import load_reference
+from goldpan.classify.registry import latest_model, record_models
+from goldpan.classify.scores import LoadedModel, Scorer
+from goldpan.lake import batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
+from goldpan.lineage.funnel import stage_sql
+from resources import LakeResource, RecipeResource
+
+QUALITY_CODE_VERSION = "quality_model-v1"
+DOMAIN_CODE_VERSION = "domain_models-v1"
+SCORES_CODE_VERSION = "doc_scores-v1"
+DECISIONS_CODE_VERSION = "quality_decisions-v1"
+
+
+def _record_md(recs) -> str:
+    lines = ["| model | round | status | train pos/neg | mined | precision | recall | F1 | sha1 |", "|" + "---|" * 9]
+    for r in recs:
+        m = r.metrics
+        fmt = lambda v: "" if v is None else f"{v:.3f}"
+        lines.append(f"| {r.name} | {r.round} | {r.status} | {r.n_train_pos}/{r.n_train_neg} | {r.n_mined} | "
+                     f"{fmt(m.precision if m else None)} | {fmt(m.recall if m else None)} | "
+                     f"{fmt(m.f1 if m else None)} | {(r.sha1 or r.reason or '')[:80]} |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    key="quality_model",
+    group_name="classify",
+    deps=["documents", "dedup_clusters"],
+    code_version=QUALITY_CODE_VERSION,
+    kinds={"fasttext", "delta"},
+    description="DCLM-style fastText quality classifier: the recipe's reference text against seeded "
+    "negatives sampled from every crawled document; file in <lake>/models/quality/<sha1>.bin, "
+    "attempt (or refusal) in the `models` table with held-out precision/recall.",
+)
+def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    lk, rc = lake.lake(), recipe.load()
+    section = rc.classify
+    if not section.quality.enabled:
+        return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
+    rec = train_quality(lk, quality_training(section))
+    version = record_models(lk, [rec], rc.recipe_id, context.run.run_id,
+                            lake.commit_metadata(context, QUALITY_CODE_VERSION))
+    if rec.status != "trained":
+        context.log.warning(f"quality model not trained: {rec.reason}")
+    m = rec.metrics
+    meta = {
+        "status": rec.status,
+        "reason": rec.reason or "",
+        "model_sha1": rec.sha1 or "",
+        "model_path": dg.MetadataValue.path(rec.path or ""),
+        "n_train_pos": rec.n_train_pos,
+        "n_train_neg": rec.n_train_neg,
+        "heldout_precision": dg.MetadataValue.float(m.precision if m else float("nan")),
+        "heldout_recall": dg.MetadataValue.float(m.recall if m else float("nan")),
+        "heldout_f1": dg.MetadataValue.float(m.f1 if m else float("nan")),
+        "heldout": dg.MetadataValue.json(m.as_dict() if m else {}),
+        "train_seconds": dg.MetadataValue.float(round(rec.train_seconds, 3)),
+        "config": dg.MetadataValue.json(rec.config),
+        "positive_sources": dg.MetadataValue.json(rec.sources),
+        "models_delta_version": version,
+        "recipe_id": rc.recipe_id,
+    }
+    return dg.MaterializeResult(metadata=meta, data_version=dg.DataVersion(rec.sha1 or f"refused@{version}"))
+
+
+@dg.asset(
+    key="domain_models",
+    group_name="classify",
+    deps=["documents", "dedup_clusters"],
+    code_version=DOMAIN_CODE_VERSION,
+    kinds={"fasttext", "delta"},
+    description="DeepSeekMath-style math and code classifiers: trained from shipped seeds, then rounds of "
+    "recall over the crawled pool (confident documents join the positives, retrain). Each round is an "
+    "AssetObservation with its held-out precision/recall and a `models` row.",
+)
+def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    lk, rc = lake.lake(), recipe.load()
+    d = rc.classify.domains
+    if not d.enabled:
+        return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
+    cfg = mining_config(rc.classify)
+    texts = {name: load_reference(sources(getattr(d, name)), lk) for name in ("math", "code", "general")}
+
+    def observe(rec) -> None:
+        context.log.info(f"{rec.name} round {rec.round}: {rec.status} "
+                         f"{json.dumps(rec.metrics.as_dict()) if rec.metrics else rec.reason}")
+        context.log_event(dg.AssetObservation(
+            asset_key="domain_models",
+            metadata={"model": rec.name, "round": rec.round, "status": rec.status,
+                      "train_pos": rec.n_train_pos, "train_neg": rec.n_train_neg, "mined_before_round": rec.n_mined,
+                      "newly_mined": rec.config.get("newly_mined", 0),
+                      "heldout": dg.MetadataValue.json(rec.metrics.as_dict() if rec.metrics else {}),
+                      "sha1": rec.sha1 or "", "reason": rec.reason or ""},
+        ))
+
+    records = []
+    for name, other in (("math", "code"), ("code", "math")):
+        sets = LabelledSets(positives=texts[name], others=texts[other], general=texts["general"])
+        srcs = [s.describe() for s in sources(getattr(d, name))]
+        records += mine_domain(lk, name, sets, cfg, srcs, on_round=observe)
+    version = record_models(lk, records, rc.recipe_id, context.run.run_id,
+                            lake.commit_metadata(context, DOMAIN_CODE_VERSION))
+    final = {n: [r for r in records if r.name == n and r.status == "trained"] for n in ("math", "code")}
+    return dg.MaterializeResult(
+        metadata={
+            "rounds": dg.MetadataValue.md(_record_md(records)),
+            "math_model_sha1": final["math"][-1].sha1 if final["math"] else "",
+            "code_model_sha1": final["code"][-1].sha1 if final["code"] else "",
+            "math_rounds": len(final["math"]),
+            "code_rounds": len(final["code"]),
+            "models_delta_version": version,
+            "recipe_id": rc.recipe_id,
+        },
+        data_version=dg.DataVersion(
+            "+".join((f[-1].sha1 or "") if f else "none" for f in final.values())
+        ),
+    )
+
+
+def _chunks(it, n):
+    it = iter(it)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+@dg.asset(
+    key="doc_scores",
+    group_name="classify",
+    partitions_def=crawl_batches,
+    deps=["doc_signals", "quality_model", "domain_models"],
+    code_version=SCORES_CODE_VERSION,
+    kinds={"delta", "fasttext"},
+    description="One row per document with computed signals: P(high quality), math and code scores, the "
+    "domain label, and the sha1 of each model that produced them (signals only; no decision).",
+)
+def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    batch = context.partition_key
+    lk, rc = lake.lake(), recipe.load()
+    section = rc.classify
+    recs = {n: latest_model(lk, n) for n in ("quality", "math", "code")}
+    scorer = Scorer(
+        quality=LoadedModel.from_record(recs["quality"]) if section.quality.enabled else None,
+        math=LoadedModel.from_record(recs["math"]) if section.domains.enabled else None,
+        code=LoadedModel.from_record(recs["code"]) if section.domains.enabled else None,
+        label_threshold=section.domains.label_threshold,
+        max_chars=section.fasttext.max_chars,
+    )
+    docs = lk.iter_rows(
+        "SELECT s.doc_id, s.batch_id, COALESCE(c.dedup_text, d.text) AS text FROM doc_signals s "
+        "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
+        "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
+        [batch],
+        tables=["doc_signals", "documents", "dedup_clusters"],
+        batch_size=512,
+    )
+    outcomes: Counter[str] = Counter()
+    domains: Counter[str] = Counter()
+
+    def batches():
+        for rb in scorer.score_stream(docs):
+            outcomes.update(rb.column("status").to_pylist())
+            domains.update(str(x) for x in rb.column("domain").to_pylist())
+            yield rb
+
+    written = lk.write(
+        "doc_scores",
+        batches(),
+        DOC_SCORES,
+        predicate=batch_predicate("batch_id", batch),
+        partition_by=["batch_id"],
+        commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION),
+    )
+    return materialize_result(
+        lk, written, DOC_SCORES,
+        preview_columns=["doc_id", "quality_score", "math_score", "code_score", "domain"],
+        where=batch_predicate("batch_id", batch),
+        extra={
+            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
+            "domains": dg.MetadataValue.json(dict(domains)),
+            "quality_model": scorer.quality.sha1 if scorer.quality else
+            f"none ({(recs['quality'] or {}).get('reason') or 'never trained'})",
+            "domain_model": scorer.domain_model or "none",
+        },
+    )
+
+
+@dg.asset(
+    key="quality_decisions",
+    group_name="classify",
+    partitions_def=crawl_batches,
+    deps=["doc_scores", "rejections"],
+    code_version=DECISIONS_CODE_VERSION,
+    kinds={"delta", "duckdb"},
+    description="The recipe's keep rule (threshold or per-batch top fraction) over stored quality scores of "
+    "the documents that passed the filter: one `rejections` row (stage 'classify') per document below it.",
+)
+def quality_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+    batch = context.partition_key
+    lk, rc = lake.lake(), recipe.load()
+    rule = keep_rule(rc.classify)
+    filter_kept, _, _ = stage_sql(STAGE)
+    with lk.connect(tables=["doc_signals", "rejections", "doc_scores"]) as con:
+        rel = con.execute(
+            f"SELECT s.doc_id, s.batch_id, s.quality_score FROM doc_scores s JOIN ({filter_kept}) k "
+            "ON k.doc_id = s.doc_id WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
+            [batch],
+        )
+        rows = [{"doc_id": a, "batch_id": b, "quality_score": c} for a, b, c in rel.fetchall()]
+    rejected, summary = quality_rejections(rows, rule, rc.recipe_id)
+    predicate = f"{batch_predicate('batch_id', batch)} AND {batch_predicate('stage', STAGE)}"
+    written = lk.write(
+        "rejections",
+        rows_to_batches(rejected, REJECTIONS),
+        REJECTIONS,
+        predicate=predicate,
+        partition_by=["batch_id"],
+        commit_metadata=lake.commit_metadata(context, DECISIONS_CODE_VERSION),
+    )
+    return materialize_result(
+        lk, written, REJECTIONS,
+        preview_columns=["doc_id", "rule", "value", "op", "threshold"],
+        where=predicate,
+        extra={"decision": dg.MetadataValue.json(summary), "recipe_id": rc.recipe_id},
+    )

@@ -1,0 +1,89 @@
+"""DeepSeekMath-style domain mining: a seed classifier, then rounds of recall over the pool.
+
+Round r trains math-vs-rest (or code-vs-rest) on the seed positives plus every pool document an
+earlier round scored at least `mine_threshold`, against labelled general text, the other domains'
+seeds and a seeded sample of crawled documents (not already mined). Each round is evaluated on the
+same held-out labelled set (seed positives vs general/other-domain text, never trained on), so the
+rounds' precision/recall are comparable. Mining stops early when a round finds nothing new.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from goldpan.classify.model import FastTextParams, TrainingError, evaluate, positive_probability, train_binary
+from goldpan.classify.registry import ModelRecord, store_model
+from goldpan.classify.sampling import sample_documents, split
+
+
+@dataclass(frozen=True)
+class MiningConfig:
+    params: FastTextParams
+    rounds: int = 3
+    mine_threshold: float = 0.9
+    heldout_fraction: float = 0.25
+    eval_threshold: float = 0.5
+    pool_negatives: int = 2000
+    max_pool: int = 200_000
+    max_mined_per_round: int = 50_000
+
+
+@dataclass(frozen=True)
+class LabelledSets:
+    """Seed texts of the domain, of the other domains, and of general (neither) text."""
+
+    positives: list[str]
+    others: list[str]
+    general: list[str]
+
+
+def mine_domain(
+    lake, name: str, sets: LabelledSets, cfg: MiningConfig, sources: list[str],
+    on_round: Callable[[ModelRecord], None] | None = None,
+) -> list[ModelRecord]:
+    """Run the rounds; returns one ModelRecord per round (the last trained one is the domain model)."""
+    seed = cfg.params.seed
+    pos_train, pos_held = split(sets.positives, cfg.heldout_fraction, seed)
+    rest = sets.general + sets.others
+    neg_train, neg_held = split(rest, cfg.heldout_fraction, seed + 1)
+    pool = sample_documents(lake, cfg.max_pool, seed)
+    config = {**cfg.params.as_dict(), "mine_threshold": cfg.mine_threshold, "pool": len(pool),
+              "pool_negatives": cfg.pool_negatives, "heldout_fraction": cfg.heldout_fraction}
+    mined: dict[str, str] = {}
+    records: list[ModelRecord] = []
+    for rnd in range(1, cfg.rounds + 1):
+        pool_neg = [t for d, t in pool if d not in mined][: cfg.pool_negatives]
+        positives = pos_train + list(mined.values())
+        negatives = neg_train + pool_neg
+        t0 = time.perf_counter()
+        try:
+            model = train_binary(positives, negatives, cfg.params)
+        except TrainingError as exc:
+            rec = ModelRecord(name=name, kind="domain", status="refused", reason=str(exc), round=rnd,
+                              n_train_pos=len(positives), n_train_neg=len(negatives), config=config, sources=sources)
+            records.append(rec)
+            if on_round:
+                on_round(rec)
+            break
+        seconds = time.perf_counter() - t0
+        metrics = evaluate(model, pos_held, neg_held, cfg.eval_threshold, cfg.params.max_chars)
+        sha1, path = store_model(lake, name, model)
+        scores = positive_probability(model, (t for _, t in pool), cfg.params.max_chars)
+        confident = sorted(
+            ((float(s), d, t) for s, (d, t) in zip(scores, pool, strict=True) if s >= cfg.mine_threshold),
+            key=lambda x: (-x[0], x[1]),
+        )[: cfg.max_mined_per_round]
+        new = [(d, t) for _, d, t in confident if d not in mined]
+        rec = ModelRecord(name=name, kind="domain", status="trained", round=rnd, sha1=sha1, path=path,
+                          n_train_pos=len(positives), n_train_neg=len(negatives), n_mined=len(mined),
+                          metrics=metrics, train_seconds=seconds,
+                          config={**config, "newly_mined": len(new)}, sources=sources)
+        records.append(rec)
+        if on_round:
+            on_round(rec)
+        if not new:
+            break  # converged: the next round would train on exactly the same data
+        mined.update(new)
+    return records

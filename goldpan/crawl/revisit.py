@@ -1,0 +1,52 @@
+"""Revisit policy: what one fetch outcome means for a URL's next visit.
+
+Why a separate module: the policy is the part operators tune ("recrawl daily", "give up on a dead
+host sooner"), and it is pure arithmetic over a pages row, so it is unit-testable without HTTP.
+
+* A page that answered (2xx, or 304 Not Modified) is due again after `revisit_interval_s`.
+* A final negative answer (4xx other than 429, robots refusal, content type, redirect trouble) is
+  also due again after `revisit_interval_s`: sites change, but not by the minute.
+* A transient failure (timeouts, connection errors, 5xx, 429) backs off exponentially:
+  `retry_backoff_s * 2**(failures-1)`, capped at `revisit_interval_s`; after `max_retries`
+  consecutive failures the URL waits a full revisit interval (Nutch's db.fetch.retry.max idea).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from goldpan.lake.schemas import ERROR, KEPT
+
+FETCHED, QUEUED, REJECTED_STATE, FAILED, TAKEDOWN = "fetched", "queued", "rejected", "failed", "takedown"
+UNCHANGED = "unchanged"
+
+
+def is_transient(status: str, reason: str | None, http_status: int | None) -> bool:
+    """Whether an outcome is worth retrying soon (the server or the network, not the page, failed)."""
+    if status == ERROR:
+        return reason != "address_not_allowed"  # a refused address will not become public by waiting
+    if http_status is not None and (http_status == 429 or http_status >= 500):
+        return True
+    return reason == "robots_unavailable"
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    revisit_interval_s: float = 30 * 86400.0
+    retry_backoff_s: float = 3600.0
+    max_retries: int = 3
+
+    def outcome(
+        self, status: str, reason: str | None, http_status: int | None, failures_before: int, now: datetime
+    ) -> tuple[str, int, datetime]:
+        """(frontier state, consecutive failure count, next_fetch_at) after one pages row."""
+        if is_transient(status, reason, http_status):
+            failures = failures_before + 1
+            if failures > self.max_retries:
+                wait = self.revisit_interval_s
+            else:
+                wait = min(self.retry_backoff_s * 2 ** (failures - 1), self.revisit_interval_s)
+            return FAILED, failures, now + timedelta(seconds=wait)
+        state = FETCHED if status == KEPT or reason == UNCHANGED else REJECTED_STATE
+        return state, 0, now + timedelta(seconds=self.revisit_interval_s)

@@ -1,0 +1,1 @@
+"""Decontamination: n-gram overlap between candidate documents and evaluation sets."""

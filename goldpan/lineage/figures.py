@@ -1,0 +1,233 @@
+"""The numbers behind the report's charts, and the same figures as markdown for Dagster metadata.
+
+Each function reads the lake with DuckDB and returns plain data (lists of (label, value) pairs),
+so the HTML report (`goldpan.lineage.html`) and the Dagster materializations (markdown tables)
+show the same figures. Tables and columns that later stages add (token counts, `doc_scores`,
+`document_variants`) are used when present and skipped otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from goldpan.lake import Lake
+from goldpan.lineage.funnel import compute_funnel, rejection_counts, stage_sql
+from goldpan.lineage.report import stage_totals
+
+
+def _cols(con, table: str) -> set[str]:
+    try:
+        return {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    except Exception:  # noqa: BLE001 -- a table that is not registered has no columns
+        return set()
+
+
+def _views(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()")
+            .fetchall()}
+
+
+def token_source(con) -> tuple[str, str] | None:
+    """(table, column) holding per-document BPE token counts, if the release stage stored them."""
+    # Only the release stage's token table counts (contract 7): doc_signals/documents carry word-level
+    # `n_tokens` from spaCy/jieba, which are not BPE tokens.
+    views = _views(con)
+    for table in sorted(views):
+        cols = _cols(con, table)
+        if "doc_id" not in cols or table in ("training_corpus", "corpus_candidate", "doc_signals", "documents"):
+            continue
+        for c in ("bpe_tokens", "n_bpe_tokens", "n_tokens", "tokens", "token_count"):
+            if c in cols and ("token" in table or c.startswith(("bpe", "n_bpe"))):
+                return table, c
+    return None
+
+
+@dataclass
+class FunnelFigure:
+    stages: list[str] = field(default_factory=list)
+    docs: list[int] = field(default_factory=list)  # kept rows after each stage
+    inputs: list[int] = field(default_factory=list)
+    volume: list[float] = field(default_factory=list)  # tokens (or words) kept after each stage
+    volume_unit: str = "words"
+    crawl_bytes: int = 0
+
+
+def funnel_figure(con, release_count: int | None = None, release_volume: float | None = None) -> FunnelFigure:
+    """Documents and tokens (words when no token table exists) through every stage."""
+    totals = stage_totals(compute_funnel(con))
+    fig = FunnelFigure()
+    views = _views(con)
+    tok = token_source(con)
+    if tok:
+        vol_sql, fig.volume_unit = f"(SELECT doc_id, {tok[1]} AS v FROM {tok[0]})", "tokens"
+    else:
+        vol_sql = "(SELECT doc_id, n_words AS v FROM documents)" if "documents" in views else None
+    if "pages" in views:
+        fig.crawl_bytes = int(con.execute("SELECT coalesce(sum(content_bytes), 0) FROM pages").fetchall()[0][0])
+    for row in totals:
+        fig.stages.append(row.stage)
+        fig.inputs.append(row.input)
+        fig.docs.append(row.kept)
+        vol = 0.0
+        if vol_sql is not None and row.stage != "crawl":
+            key = "page_id" if row.stage == "extract" else "doc_id"
+            _, out, _ = stage_sql(row.stage)
+            if key == "page_id":
+                q = f"SELECT coalesce(sum(v.v), 0) FROM documents d JOIN {vol_sql} v USING (doc_id) WHERE d.status = 'kept'"
+            else:
+                q = f"SELECT coalesce(sum(v.v), 0) FROM ({out}) o JOIN {vol_sql} v USING (doc_id) WHERE o.status = 'kept'"
+            try:
+                vol = float(con.execute(q).fetchall()[0][0])
+            except Exception:  # noqa: BLE001 -- a stage whose table lacks the volume join
+                vol = 0.0
+        fig.volume.append(vol)
+    if release_count is not None:
+        fig.stages.append("release")
+        fig.inputs.append(fig.docs[-1] if fig.docs else 0)
+        fig.docs.append(release_count)
+        fig.volume.append(float(release_volume or 0))
+    return fig
+
+
+def rules_figure(con) -> list[tuple[str, int]]:
+    """(stage:rule, documents) for every rule that rejected something, most first."""
+    return sorted(((f"{s}:{r or '?'}", int(n)) for s, r, n in rejection_counts(con)), key=lambda x: -x[1])
+
+
+def shares(con, table: str, column: str) -> list[tuple[str, int]]:
+    if column not in _cols(con, table):
+        return []
+    return [(str(k), int(n)) for k, n in
+            con.execute(f'SELECT coalesce(CAST("{column}" AS VARCHAR), \'-\'), count(*) FROM "{table}" GROUP BY 1 ORDER BY 2 DESC')
+            .fetchall()]
+
+
+def recipe_targets(recipe: dict | None, labels: Iterable[str]) -> dict[str, float]:
+    """Target shares the recipe's mix section states for these labels (languages or domains).
+
+    Recipes name targets differently as the mixer grows (`targets`, `lang_shares`, weights); any
+    mapping under `mix` whose keys cover the labels and whose values are numbers counts. A plain
+    language list means "these languages, no share stated": equal shares are not invented.
+    """
+    labels = set(labels)
+    mix = (recipe or {}).get("mix") or {}
+    best: dict[str, float] = {}
+
+    def walk(obj):
+        nonlocal best
+        if isinstance(obj, dict):
+            nums = {k: float(v) for k, v in obj.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if nums and set(nums) & labels and len(nums) >= len(best):
+                total = sum(nums.values()) or 1.0
+                best = {k: v / total for k, v in nums.items()}
+            for v in obj.values():
+                walk(v)
+
+    walk(mix)
+    return best
+
+
+def histogram(con, sql: str, lo: float = 0.0, hi: float = 1.0, bins: int = 10) -> list[tuple[str, int]]:
+    """Counts of `sql`'s single numeric column in `bins` equal bins over [lo, hi]."""
+    width = (hi - lo) / bins
+    rows = dict(con.execute(f"SELECT least(greatest(floor((v - {lo}) / {width}), 0), {bins - 1})::INT AS b, count(*) "
+                        f"FROM ({sql}) t(v) WHERE v IS NOT NULL GROUP BY 1").fetchall())
+    return [(f"{lo + i * width:.2g}", int(rows.get(i, 0))) for i in range(bins)]
+
+
+def score_histograms(con) -> dict[str, list[tuple[str, int]]]:
+    out = {}
+    views = _views(con)
+    if "doc_scores" in views:
+        for c in ("quality_score", "math_score", "code_score"):
+            if c in _cols(con, "doc_scores"):
+                out[f"doc_scores.{c}"] = histogram(con, f"SELECT {c} FROM doc_scores")
+    if "documents" in views and "lang_score" in _cols(con, "documents"):
+        out["documents.lang_score"] = histogram(con, "SELECT lang_score FROM documents WHERE status = 'kept'")
+    if "doc_signals" in views:
+        for c in ("alpha_words_ratio", "dup_line_frac"):
+            if c in _cols(con, "doc_signals"):
+                out[f"doc_signals.{c}"] = histogram(con, f"SELECT {c} FROM doc_signals WHERE status = 'kept'")
+    return out
+
+
+def cluster_sizes(con) -> list[tuple[str, int]]:
+    """(cluster size, number of clusters): how much duplication dedup found."""
+    if "dedup_clusters" not in _views(con):
+        return []
+    rows = con.execute("SELECT n, count(*) FROM (SELECT cluster_id, count(*) AS n FROM dedup_clusters "
+                   "WHERE cluster_id IS NOT NULL GROUP BY 1) GROUP BY 1 ORDER BY 1").fetchall()
+    return [(str(n), int(c)) for n, c in rows]
+
+
+# -- markdown for Dagster materializations ------------------------------------------------------
+
+def md_table(header: list[str], rows: Iterable[Iterable]) -> str:
+    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def funnel_markdown(lake: Lake) -> str:
+    """Documents and volume per stage, as the training_corpus materialization can show it."""
+    with lake.connect() as con:
+        fig = funnel_figure(con)
+    return md_table(["stage", "input", "kept", fig.volume_unit + " kept"],
+                    zip(fig.stages, fig.inputs, fig.docs, (int(v) for v in fig.volume)))
+
+
+def rules_markdown(lake: Lake, top: int = 20) -> str:
+    with lake.connect() as con:
+        rows = rules_figure(con)[:top]
+    return md_table(["stage:rule", "documents"], rows) if rows else "_no rejections_"
+
+
+def shares_markdown(lake: Lake, corpus_version: int | None = None) -> str:
+    """Language and domain shares of a training_corpus version against the recipe's targets."""
+    from goldpan.audit.recipes import latest_recipe
+
+    if not lake.exists("training_corpus"):
+        return "_no training corpus yet_"
+    versions = {"training_corpus": corpus_version} if corpus_version is not None else None
+    with lake.connect(versions=versions, tables=["training_corpus"]) as con:
+        langs, doms = shares(con, "training_corpus", "lang"), shares(con, "training_corpus", "domain")
+    snap = latest_recipe(lake)
+    recipe = snap["recipe"] if snap else None
+    rows = []
+    for dim, data in (("lang", langs), ("domain", doms[:15])):
+        total = sum(n for _, n in data) or 1
+        tgt = recipe_targets(recipe, [k for k, _ in data])
+        rows += [(dim, k, n, f"{n / total:.1%}", f"{tgt[k]:.1%}" if k in tgt else "") for k, n in data]
+    return md_table(["dimension", "value", "documents", "share", "recipe target"], rows)
+
+
+def diff_markdown(lake: Lake, release: str = "latest") -> str:
+    """The latest release against the previous one: counts and reasons (for the promotion's metadata)."""
+    from goldpan.lineage.diff import ReleaseNotFound, diff_releases, previous_of, resolve_release
+
+    try:
+        b = resolve_release(lake, release)
+    except ReleaseNotFound as exc:
+        return f"_{exc}_"
+    a = previous_of(lake, b)
+    if a is None:
+        return f"_{b['release']} is the first release_"
+    d = diff_releases(lake, a["release"], b["release"])
+    rows = [("added", len(d.added), ", ".join(f"{k} {v}" for k, v in d.added_by_reason().items())),
+            ("removed", len(d.removed), ", ".join(f"{k} {v}" for k, v in d.removed_by_reason().items())),
+            ("updated", d.updated, ""), ("unchanged", d.unchanged, "")]
+    md = f"**{a['release']} → {b['release']}**\n\n" + md_table(["change", "documents", "reasons"], rows)
+    if d.recipe_changes:
+        md += "\n\n" + md_table(["recipe key", "before", "after"],
+                                ((c["key"], c["before"], c["after"]) for c in d.recipe_changes))
+    return md
+
+
+def takedown_markdown(lake: Lake) -> str:
+    from goldpan.audit.takedowns import requests
+
+    rows = [(r["request_id"], r["kind"], r["value"], r["reason"], r["rows_deleted_json"] or "pending")
+            for r in requests(lake)]
+    return md_table(["request", "kind", "value", "reason", "rows deleted"], rows) if rows else "_no takedowns_"

@@ -1,0 +1,304 @@
+"""The mix stage over the lake: curated snapshots, token counts, decisions with budgets, candidate.
+
+Plain Python over `Lake` (no Dagster): assets/mix.py wires these functions to assets. Every pass
+streams record batches; the only per-document state held in memory is the budget plan's
+(tokens, epoch limit) pair for eligible documents.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from goldpan.lake import Lake, WriteResult
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
+from goldpan.lineage.funnel import stage_sql
+from goldpan.mix.budget import ALL, MixPlan, allocate
+from goldpan.mix.select import decide_mix
+from goldpan.mix.sources import read_curated
+from goldpan.recipe import MixSource, Recipe
+
+TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+
+
+def lake_docs_sql(with_scores: bool) -> str:
+    """Filter-kept lake documents with everything the mix decides on (text for decontamination)."""
+    filter_kept, _, _ = stage_sql("mix")
+    scores = (
+        "LEFT JOIN (SELECT doc_id, any_value(domain) AS domain, any_value(quality_score) AS quality_score "
+        "FROM doc_scores GROUP BY doc_id) s ON s.doc_id = d.doc_id"
+        if with_scores
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS domain, NULL::DOUBLE AS quality_score) s "
+        "ON s.doc_id = d.doc_id"
+    )
+    return f"""
+    SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
+           p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source
+    FROM documents d
+    JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
+    LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
+    LEFT JOIN (SELECT page_id, any_value(source) AS source FROM pages GROUP BY page_id) p ON p.page_id = d.page_id
+    {scores}
+    LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
+               GROUP BY ALL) t ON t.doc_id = d.doc_id AND t.text_md5 = md5({TEXT_SQL})
+    """
+
+
+CURATED_DOCS_SQL = """
+    SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
+           NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
+           cd.source
+    FROM curated_documents cd
+    LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
+               GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
+"""
+
+
+# -- curated sources ---------------------------------------------------------------------------
+
+def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[str | None, float | None]],
+                  commit_metadata=None) -> tuple[WriteResult, dict[str, int]]:
+    """Snapshot every curated source of the recipe into `curated_documents` (replaced whole)."""
+    counts: Counter[str] = Counter()
+
+    def rows() -> Iterator[dict]:
+        for src in recipe.mix.effective_sources:
+            if src.kind == "lake":
+                continue
+            for r in read_curated(src, identify):
+                counts[src.name] += 1
+                yield r
+
+    written = lake.write("curated_documents", rows_to_batches(rows(), CURATED_DOCUMENTS, 1024), CURATED_DOCUMENTS,
+                         commit_metadata=commit_metadata)
+    return written, dict(counts)
+
+
+# -- token counts ------------------------------------------------------------------------------
+
+def count_tokens(lake: Lake, recipe: Recipe, counter, commit_metadata=None) -> tuple[int, int]:
+    """Count tokens of every mix-input document whose current text has no count yet; append them.
+
+    Returns (documents counted now, tokens counted now). Documents counted before with the same
+    text digest and tokenizer are skipped: counts are made once and reused by every later mix.
+    """
+    lake.ensure("doc_tokens", DOC_TOKENS)
+    lake.ensure("curated_documents", CURATED_DOCUMENTS)
+    filter_kept, _, _ = stage_sql("mix")
+    sql = f"""
+    WITH src AS (
+      SELECT d.doc_id, d.batch_id, {TEXT_SQL} AS text FROM documents d
+      JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
+      UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
+    )
+    SELECT s.doc_id, s.batch_id, md5(s.text) AS text_md5, s.text FROM src s
+    WHERE NOT EXISTS (SELECT 1 FROM doc_tokens t WHERE t.doc_id = s.doc_id AND t.text_md5 = md5(s.text)
+                      AND t.tokenizer = $tok)
+    ORDER BY s.doc_id
+    """
+    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
+    reader = lake.iter_batches(sql, params={"tok": recipe.mix.tokenizer}, tables=tables, batch_size=1024)
+    totals = {"docs": 0, "tokens": 0}
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for b in reader:
+            n = counter.count_batch(b.column("text").to_pylist())
+            totals["docs"] += len(n)
+            totals["tokens"] += sum(n)
+            yield pa.RecordBatch.from_arrays(
+                [b.column("doc_id"), b.column("batch_id"), pa.array([counter.name] * len(n)),
+                 b.column("text_md5"), pa.array(n, pa.int64())],
+                schema=DOC_TOKENS,
+            )
+
+    lake.write("doc_tokens", batches(), DOC_TOKENS, mode="append", commit_metadata=commit_metadata)
+    return totals["docs"], totals["tokens"]
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+def _source_of(doc: dict, sources: list[MixSource]) -> str | None:
+    if doc["origin"] == "curated":
+        return doc["source"]
+    for s in sources:
+        if s.kind != "lake":
+            continue
+        if s.batches and not any(fnmatch.fnmatchcase(doc["batch_id"], p) for p in s.batches):
+            continue
+        if s.origins and (doc.get("page_source") or "") not in s.origins:
+            continue
+        return s.name
+    return None
+
+
+@dataclass
+class MixOutcome:
+    written: WriteResult | None
+    plan: MixPlan
+    outcomes: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)
+
+
+STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.field("max_epochs", pa.int32()))
+
+
+def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
+            write: bool = True) -> MixOutcome:
+    """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
+
+    Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
+    `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
+    """
+    cfg = recipe.mix
+    sources = cfg.effective_sources
+    epochs = {s.name: s.max_epochs for s in sources}
+    lake.ensure("doc_tokens", DOC_TOKENS)
+    lake.ensure("curated_documents", CURATED_DOCUMENTS)
+    with_scores = "doc_scores" in lake.list_tables()
+    sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
+    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
+    tables += ["doc_scores"] if with_scores else []
+    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512)
+            for r in b.to_pylist())
+
+    def annotated() -> Iterator[dict]:
+        for d in docs:
+            d["source"] = _source_of(d, sources)
+            if d["source"] is None:
+                d["source_detail"] = f"batch {d['batch_id']} / {d.get('page_source')} matches no lake source"
+            if decontam is None and d["text"]:
+                d["text"] = "-"  # not needed downstream; keeps the no_text check meaningful
+            yield d
+
+    with tempfile.TemporaryDirectory(prefix="goldpan-mix-") as tmp:
+        stage_path = Path(tmp) / "screened.parquet"
+        writer = pq.ParquetWriter(stage_path, STAGE_SCHEMA)
+        buf: list[dict] = []
+        for row in decide_mix(annotated(), cfg, recipe.recipe_id, takedowns=takedowns, decontam=decontam):
+            if row["status"] == KEPT and row["n_tokens"] is None:
+                row.update(status=ERROR, rule="no_token_count", detail="doc_tokens has no count for this text")
+            row["max_epochs"] = epochs.get(row["source"] or "", 1)
+            buf.append(row)
+            if len(buf) >= 4096:
+                writer.write_batch(pa.RecordBatch.from_pylist(buf, schema=STAGE_SCHEMA))
+                buf.clear()
+        if buf:
+            writer.write_batch(pa.RecordBatch.from_pylist(buf, schema=STAGE_SCHEMA))
+        writer.close()
+        return _budget_and_write(lake, recipe, stage_path, commit_metadata, write)
+
+
+def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metadata, write: bool = True) -> MixOutcome:
+    import duckdb
+
+    cfg = recipe.mix
+    key = "source" if cfg.budget_by == "source" else "domain"
+    targets = dict(cfg.targets)
+    path = str(stage_path).replace("'", "''")
+    order = f"md5('{int(cfg.seed)}:' || doc_id)"
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"CREATE VIEW screened AS SELECT *, {key} AS grp, "
+            f"CASE WHEN status = 'kept' THEN row_number() OVER (PARTITION BY status = 'kept', {key} ORDER BY {order}) - 1 "
+            f"END AS rk FROM read_parquet('{path}')"
+        )
+        groups: dict[str, list[tuple[int, int]]] = {}
+        rows = con.sql("SELECT grp, n_tokens, max_epochs FROM screened WHERE status = 'kept' ORDER BY grp, rk")
+        for grp, n, e in _iter(rows):
+            if targets and grp not in targets:
+                continue
+            groups.setdefault(grp, []).append((int(n), int(e)))
+        plan, repeats = allocate(groups, targets, cfg.total_tokens, cfg.budget_by, cfg.seed)
+        budgets = {g.group: g.budget_tokens for g in plan.groups}
+        outcomes: Counter[str] = Counter()
+        rules: Counter[str] = Counter()
+        all_mode = plan.budget_by == ALL
+        if all_mode:  # one budget over every group: ranks follow the concatenated seeded order
+            offsets, acc = {}, 0
+            for g in sorted(groups):
+                offsets[g] = acc
+                acc += len(groups[g])
+
+        def final() -> Iterator[dict]:
+            reader = con.sql("SELECT * FROM screened ORDER BY host NULLS FIRST, doc_id").to_arrow_reader(4096)
+            for batch in reader:
+                for r in batch.to_pylist():
+                    if r["status"] == KEPT:
+                        g = r["grp"]
+                        if targets and g not in targets:
+                            r.update(status=REJECTED, rule="not_in_targets",
+                                     detail=f"{cfg.budget_by} {g} has no target in the recipe")
+                        else:
+                            rep = repeats[ALL][offsets[g] + r["rk"]] if all_mode else repeats[g][r["rk"]]
+                            if rep == 0:
+                                b = budgets[ALL if all_mode else g]
+                                r.update(status=REJECTED, rule="over_budget", threshold=float(b) if b else None,
+                                         value=float(r["n_tokens"]), detail=f"{cfg.budget_by} {g} budget filled")
+                            else:
+                                r["repeat"] = rep
+                    outcomes[r["status"]] += 1
+                    if r["rule"]:
+                        rules[r["rule"]] += 1
+                    yield {k: r[k] for k in MIX_DECISIONS.names}
+
+        if write:
+            written = lake.write("mix_decisions", rows_to_batches(final(), MIX_DECISIONS, 4096), MIX_DECISIONS,
+                                 commit_metadata=commit_metadata)
+        else:
+            for _ in final():
+                pass
+            written = None
+    finally:
+        con.close()
+    return MixOutcome(written=written, plan=plan, outcomes=dict(outcomes), rules=dict(rules))
+
+
+def _iter(rel) -> Iterator[tuple]:
+    reader = rel.to_arrow_reader(65536)
+    for b in reader:
+        yield from zip(*(b.column(i).to_pylist() for i in range(b.num_columns)))
+
+
+def plan_json(plan: MixPlan) -> str:
+    return json.dumps(plan.as_json(), sort_keys=True)
+
+
+def plan_from_lake(lake: Lake, recipe: Recipe) -> str:
+    """The target-vs-achieved table of the current `mix_decisions` (what the last mix did)."""
+    from goldpan.mix.budget import GroupPlan
+
+    cfg = recipe.mix
+    key = "source" if cfg.budget_by == "source" else "domain"
+    with lake.connect(tables=["mix_decisions"]) as con:
+        rows = con.sql(
+            f"SELECT {key}, coalesce(sum(n_tokens * repeat) FILTER (WHERE status = 'kept'), 0), "
+            "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), 0), "
+            "count(*) FILTER (WHERE status = 'kept'), count(*) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), "
+            f"coalesce(max(repeat) FILTER (WHERE status = 'kept'), 0) FROM mix_decisions WHERE {key} IS NOT NULL "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    epochs = {s.name: s.max_epochs for s in cfg.effective_sources}
+    plan = MixPlan(budget_by=cfg.budget_by, seed=cfg.seed, total_target=cfg.total_tokens, total_derived=cfg.total_tokens is None)
+    for g, achieved, avail, sel, elig, maxrep in rows:
+        if cfg.targets and g not in cfg.targets:
+            continue
+        plan.groups.append(GroupPlan(group=g, target_share=cfg.targets.get(g), budget_tokens=None,
+                                     available_tokens=int(avail), capacity_tokens=int(avail) * epochs.get(g, 1),
+                                     eligible_docs=int(elig), selected_docs=int(sel), achieved_tokens=int(achieved),
+                                     max_repeat=int(maxrep)))
+    total = plan.achieved_total
+    for p in plan.groups:
+        p.achieved_share = p.achieved_tokens / total if total else 0.0
+        if p.target_share is not None:
+            p.budget_tokens = None
+    return plan.table()

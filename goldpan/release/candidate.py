@@ -1,0 +1,82 @@
+"""The corpus candidate: selected documents with their (PII-redacted) text and provenance.
+
+Reads lake and curated documents through `mix_decisions` (kept rows), text as
+COALESCE(dedup_text, text) for lake documents. PII is redacted here, on the way into the corpus,
+with `goldpan.filter.pii.redact_pii` (the filter stage's redactor; `documents` keeps the
+original). When redaction changes a text, its token count is recounted so corpus tokens are exact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from goldpan.lake import Lake, WriteResult
+from goldpan.lake.schemas import CORPUS
+
+CANDIDATE_SQL = """
+SELECT * FROM (
+  SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, COALESCE(c.dedup_text, d.text) AS text, d.lang,
+         m.source, d.host AS domain, d.n_words, m.repeat, m.recipe_id, m.n_tokens, m.origin
+  FROM mix_decisions m JOIN documents d ON d.doc_id = m.doc_id
+  LEFT JOIN dedup_clusters c ON c.doc_id = m.doc_id
+  WHERE m.status = 'kept' AND m.origin = 'lake'
+  UNION ALL
+  SELECT cd.doc_id, NULL AS page_id, cd.batch_id, cd.url, cd.title, cd.text, cd.lang, m.source, cd.host AS domain,
+         len(regexp_split_to_array(trim(cd.text), '\\s+')) AS n_words, m.repeat, m.recipe_id, m.n_tokens, m.origin
+  FROM mix_decisions m JOIN curated_documents cd ON cd.doc_id = m.doc_id
+  WHERE m.status = 'kept' AND m.origin = 'curated'
+) ORDER BY doc_id
+"""
+
+
+def load_redactor() -> Callable[[str], tuple[str, dict[str, int]]] | None:
+    """`goldpan.filter.pii.redact_pii` (contract 4), or None when the filter stage does not ship it yet."""
+    try:
+        from goldpan.filter.pii import redact_pii
+    except ImportError:
+        return None
+    return redact_pii
+
+
+@dataclass
+class CandidateOutcome:
+    written: WriteResult
+    pii_applied: bool
+    redactions: dict[str, int] = field(default_factory=dict)
+    docs_redacted: int = 0
+
+
+def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None) -> CandidateOutcome:
+    """Write `corpus_candidate` (replaced whole) from the kept mix decisions."""
+    redactor = load_redactor() if redact else None
+    totals: Counter[str] = Counter()
+    docs_redacted = 0
+    reader = lake.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters", "curated_documents"],
+                               batch_size=1024)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal docs_redacted
+        for b in reader:
+            rows = b.to_pylist()
+            for r in rows:
+                r["pii_json"] = None
+                if redactor is not None and r["text"]:
+                    new, counts = redactor(r["text"])
+                    counts = {k: int(v) for k, v in counts.items() if v}
+                    if counts and new != r["text"]:
+                        r["text"] = new
+                        r["pii_json"] = json.dumps(counts, sort_keys=True)
+                        totals.update(counts)
+                        docs_redacted += 1
+                        if counter is not None:
+                            r["n_tokens"] = counter.count(new)
+            yield pa.RecordBatch.from_pylist(rows, schema=CORPUS)
+
+    written = lake.write("corpus_candidate", batches(), CORPUS, commit_metadata=commit_metadata)
+    return CandidateOutcome(written=written, pii_applied=redactor is not None, redactions=dict(totals),
+                            docs_redacted=docs_redacted)

@@ -1,0 +1,1 @@
+"""BPE token counts, offline: tiktoken with vocabulary files shipped on PyPI."""

@@ -1,0 +1,12 @@
+"""WARC/WET import: Common Crawl files (or any WARC) as batches of `pages` rows.
+
+    uris = expand_sources(["data/*.warc.gz"])
+    stats = import_warc_batch(lake, uris, batch_id, WarcImportConfig())
+"""
+
+from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch, rows_from_file
+from goldpan.warc.reader import iter_items
+from goldpan.warc.sources import expand_sources, open_source
+
+__all__ = ["WarcImportConfig", "WarcStats", "expand_sources", "import_warc_batch", "iter_items", "open_source",
+           "rows_from_file"]

@@ -1,0 +1,316 @@
+"""WARC/WET files -> `pages` rows: the second source of a batch, feeding the same downstream.
+
+Common Crawl layouts:
+* WARC: `response` records (HTTP status line + headers + payload) become rows with
+  source='warc', judged like a crawl fetch (2xx and an allowed content type -> kept, otherwise
+  rejected `http_<code>` / `content_type:<type>`); `revisit` records are rejected
+  `warc_revisit` (they carry no payload); `resource` records are kept/rejected by their WARC
+  Content-Type. `request`, `metadata` and `warcinfo` records describe fetches rather than being
+  pages: they are counted in the stats, not stored.
+* WET: `conversion` records (extracted plain text) become rows with source='wet',
+  content_type 'text/plain', charset utf-8.
+
+Damaged input never stops a file: an unparsable region (goldpan.warc.reader), a block digest
+that does not match, or unreadable HTTP headers become `error` rows with the reason, and the
+rest of the file still imports. Payload Content-Encoding (gzip, deflate, br) is decoded with the
+same bound as the crawler (`max_bytes` of decoded output), so a decompression bomb is truncated.
+Rows are written in chunks; a killed import resumes by skipping the page ids already stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastwarc.warc import WarcRecordType
+
+from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
+from goldpan.crawl.urls import normalize_url
+from goldpan.lake import batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
+from goldpan.warc.reader import iter_items
+from goldpan.warc.sources import open_source
+
+log = logging.getLogger(__name__)
+
+WARC_SOURCE, WET_SOURCE = "warc", "wet"
+
+
+@dataclass(frozen=True)
+class WarcImportConfig:
+    max_bytes: int = 5_000_000
+    verify_digests: bool = True
+    allowed_content_types: tuple[str, ...] = tuple(sorted(DEFAULT_CONTENT_TYPES))
+    storage_options: Mapping[str, str] = field(default_factory=dict)
+    chunk_rows: int = 256
+
+
+@dataclass
+class WarcStats:
+    files: int = 0
+    records: int = 0  # every record or damaged region read
+    rows: int = 0  # pages rows (rows == kept + rejected + errored)
+    kept: int = 0
+    rejected: int = 0
+    errored: int = 0
+    skipped_types: Counter[str] = field(default_factory=Counter)  # request/metadata/warcinfo records
+    reasons: Counter[str] = field(default_factory=Counter)
+    bytes_read: int = 0  # compressed file bytes
+    payload_bytes: int = 0
+    resumed_rows: int = 0
+
+    def count(self, row: Mapping[str, Any]) -> None:
+        self.rows += 1
+        if row["status"] == KEPT:
+            self.kept += 1
+            self.payload_bytes += row["content_bytes"] or 0
+        elif row["status"] == ERROR:
+            self.errored += 1
+        else:
+            self.rejected += 1
+        if row["reason"]:
+            self.reasons[row["reason"].split(":", 1)[0] if row["status"] == ERROR else row["reason"]] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["skipped_types"] = dict(sorted(self.skipped_types.items()))
+        d["reasons"] = dict(sorted(self.reasons.items()))
+        return d
+
+
+def warc_page_id(batch_id: str, key: str) -> str:
+    """Stable id of one record in one batch (a URL may be captured several times in a file)."""
+    return hashlib.sha1(f"{batch_id}|{key}".encode()).hexdigest()[:20]
+
+
+def _decode_bounded(body: bytes, encoding: str, limit: int) -> tuple[bytes, bool]:
+    """Decode a Content-Encoding, never producing more than `limit` bytes (bomb guard)."""
+    enc = encoding.strip().lower()
+    if enc in ("gzip", "x-gzip", "deflate"):
+        wbits = 47 if enc != "deflate" else 15  # 47: gzip or zlib header, auto-detected
+        try:
+            d = zlib.decompressobj(wbits)
+            out = d.decompress(body, limit + 1)
+        except zlib.error:
+            if enc != "deflate":
+                raise
+            d = zlib.decompressobj(-15)  # raw deflate, as some servers send it
+            out = d.decompress(body, limit + 1)
+        return out[:limit], len(out) > limit or bool(d.unconsumed_tail)
+    if enc == "br":
+        import brotli
+
+        dec = brotli.Decompressor()
+        out = dec.process(body, output_buffer_limit=limit + 1) if _brotli_has_limit() else dec.process(body)
+        return out[:limit], len(out) > limit
+    raise ValueError(f"unsupported content-encoding {encoding!r}")
+
+
+def _brotli_has_limit() -> bool:
+    import inspect
+
+    import brotli
+
+    try:
+        return "output_buffer_limit" in inspect.signature(brotli.Decompressor().process).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _error_row(batch_id: str, uri: str, offset: int, reason: str, source: str, url: str | None = None) -> dict:
+    where = f"{uri}#offset={offset}"
+    row = make_row(batch_id=batch_id, url=url or where, depth=0, discovered_from=None, source=source,
+                   status=ERROR, reason=reason, headers={"x-warc-file": uri, "x-warc-offset": str(offset)})  # fmt: skip
+    row["page_id"] = warc_page_id(batch_id, where)
+    row["depth"] = None
+    return row
+
+
+def rows_from_file(
+    uri: str,
+    batch_id: str,
+    cfg: WarcImportConfig,
+    stats: WarcStats,
+    *,
+    takedowns: Callable[[str], str | None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One `pages` row per page-like record (or damaged region) of one WARC/WET file."""
+    stream = open_source(uri, cfg.storage_options)
+    stats.files += 1
+    is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
+    try:
+        for item in iter_items(stream):
+            stats.records += 1
+            source = WET_SOURCE if is_wet else WARC_SOURCE
+            if item.error is not None:
+                yield _error_row(batch_id, uri, item.offset, item.error, source)
+                continue
+            rec = item.record
+            assert rec is not None
+            rtype = rec.record_type
+            if rtype in (WarcRecordType.warcinfo, WarcRecordType.request, WarcRecordType.metadata):
+                stats.skipped_types[str(rtype)] += 1
+                continue
+            try:
+                row = _record_row(rec, uri, item.offset, batch_id, cfg, takedowns)
+            except OSError as exc:  # the payload could not be read: this record only
+                row = _error_row(batch_id, uri, item.offset, f"unreadable_record:{str(exc)[:100]}", source,
+                                 rec.headers.get("WARC-Target-URI"))  # fmt: skip
+            if row is None:
+                stats.skipped_types[str(rtype)] += 1
+                continue
+            yield row
+    finally:
+        try:
+            stats.bytes_read += stream.tell()
+        except (OSError, ValueError):
+            pass
+        stream.close()
+
+
+def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig,
+                takedowns: Callable[[str], str | None] | None) -> dict[str, Any] | None:  # fmt: skip
+    rtype = rec.record_type
+    if rtype not in (WarcRecordType.response, WarcRecordType.resource, WarcRecordType.revisit,
+                     WarcRecordType.conversion):  # fmt: skip
+        return None
+    source = WET_SOURCE if rtype == WarcRecordType.conversion else WARC_SOURCE
+    target = rec.headers.get("WARC-Target-URI") or ""
+    url = normalize_url(target)
+    record_id = rec.record_id or f"{uri}#offset={offset}"
+    date = rec.record_date or datetime.now(UTC)
+    meta = {"x-warc-file": uri, "x-warc-offset": str(offset), "x-warc-record-id": record_id}
+
+    def row(**kw: Any) -> dict[str, Any]:
+        headers = {**kw.pop("headers", {}), **meta}
+        r = make_row(batch_id=batch_id, url=url or target or record_id, depth=0, discovered_from=None,
+                     source=source, fetched_at=date, headers=headers, **kw)  # fmt: skip
+        r["page_id"] = warc_page_id(batch_id, record_id)
+        r["depth"] = None
+        return r
+
+    if url is None:
+        return row(status=REJECTED, reason="invalid_url" if not target or "://" in target else "scheme_not_allowed")
+    if takedowns is not None and (rid := takedowns(url)) is not None:
+        return row(status=REJECTED, reason="takedown", headers={"x-takedown-request": rid})
+    if cfg.verify_digests and rec.headers.get("WARC-Block-Digest") and not rec.verify_block_digest():
+        return row(status=ERROR, reason="digest_mismatch")
+    if rtype == WarcRecordType.revisit:
+        return row(status=REJECTED, reason="warc_revisit")
+    truncated_flag = rec.headers.get("WARC-Truncated") is not None
+
+    if rtype == WarcRecordType.conversion:
+        body = rec.reader.read(cfg.max_bytes + 1)
+        truncated = len(body) > cfg.max_bytes or truncated_flag
+        body = body[: cfg.max_bytes]
+        if len(body) < min(rec.content_length, cfg.max_bytes):
+            return row(status=ERROR, reason="truncated_record")
+        status, reason = (KEPT, None) if body.strip() else (REJECTED, "empty_record")
+        return row(status=status, reason=reason, content_type="text/plain", charset_declared="utf-8",
+                   content=body if status == KEPT else None, truncated=truncated)  # fmt: skip
+
+    http_status: int | None = None
+    headers: dict[str, str] = {}
+    if rtype == WarcRecordType.response:
+        try:
+            rec.parse_http()
+        except OSError:
+            return row(status=ERROR, reason="malformed_http")
+        hh = rec.http_headers
+        if hh is None or hh.status_code is None:
+            return row(status=ERROR, reason="malformed_http")
+        http_status = hh.status_code
+        for k, v in hh.items():
+            k = k.lower()
+            if k not in DROPPED_HEADERS:
+                headers[k] = f"{headers[k]}, {v}" if k in headers else v
+        ctype, charset = parse_content_type(headers.get("content-type"))
+    else:  # resource: the WARC Content-Type describes the block
+        ctype, charset = parse_content_type(rec.headers.get("Content-Type"))
+    if http_status is not None and not 200 <= http_status < 300:
+        return row(status=REJECTED, reason=f"http_{http_status}", http_status=http_status, headers=headers,
+                   content_type=ctype, charset_declared=charset)  # fmt: skip
+    if ctype not in cfg.allowed_content_types:
+        return row(status=REJECTED, reason=f"content_type:{ctype or 'missing'}", http_status=http_status,
+                   headers=headers, content_type=ctype, charset_declared=charset)  # fmt: skip
+    raw_limit = cfg.max_bytes * 8 if headers.get("content-encoding") else cfg.max_bytes
+    body = rec.reader.read(raw_limit + 1)
+    expected = rec.content_length  # block length: HTTP headers + payload
+    truncated = len(body) > raw_limit or truncated_flag
+    body = body[:raw_limit]
+    if not truncated and rec.reader.tell() < expected:
+        return row(status=ERROR, reason="truncated_record", http_status=http_status, headers=headers,
+                   content_type=ctype, charset_declared=charset)  # fmt: skip
+    enc = headers.get("content-encoding", "").strip().lower()
+    if enc and enc != "identity":
+        try:
+            body, cut = _decode_bounded(body, enc, cfg.max_bytes)
+            truncated = truncated or cut
+        except Exception:  # noqa: BLE001 -- zlib.error, ValueError, brotli.error: all "cannot decode"
+            return row(status=ERROR, reason=f"decode_error:{enc}", http_status=http_status, headers=headers,
+                       content_type=ctype, charset_declared=charset)  # fmt: skip
+    elif len(body) > cfg.max_bytes:
+        body, truncated = body[: cfg.max_bytes], True
+    return row(status=KEPT, reason=None, http_status=http_status, headers=headers, content_type=ctype,
+               charset_declared=charset, content=body, truncated=truncated)  # fmt: skip
+
+
+def import_warc_batch(
+    lake,
+    uris: list[str],
+    batch_id: str,
+    cfg: WarcImportConfig,
+    *,
+    takedowns: Callable[[str], str | None] | None = None,
+    progress: Callable[[WarcStats], None] | None = None,
+    commit_metadata: dict[str, str] | None = None,
+    restart: bool = False,
+) -> WarcStats:
+    """Import `uris` as batch `batch_id` into `pages`, in chunks; resumes a killed import."""
+    pred = batch_predicate("batch_id", batch_id)
+    if restart and lake.exists("pages"):
+        lake.table("pages").delete(pred)
+    stats = WarcStats()
+    stored: set[str] = set()
+    if lake.exists("pages"):
+        for r in lake.iter_rows("SELECT page_id, status, reason, content_bytes FROM pages WHERE batch_id = ?",
+                                [batch_id], tables=["pages"], batch_size=4096):  # fmt: skip
+            stored.add(r["page_id"])
+            stats.count(r)
+            stats.resumed_rows += 1
+    buf: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal buf
+        if buf:
+            lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append", partition_by=["batch_id"],
+                       commit_metadata=commit_metadata)  # fmt: skip
+            buf = []
+        if progress is not None:
+            progress(stats)
+
+    for uri in uris:
+        for row in rows_from_file(uri, batch_id, cfg, stats, takedowns=takedowns):
+            if row["page_id"] in stored:
+                continue
+            stored.add(row["page_id"])
+            stats.count(row)
+            buf.append(row)
+            if len(buf) >= cfg.chunk_rows:
+                flush()
+    flush()
+    dt = lake.table("pages")
+    if dt is not None:
+        try:
+            dt.optimize.compact(partition_filters=[("batch_id", "=", batch_id)])
+        except Exception:
+            log.info("pages compaction of %s skipped", batch_id, exc_info=True)
+    return stats

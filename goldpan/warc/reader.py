@@ -1,0 +1,120 @@
+"""Record-by-record reading of a WARC/WET file that survives damaged records.
+
+fastwarc (2.0: `ArchiveIterator(stream)`) is fast but stops at the first record it cannot parse
+(a gzip member cut short raises `OSError`, an uncompressed record whose length lies swallows the
+next header). A Common Crawl file holds tens of thousands of records, so one bad record must cost
+one error row, not the rest of the file. On an error this reader therefore *resyncs*: it scans
+forward for the next record start -- a gzip member header (`1f 8b 08`) in a .warc.gz, a
+`WARC/1.x` line in an uncompressed file -- checks that a record really parses there, and
+continues from it. Every region skipped this way is reported as one error item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/1."
+_SCAN = 1 << 20
+
+
+@dataclass
+class Item:
+    """One record (`record` set) or one unreadable region (`error` set), at byte `offset`."""
+
+    offset: int
+    record: WarcRecord | None = None
+    error: str | None = None
+
+
+def _is_gzip(stream: IO[bytes]) -> bool:
+    stream.seek(0)
+    head = stream.read(2)
+    stream.seek(0)
+    return head == b"\x1f\x8b"
+
+
+def _valid_start(stream: IO[bytes], pos: int) -> bool:
+    """Whether a well-formed record header parses at `pos`."""
+    stream.seek(pos)
+    try:
+        rec = next(iter(ArchiveIterator(stream, parse_http=False)), None)
+    except OSError:
+        return False
+    return rec is not None and rec.record_type != WarcRecordType.unknown and rec.headers.get("WARC-Type") is not None
+
+
+def _resync(stream: IO[bytes], start: int, gzip: bool) -> int | None:
+    """Offset of the next parsable record start at or after `start`, or None (end of file)."""
+    magic = _GZIP_MAGIC if gzip else _WARC_MAGIC
+    pos = start
+    while True:
+        stream.seek(pos)
+        chunk = stream.read(_SCAN + len(magic))
+        if not chunk:
+            return None
+        i = 0
+        while (j := chunk.find(magic, i)) != -1:
+            cand = pos + j
+            # No newline required before "WARC/1.": damage often cuts a record mid-line.
+            if _valid_start(stream, cand):
+                return cand
+            i = j + 1
+        if len(chunk) < _SCAN + len(magic):
+            return None
+        pos += _SCAN
+
+
+def iter_items(stream: IO[bytes]) -> Iterator[Item]:
+    """Every record of a seekable `stream` in order, with damaged regions as error items.
+
+    A record that parses but is not whole (no WARC-Type, or a gzip member cut short) is also an
+    error item. Records are yielded lazily: read each one's payload before advancing. One damaged
+    region gives one error item, at the offset of the record start that failed to parse (or just
+    after the last good record when the damage swallowed the start itself).
+    """
+    gzip = _is_gzip(stream)
+    base = 0
+    pending: Item | None = None  # a failure after the last good record, not yet located
+    while True:
+        stream.seek(base)
+        first = True
+        last = base
+        try:
+            for rec in ArchiveIterator(stream, parse_http=False):
+                if first and pending is not None:
+                    yield pending  # the region between the last good record and here was skipped
+                    pending = None
+                first = False
+                last = rec.stream_pos
+                if rec.record_type == WarcRecordType.unknown or rec.headers.get("WARC-Type") is None:
+                    yield Item(last, error="malformed_record:no_warc_type")
+                    continue
+                yield Item(last, record=rec)
+            if pending is not None:
+                yield pending
+            return
+        except OSError as exc:
+            reason = f"malformed_record:{_short(exc)}"
+            if first:  # the record at `base` itself is damaged
+                if pending is not None:
+                    pending = None
+                yield Item(base, error=reason)
+                nxt = _resync(stream, base + 1, gzip)
+            else:
+                pending = Item(last + 1, error=reason)
+                nxt = _resync(stream, last + 1, gzip)
+            if nxt is None:
+                if pending is not None:
+                    yield pending
+                return
+            base = nxt
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " ")
+    return text[:120] or type(exc).__name__

@@ -1,0 +1,73 @@
+"""The keep decision over stored scores, and the scorer's rows (domain labels, error rows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from goldpan.classify.decide import KeepRule, cutoff, quality_rejections
+from goldpan.classify.model import FastTextParams, train_binary
+from goldpan.classify.scores import LoadedModel, Scorer
+from tests.unit.classify_samples import GOOD_EN, GOOD_ZH, MATH_DOCS, SPAM
+
+
+def _rows(scores):
+    return [{"doc_id": f"d{i}", "batch_id": "b1", "quality_score": s} for i, s in enumerate(scores)]
+
+
+def test_threshold_rejects_below_with_value_op_threshold():
+    rows, summary = quality_rejections(_rows([0.9, 0.2, 0.5, 0.49]), KeepRule("threshold", threshold=0.5), "demo@x")
+    rows = list(rows)
+    assert [r["doc_id"] for r in rows] == ["d1", "d3"]
+    assert all(r["op"] == "<" and r["threshold"] == 0.5 and r["value"] < 0.5 for r in rows)
+    assert all(r["stage"] == "classify" and r["rule"] == "quality_fasttext" and r["recipe_id"] == "demo@x" for r in rows)
+    assert summary["kept"] == 2 and summary["rejected"] == 2
+
+
+def test_top_fraction_keeps_the_best_tenth_and_ties_at_the_cutoff():
+    scores = [i / 100 for i in range(100)]
+    rows, summary = quality_rejections(_rows(scores), KeepRule("top_fraction", top_fraction=0.1), "r")
+    assert len(list(rows)) == 90 and summary["cutoff"] == 0.9
+    assert cutoff([0.5, 0.5, 0.5, 0.1], KeepRule("top_fraction", top_fraction=0.25)) == 0.5  # ties kept
+    assert cutoff([0.3], KeepRule("top_fraction", top_fraction=0.1)) == 0.3  # at least one kept
+
+
+def test_off_and_unscored_documents_are_not_rejected():
+    rows, summary = quality_rejections(_rows([0.1, 0.2]), KeepRule("off"), "r")
+    assert list(rows) == [] and summary["kept"] == 2
+    rows, summary = quality_rejections(_rows([None, None, 0.1]), KeepRule("threshold", threshold=0.5), "r")
+    assert [r["doc_id"] for r in rows] == ["d2"]
+    assert summary["undecided_no_model"] == 2
+    with pytest.raises(ValueError):
+        cutoff([0.1], KeepRule("median"))
+
+
+def test_a_threshold_change_only_re_decides_stored_scores():
+    stored = _rows([0.05, 0.3, 0.6, 0.95])
+    strict = [r["doc_id"] for r in quality_rejections(stored, KeepRule("threshold", threshold=0.7), "r")[0]]
+    loose = [r["doc_id"] for r in quality_rejections(stored, KeepRule("threshold", threshold=0.1), "r")[0]]
+    assert strict == ["d0", "d1", "d2"] and loose == ["d0"]
+
+
+def test_scorer_rows_domains_and_error_rows():
+    params = FastTextParams(dim=16, epoch=40, lr=0.5, bucket=10_000, seed=3)
+    quality = LoadedModel("q" * 40, train_binary(GOOD_EN + GOOD_ZH, SPAM, params))
+    math = LoadedModel("m" * 40, train_binary(MATH_DOCS, GOOD_EN + SPAM, params))
+    scorer = Scorer(quality=quality, math=math, code=None, label_threshold=0.5)
+    docs = [{"doc_id": "a", "batch_id": "b1", "text": MATH_DOCS[1]},
+            {"doc_id": "b", "batch_id": "b1", "text": GOOD_ZH[2]},
+            {"doc_id": "c", "batch_id": "b1", "text": ""}]
+    rb = scorer.score_batch(docs)
+    rows = {r["doc_id"]: r for r in rb.to_pylist()}
+    assert rows["a"]["domain"] == "math" and rows["a"]["math_score"] > 0.5
+    assert rows["b"]["domain"] == "general" and rows["b"]["code_score"] is None
+    assert rows["a"]["quality_model"] == "q" * 40 and rows["a"]["domain_model"] == "math:" + "m" * 40 + ",code:"
+    assert rows["c"]["status"] == "error" and rows["c"]["reason"] == "no_text" and rows["c"]["quality_score"] is None
+    assert all(0 <= r["quality_score"] <= 1 for r in rows.values() if r["quality_score"] is not None)
+    batches = list(scorer.score_stream(iter(docs * 3), chunk=4))
+    assert [b.num_rows for b in batches] == [4, 4, 1]
+
+
+def test_scorer_without_models_leaves_scores_null():
+    rb = Scorer(None, None, None).score_batch([{"doc_id": "a", "batch_id": "b", "text": GOOD_EN[0]}])
+    r = rb.to_pylist()[0]
+    assert r["status"] == "kept" and r["quality_score"] is None and r["domain"] is None and r["domain_model"] is None
