@@ -48,8 +48,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
     args = ap.parse_args()
-    from goldpan.dedup.clusters import DedupInput, NearDupIndex
-    from goldpan.dedup.minhash import MinHasher
+    from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
     from goldpan.filter.rules import RuleSet, decide_batch
@@ -73,12 +72,11 @@ def main() -> int:
     r.pop("out")
     results["filter decisions, docs"] = r
 
-    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], (i,)) for i, d in enumerate(docs)]
-    index = NearDupIndex(MinHasher())
-    r = timed(lambda: index.assign(inputs), len(inputs))
+    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], d.get("url"), float(i)) for i, d in enumerate(docs)]
+    r = timed(lambda: BatchDeduplicator().run(inputs, MemoryPriorStore().begin("bench")).results, len(inputs))
     out = r.pop("out")
     r["rejected_as_duplicates"] = sum(x.status == "rejected" for x in out)
-    results["dedup (shingle+minhash+LSH+verify), docs"] = r
+    results["dedup (url+exact+minhash LSH+verify+paragraphs), docs"] = r
 
     if not args.skip_graph:
         import tempfile
@@ -99,6 +97,12 @@ def main() -> int:
                                          resources=build_resources(tempfile.mkdtemp()), raise_on_error=False)
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
+
+    # Per-stage benchmark scripts (each prints a table and writes bench/out/<name>.json); --quick sizes here.
+    import subprocess
+
+    for script in ["dedup_quality.py", "dedup_throughput.py", "dedup_scale.py"]:
+        subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"], check=False)
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)

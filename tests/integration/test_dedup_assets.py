@@ -103,8 +103,9 @@ def test_two_batches_through_the_asset(tmp_path):
             funnel = [r for r in compute_funnel(con) if r.stage == "dedup"]
             assert funnel and all(r.balanced for r in funnel)
             members = cluster_members(con, "en-garden-print")
-            assert members[0].doc_id == "en-garden"
-            assert {m.doc_id for m in members} == {"en-garden", "en-garden-print", "en-garden-near"}
+            assert members[0]["doc_id"] == "en-garden" and members[0]["is_representative"]
+            assert {m["doc_id"] for m in members} == {"en-garden", "en-garden-print", "en-garden-near"}
+            assert {m["cluster_id"] for m in members} == {"en-garden"}
             assert (3, 1) in size_distribution(con)
             assert largest_clusters(con, 1)[0]["size"] == 3
 
