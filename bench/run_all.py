@@ -43,11 +43,20 @@ def timed(fn, n_items: int) -> dict:
     return {"items": n_items, "seconds": round(dt, 3), "per_second": round(n_items / dt, 1) if dt else None, "out": out}
 
 
+# Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
+BENCHMARKS: list[str] = [
+    "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
+]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
+    from bench import classify_score
     from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
@@ -98,17 +107,17 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
-    # Per-stage benchmark scripts (each prints a table and writes bench/out/<name>.json); --quick sizes here.
-    import subprocess
-
-    for script in ["dedup_quality.py", "dedup_throughput.py", "dedup_scale.py"]:
-        subprocess.run([sys.executable, str(ROOT / "bench" / script), "--quick"], check=False)
+    results["classify: fastText scoring (bench/classify_score.py --quick)"] = classify_score.run(quick=True)["scoring"]
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     for name, r in results.items():
         print(f"{name:<58} {json.dumps(r)}")
+    import subprocess
+
+    for script in BENCHMARKS:
+        subprocess.run([sys.executable, str(ROOT / script), *(["--quick"] if args.quick else [])], check=False)
     return 0
 
 

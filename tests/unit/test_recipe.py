@@ -49,7 +49,7 @@ def test_demo_recipe_loads_with_its_values():
     assert r.mix.languages == ["en", "zh"]
     assert r.mix.min_lang_score == 0.5
     assert r.mix.max_docs_per_domain is None
-    assert r.mix.source == "sample-web"
+    assert r.mix.source == "web"
     assert r.gate.min_docs == 5
     assert r.recipe_id.startswith("demo@") and len(r.recipe_id) == len("demo@") + 12
     assert r.recipe_id == f"demo@{r.sha1[:12]}"
