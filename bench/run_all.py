@@ -46,6 +46,7 @@ def timed(fn, n_items: int) -> dict:
 # Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
 BENCHMARKS: list[str] = [
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
 ]
 
 
@@ -56,8 +57,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
     from bench import classify_score
-    from goldpan.dedup.clusters import DedupInput, NearDupIndex
-    from goldpan.dedup.minhash import MinHasher
+    from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
     from goldpan.filter.rules import RuleSet, decide_batch
@@ -81,12 +81,11 @@ def main() -> int:
     r.pop("out")
     results["filter decisions, docs"] = r
 
-    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], (i,)) for i, d in enumerate(docs)]
-    index = NearDupIndex(MinHasher())
-    r = timed(lambda: index.assign(inputs), len(inputs))
+    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], d.get("url"), float(i)) for i, d in enumerate(docs)]
+    r = timed(lambda: BatchDeduplicator().run(inputs, MemoryPriorStore().begin("bench")).results, len(inputs))
     out = r.pop("out")
     r["rejected_as_duplicates"] = sum(x.status == "rejected" for x in out)
-    results["dedup (shingle+minhash+LSH+verify), docs"] = r
+    results["dedup (url+exact+minhash LSH+verify+paragraphs), docs"] = r
 
     if not args.skip_graph:
         import tempfile
