@@ -217,7 +217,7 @@ def format_why(a: WhyAnswer) -> str:
     if a.table:
         lines.append(f"  evidence: table {a.table} v{_fmt(a.delta_version)}" + (f", doc {a.doc_id}" if a.doc_id else ""))
     for k, v in a.evidence.items():
-        if k in ("failed_rules", "request", "failed"):
+        if k in ("failed_rules", "request", "failed", "rule_decisions", "rules_recipe"):
             continue
         lines.append(f"    {k}: {_fmt(v)}")
     return "\n".join(lines)

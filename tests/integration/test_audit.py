@@ -28,6 +28,7 @@ from goldpan.lineage.why import why
 from tests.integration.pipeline_helpers import run_batch, seed_env
 
 BATCH = "b20260301T000000-audit"
+RATE_BAND = 0.75  # the second recipe's gate band (the demo's is narrower), so the rate change is promoted
 DECISIONS = ["rejections", "mix_decisions", "corpus_candidate", "training_corpus", "corpus_releases"]
 
 
@@ -35,7 +36,7 @@ def _recipe_v2(path: Path, min_words: int) -> Path:
     """The demo recipe with a stricter gopher_min_words (and a gate that tolerates the rate change)."""
     data = yaml.safe_load(Path("recipes/demo.yaml").read_text(encoding="utf-8"))
     data["filter"]["rules"] = {"default": {"gopher_min_words": {"min_words": min_words}}}
-    data.setdefault("gate", {})["rate_band"] = 0.5
+    data.setdefault("gate", {})["rate_band"] = RATE_BAND
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
 
@@ -167,7 +168,8 @@ def test_diff_lists_the_expected_additions_and_removals(audited, capsys):
     assert d.counts["a"]["lang"]["zh"] - d.counts["b"]["lang"].get("zh", 0) >= 1
     assert main(["--lake", str(lake.root), "diff", "v1", "v2"]) == 0
     out = capsys.readouterr().out
-    assert "takedown 1" in out and "rule change" in out and "gate.rate_band: 0.15 -> 0.5" in out
+    band = yaml.safe_load(Path("recipes/demo.yaml").read_text(encoding="utf-8")).get("gate", {}).get("rate_band", 0.15)
+    assert "takedown 1" in out and "rule change" in out and f"gate.rate_band: {band} -> {RATE_BAND}" in out
 
 
 def _chromium() -> str | None:
