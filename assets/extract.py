@@ -80,7 +80,7 @@ def documents(
                 "AND encoding IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
             ).fetchall()
         )
-        mixed = con.sql(f"SELECT count(*) FROM documents WHERE {where} AND lang_mixed").fetchone()[0]
+        mixed = con.execute(f"SELECT count(*) FROM documents WHERE {where} AND lang_mixed").fetchone()[0]
     return materialize_result(
         lk,
         written,
