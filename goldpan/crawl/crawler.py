@@ -32,6 +32,7 @@ import dataclasses
 import heapq
 import json
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -327,7 +328,7 @@ class BatchCrawler:
         self.fetched: set[str] = set(done_urls)
         self.updates: list[dict[str, Any]] = []
         self.inserts: list[dict[str, Any]] = []
-        started = self.now()
+        started = self.started = self.now()
         for entry in self.snapshot.due:
             if entry.url in self.fetched:
                 continue
@@ -496,8 +497,10 @@ class BatchCrawler:
         if why is not None:
             self.stats.skipped_out_of_scope += 1
             return
-        entry = FrontierEntry(url, host_of(url) or "", depth, self._next_seq(), discovered_from=parent,
-                              first_seen_at=self.now())  # fmt: skip
+        # One host string and one timestamp shared by all entries: the queued entries are most of
+        # the crawl's memory once the frontier holds ~100k URLs.
+        entry = FrontierEntry(url, sys.intern(host_of(url) or ""), depth, self._next_seq(), discovered_from=parent,
+                              first_seen_at=self.started)  # fmt: skip
         self.stats.discovered += 1
         rid = self.takedowns(url) if self.takedowns is not None else None
         if rid is not None:

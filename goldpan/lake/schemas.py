@@ -274,7 +274,7 @@ CRAWL_FRONTIER = pa.schema(
         ("seq", pa.int64()),  # discovery order: breadth-first order is (depth, seq)
         ("state", pa.string()),
         ("discovered_from", pa.string()),
-        ("first_seen_at", TS),
+        ("first_seen_at", TS),  # start of the batch that first found the URL
         ("next_fetch_at", TS),  # null: never (takedown)
         ("last_fetched_at", TS),
         ("last_batch_id", pa.string()),

@@ -39,9 +39,13 @@ def runs(tmp_path_factory, sample_site):
         r1 = run_batch(instance, root, B1)
         hits_after_first = dict(sample_site.hits)
         r2 = run_batch(instance, root, B2)
-        rw = run_batch(instance, root, BW, run_config={"ops": {"pages": {"config": {"warc_files": [SAMPLE_WARC]}}}})
-        yield {"r1": r1, "r2": r2, "rw": rw, "lake": Lake(root), "instance": instance, "root": root,
-               "hits1": hits_after_first, "site": sample_site}  # fmt: skip
+        # The WARC import goes into its own lake: imported on top of the same site's crawl it would be
+        # ~60% duplicates, and the release gate's duplicate-rate drift check would (rightly) refuse
+        # that release. Dedup of an import against a crawl: test_pipeline's rerun test.
+        wroot = tmp_path_factory.mktemp("warc_lake")
+        rw = run_batch(instance, wroot, BW, run_config={"ops": {"pages": {"config": {"warc_files": [SAMPLE_WARC]}}}})
+        yield {"r1": r1, "r2": r2, "rw": rw, "lake": Lake(root), "wlake": Lake(wroot), "instance": instance,
+               "root": root, "wroot": wroot, "hits1": hits_after_first, "site": sample_site}  # fmt: skip
     mp.undo()
 
 
@@ -77,28 +81,29 @@ def test_second_crawl_of_the_unchanged_site_stores_only_unchanged_rows_and_adds_
 
 
 def test_warc_import_feeds_the_same_downstream_assets(runs):
-    lake = runs["lake"]
+    lake = runs["wlake"]
     counts = dict(_sql(lake, f"SELECT status, count(*) FROM pages WHERE batch_id = '{BW}' GROUP BY ALL"))
     assert counts["kept"] >= 30 and "error" not in counts
     assert _sql(lake, f"SELECT DISTINCT source FROM pages WHERE batch_id = '{BW}'") == [("warc",)]
     docs = _sql(lake, f"SELECT count(*) FROM documents WHERE batch_id = '{BW}'")[0][0]
     assert docs == counts["kept"]
-    # the same texts were crawled in batch 1: every document is a duplicate of one of batch 1's
-    dup = _sql(lake, f"SELECT c.rule, o.batch_id FROM dedup_clusters c LEFT JOIN dedup_clusters o "
-                     f"ON o.doc_id = c.duplicate_of WHERE c.batch_id = '{BW}' AND c.status <> 'error'")  # fmt: skip
-    assert dup and all(b == B1 for _, b in dup), dup
-    assert sum(rule == "exact_duplicate" for rule, _ in dup) > len(dup) // 2
+    # the sample's planted duplicates are found inside the imported batch, as in a crawl of it
+    rules = dict(_sql(lake, f"SELECT rule, count(*) FROM dedup_clusters WHERE batch_id = '{BW}' GROUP BY ALL"))
+    assert rules.get("exact_duplicate", 0) >= 1 and rules.get("near_duplicate", 0) >= 1
+    assert _sql(lake, "SELECT count(*) FROM training_corpus")[0][0] > 0
     [(kind, sources)] = _sql(lake, f"SELECT kind, sources_json FROM batches WHERE batch_id = '{BW}'")
     assert (kind, json.loads(sources)) == ("warc", [SAMPLE_WARC])
     meta = _pages_meta(runs["rw"])
     assert meta["source"] == "warc" and meta["new"] == counts["kept"]
+    with lake.connect() as con:
+        assert all(r.balanced for r in compute_funnel(con))
 
 
 def test_warc_batch_rematerialized_without_config_finds_its_files(runs):
-    before = _sql(runs["lake"], f"SELECT count(*) FROM pages WHERE batch_id = '{BW}'")
-    r = run_batch(runs["instance"], runs["root"], BW, selection=["pages"])
+    before = _sql(runs["wlake"], f"SELECT count(*) FROM pages WHERE batch_id = '{BW}'")
+    r = run_batch(runs["instance"], runs["wroot"], BW, selection=["pages"])
     assert r.success
-    assert _sql(runs["lake"], f"SELECT count(*) FROM pages WHERE batch_id = '{BW}'") == before
+    assert _sql(runs["wlake"], f"SELECT count(*) FROM pages WHERE batch_id = '{BW}'") == before
     assert _pages_meta(r)["source"] == "warc"
 
 

@@ -32,7 +32,7 @@ SCOPE = CrawlScope(allowed_hosts=LOCAL)
 HTML = "text/html; charset=utf-8"
 BIG = b"<html><body>" + b"x" * 200_000 + b"</body></html>"
 GZ_HTML = b"<html><body><p>compressed hello</p></body></html>"
-BOMB = gzip.compress(b"\0" * 20_000_000)  # ~20 KB on the wire, 20 MB decoded
+BOMB = gzip.compress(b"<p>" + b"a" * 20_000_000)  # ~20 KB on the wire, 20 MB decoded (text, not NULs: those are binary)
 
 ROBOTS = b"User-agent: *\nDisallow: /private\nCrawl-delay: 1\n"
 SITE: dict[str, bytes] = {

@@ -279,3 +279,23 @@ def test_crawl_delay_parsing(text, delay):
     from goldpan.crawl.robots import crawl_delay_from_text
 
     assert crawl_delay_from_text(text, "goldpan/0.1 (+https://example.org)") == delay
+
+
+def test_redirect_into_a_taken_down_url_stops_before_requesting_it(tmp_path):
+    routes = {
+        "/": lambda h: (200, {"Content-Type": "text/html"}, b'<a href="/moved">moved</a>'),
+        "/moved": lambda h: (301, {"Location": "/secret", "Content-Type": "text/html"}, b""),
+        "/secret": lambda h: (200, {"Content-Type": "text/html"}, b"<p>must not be fetched</p>"),
+        "/robots.txt": lambda h: (404, {}, b""),
+    }
+    server = _Server(routes)
+    try:
+        lake = Lake(tmp_path)
+        _add_takedown(lake, "url", server.base + "/secret", "td-9")
+        matcher = TakedownMatcher.from_lake(lake)
+        run_crawl(lake, config(server.base, seeds=[server.base + "/"]), "b1", "crawl:test", takedowns=matcher.match)
+        rows = pages_of(lake, "b1")
+        assert (rows["moved"]["status"], rows["moved"]["reason"]) == ("rejected", "redirect_to_takedown")
+        assert server.hits["/secret"] == 0 and "secret" not in rows
+    finally:
+        server.close()
