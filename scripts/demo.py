@@ -50,6 +50,9 @@ def _start_site(site_cls):
         return site_cls(port=0).start()
 
 
+# Dagster's console log at CRITICAL: the demo prints its own summary (the UI keeps every event).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+DEMO_TAKEDOWN = "/en/articles/bird-notebook.html"  # the page whose author asks for removal in the demo
 RELEASE_STEP = ["curated_documents", "doc_tokens", "mix_decisions", "corpus_candidate", "training_corpus",
                 "corpus_releases"]
 
@@ -63,7 +66,7 @@ def release_step(instance, lake_root: str, recipe: str):
 
     selection = dg.AssetSelection.assets(*RELEASE_STEP) | dg.AssetSelection.checks_for_assets("corpus_candidate")
     return dg.materialize([*ASSETS, *ASSET_CHECKS], selection=selection, instance=instance,
-                          resources=build_resources(lake_root, recipe), raise_on_error=False)
+                          resources=build_resources(lake_root, recipe), raise_on_error=False, run_config=QUIET)
 
 
 def print_release(lake, row) -> None:
@@ -120,7 +123,8 @@ def main() -> int:
             os.environ["GOLDPAN_SEED_URL"] = site.url("/")
             print(f"sample site serving {site.base_url} ; crawling batch {batch} into {Path(lake_root).resolve()}")
             job = defs.resolve_job_def("full_batch_job")
-            result = job.execute_in_process(instance=instance, partition_key=batch, raise_on_error=False)
+            result = job.execute_in_process(instance=instance, partition_key=batch, raise_on_error=False,
+                                            run_config=QUIET)
         print("sample site stopped")
         lake = Lake(lake_root)
         print()
@@ -139,7 +143,7 @@ def main() -> int:
             return 1
         print()
         print_release(lake, first)
-        release = first["release"]
+        release = "v1"  # the first release: its export must stay reproducible whatever came after
         out_a = out_root / f"{release}-a"
         shutil.rmtree(out_a, ignore_errors=True)
         exp_a = export_release(lake, release, out_a, recipe.export.shard_docs, recipe.export.zstd_level)
@@ -154,8 +158,8 @@ def main() -> int:
 
         print()
         # A takedown request arrives for one page of release v1: the next release drops it (rule takedown).
-        victim = lake.iter_rows("SELECT url FROM training_corpus WHERE origin = 'lake' ORDER BY doc_id LIMIT 1",
-                                tables=["training_corpus"])
+        victim = lake.iter_rows(f"SELECT url FROM documents WHERE url LIKE '%{DEMO_TAKEDOWN}' ORDER BY url LIMIT 1",
+                                tables=["documents"])
         url = next(iter(victim))["url"]
         _request_takedown(lake, url)
         print(f"takedown requested for {url}; release run with {recipe_path}:")

@@ -66,7 +66,7 @@ class DecontamIndex:
     """Maps each eval n-gram key to (eval set name, the n-gram as text)."""
 
     n: int = 13
-    keys: dict[bytes, tuple[str, str]] = field(default_factory=dict)
+    keys: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # key -> (eval set, n-gram units)
     items: dict[str, int] = field(default_factory=dict)  # eval set -> items indexed
     too_short: dict[str, int] = field(default_factory=dict)  # eval set -> items shorter than n units
 
@@ -80,7 +80,8 @@ class DecontamIndex:
                 self.too_short[eval_set] += 1
                 continue
             for start, key in ngrams(seq, self.n):
-                self.keys.setdefault(key, (eval_set, render(seq, start, self.n)))
+                if key not in self.keys:
+                    self.keys[key] = (eval_set, tuple(seq[start : start + self.n]))
 
     def __bool__(self) -> bool:
         return bool(self.keys)
@@ -91,12 +92,14 @@ class DecontamIndex:
             return None
         seq = units(text)
         first: tuple[str, str] | None = None
-        hits: set[bytes] = set()
-        for _, key in ngrams(seq, self.n):
-            if key in self.keys:
+        hits: set[int] = set()
+        keys = self.keys
+        for start, key in ngrams(seq, self.n):
+            entry = keys.get(key)
+            if entry is not None and entry[1] == tuple(seq[start : start + self.n]):
                 hits.add(key)
                 if first is None:
-                    first = self.keys[key]
+                    first = (entry[0], render(seq, start, self.n))
         if first is None:
             return None
         return Contamination(eval_set=first[0], ngram=first[1], hits=len(hits))

@@ -27,14 +27,19 @@ def units(text: str | None) -> list[str]:
 
 
 def ngram_key(gram: tuple[str, ...] | list[str]) -> bytes:
-    """A compact, stable key for an n-gram (8 bytes: enough for eval sets of millions of n-grams)."""
+    """A compact key that is stable across processes (8 bytes), for persisting n-gram sets."""
     return hashlib.blake2b("\x1f".join(gram).encode(), digest_size=8).digest()
 
 
-def ngrams(seq: list[str], n: int) -> Iterator[tuple[int, bytes]]:
-    """(start position, key) of every n-gram of `seq`."""
+def ngrams(seq: list[str], n: int) -> Iterator[tuple[int, int]]:
+    """(start position, key) of every n-gram of `seq`.
+
+    The key is Python's string hash of the joined n-gram: fast (the scan is the hot loop) and stable
+    within one process, which is all an in-memory index built per run needs. Matches are confirmed
+    on the units themselves, so a hash collision can never reject a document.
+    """
     for i in range(len(seq) - n + 1):
-        yield i, ngram_key(seq[i : i + n])
+        yield i, hash("\x1f".join(seq[i : i + n]))
 
 
 def render(seq: list[str], start: int, n: int) -> str:

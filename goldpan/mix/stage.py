@@ -252,8 +252,10 @@ def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metad
                     yield {k: r[k] for k in MIX_DECISIONS.names}
 
         if write:
+            # The plan travels with the Delta version it produced (read back by plan_from_lake).
+            meta = dict(commit_metadata or {}) | {"mix_plan": json.dumps(plan.as_json(), sort_keys=True)}
             written = lake.write("mix_decisions", rows_to_batches(final(), MIX_DECISIONS, 4096), MIX_DECISIONS,
-                                 commit_metadata=commit_metadata)
+                                 commit_metadata=meta)
         else:
             for _ in final():
                 pass
@@ -273,32 +275,17 @@ def plan_json(plan: MixPlan) -> str:
     return json.dumps(plan.as_json(), sort_keys=True)
 
 
-def plan_from_lake(lake: Lake, recipe: Recipe) -> str:
-    """The target-vs-achieved table of the current `mix_decisions` (what the last mix did)."""
+def plan_from_lake(lake: Lake, recipe: Recipe | None = None) -> str:
+    """The target-vs-achieved table of the current `mix_decisions`, from the plan stored in its
+    Delta commit."""
     from goldpan.mix.budget import GroupPlan
 
-    cfg = recipe.mix
-    key = "source" if cfg.budget_by == "source" else "domain"
-    with lake.connect(tables=["mix_decisions"]) as con:
-        rows = con.sql(
-            f"SELECT {key}, coalesce(sum(n_tokens * repeat) FILTER (WHERE status = 'kept'), 0), "
-            "coalesce(sum(n_tokens) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), 0), "
-            "count(*) FILTER (WHERE status = 'kept'), count(*) FILTER (WHERE status = 'kept' OR rule = 'over_budget'), "
-            f"coalesce(max(repeat) FILTER (WHERE status = 'kept'), 0) FROM mix_decisions WHERE {key} IS NOT NULL "
-            "GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-    epochs = {s.name: s.max_epochs for s in cfg.effective_sources}
-    plan = MixPlan(budget_by=cfg.budget_by, seed=cfg.seed, total_target=cfg.total_tokens, total_derived=cfg.total_tokens is None)
-    for g, achieved, avail, sel, elig, maxrep in rows:
-        if cfg.targets and g not in cfg.targets:
-            continue
-        plan.groups.append(GroupPlan(group=g, target_share=cfg.targets.get(g), budget_tokens=None,
-                                     available_tokens=int(avail), capacity_tokens=int(avail) * epochs.get(g, 1),
-                                     eligible_docs=int(elig), selected_docs=int(sel), achieved_tokens=int(achieved),
-                                     max_repeat=int(maxrep)))
-    total = plan.achieved_total
-    for p in plan.groups:
-        p.achieved_share = p.achieved_tokens / total if total else 0.0
-        if p.target_share is not None:
-            p.budget_tokens = None
+    hist = lake.history("mix_decisions", 1)
+    raw = hist[0].get("mix_plan") if hist else None
+    if not raw:
+        return "_no mix plan recorded_"
+    data = json.loads(raw)
+    plan = MixPlan(budget_by=data["budget_by"], seed=data["seed"], total_target=data["total_target"],
+                   total_derived=data["total_derived"], problems=data["problems"])
+    plan.groups = [GroupPlan(**g) for g in data["groups"]]
     return plan.table()

@@ -4,6 +4,7 @@ through extract, dedup, filter, mix, the Great Expectations gate and promotion."
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -170,12 +171,18 @@ def test_rerun_same_batch_is_idempotent_and_a_new_batch_dedups_against_the_old(t
         assert again == first
         assert [r["status"] for r in releases(lake)] == ["promoted", "unchanged"]
 
-        # A second crawl of the unchanged site: conditional GETs and content hashes make every
-        # refetched page 'unchanged', so the batch adds no document and the release stays as it was.
-        assert run_batch(instance, lake.root, BATCH2).success
-        reasons = dict(_count(lake, f"SELECT reason, count(*) FROM pages WHERE batch_id = '{BATCH2}' "
-                                    "AND status = 'rejected' GROUP BY 1"))
-        assert reasons.get("unchanged", 0) > 0, reasons
-        assert _count(lake, f"SELECT count(*) FROM pages WHERE batch_id = '{BATCH2}' AND status = 'kept'")[0][0] == 0
-        assert _count(lake, f"SELECT count(*) FROM documents WHERE batch_id = '{BATCH2}'")[0][0] == 0
+        # The same site again, as a WARC import (a second crawl would now store only `unchanged`
+        # rows, see test_crawl_batches): every page is new (new batch), every text is old.
+        warc = str(Path(__file__).resolve().parents[2] / "sample" / "warc" / "eskerford-sample.warc.gz")
+        assert run_batch(instance, lake.root, BATCH2,
+                         run_config={"ops": {"pages": {"config": {"warc_files": [warc]}}}}).success  # fmt: skip
+        rows = _count(
+            lake,
+            f"SELECT c.rule, o.batch_id FROM dedup_clusters c LEFT JOIN dedup_clusters o ON o.doc_id = c.duplicate_of "
+            f"WHERE c.batch_id = '{BATCH2}'",
+        )
+        # Every text of batch 2 was seen in batch 1: the index maps each distinct text (sha1) to its
+        # cluster, so every copy is an exact duplicate of a batch-1 document and none is kept.
+        assert rows and all(ob == BATCH1 for _, ob in rows), rows
+        assert {rule for rule, _ in rows} == {"exact_duplicate"}
         assert [r["status"] for r in releases(lake)][-1] == "unchanged"

@@ -49,6 +49,8 @@ def test_demo_recipe_loads_with_its_values():
     assert r.mix.languages == ["en", "zh"]
     assert r.mix.min_lang_score == 0.5
     assert r.mix.max_docs_per_domain is None
+    assert [s.name for s in r.mix.effective_sources] == ["sample-web", "curated-notes"]
+    assert r.mix.targets == {"sample-web": 0.75, "curated-notes": 0.25}
     assert r.mix.source == "web"
     assert r.gate.min_docs == 5
     assert r.recipe_id.startswith("demo@") and len(r.recipe_id) == len("demo@") + 12
