@@ -1,8 +1,10 @@
 """MinHash signatures and LSH band keys.
 
-Parameters default to FineWeb's (datatrove): 14 bands x 8 rows = 112 hashes. The LSH S-curve
-P(candidate | Jaccard s) = 1 - (1 - s^8)^14 is ~0.56 / 0.77 / 0.92 / 0.99 at s = 0.70 / 0.75 /
-0.80 / 0.85, so documents at the 0.8 verification threshold are found ~92% of the time.
+The class defaults are FineWeb's (datatrove): 14 bands x 8 rows = 112 hashes. P(candidate | Jaccard
+s) = 1 - (1 - s^r)^b: for 14 x 8 that is ~0.56 / 0.77 / 0.92 / 0.99 at s = 0.70 / 0.75 / 0.80 /
+0.85, so a pair at the 0.8 threshold is missed 8% of the time. The recipe default is the same 112
+hashes as 28 x 4 (> 0.9999 at s = 0.8); the extra low-similarity candidates are removed by the
+verification in `clusters.py` (measured in bench/dedup_quality.py).
 
 Hash family: h_i(x) = high 32 bits of (a_i * x + b_i) mod 2^64, with a_i odd. This is the
 multiply-add-shift family (Dietzfelbinger); its inputs are already uniformly spread xxh3 shingle
@@ -10,9 +12,9 @@ hashes, so the high bits behave like independent permutations, and it vectorises
 numpy broadcast (uint64 arithmetic wraps mod 2^64 by definition, no overflow handling needed).
 
 Determinism: a_i and b_i are derived from xxh3_64 of ("a"|"b", i) under `seed`, not from numpy's
-random generators, whose streams are not guaranteed across numpy versions. Band keys hash
-explicit little-endian bytes, so signatures and keys are identical across processes, runs and
-machines.
+random generators, whose streams are not guaranteed across numpy versions. Band keys are a fixed
+polynomial + fmix64 over the band's rows in uint64 arithmetic, so signatures and keys are
+identical across processes, runs and machines.
 """
 
 from __future__ import annotations
