@@ -3,8 +3,11 @@
 
 import dagster as dg
 
+from goldpan.audit.recipes import record_recipe
+from goldpan.audit.takedowns import removed_by_takedowns
+from goldpan.lineage.figures import release_markdown
 from goldpan.release.promote import PromotionRefused, promote, releases
-from resources import LakeResource
+from resources import LakeResource, RecipeResource
 
 CODE_VERSION = "promote-v1"
 
@@ -37,11 +40,14 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
         ),
     ],
 )
-def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource):
+def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource):
     lk = lake.lake()
     version = lk.version("corpus_candidate")
     if version is None:
         raise dg.Failure("corpus_candidate has never been materialized")
+    # Audit (issue 8): the recipe text behind this release, and what takedowns remove vs the last release.
+    record_recipe(lk, recipe.load(), context.run.run_id)
+    taken_down = removed_by_takedowns(lk, version)
     try:
         attempt = promote(
             lk,
@@ -65,6 +71,8 @@ def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource):
         "content_sha1": attempt["content_sha1"],
         "recipe_id": attempt["recipe_id"],
         "table_uri": dg.MetadataValue.path(lk.uri("training_corpus")),
+        "takedowns_removed": dg.MetadataValue.json(taken_down),
+        **{k: dg.MetadataValue.md(v) for k, v in release_markdown(lk).items()},
     }
     yield dg.MaterializeResult(
         asset_key="training_corpus",

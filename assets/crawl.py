@@ -25,6 +25,7 @@ from resources import LakeResource, RecipeResource
 
 CODE_VERSION = "crawl-v2"
 PROGRESS_EVERY_S = 10.0
+CRAWL_SOURCE = "crawl"  # pages.source of crawled rows (WARC/WET imports: "warc" / "wet"); the recipe is in `batches`
 
 
 class PagesConfig(dg.Config):
@@ -74,7 +75,7 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
             context.log.info(f"crawl {batch}: {s.fetched} rows ({s.new} new, {s.unchanged} unchanged, "
                              f"{s.errored} failed, {s.robots_blocked} robots-blocked), {s.discovered} URLs discovered")
 
-    result = run_crawl(lk, cfg, batch, f"crawl:{rc.name}", takedowns=matcher.match if matcher else None,
+    result = run_crawl(lk, cfg, batch, CRAWL_SOURCE, takedowns=matcher.match if matcher else None,
                        progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
                        restart=restart)  # fmt: skip
     stats = result.stats
@@ -111,7 +112,7 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
                  started_at=started)  # fmt: skip
     cfg = WarcImportConfig(max_bytes=rc.warc.max_bytes, verify_digests=rc.warc.verify_digests,
                            allowed_content_types=tuple(rc.warc.allowed_content_types),
-                           storage_options=storage, chunk_rows=rc.crawl.chunk_rows)  # fmt: skip
+                           storage_options=storage, chunk_rows=rc.warc.chunk_rows)  # fmt: skip
     last = [time.monotonic()]
 
     def progress(s: WarcStats) -> None:

@@ -36,8 +36,8 @@ def _chunks(it, n):
     deps=["dedup_clusters"],
     code_version=SIGNALS_CODE_VERSION,
     kinds={"delta", "python"},
-    description="One row per document kept by dedup: every Gopher quality and repetition statistic, "
-    "computed once from the stored text (words for English, characters for Chinese).",
+    description="One row per document kept by dedup: Gopher quality and repetition, C4 and FineWeb statistics "
+    "and PII counts, computed in one pass from the stored text (words for English, characters for Chinese).",
 )
 def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     batch = context.partition_key
@@ -72,7 +72,8 @@ def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         written,
         schema,
         preview_columns=[c for c in ["doc_id", "lang", "status", "n_words", "mean_word_length", "alpha_words_ratio",
-                                     "stop_words_count", "dup_line_frac", "top_2gram_char_frac"] if c in schema.names],
+                                     "stop_words_count", "dup_line_frac", "c4_sentences", "fw_line_punct_ratio",
+                                     "pii_email", "pii_phone"] if c in schema.names],
         where=batch_predicate("batch_id", batch),
         extra={"outcomes": dg.MetadataValue.md(counts_markdown(outcomes)), "signals_version": SIGNALS_VERSION},
     )

@@ -43,13 +43,21 @@ def timed(fn, n_items: int) -> dict:
     return {"items": n_items, "seconds": round(dt, 3), "per_second": round(n_items / dt, 1) if dt else None, "out": out}
 
 
+# Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
+BENCHMARKS: list[str] = [
+    "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
+]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--skip-graph", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
-    from goldpan.dedup.clusters import DedupInput, NearDupIndex
-    from goldpan.dedup.minhash import MinHasher
+    from bench import classify_score
+    from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
     from goldpan.filter.rules import RuleSet, decide_batch
@@ -73,12 +81,11 @@ def main() -> int:
     r.pop("out")
     results["filter decisions, docs"] = r
 
-    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], (i,)) for i, d in enumerate(docs)]
-    index = NearDupIndex(MinHasher())
-    r = timed(lambda: index.assign(inputs), len(inputs))
+    inputs = [DedupInput(f"{d['doc_id']}-{i}", d["text"], d["lang"], d.get("url"), float(i)) for i, d in enumerate(docs)]
+    r = timed(lambda: BatchDeduplicator().run(inputs, MemoryPriorStore().begin("bench")).results, len(inputs))
     out = r.pop("out")
     r["rejected_as_duplicates"] = sum(x.status == "rejected" for x in out)
-    results["dedup (shingle+minhash+LSH+verify), docs"] = r
+    results["dedup (url+exact+minhash LSH+verify+paragraphs), docs"] = r
 
     if not args.skip_graph:
         import tempfile
@@ -100,11 +107,17 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
+    results["classify: fastText scoring (bench/classify_score.py --quick)"] = classify_score.run(quick=True)["scoring"]
+
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     for name, r in results.items():
         print(f"{name:<58} {json.dumps(r)}")
+    import subprocess
+
+    for script in BENCHMARKS:
+        subprocess.run([sys.executable, str(ROOT / script), *(["--quick"] if args.quick else [])], check=False)
     return 0
 
 

@@ -77,6 +77,7 @@ class WarcSection(_Strict):
     max_bytes: int = Field(5_000_000, ge=1024)
     allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
     storage_options: dict[str, str] = {}  # empty: the lake's storage options
+    chunk_rows: int = Field(2048, ge=1)  # rows per pages commit (also committed every 64 MB of content)
 
 
 class ExtractorSpec(_Strict):

@@ -58,6 +58,8 @@ class EraseResult:
     rows_deleted: dict[str, int]
     versions: dict[str, int]
     vacuumed: dict[str, int] = field(default_factory=dict)  # table -> files removed
+    frontier_marked: int = 0  # crawl_frontier URLs put in state 'takedown'
+
     releases_holding: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -68,6 +70,7 @@ class EraseResult:
             "rows_deleted": self.rows_deleted,
             "delta_versions": self.versions,
             "vacuumed_files": self.vacuumed,
+            "frontier_marked": self.frontier_marked,
             "releases_still_holding": self.releases_holding,
         }
 
@@ -143,6 +146,38 @@ def delete_matches(lake: Lake, matches: Matches, request_id: str) -> tuple[dict[
     return deleted, versions
 
 
+def mark_frontier(lake: Lake, matcher: TakedownMatcher, request_id: str) -> int:
+    """Put every matching crawl_frontier URL in the crawler's own 'takedown' state right away.
+
+    The crawler marks a URL itself when it next considers it (a due revisit or a new link); doing it
+    here too means the frontier, and `goldpan why`, say so from the moment of the request, and a URL
+    that is not due for months is not left looking like an ordinary fetched page. Rows are updated,
+    not deleted: the frontier entry is what keeps the URL from being rediscovered and fetched.
+    """
+    from goldpan.crawl.revisit import TAKEDOWN
+
+    dt = lake.table("crawl_frontier")
+    if dt is None:
+        return 0
+    cols = {f.name for f in dt.schema().fields}
+    if "url" not in cols or "state" not in cols:
+        return 0
+    urls = sorted({r["url"] for r in lake.iter_rows("SELECT url FROM crawl_frontier", tables=["crawl_frontier"],
+                                                      batch_size=10_000) if r["url"] and matcher.match(r["url"])})
+    updates = {"state": f"'{TAKEDOWN}'"}
+    if "next_fetch_at" in cols:
+        updates["next_fetch_at"] = "NULL"
+    if "takedown_request_id" in cols:
+        updates["takedown_request_id"] = "'" + request_id.replace("'", "''") + "'"
+    props = CommitProperties(custom_metadata={"takedown_request": request_id})
+    n = 0
+    for chunk in _chunks(urls):
+        metrics = lake.table("crawl_frontier").update(updates=updates, predicate=f"url IN ({_in_list(chunk)})",
+                                                      commit_properties=props)
+        n += int(metrics.get("num_updated_rows") or 0)
+    return n
+
+
 def releases_still_holding(lake: Lake, matches: Matches) -> list[dict]:
     """Promoted releases whose training_corpus version still contains matched documents."""
     from goldpan.release.promote import PROMOTED, releases
@@ -196,6 +231,7 @@ def apply_takedown(lake: Lake, request: dict, *, vacuum: bool = False) -> EraseR
     matches = find_matches(lake, matcher)
     deleted, versions = delete_matches(lake, matches, request["request_id"])
     result = EraseResult(request["request_id"], matches, deleted, versions)
+    result.frontier_marked = mark_frontier(lake, matcher, request["request_id"])
     if vacuum and deleted:
         result.vacuumed = vacuum_tables(lake, deleted)
     result.releases_holding = releases_still_holding(lake, matches)

@@ -112,3 +112,13 @@ def recipe_changes(a: dict | None, b: dict | None) -> list[dict]:
     fa, fb = flatten(a), flatten(b)
     return [{"key": k, "before": fa.get(k), "after": fb.get(k)}
             for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
+
+
+def snapshot_by_id(lake: Lake, recipe_id: str | None) -> dict | None:
+    """The stored recipe for a recipe id (`name@sha1[:12]`, as decision rows carry it)."""
+    if not recipe_id or not lake.exists("recipe_snapshots"):
+        return None
+    with lake.connect(tables=["recipe_snapshots"]) as con:
+        rows = con.execute("SELECT recipe_sha1 FROM recipe_snapshots WHERE recipe_id = ? ORDER BY recorded_at LIMIT 1",
+                           [recipe_id]).fetchall()
+    return snapshot(lake, rows[0][0]) if rows else None

@@ -171,9 +171,43 @@ def requests(lake: Lake) -> list[dict]:
 
 
 def set_rows_deleted(lake: Lake, request_id: str, counts: Mapping[str, int]) -> None:
-    """Store {table: rows deleted} on the request row (Delta history keeps the pending version)."""
+    """Add {table: rows deleted} to the request row: re-applying a request (after a crash, or when
+    rows it covers arrived later) accumulates, so the record says everything it ever removed."""
     dt = lake.table("takedowns")
     assert dt is not None
-    payload = json.dumps(dict(counts), sort_keys=True).replace("'", "''")
+    prev = next((r for r in requests(lake) if r["request_id"] == request_id), None)
+    total = dict(json.loads(prev["rows_deleted_json"])) if prev and prev.get("rows_deleted_json") else {}
+    for t, n in counts.items():
+        total[t] = total.get(t, 0) + int(n)
+    payload = json.dumps(total, sort_keys=True).replace("'", "''")
     rid = request_id.replace("'", "''")
     dt.update(updates={"rows_deleted_json": f"'{payload}'"}, predicate=f"request_id = '{rid}'")
+
+
+def removed_by_takedowns(lake: Lake, candidate_version: int | None = None) -> dict[str, int]:
+    """{request_id: documents} of the last promoted release that takedowns keep out of this candidate.
+
+    What a promotion states ("this release drops N documents for takedown R"): documents of the
+    previous release whose URL a request covers and which the candidate no longer holds. The release
+    stage calls it with the candidate version it promotes; `goldpan diff` reports the same count.
+    """
+    from collections import Counter
+
+    from goldpan.release.promote import PROMOTED, releases
+
+    matcher = TakedownMatcher.from_lake(lake)
+    prev = [r for r in releases(lake) if r["status"] == PROMOTED and r["corpus_version"] is not None]
+    if not matcher or not prev or not lake.exists("corpus_candidate"):
+        return {}
+    versions = {"training_corpus": int(prev[-1]["corpus_version"])}
+    if candidate_version is not None:
+        versions["corpus_candidate"] = int(candidate_version)
+    counts: Counter[str] = Counter()
+    rows = lake.iter_batches(
+        "SELECT t.url FROM training_corpus t ANTI JOIN corpus_candidate c ON c.doc_id = t.doc_id",
+        tables=["training_corpus", "corpus_candidate"], versions=versions, batch_size=10_000)
+    for batch in rows:
+        for url in batch.column(0).to_pylist():
+            if (rid := matcher.match(url)) is not None:
+                counts[rid] += 1
+    return dict(counts)

@@ -42,7 +42,7 @@ def sample_documents(lake, n: int, seed: int, exclude: Sequence[str] = ()) -> li
 def split(items: Sequence, heldout_fraction: float, seed: int) -> tuple[list, list]:
     """(train, heldout), seeded; the held-out part has at least one item when there are two or more."""
     idx = np.random.default_rng(seed).permutation(len(items))
-    k = int(round(len(items) * heldout_fraction))
+    k = round(len(items) * heldout_fraction)
     if len(items) >= 2:
         k = min(max(k, 1), len(items) - 1)
     held = set(idx[:k].tolist())

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from goldpan.classify.model import load, positive_probability
+from goldpan.classify.model import line_probability, load
+from goldpan.classify.text import fasttext_line
 from goldpan.lake.schemas import DOC_SCORES, ERROR, KEPT
 
 
@@ -50,13 +51,13 @@ class Scorer:
     def score_batch(self, rows: list[dict]) -> pa.RecordBatch:
         """rows: dicts with doc_id, batch_id, text. A row without text is an error row, not a drop."""
         ok = [i for i, r in enumerate(rows) if r.get("text")]
-        texts = [rows[i]["text"] for i in ok]
+        lines = [fasttext_line(rows[i]["text"], self.max_chars) for i in ok]  # tokenised once for all models
 
         def probs(m: LoadedModel | None) -> list[float | None]:
             out: list[float | None] = [None] * len(rows)
-            if m is not None and texts:
-                for i, p in zip(ok, positive_probability(m.model, texts, self.max_chars), strict=True):
-                    out[i] = float(p)
+            if m is not None and lines:
+                for i, p in zip(ok, line_probability(m.model, lines).tolist(), strict=True):
+                    out[i] = p
             return out
 
         q, ma, co = probs(self.quality), probs(self.math), probs(self.code)

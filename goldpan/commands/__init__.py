@@ -18,4 +18,5 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.diff",
     "goldpan.commands.takedown",
     "goldpan.commands.report",
+    "goldpan.commands.sweep",
 ]

@@ -30,13 +30,13 @@ def run(args) -> int:
                 print(f"goldpan: no document {doc}", file=sys.stderr)
                 return 1
             if args.json:
-                print(json.dumps([m.__dict__ for m in members], indent=2, default=str))
+                print(json.dumps(members, indent=2, default=str))
             else:
                 print(f"cluster of {doc}: {len(members)} member(s)")
                 for m in members:
-                    tag = "representative" if m.is_representative else (m.rule or m.status)
-                    sim = "" if m.similarity is None else f" sim={m.similarity:.3f}"
-                    print(f"  {m.doc_id}  {m.batch_id}  {tag}{sim}  {m.url}")
+                    tag = "representative" if m["is_representative"] else (m["rule"] or m["status"])
+                    sim = "" if m["similarity"] is None else f" sim={m['similarity']:.3f}"
+                    print(f"  {m['doc_id']}  {m['batch_id']}  {tag}{sim}  {m['url']}")
             return 0
         dist = report.size_distribution(con, args.batch)
         top = report.largest_clusters(con, args.top)

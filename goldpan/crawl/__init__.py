@@ -1,16 +1,21 @@
-"""Polite, safe, bounded crawling of one batch into `pages` rows.
+"""Polite, safe, incremental crawling of one batch into `pages` rows.
 
-Plain Python (no Dagster): the `pages` asset calls `crawl_batch` and writes the rows.
+Plain Python (no Dagster): the `pages` asset calls `run_crawl`, which loads the Delta frontier,
+crawls what is due and writes pages and frontier updates in resumable chunks.
 
-    config = CrawlConfig.from_dict(yaml.safe_load(...))
-    stats = CrawlStats()
-    for row in crawl_batch(config, batch_id, source="crawl:demo", stats=stats):
-        ...
+    config = CrawlConfig.from_dict(recipe.crawl.model_dump())
+    result = run_crawl(lake, config, batch_id, source="crawl")
+    result.stats.as_dict()
+
+`crawl_batch` is the same crawl without a lake (seeds only, nothing remembered).
 """
 
+from goldpan.crawl.batch import CrawlRunResult, run_crawl
 from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlConfigError, CrawlStats, crawl_batch
-from goldpan.crawl.fetcher import DEFAULT_USER_AGENT, ROW_KEYS, Fetcher, FetchResult, make_row
+from goldpan.crawl.fetcher import DEFAULT_USER_AGENT, ROW_KEYS, UNCHANGED, Fetcher, FetchResult, make_row
+from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot, FrontierStore
 from goldpan.crawl.links import extract_links
+from goldpan.crawl.revisit import RevisitPolicy
 from goldpan.crawl.robots import RobotsCache
 from goldpan.crawl.scope import CrawlScope
 from goldpan.crawl.urls import host_of, normalize_url, page_id
@@ -18,13 +23,19 @@ from goldpan.crawl.urls import host_of, normalize_url, page_id
 __all__ = [
     "DEFAULT_USER_AGENT",
     "ROW_KEYS",
+    "UNCHANGED",
     "BatchCrawler",
     "CrawlConfig",
     "CrawlConfigError",
+    "CrawlRunResult",
     "CrawlScope",
     "CrawlStats",
     "FetchResult",
     "Fetcher",
+    "FrontierEntry",
+    "FrontierSnapshot",
+    "FrontierStore",
+    "RevisitPolicy",
     "RobotsCache",
     "crawl_batch",
     "extract_links",
@@ -32,4 +43,5 @@ __all__ = [
     "make_row",
     "normalize_url",
     "page_id",
+    "run_crawl",
 ]

@@ -34,6 +34,7 @@ from goldpan.lake.schemas import KEPT, PAGES
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[CrawlStats], None]
+COMPACT_AFTER_CHUNKS = 8
 
 
 @dataclass
@@ -140,12 +141,13 @@ def run_crawl(
         if len(buf) >= config.chunk_rows or clock() - last_flush >= config.chunk_seconds:
             flush()
     flush()
-    _compact_pages(lake, batch_id)
-    store.compact()
+    if result.chunks > COMPACT_AFTER_CHUNKS:  # a few files are fine; hundreds slow every reader
+        compact_batch(lake, batch_id)
+        store.compact()
     return result
 
 
-def _compact_pages(lake, batch_id: str) -> None:
+def compact_batch(lake, batch_id: str) -> None:
     """Merge the batch's chunk files into few (best effort: a concurrent writer may win)."""
     dt = lake.table("pages")
     if dt is None:

@@ -196,6 +196,7 @@ class CrawlConfig:
             allowed_content_types=self.allowed_content_types,
             allow_private=frozenset(self.allow_private),
             max_pools=max(64, self.concurrency * 2),
+            pool_maxsize=max(4, self.per_host_concurrency),
         )
 
 
@@ -445,7 +446,7 @@ class BatchCrawler:
             if not hs.heap:
                 self._deactivate_if_empty(host)
                 continue
-            if hs.inflight >= self.config.per_host_concurrency or now < hs.next_allowed:
+            if hs.inflight >= self._host_limit(hs) or now < hs.next_allowed:
                 continue
             key = (hs.heap[0][0], hs.heap[0][1])
             if best is None or key < best[0]:
@@ -457,6 +458,11 @@ class BatchCrawler:
         self._deactivate_if_empty(best[1])
         return entry, None
 
+    def _host_limit(self, hs: _Host) -> int:
+        """Concurrent requests allowed to a host: one until its robots.txt (and so its
+        Crawl-delay) is known, then `per_host_concurrency`."""
+        return self.config.per_host_concurrency if hs.delay is not None else 1
+
     def _deactivate_if_empty(self, host: str) -> None:
         if not self.hosts[host].heap:
             self.active.discard(host)
@@ -465,7 +471,7 @@ class BatchCrawler:
         times = [
             self.hosts[h].next_allowed
             for h in self.active
-            if self.hosts[h].inflight < self.config.per_host_concurrency
+            if self.hosts[h].inflight < self._host_limit(self.hosts[h])
         ]
         return min(times) if times else self.clock()
 

@@ -47,6 +47,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from goldpan.crawl.scope import HOST_NOT_ALLOWED, CrawlScope
+from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, host_of, normalize_url, page_id
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 
@@ -241,6 +242,7 @@ class Fetcher:
         allow_private: Iterable[str] = frozenset(),
         resolver: Resolver | None = None,
         max_pools: int = 64,
+        pool_maxsize: int = 4,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be > 0")
@@ -255,6 +257,9 @@ class Fetcher:
         self.allowed_content_types = frozenset(t.lower() for t in allowed_content_types)
         self.resolver: Resolver = resolver or system_resolver
         self.max_pools = max_pools
+        # keep-alive connections kept per (host, address): at least the per-host concurrency, or
+        # surplus connections are discarded after each response and reopened for the next
+        self.pool_maxsize = pool_maxsize
         # allow_private entries are IPs / CIDR networks or host names (exact, lower-case).
         self._private_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self._private_hosts: set[str] = set()
@@ -452,6 +457,10 @@ class Fetcher:
             self._abandon(resp)
             return res.finish(REJECTED, f"content_type:{res.content_type or 'missing'}", started)
         res.content, res.truncated = self._read_body(resp, deadline)
+        if check_content_type and (kind := binary_kind(res.content)) is not None:
+            # the header said text; the bytes say otherwise (an image or archive served as HTML)
+            res.content = None
+            return res.finish(REJECTED, f"binary_content:{kind}", started)
         return res.finish(KEPT, None, started)
 
     def _headers(self, resp: urllib3.BaseHTTPResponse) -> dict[str, str]:
@@ -464,7 +473,7 @@ class Fetcher:
             if pool is not None:
                 self._pools.move_to_end(key)
                 return pool
-            common: dict[str, Any] = {"maxsize": 4, "block": False, "retries": False}
+            common: dict[str, Any] = {"maxsize": self.pool_maxsize, "block": False, "retries": False}
             if scheme == "https":
                 # Connect to the checked IP but verify the certificate against the host name.
                 pool = urllib3.HTTPSConnectionPool(

@@ -7,8 +7,10 @@ host sooner"), and it is pure arithmetic over a pages row, so it is unit-testabl
 * A final negative answer (4xx other than 429, robots refusal, content type, redirect trouble) is
   also due again after `revisit_interval_s`: sites change, but not by the minute.
 * A transient failure (timeouts, connection errors, 5xx, 429) backs off exponentially:
-  `retry_backoff_s * 2**(failures-1)`, capped at `revisit_interval_s`; after `max_retries`
-  consecutive failures the URL waits a full revisit interval (Nutch's db.fetch.retry.max idea).
+  `retry_backoff_s * 2**(failures-1)`; after `max_retries` consecutive failures the URL waits
+  the longer of a revisit interval and the last backoff (Nutch's db.fetch.retry.max idea). The
+  backoff is not capped by the revisit interval: a recipe that revisits every batch
+  (interval 0) must still not hammer a failing server.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ class RevisitPolicy:
         """(frontier state, consecutive failure count, next_fetch_at) after one pages row."""
         if is_transient(status, reason, http_status):
             failures = failures_before + 1
+            longest = self.retry_backoff_s * 2 ** max(self.max_retries - 1, 0)
             if failures > self.max_retries:
-                wait = self.revisit_interval_s
+                wait = max(self.revisit_interval_s, longest)
             else:
-                wait = min(self.retry_backoff_s * 2 ** (failures - 1), self.revisit_interval_s)
+                wait = self.retry_backoff_s * 2 ** (failures - 1)
             return FAILED, failures, now + timedelta(seconds=wait)
         state = FETCHED if status == KEPT or reason == UNCHANGED else REJECTED_STATE
         return state, 0, now + timedelta(seconds=self.revisit_interval_s)

@@ -50,6 +50,7 @@ class RobotsEntry:
     parser: RobotFileParser
     fetched_at: float
     outcome: str  # "parsed" | "allow_all:<reason>" | "disallow_all:<reason>"
+    text: str = ""
 
 
 class RobotsCache:
@@ -115,19 +116,24 @@ class RobotsCache:
         """Crawl-delay (seconds) for our agent. Given a URL, uses its origin (fetching robots
         if needed); given a bare host, the largest delay among cached origins of that host."""
         if "://" in host_or_url:
-            return self._delay(self.entry(host_or_url).parser)
+            return self._delay(self.entry(host_or_url))
         host = host_or_url.lower()
         with self._lock:
             entries = [e for o, e in self._entries.items() if host_of(o) == host]
-        delays = [d for d in (self._delay(e.parser) for e in entries) if d is not None]
+        delays = [d for d in (self._delay(e) for e in entries) if d is not None]
         return max(delays) if delays else None
 
-    def _delay(self, parser: RobotFileParser) -> float | None:
+    def _delay(self, entry: RobotsEntry) -> float | None:
+        # The stdlib parser only accepts integer Crawl-delay values ("0.5" is silently ignored),
+        # while fractional delays are common in the wild: parse the value ourselves.
+        if entry.text:
+            return crawl_delay_from_text(entry.text, self.user_agent)
         try:
-            delay = parser.crawl_delay(self.user_agent)
+            delay = entry.parser.crawl_delay(self.user_agent)
         except (TypeError, ValueError):
             return None
         return float(delay) if delay is not None else None
+
 
     def _load(self, origin: str) -> RobotsEntry:
         url = origin + "/robots.txt"
@@ -139,7 +145,7 @@ class RobotsCache:
         if res.status == KEPT:
             text = (res.content or b"").decode("utf-8", errors="replace")
             parser.parse(text.splitlines())
-            return RobotsEntry(parser, now, "parsed")
+            return RobotsEntry(parser, now, "parsed", text)
         code = res.http_status
         if res.reason in _REDIRECT_TROUBLE:
             parser.allow_all = True
@@ -149,3 +155,36 @@ class RobotsCache:
             return RobotsEntry(parser, now, f"allow_all:http_{code}")
         parser.disallow_all = True
         return RobotsEntry(parser, now, f"disallow_all:{res.reason}")
+
+
+def crawl_delay_from_text(text: str, user_agent: str) -> float | None:
+    """Crawl-delay (seconds, fractions allowed) of the group that applies to `user_agent`: the
+    group naming our product token (the UA up to the first "/" or space) wins over `*`."""
+    token = user_agent.split("/", 1)[0].split()[0].lower() if user_agent.strip() else ""
+    groups: dict[str, float] = {}
+    agents: list[str] = []
+    in_rules = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+            continue
+        in_rules = True
+        if key == "crawl-delay":
+            try:
+                delay = float(value)
+            except ValueError:
+                continue
+            if delay >= 0:
+                for a in agents:
+                    groups.setdefault(a, delay)
+    for agent, delay in groups.items():
+        if agent != "*" and token and agent in token:
+            return delay
+    return groups.get("*")

@@ -9,21 +9,10 @@ the live size is counted here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from goldpan.lake import Lake
 
-
-@dataclass(frozen=True)
-class Member:
-    doc_id: str
-    batch_id: str
-    url: str | None
-    status: str
-    rule: str | None
-    is_representative: bool
-    duplicate_of: str | None
-    similarity: float | None
+MEMBER_COLUMNS = ["doc_id", "batch_id", "url", "status", "rule", "is_representative", "duplicate_of", "similarity",
+                  "cluster_id"]
 
 
 def size_distribution(con, batch_id: str | None = None) -> list[tuple[int, int]]:
@@ -60,18 +49,19 @@ def largest_clusters(con, limit: int = 10, sample_urls: int = 3) -> list[dict]:
     return [{"cluster_id": c, "size": int(n), "representative_url": ru, "sample_urls": list(u)} for c, n, ru, u in rows]
 
 
-def cluster_members(con, doc_id: str, limit: int = 50) -> list[Member]:
-    """Every member of `doc_id`'s cluster (representative first, then by batch and doc_id); [] if unknown."""
+def cluster_members(con, doc_id: str, limit: int = 50) -> list[dict]:
+    """Every member of `doc_id`'s cluster, `doc_id` included (representative first, then by batch and
+    doc_id), as dicts with MEMBER_COLUMNS; [] if the document is unknown. `goldpan trace` calls this."""
     rows = con.execute(
-        """
-        SELECT doc_id, batch_id, url, status, rule, is_representative, duplicate_of, similarity
+        f"""
+        SELECT {", ".join(MEMBER_COLUMNS)}
         FROM dedup_clusters
         WHERE cluster_id = (SELECT cluster_id FROM dedup_clusters WHERE doc_id = ? LIMIT 1)
         ORDER BY is_representative DESC, batch_id, doc_id LIMIT ?
         """,
         [doc_id, limit],
     ).fetchall()
-    return [Member(*r) for r in rows]
+    return [dict(zip(MEMBER_COLUMNS, r, strict=True)) for r in rows]
 
 
 def outcome_counts(con, batch_id: str | None = None) -> dict[str, int]:

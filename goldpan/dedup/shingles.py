@@ -64,17 +64,25 @@ def word_tokens(text: str) -> list[str]:
     return _WORD.findall(normalize_for_shingles(text))
 
 
+class _WordHashCache(dict):
+    """word -> xxh3_64, shared across documents: web text is Zipfian, so most words of a new page
+    were hashed before and cost one C-level dict lookup. Cleared when it grows past `MAX_WORDS`."""
+
+    MAX_WORDS = 2_000_000
+
+    def __missing__(self, w: str) -> int:
+        v = xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass"), SHINGLE_SEED)
+        self[w] = v
+        return v
+
+
+_WORD_CACHE = _WordHashCache()
+
+
 def _word_hashes(ws: list[str]) -> np.ndarray:
-    h = xxhash.xxh3_64_intdigest
-    seed = SHINGLE_SEED
-    cache: dict[str, int] = {}
-    out = np.empty(len(ws), dtype=np.uint64)
-    for i, w in enumerate(ws):
-        v = cache.get(w)
-        if v is None:
-            v = cache[w] = h(w.encode("utf-8", "surrogatepass"), seed)
-        out[i] = v
-    return out
+    if len(_WORD_CACHE) > _WordHashCache.MAX_WORDS:
+        _WORD_CACHE.clear()
+    return np.fromiter(map(_WORD_CACHE.__getitem__, ws), dtype=np.uint64, count=len(ws))
 
 
 def _char_hashes(s: str) -> np.ndarray:

@@ -5,10 +5,10 @@ Tables (schemas in `goldpan.lake.schemas`):
 - `dedup_index`: one row per (kind, key, doc_id) a batch added: `url` keys (canonical URL of every
   document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
   per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
-  `bucket = key & (N_BUCKETS-1)`, so a lookup for a few keys reads a few partitions, and a lookup
-  for many keys reads only the `bucket/kind/key/batch_id` columns and hash-joins them with the new
-  keys. The work is one pass over 8-byte keys (a few hundred MB for tens of millions of rows), then
-  only the matching rows are materialised: nothing per earlier *document* is done in Python.
+  `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows, a lookup
+  for a few keys reads a few partitions, and a lookup for many keys hash-joins them with the
+  partition's rows in DuckDB. That is one pass over 8-byte keys per lookup (measured ~0.55 s for
+  10M band rows on the shared 2-core machine), and nothing per earlier *document* runs in Python.
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
@@ -169,7 +169,7 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
 
     pred = batch_predicate("batch_id", batch_id)
     w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
-                    partition_by=["bucket"], commit_metadata=commit_metadata)
+                    partition_by=["kind", "bucket"], commit_metadata=commit_metadata)
     w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
                     partition_by=["bucket"], commit_metadata=commit_metadata)
     return {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,

@@ -12,6 +12,45 @@ from __future__ import annotations
 
 import re
 
+# Elements a reader never sees as content: hidden ones, and the usual names of overlays, share
+# bars, cookie banners, menus, breadcrumbs and "related" boxes. Class names match whole tokens
+# (`[class~=x]`), so Sphinx's inline `menuselection` or an article's `related-work` heading are safe.
+_BOILERPLATE_TOKENS = (
+    "popup", "modal", "dialog", "cookie", "cookies", "cookie-banner", "share", "sharing", "social",
+    "newsletter", "related", "related-posts", "breadcrumb", "breadcrumbs", "sidebar", "menu",
+    "menu-bar", "navbar", "skip-link", "advert", "advertisement", "ad", "ads", "banner", "comments",
+)
+BOILERPLATE_SELECTOR = ", ".join(
+    ["[hidden]", '[aria-hidden="true"]', '[style*="display:none"]', '[style*="display: none"]',
+     '[role="dialog"]', '[role="navigation"]']
+    + [f'[class~="{t}"]' for t in _BOILERPLATE_TOKENS]
+    + [f'[id*="{t}"]' for t in ("popup", "modal", "cookie", "help-container", "sidebar", "menu-bar", "share")]
+)
+
+
+def strip_boilerplate_elements(tree) -> int:
+    """Remove hidden and boilerplate-named elements from a resiliparse tree; returns how many."""
+    body = tree.body
+    if body is None:
+        return 0
+    nodes = list(body.query_selector_all(BOILERPLATE_SELECTOR))
+    matched = set(nodes)
+
+    def inside_another(node) -> bool:
+        p = node.parent
+        while p is not None:
+            if p in matched:
+                return True
+            p = p.parent
+        return False
+
+    # Decide before mutating: decomposing an ancestor frees its descendants, so only the outermost
+    # matches are removed (touching a freed node would read released memory).
+    outer = [n for n in nodes if not inside_another(n)]
+    for node in outer:
+        node.decompose()
+    return len(outer)
+
 _BULLET = re.compile(r"^\s*(?:[•·\-*–]|\d+[.)])\s+")
 _SEPARATORS = re.compile(r"\s*(?:[|·•/,;»›>]|\s)\s*")
 

@@ -11,7 +11,8 @@ rule here:
    bytes very often decode without error as Big5 (and Big5 bytes as GBK), producing rare or private
    use characters; `plausibility` measures that, and a clearly more plausible alternative wins;
 3. otherwise detection: uchardet's guess plus the CJK legacy codecs and UTF-8 are tried strictly and
-   the most plausible text wins (ties go to uchardet's guess).
+   the most plausible text wins (ties go to uchardet's guess). For text with Han/kana/Hangul the
+   score also asks fastText lid.176 whether the characters read as a CJK language at all.
 
 What was declared, what detection found and whether they disagreed are returned, so every document
 row records how its text was decoded.
@@ -154,13 +155,45 @@ def plausibility(text: str) -> float:
     return max(0, hit) / n
 
 
+_NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
+_HAN_KANA_HANGUL = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_LABELS = ("__label__zh", "__label__ja", "__label__ko", "__label__wuu", "__label__yue", "__label__lzh")
+
+
+def _cjk_lid_confidence(text: str) -> float | None:
+    """fastText lid.176's probability that the non-ASCII runs of `text` are Chinese/Japanese/Korean.
+
+    None when there is too little Han/kana/Hangul to judge. Why: a wrong legacy decode (GBK read as
+    Big5) yields valid, even common-looking characters in an order no language has; lid.176 then
+    answers some unrelated language with low confidence, while the right decode scores ~0.9+.
+    """
+    sample = " ".join(_NON_ASCII_RUN.findall(text[:50_000]))[:1500]
+    if len(_HAN_KANA_HANGUL.findall(sample)) < 4:
+        return None
+    from goldpan.extract.langid import _load, default_model_path
+
+    labels, probs = _load(default_model_path()).predict(sample, k=5)
+    return float(sum(p for lab, p in zip(labels, probs) if lab in _CJK_LABELS))
+
+
+def decode_score(text: str) -> float:
+    """Plausibility, scaled down when lid.176 does not recognise CJK text as any CJK language."""
+    score = plausibility(text)
+    conf = _cjk_lid_confidence(text)
+    return score if conf is None else score * (0.5 + 0.5 * min(1.0, conf))
+
+
 def _detect(content: bytes, prefer: str | None = None) -> tuple[str, str] | None:
     """Best strict decode among uchardet's guess, UTF-8 and the CJK codecs, by plausibility."""
     from resiliparse.parse.encoding import detect_encoding
 
     guess = canonical_codec(detect_encoding(content, from_html_meta=False))
     order: list[str] = []
-    for c in (guess, "utf-8", *_CJK_CODECS, prefer):
+    # Japanese and Korean codecs only when uchardet or a declaration names them: GBK bytes read as
+    # EUC-KR/EUC-JP give common Hangul/kanji that lid.176 even accepts as Korean or Japanese, while
+    # uchardet reliably recognises real Japanese and Korean bytes. Chinese ones are always tried,
+    # because uchardet confuses GBK and Big5 on short pages.
+    for c in (guess, "utf-8", "gb18030", "big5hkscs", prefer):
         if c and c not in order:
             order.append(c)
     best: tuple[float, int, str, str] | None = None
@@ -168,7 +201,7 @@ def _detect(content: bytes, prefer: str | None = None) -> tuple[str, str] | None
         text = _strict(content, codec)
         if text is None:
             continue
-        score = plausibility(text)
+        score = decode_score(text)
         # Higher plausibility wins; equal scores go to the earlier candidate (uchardet's guess).
         if best is None or score > best[0]:
             best = (score, rank, codec, text)
@@ -213,16 +246,16 @@ def decode_page(content: bytes, header_charset: str | None = None) -> Decoded:
             utf8 = _strict(content, "utf-8")
             if utf8 is not None:
                 return result(utf8, "utf-8", "detected", True, "utf-8")
-            score = plausibility(text)
+            score = decode_score(text)
             if score < _PLAUSIBLE_OK:  # runs of accented letters: CJK bytes read as Latin
                 found = _detect(content, prefer=codec)
-                if found is not None and found[0] != codec and plausibility(found[1]) >= score + _SWITCH_MARGIN:
+                if found is not None and found[0] != codec and decode_score(found[1]) >= score + _SWITCH_MARGIN:
                     return result(found[1], found[0], "detected", True, found[0])
         if codec in _CJK_CODECS and not content.isascii():
-            score = plausibility(text)
+            score = decode_score(text)
             if score < _PLAUSIBLE_OK:
                 found = _detect(content, prefer=codec)
-                if found is not None and found[0] != codec and plausibility(found[1]) >= score + _SWITCH_MARGIN:
+                if found is not None and found[0] != codec and decode_score(found[1]) >= score + _SWITCH_MARGIN:
                     return result(found[1], found[0], "detected", True, found[0])
         return result(text, codec, source, mismatch)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from importlib.metadata import version as _pkg_version
 from typing import Any, ClassVar
 
-from goldpan.extract.boilerplate import drop_link_lines
+from goldpan.extract.boilerplate import drop_link_lines, strip_boilerplate_elements
 from goldpan.extract.html_text import ParsedHtml
 
 
@@ -46,7 +46,7 @@ class Extractor(ABC):
 class ResiliparseExtractor(Extractor):
     name = "resiliparse"
     package = "resiliparse"
-    defaults = {
+    defaults: ClassVar[dict[str, Any]] = {
         "main_content": True,
         "preserve_formatting": True,
         "list_bullets": True,
@@ -55,8 +55,9 @@ class ResiliparseExtractor(Extractor):
         "form_fields": False,
         "noscript": False,
         "comments": False,
-        # goldpan post-processing (see goldpan.extract.boilerplate); 0 disables it.
+        # goldpan post-processing (see goldpan.extract.boilerplate); 0 / False disables it.
         "drop_link_lines_max_words": 0,
+        "strip_boilerplate_elements": False,
     }
 
     def extract(self, page: ParsedHtml) -> str:
@@ -64,7 +65,16 @@ class ResiliparseExtractor(Extractor):
 
         opts = dict(self.options)
         max_words = int(opts.pop("drop_link_lines_max_words"))
-        text = extract_plain_text(page.tree, **opts)
+        strip = bool(opts.pop("strip_boilerplate_elements"))
+        tree = page.tree
+        if strip:
+            # Anchors are read from the source, and the tree is re-parsed for link density, so
+            # mutating this page's tree only changes what this extractor sees.
+            from resiliparse.parse.html import HTMLTree
+
+            tree = HTMLTree.parse(page.html)
+            strip_boilerplate_elements(tree)
+        text = extract_plain_text(tree, **opts)
         if max_words > 0:
             text = drop_link_lines(text, page.anchor_texts, max_words)
         return text
@@ -73,7 +83,7 @@ class ResiliparseExtractor(Extractor):
 class TrafilaturaExtractor(Extractor):
     name = "trafilatura"
     package = "trafilatura"
-    defaults = {
+    defaults: ClassVar[dict[str, Any]] = {
         "fast": False,
         "favor_precision": False,
         "favor_recall": False,

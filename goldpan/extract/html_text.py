@@ -7,11 +7,21 @@ extractor produced the main text, so variants differ only in their main text.
 
 from __future__ import annotations
 
+import html as _html
+import re
 from functools import cached_property
 from importlib.metadata import version as _pkg_version
 
 EXTRACTOR = "resiliparse"
 EXTRACTOR_VERSION = _pkg_version("resiliparse")
+
+
+# Anchor elements and their inner HTML. A regex over the source instead of DOM node wrappers:
+# resiliparse creates a Python object per node visited, which made link density cost more than the
+# main-text extraction itself on documentation pages with hundreds of links.
+_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 class ParsedHtml:
@@ -44,17 +54,14 @@ class ParsedHtml:
         return title, description, canonical
 
     @cached_property
+    def _anchor_inner_texts(self) -> list[str]:
+        body = _INVISIBLE_BLOCKS.sub("", self.html)
+        return [_html.unescape(_TAG.sub("", m.group(1))) for m in _ANCHOR.finditer(body)]
+
+    @cached_property
     def anchor_texts(self) -> frozenset[str]:
-        """Whitespace-normalised texts of every <a> in the body (for link-line post-processing)."""
-        body = self.tree.body
-        if body is None:
-            return frozenset()
-        out = set()
-        for a in body.query_selector_all("a"):
-            t = " ".join((a.text or "").split())
-            if t:
-                out.add(t)
-        return frozenset(out)
+        """Whitespace-normalised texts of every <a> (for link-line post-processing)."""
+        return frozenset(t for t in (" ".join(a.split()) for a in self._anchor_inner_texts) if t)
 
     def link_density(self) -> float:
         """Share of visible body characters inside <a> elements (scripts and styles excluded).
@@ -70,5 +77,5 @@ class ParsedHtml:
         visible = len("".join(extract_plain_text(tree, main_content=False, alt_texts=False).split()))
         if visible == 0:
             return 0.0
-        linked = sum(len("".join((a.text or "").split())) for a in tree.body.query_selector_all("a"))
+        linked = sum(len("".join(a.split())) for a in self._anchor_inner_texts)
         return min(1.0, linked / visible)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+import re
 from functools import lru_cache
+
+_NON_LETTERS = re.compile(r"[\W\d_]+")
 
 
 def default_model_path() -> str:
@@ -72,7 +75,7 @@ class LanguageIdentifier:
     ) -> LangProfile:
         """Whole-text language plus the character share of the strongest other language.
 
-        Lines shorter than `min_line_chars` non-space characters (menus, code, numbers) and lines
+        Lines with fewer than `min_line_chars` letters (menus, numbers, table rows) and lines
         predicted with less than `min_line_score` are not counted: they are where lid.176 guesses.
         At most `max_chars` characters of lines are classified (one batched fastText call).
         """
@@ -83,7 +86,8 @@ class LanguageIdentifier:
         weights: list[int] = []
         budget = max_chars
         for line in text.split("\n"):
-            n = len(line) - line.count(" ")
+            # Letters only: lid.176 confidently calls lines of numbers and prices Japanese or Basque.
+            n = len(_NON_LETTERS.sub("", line))
             if n < min_line_chars:
                 continue
             lines.append(line)

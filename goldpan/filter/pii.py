@@ -85,8 +85,9 @@ def _phone_ok(m: re.Match[str], kind: int) -> bool:
 def _spans(text: str) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, kind) spans, earliest first; e-mail wins over IP wins over phone."""
     found: list[tuple[int, int, str]] = []
-    for m in _EMAIL.finditer(text):
-        found.append((m.start(), m.end(), EMAIL))
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            found.append((m.start(), m.end(), EMAIL))
     for m in _IPV4.finditer(text):
         found.append((m.start(), m.end(), IP))
     if ":" in text:

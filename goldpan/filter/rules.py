@@ -700,3 +700,45 @@ def merge_rules_config(base: Mapping[str, Any], overrides: Mapping[str, Any] | N
             else:
                 raise ValueError(f"filter rule {section}.{rule}: arguments must be a mapping or null, got {args!r}")
     return merged
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What one rule (or one side of a two-sided rule) compares: `signal op threshold` fails."""
+
+    rule: str
+    signal: str
+    op: str
+    threshold: float
+
+
+class _Probe(dict):
+    """A signals row that answers every key with one value and remembers which key was read."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+        self.read: list[str] = []
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> float:
+        self.read.append(key)
+        return self.value
+
+
+def rule_specs(rule: Rule) -> list[RuleSpec]:
+    """The signal column, direction and threshold of a rule, found by asking the rule itself.
+
+    Why probe instead of a second declaration per class: the threshold sweep must compare exactly
+    what `evaluate` compares; a value far below every threshold fails the "min" side, one far above
+    fails the "max" side, and the probe records which signal each side read.
+    """
+    specs: list[RuleSpec] = []
+    for value in (-1e300, 1e300):
+        probe = _Probe(value)
+        failure = rule.evaluate(probe)
+        if failure is not None and probe.read:
+            specs.append(RuleSpec(failure.rule, probe.read[-1], failure.op, failure.threshold))
+    return specs

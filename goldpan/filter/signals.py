@@ -1,4 +1,8 @@
-"""Quality signals: every Gopher statistic of a document, computed once and stored as a row.
+"""Quality signals: every heuristic statistic of a document, computed once and stored as a row.
+
+Columns: the Gopher quality and repetition statistics (below), the C4 and FineWeb statistics
+(`goldpan.filter.lines`: C4's line filter replayed once, FineWeb's ratios over the lines it kept)
+and PII counts (`goldpan.filter.pii`). The document is tokenised once, line by line.
 
 Why signals apart from decisions (the Dolma / RedPajama-v2 model): tokenisation dominates the cost of
 heuristic filtering, and the reference tools re-tokenise in every filter and throw the numbers away
@@ -177,35 +181,85 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return dup_n, dup_chars
 
 
+class _Joined:
+    """The tokens joined once with `sep`, and where each token starts and ends in that string.
+
+    Why: an n-gram joined with `sep` is exactly a slice of the joined string, so the nine n-gram
+    lists (2..10) are built by slicing one string instead of re-joining n tokens per position,
+    and the n-gram strings stay identical to datatrove's `sep.join(tokens[i:i+n])`.
+    """
+
+    __slots__ = ("ends", "joined", "starts")
+
+    def __init__(self, toks: list[str], sep: str) -> None:
+        self.joined = sep.join(toks)
+        starts, ends, pos, step = [], [], 0, len(sep)
+        for tok in toks:
+            starts.append(pos)
+            pos += len(tok)
+            ends.append(pos)
+            pos += step
+        self.starts, self.ends = starts, ends
+
+    def ngrams(self, n: int) -> list[str]:
+        j = self.joined
+        return [j[a:b] for a, b in zip(self.starts, self.ends[n - 1 :])]
+
+
 def _ngrams(toks: list[str], n: int, sep: str) -> list[str]:
-    return list(map(sep.join, zip(*(toks[i:] for i in range(n)))))
+    return _Joined(toks, sep).ngrams(n)
 
 
-def _top_ngram_chars(toks: list[str], n: int, sep: str) -> int:
-    grams = _ngrams(toks, n, sep)
+def _top_ngram_chars(toks: list[str] | _Joined, n: int, sep: str = " ") -> int:
+    """len(most frequent n-gram joined with `sep`) x its count; ties go to the first seen.
+
+    With sep " " the join is injective (tokens never contain a space), so counting token tuples
+    (built by zip, in C) finds the same n-gram as counting joined strings; CJK joins with "" and
+    is not injective ("ab"+"c" = "a"+"bc"), so it counts the joined strings themselves.
+    """
+    if isinstance(toks, _Joined):
+        grams: list = toks.ngrams(n)
+        sep_len = None
+    elif sep == " ":
+        grams = list(zip(*(toks[i:] for i in range(n))))
+        sep_len = 1
+    else:
+        grams = _ngrams(toks, n, sep)
+        sep_len = None
     if not grams:
         return 0
     # Counter keeps first-seen order and max() returns the first maximum: the same n-gram as
     # datatrove's Counter.most_common(1), which matters when tied n-grams differ in length.
     gram, count = max(Counter(grams).items(), key=itemgetter(1))
-    return len(gram) * count
+    length = len(gram) if sep_len is None else sum(map(len, gram)) + sep_len * (n - 1)
+    return length * count
 
 
-def _dup_ngram_chars(toks: list[str], n: int) -> int:
-    grams = _ngrams(toks, n, "")
-    if len(set(grams)) == len(grams):  # the common case for n >= 5: no repeat at all, no walk
+def _dup_ngram_chars(toks: list[str] | _Joined, n: int) -> int:
+    """Characters in repeated n-grams, walking like datatrove: a repeat adds its length and jumps n.
+
+    Exactly datatrove's walk, done over the few positions that can matter: a gram that occurs once
+    in the whole document can never be a repeat, and whether it was "seen" never matters for
+    another gram, so only positions of grams occurring twice or more are visited. A position is
+    skipped when it falls inside the jump after a repeat, as in the full walk.
+    """
+    grams = toks.ngrams(n) if isinstance(toks, _Joined) else _ngrams(toks, n, "")
+    counts = Counter(grams)
+    if len(counts) == len(grams):  # the common case for n >= 5: no repeat at all
         return 0
+    multi = {g for g, c in counts.items() if c > 1}
     seen: set[str] = set()
-    repeated = idx = 0
-    end = len(grams)
-    while idx < end:
+    repeated = 0
+    next_free = 0  # first position not covered by the last jump
+    for idx in [i for i, g in enumerate(grams) if g in multi]:
+        if idx < next_free:
+            continue
         gram = grams[idx]
         if gram in seen:
             repeated += len(gram)
-            idx += n  # jump past the repeat so overlapping repeats are not counted twice
+            next_free = idx + n  # jump past the repeat so overlapping repeats are not counted twice
         else:
             seen.add(gram)
-            idx += 1
     return repeated
 
 
@@ -273,11 +327,11 @@ def compute_signals(
         "dup_line_frac": frac(line_dups, len(r_lines)),
         "dup_line_char_frac": frac(line_dup_chars, n_chars),
     }
-    sep = "" if cjk else " "
+    glued = _Joined(toks, "")
     for n in TOP_NGRAM_SIZES:
-        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(toks, n, sep), n_chars)
+        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(glued if cjk else toks, n, " "), n_chars)
     for n in DUP_NGRAM_SIZES:
-        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(toks, n), n_chars)
+        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(glued, n), n_chars)
     out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
     out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
     return out

@@ -111,21 +111,36 @@ def recipe_targets(recipe: dict | None, labels: Iterable[str]) -> dict[str, floa
     language list means "these languages, no share stated": equal shares are not invented.
     """
     labels = set(labels)
-    mix = (recipe or {}).get("mix") or {}
     best: dict[str, float] = {}
 
     def walk(obj):
         nonlocal best
         if isinstance(obj, dict):
             nums = {k: float(v) for k, v in obj.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            if nums and set(nums) & labels and len(nums) >= len(best):
+            hits = set(nums) & labels
+            if hits and len(hits) > len(set(best) & labels):
                 total = sum(nums.values()) or 1.0
                 best = {k: v / total for k, v in nums.items()}
             for v in obj.values():
                 walk(v)
 
-    walk(mix)
+    # mix.targets (token shares per source or domain) and gate.language_shares, as recipes state them.
+    walk((recipe or {}).get("mix") or {})
+    walk((recipe or {}).get("gate") or {})
     return best
+
+
+def token_shares(con, expr: str, join: str = "") -> list[tuple[str, float]]:
+    """(label, tokens x repeat) of the release by `expr` (a column of training_corpus `c`), most first.
+
+    Recipe targets are token shares, so the chart compares tokens; words stand in without a token table.
+    """
+    tok = token_source(con)
+    vol = f"t.{tok[1]}" if tok else "c.n_words"
+    tjoin = f"LEFT JOIN {tok[0]} t ON t.doc_id = c.doc_id" if tok else ""
+    rows = con.execute(f"SELECT coalesce(CAST({expr} AS VARCHAR), '-'), sum(coalesce({vol}, 0) * coalesce(c.repeat, 1)) "
+                       f"FROM training_corpus c {tjoin} {join} GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    return [(str(k), float(v or 0)) for k, v in rows]
 
 
 def histogram(con, sql: str, lo: float = 0.0, hi: float = 1.0, bins: int = 10) -> list[tuple[str, int]]:
@@ -231,3 +246,20 @@ def takedown_markdown(lake: Lake) -> str:
     rows = [(r["request_id"], r["kind"], r["value"], r["reason"], r["rows_deleted_json"] or "pending")
             for r in requests(lake)]
     return md_table(["request", "kind", "value", "reason", "rows deleted"], rows) if rows else "_no takedowns_"
+
+
+def release_markdown(lake: Lake) -> dict[str, str]:
+    """The report's figures as markdown, keyed for a promotion's materialization metadata.
+
+    Each figure is computed on its own: one that fails (a table another stage is still migrating)
+    is reported as such instead of hiding the others.
+    """
+    out = {}
+    for key, fn in (("audit_funnel", funnel_markdown), ("audit_rejections_by_rule", rules_markdown),
+                    ("audit_shares_vs_recipe", shares_markdown), ("audit_diff_vs_previous", diff_markdown),
+                    ("audit_takedowns", takedown_markdown)):
+        try:
+            out[key] = fn(lake)
+        except Exception as exc:  # noqa: BLE001 -- metadata must never fail a promotion that already happened
+            out[key] = f"_could not compute: {type(exc).__name__}: {exc}_"
+    return out

@@ -20,7 +20,7 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:2em;border-
 .meta{color:#666;font-size:.9em} table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:left} th{background:#f4f4f4}
 td.n{text-align:right;font-variant-numeric:tabular-nums} svg.chart{display:block;margin:.5em 0}
-svg text{font-size:11px;fill:#333} .empty{color:#888;font-style:italic} .grid{display:flex;flex-wrap:wrap;gap:1em}
+svg text{font-size:11px;fill:#333} pre{white-space:pre-wrap;word-break:break-word;font-size:.8em;background:#fafafa;padding:.5em} .empty{color:#888;font-style:italic} .grid{display:flex;flex-wrap:wrap;gap:1em}
 """
 COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
 
@@ -128,13 +128,15 @@ def build_report(lake: Lake, release: str | None = None) -> str:
             rel_docs = con.execute("SELECT count(*) FROM training_corpus").fetchall()[0][0]
         fig = F.funnel_figure(con, rel_docs, rel_vol)
         rules = F.rules_figure(con)
-        langs = F.shares(con, "training_corpus", "lang") if rel else []
-        doms = F.shares(con, "training_corpus", "domain")[:20] if rel else []
-        cls_dom = []
-        if rel and "doc_scores" in F._views(con) and "domain" in F._cols(con, "doc_scores"):
-            cls_dom = [(str(k), int(n)) for k, n in con.execute(
-                "SELECT coalesce(s.domain, '-'), count(*) FROM training_corpus c LEFT JOIN doc_scores s USING (doc_id) "
-                "GROUP BY 1 ORDER BY 2 DESC").fetchall()]
+        share_rows = []
+        if rel:
+            share_rows.append(("Source", F.token_shares(con, "c.source")))
+            share_rows.append(("Language", F.token_shares(con, "c.lang")))
+            if "doc_scores" in F._views(con) and "domain" in F._cols(con, "doc_scores"):
+                share_rows.append(("Domain (classifier)", F.token_shares(
+                    con, "s.domain", "LEFT JOIN doc_scores s ON s.doc_id = c.doc_id")))
+            share_rows.append(("Host", F.token_shares(con, "c.domain")[:20]))
+        unit = "tokens" if F.token_source(con) else "words"
         hists = F.score_histograms(con)
         sizes = F.cluster_sizes(con)
 
@@ -160,21 +162,26 @@ def build_report(lake: Lake, release: str | None = None) -> str:
     body.append("<h2>Rejections by rule</h2>")
     body.append(hbar("Documents rejected, by stage:rule", rules[:30], color=COLORS[3]))
 
-    body.append("<h2>Language and domain shares</h2>")
-    for name, data in (("Language", langs), ("Domain (host)", doms), ("Domain (classifier)", cls_dom)):
-        if not data and name == "Domain (classifier)":
+    body.append("<h2>Source, language and domain shares</h2>")
+    body.append(f'<p class="meta">share of the release\'s {unit} (x repeat); a black line marks the recipe\'s '
+                "target share where the recipe states one (mix.targets, gate.language_shares)</p>")
+    for name, data in share_rows:
+        if not data:
             continue
         total = sum(n for _, n in data) or 1
         tgt = F.recipe_targets(recipe, [k for k, _ in data])
         pct = [(k, 100.0 * n / total) for k, n in data]
         second = [100.0 * tgt[k] if k in tgt else None for k, _ in data] if tgt else None
-        body.append(hbar(f"{name} share of release (%)" + (" — bar: actual, line: recipe target" if tgt else ""),
+        body.append(hbar(f"{name} share of release {unit} (%)" + (" vs recipe target" if tgt else ""),
                          pct, unit="%", color=COLORS[4], second=second, second_label="target"))
+        if tgt:
+            body.append(table([name.lower(), "share", "target"],
+                              [(k, f"{v:.1f}%", f"{100 * tgt[k]:.1f}%" if k in tgt else "") for k, v in pct]))
         if name == "Language" and recipe:
             allowed = (recipe.get("mix") or {}).get("languages")
             if allowed:
                 body.append(f'<p class="meta">recipe languages: {_e(", ".join(allowed))}'
-                            + ("" if tgt else " (no target shares stated)") + "</p>")
+                            + ("" if tgt else " (no language shares stated)") + "</p>")
 
     body.append("<h2>Score histograms</h2>")
     body.append('<div class="grid">')

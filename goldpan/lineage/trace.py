@@ -9,7 +9,7 @@ threshold.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from goldpan.crawl.urls import normalize_url
@@ -101,6 +101,11 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [query])
         elif doc is not None and has("pages"):
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [doc["page_id"]])
+    if page is None and doc is None and has("curated_documents"):
+        cur = _one(con, "SELECT * EXCLUDE (text) FROM curated_documents WHERE doc_id = ? OR url = ? LIMIT 1",
+                   [query, query])
+        if cur is not None:
+            return _trace_curated(lake, con, query, cur, ver, versions)
     if page is None and doc is None and "://" in query:
         from goldpan.audit.takedowns import TakedownMatcher, requests
 
@@ -180,6 +185,11 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                 s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
                 s.facts["failed_rules"] = [
                     {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
+            recipe_id = rej[0][4] if rej else _recipe_id_of(con, doc_id, has)
+            decisions = rule_decisions(lake, recipe_id, (doc or {}).get("lang") or sig.get("lang"), sig)
+            if decisions:
+                s.facts["rule_decisions"] = decisions
+                s.facts["rules_recipe"] = recipe_id
             if sig["status"] == "error":
                 s.rule, s.facts["error"] = "signal_error", sig.get("error")
             steps.append(s)
@@ -188,8 +198,18 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     if doc_id and stop is None and has("doc_scores"):
         sc = _one(con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc_id])
         if sc is not None:
-            steps.append(Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch),
-                              "kept", {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id")}))
+            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
+                              "WHERE doc_id = ? AND stage = 'classify'", [doc_id]).fetchall() if has("rejections") else []
+            outcome = "error" if sc.get("status") == "error" else ("rejected" if rej else "kept")
+            s = Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch), outcome,
+                     {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id", "status")})
+            if rej:
+                s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
+                s.facts["failed_rules"] = [
+                    {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
+            steps.append(s)
+            if outcome != "kept":
+                stop = s
     if doc_id and stop is None and has("mix_decisions"):
         m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id])
         if m is None:
@@ -204,6 +224,9 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                 stop = s
     if doc_id and stop is None and has("corpus_candidate"):
         c = _one(con, "SELECT doc_id, n_words, repeat FROM corpus_candidate WHERE doc_id = ?", [doc_id])
+        if c is not None and has("doc_tokens"):
+            tok = _one(con, "SELECT tokenizer, n_tokens FROM doc_tokens WHERE doc_id = ?", [doc_id])
+            c |= tok or {}
         steps.append(Step("candidate", "corpus_candidate", ver.get("corpus_candidate"),
                           _run_for(lake, "corpus_candidate", None), "kept" if c else "absent", dict(c or {})))
 
@@ -221,6 +244,69 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
 
 
+def _recipe_id_of(con, doc_id: str, has) -> str | None:
+    if not has("mix_decisions"):
+        return None
+    rows = con.execute("SELECT recipe_id FROM mix_decisions WHERE doc_id = ?", [doc_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def rule_decisions(lake: Lake, recipe_id: str | None, lang: str | None, signals: dict) -> list[dict]:
+    """Every filter rule of the recipe that decided, re-evaluated on the stored signals.
+
+    `rejections` only holds failures; this lists the passes too, with each rule's arguments, so a
+    trace shows the whole decision. Needs the recipe snapshot of `recipe_id` (recorded at promotion);
+    returns [] without it rather than guessing thresholds from today's recipe file.
+    """
+    from dataclasses import fields
+
+    from goldpan.audit.recipes import snapshot_by_id
+
+    snap = snapshot_by_id(lake, recipe_id)
+    if snap is None:
+        return []
+    try:
+        from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+
+        rules = RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, (snap["recipe"].get("filter") or {})
+                                                       .get("rules") or {})).rules_for(lang)
+    except Exception:  # noqa: BLE001 -- a snapshot from an older rule vocabulary: no re-evaluation
+        return []
+    out = []
+    for rule in rules:
+        try:
+            failure = rule.evaluate(signals)
+        except Exception as exc:  # noqa: BLE001 -- a signal this rule needs is missing from the row
+            out.append({"rule": rule.name, "passed": None, "error": str(exc)})
+            continue
+        args = {f.name: getattr(rule, f.name) for f in fields(rule)} if is_dataclass(rule) else {}
+        row = {"rule": rule.name, "passed": failure is None, "args": args}
+        if failure is not None:
+            row |= {"value": failure.value, "op": failure.op, "threshold": failure.threshold}
+        out.append(row)
+    return out
+
+
+def _trace_curated(lake: Lake, con, query: str, cur: dict, ver: dict, versions) -> Trace:
+    """A curated record enters at the mix (no fetch, no extraction): its snapshot, then mix and candidate."""
+    doc_id = cur["doc_id"]
+    steps = [Step("curated", "curated_documents", ver.get("curated_documents"),
+                  _run_for(lake, "curated_documents", None), "kept",
+                  {k: cur.get(k) for k in ("source", "source_path", "source_row", "url", "title", "lang", "batch_id")})]
+    stop = None
+    m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id]) if "mix_decisions" in ver else None
+    if m is not None:
+        s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None), m["status"],
+                 {k: v for k, v in m.items() if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
+                 rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+        steps.append(s)
+        stop = s if m["status"] != "kept" else None
+    in_releases = _releases_containing(lake, doc_id) if versions is None else []
+    verdict = (f"in training_corpus release(s) {', '.join(in_releases)}" if in_releases else
+               f"{stop.outcome} at stage mix by {stop.rule}" if stop else "curated record, not in any release yet")
+    return Trace(query, doc_id, None, cur.get("url"), steps, in_releases, verdict)
+
+
 def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
     """Other documents of the cluster: the dedup engineer's `cluster_members` when present, else SQL."""
     try:
@@ -229,7 +315,8 @@ def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
         cluster_members = None
     if cluster_members is not None:
         try:
-            rows = [dict(r) if not isinstance(r, dict) else r for r in cluster_members(con, doc_id)]
+            rows = [r if isinstance(r, dict) else (asdict(r) if is_dataclass(r) else r._asdict())
+                    for r in cluster_members(con, doc_id)]
             return [r for r in rows if r.get("doc_id") != doc_id][:limit]
         except Exception:  # noqa: BLE001, S110 -- fall back to the plain query below
             pass
@@ -277,6 +364,12 @@ def format_trace(t: Trace) -> str:
             if k == "failed_rules":
                 for r in v:
                     lines.append(f"    failed {r['rule']}: {_fmt(r['value'])} {r['op']} {_fmt(r['threshold'])}  ({r['recipe_id']})")
+            elif k == "rule_decisions":
+                passed = [r["rule"] for r in v if r.get("passed")]
+                lines.append(f"    rules of {s.facts.get('rules_recipe')}: {len(passed)} passed, "
+                             f"{sum(1 for r in v if r.get('passed') is False)} failed")
+            elif k == "rules_recipe":
+                continue
             elif v not in (None, [], ""):
                 lines.append(f"    {k}: {v if not isinstance(v, float) else _fmt(v)}")
     return "\n".join(lines)

@@ -31,17 +31,20 @@ from typing import Any
 
 from fastwarc.warc import WarcRecordType
 
+from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
 from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
+from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
 from goldpan.warc.reader import iter_items
-from goldpan.warc.sources import open_source
+from goldpan.warc.sources import open_source, source_size
 
 log = logging.getLogger(__name__)
 
 WARC_SOURCE, WET_SOURCE = "warc", "wet"
+CHUNK_BYTES = 64 << 20  # a chunk is also committed once it holds this much content
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class WarcImportConfig:
     verify_digests: bool = True
     allowed_content_types: tuple[str, ...] = tuple(sorted(DEFAULT_CONTENT_TYPES))
     storage_options: Mapping[str, str] = field(default_factory=dict)
-    chunk_rows: int = 256
+    chunk_rows: int = 2048
 
 
 @dataclass
@@ -143,11 +146,12 @@ def rows_from_file(
     takedowns: Callable[[str], str | None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One `pages` row per page-like record (or damaged region) of one WARC/WET file."""
-    stream = open_source(uri, cfg.storage_options)
+    local = "://" not in uri or uri.startswith("file://")
+    stream = None if local else open_source(uri, cfg.storage_options)
     stats.files += 1
     is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
     try:
-        for item in iter_items(stream):
+        for item in iter_items(uri.removeprefix("file://") if stream is None else stream):
             stats.records += 1
             source = WET_SOURCE if is_wet else WARC_SOURCE
             if item.error is not None:
@@ -169,11 +173,11 @@ def rows_from_file(
                 continue
             yield row
     finally:
-        try:
+        if stream is None:
+            stats.bytes_read += source_size(uri) or 0
+        else:
             stats.bytes_read += stream.tell()
-        except (OSError, ValueError):
-            pass
-        stream.close()
+            stream.close()
 
 
 def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig,
@@ -259,6 +263,9 @@ def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig
                        content_type=ctype, charset_declared=charset)  # fmt: skip
     elif len(body) > cfg.max_bytes:
         body, truncated = body[: cfg.max_bytes], True
+    if (kind := binary_kind(body)) is not None:  # labelled text, but the bytes are an image/archive/...
+        return row(status=REJECTED, reason=f"binary_content:{kind}", http_status=http_status, headers=headers,
+                   content_type=ctype, charset_declared=charset)  # fmt: skip
     return row(status=KEPT, reason=None, http_status=http_status, headers=headers, content_type=ctype,
                charset_declared=charset, content=body, truncated=truncated)  # fmt: skip
 
@@ -287,13 +294,15 @@ def import_warc_batch(
             stats.count(r)
             stats.resumed_rows += 1
     buf: list[dict[str, Any]] = []
+    buf_bytes = 0
+    chunks = 0
 
     def flush() -> None:
-        nonlocal buf
+        nonlocal buf, buf_bytes, chunks
         if buf:
             lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append", partition_by=["batch_id"],
                        commit_metadata=commit_metadata)  # fmt: skip
-            buf = []
+            buf, buf_bytes, chunks = [], 0, chunks + 1
         if progress is not None:
             progress(stats)
 
@@ -304,13 +313,10 @@ def import_warc_batch(
             stored.add(row["page_id"])
             stats.count(row)
             buf.append(row)
-            if len(buf) >= cfg.chunk_rows:
+            buf_bytes += row["content_bytes"] or 0
+            if len(buf) >= cfg.chunk_rows or buf_bytes >= CHUNK_BYTES:
                 flush()
     flush()
-    dt = lake.table("pages")
-    if dt is not None:
-        try:
-            dt.optimize.compact(partition_filters=[("batch_id", "=", batch_id)])
-        except Exception:
-            log.info("pages compaction of %s skipped", batch_id, exc_info=True)
+    if chunks > COMPACT_AFTER_CHUNKS:
+        compact_batch(lake, batch_id)
     return stats

@@ -6,7 +6,9 @@ next header). A Common Crawl file holds tens of thousands of records, so one bad
 one error row, not the rest of the file. On an error this reader therefore *resyncs*: it scans
 forward for the next record start -- a gzip member header (`1f 8b 08`) in a .warc.gz, a
 `WARC/1.x` line in an uncompressed file -- checks that a record really parses there, and
-continues from it. Every region skipped this way is reported as one error item.
+continues from it. Every region skipped this way is reported as one error item. In an
+uncompressed file a record cut short swallows the start of the next one: that record fails its
+block digest (the importer's error row) and the unparsable remainder is a second error item.
 """
 
 from __future__ import annotations
@@ -69,23 +71,43 @@ def _resync(stream: IO[bytes], start: int, gzip: bool) -> int | None:
         pos += _SCAN
 
 
-def iter_items(stream: IO[bytes]) -> Iterator[Item]:
-    """Every record of a seekable `stream` in order, with damaged regions as error items.
+def iter_items(stream: IO[bytes] | str) -> Iterator[Item]:
+    """Every record of a seekable `stream` (or a local file path) in order, with damaged regions
+    as error items. A path is read by fastwarc's native file reader (about twice as fast as a
+    Python file object) until the first damage; resyncing then continues on a Python stream.
 
     A record that parses but is not whole (no WARC-Type, or a gzip member cut short) is also an
     error item. Records are yielded lazily: read each one's payload before advancing. One damaged
     region gives one error item, at the offset of the record start that failed to parse (or just
     after the last good record when the damage swallowed the start itself).
     """
-    gzip = _is_gzip(stream)
+    opened: list[IO[bytes]] = []
+    try:
+        if isinstance(stream, str):
+            with open(stream, "rb") as f:
+                gzip = f.read(2) == b"\x1f\x8b"
+        else:
+            gzip = _is_gzip(stream)
+        yield from _items(stream, gzip, opened)
+    finally:
+        for f in opened:
+            f.close()
+
+
+def _items(stream: IO[bytes] | str, gzip: bool, opened: list[IO[bytes]]) -> Iterator[Item]:
     base = 0
     pending: Item | None = None  # a failure after the last good record, not yet located
+    already: int | None = None  # offset of a record yielded before switching readers
     while True:
-        stream.seek(base)
+        if not isinstance(stream, str):
+            stream.seek(base)
         first = True
         last = base
         try:
-            for rec in ArchiveIterator(stream, parse_http=False):
+            for rec in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+                if rec.stream_pos == already:
+                    already, first = None, False
+                    continue
                 if first and pending is not None:
                     yield pending  # the region between the last good record and here was skipped
                     pending = None
@@ -100,9 +122,17 @@ def iter_items(stream: IO[bytes]) -> Iterator[Item]:
             return
         except OSError as exc:
             reason = f"malformed_record:{_short(exc)}"
+            if isinstance(stream, str):
+                # The native reader decompresses ahead, so its error can come before records that
+                # are fine: re-read from the last yielded record with a Python stream, which fails
+                # exactly at the damage (and can seek to resync).
+                stream = open(stream, "rb", buffering=1 << 20)  # noqa: SIM115 -- closed by iter_items
+                opened.append(stream)
+                already = None if first else last
+                base = base if first else last
+                continue
             if first:  # the record at `base` itself is damaged
-                if pending is not None:
-                    pending = None
+                pending = None
                 yield Item(base, error=reason)
                 nxt = _resync(stream, base + 1, gzip)
             else:

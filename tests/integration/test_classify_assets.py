@@ -19,7 +19,8 @@ BATCH = "b20260301T000000-classify"
 
 def _recipe(tmp_path, name: str, **classify_overrides) -> str:
     """The demo recipe with parts of its `classify` section replaced."""
-    data = yaml.safe_load(open(REPO_RECIPE, encoding="utf-8"))
+    with open(REPO_RECIPE, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
     for dotted, value in classify_overrides.items():
         node = data["classify"]
         *parents, leaf = dotted.split("__")
@@ -110,7 +111,7 @@ def test_threshold_change_re_decides_without_re_scoring(built):
     with lake.connect() as con:
         n_rej = con.execute("SELECT count(*) FROM rejections WHERE stage = 'classify' AND batch_id = ?",
                             [BATCH]).fetchall()[0][0]
-        n_in = [r for r in compute_funnel(con, ["classify"]) if r.batch_id == BATCH][0]
+        n_in = next(r for r in compute_funnel(con, ["classify"]) if r.batch_id == BATCH)
     assert n_rej == n_in.input and n_in.balanced  # every score is below 0.999
 
 

@@ -22,16 +22,8 @@ B1 = "b20260301T000000-dd"
 B2 = "b20260302T000000-dd"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
-EN_CANAL = " ".join(
-    "The canal was dug in the eighteen twenties to carry coal from the hill pits to the river wharves, "
-    "and for forty years it made the town rich. Then the railway came along the valley floor and the "
-    "barges stopped almost overnight. The locks silted up, the towpath became a lovers' lane and later "
-    "a shortcut for children walking to school, and the basin behind the brewery was filled in and "
-    "paved as a car park. Restoration began with a handful of volunteers who cleared one lock by hand "
-    "over three summers, pulling out shopping trolleys, a motorcycle and a surprising number of "
-    "bicycles. Today narrowboats can travel six miles from the river to the old tunnel mouth, and the "
-    "trust that runs the waterway publishes a small guide to the bridges, each of which has a number "
-    "cast into an iron plate and a story that the older residents are happy to tell.".split()
+EN_CANAL = " ".join(  # noqa: FLY002 -- one sentence list, re-spaced
+    ["The", "canal", "was", "dug", "in", "the", "eighteen", "twenties", "to", "carry", "coal", "from", "the", "hill", "pits", "to", "the", "river", "wharves,", "and", "for", "forty", "years", "it", "made", "the", "town", "rich.", "Then", "the", "railway", "came", "along", "the", "valley", "floor", "and", "the", "barges", "stopped", "almost", "overnight.", "The", "locks", "silted", "up,", "the", "towpath", "became", "a", "lovers'", "lane", "and", "later", "a", "shortcut", "for", "children", "walking", "to", "school,", "and", "the", "basin", "behind", "the", "brewery", "was", "filled", "in", "and", "paved", "as", "a", "car", "park.", "Restoration", "began", "with", "a", "handful", "of", "volunteers", "who", "cleared", "one", "lock", "by", "hand", "over", "three", "summers,", "pulling", "out", "shopping", "trolleys,", "a", "motorcycle", "and", "a", "surprising", "number", "of", "bicycles.", "Today", "narrowboats", "can", "travel", "six", "miles", "from", "the", "river", "to", "the", "old", "tunnel", "mouth,", "and", "the", "trust", "that", "runs", "the", "waterway", "publishes", "a", "small", "guide", "to", "the", "bridges,", "each", "of", "which", "has", "a", "number", "cast", "into", "an", "iron", "plate", "and", "a", "story", "that", "the", "older", "residents", "are", "happy", "to", "tell."]
 )
 
 
@@ -111,8 +103,9 @@ def test_two_batches_through_the_asset(tmp_path):
             funnel = [r for r in compute_funnel(con) if r.stage == "dedup"]
             assert funnel and all(r.balanced for r in funnel)
             members = cluster_members(con, "en-garden-print")
-            assert [m.doc_id for m in members][0] == "en-garden"
-            assert {m.doc_id for m in members} == {"en-garden", "en-garden-print", "en-garden-near"}
+            assert members[0]["doc_id"] == "en-garden" and members[0]["is_representative"]
+            assert {m["doc_id"] for m in members} == {"en-garden", "en-garden-print", "en-garden-near"}
+            assert {m["cluster_id"] for m in members} == {"en-garden"}
             assert (3, 1) in size_distribution(con)
             assert largest_clusters(con, 1)[0]["size"] == 3
 

@@ -8,18 +8,18 @@ from goldpan.lake import Lake
 from goldpan.lake.schemas import DOCUMENTS
 
 GOOD_EN = [
-    "The river rises in the hills above the town and runs for forty miles before it reaches the sea. "
-    "In winter the water is high and fast; in summer children wade across the shallows near the mill.",
-    "A good explanation starts from what the reader already knows. It introduces one new idea at a time, "
-    "gives an example of each, and says plainly where the idea stops being useful.",
-    "The library was built in 1887 with money raised by the townspeople themselves. Its reading room still "
-    "has the original oak tables, and the archive keeps the parish records of three centuries.",
-    "Bread needs only flour, water, salt and yeast, but the time you give the dough matters more than any "
-    "ingredient. A slow rise overnight in a cool kitchen develops flavour that a quick one cannot.",
-    "When the committee reviewed the proposal, it asked for evidence that the new route would reduce "
-    "travel times. The engineers answered with measurements taken over six months at four junctions.",
-    "Birds that migrate at night navigate by the stars, by the earth's magnetic field and by landmarks "
-    "such as coastlines. Young birds learn the route on their first journey with older ones.",
+    ("The river rises in the hills above the town and runs for forty miles before it reaches the sea. "
+    "In winter the water is high and fast; in summer children wade across the shallows near the mill."),
+    ("A good explanation starts from what the reader already knows. It introduces one new idea at a time, "
+    "gives an example of each, and says plainly where the idea stops being useful."),
+    ("The library was built in 1887 with money raised by the townspeople themselves. Its reading room still "
+    "has the original oak tables, and the archive keeps the parish records of three centuries."),
+    ("Bread needs only flour, water, salt and yeast, but the time you give the dough matters more than any "
+    "ingredient. A slow rise overnight in a cool kitchen develops flavour that a quick one cannot."),
+    ("When the committee reviewed the proposal, it asked for evidence that the new route would reduce "
+    "travel times. The engineers answered with measurements taken over six months at four junctions."),
+    ("Birds that migrate at night navigate by the stars, by the earth's magnetic field and by landmarks "
+    "such as coastlines. Young birds learn the route on their first journey with older ones."),
 ]
 GOOD_ZH = [
     "这条河发源于小镇北面的山中，向南流淌四十多公里后汇入大海。冬天河水湍急，夏天孩子们常在磨坊附近的浅滩嬉戏。",
@@ -38,14 +38,14 @@ SPAM = [
     "You must be logged in to post a comment. Log in. Leave a Reply Cancel reply. Your email will not be published.",
 ]
 MATH_DOCS = [
-    "Let f be a continuous function on the closed interval [a, b]. Then f attains a maximum and a minimum, "
-    "and by the intermediate value theorem it takes every value between f(a) and f(b).",
-    "The derivative of x squared is 2x, and the integral of 2x from 0 to 1 equals 1. By the fundamental "
-    "theorem of calculus, differentiation and integration are inverse operations.",
-    "A prime number has exactly two divisors. Euclid proved there are infinitely many primes: multiply the "
-    "first n primes, add one, and the result has a prime factor not in the list.",
-    "The variance of a random variable is the expected value of the squared deviation from its mean; the "
-    "standard deviation is the square root of the variance.",
+    ("Let f be a continuous function on the closed interval [a, b]. Then f attains a maximum and a minimum, "
+    "and by the intermediate value theorem it takes every value between f(a) and f(b)."),
+    ("The derivative of x squared is 2x, and the integral of 2x from 0 to 1 equals 1. By the fundamental "
+    "theorem of calculus, differentiation and integration are inverse operations."),
+    ("A prime number has exactly two divisors. Euclid proved there are infinitely many primes: multiply the "
+    "first n primes, add one, and the result has a prime factor not in the list."),
+    ("The variance of a random variable is the expected value of the squared deviation from its mean; the "
+    "standard deviation is the square root of the variance."),
 ]
 
 

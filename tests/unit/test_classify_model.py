@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -46,6 +47,19 @@ def test_training_is_deterministic_and_survives_save_and_reload(tmp_path):
     assert np.array_equal(before, after)
     assert ((before >= 0) & (before <= 1)).all()
     assert before[0] > 0.5 > before[2] and before[3] > before[1]
+
+
+def test_training_is_deterministic_on_a_heap_full_of_stale_bytes(tmp_path):
+    """A long-lived process recycles freed heap blocks; fastText's uninitialised rows must not see them
+    (before the zero-fill this gave 'Encountered NaN.' or a different model per run)."""
+    digests = set()
+    for i in range(3):
+        junk = [os.urandom(1000 + j % 50) for j in range(20_000)]  # ~20 MB of random bytes, then freed
+        del junk
+        path = tmp_path / f"m{i}.bin"
+        train_binary(GOOD_EN + GOOD_ZH, SPAM, SMALL).save_model(str(path))
+        digests.add(file_sha1(str(path)))
+    assert len(digests) == 1
 
 
 def test_a_different_seed_gives_a_different_model(tmp_path):

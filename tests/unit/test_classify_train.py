@@ -67,8 +67,8 @@ def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_pa
     pool = MATH_DOCS + SPAM + GOOD_EN[:3]
     lake = write_documents(tmp_path / "lake", pool)
     seeds = [
-        "The sum of the angles of a triangle is 180 degrees; a right triangle satisfies a squared plus b squared "
-        "equals c squared.",
+        ("The sum of the angles of a triangle is 180 degrees; a right triangle satisfies a squared plus b squared "
+        "equals c squared."),
         "Solve the equation 2x + 3 = 11: subtract 3 from both sides, then divide by 2, so x equals 4.",
         "The derivative measures the rate of change of a function; the integral measures the area under its curve.",
         "A matrix is invertible exactly when its determinant is non-zero; the inverse undoes the linear map.",
