@@ -184,23 +184,12 @@ def main() -> int:
 
 
 def _request_takedown(lake, url: str) -> None:
-    """Record a takedown request the way the audit stage stores them (contract 5)."""
-    import hashlib
-    from datetime import UTC, datetime
+    """Record a takedown request through the audit stage's API (contract 5); once per URL."""
+    from goldpan.audit.takedowns import TakedownMatcher, record_request
 
-    import pyarrow as pa
-
-    from goldpan.lake.schemas import TAKEDOWNS
-
-    rid = "demo-" + hashlib.sha1(url.encode()).hexdigest()[:8]
-    existing = set()
-    if lake.exists("takedowns"):
-        existing = {r["request_id"] for r in lake.iter_rows("SELECT request_id FROM takedowns", tables=["takedowns"])}
-    if rid in existing:
+    if TakedownMatcher.from_lake(lake).match(url) is not None:
         return
-    row = {"request_id": rid, "kind": "url", "value": url, "reason": "demo: author asked for removal",
-           "requested_by": "demo", "requested_at": datetime.now(UTC), "vacuum": False, "rows_deleted_json": None}
-    lake.write("takedowns", pa.Table.from_pylist([row], schema=TAKEDOWNS), TAKEDOWNS, mode="append")
+    record_request(lake, "url", url, "demo: the author asked for removal", requested_by="demo")
 
 
 if __name__ == "__main__":

@@ -14,19 +14,19 @@ from collections import Counter
 from goldpan.lake import Lake
 from goldpan.lineage.funnel import compute_funnel
 
-RATE_STAGES = ("extract", "dedup", "filter")  # data-quality rules whose rates should stay stable
+RATE_STAGES = ("extract", "dedup", "filter", "classify")  # data-quality rules whose rates should stay stable
 
 REMOVAL_SQL = """
-WITH prev AS (SELECT DISTINCT doc_id FROM training_corpus),
+WITH prev AS (SELECT doc_id, any_value(url) AS url FROM training_corpus GROUP BY doc_id),
 cur AS (SELECT DISTINCT doc_id FROM corpus_candidate),
-gone AS (SELECT doc_id FROM prev WHERE doc_id NOT IN (SELECT doc_id FROM cur))
+gone AS (SELECT doc_id, url FROM prev WHERE doc_id NOT IN (SELECT doc_id FROM cur))
 SELECT COALESCE(
          (SELECT any_value(rule) FROM mix_decisions m WHERE m.doc_id = g.doc_id AND m.status <> 'kept'),
          (SELECT any_value(rule) FROM rejections r WHERE r.doc_id = g.doc_id),
          (SELECT any_value(rule) FROM dedup_clusters c WHERE c.doc_id = g.doc_id AND c.status <> 'kept'),
          (SELECT any_value(rule) FROM documents d WHERE d.doc_id = g.doc_id AND d.status <> 'kept'),
-         'no_longer_in_input') AS reason, count(*) AS n
-FROM gone g GROUP BY 1 ORDER BY 1
+         'no_longer_in_input') AS reason, g.url
+FROM gone g ORDER BY 1, 2
 """
 
 
@@ -55,7 +55,8 @@ def compute_stats(lake: Lake, candidate_version: int, previous: dict | None, dec
         rule_counts = con.sql(
             "SELECT 'dedup', rule, count(*) FROM dedup_clusters WHERE status = 'rejected' GROUP BY ALL "
             "UNION ALL SELECT 'extract', rule, count(*) FROM documents WHERE status = 'rejected' GROUP BY ALL "
-            "UNION ALL SELECT stage, rule, count(DISTINCT doc_id) FROM rejections WHERE stage = 'filter' GROUP BY ALL"
+            "UNION ALL SELECT stage, rule, count(DISTINCT doc_id) FROM rejections WHERE stage IN ('filter', 'classify') "
+            "GROUP BY ALL"
         ).fetchall() if {"dedup_clusters", "documents", "rejections"} <= _views(con) else []
     inputs: Counter[str] = Counter()
     for f in funnel:
@@ -107,9 +108,20 @@ def removed_vs_previous(lake: Lake, candidate_version: int, previous: dict | Non
     """Documents of the previous release missing from this candidate, by the rule that removed them."""
     if previous is None or previous.get("corpus_version") is None:
         return {}
+    from goldpan.audit.takedowns import TakedownMatcher
+
     versions = {"corpus_candidate": candidate_version, "training_corpus": int(previous["corpus_version"])}
     with lake.connect(versions=versions) as con:
-        return {str(r): int(n) for r, n in con.sql(REMOVAL_SQL).fetchall()}
+        rows = con.sql(REMOVAL_SQL).fetchall()
+    # A takedown applied by `goldpan takedown` deletes the document's rows everywhere, so no stage
+    # names it any more: the takedowns table still does.
+    matcher = TakedownMatcher.from_lake(lake)
+    counts: Counter[str] = Counter()
+    for reason, url in rows:
+        if reason == "no_longer_in_input" and matcher.match(url) is not None:
+            reason = "takedown"
+        counts[str(reason)] += 1
+    return dict(sorted(counts.items()))
 
 
 def stats_of(row: dict | None) -> dict:

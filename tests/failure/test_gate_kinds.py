@@ -82,7 +82,7 @@ def test_the_demo_release_passes_with_targets_met_and_planted_overlaps_removed(b
         hits = con.sql("SELECT detail FROM mix_decisions WHERE rule = 'contaminated' ORDER BY detail").fetchall()
         repeats = con.sql("SELECT max(repeat) FROM mix_decisions WHERE source = 'curated-notes'").fetchall()[0][0]
     assert [h[0].split(":")[0] for h in hits] == ["demo-eval", "demo-eval"]
-    assert any("sharp knife is safer" in h[0] for h in hits) and any("番茄炒蛋" in h[0] for h in hits)
+    assert any("heating is the largest part" in h[0] for h in hits) and any("公司搬到了" in h[0] for h in hits)
     assert 2 <= repeats <= 4  # the small curated corpus is upsampled (max_epochs 4) to reach its share
 
 
@@ -169,7 +169,9 @@ def test_sampling_is_deterministic_for_a_seed(lake, tmp_path):
     from goldpan.mix.stage import run_mix
 
     def selected(seed: int) -> list[tuple]:
-        r = recipe_with("mix", seed=seed)
+        # equal shares: the curated corpus (at its epoch limit) binds, so the web budget is cut and
+        # the seed decides which web documents fill it
+        r = recipe_with("mix", seed=seed, targets={"sample-web": 0.5, "curated-notes": 0.5})
         run_mix(lake, r)
         with lake.connect(tables=["mix_decisions"]) as con:
             return con.sql("SELECT doc_id, status, rule, repeat FROM mix_decisions ORDER BY doc_id").fetchall()
@@ -178,5 +180,4 @@ def test_sampling_is_deterministic_for_a_seed(lake, tmp_path):
     assert a == b
     others = [selected(s) for s in (8, 9, 10)]
     assert any(o != a for o in others)  # the seed really drives which documents fill the budget
-    # the budget is met by a partial extra pass: some curated documents repeat once more than others
-    assert all(len({x[3] for x in o if x[1] == "kept" and x[3] > 1}) == 2 for o in [a, *others])
+    assert all(sum(1 for x in o if x[2] == "over_budget") > 0 for o in [a, *others])
