@@ -488,10 +488,11 @@ def test_planted_pages_meet_the_project_filter_as_intended(site):
         return {f.rule for f in rules.evaluate(path, lang, compute_signals(text, lang))}
 
     for path, expected in LOW_QUALITY.items():
-        assert failures(path, "en") == expected, path
+        # planted for one Gopher rule each; C4/FineWeb rules may add reasons, never replace it
+        assert {r for r in failures(path, "en") if r.startswith("gopher_")} == expected, path
     spam = failures("/en/deals/cheap-flights.html", "en")
     assert "gopher_dup_line_frac" in spam
-    assert all(r.startswith(("gopher_dup_", "gopher_top_")) for r in spam), spam  # repetition only
+    assert all(r.startswith(("gopher_dup_", "gopher_top_", "fineweb_char_dup")) for r in spam), spam  # repetition only
     for lang in ("en", "zh", "de"):
         for p in sorted((SITE_ROOT / lang / "articles").glob("*.html")):
             assert failures(f"/{lang}/articles/{p.name}", lang) == set(), p.name
