@@ -159,8 +159,8 @@ def svg_chart(points: list[SweepPoint], rule: str, width: int = 640, height: int
 
     colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-        'font-size="11">',
+        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+         'font-size="11">'),
         f'<text x="{ml}" y="16" font-size="13">kept tokens (%) vs threshold: {_esc(rule)}</text>',
         f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
     ]
