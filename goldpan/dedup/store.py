@@ -59,9 +59,62 @@ class DeltaPriorStore:
     def _config(self, kind: str) -> str:
         return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config}[kind]
 
+    def _kind_files(self, table: str, part: str) -> list[str] | None:
+        """Local Parquet paths of `table`'s files under hive partition `part` (e.g. "kind=band"),
+        or None when the lake is not local (then the Arrow-dataset view is used)."""
+        if not self.lake.is_local:
+            return None
+        dt = self.lake.table(table)
+        if dt is None:
+            return []
+        seg = f"/{part}/" if part else "/"
+        return sorted(u.removeprefix("file://") for u in dt.file_uris() if seg in u)
+
+    def _two_phase(self, files: list[str], keys: np.ndarray, cols: str, where: str, tail: str, params: list):
+        """Read only the index rows whose key is in `keys`, in two passes over `files`.
+
+        Pass 1 joins the batch's keys with the *key column alone* (8 bytes a row, no strings
+        decoded) and returns the matching keys and the files holding them; almost every key of a
+        new batch misses, so this is where the time goes and it is as cheap as a scan can be.
+        Pass 2 reads the other columns only from the files that had a hit, filtered by the few hit
+        keys as a constant IN-list (pushed into the Parquet scan), and applies the batch/config
+        filters there. Same rows and order as one join, far less decoding.
+        """
+        import duckdb
+
+        def plist(ps):
+            return ", ".join("'" + f.replace("'", "''") + "'" for f in ps)
+
+        con = duckdb.connect()
+        try:
+            con.register("q", pa.table({"key": pa.array(np.unique(np.asarray(keys, dtype=np.int64)))}))
+            hits = con.execute(
+                f"SELECT DISTINCT i.key, i.filename FROM read_parquet([{plist(files)}], filename = true) i "
+                "JOIN q ON q.key = i.key"
+            ).fetchall()
+            if not hits:
+                return []
+            hit_keys = sorted({int(k) for k, _ in hits})
+            hit_files = sorted({f for _, f in hits})
+            inl = ", ".join(map(str, hit_keys))
+            return con.execute(
+                f"SELECT {cols} FROM read_parquet([{plist(hit_files)}], hive_partitioning = true, "
+                f"hive_types_autocast = false, union_by_name = true) WHERE key IN ({inl}) AND {where} {tail}",
+                params,
+            ).fetchall()
+        finally:
+            con.close()
+
     def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
         if keys.size == 0 or not self.lake.exists("dedup_index"):
             return []
+        files = self._kind_files("dedup_index", f"kind={kind}")
+        if files is not None:
+            rows = self._two_phase(files, keys, "key, doc_id, cluster_id, batch_id",
+                                   "kind = ? AND config = ? AND batch_id < ?", "ORDER BY key, batch_id, doc_id",
+                                   [kind, self._config(kind), self.batch_id]) if files else []
+            self.rows_read["index"] += len(rows)
+            return [IndexHit(kind, int(k), d, c, b) for k, d, c, b in rows]
         buckets = sorted(set(bucket_of(keys).tolist()))
         q = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64))})
         sql = (
