@@ -55,12 +55,15 @@ def probe_keys(n_batches: int, bs: int) -> dict[str, np.ndarray]:
     res = {}
     for kind, per in ((KIND_URL, 1), (KIND_SHA1, 1), (KIND_BAND, BANDS)):
         res[kind] = rng.integers(-(2**63), 2**63 - 1, size=bs * per, dtype=np.int64)
+    # ~1% of the batch's band keys hit: 28 bands x 100 documents, spread over all earlier batches
+    # (one document per batch as far as there are batches), as real near copies would be.
     hits = []
-    for b in rng.choice(n_batches, size=min(n_batches, 20), replace=False) if n_batches else []:
-        o = batch_outcome(int(b), bs)
+    n_hit_docs = bs // 100
+    for j in range(n_hit_docs if n_batches else 0):
+        o = batch_outcome(j % n_batches, bs)
         k = np.asarray(o.index_rows.keys)
-        kd = np.asarray(o.index_rows.kinds)
-        hits.append(k[kd == KIND_BAND][: bs * BANDS // 100 // 20 * 1])
+        d = int(rng.integers(0, bs))
+        hits.append(k[2 * bs + d * BANDS: 2 * bs + (d + 1) * BANDS])  # that document's band keys
     if hits:
         h = np.concatenate(hits)
         res[KIND_BAND][: h.size] = h
