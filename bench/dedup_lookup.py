@@ -79,12 +79,13 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--compact-files", type=int, default=16, help="write_index's compaction threshold (0 = never)")
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
     args = ap.parse_args()
     n_docs = args.docs or (100_000 if args.quick else 1_000_000)
     bs = args.batch_size
     n_batches = n_docs // bs
-    root = Path(args.data) / f"lookup_lake_{n_docs}"
+    root = Path(args.data) / f"lookup_lake_{n_docs}_c{args.compact_files}"
     if args.rebuild:
         shutil.rmtree(root, ignore_errors=True)
     lake = Lake(root)
@@ -92,7 +93,7 @@ def main() -> int:
     built = 0
     if not lake.exists("dedup_index"):
         for b in range(n_batches):
-            write_index(lake, f"b{b:08d}", CONFIG, batch_outcome(b, bs))
+            write_index(lake, f"b{b:08d}", CONFIG, batch_outcome(b, bs), compact_files=args.compact_files)
             built += 1
             if b % 10 == 0:
                 print(f"built batch {b}", flush=True)
@@ -104,7 +105,10 @@ def main() -> int:
         t, c = time.perf_counter(), time.process_time()
         n = {kind: len(store.lookup(kind, keys)) for kind, keys in q.items()}
         runs.append({"wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "hits": n})
-    res = {"docs": n_docs, "index_rows": n_docs * (BANDS + 2), "built_batches": built, "build_s": round(build_s, 1),
+    from goldpan.dedup.store import partition_file_counts
+
+    files = partition_file_counts(lake, "dedup_index")
+    res = {"docs": n_docs, "compact_files": args.compact_files, "index_files": sum(files.values()), "index_rows": n_docs * (BANDS + 2), "built_batches": built, "build_s": round(build_s, 1),
            "lookup_cpu_s_best": round(min(r["cpu_s"] for r in runs), 3),
            "lookup_wall_s_best": round(min(r["wall_s"] for r in runs), 3),
            "runs": runs, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
