@@ -24,6 +24,7 @@ demo: $(STAMP)
 
 ## test: the whole suite (unit, integration, failure)
 test: $(STAMP)
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 ## test-fast: unit tests only
