@@ -5,10 +5,12 @@ Tables (schemas in `goldpan.lake.schemas`):
 - `dedup_index`: one row per (kind, key, doc_id) a batch added: `url` keys (canonical URL of every
   document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
   per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
-  `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows, a lookup
-  for a few keys reads a few partitions, and a lookup for many keys hash-joins them with the
-  partition's rows in DuckDB. That is one pass over 8-byte keys per lookup (measured ~0.55 s for
-  10M band rows on the shared 2-core machine), and nothing per earlier *document* runs in Python.
+  `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows. A batch's
+  keys are random, so its lookup touches every bucket and must read every key of its kind once;
+  what keeps that cheap is (1) no string predicate in the scan (a semi-join against the batch's
+  keys; the batch/config filters run on the few matches, not on every row) and (2) few files:
+  `write_index` compacts a table once a partition holds more than `compact_files` files, because
+  the per-file cost dominated (1M documents in 100 batches = 1,600 band files).
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
@@ -73,12 +75,12 @@ class DeltaPriorStore:
     def _matching_rows(self, files: list[str], keys: np.ndarray, cols: list[str], key: str = "key") -> list[tuple]:
         """Rows of `files` whose `key` is one of `keys`: (key, *cols), unfiltered and unordered.
 
-        A semi-join against a registered Arrow table of the keys: DuckDB reads the key column,
-        probes a hash table built from the batch's keys and decodes the other columns only for
-        the rows that match. No other predicate goes into the scan: filters on the string columns
-        (config, batch_id) would be evaluated on every index row before the key probe, which
-        costs more than the whole key scan; the caller applies them to the few matching rows.
-        A constant `IN (...)` list is also avoided: DuckDB evaluates a long one row by row.
+        A semi-join against a registered Arrow table of the keys. No other predicate goes into
+        the scan: filters on the string columns (config, batch_id) would be evaluated on every
+        index row before the key probe; the caller applies them to the few matching rows. A
+        constant `IN (...)` list is avoided too: DuckDB evaluates a long one slowly. What is left
+        is decoding the selected string columns (doc_id, cluster_id) of every row, which DuckDB
+        does before the join: ~2/3 of the band lookup's cost at 1M documents (see issue-6 notes).
         """
         import duckdb
 
