@@ -10,11 +10,14 @@ Common Crawl layouts:
 * WET: `conversion` records (extracted plain text) become rows with source='wet',
   content_type 'text/plain', charset utf-8.
 
-Damaged input never stops a file: an unparsable region (goldpan.warc.reader), a block digest
-that does not match, or unreadable HTTP headers become `error` rows with the reason, and the
-rest of the file still imports. Payload Content-Encoding (gzip, deflate, br) is decoded with the
+Damaged input never stops a file: an unparsable region (goldpan.warc.reader), a digest that does
+not match (`WarcImportConfig.digest`: the payload digest, verified with the SHA-1 that also gives
+content_sha1, or the block digest, which costs a second pass), or unreadable HTTP headers become
+`error` rows with the reason, and the rest of the file still imports. (A .warc.gz also has gzip's
+CRC-32 per record, which fastwarc checks: corrupted bytes there are a `malformed_record`.) Payload Content-Encoding (gzip, deflate, br) is decoded with the
 same bound as the crawler (`max_bytes` of decoded output), so a decompression bomb is truncated.
-Rows are written in chunks; a killed import resumes by skipping the page ids already stored.
+Rows are written in chunks, each read lazily while deltalake writes the previous record batches
+(zstd-1 Parquet by default); a killed import resumes by skipping the page ids already stored.
 """
 
 from __future__ import annotations
@@ -272,12 +275,11 @@ def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig
         ctype, charset = parse_content_type(headers.get("content-type"))
     else:  # resource: the WARC Content-Type describes the block
         ctype, charset = parse_content_type(rec.headers.get("Content-Type"))
-    if payload_digest is not None and (http_status is None or not 200 <= http_status < 300
-                                       or ctype not in cfg.allowed_content_types):  # fmt: skip
-        # Rejected without keeping the body: still prove the record intact, as the block check did.
-        if _hash_rest(rec, hashlib.sha1()).digest() != payload_digest:
-            return row(status=ERROR, reason="digest_mismatch", http_status=http_status, headers=headers,
-                       content_type=ctype, charset_declared=charset)  # fmt: skip
+    # Rejected without keeping the body: still prove the record intact, as the block check did.
+    rejected_early = http_status is not None and not 200 <= http_status < 300 or ctype not in cfg.allowed_content_types
+    if payload_digest is not None and rejected_early and _hash_rest(rec, hashlib.sha1()).digest() != payload_digest:
+        return row(status=ERROR, reason="digest_mismatch", http_status=http_status, headers=headers,
+                   content_type=ctype, charset_declared=charset)  # fmt: skip
     if http_status is not None and not 200 <= http_status < 300:
         return row(status=REJECTED, reason=f"http_{http_status}", http_status=http_status, headers=headers,
                    content_type=ctype, charset_declared=charset)  # fmt: skip
@@ -320,7 +322,7 @@ def _record_row(rec, uri: str, offset: int, batch_id: str, cfg: WarcImportConfig
 
 def _sha1_digest(value: str | None) -> bytes | None:
     """The 20 bytes of a `sha1:<base32>` (or hex) WARC digest; None if absent or another algorithm."""
-    if not value or not value[:5].lower() == "sha1:":
+    if not value or value[:5].lower() != "sha1:":
         return None
     v = value[5:].strip()
     try:
