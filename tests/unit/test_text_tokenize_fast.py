@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 import spacy
 
-from goldpan.text.spacy_fast import FastChunkTokenizer, _all_alternatives_anchored
+from goldpan.text.spacy_fast import (
+    FastChunkTokenizer,
+    _all_alternatives_anchored,
+    _edge_chars,
+    _SuffixDispatch,
+)
 from goldpan.text.tokenize import spacy_chunk_tokens, tokenizer_for, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,10 +117,28 @@ def test_fast_path_equals_spacy_on_adversarial_strings(en_tokenizer):
     _assert_exact(FastChunkTokenizer(en_tokenizer), en_tokenizer, chunks)
 
 
-def test_special_cases_are_declined_not_guessed(en_tokenizer):
+def test_special_cases_are_replayed_and_matcher_merges_declined(en_tokenizer):
     fast = FastChunkTokenizer(en_tokenizer, english_shortcut=True)
-    for chunk in ["don't", "p.m.", ":)", "cannot", "Dr.", "(Dr.)", "e.g.,", "gonna", "'s", "(a.m.)"]:
+    # Rule keys met by the affix loop are replayed with the rule's tokens, exactly as spaCy does.
+    for chunk in [
+        "don't",
+        "p.m.",
+        ":)",
+        "cannot",
+        "Dr.",
+        "(Dr.)",
+        "e.g.,",
+        "gonna",
+        "'s",
+        "(a.m.)",
+        "(don't).",
+    ]:
+        assert fast(chunk) == spacy_chunk_tokens(chunk, "en"), chunk
+    # Runs of tokens that spaCy's special-case matcher would merge afterwards ("):" and ":)" are
+    # emoticon rules) are left to spaCy.
+    for chunk in ["project):", "elem:)", "f(x):"]:
         assert fast(chunk) is None, chunk
+        assert "):" in spacy_chunk_tokens(chunk, "en") or ":)" in spacy_chunk_tokens(chunk, "en")
     # ...while the common shapes are answered, and correctly ("U.S." is not a rule: no affix applies).
     for chunk, want in [
         ("word", ["word"]),
@@ -154,3 +177,18 @@ def test_prefix_pattern_anchoring_check():
     assert _all_alternatives_anchored(r"^a|^\||^[|]|^(x|y)")
     assert not _all_alternatives_anchored(r"^a|b")
     assert not _all_alternatives_anchored(r"^a|(^b)")
+
+
+def test_pattern_analysis_edge_characters_and_suffix_dispatch(en_tokenizer):
+    assert _edge_chars(re.compile(r"ab$|(?<=[0-9])(?:km|m)$|\.\.+$").search, last=True) == set("bm.")
+    assert _edge_chars(re.compile(r"(?<=x)-(?=y)|[+*]").search, last=False) == set("-+*")
+    assert _edge_chars(re.compile(r"a*$").search, last=True) is None  # can match empty
+    assert _edge_chars(re.compile(r"\w$").search, last=True) is None  # categories not modelled
+    # The per-last-character restriction of spaCy's suffix regex finds exactly what the full one does.
+    dispatch = _SuffixDispatch(en_tokenizer.suffix_search)
+    chunks = _unique_chunks([ADVERSARIAL, *_reference_texts()[:200]])
+    for chunk in chunks:
+        full = en_tokenizer.suffix_search(chunk)
+        search = dispatch(chunk[-1])
+        part = search(chunk) if search is not None else None
+        assert (full.span() if full else None) == (part.span() if part else None), chunk
