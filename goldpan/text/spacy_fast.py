@@ -76,7 +76,8 @@ class FastChunkTokenizer:
         self._rules: dict[str, tuple[str, ...]] = {
             key: tuple(_orth(spec) for spec in specs) for key, specs in tokenizer.rules.items()
         }
-        self._max_rule_len = max((len(k) for k in self._rules), default=0)
+        # Every prefix of every rule key: a run whose text is not one cannot grow into a key.
+        self._rule_prefixes = frozenset(k[:i] for k in self._rules for i in range(1, len(k) + 1))
 
     def __call__(self, chunk: str) -> list[str] | None:
         rules = self._rules
@@ -188,13 +189,13 @@ class FastChunkTokenizer:
         counts (used by the shortcut, whose tokens never came from a rule).
         """
         rules = self._rules
-        max_len = self._max_rule_len
+        prefixes = self._rule_prefixes
         n = len(out)
         for i in range(n):
             s = ""
             for j in range(i, n):
                 s += out[j]
-                if len(s) > max_len:
+                if s not in prefixes:
                     break
                 special = rules.get(s)
                 if special is not None and not (allow_identity and special == tuple(out[i : j + 1])):
@@ -341,6 +342,8 @@ class _SuffixDispatch:
                 except re.error:  # a split the analysis got wrong: use the full pattern
                     self._alts = None
 
+        self._compiled: dict[tuple[str, ...], Callable | None] = {}
+
     def __call__(self, last_char: str) -> Callable | None:
         try:
             return self._by_char[last_char]
@@ -349,10 +352,14 @@ class _SuffixDispatch:
         if self._alts is None:
             search = self._full
         else:
-            keep = [a for a, chars in self._alts if chars is None or last_char in chars]
-            search = re.compile("|".join(keep), self._flags).search if keep else None
-            if len(keep) == len(self._alts):
-                search = self._full
+            keep = tuple(a for a, chars in self._alts if chars is None or last_char in chars)
+            # Most characters share a handful of alternative sets: compile each set once.
+            if keep not in self._compiled:
+                if len(keep) == len(self._alts):
+                    self._compiled[keep] = self._full
+                else:
+                    self._compiled[keep] = re.compile("|".join(keep), self._flags).search if keep else None
+            search = self._compiled[keep]
         if len(self._by_char) < 65_536:
             self._by_char[last_char] = search
         return search
