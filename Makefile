@@ -7,7 +7,7 @@ STAMP := $(VENV)/.goldpan-installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export GOLDPAN_LAKE ?= lake
 
-.PHONY: demo test test-fast ui bench lint clean
+.PHONY: demo test test-fast ui bench bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,7 @@ demo: $(STAMP)
 
 ## test: the whole suite (unit, integration, failure)
 test: $(STAMP)
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 ## test-fast: unit tests only
@@ -37,6 +38,10 @@ ui: $(STAMP)
 ## bench: benchmarks (never part of the test suite)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## bench-quick: every benchmark at its small development size
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run_all.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check goldpan assets resources quality_checks tests

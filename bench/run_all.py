@@ -45,8 +45,14 @@ def timed(fn, n_items: int) -> dict:
 
 # Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
 BENCHMARKS: list[str] = [
+    "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
+    "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
+    "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
+    "bench/extract_quality.py",  # extract: main-content token F1 vs trafilatura on a structural gold set
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/classify_score.py",  # classify: fastText scoring docs/s and training time
     "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
+    "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
 ]
 
 
@@ -56,7 +62,6 @@ def main() -> int:
     ap.add_argument("--skip-graph", action="store_true")
     ap.add_argument("--quick", action="store_true", help="pass --quick to every stand-alone benchmark")
     args = ap.parse_args()
-    from bench import classify_score
     from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
@@ -107,7 +112,6 @@ def main() -> int:
             results["whole graph, one sample batch (in-process)"] = {"seconds": round(time.perf_counter() - t0, 2),
                                                                       "success": res.success}
 
-    results["classify: fastText scoring (bench/classify_score.py --quick)"] = classify_score.run(quick=True)["scoring"]
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
@@ -116,8 +120,15 @@ def main() -> int:
         print(f"{name:<58} {json.dumps(r)}")
     import subprocess
 
+    failed = []
     for script in BENCHMARKS:
-        subprocess.run([sys.executable, str(ROOT / script), *(["--quick"] if args.quick else [])], check=False)
+        print(f"\n=== {script}{' --quick' if args.quick else ''}", flush=True)
+        rc = subprocess.run([sys.executable, str(ROOT / script), *(["--quick"] if args.quick else [])], check=False)
+        if rc.returncode:
+            failed.append(script)
+    if failed:
+        print(f"\nbenchmarks that failed: {', '.join(failed)}")
+        return 1
     return 0
 
 

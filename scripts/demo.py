@@ -184,12 +184,17 @@ def main() -> int:
 
 
 def _request_takedown(lake, url: str) -> None:
-    """Record a takedown request through the audit stage's API (contract 5); once per URL."""
+    """Take a page down as `goldpan takedown --url` does: record the request (contract 5), then delete
+    its rows from every derived table and mark the frontier; once per URL."""
+    from goldpan.audit.erase import apply_takedown
     from goldpan.audit.takedowns import TakedownMatcher, record_request
 
     if TakedownMatcher.from_lake(lake).match(url) is not None:
         return
-    record_request(lake, "url", url, "demo: the author asked for removal", requested_by="demo")
+    req = record_request(lake, "url", url, "demo: the author asked for removal", requested_by="demo")
+    res = apply_takedown(lake, req)
+    deleted = ", ".join(f"{t} {n}" for t, n in sorted(res.rows_deleted.items()) if n) or "nothing"
+    print(f"takedown {req['request_id']}: rows deleted: {deleted}")
 
 
 if __name__ == "__main__":

@@ -78,11 +78,29 @@ def test_the_demo_release_passes_with_targets_met_and_planted_overlaps_removed(b
     assert abs(stats["share_by_source"]["sample-web"] - 0.75) <= 0.05
     assert abs(stats["share_by_source"]["curated-notes"] - 0.25) <= 0.05
     assert stats["contamination_hits"] == 0
-    with lake.connect(tables=["mix_decisions"]) as con:
+    with lake.connect(tables=["mix_decisions", "documents", "training_corpus"]) as con:
         hits = con.sql("SELECT detail FROM mix_decisions WHERE rule = 'contaminated' ORDER BY detail").fetchall()
         repeats = con.sql("SELECT max(repeat) FROM mix_decisions WHERE source = 'curated-notes'").fetchall()[0][0]
-    assert [h[0].split(":")[0] for h in hits] == ["demo-eval", "demo-eval"]
-    assert any("heating is the largest part" in h[0] for h in hits) and any("公司搬到了" in h[0] for h in hits)
+        # The two pages with planted eval overlaps: each one that reached the mix is rejected as
+        # contaminated (the classify stage's top-fraction cut on ~20 demo documents may drop one
+        # earlier), and neither is in the corpus.
+        planted = con.sql(
+            "SELECT d.url, m.rule FROM documents d LEFT JOIN mix_decisions m USING (doc_id) "
+            "WHERE d.url LIKE '%/winter-heating.html' OR d.url LIKE '%/city-cycling.html'"
+        ).fetchall()
+        in_corpus = con.sql(
+            "SELECT count(*) FROM training_corpus WHERE url LIKE '%/winter-heating.html' "
+            "OR url LIKE '%/city-cycling.html'"
+        ).fetchall()[0][0]
+    assert len(planted) == 2, planted
+    assert all(rule in (None, "contaminated") for _, rule in planted), planted
+    assert in_corpus == 0
+    assert hits and all(h[0].split(":")[0] == "demo-eval" for h in hits), hits
+    assert len(hits) == sum(rule == "contaminated" for _, rule in planted)
+    for url, rule in planted:
+        if rule == "contaminated":
+            marker = "heating is the largest part" if "winter-heating" in url else "公司搬到了"
+            assert any(marker in h[0] for h in hits), (url, hits)
     assert 2 <= repeats <= 4  # the small curated corpus is upsampled (max_epochs 4) to reach its share
 
 
