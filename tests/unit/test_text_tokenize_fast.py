@@ -192,3 +192,18 @@ def test_pattern_analysis_edge_characters_and_suffix_dispatch(en_tokenizer):
         search = dispatch(chunk[-1])
         part = search(chunk) if search is not None else None
         assert (full.span() if full else None) == (part.span() if part else None), chunk
+
+
+def test_english_shortcut_shapes_exhaustively(en_tokenizer):
+    # Every prefix x core x suffix combination the shortcut regex accepts, on cores that stress the
+    # context-dependent rules: single letters (ABBR "A." vs "a."), capitals, digits, rule words.
+    words = sorted({w for t in _reference_texts()[:150] for w in re.findall(r"\b[A-Za-z]+\b|\b[0-9]+\b", t)})
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [
+        chr(c) for c in range(ord("A"), ord("Z") + 1)
+    ]
+    cores = letters + [str(i) for i in range(12)] + ["cannot", "Im", "gonna", "Dr", "US", "am", "pm", "St"]
+    cores += words[::7]
+    fast = FastChunkTokenizer(en_tokenizer, english_shortcut=True)
+    chunks = [p + c + s for p in ["", "(", "[", '"', "“"] for c in cores for s in ["", *',;:!?)]"”.']]
+    assert len(chunks) > 5_000
+    _assert_exact(fast, en_tokenizer, chunks)
