@@ -331,7 +331,12 @@ class _SuffixDispatch:
         self._by_char: dict[str, Callable | None] = {}
         self._alts: list[tuple[str, frozenset[str] | None]] | None = None
         compiled = getattr(search, "__self__", None)
-        if isinstance(compiled, re.Pattern) and isinstance(compiled.pattern, str):
+        if (
+            isinstance(compiled, re.Pattern)
+            and isinstance(compiled.pattern, str)
+            # Inline global flags would apply to every alternative of the whole pattern only.
+            and not compiled.flags & (re.IGNORECASE | re.VERBOSE | re.MULTILINE)
+        ):
             alts = _top_level_alternatives(compiled.pattern)
             if alts is not None and len(alts) > 1:
                 self._flags = compiled.flags

@@ -207,3 +207,10 @@ def test_english_shortcut_shapes_exhaustively(en_tokenizer):
     chunks = [p + c + s for p in ["", "(", "[", '"', "“"] for c in cores for s in ["", *',;:!?)]"”.']]
     assert len(chunks) > 5_000
     _assert_exact(fast, en_tokenizer, chunks)
+
+
+def test_suffix_dispatch_keeps_the_full_pattern_under_global_flags():
+    search = re.compile(r"(?i)ab$|cd$").search
+    dispatch = _SuffixDispatch(search)
+    assert dispatch("B") is search and dispatch("D") is search  # not a case-sensitive subset
+    assert dispatch("B")("xAB").span() == (1, 3)
