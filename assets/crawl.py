@@ -111,8 +111,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
     record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
                  started_at=started)  # fmt: skip
     cfg = WarcImportConfig(max_bytes=rc.warc.max_bytes, verify_digests=rc.warc.verify_digests,
-                           allowed_content_types=tuple(rc.warc.allowed_content_types),
-                           storage_options=storage, chunk_rows=rc.warc.chunk_rows)  # fmt: skip
+                           digest=rc.warc.digest, allowed_content_types=tuple(rc.warc.allowed_content_types),
+                           storage_options=storage, chunk_rows=rc.warc.chunk_rows,
+                           parquet_compression=rc.warc.parquet_compression,
+                           parquet_compression_level=rc.warc.parquet_compression_level)  # fmt: skip
     last = [time.monotonic()]
 
     def progress(s: WarcStats) -> None:

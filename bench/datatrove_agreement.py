@@ -108,9 +108,10 @@ def debian_python_doc_html() -> list[Path]:
 
 
 def collect_documents(html_dirs: list[Path], use_debian: bool, limit: int | None) -> list[dict]:
+    from run_all import sample_pages
+
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
-    from run_all import sample_pages
 
     pages = [dict(p, page_id=f"sample-{i}", batch_id="agree") for i, p in enumerate(sample_pages())]
     files: list[Path] = debian_python_doc_html() if use_debian else []
@@ -227,8 +228,7 @@ def main() -> int:
     docs = collect_documents(args.html_dir, not args.no_debian, limit)
     docs_path = OUT / "datatrove_docs.jsonl"
     with open(docs_path, "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
     n_chars = sum(len(d["text"]) for d in docs)
     print(f"{len(docs)} English documents, {n_chars / 1e6:.2f} M characters (mean {n_chars // max(1, len(docs))})",
           flush=True)

@@ -29,9 +29,9 @@ import mimetypes
 import os
 import sys
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections import Counter
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 

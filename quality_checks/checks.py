@@ -4,7 +4,6 @@
 import dagster as dg
 
 from assets.partitions import crawl_batches
-
 from goldpan.release.promote import record_gate_attempt
 from resources import LakeResource, RecipeResource
 

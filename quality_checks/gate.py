@@ -14,7 +14,12 @@ from goldpan.lake import Lake
 from goldpan.lineage.funnel import FUNNEL_COLUMNS, compute_funnel
 from goldpan.recipe import Recipe
 from goldpan.release.stats import compute_stats, previous_release, stats_of
-from quality_checks.suites import candidate_expectations, funnel_expectations, metric_expectations, schema_expectations
+from quality_checks.suites import (
+    candidate_expectations,
+    funnel_expectations,
+    metric_expectations,
+    schema_expectations,
+)
 
 CANDIDATE_FRAME_SQL = """
 SELECT doc_id, page_id, batch_id, url, lang, source, repeat, n_tokens, length(coalesce(text, '')) AS text_chars

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -85,12 +85,15 @@ class Lake:
         predicate: str | None = None,
         partition_by: list[str] | None = None,
         commit_metadata: Mapping[str, str] | None = None,
+        writer_properties: WriterProperties | None = None,
     ) -> WriteResult:
         """Stream `batches` into `table`.
 
         `mode="overwrite"` with a `predicate` replaces exactly the matching rows (a crawl batch, a
         stage slice); without a predicate it replaces the table (used for cross-batch tables that are
         recomputed whole, e.g. the mix). The commit carries `commit_metadata` (run id, code version).
+        `writer_properties` (Parquet codec, per-column dictionary/statistics) is for writers of large
+        binary columns, e.g. the WARC importer; None keeps deltalake's defaults.
         """
         counter = _RowCounter()
         if isinstance(batches, pa.Table):
@@ -112,6 +115,7 @@ class Lake:
             partition_by=partition_by,
             storage_options=self.storage_options,
             commit_properties=CommitProperties(custom_metadata=meta) if meta else None,
+            writer_properties=writer_properties,
         )
         dt = self.table(table)
         assert dt is not None

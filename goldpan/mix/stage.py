@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
+from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
 from goldpan.lineage.funnel import stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix

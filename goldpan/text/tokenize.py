@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+from goldpan.text.spacy_fast import FastChunkTokenizer
+
 CJK_LANGS = frozenset({"zh", "ja", "ko", "yue", "wuu", "th", "lo", "km", "my", "bo"})
 
 _CJK_CHAR = (
@@ -60,12 +62,23 @@ def _spacy_tokenizer(lang: str):
 @lru_cache(maxsize=16)
 def _chunk_cache(lang: str):
     tok = _spacy_tokenizer(lang)
+    # Cache misses are most of the cost on real, diverse text: replay spaCy's rules in Python
+    # (goldpan.text.spacy_fast, exact or it declines) and call spaCy only for the declined chunks.
+    fast = FastChunkTokenizer(tok, english_shortcut=(tok.vocab.lang == "en"))
 
     @lru_cache(maxsize=200_000)
     def split_chunk(chunk: str) -> tuple[str, ...]:
-        return tuple(t.text for t in tok(chunk))
+        out = fast(chunk)
+        if out is None:
+            return tuple(t.text for t in tok(chunk))
+        return tuple(out)
 
     return split_chunk
+
+
+def spacy_chunk_tokens(chunk: str, lang: str) -> list[str]:
+    """Plain spaCy tokens of one chunk, no fast path and no cache: the reference for tests/benches."""
+    return [t.text for t in _spacy_tokenizer(lang)(chunk)]
 
 
 def uses_char_tokens(text: str, lang: str | None) -> bool:
@@ -86,6 +99,10 @@ def tokenizer_for(text: str, lang: str | None) -> Callable[[str], list[str]]:
     split_chunk = _chunk_cache((lang or "xx").split("-")[0].lower())
 
     def tokenize(piece: str) -> list[str]:
+        try:  # one comprehension: called per line, the loop overhead matters on cache hits
+            return [t for chunk in piece.split() for t in split_chunk(chunk)]
+        except UnicodeEncodeError:
+            pass
         out: list[str] = []
         for chunk in piece.split():
             try:

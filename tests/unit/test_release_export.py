@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from goldpan.commands import export as export_cmd  # noqa: F401  (registered in the CLI)
 from goldpan.cli import main as cli_main
+from goldpan.commands import export as export_cmd  # noqa: F401  (registered in the CLI)
 from goldpan.export.writer import ExportError, export_release
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CORPUS

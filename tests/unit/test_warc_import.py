@@ -63,9 +63,11 @@ def test_truncated_record_in_the_middle_is_one_error_row_and_the_rest_imports(tm
     errors = [r for r in rows if r["status"] == "error"]
     assert kept == ["0.html", "1.html", "3.html", "4.html"]
     # gzip: one member is damaged, one error row. Uncompressed: the cut record swallows the start of
-    # the next one (its digest fails) and the unparsable rest of that region is a second error row.
+    # the next one (its digest fails, or -- with the payload digest, checked after the HTTP headers --
+    # its HTTP head does not parse) and the unparsable rest of that region is a second error row.
     assert len(errors) == (1 if gz else 2)
-    assert {e["reason"].split(":")[0] for e in errors} <= {"malformed_record", "digest_mismatch", "truncated_record"}
+    assert {e["reason"].split(":")[0] for e in errors} <= {"malformed_record", "digest_mismatch", "truncated_record",
+                                                          "malformed_http"}  # fmt: skip
     assert errors[0]["source"] == "warc" and errors[0]["page_id"]
     assert all("x-warc-offset" in e["headers_json"] for e in errors)  # where in the file the damage is
     assert stats.records == len(rows) == len(kept) + len(errors)
@@ -92,7 +94,8 @@ def test_garbage_between_records_is_skipped_with_an_error_row(tmp_path):
     assert [r["status"] for r in rows].count("error") == 1
 
 
-def test_block_digest_mismatch_is_an_error_row(tmp_path):
+@pytest.mark.parametrize("digest", ["payload", "block"])
+def test_block_digest_mismatch_is_an_error_row(tmp_path, digest):
     good = tmp_path / "good.warc"
     write_warc(good, n=3, gz=False)
     data = good.read_bytes()
@@ -100,9 +103,46 @@ def test_block_digest_mismatch_is_an_error_row(tmp_path):
     assert flipped != data
     bad = tmp_path / "flipped.warc"
     bad.write_bytes(flipped)
-    rows, _ = _rows(bad)
+    rows, _ = _rows(bad, digest=digest)
     assert [(r["status"], r["reason"]) for r in rows][2] == ("error", "digest_mismatch")
     assert [r["status"] for r in _rows(bad, verify_digests=False)[0]] == ["kept"] * 3
+
+
+def test_payload_digest_check_covers_rejected_cut_and_encoded_bodies_and_block_covers_headers(tmp_path):
+    """The payload check reuses the body's SHA-1 as content_sha1, so it must be exactly the hash of
+    the stored content -- also when the body is cut at max_bytes or Content-Encoding decoded -- and a
+    record rejected without its body (HTTP 404) is still checked. Only the block digest covers the
+    HTTP headers: a damaged header value passes the payload check (documented trade-off)."""
+    import hashlib
+
+    long_en = (EN + " ") * 60  # ~6 KB
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    w.write_record(_response(w, "http://news.example/long.html", _html(long_en)))
+    w.write_record(_response(w, "http://news.example/zh.html", gzip.compress(_html(ZH * 20)),
+                             extra=[("Content-Encoding", "gzip")]))  # fmt: skip
+    w.write_record(_response(w, "http://news.example/gone.html", _html("gone: " + EN), status="404 Not Found"))
+    w.write_record(_response(w, "http://news.example/ok.html", _html(ZH), extra=[("X-Ferry", "dawn-42")]))
+    good = tmp_path / "kinds.warc"
+    good.write_bytes(buf.getvalue())
+
+    rows, _ = _rows(good, max_bytes=4096)
+    assert [(r["status"], r["reason"], r["truncated"]) for r in rows] == [
+        ("kept", None, True), ("kept", None, False), ("rejected", "http_404", False), ("kept", None, False)]
+    for r in rows:
+        if r["content"] is not None:
+            assert r["content_sha1"] == hashlib.sha1(r["content"]).hexdigest()
+    assert rows[0]["content_bytes"] == 4096 and rows[1]["content"] == _html(ZH * 20)
+
+    data = good.read_bytes()
+    body_hit = data.replace(b"gone: The ferry", b"gone: The FERRY", 1)  # payload of the 404
+    head_hit = data.replace(b"dawn-42", b"dusk-42")  # an HTTP header of the 4th record
+    assert body_hit != data and head_hit != data
+    (tmp_path / "body.warc").write_bytes(body_hit)
+    (tmp_path / "head.warc").write_bytes(head_hit)
+    assert [r["reason"] for r in _rows(tmp_path / "body.warc")[0]][2] == "digest_mismatch"
+    assert [r["reason"] for r in _rows(tmp_path / "head.warc", digest="block")[0]][3] == "digest_mismatch"
+    assert [r["reason"] for r in _rows(tmp_path / "head.warc")[0]][3] is None  # payload intact
 
 
 def test_record_kinds_statuses_and_encodings(tmp_path):
