@@ -107,7 +107,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
         partition_by=["batch_id"],
         commit_metadata=commit,
     )
-    index_meta = write_index(lk, batch, dd.config_id, out, commit)
+    index_meta = write_index(lk, batch, dd.config_id, out, commit, compact_files=dd.cfg.index_compact_files)
     outcomes: Counter[str] = Counter(r.rule or r.status for r in out.results)
     return materialize_result(
         lk,

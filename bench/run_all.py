@@ -53,6 +53,7 @@ BENCHMARKS: list[str] = [
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
     "bench/classify_score.py",  # classify: fastText scoring docs/s and training time
     "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
+    "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index
     "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
 ]
 

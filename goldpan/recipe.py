@@ -142,6 +142,9 @@ class DedupSection(_Strict):
     paragraph_min_docs: int = Field(3, ge=2)  # a paragraph in >= this many documents is boilerplate
     paragraph_min_chars: int = Field(30, ge=1)  # shorter paragraphs are never removed
     paragraph_min_doc_chars: int = Field(200, ge=0)  # reject a document left shorter than this
+    # Compact dedup_index/dedup_paragraphs (Delta optimize) once a partition holds more files than
+    # this: a lookup pays per file, so without it lookups slow down with every batch. 0 = never.
+    index_compact_files: int = Field(16, ge=0)
 
 
 class FilterSection(_Strict):

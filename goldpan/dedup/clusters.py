@@ -72,6 +72,7 @@ class DedupConfig:
     paragraph_min_docs: int = 3
     paragraph_min_chars: int = 30
     paragraph_min_doc_chars: int = 200
+    index_compact_files: int = 16  # used by the Delta store's writer, not by matching
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:

@@ -5,10 +5,12 @@ Tables (schemas in `goldpan.lake.schemas`):
 - `dedup_index`: one row per (kind, key, doc_id) a batch added: `url` keys (canonical URL of every
   document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
   per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
-  `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows, a lookup
-  for a few keys reads a few partitions, and a lookup for many keys hash-joins them with the
-  partition's rows in DuckDB. That is one pass over 8-byte keys per lookup (measured ~0.55 s for
-  10M band rows on the shared 2-core machine), and nothing per earlier *document* runs in Python.
+  `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows. A batch's
+  keys are random, so its lookup touches every bucket and must read every key of its kind once;
+  what keeps that cheap is (1) no string predicate in the scan (a semi-join against the batch's
+  keys; the batch/config filters run on the few matches, not on every row) and (2) few files:
+  `write_index` compacts a table once a partition holds more than `compact_files` files, because
+  the per-file cost dominated (1M documents in 100 batches = 1,600 band files).
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
@@ -59,9 +61,57 @@ class DeltaPriorStore:
     def _config(self, kind: str) -> str:
         return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config}[kind]
 
+    def _kind_files(self, table: str, part: str) -> list[str] | None:
+        """Local Parquet paths of `table`'s files under hive partition `part` (e.g. "kind=band"),
+        or None when the lake is not local (then the Arrow-dataset view is used)."""
+        if not self.lake.is_local:
+            return None
+        dt = self.lake.table(table)
+        if dt is None:
+            return []
+        seg = f"/{part}/" if part else "/"
+        return sorted(u.removeprefix("file://") for u in dt.file_uris() if seg in u)
+
+    def _matching_rows(self, files: list[str], keys: np.ndarray, cols: list[str], key: str = "key") -> list[tuple]:
+        """Rows of `files` whose `key` is one of `keys`: (key, *cols), unfiltered and unordered.
+
+        A semi-join against a registered Arrow table of the keys. No other predicate goes into
+        the scan: filters on the string columns (config, batch_id) would be evaluated on every
+        index row before the key probe; the caller applies them to the few matching rows. A
+        constant `IN (...)` list is avoided too: DuckDB evaluates a long one slowly. What is left
+        is decoding the selected string columns (doc_id, cluster_id) of every row, which DuckDB
+        does before the join: ~2/3 of the band lookup's cost at 1M documents (see issue-6 notes).
+        """
+        import duckdb
+
+        paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con = duckdb.connect()
+        try:
+            con.register("q", pa.table({"key": pa.array(np.unique(np.asarray(keys, dtype=np.int64)))}))
+            return con.execute(
+                f"SELECT {key}, {', '.join(cols)} FROM read_parquet([{paths}], union_by_name = true) "
+                f"WHERE {key} IN (SELECT key FROM q)"
+            ).fetchall()
+        finally:
+            con.close()
+
     def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
         if keys.size == 0 or not self.lake.exists("dedup_index"):
             return []
+        files = self._kind_files("dedup_index", f"kind={kind}")
+        if files is not None:
+            # Same rows and order as the SQL below: config and batch filters, then sorted by
+            # (key, batch_id, doc_id); strings compare by code point here and bytewise (UTF-8) in
+            # DuckDB, which is the same order.
+            config = self._config(kind)
+            rows = sorted(
+                ((k, d, c, b) for k, d, c, b, cfg in
+                 (self._matching_rows(files, keys, ["doc_id", "cluster_id", "batch_id", "config"]) if files else [])
+                 if cfg == config and b < self.batch_id),
+                key=lambda r: (r[0], r[3], r[1]),
+            )
+            self.rows_read["index"] += len(rows)
+            return [IndexHit(kind, int(k), d, c, b) for k, d, c, b in rows]
         buckets = sorted(set(bucket_of(keys).tolist()))
         q = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64))})
         sql = (
@@ -102,6 +152,14 @@ class DeltaPriorStore:
     def paragraph_counts(self, keys: np.ndarray) -> dict[int, int]:
         if keys.size == 0 or not self.lake.exists("dedup_paragraphs"):
             return {}
+        files = self._kind_files("dedup_paragraphs", "")
+        if files is not None:
+            out: dict[int, int] = {}
+            for k, n, b in self._matching_rows(files, keys, ["n_docs", "batch_id"], key="para_key") if files else []:
+                if b < self.batch_id:
+                    out[int(k)] = out.get(int(k), 0) + int(n)
+            self.rows_read["paragraphs"] += len(out)
+            return out
         buckets = sorted(set(bucket_of(keys).tolist()))
         q = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64))})
         sql = ("SELECT p.para_key, sum(p.n_docs)::BIGINT FROM dedup_paragraphs p JOIN q ON q.key = p.para_key "
@@ -162,8 +220,47 @@ def paragraph_batches(batch_id: str, out: BatchOutcome, chunk: int = 65536) -> I
         )
 
 
-def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, commit_metadata=None) -> dict[str, int]:
-    """Replace the batch's rows in `dedup_index` and `dedup_paragraphs` (idempotent per batch)."""
+def partition_file_counts(lake: Lake, table: str) -> dict[str, int]:
+    """Number of live Parquet files per partition directory of `table` (empty when absent)."""
+    dt = lake.table(table)
+    if dt is None:
+        return {}
+    counts: dict[str, int] = {}
+    for uri in dt.file_uris():
+        part = uri.rsplit("/", 1)[0]
+        counts[part] = counts.get(part, 0) + 1
+    return counts
+
+
+def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadata=None) -> dict[str, int]:
+    """Bin-pack `table`'s small files (Delta `optimize.compact`) once a partition holds more than
+    `max_files` files; 0 disables it.
+
+    Why: every batch adds one file per partition, and a lookup scans the key column of every file
+    of its kind. What a lookup costs per file (opening it, parsing its footer, one scan task) is
+    more than reading its keys, so without compaction the lookup cost grows with the number of
+    batches, not with the number of keys (1M documents in 100 batches = 1,600 band files). The
+    rows and their values do not change, so lookups (which sort what they return) give the same
+    answer before and after. Replaced files stay on disk until `vacuum`, as Delta time travel
+    needs them.
+    """
+    counts = partition_file_counts(lake, table)
+    if max_files <= 0 or not counts or max(counts.values()) <= max_files:
+        return {}
+    from deltalake import CommitProperties
+
+    dt = lake.table(table)
+    assert dt is not None
+    meta = {k: str(v) for k, v in (commit_metadata or {}).items()}
+    res = dt.optimize.compact(commit_properties=CommitProperties(custom_metadata=meta) if meta else None)
+    return {f"{table}_files_removed": int(res.get("numFilesRemoved", 0)),
+            f"{table}_files_added": int(res.get("numFilesAdded", 0))}
+
+
+def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, commit_metadata=None,
+                compact_files: int = 16) -> dict[str, int]:
+    """Replace the batch's rows in `dedup_index` and `dedup_paragraphs` (idempotent per batch),
+    then compact either table once a partition holds more than `compact_files` files."""
     from goldpan.lake import batch_predicate
     from goldpan.lake.schemas import DEDUP_INDEX, DEDUP_PARAGRAPHS
 
@@ -172,5 +269,8 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
                     partition_by=["kind", "bucket"], commit_metadata=commit_metadata)
     w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
                     partition_by=["bucket"], commit_metadata=commit_metadata)
-    return {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,
-            "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version}
+    res = {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,
+           "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version}
+    res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata))
+    res.update(compact_if_fragmented(lake, "dedup_paragraphs", compact_files, commit_metadata))
+    return res
