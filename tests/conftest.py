@@ -27,3 +27,44 @@ def sample_site():
 
     with SampleSite() as site:
         yield site
+
+
+@pytest.fixture
+def local_s3(monkeypatch):
+    """moto's S3 server on 127.0.0.1 in its own process: (endpoint, boto3 client, deltalake storage options).
+
+    Its own process because deltalake's calls hold the GIL while they wait on the network, so a
+    server thread in this interpreter could not answer them. Skips when the dev extra is missing.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("moto.server", reason="moto[server] (dev extra) provides the local S3 server")
+    boto3 = pytest.importorskip("boto3")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the local S3 server did not start")
+                time.sleep(0.1)
+        endpoint = f"http://127.0.0.1:{port}"
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(k, "testing")
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        opts = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+        yield endpoint, client, opts
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -4,10 +4,6 @@ deltalake's object-store client through the storage options the CLI takes."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,50 +12,17 @@ from goldpan.cli import main
 from goldpan.lake import Lake
 from tests.unit.audit_lake import URLS, build_lake
 
-moto_server = pytest.importorskip("moto.server", reason="moto[server] (dev extra) provides the local S3 server")
-boto3 = pytest.importorskip("boto3")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
-def bucket_lake(tmp_path, monkeypatch):
+def bucket_lake(tmp_path, local_s3):
     """A lake built locally, then copied file by file into s3://audit/moved/lake on a local S3 server."""
-    # Its own process: deltalake's calls hold the GIL while they wait on the network, so a server
-    # thread in this interpreter could not answer them.
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("the local S3 server did not start")
-            time.sleep(0.1)
-    endpoint = f"http://127.0.0.1:{port}"
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(k, "testing")
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    _, s3, opts = local_s3
     s3.create_bucket(Bucket="audit")
     local = build_lake(tmp_path / "lake")
     for f in Path(local.root).rglob("*"):
         if f.is_file():
             s3.upload_file(str(f), "audit", "moved/lake/" + f.relative_to(local.root).as_posix())
-    opts = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
-    try:
-        yield "s3://audit/moved/lake", opts, s3
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    return "s3://audit/moved/lake", opts, s3
 
 
 def test_commands_answer_on_a_lake_in_a_bucket(bucket_lake, monkeypatch, capsys, tmp_path):
