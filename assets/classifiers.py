@@ -160,9 +160,9 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     section = rc.classify
     recs = {n: latest_model(lk, n) for n in ("quality", "math", "code")}
     scorer = Scorer(
-        quality=LoadedModel.from_record(recs["quality"]) if section.quality.enabled else None,
-        math=LoadedModel.from_record(recs["math"]) if section.domains.enabled else None,
-        code=LoadedModel.from_record(recs["code"]) if section.domains.enabled else None,
+        quality=LoadedModel.from_record(recs["quality"], lk.storage_options) if section.quality.enabled else None,
+        math=LoadedModel.from_record(recs["math"], lk.storage_options) if section.domains.enabled else None,
+        code=LoadedModel.from_record(recs["code"], lk.storage_options) if section.domains.enabled else None,
         label_threshold=section.domains.label_threshold,
         max_chars=section.fasttext.max_chars,
     )

@@ -1,4 +1,4 @@
-"""Model files versioned in the lake: `<lake>/models/<name>/<sha1>.bin` plus one `models` row per attempt.
+"""Model files versioned in the lake (a folder or an object store): `<lake>/models/<name>/<sha1>.bin` plus one `models` row per attempt.
 
 Why content addressing: the sha1 stored on every `doc_scores` row names exactly the bytes that
 produced the score, so a score can be re-derived (or audited) long after newer models were trained;
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from goldpan.classify.model import Metrics, file_sha1
+from goldpan.lake.objectstore import filesystem_for, is_uri
 from goldpan.lake.schemas import MODELS
 
 
@@ -58,27 +60,67 @@ class ModelRecord:
 
 
 def models_dir(lake) -> str:
-    if not lake.is_local:
-        # fastText loads models from a local path only; remote lakes would need a download step.
-        raise NotImplementedError(f"model files need a local lake root, got {lake.root}")
-    return os.path.join(lake.root.removeprefix("file://"), "models")
+    """`<lake root>/models`: a local folder, or a prefix in the lake's object store."""
+    root = lake.root.removeprefix("file://")
+    return f"{root.rstrip('/')}/models" if is_uri(root) else os.path.join(root, "models")
 
 
 def store_model(lake, name: str, model) -> tuple[str, str]:
-    """Save `model` under its content hash; returns (sha1, path). Atomic: written aside, then renamed."""
-    target_dir = os.path.join(models_dir(lake), name)
-    os.makedirs(target_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".bin", dir=target_dir)
+    """Save `model` under its content hash; returns (sha1, path). Atomic: written aside, then renamed
+    (local lakes) or uploaded as one object once complete (object stores: fastText only writes local files)."""
+    target_dir = f"{models_dir(lake)}/{name}" if not lake.is_local else os.path.join(models_dir(lake), name)
+    local_dir = target_dir if lake.is_local else tempfile.mkdtemp(prefix="goldpan-model-")
+    os.makedirs(local_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".bin", dir=local_dir)
     os.close(fd)
     try:
         model.save_model(tmp)
         sha1 = file_sha1(tmp)
-        path = os.path.join(target_dir, f"{sha1}.bin")
-        os.replace(tmp, path)
+        if lake.is_local:
+            path = os.path.join(target_dir, f"{sha1}.bin")
+            os.replace(tmp, path)
+        else:
+            path = f"{target_dir}/{sha1}.bin"
+            fs, key = filesystem_for(path, lake.storage_options)
+            with open(tmp, "rb") as src, fs.open_output_stream(key) as dst:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(block)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if not lake.is_local:
+            shutil.rmtree(local_dir, ignore_errors=True)
     return sha1, path
+
+
+def local_model_path(path: str, sha1: str | None = None, storage_options=None) -> str:
+    """A local file fastText can load for `path`: itself when local, else a sha1-verified cached download.
+
+    The cache (`$GOLDPAN_MODEL_CACHE`, default ~/.cache/goldpan/models) is keyed by content hash, so
+    a model is fetched once per machine and a corrupted or truncated download is never loaded.
+    """
+    if not is_uri(path):
+        return path.removeprefix("file://")
+    cache = os.environ.get("GOLDPAN_MODEL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "goldpan",
+                                                                   "models")
+    os.makedirs(cache, exist_ok=True)
+    local = os.path.join(cache, os.path.basename(path))
+    if os.path.exists(local) and (sha1 is None or file_sha1(local) == sha1):
+        return local
+    fs, key = filesystem_for(path, storage_options)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".bin", dir=cache)
+    try:
+        with os.fdopen(fd, "wb") as dst, fs.open_input_stream(key) as src:
+            while block := src.read(1 << 20):
+                dst.write(block)
+        got = file_sha1(tmp)
+        if sha1 is not None and got != sha1:
+            raise ValueError(f"model file {path} has sha1 {got}, the models table says {sha1}")
+        os.replace(tmp, local)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return local
 
 
 def record_models(lake, records: list[ModelRecord], recipe_id: str, run_id: str | None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from goldpan.classify.model import line_probability, load
+from goldpan.classify.registry import local_model_path
 from goldpan.classify.text import fasttext_line
 from goldpan.lake.schemas import DOC_SCORES, ERROR, KEPT
 
@@ -18,11 +19,12 @@ class LoadedModel:
     model: object
 
     @classmethod
-    def from_record(cls, rec: dict | None) -> LoadedModel | None:
-        """The model of a `models` row, or None when the latest attempt was refused / never made."""
+    def from_record(cls, rec: dict | None, storage_options=None) -> LoadedModel | None:
+        """The model of a `models` row, or None when the latest attempt was refused / never made.
+        Files in an object store are fetched once into a local, sha1-verified cache."""
         if not rec or rec.get("status") != "trained" or not rec.get("path"):
             return None
-        return cls(sha1=rec["sha1"], model=load(rec["path"]))
+        return cls(sha1=rec["sha1"], model=load(local_model_path(rec["path"], rec["sha1"], storage_options)))
 
 
 @dataclass

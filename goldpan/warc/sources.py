@@ -14,38 +14,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import IO
 
+from goldpan.lake.objectstore import filesystem_for, is_uri
+
 _GLOB_CHARS = set("*?[")
-
-
-def _is_uri(s: str) -> bool:
-    return "://" in s and not s.startswith("file://")
-
-
-def _filesystem(uri: str, storage_options: Mapping[str, str] | None):
-    """(pyarrow FileSystem, path inside it) for an object-store URI."""
-    import pyarrow.fs as pafs
-
-    opts = {k.upper(): v for k, v in (storage_options or {}).items()}
-    scheme, _, rest = uri.partition("://")
-    scheme = scheme.lower()
-    if scheme in ("s3", "s3a"):
-        kwargs = {}
-        for key, arg in (("AWS_ACCESS_KEY_ID", "access_key"), ("AWS_SECRET_ACCESS_KEY", "secret_key"),
-                         ("AWS_SESSION_TOKEN", "session_token"), ("AWS_REGION", "region")):  # fmt: skip
-            if opts.get(key):
-                kwargs[arg] = opts[key]
-        endpoint = opts.get("AWS_ENDPOINT_URL") or opts.get("AWS_ENDPOINT")
-        if endpoint:
-            scheme_ep, _, host = endpoint.partition("://")
-            kwargs["endpoint_override"] = host or scheme_ep
-            kwargs["scheme"] = scheme_ep if host else "https"
-        if str(opts.get("AWS_SKIP_SIGNATURE", "")).lower() == "true":
-            kwargs["anonymous"] = True
-        return pafs.S3FileSystem(**kwargs), rest
-    if scheme in ("gs", "gcs"):
-        return pafs.GcsFileSystem(), rest
-    fs, path = pafs.FileSystem.from_uri(uri)
-    return fs, path
 
 
 def expand_sources(patterns: Iterable[str], storage_options: Mapping[str, str] | None = None) -> list[str]:
@@ -56,12 +27,12 @@ def expand_sources(patterns: Iterable[str], storage_options: Mapping[str, str] |
     out: list[str] = []
     for pat in patterns:
         pat = pat.removeprefix("file://")
-        if _is_uri(pat):
+        if is_uri(pat):
             if not _GLOB_CHARS & set(pat):
                 out.append(pat)
                 continue
             scheme = pat.split("://", 1)[0]
-            fs, path = _filesystem(pat, storage_options)
+            fs, path = filesystem_for(pat, storage_options)
             base = path
             while base and _GLOB_CHARS & set(base):
                 base = base.rsplit("/", 1)[0] if "/" in base else ""
@@ -78,17 +49,17 @@ def expand_sources(patterns: Iterable[str], storage_options: Mapping[str, str] |
 
 def open_source(uri: str, storage_options: Mapping[str, str] | None = None) -> IO[bytes]:
     """A seekable binary stream of one file (seeking is what lets a damaged file be resynced)."""
-    if not _is_uri(uri):
+    if not is_uri(uri):
         return open(uri.removeprefix("file://"), "rb", buffering=1 << 20)
-    fs, path = _filesystem(uri, storage_options)
+    fs, path = filesystem_for(uri, storage_options)
     return fs.open_input_file(path)
 
 
 def source_size(uri: str, storage_options: Mapping[str, str] | None = None) -> int | None:
-    if not _is_uri(uri):
+    if not is_uri(uri):
         try:
             return os.path.getsize(uri.removeprefix("file://"))
         except OSError:
             return None
-    fs, path = _filesystem(uri, storage_options)
+    fs, path = filesystem_for(uri, storage_options)
     return fs.get_file_info(path).size
