@@ -56,6 +56,9 @@ class CrawlSection(_Strict):
     max_redirects: int = Field(5, ge=0, le=30)
     allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
     robots_ttl_s: float = Field(3600.0, ge=0)
+    # TDMRep: read each origin's /.well-known/tdmrep.json with its robots.txt (one request per origin,
+    # only where robots.txt allows it); the consent section decides what a reservation does.
+    fetch_tdmrep: bool = True
     # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
     # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
     revisit_interval_s: float = Field(30 * 86400.0, ge=0)
