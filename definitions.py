@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-from assets import classifiers, corpus, crawl, dedup, extract, mix
+from assets import classifiers, consent, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from assets.warc import warc_folder_sensor, warc_import_job
@@ -26,7 +26,7 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
     }
 
 
-ASSETS = dg.load_assets_from_modules([crawl, extract, dedup, filter_, classifiers, mix, corpus])
+ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, mix, corpus])
 
 defs = dg.Definitions(
     assets=ASSETS,

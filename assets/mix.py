@@ -81,12 +81,13 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     key="mix_decisions",
     group_name="mix",
     # quality_decisions (classify) also writes `rejections` rows the mix must see first.
-    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens"],
+    # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
+    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches) and per curated record: "
     "selected by the recipe (with its repeat count) or not, with the rule that left it out (language, "
-    "domain, quality, takedown, contaminated, over_budget, ...). Fails when a target share cannot be met.",
+    "domain, quality, takedown, tdm_reserved / noai / robots_ai_disallowed, contaminated, over_budget, ...). Fails when a target share cannot be met.",
 )
 def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher

@@ -321,6 +321,48 @@ class ExportSection(_Strict):
     zstd_level: int = Field(10, ge=1, le=22)
 
 
+# AI-training crawlers whose robots.txt groups count as an opt-out (product tokens as publishers
+# write them; OpenAI, Common Crawl, Google's and Apple's AI-training tokens, Anthropic, ByteDance,
+# Meta, Cohere, Amazon, Diffbot, Webz.io, Perplexity, Huawei, Timpi, ImageSift).
+DEFAULT_AI_AGENTS = [
+    "GPTBot", "CCBot", "Google-Extended", "Applebot-Extended", "ClaudeBot", "anthropic-ai", "Claude-Web",
+    "Bytespider", "meta-externalagent", "FacebookBot", "cohere-ai", "cohere-training-data-crawler",
+    "Amazonbot", "Diffbot", "Omgilibot", "PerplexityBot", "PanguBot", "Timpibot", "ImagesiftBot",
+]
+
+
+class ConsentExclude(_Strict):
+    """Which stored opt-out signals exclude a document (mix rule names = these keys)."""
+
+    tdm_reserved: bool = True  # TDMRep tdm-reservation: 1 (header, <meta> or tdmrep.json rule)
+    noai: bool = True  # X-Robots-Tag / <meta name=robots> "noai" (unscoped, or scoped to us or an AI agent)
+    robots_ai_disallowed: bool = True  # robots.txt disallows the URL to one of `ai_agents`
+    noimageai: bool = False  # images only: recorded, not applied to text by default
+    noindex: bool = False  # a search-engine directive, not a training opt-out: recorded only
+
+
+class ConsentSection(_Strict):
+    """Publishers' opt-outs (goldpan.consent): signals are stored per page; these rules decide.
+
+    `crawl.fetch_tdmrep` makes crawls read /.well-known/tdmrep.json. WARC records carry only their
+    own headers and HTML: the origin's robots.txt and tdmrep.json are `unknown` unless
+    `warc_fetch_origin_files` lets goldpan fetch them now (live, with the crawl section's HTTP
+    settings). `unknown: exclude` also excludes documents whose per-origin signals are unknown."""
+
+    exclude: ConsentExclude = ConsentExclude()
+    ai_agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AI_AGENTS))
+    warc_fetch_origin_files: bool = False
+    unknown: Literal["keep", "exclude"] = "keep"
+
+    @field_validator("ai_agents")
+    @classmethod
+    def _tokens(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if not re.fullmatch(r"[A-Za-z_-]+", a)]
+        if bad:
+            raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
+        return v
+
+
 class Recipe(_Strict):
     name: str
     description: str = ""
@@ -331,6 +373,7 @@ class Recipe(_Strict):
     filter: FilterSection = FilterSection()
     classify: ClassifySection = ClassifySection()
     mix: MixSection
+    consent: ConsentSection = ConsentSection()
     decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
     release: ReleaseSection = ReleaseSection()

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
+from goldpan.consent.decide import CONSENT_RULES, rule_source
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import Lake
 
@@ -129,10 +130,16 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                                           "content_bytes", "content_sha1", "depth", "discovered_from", "source")}
         if page.get("headers_json"):
             facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
+        if page.get("robots_version") and has("policy_files"):  # which robots.txt allowed (or refused) the fetch
+            facts["robots_txt"] = _policy_file(con, page["robots_version"])
         steps.append(Step(
             "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"], facts,
             rule=page.get("reason"),
         ))
+        if has("consent"):
+            consent_step = _consent_step(lake, con, page, ver)
+            if consent_step is not None:
+                steps.append(consent_step)
     stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
     doc_id = doc["doc_id"] if doc else None
 
@@ -219,6 +226,8 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                      m["status"], {k: v for k, v in m.items()
                                    if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
                      rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+            if m.get("rule") in CONSENT_RULES:  # a publisher's opt-out: the value is the signal's source
+                s.value = rule_source(m.get("detail"))
             steps.append(s)
             if m["status"] != "kept":
                 stop = s
@@ -242,6 +251,32 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
         verdict = "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
     url = (page or doc or {}).get("url")
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
+
+
+_POLICY_FACTS = "version_id, origin, path, http_status, outcome, sha1, n_bytes, fetched_at, batch_id"
+_CONSENT_FACTS = ("robots_version", "robots_status", "robots_ai_disallowed", "tdmrep_version", "tdmrep_status",
+                  "tdmrep_location", "tdm_reservation", "tdm_reservation_source", "tdm_policy", "x_robots_tag",
+                  "meta_robots", "inherited_from")
+
+
+def _policy_file(con, version_id: str) -> dict | None:
+    return _one(con, f"SELECT {_POLICY_FACTS} FROM policy_files WHERE version_id = ?", [version_id])
+
+
+def _consent_step(lake: Lake, con, page: dict, ver: dict) -> Step | None:
+    """The page's stored opt-out signals, and the URL's latest observation (what the mix judges by)."""
+    c = _one(con, "SELECT * FROM consent WHERE page_id = ?", [page["page_id"]])
+    if c is None:
+        return None
+    facts: dict[str, Any] = {k: c.get(k) for k in _CONSENT_FACTS if c.get(k) not in (None, [], "")}
+    if c.get("tdmrep_version") and "policy_files" in ver:
+        facts["tdmrep_json"] = _policy_file(con, c["tdmrep_version"])
+    latest = _one(con, "SELECT page_id, batch_id, fetched_at, " + ", ".join(_CONSENT_FACTS[:-1])
+                  + " FROM consent WHERE url = ? AND observed ORDER BY fetched_at DESC LIMIT 1", [c["url"]])
+    if latest is not None and latest["page_id"] != c["page_id"]:
+        facts["latest_observation"] = {k: v for k, v in latest.items() if v not in (None, [], "")}
+    return Step("consent", "consent", ver.get("consent"), _run_for(lake, "consent", page.get("batch_id")), "kept",
+                facts)
 
 
 def _recipe_id_of(con, doc_id: str, has) -> str | None:

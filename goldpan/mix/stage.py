@@ -30,9 +30,15 @@ from goldpan.recipe import MixSource, Recipe
 TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
 
 
-def lake_docs_sql(with_scores: bool) -> str:
+# The latest observation with a response of each URL (goldpan.consent.decide judges by it).
+LATEST_CONSENT_SQL = "SELECT url, arg_max(c, c.fetched_at) AS consent FROM consent c WHERE c.observed GROUP BY url"
+
+
+def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
     """Filter-kept lake documents with everything the mix decides on (text for decontamination)."""
     filter_kept, _, _ = stage_sql("mix")
+    consent = (f"LEFT JOIN ({LATEST_CONSENT_SQL}) cs ON cs.url = p.url" if with_consent
+               else "LEFT JOIN (SELECT NULL::VARCHAR AS url, NULL AS consent) cs ON cs.url = p.url")
     scores = (
         "LEFT JOIN (SELECT doc_id, any_value(domain) AS domain, any_value(quality_score) AS quality_score "
         "FROM doc_scores GROUP BY doc_id) s ON s.doc_id = d.doc_id"
@@ -42,11 +48,14 @@ def lake_docs_sql(with_scores: bool) -> str:
     )
     return f"""
     SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
-           p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source
+           p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source,
+           cs.consent
     FROM documents d
     JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
     LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
-    LEFT JOIN (SELECT page_id, any_value(source) AS source FROM pages GROUP BY page_id) p ON p.page_id = d.page_id
+    LEFT JOIN (SELECT page_id, any_value(source) AS source, any_value(url) AS url FROM pages GROUP BY page_id) p
+           ON p.page_id = d.page_id
+    {consent}
     {scores}
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = d.doc_id AND t.text_md5 = md5({TEXT_SQL})
@@ -56,7 +65,7 @@ def lake_docs_sql(with_scores: bool) -> str:
 CURATED_DOCS_SQL = """
     SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
-           cd.source
+           cd.source, NULL AS consent
     FROM curated_documents cd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
@@ -155,18 +164,25 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
             write: bool = True) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
+    Publishers' opt-outs stored in `consent` are decided here by the recipe's consent rules
+    (goldpan.consent.decide), right after takedowns.
     Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
     `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
     """
+    from goldpan.consent.decide import ConsentDecider
+
     cfg = recipe.mix
     sources = cfg.effective_sources
     epochs = {s.name: s.max_epochs for s in sources}
     lake.ensure("doc_tokens", DOC_TOKENS)
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
-    with_scores = "doc_scores" in lake.list_tables()
-    sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
+    present = set(lake.list_tables())
+    with_scores, with_consent = "doc_scores" in present, "consent" in present
+    sql = (f"SELECT * FROM ({lake_docs_sql(with_scores, with_consent)} UNION ALL {CURATED_DOCS_SQL}) "
+           "ORDER BY host NULLS FIRST, doc_id")
     tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
-    tables += ["doc_scores"] if with_scores else []
+    tables += (["doc_scores"] if with_scores else []) + (["consent"] if with_consent else [])
+    consent = ConsentDecider(recipe.consent, recipe.crawl.user_agent)
     docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512)
             for r in b.to_pylist())
 
@@ -183,7 +199,8 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
         stage_path = Path(tmp) / "screened.parquet"
         writer = pq.ParquetWriter(stage_path, STAGE_SCHEMA)
         buf: list[dict] = []
-        for row in decide_mix(annotated(), cfg, recipe.recipe_id, takedowns=takedowns, decontam=decontam):
+        for row in decide_mix(annotated(), cfg, recipe.recipe_id, takedowns=takedowns, decontam=decontam,
+                              consent=consent):
             if row["status"] == KEPT and row["n_tokens"] is None:
                 row.update(status=ERROR, rule="no_token_count", detail="doc_tokens has no count for this text")
             row["max_epochs"] = epochs.get(row["source"] or "", 1)

@@ -22,6 +22,7 @@ from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
 
 APPROVED, REFUSED, PROMOTED, UNCHANGED = "approved", "refused", "promoted", "unchanged"
 UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
+                   "consent", "policy_files",
                    "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")
 
 

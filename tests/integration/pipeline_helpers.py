@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import classifiers, corpus, crawl, dedup, extract, mix
+from assets import classifiers, consent, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
 from assets.partitions import crawl_batches
 from definitions import build_resources
@@ -16,6 +16,7 @@ REPO_RECIPE = str(Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml")
 
 ALL_ASSETS = [
     crawl.pages,
+    consent.consent,
     extract.documents,
     extract.document_variants,
     dedup.dedup_clusters,
