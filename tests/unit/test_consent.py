@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -36,56 +35,9 @@ from goldpan.lake import Lake
 from goldpan.recipe import ConsentExclude, ConsentSection
 from goldpan.sample_site import SampleSite
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample" / "site"
 UA = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
-EN = "The ferry crossed the estuary at dawn, and the gulls followed it all the way to the harbour wall."
-ZH = "清晨，渡船穿过河口，海鸥一路跟着它飞到港口的防波堤。"
-
-ROBOTS = """# Eskerford Notebook, with the wildcards real sites use
-User-agent: *
-Allow: /
-Disallow: /private/
-Disallow: /*.pdf$
-Disallow: /*?sessionid=
-
-User-agent: GPTBot
-User-agent: CCBot
-Disallow: /en/articles/canal-history.html
-"""
-TDMREP = [
-    {"location": "/zh/articles/green-tea.html", "tdm-reservation": 1,
-     "tdm-policy": "https://eskerford.example/tdm-policy.json"},
-    {"location": "/zh/*", "tdm-reservation": 0},
-]
-HEADERS = """
-/en/articles/bike-check.html:
-  tdm-reservation: "1"
-  tdm-policy: https://eskerford.example/policy.html
-/en/articles/home-wifi.html:
-  X-Robots-Tag: noai, noimageai
-/en/print/first-loaf.html:
-  X-Robots-Tag: noindex
-/robots.txt:
-  Content-Type: text/plain; charset=utf-8
-"""
-
-
-def make_site(root: Path) -> Path:
-    """A copy of the sample site with opt-outs planted, and links to wildcard-disallowed URLs."""
-    shutil.copytree(SAMPLE, root)
-    (root / "robots.txt").write_text(ROBOTS, encoding="utf-8")
-    (root / "_headers.yaml").write_text(HEADERS, encoding="utf-8")
-    (root / ".well-known").mkdir()
-    (root / ".well-known" / "tdmrep.json").write_text(json.dumps(TDMREP), encoding="utf-8")
-    knife = root / "en" / "articles" / "knife-sharpening.html"
-    knife.write_text(knife.read_text(encoding="utf-8").replace(
-        "<head>", '<head>\n<meta name="tdm-reservation" content="1">', 1), encoding="utf-8")
-    index = root / "index.html"
-    index.write_text(index.read_text(encoding="utf-8").replace(
-        "</body>", '<p><a href="/en/articles/first-loaf.html?sessionid=abc123">loaf</a> '
-        '<a href="/files/report.pdf">report</a> <a href="/en/notes.pdf">notes</a></p></body>', 1), encoding="utf-8")
-    return root
 
 
 def crawl_config(base: str, **kw) -> CrawlConfig:
