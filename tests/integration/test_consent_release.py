@@ -23,7 +23,7 @@ from goldpan.lineage.trace import format_trace, trace
 from goldpan.lineage.why import why
 from goldpan.sample_site import SampleSite
 from tests.integration.pipeline_helpers import run_batch
-from tests.unit.consent_site import EN, HEADERS, make_site
+from tests.unit.consent_site import HEADERS, make_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -38,7 +38,31 @@ PLANTED = {  # path -> (rule, source) the mix must decide, when the page reaches
     "/en/articles/home-wifi.html": ("noai", "x-robots-tag"),
     "/en/articles/canal-history.html": ("robots_ai_disallowed", "robots.txt"),
 }
-GAINS = "/en/articles/raised-beds.html"  # gets `tdm-reservation: 1` before the second crawl
+GAINS = "/en/articles/raised-beds.html"
+ARCHIVED = [  # two archived notes, real prose long enough for the default filters
+    """The lock keeper at Marbury opens the upper gates a little after seven, when the first narrowboats have \
+already tied up below the weir. He has kept the same routine for nineteen years, and he still writes the \
+name of every boat in a ledger that hangs from a nail inside the hut.
+
+In the summer the queue can stretch past the water point, and people wait patiently, talking about the \
+weather, the price of diesel and the heron that stands on the far bank every morning. Children are allowed \
+to push the balance beams if an adult walks beside them.
+
+When the water level is right he waves the next boat in with his cap. It takes about twelve minutes for a \
+boat to rise through the lock, and most crews spend that time drinking tea and asking him about the history \
+of the canal, which he is always happy to tell.""",
+    """Our allotment committee met in the village hall on Thursday to plan the spring work party. Twelve \
+members came, which is more than usual, and we agreed to clear the brambles along the north fence before \
+the end of March so that the new plots can be marked out.
+
+The water butts will be checked for leaks next weekend. Anyone who has spare seed potatoes is asked to \
+leave them in the shed, labelled with the variety, and the seed swap will take place on the first Sunday \
+of April after the market closes.
+
+We also discussed the compost bays. The old pallets are rotting, so two volunteers offered to build new \
+bays from reclaimed timber. The treasurer reported that the funds from last year's plant sale will cover \
+the cost of screws, hinges and a new padlock for the gate.""",
+]  # gets `tdm-reservation: 1` before the second crawl
 
 
 def _decisions(lake: Lake, site: SampleSite) -> dict[str, dict]:
@@ -119,11 +143,10 @@ def test_a_warc_record_carrying_a_reservation_header_is_excluded(runs, tmp_path)
     _, lake, instance, lake_root, _, _, _ = runs
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=True)
-    for i, extra in enumerate([[("tdm-reservation", "1")], []]):
+    for i, (extra, text) in enumerate([([("tdm-reservation", "1")], ARCHIVED[0]), ([], ARCHIVED[1])]):
         hh = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *extra], protocol="HTTP/1.1")
-        body = (f"<html><head><title>Archived {i}</title></head><body><article><p>{EN} Archived copy {i}.</p>"
-                f"<p>{EN.replace('dawn', 'noon')} It was recorded on the quay in the morning.</p>"
-                f"<p>The harbour master kept a notebook of every crossing, number {i}.</p></article></body></html>")
+        paras = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+        body = f"<html><head><title>Archived note {i}</title></head><body><article>{paras}</article></body></html>"
         w.write_record(w.create_warc_record(f"http://archive.example/{i}.html", "response",
                                             payload=io.BytesIO(body.encode()), http_headers=hh))
     path = tmp_path / "reserved.warc.gz"
@@ -139,4 +162,6 @@ def test_a_warc_record_carrying_a_reservation_header_is_excluded(runs, tmp_path)
     assert (reserved["tdm_reservation"], reserved["tdm_reservation_source"], reserved["robots_status"]) == \
         (1, "http-header", "unknown")
     assert reserved["rule"] == "tdm_reserved" and reserved["detail"].startswith("http-header:")
-    assert rows["http://archive.example/1.html"]["rule"] != "tdm_reserved"
+    other = rows["http://archive.example/1.html"]  # same import, no reservation: reaches the mix, not excluded by it
+    assert other["tdm_reservation"] is None and other["rule"] != "tdm_reserved"
+    assert why(lake, "http://archive.example/0.html").rule == "tdm_reserved"
