@@ -260,3 +260,19 @@ def test_warc_records_get_the_same_signals_and_unknown_origin_files(crawled, tmp
     tea = rows["/zh/articles/green-tea.html"]
     assert (tea["tdm_reservation"], tea["tdm_reservation_source"], tea["robots_status"]) == (1, "tdmrep.json", "parsed")
     assert rows["/warc/2.html"]["tdmrep_status"] == "no_rule"
+
+
+def test_consent_suite_checks_one_signals_row_per_page(crawled) -> None:
+    from goldpan.recipe import load_recipe
+    from quality_checks.gate import validate_stage
+
+    _, lake, _, _ = crawled
+    recipe = load_recipe(Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml")
+    assert validate_stage(lake, recipe, "consent", "b1").success
+    lake.table("consent").delete("batch_id = 'b1' AND url LIKE '%bike-check%'")  # a page loses its signals row
+    try:
+        report = validate_stage(lake, recipe, "consent", "b1")
+        assert not report.success
+        assert {r["column"] for r in report.failed} == {"consent_row"}
+    finally:
+        run_consent(lake, "b1", ConsentSection(), user_agent=UA)
