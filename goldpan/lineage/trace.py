@@ -132,14 +132,12 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
             facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
         if page.get("robots_version") and has("policy_files"):  # which robots.txt allowed (or refused) the fetch
             facts["robots_txt"] = _policy_file(con, page["robots_version"])
+        if has("consent") and (signals := _consent_facts(con, page, ver)) is not None:
+            facts["consent"] = signals  # the publisher's opt-out signals (decided at the mix)
         steps.append(Step(
             "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"], facts,
             rule=page.get("reason"),
         ))
-        if has("consent"):
-            consent_step = _consent_step(lake, con, page, ver)
-            if consent_step is not None:
-                steps.append(consent_step)
     stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
     doc_id = doc["doc_id"] if doc else None
 
@@ -263,8 +261,9 @@ def _policy_file(con, version_id: str) -> dict | None:
     return _one(con, f"SELECT {_POLICY_FACTS} FROM policy_files WHERE version_id = ?", [version_id])
 
 
-def _consent_step(lake: Lake, con, page: dict, ver: dict) -> Step | None:
-    """The page's stored opt-out signals, and the URL's latest observation (what the mix judges by)."""
+def _consent_facts(con, page: dict, ver: dict) -> dict | None:
+    """The page's stored opt-out signals (table consent), its tdmrep.json version, and the URL's
+    latest observation with a response when it is another page (what the mix judges by)."""
     c = _one(con, "SELECT * FROM consent WHERE page_id = ?", [page["page_id"]])
     if c is None:
         return None
@@ -275,8 +274,8 @@ def _consent_step(lake: Lake, con, page: dict, ver: dict) -> Step | None:
                   + " FROM consent WHERE url = ? AND observed ORDER BY fetched_at DESC LIMIT 1", [c["url"]])
     if latest is not None and latest["page_id"] != c["page_id"]:
         facts["latest_observation"] = {k: v for k, v in latest.items() if v not in (None, [], "")}
-    return Step("consent", "consent", ver.get("consent"), _run_for(lake, "consent", page.get("batch_id")), "kept",
-                facts)
+    facts["table"] = f"consent v{ver.get('consent')}"
+    return facts
 
 
 def _recipe_id_of(con, doc_id: str, has) -> str | None:

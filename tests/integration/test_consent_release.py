@@ -127,13 +127,13 @@ def test_why_and_trace_show_the_robots_version_and_the_signals(runs) -> None:
     steps = {s.stage: s for s in t.steps}
     robots = steps["crawl"].facts["robots_txt"]
     assert robots["path"] == "/robots.txt" and robots["http_status"] == 200 and robots["outcome"] == "parsed"
-    consent = steps["consent"].facts
+    consent = steps["crawl"].facts["consent"]
     assert consent["robots_version"] == robots["version_id"] and consent["tdmrep_status"] == "no_rule"
     latest = consent["latest_observation"]  # the 304 that carried the new header
     assert latest["batch_id"] == B2 and latest["tdm_reservation"] == 1
     assert (steps["mix"].rule, steps["mix"].value) == ("tdm_reserved", "http-header")
     text = format_trace(t)
-    assert "robots_txt" in text and "latest_observation" in text
+    assert "robots_txt" in text and "latest_observation" in text and "consent" in text
     refused = why(lake, site.url("/files/report.pdf"))
     assert refused.rule == "robots_disallowed" and refused.evidence["robots_txt"]["version_id"] == robots["version_id"]
 
