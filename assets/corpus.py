@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.ordering import OrderingResource, wait_for_earlier_batches
 from goldpan.audit.recipes import record_recipe
 from goldpan.audit.takedowns import removed_by_takedowns
 from goldpan.lineage.figures import release_markdown
@@ -40,7 +41,8 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
         ),
     ],
 )
-def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource):
+def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource):
+    wait_for_earlier_batches(context, "training_corpus", ordering)
     lk = lake.lake()
     version = lk.version("corpus_candidate")
     if version is None:

@@ -43,6 +43,7 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
         run_id=context.run.run_id,
         commit_metadata={"dagster_run_id": context.run.run_id, "code_version": GATE_CODE_VERSION},
         stats=report.stats,
+        upstream=dict(report.snapshot.versions) if report.snapshot is not None else None,
     )
     failed = report.failed
     table = ["| table | expectation | column | unexpected | sample |", "|---|---|---|---|---|"] + [

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.schemas import CORPUS
+from goldpan.lake.snapshot import COMMIT_KEY, Snapshot, of_commit
 
 CANDIDATE_SQL = """
 SELECT * FROM (
@@ -51,13 +52,26 @@ class CandidateOutcome:
     docs_redacted: int = 0
 
 
+def candidate_snapshot(lake: Lake) -> Snapshot:
+    """What the candidate is built from: the latest `mix_decisions` and the snapshot that mix read, so
+    the candidate never mixes one run's decisions with another run's later documents."""
+    mix_version = lake.version("mix_decisions")
+    if mix_version is None:
+        raise RuntimeError("mix_decisions has never been written")
+    recorded = of_commit(lake, "mix_decisions", mix_version)
+    base = recorded if recorded is not None else lake.snapshot()
+    return base.pinned(mix_decisions=mix_version)
+
+
 def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None) -> CandidateOutcome:
     """Write `corpus_candidate` (replaced whole) from the kept mix decisions."""
     redactor = load_redactor() if redact else None
     totals: Counter[str] = Counter()
     docs_redacted = 0
+    snap = candidate_snapshot(lake)
+    commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
     reader = lake.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters", "curated_documents"],
-                               batch_size=1024)
+                               batch_size=1024, snapshot=snap)
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal docs_redacted

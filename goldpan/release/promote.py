@@ -80,9 +80,11 @@ def record_gate_attempt(
     run_id: str,
     commit_metadata: Mapping[str, str] | None = None,
     stats: Mapping | None = None,
+    upstream: Mapping[str, int] | None = None,
 ) -> dict:
     """Append the gate's verdict for one candidate version, with the release statistics the gate
-    computed (tokens, shares, removals versus the previous release); returns the attempt row."""
+    computed (tokens, shares, removals versus the previous release); returns the attempt row.
+    `upstream` is the snapshot the candidate was built from (else the tables' current versions)."""
     fp = fingerprint(lake, "corpus_candidate", candidate_version)
     row = {
         "attempt_id": uuid.uuid4().hex[:16],
@@ -93,7 +95,9 @@ def record_gate_attempt(
         "recipe_id": recipe_id,
         "recipe_sha1": recipe_sha1,
         "content_sha1": fp.sha1,
-        "upstream_versions_json": json.dumps(upstream_versions(lake), sort_keys=True),
+        "upstream_versions_json": json.dumps(
+            {t: (upstream or {}).get(t) for t in UPSTREAM_TABLES} if upstream else upstream_versions(lake),
+            sort_keys=True),
         "gate_json": json.dumps(gate, sort_keys=True, default=str),
         "n_docs": fp.n_docs,
         "n_words": fp.n_words,
