@@ -8,6 +8,7 @@ Exit code 0 when the run succeeded.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def main(argv: list[str]) -> int:
         result = job.execute_in_process(instance=instance, partition_key=batch, run_config=run_config,
                                         raise_on_error=False)
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
-    print(f"{batch}: success={result.success} failed_steps={failed}", flush=True)
+    print(f"{batch}: success={result.success} failed_steps={json.dumps(failed)}", flush=True)
     return 0 if result.success else 1
 
 
