@@ -24,7 +24,7 @@ from goldpan.classify.scores import LoadedModel, Scorer
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
@@ -170,7 +170,7 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
         max_chars=section.fasttext.max_chars,
     )
     docs = lk.iter_rows(
-        "SELECT s.doc_id, s.batch_id, COALESCE(c.dedup_text, d.text) AS text FROM doc_signals s "
+        "SELECT s.doc_id, s.batch_id, " + CURRENT_TEXT_SQL + " AS text FROM doc_signals s "
         "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
         "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
         [batch],

@@ -85,14 +85,32 @@ def wait_for_earlier_batches(context: dg.AssetExecutionContext, asset: str, orde
 
 
 def batches_in_flight(context: dg.AssetExecutionContext) -> set[str]:
-    """Batches that another running run is still carrying through the per-batch stages: the mix leaves
-    them out rather than read them half-written (they are mixed by their own run's mix)."""
+    """Batches the mix of this run leaves out, so that it decides what a run processing the batches one
+    after the other in batch order would: batches of later runs still running (in batch order they come
+    after this run's release), and batches any other running run is still carrying through the per-batch
+    stages (never mixed half-written). Each is mixed by its own run's mix."""
+    mine = context.run.tags.get(PARTITION_TAG)
     out = set()
     for run in context.instance.get_runs(dg.RunsFilter(statuses=RUNNING)):
         batch = run.tags.get(PARTITION_TAG)
         if run.run_id == context.run.run_id or batch is None:
             continue
-        if _selects(run, LAST_PER_BATCH_ASSET) and not _materialized_in(context.instance, run.run_id,
-                                                                         LAST_PER_BATCH_ASSET):
+        if (mine is not None and batch > mine) or (
+                _selects(run, LAST_PER_BATCH_ASSET)
+                and not _materialized_in(context.instance, run.run_id, LAST_PER_BATCH_ASSET)):
             out.add(batch)
     return out
+
+
+def version_written_in_run(context, asset: str) -> int | None:
+    """The Delta version `asset` was written at in this run (its materialization's `delta_version`), so
+    the gate judges and promotion copies this run's candidate, not one another run wrote meanwhile."""
+    key = dg.AssetKey(asset)
+    found = None
+    for e in context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        ev = e.dagster_event
+        if ev is not None and ev.asset_key == key:
+            meta = ev.event_specific_data.materialization.metadata
+            if "delta_version" in meta:
+                found = int(meta["delta_version"].value)
+    return found

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import releases
 from goldpan.lake.snapshot import Snapshot, of_commit
-from goldpan.lineage.funnel import FUNNEL_COLUMNS, compute_funnel
+from goldpan.lake.views import FUNNEL_COLUMNS, compute_funnel
 from goldpan.recipe import Recipe
 from goldpan.release.stats import compute_stats, previous_release, stats_of
 from quality_checks.suites import (
@@ -142,8 +143,6 @@ def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None
         from goldpan.decontam.index import build_index
 
         decontam = build_index(recipe.decontam.eval_sets, recipe.decontam.ngram)
-    from goldpan.release.promote import releases
-
     previous = previous_release(releases(lake))
     stats = compute_stats(lake, version, previous, decontam, recipe.mix.budget_by, snapshot=snap)
     values, bounds = metric_bounds(recipe, stats, stats_of(previous))

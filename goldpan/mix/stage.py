@@ -22,13 +22,13 @@ from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
 from goldpan.lake.snapshot import COMMIT_KEY
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
 from goldpan.mix.sources import read_curated
 from goldpan.recipe import MixSource, Recipe
 
-TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+TEXT_SQL = CURRENT_TEXT_SQL
 
 
 def lake_docs_sql(with_scores: bool) -> str:

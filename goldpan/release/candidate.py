@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from goldpan.filter.pii import redact_pii
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.schemas import CORPUS
 from goldpan.lake.snapshot import COMMIT_KEY, Snapshot, of_commit
+from goldpan.lake.views import CURRENT_TEXT_SQL
 
 CANDIDATE_SQL = """
 SELECT * FROM (
-  SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, COALESCE(c.dedup_text, d.text) AS text, d.lang,
+  SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, """ + CURRENT_TEXT_SQL + """ AS text, d.lang,
          m.source, d.host AS domain, d.n_words, m.repeat, m.recipe_id, m.n_tokens, m.origin
   FROM mix_decisions m JOIN documents d ON d.doc_id = m.doc_id
   LEFT JOIN dedup_clusters c ON c.doc_id = m.doc_id
@@ -36,11 +38,7 @@ SELECT * FROM (
 
 
 def load_redactor() -> Callable[[str], tuple[str, dict[str, int]]] | None:
-    """`goldpan.filter.pii.redact_pii` (contract 4), or None when the filter stage does not ship it yet."""
-    try:
-        from goldpan.filter.pii import redact_pii
-    except ImportError:
-        return None
+    """The filter stage's PII redactor (`goldpan.filter.pii.redact_pii`)."""
     return redact_pii
 
 

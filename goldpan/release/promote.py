@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import APPROVED, PROMOTED, REFUSED, UNCHANGED, releases
 from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
 
-APPROVED, REFUSED, PROMOTED, UNCHANGED = "approved", "refused", "promoted", "unchanged"
+__all__ = ["APPROVED", "PROMOTED", "REFUSED", "UNCHANGED", "PromotionRefused", "promote", "record_gate_attempt",
+           "releases"]
+
 UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
                    "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")
 
@@ -116,12 +119,6 @@ def _batch(rows):
     return pa.RecordBatch.from_pylist(rows, schema=CORPUS_RELEASES)
 
 
-def releases(lake: Lake) -> list[dict]:
-    """Every attempt, oldest first."""
-    if not lake.exists("corpus_releases"):
-        return []
-    with lake.connect(tables=["corpus_releases"]) as con:
-        return con.sql("SELECT * FROM corpus_releases ORDER BY decided_at, attempt_id").arrow().read_all().to_pylist()
 
 
 def promote(

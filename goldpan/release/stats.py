@@ -12,7 +12,7 @@ import json
 from collections import Counter
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 
 RATE_STAGES = ("extract", "dedup", "filter", "classify")  # data-quality rules whose rates should stay stable
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from resources.instance import prepare_instance
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
