@@ -20,7 +20,8 @@ from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
 from resources.instance import prepare_instance
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Four real runs of the whole graph: ~3 min on an idle 2-core machine, far more on a loaded one.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tests" / "integration" / "job_process.py"
