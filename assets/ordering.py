@@ -38,8 +38,8 @@ class OrderingResource(dg.ConfigurableResource):
 
 
 def _selects(run: dg.DagsterRun, asset: str) -> bool:
-    sel = run.asset_selection
-    return sel is None or dg.AssetKey(asset) in sel
+    sel = run.asset_selection  # None or empty when the run executes its whole job (execute_in_process)
+    return not sel or dg.AssetKey(asset) in sel
 
 
 def _materialized_in(instance: dg.DagsterInstance, run_id: str, asset: str) -> bool:
