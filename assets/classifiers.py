@@ -12,7 +12,7 @@ from itertools import islice
 import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
-from assets.ordering import OrderingResource, wait_for_earlier_batches
+from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
@@ -56,7 +56,8 @@ def _record_md(recs) -> str:
 )
 def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "quality_model", ordering)
-    lk, rc = lake.lake(), recipe.load()
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     section = rc.classify
     if not section.quality.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
@@ -98,7 +99,8 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
 )
 def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "domain_models", ordering)
-    lk, rc = lake.lake(), recipe.load()
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     d = rc.classify.domains
     if not d.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))

@@ -58,12 +58,22 @@ class WriteResult:
 class Lake:
     """One Delta table per asset under `root` (a local path or any URI deltalake accepts)."""
 
-    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None):
+    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None,
+                 view: Snapshot | None = None):
         root = str(root)
         if "://" not in root:
             root = os.path.abspath(root)
         self.root = root.rstrip("/")
         self.storage_options = dict(storage_options or {}) or None
+        #: What every read through this object sees when no snapshot is given (see `excluding`).
+        self.view = view
+
+    def excluding(self, batches: Iterable[str]) -> Lake:
+        """The same lake with `batches` hidden from every per-batch table it reads: a cross-batch step of
+        one run must not see batches other runs are still processing (or later batches), whatever
+        library code it calls. Writes are unaffected."""
+        hidden = tuple(sorted(set(batches) | set(self.view.excluded if self.view else ())))
+        return Lake(self.root, self.storage_options, Snapshot({}, None, hidden) if hidden else self.view)
 
     # -- locations ---------------------------------------------------------------------------
     def uri(self, table: str) -> str:
@@ -171,6 +181,7 @@ class Lake:
         """
         import duckdb
 
+        snapshot = snapshot if snapshot is not None else self.view
         pins = {**(snapshot.versions if snapshot is not None else {}), **(versions or {})}
         con = duckdb.connect()
         for name in tables if tables is not None else self.list_tables():

@@ -22,6 +22,7 @@ from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
 from goldpan.lake.snapshot import COMMIT_KEY
+from goldpan.lake.snapshot import take as take_snapshot
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
@@ -171,12 +172,7 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
     tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
     tables += ["doc_scores"] if with_scores else []
-    batches = None
-    if skip_batches:
-        with lake.connect(tables=["documents"]) as con:
-            present = [r[0] for r in con.sql("SELECT DISTINCT batch_id FROM documents").fetchall()]
-        batches = [b for b in present if b not in skip_batches]
-    snap = lake.snapshot(tables, batches)
+    snap = take_snapshot(lake, tables, excluded=skip_batches or ())
     commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
     docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512,
                                          snapshot=snap)
