@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from goldpan.consent import policy_files
 from goldpan.consent.signals import (
     HTML_TYPES,
     NO_HTML,
@@ -36,6 +35,7 @@ from goldpan.consent.signals import (
     robots_ai,
     tdmrep_rule,
 )
+from goldpan.crawl import policy_files
 from goldpan.crawl.robotstxt import AllowAll, DisallowAll, RobotsTxt, product_token
 from goldpan.crawl.urls import host_of, origin_of
 from goldpan.lake import WriteResult, batch_predicate

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from goldpan.consent import policy_files
+from goldpan.crawl import policy_files
 from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlStats
 from goldpan.crawl.fetcher import UNCHANGED
 from goldpan.crawl.frontier import TABLE as FRONTIER

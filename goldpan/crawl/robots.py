@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from goldpan.consent.policy_files import ROBOTS_PATH, TDMREP_PATH, PolicyFile
 from goldpan.crawl.fetcher import Fetcher
+from goldpan.crawl.policy_files import ROBOTS_PATH, TDMREP_PATH, PolicyFile
 from goldpan.crawl.robotstxt import AllowAll, DisallowAll, RobotsTxt, product_token
 from goldpan.crawl.scope import CrawlScope
 from goldpan.crawl.urls import host_of, origin_of

@@ -366,7 +366,7 @@ RECIPE_SNAPSHOTS = pa.schema(
     ]
 )
 
-# Each origin's robots.txt and /.well-known/tdmrep.json, one row per version (goldpan.consent.policy_files):
+# Each origin's robots.txt and /.well-known/tdmrep.json, one row per version (goldpan.crawl.policy_files):
 # the evidence `pages.robots_version` / `pages.tdmrep_version` point at. A version is the file's
 # bytes plus how it was obtained (HTTP status, outcome); a refetch of the same version adds no row.
 POLICY_FILES = pa.schema(

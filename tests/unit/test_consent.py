@@ -15,7 +15,6 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from goldpan.consent import policy_files
 from goldpan.consent.decide import ConsentDecider
 from goldpan.consent.signals import (
     TdmRepError,
@@ -28,6 +27,7 @@ from goldpan.consent.signals import (
     tdmrep_rule,
 )
 from goldpan.consent.stage import run as run_consent
+from goldpan.crawl import policy_files
 from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.crawler import CrawlConfig
 from goldpan.crawl.fetcher import Fetcher
