@@ -148,9 +148,14 @@ class DedupSection(_Strict):
 
 
 class FilterSection(_Strict):
-    # {section: {rule_name: {arg: value}}}; "default" applies to every language, a language
-    # section (e.g. "zh") overrides it. Empty means goldpan's published defaults.
-    rules: dict[str, dict[str, dict[str, Any]]] = {}
+    # multilingual: per-language sections (FineWeb-2's published thresholds), statistics over the
+    # prose lines, mostly-code pages judged by the `code` section. datatrove: FineWeb's English rules
+    # over the whole text, as datatrove decides (goldpan.filter.defaults).
+    mode: Literal["multilingual", "datatrove"] = "multilingual"
+    code_page_min_share: float = Field(0.5, gt=0, le=1)  # share of characters in code lines
+    # {section: {rule_key: {arg: value}}} over the mode's defaults; "default" applies to languages
+    # without a section of their own, a language section (e.g. "zh") overrides it, null removes a rule.
+    rules: dict[str, dict[str, dict[str, Any] | None]] = {}
 
 
 class ReferenceSpec(_Strict):

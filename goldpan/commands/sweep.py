@@ -13,13 +13,10 @@ from goldpan.commands._lake import open_lake
 
 
 def _ruleset(recipe_path: str | None):
-    from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+    from goldpan.filter.rules import ruleset_from_section
+    from goldpan.recipe import FilterSection, load_recipe
 
-    if not recipe_path:
-        return RuleSet.default()
-    from goldpan.recipe import load_recipe
-
-    return RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, load_recipe(recipe_path).filter.rules))
+    return ruleset_from_section(load_recipe(recipe_path).filter if recipe_path else FilterSection())
 
 
 def run(args) -> int:

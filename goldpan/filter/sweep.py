@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from goldpan.filter.rules import RuleSet, RuleSpec, rule_specs
+from goldpan.filter.rules import Rule, RuleSet
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,19 @@ class SweepPoint:
     current: bool  # this is the recipe's threshold for the language
 
 
-def find_spec(ruleset: RuleSet, rule: str, lang: str | None) -> RuleSpec:
-    """The swept rule's signal/op/threshold in the language's section (two-sided rules: name a side)."""
-    specs = [s for r in ruleset.rules_for(lang) for s in rule_specs(r)]
-    exact = [s for s in specs if s.rule == rule]
+def find_spec(ruleset: RuleSet, rule: str, lang: str | None) -> Rule:
+    """The swept rule (its signal column, op and threshold) in the language's section (two-sided rules:
+    name a side)."""
+    rules = ruleset.rules_for(lang)
+    exact = [r for r in rules if r.name == rule]
     if exact:
         return exact[0]
-    sides = [s for s in specs if s.rule.startswith(rule + "_")]
+    sides = [r for r in rules if r.name.startswith(rule + "_")]
     if len(sides) == 1:
         return sides[0]
     if sides:
-        raise ValueError(f"rule {rule!r} has two sides: sweep one of {', '.join(s.rule for s in sides)}")
-    known = ", ".join(sorted(s.rule for s in specs))
+        raise ValueError(f"rule {rule!r} has two sides: sweep one of {', '.join(r.name for r in sides)}")
+    known = ", ".join(sorted(r.name for r in rules))
     raise ValueError(f"rule {rule!r} is not in the recipe for language {lang or 'default'!r}; known: {known}")
 
 
@@ -82,7 +83,7 @@ def sweep(
     out: list[SweepPoint] = []
     for lg in langs:
         spec = find_spec(ruleset, rule, None if lg == "unknown" else lg)
-        col = '"' + spec.signal.replace('"', "") + '"'
+        col = '"' + spec.column.replace('"', "") + '"'
         others = (
             "s.doc_id IN (SELECT doc_id FROM rejections WHERE stage = 'filter' AND rule <> ?)"
             if "rejections" in have else "false"
@@ -91,7 +92,7 @@ def sweep(
             f"SELECT s.doc_id, {src} AS source, s.{col} AS v, COALESCE(s.n_tokens, 0) AS tok, {others} AS other "
             f"FROM doc_signals s {joins} WHERE {' AND '.join(where)} AND COALESCE(s.lang, 'unknown') = ?"
         )
-        bparams = ([spec.rule] if "rejections" in have else []) + params + [lg]
+        bparams = ([spec.name] if "rejections" in have else []) + params + [lg]
         if source:
             base = f"SELECT * FROM ({base}) WHERE source = ?"
             bparams.append(source)
