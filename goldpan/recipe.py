@@ -111,6 +111,10 @@ class ExtractSection(_Strict):
     mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
     mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
     mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+    # lid label set: empty = every lid.176 label; else the best of the model's top 10 that is listed.
+    lid_labels: list[str] = []
+    lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
+    lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
 
     @field_validator("extractors")
     @classmethod

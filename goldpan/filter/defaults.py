@@ -5,7 +5,7 @@ Two modes (the recipe's `filter.mode`):
   character-unit Chinese section: decisions agree with datatrove's filters on English
   (bench/datatrove_agreement.py).
 - `multilingual` (the default): the same English section, but judged over the prose lines (code, shell
-  sessions and paths left out, `goldpan.filter.technical`), one section per language with FineWeb-2's
+  sessions and paths left out, `goldpan.text.technical`), one section per language with FineWeb-2's
   published per-language thresholds (`goldpan/data/filter/fineweb2_thresholds.json`, from
   huggingface/fineweb-2 `configs/<lang>_<script>.yml`), and a `code` section for pages that are mostly
   code. FineWeb-2 runs GopherRepetition with the paragraph and character-fraction rules off, FineWeb
@@ -111,7 +111,7 @@ def _fineweb2_section(entry: dict[str, Any]) -> dict[str, Any]:
     sec: dict[str, Any] = {
         "gopher_mean_word_length": {"min_length": entry["min_avg_word_length"],
                                     "max_length": entry["max_avg_word_length"]},
-        "gopher_alpha_words": {"min_ratio": entry["max_non_alpha_words_ratio"]},
+        # FineWeb-2's max_non_alpha_words_ratio is a token ratio: replaced by `letter_words` (see above).
         "gopher_stop_words": {"min_count": 2},
         "gopher_dup_line_frac": {"max_frac": entry["dup_line_frac"]},
         "gopher_dup_para_frac": None,
@@ -119,10 +119,7 @@ def _fineweb2_section(entry: dict[str, Any]) -> dict[str, Any]:
         "gopher_dup_para_char_frac": None,
         "fineweb_line_punct_ratio": {"min_ratio": entry["line_punct_thr"]},
         "fineweb_short_line_ratio": None,
-        "fineweb_char_dup_ratio": {"max_ratio": 0.1},
         "fineweb_list_ratio": {"max_ratio": entry["new_line_ratio"]},
-        "c4_curly_bracket": None,
-        "c4_min_sentences": None,
     }
     for n, v in entry["top_n_grams"].items():
         sec[f"gopher_top_{n}gram"] = {"max_frac": v}
@@ -131,8 +128,35 @@ def _fineweb2_section(entry: dict[str, Any]) -> dict[str, Any]:
     return sec
 
 
+# What multilingual mode changes in every section (the default one included):
+# - FineWeb-2's pipeline-wide choices: char_duplicates_ratio 0.1 (from FineWeb's 0.01), short-line rule
+#   off, no C4 except "lorem ipsum";
+# - "contains a letter" over words, not tokens (`letter_words`, the Gopher paper's definition at its
+#   0.8): datatrove's token ratio counts every comma and bracket as a word without letters, and
+#   punctuation-dense documentation prose fails it (German LibreOffice help: 0.73 against FineWeb-2's
+#   0.774) while the word ratio separates prose (>= 0.88 for 95 % of real pages) from tables and code;
+# - `stop_word_ratio` >= 0.02: function words among the words (real pages >= 0.024 in every language
+#   measured, dictionary-word salad <= 0.008; bench/filter_multilingual.py).
+MULTILINGUAL_CHANGES: dict[str, Any] = {
+    "gopher_alpha_words": None,
+    "letter_words": {"min_ratio": 0.8},
+    "stop_word_ratio": {"min_ratio": 0.02},
+    "fineweb_char_dup_ratio": {"max_ratio": 0.1},
+    "fineweb_short_line_ratio": None,
+    "c4_curly_bracket": None,
+    "c4_min_sentences": None,
+}
+
+
+def _apply(section: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`section` with `changes` on top (a null change removes the rule)."""
+    return {**section, **changes}
+
+
 def _multilingual() -> dict[str, dict[str, Any]]:
     cfg = copy.deepcopy(DATATROVE_RULES_CONFIG)
+    cfg["default"] = {k: v for k, v in _apply(cfg["default"], MULTILINGUAL_CHANGES).items() if v is not None}
+    cfg["zh"] = _apply(cfg["zh"], {k: v for k, v in MULTILINGUAL_CHANGES.items() if k == "gopher_alpha_words"})
     for lang, entry in sorted(fineweb2_table()["languages"].items()):
         if lang in _OWN_SECTIONS:
             continue

@@ -37,6 +37,12 @@ Quality statistics (datatrove's denominators kept on purpose)
   as words (datatrove issue #202 is about isalpha and CJK). Digits, fullwidth digits,
   punctuation and symbols never count, whatever the language. Pinyin with tone marks still counts
   because its tokens carry ASCII letters; a lone "é" on a Chinese page does not.
+- `letter_words_ratio`: share of *words* (punctuation and symbol tokens left out) that contain a
+  letter of any script: the Gopher paper's own definition ("80% of words ... contain at least one
+  alphabetic character"), which punctuation-dense documentation prose passes and datatrove's
+  token-based ratio does not.
+- `stop_words_ratio`: stop-word tokens / words (Korean: eojeol ending in a listed particle). Running
+  prose in any language is built on function words; dictionary-word salad is not.
 - `stop_words_count`: number of *distinct* stop words present (datatrove's set intersection,
   case-sensitive), using `stopwords.stop_words_for(lang)`; null when no list exists for the language.
 
@@ -68,11 +74,11 @@ import pyarrow as pa
 from goldpan.filter.lines import C4LineConfig, line_stats
 from goldpan.filter.pii import count_pii
 from goldpan.filter.stopwords import count_stop_words
-from goldpan.filter.technical import split_prose
+from goldpan.text.technical import split_prose
 from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, uses_char_tokens
 
 # v2: C4 and FineWeb line statistics and PII counts added to the single pass.
-# v3: code lines (goldpan.filter.technical) and every text statistic again over the prose lines
+# v3: code lines (goldpan.text.technical) and every text statistic again over the prose lines
 #     (`prose_*`); FineWeb-2 stop-word lists; Korean eojeol and Japanese Sudachi words.
 SIGNALS_VERSION = "signals-v3"
 
@@ -96,7 +102,9 @@ _TEXT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("bullet_lines_ratio", pa.float64()),
     ("ellipsis_lines_ratio", pa.float64()),
     ("alpha_words_ratio", pa.float64()),
+    ("letter_words_ratio", pa.float64()),
     ("stop_words_count", pa.int64()),
+    ("stop_words_ratio", pa.float64()),
     ("dup_para_frac", pa.float64()),
     ("dup_para_char_frac", pa.float64()),
     ("dup_line_frac", pa.float64()),
@@ -127,7 +135,7 @@ _TEXT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("fw_newline_ratio", pa.float64()),
 ]
 # The statistics above, computed a second time over the prose lines only (code, shell sessions and
-# paths left out, goldpan.filter.technical): the multilingual rules read these, datatrove mode the
+# paths left out, goldpan.text.technical): the multilingual rules read these, datatrove mode the
 # originals. A page without code lines has prose_x == x.
 VIEW_SIGNALS: tuple[str, ...] = tuple(name for name, _ in _TEXT_COLUMNS)
 PROSE_PREFIX = "prose_"
@@ -318,16 +326,18 @@ def _text_signals(
     n_chars = len(text)
     n_tokens = len(toks)
 
-    n_words = word_chars = n_alpha = 0
+    n_words = word_chars = n_alpha = n_letter_words = 0
     for tok in toks:
         is_word, is_alpha = _token_class(tok, cjk)
         if is_word:
             n_words += 1
             word_chars += len(tok)
+            if is_alpha:
+                n_letter_words += 1
         if is_alpha:
             n_alpha += 1
 
-    stop_count = count_stop_words(toks, lang)
+    stops = count_stop_words(toks, lang)
 
     n_qlines = len(q_lines)
     bullet_lines = sum(1 for s in q_lines if s.lstrip().startswith(_BULLETS))
@@ -352,7 +362,9 @@ def _text_signals(
         "bullet_lines_ratio": frac(bullet_lines, n_qlines),
         "ellipsis_lines_ratio": frac(ellipsis_lines, n_qlines),
         "alpha_words_ratio": frac(n_alpha, n_tokens),
-        "stop_words_count": stop_count,
+        "letter_words_ratio": frac(n_letter_words, n_words),
+        "stop_words_count": stops[0] if stops else None,
+        "stop_words_ratio": frac(stops[1], n_words) if stops else None,
         "dup_para_frac": frac(para_dups, len(paragraphs)),
         "dup_para_char_frac": frac(para_dup_chars, n_chars),
         "dup_line_frac": frac(line_dups, len(r_lines)),

@@ -61,19 +61,23 @@ def _by_lang() -> dict[str, frozenset[str]]:
     return table
 
 
-def count_stop_words(toks: list[str], lang: str | None) -> int | None:
-    """Distinct stop words of `lang` among the tokens (Korean: as eojeol endings); None without a list."""
+def count_stop_words(toks: list[str], lang: str | None) -> tuple[int, int] | None:
+    """(distinct stop words of `lang` among the tokens, tokens that are stop words), Korean: as eojeol
+    endings; None without a list."""
     stop = stop_words_for(lang)
     if stop is None:
         return None
     if lang_base(lang) in SUFFIX_MATCH_LANGS:
-        found = set(stop.intersection(toks))
-        for tok in set(toks):
-            for n in (1, 2):
-                if len(tok) > n and tok[-n:] in stop:
-                    found.add(tok[-n:])
-        return len(found)
-    return len(stop.intersection(toks))
+        found: set[str] = set()
+        hits = 0
+        for tok in toks:
+            match = tok if tok in stop else next(
+                (tok[-n:] for n in (2, 1) if len(tok) > n and tok[-n:] in stop), None)
+            if match is not None:
+                found.add(match)
+                hits += 1
+        return len(found), hits
+    return len(stop.intersection(toks)), sum(1 for t in toks if t in stop)
 
 
 def stop_words_for(lang: str | None) -> frozenset[str] | None:

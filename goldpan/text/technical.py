@@ -16,7 +16,9 @@ neighbour is code (listings are contiguous blocks). The rules, in order of weigh
   name followed by options (`apt-get install`, `git commit -m`);
 - a line made mostly of symbols, or that ends like code (`;`, `{`, `}`, `)` without prose before it), or
   holds operators (`==`, `->`, `::`, `&&`, `:=`, `+=`);
-- a line indented by 4+ spaces or a tab with code punctuation.
+- a line indented by 4+ spaces or a tab with code punctuation;
+- a numbered listing: three or more lines in a row that start with consecutive line numbers
+  (`1 Source: gentoo`, `2 Section: unknown`, ... as DocBook renders program listings).
 A line with many letters and a sentence ending (". " words) is prose whatever else it holds.
 """
 
@@ -49,6 +51,7 @@ _SENTENCE = re.compile(r"[^\W\d_]{2,}[.!?。！？](?:\s|$)")
 _LETTER = re.compile(r"[^\W\d_]")
 _CODE_PUNCT = set("{}[]()<>;=$\\|&*/_#@%^~`'\"+:-")
 _INDENT = re.compile(r"^(?: {4,}|\t)")
+_LINE_NUMBER = re.compile(r"^\s*(\d{1,4})(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def code_lines(lines: list[str], cfg: CodeConfig | None = None) -> list[bool]:
     cfg = cfg or CodeConfig()
     scores = [line_code_score(ln) for ln in lines]
     strong = [sc >= cfg.min_score for sc in scores]
+    _mark_numbered_listings(lines, strong)
     out = list(strong)
     n = len(lines)
     for i, sc in enumerate(scores):
@@ -107,6 +111,28 @@ def code_lines(lines: list[str], cfg: CodeConfig | None = None) -> list[bool]:
                 out[i] = True
                 break
     return out
+
+
+def _mark_numbered_listings(lines: list[str], flags: list[bool]) -> None:
+    """Runs of >= 3 non-empty lines numbered n, n+1, n+2, ... are a program listing."""
+    run: list[int] = []
+    prev = None
+    for i, ln in enumerate(lines):
+        if not ln.strip():
+            continue
+        m = _LINE_NUMBER.match(ln)
+        num = int(m.group(1)) if m else None
+        if num is not None and prev is not None and num == prev + 1:
+            run.append(i)
+        else:
+            if len(run) >= 3:
+                for j in run:
+                    flags[j] = True
+            run = [i] if num is not None else []
+        prev = num
+    if len(run) >= 3:
+        for j in run:
+            flags[j] = True
 
 
 def split_prose(text: str, cfg: CodeConfig | None = None) -> tuple[str, int, int]:
