@@ -24,8 +24,9 @@ def main(in_path: str, out_path: str) -> int:
              FineWebQualityFilter())
     keep: dict[str, bool] = {}
     reasons: dict[str, str] = {}
-    for line in open(in_path, encoding="utf-8"):
-        d = json.loads(line)
+    with open(in_path, encoding="utf-8") as f:
+        docs = [json.loads(line) for line in f]
+    for d in docs:
         doc = Document(text=d["text"], id=d["doc_id"], metadata={})
         ok = True
         for flt in chain:

@@ -37,17 +37,17 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from realdocs import real_pages  # noqa: E402
+from realdocs import real_pages
 
-from goldpan.extract.langid import LanguageIdentifier  # noqa: E402
-from goldpan.extract.stage import extract_documents  # noqa: E402
-from goldpan.filter.defaults import DATATROVE_RULES_CONFIG  # noqa: E402
-from goldpan.filter.rules import RuleSet, ruleset_from_section  # noqa: E402
-from goldpan.filter.signals import compute_signals  # noqa: E402
-from goldpan.filter.spam import spam_set  # noqa: E402
-from goldpan.filter.stopwords import GOPHER_STOP_WORDS_EN, stop_words_for  # noqa: E402
-from goldpan.recipe import ExtractSection, FilterSection  # noqa: E402
-from goldpan.text.scripts import script_counts  # noqa: E402
+from goldpan.extract.langid import LanguageIdentifier
+from goldpan.extract.stage import extract_documents
+from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
+from goldpan.filter.rules import RuleSet, ruleset_from_section
+from goldpan.filter.signals import compute_signals
+from goldpan.filter.spam import spam_set
+from goldpan.filter.stopwords import GOPHER_STOP_WORDS_EN, stop_words_for
+from goldpan.recipe import ExtractSection, FilterSection
+from goldpan.text.scripts import script_counts
 
 OUT = BENCH / "out"
 DT_VENV = BENCH / ".venv-datatrove"
@@ -111,8 +111,7 @@ def run_datatrove(docs: list[dict]) -> dict[str, bool] | None:
     OUT.mkdir(parents=True, exist_ok=True)
     inp, outp = OUT / "fm_dt_in.jsonl", OUT / "fm_dt_out.json"
     with open(inp, "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json.dumps({"doc_id": d["doc_id"], "text": d["text"]}, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps({"doc_id": d["doc_id"], "text": d["text"]}, ensure_ascii=False) + "\n" for d in docs)
     subprocess.run([str(py), str(BENCH / "datatrove_fineweb_keep.py"), str(inp), str(outp)], check=True,
                    env={**os.environ, "PYTHONPATH": ""})
     return json.loads(outp.read_text())["keep"]

@@ -20,8 +20,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from goldpan.text.technical import code_lines
 from goldpan.text.scripts import script_language
+from goldpan.text.technical import code_lines
 
 _NON_LETTERS = re.compile(r"[\W\d_]+")
 

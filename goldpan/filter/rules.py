@@ -244,7 +244,7 @@ def merge_rules_config(base: Mapping[str, Any], overrides: Mapping[str, Any] | N
     merged: dict[str, Any] = {sec: (dict(rules) if isinstance(rules, Mapping) else rules) for sec, rules in base.items()}
     for section, rules in (overrides or {}).items():
         if not isinstance(rules, Mapping):
-            raise ValueError(f"filter rules section {section!r} must be a mapping of rule -> arguments")
+            raise ValueError(f"filter rules section {section!r} must be a mapping of rule -> arguments")  # noqa: TRY004
         target = merged.setdefault(section, {})
         for rule, args in rules.items():
             if rule == INHERIT_KEY or args is None:
