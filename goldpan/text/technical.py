@@ -47,7 +47,9 @@ _KEYWORD_START = re.compile(
     r"debconf-\w+|dh_\w+|dh)\s+[-\w./$~\"'`<>|*]+)"
 )
 _OPERATORS = re.compile(r"==|!=|->|=>|::|&&|\|\||:=|\+=|-=|<<|>>|\+\+|\$\(|\$\{|\w\(\)|\[\]|\b\w+\[\w*\]|[;{}]\s*$")
-_SENTENCE = re.compile(r"[^\W\d_]{2,}[.!?。！？](?:\s|$)")
+# Two letters then a sentence end (a fixed-width match: `{2,}` backtracks quadratically on long lines).
+_SENTENCE = re.compile(r"[^\W\d_]{2}[.!?。！？](?:\s|$)")
+_MAX_LINE = 2000  # characters of a line that are scored: code lines are shorter, prose decides early
 _LETTER = re.compile(r"[^\W\d_]")
 _CODE_PUNCT = set("{}[]()<>;=$\\|&*/_#@%^~`'\"+:-")
 _INDENT = re.compile(r"^(?: {4,}|\t)")
@@ -64,6 +66,7 @@ class CodeConfig:
 
 def line_code_score(line: str) -> int:
     """0 = prose, 1 = weak evidence of code, 2+ = code."""
+    line = line[:_MAX_LINE]
     s = line.strip()
     if not s:
         return 0
