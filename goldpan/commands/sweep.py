@@ -22,7 +22,14 @@ def _ruleset(recipe_path: str | None):
 
 
 def run(args) -> int:
-    from goldpan.filter.sweep import find_spec, format_language_table, format_table, language_curves, svg_chart, sweep
+    from goldpan.filter.sweep import (
+        find_spec,
+        format_language_table,
+        format_table,
+        language_curves,
+        svg_chart,
+        sweep,
+    )
 
     thresholds = None
     if args.thresholds:

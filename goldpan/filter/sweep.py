@@ -256,7 +256,7 @@ def language_curves(
             round(float(v), 6) for v in _quantiles([r[spec.column] for r in real], points)} | {spec.threshold})
         others = [r for r in ruleset.rules_for(lg) if r.name != spec.name]
 
-        def others_pass(sig: dict, lang_: str = lg) -> bool:
+        def others_pass(sig: dict, lang_: str = lg, others: list = others) -> bool:
             if ruleset.section_for(lang_, sig) != ruleset.section_for(lang_):  # judged as a code page
                 return not ruleset.evaluate(None, lang_, sig)
             return all(r.evaluate(sig) is None for r in others)
@@ -264,7 +264,7 @@ def language_curves(
         real_ok = [(r[spec.column], others_pass(r)) for r in real]
         spam_ok = [(s[spec.column], others_pass(s)) for s in spam]
         for t in sorted(set(thr)):
-            def passes(v, t=t) -> bool:
+            def passes(v, t=t, spec=spec) -> bool:
                 return v is None or (v >= t if spec.op == "<" else v <= t)
             kept = sum(1 for v, ok in real_ok if ok and passes(v))
             removed = sum(1 for v, ok in spam_ok if not (ok and passes(v)))
