@@ -17,7 +17,7 @@ Language ID accuracy: the stored `lang` against the package's language, where a 
 left in English (no letter of the package's script, or far more English stop words than the package
 language's) counts as English. That reference is independent of lid.176.
 
-    python bench/filter_multilingual.py [--pages 4000] [--no-datatrove] [--out bench/out/filter_multilingual.json]
+    python bench/filter_multilingual.py [--pages 3200] [--quick] [--no-datatrove] [--out bench/out/filter_multilingual.json]
 """
 
 from __future__ import annotations
@@ -119,10 +119,13 @@ def run_datatrove(docs: list[dict]) -> dict[str, bool] | None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pages", type=int, default=4000)
+    ap.add_argument("--pages", type=int, default=3200)
     ap.add_argument("--no-datatrove", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="600 pages instead of --pages")
     ap.add_argument("--out", type=Path, default=OUT / "filter_multilingual.json")
     args = ap.parse_args()
+    if args.quick:
+        args.pages = 600
     t0 = time.perf_counter()
     pages = real_pages(min_pages=args.pages)
     lid = LanguageIdentifier()
