@@ -4,7 +4,11 @@ Material: >= 3,000 real documentation pages in 20 languages from Debian packages
 LibreOffice help, Debian manuals, PostgreSQL/Python manuals), extracted by goldpan's extract stage
 (resiliparse + lid.176 language ID), deduplicated by exact text; plus the spam set `goldpan.filter.spam`
 builds from each language's own pages (keyword stuffing, lorem ipsum, navigation-only,
-boilerplate-only, repeated lines, word salad).
+boilerplate-only, repeated lines, word salad). As in the pipeline, the dedup stage's paragraph step
+(paragraphs found in >= 3 documents removed; a page left with < 200 characters rejected) runs over real
+pages and spam together before the filter; a real page it rejects does not reach the filter (the keep
+rate is over pages reaching the filter, as in issue 17), a spam page it rejects counts as removed for
+every filter compared.
 
 Compared on the same documents, in one run:
 - goldpan multilingual mode (the default recipe: per-language FineWeb-2 thresholds, prose lines, code
@@ -39,6 +43,8 @@ sys.path.insert(0, str(BENCH))
 
 from realdocs import real_pages
 
+from goldpan.dedup.paragraphs import apply as apply_paragraphs
+from goldpan.dedup.paragraphs import batch_counts, split_paragraphs
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.extract.stage import extract_documents
 from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
@@ -46,7 +52,7 @@ from goldpan.filter.rules import RuleSet, ruleset_from_section
 from goldpan.filter.signals import compute_signals
 from goldpan.filter.spam import spam_set
 from goldpan.filter.stopwords import GOPHER_STOP_WORDS_EN, stop_words_for
-from goldpan.recipe import ExtractSection, FilterSection
+from goldpan.recipe import DedupSection, ExtractSection, FilterSection
 from goldpan.text.scripts import script_counts
 
 OUT = BENCH / "out"
@@ -103,6 +109,19 @@ def dedup_exact(docs: list[dict]) -> list[dict]:
     return out
 
 
+def paragraph_dedup(items: list[dict]) -> None:
+    """goldpan's dedup-stage boilerplate removal (paragraphs in >= 3 documents), as the filter's input is
+    the text dedup kept: sets `dedup_rule` on documents left with only boilerplate, and the text."""
+    cfg = DedupSection()
+    paras = [split_paragraphs(d["text"], cfg.paragraph_min_chars) for d in items]
+    counts = batch_counts(paras)
+    for d, p in zip(items, paras):
+        o = apply_paragraphs(p, counts, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
+        d["dedup_rule"] = o.rule
+        if o.n_removed:
+            d["text"] = o.text
+
+
 def run_datatrove(docs: list[dict]) -> dict[str, bool] | None:
     py = DT_VENV / "bin" / "python"
     if not py.exists():
@@ -155,12 +174,23 @@ def main() -> int:
     for s in spam:
         s["lid"] = lid.profile(s["text"], label_map=ExtractSection().lid_label_map).lang
     print(f"{len(spam)} spam pages in {len({s['lang'] for s in spam})} languages", flush=True)
+    # The dedup stage's paragraph step runs over real pages and spam together, as in one batch.
+    paragraph_dedup(docs + spam)
+    at_dedup = {d["doc_id"] for d in docs + spam if d["dedup_rule"]}
+    n_real_dedup = sum(1 for d in docs if d["doc_id"] in at_dedup)
+    docs = [d for d in docs if d["doc_id"] not in at_dedup]  # real pages reaching the filter
+    print(f"paragraph dedup: {n_real_dedup} real pages left with boilerplate only, "
+          f"{len(at_dedup) - n_real_dedup} spam pages removed", flush=True)
 
     multi = ruleset_from_section(FilterSection())
     dtmode = RuleSet.from_config(DATATROVE_RULES_CONFIG)
     t1 = time.perf_counter()
     gp_keep, dm_keep, reasons = {}, {}, defaultdict(Counter)
     for d in docs + spam:
+        if d["doc_id"] in at_dedup:  # spam removed by the dedup stage: never reaches the filter
+            gp_keep[d["doc_id"]] = dm_keep[d["doc_id"]] = False
+            reasons[d.get("kind")]["paragraph_dedup"] += 1
+            continue
         lang = d.get("lid", d["lang"])
         sig = compute_signals(d["text"], lang)
         fails = multi.evaluate(d["doc_id"], lang, sig)
@@ -173,7 +203,9 @@ def main() -> int:
     dt_keep = None
     if not args.no_datatrove:
         t2 = time.perf_counter()
-        dt_keep = run_datatrove(docs + spam)
+        dt_keep = run_datatrove(docs + [s for s in spam if s["doc_id"] not in at_dedup])
+        if dt_keep is not None:
+            dt_keep.update(dict.fromkeys(at_dedup, False))
         print(f"datatrove FineWeb filters: {time.perf_counter() - t2:.0f} s", flush=True)
 
     rows = {}
@@ -200,7 +232,8 @@ def main() -> int:
     spam_by_kind = {kind: {"n": n, "kept_goldpan": sum(1 for s in spam if s["kind"] == kind and gp_keep[s["doc_id"]]),
                            "first_rule": dict(reasons[kind].most_common(3))}
                     for kind, n in Counter(s["kind"] for s in spam).items()}
-    result = {"pages": len(pages), "documents": len(docs), "spam": len(spam), "lid_accuracy": round(lid_total, 4),
+    result = {"pages": len(pages), "documents_reaching_filter": len(docs), "spam": len(spam),
+              "real_pages_boilerplate_only_at_dedup": n_real_dedup, "lid_accuracy": round(lid_total, 4),
               "spam_removed": spam_removed, "spam_by_kind": spam_by_kind, "languages": rows,
               "untranslated_counted_as_en": sum(1 for d in docs if d["ref_lang"] != base_lang(d["package_lang"])),
               "lid_errors": Counter(f"{base_lang(d['ref_lang'])}->{d['lang']}" for d in docs
