@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
-from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
+from goldpan.filter.rules import RuleSet, decide_batch, ruleset_from_section
 from goldpan.filter.signals import SIGNALS_VERSION, compute_signal_batch, signals_schema
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
@@ -21,7 +21,7 @@ from goldpan.lake.views import CURRENT_TEXT_SQL
 from resources import LakeResource, RecipeResource
 
 SIGNALS_CODE_VERSION = f"doc_signals-{SIGNALS_VERSION}"
-DECISIONS_CODE_VERSION = "rejections-v1"
+DECISIONS_CODE_VERSION = "rejections-v2"
 
 
 def _chunks(it, n):
@@ -81,7 +81,7 @@ def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
 
 
 def ruleset_for(recipe) -> RuleSet:
-    return RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, recipe.filter.rules))
+    return ruleset_from_section(recipe.filter)
 
 
 @dg.asset(

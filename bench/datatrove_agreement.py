@@ -144,7 +144,8 @@ def collect_documents(html_dirs: list[Path], use_debian: bool, limit: int | None
 
 def goldpan_pass(in_path: str, out_path: str) -> int:
     """Child process: all signals of every document, timed from cold caches, then the decisions."""
-    from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
+    from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
+    from goldpan.filter.rules import RuleSet, decide_batch, merge_rules_config
     from goldpan.filter.signals import compute_signal_batch
     from goldpan.text.tokenize import tokens
 
@@ -158,7 +159,7 @@ def goldpan_pass(in_path: str, out_path: str) -> int:
     t0 = clock()
     default = list(decide_batch(rows, RuleSet.default(), "bench"))
     t_decide = clock() - t0
-    strict_cfg = merge_rules_config(DEFAULT_RULES_CONFIG, {"default": {
+    strict_cfg = merge_rules_config(DATATROVE_RULES_CONFIG, {"default": {
         r: {"filter_no_terminal_punct": True} for r in ("c4_lorem_ipsum", "c4_curly_bracket", "c4_min_sentences")}})
     strict = [r for r in decide_batch(rows, RuleSet.from_config(strict_cfg), "bench") if r["rule"].startswith("c4_")]
     out = {"seconds_signals": t_signals, "wall_seconds_signals": wall, "seconds_decisions": t_decide, "n_docs": len(docs),

@@ -52,6 +52,7 @@ BENCHMARKS: list[str] = [
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
     "bench/extract_quality.py",  # extract: main-content token F1 vs trafilatura on a structural gold set
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/filter_multilingual.py",  # filter: per-language real pages kept, spam removed, lid accuracy vs datatrove
     "bench/classify_score.py",  # classify: fastText scoring docs/s and training time
     "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
     "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index

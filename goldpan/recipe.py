@@ -114,6 +114,10 @@ class ExtractSection(_Strict):
     mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
     mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
     mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+    # lid label set: empty = every lid.176 label; else the best of the model's top 10 that is listed.
+    lid_labels: list[str] = []
+    lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
+    lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
 
     @field_validator("extractors")
     @classmethod
@@ -151,9 +155,14 @@ class DedupSection(_Strict):
 
 
 class FilterSection(_Strict):
-    # {section: {rule_name: {arg: value}}}; "default" applies to every language, a language
-    # section (e.g. "zh") overrides it. Empty means goldpan's published defaults.
-    rules: dict[str, dict[str, dict[str, Any]]] = {}
+    # multilingual: per-language sections (FineWeb-2's published thresholds), statistics over the
+    # prose lines, mostly-code pages judged by the `code` section. datatrove: FineWeb's English rules
+    # over the whole text, as datatrove decides (goldpan.filter.defaults).
+    mode: Literal["multilingual", "datatrove"] = "multilingual"
+    code_page_min_share: float = Field(0.5, gt=0, le=1)  # share of characters in code lines
+    # {section: {rule_key: {arg: value}}} over the mode's defaults; "default" applies to languages
+    # without a section of their own, a language section (e.g. "zh") overrides it, null removes a rule.
+    rules: dict[str, dict[str, dict[str, Any] | None]] = {}
 
 
 class ReferenceSpec(_Strict):

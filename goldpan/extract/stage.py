@@ -146,6 +146,9 @@ def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdenti
         min_line_chars=config.mixed_min_line_chars,
         min_line_score=config.mixed_min_line_score,
         mixed_min_share=config.mixed_min_share,
+        allowed=frozenset(config.lid_labels) or None,
+        label_map=config.lid_label_map,
+        short_text_letters=config.lid_short_text_letters,
     )
     row.update(
         lang=prof.lang,

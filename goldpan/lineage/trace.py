@@ -293,28 +293,30 @@ def rule_decisions(lake: Lake, recipe_id: str | None, lang: str | None, signals:
     trace shows the whole decision. Needs the recipe snapshot of `recipe_id` (recorded at promotion);
     returns [] without it rather than guessing thresholds from today's recipe file.
     """
-    from dataclasses import fields
-
     from goldpan.audit.recipes import snapshot_by_id
 
     snap = snapshot_by_id(lake, recipe_id)
     if snap is None:
         return []
     try:
-        from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+        from goldpan.filter.rules import describe, ruleset_from_section
+        from goldpan.recipe import FilterSection
 
-        rules = RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, (snap["recipe"].get("filter") or {})
-                                                       .get("rules") or {})).rules_for(lang)
+        filt = dict(snap["recipe"].get("filter") or {})
+        filt.setdefault("mode", "datatrove")  # a snapshot from before filter modes: decided in datatrove mode
+        ruleset = ruleset_from_section(FilterSection(**filt))
+        section = ruleset.section_for(lang, signals)
+        rules = ruleset.sections.get(section, [])
     except Exception:  # noqa: BLE001 -- a snapshot from an older rule vocabulary: no re-evaluation
         return []
     out = []
     for rule in rules:
         try:
-            failure = rule.evaluate(signals)
+            failure = rule.evaluate(signals, section)
         except Exception as exc:  # noqa: BLE001 -- a signal this rule needs is missing from the row
             out.append({"rule": rule.name, "passed": None, "error": str(exc)})
             continue
-        args = {f.name: getattr(rule, f.name) for f in fields(rule)} if is_dataclass(rule) else {}
+        args = {k: v for k, v in describe(rule).items() if k in ("signal", "op", "threshold")} | {"section": section}
         row = {"rule": rule.name, "passed": failure is None, "args": args}
         if failure is not None:
             row |= {"value": failure.value, "op": failure.op, "threshold": failure.threshold}
