@@ -15,7 +15,9 @@ training function's determinism on real pages).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 import subprocess
 import sys
 import time
@@ -45,21 +47,31 @@ def main() -> int:
     args = ap.parse_args()
 
     import extract_gold as eg
-    from resiliparse.parse.html import HTMLTree
-
     from goldpan.extract.encoding import decode_page
     from goldpan.extract.learned import join_kept
     from goldpan.extract.line_training import choose_threshold, page_example, train_from_pages
 
     t0 = time.time()
-    examples = {"train": [], "report": []}
-    golds = {"train": [], "report": []}
-    for name, loader in eg.SETS.items():
-        for gp in loader():
-            html = decode_page(gp.html, gp.charset).text
-            ex = page_example(name, html, HTMLTree.parse(html), gp.gold)
-            examples[gp.split].append(ex)
-            golds[gp.split].append(gp)
+    # Features depend only on the pages and the feature code: cached under bench/data, keyed by
+    # the sha1 of goldpan/extract/lines.py and learned.py, so retraining is quick.
+    import goldpan.extract.learned as learned_mod
+    import goldpan.extract.lines as lines_mod
+
+    key = hashlib.sha1(Path(lines_mod.__file__).read_bytes() + Path(learned_mod.__file__).read_bytes()).hexdigest()
+    cache = eg.DATA / f"line_examples-{key[:12]}.pkl"
+    if cache.exists():
+        examples, golds = pickle.loads(cache.read_bytes())
+    else:
+        examples = {"train": [], "report": []}
+        golds = {"train": [], "report": []}
+        for name, loader in eg.SETS.items():
+            for gp in loader():
+                html = decode_page(gp.html, gp.charset).text
+                ex = page_example(name, html, gp.gold)
+                examples[gp.split].append(ex)
+                gp.html = b""  # not needed past this point; keeps the cache small
+                golds[gp.split].append(gp)
+        cache.write_bytes(pickle.dumps((examples, golds)))
     print(f"features: {len(examples['train'])} train / {len(examples['report'])} report pages "
           f"({time.time() - t0:.0f} s)", flush=True)
 

@@ -10,6 +10,7 @@ of well under a millisecond per page, where trafilatura spends ~20 ms (bench/ext
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,18 @@ FIRST_PASS_OPTIONS = {
     "noscript": False,
     "comments": False,
 }
+
+
+# resiliparse's main-content mode drops every <ul> (measured: all unordered lists vanish, ordered
+# ones stay), which loses the lists of documentation pages and recipes. The first pass therefore
+# parses the page with unordered lists renamed to ordered ones; navigation lists that come back are
+# link lines the classifier removes.
+_UL = re.compile(r"<(/?)ul\b", re.IGNORECASE)
+
+
+def lists_kept(html: str) -> str:
+    """`html` with <ul> renamed <ol>, so resiliparse's main-content pass keeps the lists."""
+    return _UL.sub(r"<\1ol", html)
 
 
 @dataclass
@@ -84,12 +97,19 @@ def join_kept(lines: list[str], blank_before: list[bool], kept) -> str:
     return "\n".join(out)
 
 
+def first_pass_tree(html: str):
+    """The page parsed for the first pass (unordered lists renamed, see `lists_kept`)."""
+    from resiliparse.parse.html import HTMLTree
+
+    return HTMLTree.parse(lists_kept(html))
+
+
 def extract_lines(html: str, tree, model: LineModel, threshold: float | None = None) -> LineDecision:
-    """Run the first pass on `tree` (the page parsed from `html`) and keep the content lines."""
+    """Run the first pass on `tree` (`first_pass_tree(html)`) and keep the content lines."""
     first = first_pass(tree)
     lines, blank_before, x = page_features(first, html, tree.title)
     probs, kept, text = classify_lines(lines, blank_before, x, model, threshold)
     return LineDecision(lines, probs, kept, text, len(first))
 
 
-__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "join_kept", "page_features"]
+__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "first_pass_tree", "join_kept", "lists_kept", "page_features"]

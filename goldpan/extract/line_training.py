@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.extract.learned import first_pass, join_kept, page_features
+from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, page_features
 from goldpan.extract.line_model import LineModel, train_line_model
 from goldpan.extract.lines import LINE_FEATURES
 
@@ -81,8 +81,9 @@ class PageExample:
     labels: list[float | None]
 
 
-def page_example(set_name: str, html: str, tree, gold) -> PageExample:
+def page_example(set_name: str, html: str, gold) -> PageExample:
     """Features and labels of one page; `gold` is a text or {"with": [...], "without": [...]}."""
+    tree = first_pass_tree(html)
     first = first_pass(tree)
     lines, blank_before, x = page_features(first, html, tree.title)
     if isinstance(gold, str):
@@ -117,7 +118,7 @@ def choose_threshold(
     model: LineModel,
     pages: Sequence[PageExample],
     score_set: Callable[[str, list[str], list[int]], float],
-    candidates: Sequence[float] = tuple(np.round(np.arange(0.2, 0.81, 0.05), 2)),
+    candidates: Sequence[float] = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2)),
 ) -> tuple[float, dict]:
     """The threshold with the best mean page-level score over the sets (training pages only).
 
@@ -147,7 +148,7 @@ def train_from_pages(pages: Sequence[PageExample], seed: int, **kw) -> LineModel
     x, y, w = stack_examples(pages)
     model = train_line_model(x, y, w, list(LINE_FEATURES), seed=seed, **kw)
     model.meta.update(
-        labelled_lines=int(len(y)),
+        labelled_lines=len(y),
         positive_share=round(float((y * w).sum() / w.sum()), 4),
         pages_by_set={s: sum(1 for p in pages if p.set_name == s) for s in sorted({p.set_name for p in pages})},
     )
