@@ -47,6 +47,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import extract_gold as eg
+
     from goldpan.extract.encoding import decode_page
     from goldpan.extract.learned import join_kept
     from goldpan.extract.line_training import choose_threshold, page_example, train_from_pages

@@ -130,7 +130,7 @@ def train_line_model(
         gh = np.outer(gz, params["w2"]) * (pre > 0)
         grads["w1"] = xs.T @ gh + l2 * params["w1"]
         grads["b1"] = gh.sum(axis=0)
-        for k in params:
+        for k in list(params):
             m[k] = b1_ * m[k] + (1 - b1_) * grads[k]
             v[k] = b2_ * v[k] + (1 - b2_) * grads[k] ** 2
             mh = m[k] / (1 - b1_**t)

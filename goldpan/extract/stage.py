@@ -21,7 +21,7 @@ from goldpan.extract.counts import count_text
 from goldpan.extract.domain import host_of, registered_domain
 from goldpan.extract.encoding import decode_page
 from goldpan.extract.extractors import Extractor, make_extractor
-from goldpan.extract.html_text import EXTRACTOR, ParsedHtml
+from goldpan.extract.html_text import ParsedHtml
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.extract.normalize import normalize_text
 from goldpan.lake.schemas import DOCUMENTS, ERROR, KEPT, REJECTED
@@ -36,7 +36,10 @@ PLAINTEXT = "plaintext"
 PLAINTEXT_VERSION = "1"
 
 
-def doc_id_for(page_id: str, extractor: str = EXTRACTOR) -> str:
+DEFAULT_EXTRACTOR = ExtractorSpec().key  # the recipe's default primary extractor ("goldpan")
+
+
+def doc_id_for(page_id: str, extractor: str = DEFAULT_EXTRACTOR) -> str:
     """Stable document id: one page can be extracted by several extractors, each a document."""
     return hashlib.sha1(f"{page_id}|{extractor}".encode()).hexdigest()[:20]
 
