@@ -14,6 +14,13 @@ training function's determinism on real pages).
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: on a shared machine multi-threaded BLAS made the epochs ~10x slower, and one
+# thread keeps the float sums in a fixed order.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import hashlib
 import json

@@ -29,6 +29,8 @@ FIRST_PASS_OPTIONS = {
     "form_fields": False,
     "noscript": False,
     "comments": False,
+    # bylines, dates and other post metadata out already in C (resiliparse's own heuristics)
+    "post_meta": False,
 }
 
 

@@ -23,9 +23,7 @@ import numpy as np
 
 # Anchors whose text is plain (optionally inside one inline wrapper): enough to recognise link
 # lines, at a tenth of the cost of a full anchor parse.
-_ANCHOR = re.compile(
-    r"<a\b[^>]*>\s*(?:<(?:span|strong|b|em|i|h[1-6]|div)\b[^>]*>\s*)?([^<]{1,300})<", re.IGNORECASE
-)
+_ANCHOR = re.compile(r"<[aA]\s[^>]*>\s*(?:<(?:span|strong|b|em|i|h[1-6]|div)\b[^>]*>\s*)?([^<]{1,300})<")
 _BULLET = re.compile(r"^\s*(?:[•·▪◦\-*–]|\d+[.)])\s+")
 _BULLET_FIRST = frozenset("•·▪◦-*–0123456789")
 _SEPARATORS = re.compile(r"\s+[|·•/»›]\s+")
@@ -38,11 +36,27 @@ _DATE = re.compile(
 # Words that mark boilerplate in short lines (English, German, French, Spanish, Italian,
 # Portuguese, Russian, Polish): sharing, accounts, promos, navigation, comments. Looked up as a set
 # of words and word pairs (a regex alternation of a hundred words costs ~50 us a line).
-_BOILER_WORDS = frozenset(["share", "shares", "shared", "sharing", "tweet", "facebook", "twitter", "pinterest", "whatsapp", "linkedin", "reddit", "email", "e-mail", "print", "cookie", "cookies", "subscribe", "subscription", "newsletter", "signup", "login", "register", "follow", "comment", "comments", "reply", "replies", "related", "recommended", "trending", "popular", "advertisement", "advertising", "sponsored", "promoted", "menu", "search", "home", "previous", "next", "tag", "tags", "category", "categories", "photo", "photos", "image", "credit", "getty", "reuters", "teilen", "kommentar", "kommentare", "impressum", "datenschutz", "anzeige", "weiterlesen", "abonnieren", "anmelden", "partager", "commentaire", "commentaires", "publicité", "connexion", "compartir", "comentario", "comentarios", "condividi", "commenti", "compartilhar", "поделиться", "комментарии", "комментарий", "udostępnij", "komentarze", "komentarz"])
+_BOILER_WORDS = frozenset([
+    "share", "shares", "shared", "sharing", "tweet", "facebook", "twitter", "pinterest", "whatsapp",
+    "linkedin", "reddit", "instagram", "telegram", "email", "e-mail", "print", "cookie", "cookies",
+    "subscribe", "subscribed", "subscriber", "subscribers", "subscription", "newsletter", "signup", "login",
+    "register", "follow", "comment", "comments", "reply", "replies", "related", "recommended", "trending",
+    "popular", "advertisement", "advertise", "advertising", "sponsored", "promoted", "menu", "search", "home",
+    "previous", "next", "tag", "tags", "category", "categories", "photo", "photos", "image", "credit",
+    "getty", "reuters", "contact", "about", "teilen", "kommentar", "kommentare", "impressum", "datenschutz",
+    "anzeige", "weiterlesen", "abonnieren", "anmelden", "kontakt", "leistungen", "startseite", "suche",
+    "kategorie", "kategorien", "schlagwörter", "verschlagwortet", "vorheriger", "nächster", "zurück",
+    "drucken", "merken", "foto", "fotos", "bild", "quelle", "abbildung", "partager", "commentaire",
+    "commentaires", "publicité", "connexion", "abonnez", "inscrivez", "aimerez", "compartir", "comentario",
+    "comentarios", "suscríbete", "suscribirse", "etiquetas", "relacionados", "relacionadas", "mira",
+    "condividi", "commenti", "iscriviti", "compartilhar", "поделиться", "комментарии", "комментарий",
+    "подписаться", "udostępnij", "komentarze", "komentarz", "zobacz", "również", "czytaj", "więcej",
+])
 _BOILER_PAIRS = frozenset({
     ("sign", "up"), ("sign", "in"), ("log", "in"), ("read", "more"), ("more", "from"), ("see", "also"),
     ("ad", "choices"), ("skip", "to"), ("back", "to"), ("posted", "in"), ("filed", "under"),
-    ("mehr", "zum"), ("lire", "aussi"), ("leer", "más"), ("leggi", "anche"),
+    ("mehr", "zum"), ("lire", "aussi"), ("leer", "más"), ("leggi", "anche"), ("min", "read"),
+    ("all", "rights"), ("weitere", "artikel"), ("das", "könnte"), ("lesen", "sie"), ("auch", "interessant"),
 })
 _BOILER_CJK = ("分享", "评论", "相关", "登录", "注册", "广告", "上一篇", "下一篇", "返回", "首页")
 _LEGAL_WORDS = frozenset(["copyright", "rights", "reserved", "privacy", "impressum", "datenschutz", "cookies", "terms"])

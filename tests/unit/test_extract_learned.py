@@ -226,7 +226,7 @@ def test_nesting_depth_estimate():
     assert nesting_depth_estimate(deep, 100) >= 3000
     flat = "<ul>" + "<li><p>item<br><img src=a.png/>" * 3000 + "</ul>"
     assert nesting_depth_estimate(flat, 100) < 10
-    assert nesting_depth_estimate(NEWS, 100) < 20
+    assert nesting_depth_estimate(NEWS, 10) < 20  # cap below its tag count: the balance is computed
 
 
 def _spin(seconds: float) -> str:
