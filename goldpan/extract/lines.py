@@ -131,7 +131,7 @@ def _class_table() -> np.ndarray:
 _CLASS_TABLE = _class_table()
 
 
-def _keywords(core: str, has_cjk: bool) -> tuple[float, float, float]:
+def _keywords(core: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, float]:
     """(boilerplate words, legal mark, date) of one short line."""
     low = core.lower()
     words = _WORDS.findall(low)
@@ -140,7 +140,7 @@ def _keywords(core: str, has_cjk: bool) -> tuple[float, float, float]:
     if has_cjk:
         hits += sum(1 for k in _BOILER_CJK if k in low)
     legal = any(w in _LEGAL_WORDS for w in words) or any(m in low for m in _LEGAL_MARKS)
-    date = any(c.isdigit() for c in low) and _DATE.search(low) is not None
+    date = has_digit and _DATE.search(low) is not None
     return float(hits), float(legal), float(date)
 
 
@@ -190,11 +190,12 @@ def line_features(
     safe_words = np.maximum(n_words, 1.0)
     cjk = count(_CJK)
     seps = count(_SEP)
+    digits = count(_DIGIT)
     out[:, col["log_chars"]] = np.log1p(lensf)
     out[:, col["log_words"]] = np.log1p(n_words)
     out[:, col["cjk_share"]] = cjk / safe_len
     out[:, col["punct_per_word"]] = count(_PUNCT) / safe_words
-    out[:, col["digit_share"]] = count(_DIGIT) / safe_len
+    out[:, col["digit_share"]] = digits / safe_len
     out[:, col["upper_share"]] = count(_UPPER) / np.maximum(count(_LETTER), 1.0)
     out[:, col["title_words"]] = sums[:, 9] / safe_words
     out[:, col["code_share"]] = count(_CODE) / safe_len
@@ -222,7 +223,7 @@ def line_features(
             low = cores[i].lower()
             out[i, col["in_title"]] = 1.0 if (low in title_norm or title_norm in low) else 0.0
     for i in np.flatnonzero(n_words <= 15):
-        out[i, col["boiler_words"]], out[i, col["legal"]], out[i, col["date_like"]] = _keywords(cores[i], cjk[i] > 0)
+        out[i, col["boiler_words"]], out[i, col["legal"]], out[i, col["date_like"]] = _keywords(cores[i], cjk[i] > 0, digits[i] > 0)
     link_cov = np.zeros(n, dtype=np.float32)
     if anchors:
         for i, core in enumerate(cores):
