@@ -16,8 +16,12 @@ A page that exceeds the budget raises `PageTimeout`; the stage turns it into an 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import select
 import signal
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
@@ -95,7 +99,57 @@ def alarm(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _child(conn, fn, args) -> None:
+def run_isolated(fn: Callable[..., T], args: tuple, seconds: float) -> T:
+    """`fn(*args)` in a forked child process, killed after `seconds` (PageTimeout); errors re-raised.
+
+    A bare `os.fork` rather than `multiprocessing.Process`: pooled workers (multiprocessing.Pool)
+    are daemonic and may not start multiprocessing children, but they may fork.
+    """
+    if not hasattr(os, "fork"):
+        return _run_spawned(fn, args, seconds)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: run, send the pickled outcome, exit without running the parent's cleanup
+        code = 0
+        try:
+            os.close(read_fd)
+            try:
+                outcome = ("ok", fn(*args))
+            except BaseException as exc:  # noqa: BLE001 -- reported to the parent as an error row
+                outcome = ("error", f"{type(exc).__name__}: {exc}")
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view):]
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_fd], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise PageTimeout(f"extraction exceeded {seconds:g} s (isolated: deep nesting)")
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    if not chunks:
+        raise RuntimeError("isolated extraction died without a result")
+    status, value = pickle.loads(b"".join(chunks))
+    if status == "error":
+        raise RuntimeError(value)
+    return value
+
+
+def _spawned_child(conn, fn, args) -> None:
     try:
         conn.send(("ok", fn(*args)))
     except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which makes the error row
@@ -104,12 +158,11 @@ def _child(conn, fn, args) -> None:
         conn.close()
 
 
-def run_isolated(fn: Callable[..., T], args: tuple, seconds: float) -> T:
-    """`fn(*args)` in a child process, killed after `seconds` (PageTimeout); its errors re-raised."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _run_spawned(fn: Callable[..., T], args: tuple, seconds: float) -> T:
+    """Platforms without fork: a spawned multiprocessing child (arguments must pickle)."""
+    ctx = multiprocessing.get_context("spawn")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+    proc = ctx.Process(target=_spawned_child, args=(send, fn, args), daemon=True)
     proc.start()
     send.close()
     try:

@@ -242,6 +242,24 @@ def test_isolated_run_returns_or_times_out():
     assert time.monotonic() - t0 < 10
 
 
+def _boom() -> str:
+    raise ValueError("broken page")
+
+
+def _isolated_in_worker(_: int) -> str:
+    return run_isolated(_spin, (0.0,), 5.0)
+
+
+def test_isolated_run_reports_errors_and_works_inside_a_daemonic_pool_worker():
+    import multiprocessing
+
+    with pytest.raises(RuntimeError, match="ValueError: broken page"):
+        run_isolated(_boom, (), 5.0)
+    # multiprocessing.Pool workers are daemonic (no multiprocessing children): the fork still works.
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_isolated_in_worker, [0]) == ["done"]
+
+
 def test_pathological_page_becomes_an_error_row_within_the_budget():
     """50,000 nested divs: resiliparse's main-content pass would take minutes; the stage gives up
     at the recipe's budget and writes an error row."""
