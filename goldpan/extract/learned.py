@@ -84,8 +84,31 @@ def classify_lines(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """(probs, kept mask, kept text): kept lines joined, paragraph breaks where the source had them."""
     probs = model.predict(x)
-    kept = probs >= (model.threshold if threshold is None else threshold)
+    kept = keep_tables_whole(lines, probs >= (model.threshold if threshold is None else threshold))
     return probs, kept, join_kept(lines, blank_before, kept)
+
+
+def keep_tables_whole(lines: list[str], kept: np.ndarray) -> np.ndarray:
+    """Table rows (resiliparse writes cells tab-separated) are kept or dropped as one table.
+
+    Why: the model judges rows one by one and scores short cell rows low, while the documentation
+    gold set keeps its tables (the training labels compared rows with gold text whose cells had
+    lost their separators, so rows were rarely labelled content). A run of tab rows is kept when the
+    line before it was kept (a table inside the text) or when most of its rows were.
+    """
+    kept = kept.copy()
+    i, n = 0, len(lines)
+    while i < n:
+        if "\t" not in lines[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and "\t" in lines[j]:
+            j += 1
+        keep = (i > 0 and bool(kept[i - 1])) or kept[i:j].mean() >= 0.5
+        kept[i:j] = keep
+        i = j
+    return kept
 
 
 def join_kept(lines: list[str], blank_before: list[bool], kept) -> str:
@@ -114,4 +137,4 @@ def extract_lines(html: str, tree, model: LineModel, threshold: float | None = N
     return LineDecision(lines, probs, kept, text, len(first))
 
 
-__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "first_pass_tree", "join_kept", "lists_kept", "page_features"]
+__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "first_pass_tree", "join_kept", "keep_tables_whole", "lists_kept", "page_features"]

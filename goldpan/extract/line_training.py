@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, page_features
+from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, keep_tables_whole, page_features
 from goldpan.extract.line_model import LineModel, train_line_model
 from goldpan.extract.lines import LINE_FEATURES
 
@@ -135,7 +135,7 @@ def choose_threshold(
             texts = []
             for i in idx:
                 p = pages[i]
-                kept = probs[i] >= t
+                kept = keep_tables_whole(p.lines, probs[i] >= t)
                 texts.append(join_kept(p.lines, p.blank_before, kept))
             per_set[s] = score_set(s, texts, idx)
         table[float(t)] = per_set
