@@ -16,7 +16,7 @@ from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
 from resources import LakeResource, ModelsResource, RecipeResource
 
-CODE_VERSION = "extract-v2"
+CODE_VERSION = "extract-v3"  # v3: goldpan learned-lines default, extractor_path, time budget
 
 PAGES_SQL = (
     "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source "
@@ -42,8 +42,8 @@ def _counted(rows, outcomes: Counter, rules: Counter, context, batch: str):
     code_version=CODE_VERSION,
     kinds={"delta", "python"},
     description="One row per kept page of the batch: main text by the recipe's first extractor "
-    "(resiliparse by default), how it was decoded, title/description/canonical URL, registered "
-    "domain, fastText language (+ second language, mixed flag), token/word/sentence counts; pages "
+    "(goldpan by default: resiliparse + learned line classifier), which path answered, how it was "
+    "decoded, title/description/canonical URL, registered domain, fastText language (+ second language, mixed flag), token/word/sentence counts; pages "
     "with no usable text are rejected with the rule, value and threshold; crashes are error rows.",
 )
 def documents(

@@ -50,7 +50,7 @@ BENCHMARKS: list[str] = [
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
-    "bench/extract_quality.py",  # extract: main-content token F1 vs trafilatura on a structural gold set
+    "bench/extract_quality.py",  # extract: F1/P/R + pages/s, news (AEB, trafilatura eval) and docs, vs trafilatura
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
     "bench/filter_multilingual.py",  # filter: per-language real pages kept, spam removed, lid accuracy vs datatrove
     "bench/classify_score.py",  # classify: fastText scoring docs/s and training time

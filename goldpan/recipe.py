@@ -90,9 +90,14 @@ class WarcSection(_Strict):
 
 
 class ExtractorSpec(_Strict):
-    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors).
 
-    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    `goldpan` (default): resiliparse main content + the shipped learned line classifier;
+    `cascade`: goldpan, and trafilatura for the pages it is unsure about; `resiliparse`,
+    `trafilatura`: the libraries alone (bench/extract_quality.py compares all of them).
+    """
+
+    name: Literal["goldpan", "cascade", "resiliparse", "trafilatura"] = "goldpan"
     # Label used in doc ids and the variants table; defaults to the name. Needed only when one
     # recipe compares the same extractor under two option sets.
     id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
@@ -110,6 +115,12 @@ class ExtractSection(_Strict):
     # The first extractor is primary (the `documents` row); the others go to `document_variants`.
     extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
     zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    # Per-page extraction budget (goldpan.extract.budget): past it the page is an error row
+    # `extract_timeout`. Pages that may nest deeper than `isolate_min_depth` elements (resiliparse's
+    # main-content pass is quadratic in depth: 5,000 nested divs take ~4 s) run in a child process
+    # that is killed at the budget; the rest run in-process under a timer.
+    page_time_budget_s: float = Field(10.0, gt=0)
+    isolate_min_depth: int = Field(2000, ge=10)
     lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
     mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
     mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified

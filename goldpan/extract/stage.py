@@ -5,7 +5,8 @@ threshold: no text, too little text, navigation only) or error (decode or extrac
 message). Nothing is dropped, so `documents` rows == kept `pages` rows for every batch.
 
 Per page: decode (declared charset verified against the bytes), parse once, extract main text with
-the recipe's extractor (plain-text and WET records skip HTML extraction), normalise, identify the
+the recipe's extractor within the recipe's per-page time budget (goldpan.extract.budget: an
+overrun is an error row `extract_timeout`, never a stuck batch) (plain-text and WET records skip HTML extraction), normalise, identify the
 language (whole text, plus a per-line second language for mixed documents), count tokens, words and
 sentences once, and compute the host's registered domain offline.
 """
@@ -15,11 +16,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 
+from goldpan.extract.budget import PageTimeout, run_with_budget
 from goldpan.extract.counts import count_text
 from goldpan.extract.domain import host_of, registered_domain
 from goldpan.extract.encoding import decode_page
 from goldpan.extract.extractors import Extractor, make_extractor
-from goldpan.extract.html_text import EXTRACTOR, ParsedHtml
+from goldpan.extract.html_text import ParsedHtml
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.extract.normalize import normalize_text
 from goldpan.lake.schemas import DOCUMENTS, ERROR, KEPT, REJECTED
@@ -34,7 +36,10 @@ PLAINTEXT = "plaintext"
 PLAINTEXT_VERSION = "1"
 
 
-def doc_id_for(page_id: str, extractor: str = EXTRACTOR) -> str:
+DEFAULT_EXTRACTOR = ExtractorSpec().key  # the recipe's default primary extractor ("goldpan")
+
+
+def doc_id_for(page_id: str, extractor: str = DEFAULT_EXTRACTOR) -> str:
     """Stable document id: one page can be extracted by several extractors, each a document."""
     return hashlib.sha1(f"{page_id}|{extractor}".encode()).hexdigest()[:20]
 
@@ -120,13 +125,24 @@ def extract_one(
             raw_text = decoded.text
         else:
             parsed = ParsedHtml(decoded.text)
-            raw_text = ext.extract(parsed)
+            raw_text, row["extractor_path"] = run_with_budget(
+                _extract_page, (ext, parsed), decoded.text, config.page_time_budget_s, config.isolate_min_depth
+            )
             row["title"], row["description"], row["canonical_url"] = parsed.head_meta
         text = normalize_text(raw_text or "")
+    except PageTimeout as exc:
+        row.update(status=ERROR, rule="extract_timeout", value=config.page_time_budget_s,
+                   threshold=config.page_time_budget_s, detail=str(exc)[:500])
+        return row
     except Exception as exc:  # noqa: BLE001 -- any decoder/extractor failure is an error row, never a crashed batch
         row.update(status=ERROR, rule="extract_error", detail=f"{type(exc).__name__}: {exc}"[:500])
         return row
     return _finish(row, text, parsed, lid, config)
+
+
+def _extract_page(ext: Extractor, parsed: ParsedHtml) -> tuple[str, str]:
+    """(text, path) of one page: a module-level function so an isolated child process can run it."""
+    return ext.extract_with_path(parsed)
 
 
 def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdentifier, config: ExtractSection) -> dict:

@@ -84,6 +84,9 @@ DOCUMENTS = pa.schema(
         ("n_tokens", pa.int64()),  # words + punctuation tokens
         ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
         ("word_segmenter", pa.string()),  # spacy | chars | jieba
+        # Which path of the extractor answered (issue 16): a cascade's `goldpan` or `trafilatura`,
+        # else the extractor's name; null for plain text and error rows.
+        ("extractor_path", pa.string()),
     ]
 )
 
