@@ -6,20 +6,18 @@ recipe's keep rule to stored scores (a threshold change re-runs only this cheap 
 """
 
 import json
-from collections import Counter
-from itertools import islice
 
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from assets.partitions import crawl_batches
+from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
 from goldpan.classify.domain import LabelledSets, mine_domain
 from goldpan.classify.quality import train_quality
 from goldpan.classify.reference import load_reference
-from goldpan.classify.registry import latest_model, record_models
-from goldpan.classify.scores import LoadedModel, Scorer
+from goldpan.classify.registry import record_models
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
@@ -138,12 +136,6 @@ def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     )
 
 
-def _chunks(it, n):
-    it = iter(it)
-    while chunk := list(islice(it, n)):
-        yield chunk
-
-
 @dg.asset(
     key="doc_scores",
     group_name="classify",
@@ -157,50 +149,18 @@ def _chunks(it, n):
 def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    section = rc.classify
-    recs = {n: latest_model(lk, n) for n in ("quality", "math", "code")}
-    scorer = Scorer(
-        quality=LoadedModel.from_record(recs["quality"], lk.storage_options) if section.quality.enabled else None,
-        math=LoadedModel.from_record(recs["math"], lk.storage_options) if section.domains.enabled else None,
-        code=LoadedModel.from_record(recs["code"], lk.storage_options) if section.domains.enabled else None,
-        label_threshold=section.domains.label_threshold,
-        max_chars=section.fasttext.max_chars,
-    )
-    docs = lk.iter_rows(
-        "SELECT s.doc_id, s.batch_id, COALESCE(c.dedup_text, d.text) AS text FROM doc_signals s "
-        "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
-        "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
-        [batch],
-        tables=["doc_signals", "documents", "dedup_clusters"],
-        batch_size=512,
-    )
-    outcomes: Counter[str] = Counter()
-    domains: Counter[str] = Counter()
-
-    def batches():
-        for rb in scorer.score_stream(docs):
-            outcomes.update(rb.column("status").to_pylist())
-            domains.update(str(x) for x in rb.column("domain").to_pylist())
-            yield rb
-
-    written = lk.write(
-        "doc_scores",
-        batches(),
-        DOC_SCORES,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION),
-    )
+    run = classify_stage.run(lk, rc.classify, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
+                             commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION))
     return materialize_result(
-        lk, written, DOC_SCORES,
+        lk, run.written, DOC_SCORES,
         preview_columns=["doc_id", "quality_score", "math_score", "code_score", "domain"],
         where=batch_predicate("batch_id", batch),
         extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "domains": dg.MetadataValue.json(dict(domains)),
-            "quality_model": scorer.quality.sha1 if scorer.quality else
-            f"none ({(recs['quality'] or {}).get('reason') or 'never trained'})",
-            "domain_model": scorer.domain_model or "none",
+            "outcomes": dg.MetadataValue.md(counts_markdown(run.outcomes)),
+            "domains": dg.MetadataValue.json(run.extra["domains"]),
+            "quality_model": run.extra["quality_model"],
+            "domain_model": run.extra["domain_model"],
+            **perf_metadata(run),
         },
     )
 

@@ -68,3 +68,21 @@ def materialize_result(
         # The Delta version identifies the data: downstream is stale only when data really changed.
         data_version=dg.DataVersion(f"{written.table}@{written.version}" + (f"[{where}]" if where else "")),
     )
+
+
+def engine_for(recipe):
+    """The engine of this run: the recipe's `engine` section, overridden by GOLDPAN_ENGINE/GOLDPAN_WORKERS."""
+    from goldpan.engine import make_engine
+
+    return make_engine(recipe.engine)
+
+
+def perf_metadata(run) -> dict[str, Any]:
+    """Per-document throughput, peak memory of the process tree and the engine of a pooled stage run."""
+    p = run.perf()
+    return {
+        "docs_per_s": dg.MetadataValue.float(float(p["docs_per_s"])),
+        "stage_seconds": dg.MetadataValue.float(float(p["seconds"])),
+        "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
+        "engine": f"{p['engine']} x{p['workers']}",
+    }

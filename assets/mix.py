@@ -3,8 +3,9 @@
 
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
+from goldpan.tokens import stage as tokens_stage
 from resources import LakeResource, ModelsResource, RecipeResource
 
 CURATED_CODE_VERSION = "curated-v1"
@@ -54,12 +55,10 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
     "per text digest and reused by every later mix and release.",
 )
 def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
-    from goldpan.mix.stage import count_tokens
-    from goldpan.tokens.counter import TokenCounter
-
     lk, rc = lake.lake(), recipe.load()
-    counter = TokenCounter(rc.mix.tokenizer)
-    docs, tokens = count_tokens(lk, rc, counter, lake.commit_metadata(context, TOKENS_CODE_VERSION))
+    run = tokens_stage.run(lk, rc.mix.tokenizer, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
+                           commit_metadata=lake.commit_metadata(context, TOKENS_CODE_VERSION))
+    docs, tokens = run.meter.docs, run.extra["tokens"]
     with lk.connect(tables=["doc_tokens"]) as con:
         total_rows, total_tokens = con.sql("SELECT count(*), coalesce(sum(n_tokens), 0) FROM doc_tokens").fetchall()[0]
     version = lk.version("doc_tokens")
@@ -72,6 +71,7 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
             "tokenizer": rc.mix.tokenizer,
             "delta_version": dg.MetadataValue.int(version),
             "table_uri": dg.MetadataValue.path(lk.uri("doc_tokens")),
+            **perf_metadata(run),
         },
         data_version=dg.DataVersion(f"doc_tokens@{version}"),
     )

@@ -318,6 +318,16 @@ class ExportSection(_Strict):
     zstd_level: int = Field(10, ge=1, le=22)
 
 
+class EngineSection(_Strict):
+    """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
+    worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
+    not make a new recipe. The environment overrides it: GOLDPAN_ENGINE, GOLDPAN_WORKERS."""
+
+    kind: Literal["local", "inprocess"] = "local"  # local: worker processes; inprocess: this process only
+    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core
+    batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+
+
 class Recipe(_Strict):
     name: str
     description: str = ""
@@ -332,6 +342,7 @@ class Recipe(_Strict):
     gate: GateSection = GateSection()
     release: ReleaseSection = ReleaseSection()
     export: ExportSection = ExportSection()
+    engine: EngineSection = EngineSection()
 
     @field_validator("name")
     @classmethod
@@ -347,7 +358,7 @@ class Recipe(_Strict):
 
     @property
     def sha1(self) -> str:
-        return hashlib.sha1(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha1(json.dumps(self.model_dump(exclude={"engine"}), sort_keys=True).encode()).hexdigest()
 
 
 def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
