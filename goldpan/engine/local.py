@@ -6,6 +6,9 @@ child that then deadlocks. The forkserver is started once, single-threaded, impo
 modules (spaCy, fastText, numpy) and then forks every worker from that clean image: workers start
 in milliseconds with the imports done, and models load once per worker (`worker_cache`).
 
+The caller's main module must be safe to import (the usual `if __name__ == "__main__":` guard):
+multiprocessing imports it in the forkserver, as it does for every start method but fork.
+
 The pool is kept for the life of the process and shared by the stages that run in it (the whole
 graph in `execute_in_process`), so start-up is paid once per process, not once per stage.
 """
@@ -35,6 +38,7 @@ PRELOAD = [
     "goldpan.dedup.clusters",
     "goldpan.classify.scores",
     "goldpan.tokens.counter",
+    "goldpan.engine.warm",
 ]
 
 
