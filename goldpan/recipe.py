@@ -252,7 +252,7 @@ class MixSource(_Strict):
 
 
 class MixSection(_Strict):
-    languages: list[str] = Field(min_length=1)
+    languages: list[str] = Field(min_length=1)  # ["*"]: every language
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
     source: str = "web"  # name of the implicit lake source when `sources` is empty

@@ -15,7 +15,7 @@ from goldpan.classify.model import load
 from goldpan.classify.registry import latest_model, local_model_path
 from goldpan.classify.scores import LoadedModel, Scorer
 from goldpan.engine import Engine, worker_cache
-from goldpan.engine.pooled import StageRun, run_pooled
+from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DOC_SCORES, ERROR
 from goldpan.recipe import ClassifySection
@@ -105,11 +105,13 @@ def run(
 ) -> StageRun:
     """Score every document of `batch_id` that has signals with the latest models (one commit)."""
     ctx, recs = score_context(lake, section)
+    total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], ["doc_signals", "documents", "dedup_clusters"])
     inputs = lake.iter_batches(SCORES_INPUT_SQL, [batch_id], tables=["doc_signals", "documents", "dedup_clusters"],
                                batch_size=batch_rows)
     result = run_pooled(
         lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, inputs=inputs,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
+        total=total,
     )
     domains: dict[str, int] = {}
     if result.written is not None and result.written.rows:

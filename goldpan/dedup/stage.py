@@ -21,6 +21,7 @@ from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
 from goldpan.engine import Engine, StageMeter, worker_cache
 from goldpan.engine.pooled import StageRun
+from goldpan.engine.progress import StageProgress, report
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
@@ -121,8 +122,9 @@ def run(
                 inputs.append(DedupInput(d["doc_id"], d["text"] or "", d["lang"] or "unknown", d["dedup_url"],
                                          d["fetched_s"]))
         t0 = time.perf_counter()
+        progress = StageProgress("dedup_clusters", 0, len(inputs), t0)
         feats = _features_of(
-            engine.map_batches(features_batch, _text_batches(inputs, batch_rows), dd.cfg),
+            _reported(engine.map_batches(features_batch, _text_batches(inputs, batch_rows), dd.cfg), progress),
             dd.hasher.num_perm, dd.hasher.num_bands,
         )
         t1 = time.perf_counter()
@@ -137,6 +139,8 @@ def run(
         )
         index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
                                  compact_files=dd.cfg.index_compact_files)
+    progress.finished = True
+    report(progress)
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
         index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,
@@ -144,6 +148,14 @@ def run(
         seconds={"features": round(t1 - t0, 3), "clusters": round(t2 - t1, 3)},
     )
     return run
+
+
+def _reported(batches: Iterator[pa.RecordBatch], progress: StageProgress) -> Iterator[pa.RecordBatch]:
+    report(progress)
+    for b in batches:
+        progress.done += b.num_rows
+        report(progress)
+        yield b
 
 
 def _text_batches(inputs: list[DedupInput], rows: int) -> Iterator[pa.RecordBatch]:

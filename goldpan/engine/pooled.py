@@ -7,6 +7,7 @@ the process tree. The stage's `run()` supplies the query, the batch function and
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import pyarrow as pa
 
 from goldpan.engine.base import BatchFn, Engine
 from goldpan.engine.meter import StageMeter
+from goldpan.engine.progress import StageProgress, report
 from goldpan.lake.delta import Lake, WriteResult
 
 
@@ -40,9 +42,13 @@ def counted(
     run: StageRun,
     status_column: str | None = "status",
     on_batch: Callable[[pa.RecordBatch], None] | None = None,
+    progress: StageProgress | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Pass batches through, counting documents (and outcomes by `status_column`) into `run`."""
     for b in batches:
+        if progress is not None:
+            progress.done += b.num_rows
+            report(progress)
         run.meter.docs += b.num_rows
         if status_column and status_column in b.schema.names:
             run.outcomes.update(b.column(status_column).to_pylist())
@@ -66,15 +72,29 @@ def run_pooled(
     commit_metadata: Mapping[str, str] | None = None,
     status_column: str | None = "status",
     on_batch: Callable[[pa.RecordBatch], None] | None = None,
+    total: int | None = None,
 ) -> StageRun:
     """Run `fn` over `inputs` on `engine` and write its output to `table` in one commit.
 
-    `on_batch` sees every output batch (in order) before it is written, e.g. to sum a column."""
+    `on_batch` sees every output batch (in order) before it is written, e.g. to sum a column;
+    `total` (input rows, when known) lets a progress display show a fraction and an ETA."""
     run = StageRun(written=None, engine=engine.name, workers=engine.workers)
+    progress = StageProgress(table, 0, total, time.perf_counter())
+    report(progress)
     with run.meter:
-        out = counted(engine.map_batches(fn, inputs, context), run, status_column, on_batch)
+        out = counted(engine.map_batches(fn, inputs, context), run, status_column, on_batch, progress)
         run.written = lake.write(
             table, out, schema, mode=mode, predicate=predicate, partition_by=partition_by,
             commit_metadata=commit_metadata,
         )
+    progress.finished = True
+    report(progress)
     return run
+
+
+def count_rows(lake: Lake, sql: str, params: list | None, tables: list[str]) -> int | None:
+    """`SELECT count(*)` of a stage's input query (for progress), None when a table is missing."""
+    if not all(lake.exists(t) for t in tables):
+        return None
+    with lake.connect(tables=tables) as con:
+        return int(con.execute(f"SELECT count(*) FROM ({sql})", params or []).fetchone()[0])

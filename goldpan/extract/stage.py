@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from goldpan.engine import Engine, worker_cache
-from goldpan.engine.pooled import StageRun, run_pooled
+from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.extract.counts import count_text
 from goldpan.extract.domain import host_of, registered_domain
 from goldpan.extract.encoding import decode_page
@@ -250,15 +250,18 @@ def run(
     the page, so the funnel invariant holds per batch.
     """
     table, schema = ("document_variants", DOCUMENT_VARIANTS) if variants else ("documents", DOCUMENTS)
+    total = None
     if variants and len(config.extractors) < 2:
         inputs: Iterable[pa.RecordBatch] = iter(())
     else:
+        total = count_rows(lake, PAGES_SQL, [batch_id], ["pages"])
         inputs = lake.iter_batches(PAGES_SQL, [batch_id], tables=["pages"], batch_size=batch_rows)
     lid_path = lid_model_path or default_model_path()
     result = run_pooled(
         lake, engine, table=table, schema=schema, fn=extract_batch,
         context=ExtractContext(config, lid_path, variants), inputs=inputs,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
+        total=None if total is None else total * (len(config.extractors) - 1 if variants else 1),
     )
     rules: Counter[str] = Counter()
     if result.written is not None and result.written.rows:

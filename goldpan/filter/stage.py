@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 
 from goldpan.engine import Engine
-from goldpan.engine.pooled import StageRun, run_pooled
+from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.filter.signals import compute_signal_batch, signals_schema
 from goldpan.lake import Lake, batch_predicate
 
@@ -38,9 +38,12 @@ def run(
     batch_rows: int = 128,
 ) -> StageRun:
     """Compute and write the signals of every document of `batch_id` that dedup kept (one commit)."""
+    tables = ["documents", "dedup_clusters"]
+    total = count_rows(lake, SIGNALS_INPUT_SQL, [batch_id, batch_id], tables)
     inputs = lake.iter_batches(SIGNALS_INPUT_SQL, [batch_id, batch_id], tables=["documents", "dedup_clusters"],
                                batch_size=batch_rows)
     return run_pooled(
         lake, engine, table="doc_signals", schema=signals_schema(), fn=signals_batch, context=None, inputs=inputs,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
+        total=total,
     )

@@ -16,6 +16,8 @@ from goldpan.recipe import MixSection
 GENERAL = "general"
 
 
+ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
+
 def decide_mix(
     docs: Iterable[Mapping],
     cfg: MixSection,
@@ -31,6 +33,7 @@ def decide_mix(
     `url` (for takedowns) and `text` (for decontamination).
     """
     languages = set(cfg.languages)
+    any_language = ALL_LANGUAGES in languages
     domains = set(cfg.domains)
     per_domain: dict[str, int] = {}
     last_host: str | None = None
@@ -65,7 +68,7 @@ def decide_mix(
             row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
         elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
             row.update(status=REJECTED, rule="takedown", detail=rid)
-        elif d.get("lang") not in languages:
+        elif not any_language and d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:
             row.update(status=REJECTED, rule="min_lang_score", value=score, threshold=cfg.min_lang_score)
