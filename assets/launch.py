@@ -38,9 +38,14 @@ goldpan_run_job = dg.define_asset_job(
 
 
 def run_job_def() -> dg.JobDefinition:
-    """The job as the code location defines it (a module-level function: reconstructable)."""
-    from definitions import defs
+    """The job over the code location's assets and checks, with resources read from the environment
+    now (GOLDPAN_LAKE, GOLDPAN_RECIPE), not when definitions.py was first imported. A module-level
+    function, so the run is reconstructable."""
+    from definitions import ASSETS, build_resources
+    from quality_checks.checks import ASSET_CHECKS
 
+    defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, resources=build_resources(),
+                          jobs=[goldpan_run_job])
     return defs.resolve_job_def(RUN_JOB)
 
 
@@ -57,14 +62,24 @@ class ProgressDisplay:
     def __call__(self, p: stage_progress.StageProgress) -> None:
         now = time.perf_counter()
         with self._lock:
-            if not p.finished and p.done and now - self._last.get(p.stage, 0.0) < self.every_s:
-                return
-            self._last[p.stage] = now
             if self.tty:
+                if not p.finished and p.done and now - self._last.get(p.stage, 0.0) < self.every_s:
+                    return
+                self._last[p.stage] = now
                 self.stream.write("\r\033[K" + p.line() + ("\n" if p.finished else ""))
-            elif p.finished or p.done == 0 or (p.total and p.done % max(1, p.total // 10) < 1):
+            else:  # a log file: a line at the start, at every further tenth (or 30 s), and at the end
+                step = self._step(p)
+                if not (p.finished or p.done == 0 or step > self._last.get(p.stage, -1)
+                        or now - self._last.get(p.stage + "@t", now) > 30):
+                    return
+                self._last[p.stage] = step
+                self._last[p.stage + "@t"] = now
                 self.stream.write(p.line() + "\n")
             self.stream.flush()
+
+    @staticmethod
+    def _step(p: stage_progress.StageProgress) -> int:
+        return int(10 * p.done / p.total) if p.total else p.done // 1000
 
 
 def launch(
