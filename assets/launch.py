@@ -107,6 +107,7 @@ def launch(
                   "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     stream.write(f"goldpan run: batch {batch} ({'WARC ' + ', '.join(files) if files else 'crawl'})\n"
                  f"  lake {lake_root}, recipe {recipe_path}, Dagster instance {os.environ.get('DAGSTER_HOME')}\n")
+    _prestart_engine(recipe_path)
     display = ProgressDisplay(stream)
     stage_progress.add_listener(display)
     t0 = time.perf_counter()
@@ -128,6 +129,22 @@ def launch(
     if lake.exists("pages"):
         stream.write(format_funnel(lake, batch) + "\n")
     return result.success, batch
+
+
+# Languages whose spaCy tokenizer rules the workers' forkserver loads once for all workers (French and
+# Indonesian alone cost ~3 s each per process).
+WARM_LANGS = "en,de,fr,es,it,pt,ru,nl,pl,cs,sv,tr,hu,el,id,hi,ro,da,fi,nb,uk,ca,bg,hr,sk,sl,lt,lv,et,fa,ar,he,xx"
+
+
+def _prestart_engine(recipe_path: str) -> None:
+    """Start the worker pool on a thread while `pages` imports, so its warm-up overlaps the import."""
+    from goldpan.engine import LocalProcessEngine, make_engine
+    from goldpan.recipe import load_recipe
+
+    os.environ.setdefault("GOLDPAN_WARM_LANGS", WARM_LANGS)
+    engine = make_engine(load_recipe(recipe_path).engine)
+    if isinstance(engine, LocalProcessEngine):
+        threading.Thread(target=engine.prestart, name="engine-prestart", daemon=True).start()
 
 
 def _print_steps(instance: dg.DagsterInstance, run_id: str, stream) -> None:

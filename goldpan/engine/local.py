@@ -63,6 +63,10 @@ class InProcessEngine:
         return None
 
 
+def _noop() -> int:
+    return os.getpid()
+
+
 def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> pa.RecordBatch:
     return fn(batch, context)
 
@@ -137,6 +141,13 @@ class LocalProcessEngine:
             raise EngineWorkerDied(
                 f"a worker of the local engine ({self.workers} workers) died while holding a batch: {exc}"
             ) from exc
+
+    def prestart(self) -> None:
+        """Start the forkserver and every worker now (blocks until they run), e.g. on a thread while
+        the run imports its input, so the first pooled stage does not wait for the warm-up."""
+        pool = _shared_pool(self.workers, self.start_method)
+        for f in [pool.submit(_noop) for _ in range(self.workers)]:
+            f.result()
 
     def worker_pids(self) -> list[int]:
         pool = _POOLS.get((self.workers, self.start_method))
