@@ -103,7 +103,8 @@ def ensure_datatrove_venv(extra: list[str] | None = None) -> Path:
 def _module_of(pin: str) -> str:
     """The import name of a pip requirement ("fasttext-numpy2==0.10.4" -> "fasttext")."""
     name = pin.split("=")[0].split(">")[0].split("<")[0].strip().lower()
-    return {"fasttext-numpy2": "fasttext"}.get(name, name.replace("-", "_"))
+    return {"fasttext-numpy2": "fasttext", "fasttext-numpy2-wheel": "fasttext", "faust-cchardet": "cchardet",
+            "python-magic": "magic"}.get(name, name.replace("-", "_"))
 
 
 def debian_python_doc_html() -> list[Path]:

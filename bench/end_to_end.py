@@ -140,7 +140,8 @@ def run_datatrove(shards: list[Path], work: Path) -> dict:
 
     from goldpan.extract.langid import default_model_path
 
-    py = ensure_datatrove_venv(extra=["warcio==1.8.1", "trafilatura>=2.3,<2.4", "fasttext-numpy2==0.10.4", "xxhash"])
+    py = ensure_datatrove_venv(extra=["warcio==1.8.1", "trafilatura>=2.3,<2.4", "fasttext-numpy2-wheel", "xxhash<4", "tokenizers", "fasteners", "faust-cchardet", "python-magic", "orjson",
+                                         "lxml_html_clean"])
     out = work / "datatrove"
     shutil.rmtree(out, ignore_errors=True)
     data = work / "dt-input"
