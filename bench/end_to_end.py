@@ -125,7 +125,7 @@ def _goldpan_counts(lake: Path) -> dict:
     if not lk.exists("documents"):
         return {}
     with lk.connect() as con:
-        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        q = lambda sql: con.execute(sql).fetchone()[0]
         return {
             "records": q("SELECT count(*) FROM pages"),
             "documents_kept": q("SELECT count(*) FROM documents WHERE status = 'kept'"),
