@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
-from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
@@ -52,6 +52,7 @@ def _record_md(recs) -> str:
     "negatives sampled from every crawled document; file in <lake>/models/quality/<sha1>.bin, "
     "attempt (or refusal) in the `models` table with held-out precision/recall.",
 )
+@metered
 def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     lk, rc = lake.lake(), recipe.load()
     section = rc.classify
@@ -93,6 +94,7 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     "recall over the crawled pool (confident documents join the positives, retrain). Each round is an "
     "AssetObservation with its held-out precision/recall and a `models` row.",
 )
+@metered
 def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     lk, rc = lake.lake(), recipe.load()
     d = rc.classify.domains
@@ -183,6 +185,7 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     description="The recipe's keep rule (threshold or per-batch top fraction) over stored quality scores of "
     "the documents that passed the filter: one `rejections` row (stage 'classify') per document below it.",
 )
+@metered
 def quality_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()

@@ -86,3 +86,42 @@ def perf_metadata(run) -> dict[str, Any]:
         "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
         "engine": f"{p['engine']} x{p['workers']}",
     }
+
+
+def metered(fn):
+    """Asset decorator (under `@dg.asset`): adds wall seconds, rows per second and the peak RSS of the
+    process tree during the step to every MaterializeResult the asset returns or yields, so the UI
+    shows where the time and memory go for steps that do not run through the engine too."""
+    import functools
+    import inspect
+
+    from goldpan.engine.meter import StageMeter
+
+    def add(result, meter: StageMeter):
+        if not isinstance(result, dg.MaterializeResult):
+            return result
+        meta = dict(result.metadata or {})
+        rows = meta.get("dagster/row_count")
+        rows = getattr(rows, "value", rows)
+        meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
+        meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
+        if isinstance(rows, int) and meter.wall_s > 0:
+            meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+        return result._replace(metadata=meta)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            with StageMeter() as meter:
+                results = list(fn(*args, **kwargs))
+            yield from (add(r, meter) for r in results)
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with StageMeter() as meter:
+            result = fn(*args, **kwargs)
+        return add(result, meter)
+
+    return wrapper

@@ -9,7 +9,7 @@ from collections import Counter
 
 import dagster as dg
 
-from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.partitions import crawl_batches
 from goldpan.filter import stage as filter_stage
 from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
@@ -66,6 +66,7 @@ def ruleset_for(recipe) -> RuleSet:
     description="One row per (document, failed rule) of the filter stage, with the signal value and the "
     "recipe threshold; a document with no row here passed every rule.",
 )
+@metered
 def rejections(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()

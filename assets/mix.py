@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
 from goldpan.tokens import stage as tokens_stage
 from resources import LakeResource, ModelsResource, RecipeResource
@@ -22,6 +22,7 @@ CANDIDATE_CODE_VERSION = "candidate-v2"
     description="Snapshot of the curated corpora the recipe lists (JSONL / Parquet / Delta), one row per "
     "record with its file and row number; empty when the recipe mixes only crawled documents.",
 )
+@metered
 def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource,
                       models: ModelsResource) -> dg.MaterializeResult:
     from goldpan.mix.sources import SourceError
@@ -88,6 +89,7 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     "selected by the recipe (with its repeat count) or not, with the rule that left it out (language, "
     "domain, quality, takedown, contaminated, over_budget, ...). Fails when a target share cannot be met.",
 )
+@metered
 def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
     from goldpan.decontam.index import build_index
@@ -130,6 +132,7 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     description="The documents the recipe selected, with PII-redacted text, tokens and provenance ids: what "
     "the quality gate validates and what training_corpus promotes.",
 )
+@metered
 def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     from goldpan.release.candidate import write_candidate
     from goldpan.tokens.counter import TokenCounter
