@@ -227,10 +227,22 @@ def extract_batch(pages: pa.RecordBatch, ctx: ExtractContext) -> pa.RecordBatch:
     rows: list[dict] = []
     for page in pages.to_pylist():
         if not ctx.variants:
-            rows.append(extract_one(page, lid, ctx.config, extractors[0]))
+            rows.append(_safe_extract(page, lid, ctx.config, extractors[0]))
         elif not is_plain_text(page):
-            rows.extend(extract_one(page, lid, ctx.config, e) for e in extractors[1:])
+            rows.extend(_safe_extract(page, lid, ctx.config, e) for e in extractors[1:])
     return rows_to_batch(rows, DOCUMENTS)
+
+
+def _safe_extract(page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor) -> dict:
+    """`extract_one`, with a failure after decoding (language ID, counting) also an error row of its
+    page: one document never fails the batch."""
+    try:
+        return extract_one(page, lid, config, extractor)
+    except Exception as exc:  # noqa: BLE001 -- the page's error row carries the exception
+        key, ext = extractor
+        row = _empty_row(page, PLAINTEXT if is_plain_text(page) else key, None if is_plain_text(page) else ext)
+        row.update(status=ERROR, rule="extract_error", detail=f"{type(exc).__name__}: {exc}"[:500])
+        return row
 
 
 def run(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,9 @@ def _realdocs():
     spec = importlib.util.spec_from_file_location("realdocs", REPO / "bench" / "realdocs.py")
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    sys.modules.setdefault("realdocs", mod)  # its dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(mod)
-    return mod
+    return sys.modules["realdocs"]
 
 
 @pytest.fixture(scope="module")

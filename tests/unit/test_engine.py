@@ -167,3 +167,24 @@ def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_l
     assert ref["doc_tokens"][0] > 0
     assert digests["local2"] == ref
     assert digests["local4"] == ref
+
+
+def test_a_bad_page_is_an_error_row_and_the_batch_still_extracts() -> None:
+    from goldpan.extract.langid import default_model_path
+
+    html = ("<html><head><title>Gärten</title></head><body><p>" + "Ein Garten ist ein Stück Land, das angebaut wird. " * 8
+            + "</p><p>" + "花园是种植植物的地方，人们在这里休息。" * 6 + "</p></body></html>").encode()
+    rows = [
+        {"page_id": "p1", "batch_id": BATCH, "url": "https://example.org/a", "host": "example.org", "fetched_at": None,
+         "content": html, "content_type": "text/html", "charset_declared": "utf-8", "source": "warc"},
+        {"page_id": "p2", "batch_id": BATCH, "url": "https://example.org/b", "host": "example.org", "fetched_at": None,
+         "content": None, "content_type": "text/html", "charset_declared": None, "source": "warc"},
+        {"page_id": "p3", "batch_id": BATCH, "url": "https://example.org/c", "host": "example.org", "fetched_at": None,
+         "content": bytes(range(256)) * 40, "content_type": "text/html", "charset_declared": "utf-8", "source": "warc"},
+    ]
+    ctx = extract_stage.ExtractContext(ExtractSection(), default_model_path())
+    out = extract_stage.extract_batch(pa.RecordBatch.from_pylist(rows), ctx).to_pylist()
+    assert [r["page_id"] for r in out] == ["p1", "p2", "p3"]
+    assert out[0]["status"] == "kept" and out[0]["lang"] in ("de", "zh")
+    assert out[1]["status"] == "error" and "no content" in out[1]["detail"]
+    assert out[2]["doc_id"] == extract_stage.doc_id_for("p3")  # bytes that are not text still get their row
