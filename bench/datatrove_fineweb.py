@@ -2,7 +2,7 @@
 
 Runs in bench/.venv-datatrove (never in goldpan's venv); bench/end_to_end.py measures it. The shape is
 datatrove's examples/fineweb.py:
-1. WarcReader -> Trafilatura(favour_precision) -> LanguageFilter -> GopherRepetitionFilter ->
+1. WarcReader -> Trafilatura(favour_precision, timeout 60 s) -> LanguageFilter -> GopherRepetitionFilter ->
    GopherQualityFilter -> C4QualityFilter(filter_no_terminal_punct=False) -> FineWebQualityFilter -> JsonlWriter
 2. MinHash dedup: MinhashDedupSignature -> MinhashDedupBuckets -> MinhashDedupCluster ->
    (JsonlReader -> MinhashDedupFilter -> JsonlWriter)
@@ -76,7 +76,9 @@ def main() -> int:
     LocalPipelineExecutor(
         pipeline=[
             WarcReader(args.input, glob_pattern="*.warc.gz"),
-            Trafilatura(favour_precision=True),
+            # timeout: datatrove's default (1 s per page) skips pages whenever the machine is loaded,
+            # which would make the baseline do less work than on an idle machine; 60 s never fires.
+            Trafilatura(favour_precision=True, timeout=60.0),
             lang,
             GopherRepetitionFilter(),
             GopherQualityFilter(),

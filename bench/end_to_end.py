@@ -176,14 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="goldpan-e2e-") as tmp:
         work = Path(tmp)
-        if not args.skip_datatrove:
-            print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
-            results["datatrove_2"] = run_datatrove(shards, work)
-            print(f"  {results['datatrove_2']}", flush=True)
-        for w in workers:
+        # goldpan with 2 workers first, then the baseline, then goldpan with 1 worker: the figures
+        # that matter most are in even if the run is cut short.
+        order = sorted(workers, key=lambda w: (w != 2, -w))
+        for i, w in enumerate(order):
             print(f"goldpan whole graph ({w} worker{'s' if w > 1 else ''}) ...", flush=True)
             results[f"goldpan_{w}"] = run_goldpan(shards, w, work)
             print(f"  {results[f'goldpan_{w}']}", flush=True)
+            if i == 0 and not args.skip_datatrove:
+                print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
+                results["datatrove_2"] = run_datatrove(shards, work)
+                print(f"  {results['datatrove_2']}", flush=True)
     print()
     print(f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'exit':>6}   output")
     for name, r in results.items():
