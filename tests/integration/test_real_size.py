@@ -23,7 +23,8 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.lineage.funnel import compute_funnel
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# ~2 minutes on an idle 2-core machine; a loaded shared machine took ~10: the timeout leaves room.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 MIN_PAGES = 1000
