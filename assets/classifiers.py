@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
+from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
@@ -22,7 +23,7 @@ from goldpan.classify.registry import record_models
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.views import stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
@@ -53,8 +54,10 @@ def _record_md(recs) -> str:
     "attempt (or refusal) in the `models` table with held-out precision/recall.",
 )
 @metered
-def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
-    lk, rc = lake.lake(), recipe.load()
+def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "quality_model", ordering)
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     section = rc.classify
     if not section.quality.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
@@ -95,8 +98,10 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     "AssetObservation with its held-out precision/recall and a `models` row.",
 )
 @metered
-def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
-    lk, rc = lake.lake(), recipe.load()
+def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "domain_models", ordering)
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     d = rc.classify.domains
     if not d.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))

@@ -11,6 +11,7 @@ same clusters.
 import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
+from assets.ordering import OrderingResource, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.dedup import stage as dedup_stage
 from goldpan.dedup.report import summary_markdown
@@ -34,7 +35,8 @@ CODE_VERSION = "dedup-v3"  # v3: signature stored as list<int64> (Delta has no u
     "paragraph dedup when paragraphs were removed. Also appends the batch to `dedup_index` and "
     "`dedup_paragraphs`.",
 )
-def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "dedup_clusters", ordering)
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
     run = dedup_stage.run(lk, rc.dedup, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows,

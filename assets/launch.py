@@ -100,8 +100,9 @@ def launch(
         raise ValueError("give WARC files or --crawl (one of them)")
     files = list(warc)
     batch = batch or new_batch_id(batch_label(files) if files else "crawl")
-    if os.environ.get("DAGSTER_HOME"):
-        os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    from resources.instance import prepare_instance
+
+    prepare_instance()  # the project's instance config, created and migrated once under a lock
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(crawl_batches.name, [batch])
     # The progress display is the console output; Dagster's own log lines go to the UI (warnings shown).

@@ -18,11 +18,12 @@ from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DOC_SCORES, ERROR
+from goldpan.lake.views import CURRENT_TEXT_SQL
 from goldpan.recipe import ClassifySection
 
 # Every document with computed signals, with its current text.
 SCORES_INPUT_SQL = (
-    "SELECT s.doc_id, s.batch_id, COALESCE(c.dedup_text, d.text) AS text FROM doc_signals s "
+    f"SELECT s.doc_id, s.batch_id, {CURRENT_TEXT_SQL} AS text FROM doc_signals s "
     "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
     "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id"
 )

@@ -52,9 +52,6 @@ def run(args) -> int:
         root / "recipes" / ("warc.yaml" if args.warc else "demo.yaml"))
     home = os.environ.get("DAGSTER_HOME") or str(root / ".dagster_home")
     os.makedirs(home, exist_ok=True)
-    cfg = Path(home, "dagster.yaml")
-    if not cfg.exists():  # a new instance: Dagster's defaults, without its first-run banner
-        cfg.write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = os.path.abspath(home)
     if args.crawl and args.seed:
         recipe = _crawl_recipe(recipe, args.seed, Path(home) / "goldpan-run")

@@ -14,10 +14,11 @@ from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.filter.signals import compute_signal_batch, signals_schema
 from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.views import CURRENT_TEXT_SQL
 
 # The current text of every document dedup kept (paragraph dedup may have shortened it).
 SIGNALS_INPUT_SQL = (
-    "SELECT d.doc_id, d.batch_id, d.lang, COALESCE(c.dedup_text, d.text) AS text FROM documents d "
+    f"SELECT d.doc_id, d.batch_id, d.lang, {CURRENT_TEXT_SQL} AS text FROM documents d "
     "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
     "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id"
 )

@@ -16,8 +16,7 @@ from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, run_pooled
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
-from goldpan.lineage.funnel import stage_sql
-from goldpan.mix.stage import TEXT_SQL
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.tokens.counter import TokenCounter
 
 TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
@@ -28,7 +27,7 @@ def tokens_input_sql() -> str:
     filter_kept, _, _ = stage_sql("mix")
     return f"""
     WITH src AS (
-      SELECT d.doc_id, d.batch_id, {TEXT_SQL} AS text FROM documents d
+      SELECT d.doc_id, d.batch_id, {CURRENT_TEXT_SQL} AS text FROM documents d
       JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
       UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
     )

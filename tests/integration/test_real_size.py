@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 
 # ~2 minutes on an idle 2-core machine; a loaded shared machine took ~10: the timeout leaves room.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
