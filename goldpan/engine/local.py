@@ -38,7 +38,7 @@ PRELOAD = [
     "goldpan.dedup.clusters",
     "goldpan.classify.scores",
     "goldpan.tokens.counter",
-    "goldpan.engine.warm",
+    "goldpan.warmup",  # outside the engine package: it imports the stages, which import the engine
 ]
 
 
