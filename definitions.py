@@ -12,6 +12,7 @@ import dagster as dg
 
 from assets import classifiers, consent, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
+from assets.launch import goldpan_run_job
 from assets.ordering import OrderingResource
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from assets.warc import warc_folder_sensor, warc_import_job
@@ -34,7 +35,7 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=ASSET_CHECKS,
     resources=build_resources(),
-    jobs=[crawl_job, process_batch_job, full_batch_job, warc_import_job],
+    jobs=[crawl_job, process_batch_job, full_batch_job, warc_import_job, goldpan_run_job],
     schedules=[crawl_schedule],
     sensors=[new_batch_sensor, warc_folder_sensor],
     # Steps run in separate spawned processes (deltalake's runtime must not be forked).

@@ -83,16 +83,28 @@ def rule_set_of(rule: str) -> str:
 # --- environment and documents -------------------------------------------------------------------
 
 
-def ensure_datatrove_venv() -> Path:
+def ensure_datatrove_venv(extra: list[str] | None = None) -> Path:
+    """The datatrove venv, created or completed with `extra` pins (e.g. the WARC reader and trafilatura
+    that bench/end_to_end.py's full FineWeb pipeline needs)."""
     py = DT_VENV / "bin" / "python"
-    ok = py.exists() and subprocess.run([str(py), "-c", "import datatrove, spacy, regex"],
+    pins = DT_PINS + list(extra or [])
+    modules = ["datatrove", "spacy", "regex"] + [_module_of(p) for p in extra or []]
+    ok = py.exists() and subprocess.run([str(py), "-c", "import " + ", ".join(modules)],
                                         capture_output=True).returncode == 0
     if not ok:
-        print(f"creating {DT_VENV} ({' '.join(DT_PINS)}) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *DT_PINS],
+        print(f"creating {DT_VENV} ({' '.join(pins)}) ...", flush=True)
+        if not py.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
                        check=True)
     return py
+
+
+def _module_of(pin: str) -> str:
+    """The import name of a pip requirement ("fasttext-numpy2==0.10.4" -> "fasttext")."""
+    name = pin.split("=")[0].split(">")[0].split("<")[0].strip().lower()
+    return {"fasttext-numpy2": "fasttext", "fasttext-numpy2-wheel": "fasttext", "faust-cchardet": "cchardet",
+            "python-magic": "magic"}.get(name, name.replace("-", "_"))
 
 
 def debian_python_doc_html() -> list[Path]:

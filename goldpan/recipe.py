@@ -275,7 +275,7 @@ class MixSource(_Strict):
 
 
 class MixSection(_Strict):
-    languages: list[str] = Field(min_length=1)
+    languages: list[str] = Field(min_length=1)  # ["*"]: every language
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
     source: str = "web"  # name of the implicit lake source when `sources` is empty
@@ -382,6 +382,15 @@ class ConsentSection(_Strict):
             raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
         return v
 
+class EngineSection(_Strict):
+    """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
+    worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
+    not make a new recipe. The environment overrides it: GOLDPAN_ENGINE, GOLDPAN_WORKERS."""
+
+    kind: Literal["local", "inprocess"] = "local"  # local: worker processes; inprocess: this process only
+    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core
+    batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+
 
 class Recipe(_Strict):
     name: str
@@ -398,6 +407,7 @@ class Recipe(_Strict):
     gate: GateSection = GateSection()
     release: ReleaseSection = ReleaseSection()
     export: ExportSection = ExportSection()
+    engine: EngineSection = EngineSection()
 
     @field_validator("name")
     @classmethod
@@ -413,7 +423,7 @@ class Recipe(_Strict):
 
     @property
     def sha1(self) -> str:
-        return hashlib.sha1(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha1(json.dumps(self.model_dump(exclude={"engine"}), sort_keys=True).encode()).hexdigest()
 
 
 def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:

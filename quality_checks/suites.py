@@ -91,6 +91,9 @@ def candidate_expectations(recipe: Recipe) -> list:
     """Row-level rules on the candidate: ids present and unique, text present, languages of the recipe."""
     import great_expectations.expectations as gxe
 
+    # mix.languages ["*"] takes every language: then there is no set to check against.
+    langs = [] if "*" in recipe.mix.languages else [
+        gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(recipe.mix.languages))]
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=recipe.gate.min_docs),
         gxe.ExpectColumnValuesToNotBeNull(column="doc_id"),
@@ -98,7 +101,7 @@ def candidate_expectations(recipe: Recipe) -> list:
         gxe.ExpectColumnValuesToNotBeNull(column="batch_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="source"),
         gxe.ExpectColumnValuesToBeBetween(column="text_chars", min_value=1),
-        gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(recipe.mix.languages)),
+        *langs,
         gxe.ExpectColumnValuesToBeBetween(column="repeat", min_value=1),
         gxe.ExpectColumnValuesToNotBeNull(column="n_tokens"),
         gxe.ExpectColumnValuesToBeBetween(column="n_tokens", min_value=1),

@@ -328,12 +328,55 @@ def _conform(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[p
 
 
 def rows_to_batches(rows: Iterable[Mapping], schema: pa.Schema, batch_size: int = 512) -> Iterator[pa.RecordBatch]:
-    """Group dict rows into record batches of `schema` without holding more than one batch."""
+    """Group dict rows into record batches of `schema` without holding more than one batch.
+
+    One row whose value does not fit its column (a lone surrogate from undecodable bytes, an integer
+    beyond the column's range) must not fail the batch: such a batch is converted row by row and the
+    offending values repaired (`fit_row`), the other rows unchanged.
+    """
     buf: list[Mapping] = []
     for r in rows:
         buf.append(r)
         if len(buf) >= batch_size:
-            yield pa.RecordBatch.from_pylist(buf, schema=schema)
+            yield rows_to_batch(buf, schema)
             buf = []
     if buf:
-        yield pa.RecordBatch.from_pylist(buf, schema=schema)
+        yield rows_to_batch(buf, schema)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
+
+
+def rows_to_batch(rows: list[Mapping], schema: pa.Schema) -> pa.RecordBatch:
+    """One record batch of `schema` from dict rows; a value that does not fit is repaired in its row."""
+    try:
+        return pa.RecordBatch.from_pylist(rows, schema=schema)
+    except _CONVERSION_ERRORS:
+        return pa.RecordBatch.from_pylist([fit_row(r, schema) for r in rows], schema=schema)
+
+
+def fit_row(row: Mapping, schema: pa.Schema) -> dict:
+    """`row` with every value made to fit its column type: strings with lone surrogates get U+FFFD,
+    values the type cannot hold (out-of-range integers, wrong types) become null."""
+    out = dict(row)
+    for f in schema:
+        v = out.get(f.name)
+        if v is None:
+            continue
+        try:
+            pa.array([v], type=f.type)
+        except _CONVERSION_ERRORS:
+            out[f.name] = _repair(v, f.type)
+    return out
+
+
+def _repair(value, type_: pa.DataType):
+    if isinstance(value, str):
+        fixed = _SURROGATES.sub("\ufffd", value)
+        try:
+            pa.array([fixed], type=type_)
+            return fixed
+        except _CONVERSION_ERRORS:
+            return None
+    return None

@@ -11,6 +11,9 @@ import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
 
+# Delta Lake has no unsigned integer types (deltalake writes uint32 as int32 and fails on values
+# >= 2^31): no schema below may use one. tests/unit/test_schema_extremes.py enforces it.
+
 # Per-row outcome vocabulary shared by every stage: input = kept + rejected + errored.
 KEPT, REJECTED, ERROR = "kept", "rejected", "error"
 
@@ -110,7 +113,10 @@ DEDUP_CLUSTERS = pa.schema(
         ("threshold", pa.float64()),
         ("n_shingles", pa.int64()),
         ("minhash_config", pa.string()),  # signatures compare only under the same config
-        ("signature", pa.list_(pa.uint32())),
+        # MinHash minima are uint32 values (0 .. 2^32-1, 0xFFFFFFFF for an empty shingle set), but
+        # Delta has no unsigned types: a uint32 column is stored as int32 and a value >= 2^31 fails
+        # the write. int64 holds every uint32 value unchanged; readers cast back to uint32.
+        ("signature", pa.list_(pa.int64())),
         ("band_keys", pa.list_(pa.int64())),
         # Text after paragraph-level dedup, only when paragraphs were removed (null = documents.text
         # unchanged). Every later stage reads COALESCE(dedup_clusters.dedup_text, documents.text).

@@ -17,6 +17,8 @@ from goldpan.recipe import MixSection
 GENERAL = "general"
 
 
+ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
+
 def decide_mix(
     docs: Iterable[Mapping],
     cfg: MixSection,
@@ -34,6 +36,7 @@ def decide_mix(
     of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider).
     """
     languages = set(cfg.languages)
+    any_language = ALL_LANGUAGES in languages
     domains = set(cfg.domains)
     per_domain: dict[str, int] = {}
     last_host: str | None = None
@@ -70,7 +73,7 @@ def decide_mix(
             row.update(status=REJECTED, rule="takedown", detail=rid)
         elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
             row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
-        elif d.get("lang") not in languages:
+        elif not any_language and d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:
             row.update(status=REJECTED, rule="min_lang_score", value=score, threshold=cfg.min_lang_score)

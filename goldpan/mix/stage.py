@@ -94,47 +94,6 @@ def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[st
     return written, dict(counts)
 
 
-# -- token counts ------------------------------------------------------------------------------
-
-def count_tokens(lake: Lake, recipe: Recipe, counter, commit_metadata=None) -> tuple[int, int]:
-    """Count tokens of every mix-input document whose current text has no count yet; append them.
-
-    Returns (documents counted now, tokens counted now). Documents counted before with the same
-    text digest and tokenizer are skipped: counts are made once and reused by every later mix.
-    """
-    lake.ensure("doc_tokens", DOC_TOKENS)
-    lake.ensure("curated_documents", CURATED_DOCUMENTS)
-    filter_kept, _, _ = stage_sql("mix")
-    sql = f"""
-    WITH src AS (
-      SELECT d.doc_id, d.batch_id, {TEXT_SQL} AS text FROM documents d
-      JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
-      UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
-    )
-    SELECT s.doc_id, s.batch_id, md5(s.text) AS text_md5, s.text FROM src s
-    WHERE NOT EXISTS (SELECT 1 FROM doc_tokens t WHERE t.doc_id = s.doc_id AND t.text_md5 = md5(s.text)
-                      AND t.tokenizer = $tok)
-    ORDER BY s.doc_id
-    """
-    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
-    reader = lake.iter_batches(sql, params={"tok": recipe.mix.tokenizer}, tables=tables, batch_size=1024)
-    totals = {"docs": 0, "tokens": 0}
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for b in reader:
-            n = counter.count_batch(b.column("text").to_pylist())
-            totals["docs"] += len(n)
-            totals["tokens"] += sum(n)
-            yield pa.RecordBatch.from_arrays(
-                [b.column("doc_id"), b.column("batch_id"), pa.array([counter.name] * len(n)),
-                 b.column("text_md5"), pa.array(n, pa.int64())],
-                schema=DOC_TOKENS,
-            )
-
-    lake.write("doc_tokens", batches(), DOC_TOKENS, mode="append", commit_metadata=commit_metadata)
-    return totals["docs"], totals["tokens"]
-
-
 # -- decisions ---------------------------------------------------------------------------------
 
 def _source_of(doc: dict, sources: list[MixSource]) -> str | None:
