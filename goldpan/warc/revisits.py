@@ -1,0 +1,108 @@
+"""Revisit records resolved to the original payload they stand for, within one import.
+
+A `revisit` record says "this capture had the same payload as an earlier one" and stores no body
+(Heritrix, wget --warc-cdx, Browsertrix and Webrecorder deduplicate this way). Alone it is not a
+page; with its original in the same import it is: the capture at the revisit's URL and date, with
+the original's payload. The index keeps only what is needed to find the original again -- its
+file, offset and record id, keyed by payload digest -- and the held-back revisit rows (no bodies),
+so memory grows with the number of records, never with their payloads.
+
+Matching is on `WARC-Payload-Digest` (the identical-payload-digest profile every current producer
+writes; the revisit's digest is the original's). A revisit without a digest, or whose original is
+not in the import (Common Crawl's revisits point at earlier crawls), stays a rejected
+`warc_revisit` row, as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+REVISIT = "warc_revisit"
+
+# Fields a resolved revisit takes from its original's row.
+_FROM_ORIGINAL = ("status", "reason", "content", "content_sha1", "content_bytes", "truncated", "content_type",
+                  "charset_declared")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Original:
+    """Where an original record is: enough to read it again."""
+
+    uri: str
+    member: str | None  # archive inside a WACZ
+    offset: int  # where reading may start (0 when the layout does not allow seeking)
+    record_id: str
+    page_id: str
+
+
+def digest_key(value: str | None) -> str | None:
+    """A payload digest header normalised for matching (`sha1:ABC...` in any case), or None."""
+    if not value:
+        return None
+    algo, sep, digest = value.strip().partition(":")
+    if not sep or not digest.strip():
+        return None
+    return f"{algo.strip().lower()}:{digest.strip().upper()}"
+
+
+class RevisitIndex:
+    """Originals by payload digest, and revisit rows waiting for them."""
+
+    def __init__(self) -> None:
+        self._originals: dict[str, Original] = {}
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+
+    def note(self, key: str, original: Original) -> None:
+        self._originals.setdefault(key, original)  # the first capture of a payload is the original
+
+    def defer(self, key: str, row: dict[str, Any]) -> None:
+        self._pending.append((key, row))
+
+    def by_file(self) -> dict[str, dict[str | None, tuple[int, set[str]]]]:
+        """For each file with originals to read: per member, the offset to start at and the ids."""
+        out: dict[str, dict[str | None, tuple[int, set[str]]]] = defaultdict(dict)
+        for key, _ in self._pending:
+            o = self._originals.get(key)
+            if o is None:
+                continue
+            start, ids = out[o.uri].get(o.member, (o.offset, set()))
+            ids.add(o.record_id)
+            out[o.uri][o.member] = (min(start, o.offset), ids)
+        return dict(out)
+
+    def pending_for(self, uri: str) -> list[tuple[Original, dict[str, Any]]]:
+        return [(o, row) for key, row in self._pending if (o := self._originals.get(key)) is not None and o.uri == uri]
+
+    def unmatched(self) -> list[dict[str, Any]]:
+        return [row for key, row in self._pending if key not in self._originals]
+
+    def clear(self) -> None:
+        self._originals.clear()
+        self._pending.clear()
+
+
+def resolved_row(revisit: dict[str, Any], original_row: dict[str, Any], original: Original) -> dict[str, Any]:
+    """The revisit's row carrying its original's payload and outcome. The revisit keeps its URL,
+    date, page id and HTTP headers (the original's when it has none); the link is recorded."""
+    row = dict(revisit)
+    for key in _FROM_ORIGINAL:
+        row[key] = original_row[key]
+    status = row["http_status"]
+    if status is None or not 200 <= status < 300:  # e.g. a 304 revisit (server-not-modified profile)
+        row["http_status"] = original_row["http_status"]
+    headers = json.loads(revisit["headers_json"] or "{}")
+    orig_headers = json.loads(original_row["headers_json"] or "{}")
+    if not any(not k.startswith("x-warc-") for k in headers):
+        headers.update({k: v for k, v in orig_headers.items() if not k.startswith("x-")})
+    for key in ("x-warc-decoded", "x-warc-flags"):
+        if key in orig_headers:
+            headers[key] = orig_headers[key]
+    headers["x-warc-refers-to-record-id"] = original.record_id
+    headers["x-warc-refers-to-page-id"] = original.page_id
+    headers["x-warc-refers-to-url"] = original_row["url"]
+    row["headers_json"] = json.dumps(headers, sort_keys=True)
+    row.pop("x_record_id", None)
+    return row
