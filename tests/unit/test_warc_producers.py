@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import brotli
@@ -126,7 +126,7 @@ def test_chunked_bodies_give_clean_text_also_when_gzip_or_brotli_encoded(tmp_pat
         + _response("http://harbour.example/gz", _chunk(gzip.compress(HTML), [50]), "c-2",
                     [*te, ("Content-Encoding", "gzip")])
         + _response("http://harbour.example/br", brotli.compress(HTML), "c-3", [("Content-Encoding", "br")])
-        + _response("http://harbour.example/deflate", _chunk(__import__("zlib").compress(HTML), [9]), "c-4",
+        + _response("http://harbour.example/deflate", _chunk(zlib.compress(HTML), [9]), "c-4",
                     [*te, ("Content-Encoding", "deflate")]))  # fmt: skip
     rows, stats = _rows(path)
     assert [r["status"] for r in rows] == ["kept"] * 4
