@@ -47,6 +47,7 @@ def timed(fn, n_items: int) -> dict:
 BENCHMARKS: list[str] = [
     "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
+    "bench/warc_compat.py",  # crawl: warcio's test files imported, next to what warcio reads
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
     "bench/extract_quality.py",  # extract: main-content token F1 vs trafilatura on a structural gold set

@@ -29,6 +29,7 @@ from goldpan.warc.uris import clean_target_uri
 class WarcioReading:
     records_direct: int = 0  # records warcio reads from the file as it is
     error_direct: str | None = None  # why warcio stopped, if it did
+    error_decompressed: str | None = None  # why warcio stopped reading the decompressed records
     types: Counter[str] = field(default_factory=Counter)  # record types of the decompressed reading
     pages: list[tuple[str, bytes]] = field(default_factory=list)  # (normalized URL, decoded body)
 
@@ -84,7 +85,7 @@ def warcio_reading(path: Path, allowed_types: tuple[str, ...] = ("text/html", "a
             out.pages.append((url, body))
             if key:
                 by_digest.setdefault(key, body)
-    except Exception:  # noqa: BLE001 -- the rest of a damaged file: what was read stands
-        pass
+    except Exception as exc:  # noqa: BLE001 -- the rest of a damaged file: what was read stands
+        out.error_decompressed = " ".join(str(exc).split())[:80] or type(exc).__name__
     out.pages += [(url, by_digest[key]) for url, key in revisits if key in by_digest]
     return out
