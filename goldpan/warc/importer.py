@@ -1,23 +1,31 @@
-"""WARC/WET files -> `pages` rows: the second source of a batch, feeding the same downstream.
+"""WARC/WET/ARC/WACZ files -> `pages` rows: the second source of a batch, feeding the same downstream.
 
-Common Crawl layouts:
-* WARC: `response` records (HTTP status line + headers + payload) become rows with
-  source='warc', judged like a crawl fetch (2xx and an allowed content type -> kept, otherwise
-  rejected `http_<code>` / `content_type:<type>`); `revisit` records are rejected
-  `warc_revisit` (they carry no payload); `resource` records are kept/rejected by their WARC
-  Content-Type. `request`, `metadata` and `warcinfo` records describe fetches rather than being
-  pages: they are counted in the stats, not stored.
+Which files and producers are read, and how, is in goldpan.warc.formats; per record:
+* `response` records (HTTP status line + headers + payload) become rows with source='warc', judged
+  like a crawl fetch (2xx and an allowed content type -> kept, otherwise rejected `http_<code>` /
+  `content_type:<type>`); `resource` records are kept/rejected by their WARC Content-Type. The
+  target URI is cleaned as archives write it (goldpan.warc.uris; the original is kept in
+  `headers_json["x-warc-target-uri"]`), and the payload decoded as a browser would
+  (goldpan.warc.payload: chunked transfer coding, then gzip/deflate/br), each step recorded.
+* `revisit` records are held back until the import has read every file, then resolved to their
+  original's payload when it is in the import (goldpan.warc.revisits), else rejected
+  `warc_revisit`.
+* `request`, `metadata`, `warcinfo` and (outside WET files) `conversion` records describe fetches
+  rather than being pages, as do captures of non-web URIs (`dns:`, wget's `metadata://` log):
+  they are counted by type (`WarcStats.record_types` / `skipped_types`), not stored.
 * WET: `conversion` records (extracted plain text) become rows with source='wet',
   content_type 'text/plain', charset utf-8.
 
-Damaged input never stops a file: an unparsable region (goldpan.warc.reader), a digest that does
-not match (`WarcImportConfig.digest`: the payload digest, verified with the SHA-1 that also gives
-content_sha1, or the block digest, which costs a second pass), or unreadable HTTP headers become
-`error` rows with the reason, and the rest of the file still imports. (A .warc.gz also has gzip's
-CRC-32 per record, which fastwarc checks: corrupted bytes there are a `malformed_record`.) Payload Content-Encoding (gzip, deflate, br) is decoded with the
-same bound as the crawler (`max_bytes` of decoded output), so a decompression bomb is truncated.
-Rows are written in chunks, each read lazily while deltalake writes the previous record batches
-(zstd-1 Parquet by default); a killed import resumes by skipping the page ids already stored.
+Damaged input never stops a file: an unparsable region (goldpan.warc.reader, goldpan.warc.arc), a
+digest that does not match (`WarcImportConfig.digest`: the payload digest, verified with the SHA-1
+that also gives content_sha1, or the block digest, which costs a second pass), or unreadable HTTP
+headers become `error` rows naming file, offset (and WACZ member) and the reason, and the rest of
+the file still imports. (A .warc.gz also has gzip's CRC-32 per record, which fastwarc checks:
+corrupted bytes there are a `malformed_record`.) Decoding is bounded like the crawler's
+(`max_bytes` of decoded output), so a decompression bomb is truncated and a 1 GB record costs the
+cap, not 1 GB of memory. Rows are written in chunks, each read lazily while deltalake writes the
+previous record batches (zstd-1 Parquet by default); a killed import resumes by skipping the page
+ids already stored.
 """
 
 from __future__ import annotations
