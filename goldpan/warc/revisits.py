@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 REVISIT = "warc_revisit"
 
@@ -27,8 +26,7 @@ _FROM_ORIGINAL = ("status", "reason", "content", "content_sha1", "content_bytes"
                   "charset_declared")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Original:
+class Original(NamedTuple):  # one per response/resource of an import: a tuple, cheap to make and hold
     """Where an original record is: enough to read it again."""
 
     uri: str
