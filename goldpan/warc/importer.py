@@ -42,7 +42,6 @@ from typing import Any, Literal
 
 import pyarrow as pa
 from deltalake import ColumnProperties, WriterProperties
-from fastwarc.warc import WarcRecordType
 
 from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
 from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
@@ -65,9 +64,9 @@ BATCH_ROWS = 256  # rows per Arrow record batch handed to the Parquet writer
 BATCH_BYTES = 16 << 20  # ... or fewer, once the batch holds this much content
 
 # Records that describe a capture rather than being one: counted by type in the batch, never pages.
-# (WarcRecordType is not hashable: a tuple, compared with ==.)
-_NOT_PAGES = (WarcRecordType.warcinfo, WarcRecordType.request, WarcRecordType.metadata,
-              WarcRecordType.continuation)
+# Compared by name: a pyo3 enum compares slower than a str, and this runs for every record.
+_NOT_PAGES = frozenset({"warcinfo", "request", "metadata", "continuation"})
+_PAGE_TYPES = frozenset({"response", "resource", "revisit", "conversion"})
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
         rtype = rec.record_type
         name = str(rtype)
         stats.record_types[name] += 1
-        if rtype in _NOT_PAGES or (rtype == WarcRecordType.conversion and not where.is_wet):
+        if name in _NOT_PAGES or (name == "conversion" and not where.is_wet):
             stats.skipped_types[name] += 1  # fetch descriptions, logs, derived text: counted, not pages
             continue
         raw_target = rec.headers.get("WARC-Target-URI") or ""
@@ -248,25 +247,25 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
             stats.skipped_types[f"{name}:{scheme}"] += 1
             continue
         try:
-            row = _record_row(rec, where, item.offset, raw_target, target, batch_id, cfg, stats, takedowns)
+            row = _record_row(rec, name, where, item.offset, raw_target, target, batch_id, cfg, stats, takedowns)
         except OSError as exc:  # the payload could not be read: this record only
             row = _error_row(batch_id, where, item.offset, f"unreadable_record:{str(exc)[:100]}", source,
                              normalize_url(target))  # fmt: skip
         if row is None:
             stats.skipped_types[name] += 1
             continue
-        if rtype == WarcRecordType.revisit and row["reason"] == REVISIT:
-            key = digest_key(rec.headers.get("WARC-Payload-Digest"))
-            if key is not None:
+        record_id, digest = row.pop("x_record_id", None), row.pop("x_digest", None)
+        if name == "revisit" and row["reason"] == REVISIT:
+            if (key := digest_key(digest)) is not None:
+                row["x_record_id"] = record_id
                 index.defer(key, row)
                 continue
-        elif row["status"] != ERROR and rtype in (WarcRecordType.response, WarcRecordType.resource):
-            key = digest_key(rec.headers.get("WARC-Payload-Digest") or (
-                rec.headers.get("WARC-Block-Digest") if rtype == WarcRecordType.resource else None))  # fmt: skip
-            if key is not None:
-                index.note(key, Original(where.uri, part.member, item.offset if seekable else 0,
-                                         row["x_record_id"], row["page_id"]))  # fmt: skip
-        row.pop("x_record_id", None)
+        elif row["status"] != ERROR and name in ("response", "resource"):
+            if name == "resource" and digest is None:
+                digest = rec.headers.get("WARC-Block-Digest")  # a resource's block is its payload
+            if (key := digest_key(digest)) is not None:
+                index.note(key, Original(where.uri, part.member, item.offset if seekable else 0, record_id,
+                                         row["page_id"]))  # fmt: skip
         yield row
 
 
@@ -286,6 +285,7 @@ def resolve_revisits(index: RevisitIndex, batch_id: str, cfg: WarcImportConfig, 
             if orig is None or orig["status"] == ERROR:
                 stats.revisits_unresolved += 1
                 row.pop("x_record_id", None)
+                row.pop("x_digest", None)
                 yield row
             else:
                 stats.revisits_resolved += 1
@@ -293,6 +293,7 @@ def resolve_revisits(index: RevisitIndex, batch_id: str, cfg: WarcImportConfig, 
     for row in index.unmatched():
         stats.revisits_unresolved += 1
         row.pop("x_record_id", None)
+        row.pop("x_digest", None)
         yield row
     index.clear()
 
@@ -313,8 +314,8 @@ def _reread(uri: str, member: str | None, start: int, ids: set[str], batch_id: s
                     continue
                 target = rec.headers.get("WARC-Target-URI") or ""
                 try:
-                    row = _record_row(rec, where, item.offset, target, clean_target_uri(target), batch_id, cfg,
-                                      scratch, takedowns)  # fmt: skip
+                    row = _record_row(rec, str(rec.record_type), where, item.offset, target, clean_target_uri(target),
+                                      batch_id, cfg, scratch, takedowns)  # fmt: skip
                 except OSError:
                     row = None
                 if row is not None:
@@ -324,14 +325,15 @@ def _reread(uri: str, member: str | None, start: int, ids: set[str], batch_id: s
     return out
 
 
-def _record_row(rec, part: _Part, offset: int, raw_target: str, target: str, batch_id: str,
+def _record_row(rec, rtype: str, part: _Part, offset: int, raw_target: str, target: str, batch_id: str,
                 cfg: WarcImportConfig, stats: WarcStats,
                 takedowns: Callable[[str], str | None] | None) -> dict[str, Any] | None:  # fmt: skip
-    rtype = rec.record_type
-    if rtype not in (WarcRecordType.response, WarcRecordType.resource, WarcRecordType.revisit,
-                     WarcRecordType.conversion):  # fmt: skip
+    """The row of one page-like record (`rtype`: its WARC-Type). Two working fields ride along
+    for the revisit index, `x_record_id` and `x_digest`, and are removed before the row is written."""
+    if rtype not in _PAGE_TYPES:
         return None
-    source = WET_SOURCE if rtype == WarcRecordType.conversion else WARC_SOURCE
+    source = WET_SOURCE if rtype == "conversion" else WARC_SOURCE
+    digest_header = rec.headers.get("WARC-Payload-Digest")
     url = normalize_url(target)
     record_id = rec.record_id or f"{part.uri}#{part.member or ''}offset={offset}"
     date = rec.record_date or datetime.now(UTC)
@@ -347,6 +349,7 @@ def _record_row(rec, part: _Part, offset: int, raw_target: str, target: str, bat
         r["page_id"] = warc_page_id(batch_id, record_id)
         r["depth"] = None
         r["x_record_id"] = record_id  # for the revisit index; removed before the row is written
+        r["x_digest"] = digest_header
         if content is not None:  # hashed here (or by the payload check), not again in make_row
             r["content"], r["content_bytes"] = content, len(content)
             r["content_sha1"] = sha1 or hashlib.sha1(content).hexdigest()
@@ -356,7 +359,7 @@ def _record_row(rec, part: _Part, offset: int, raw_target: str, target: str, bat
         return row(status=REJECTED, reason="invalid_url" if not target or "://" in target else "scheme_not_allowed")
     if takedowns is not None and (rid := takedowns(url)) is not None:
         return row(status=REJECTED, reason="takedown", headers={"x-takedown-request": rid})
-    if rtype == WarcRecordType.revisit:
+    if rtype == "revisit":
         # No payload of its own; its block (HTTP headers at most) is not digest-checked, as in
         # warcio (Webrecorder writes revisit block digests that match nothing). Resolved later.
         headers, http_status = _revisit_http(rec)
@@ -365,14 +368,14 @@ def _record_row(rec, part: _Part, offset: int, raw_target: str, target: str, bat
                    charset_declared=charset)  # fmt: skip
     # The payload digest is checked once the body is read (its SHA-1 is then also content_sha1);
     # the block digest must be checked before parse_http consumes the HTTP headers.
-    payload_digest = _sha1_digest(rec.headers.get("WARC-Payload-Digest")) if (
-        cfg.verify_digests and cfg.digest == "payload" and rtype == WarcRecordType.response) else None  # fmt: skip
+    payload_digest = _sha1_digest(digest_header) if (
+        cfg.verify_digests and cfg.digest == "payload" and rtype == "response") else None  # fmt: skip
     if cfg.verify_digests and payload_digest is None and rec.headers.get("WARC-Block-Digest") \
             and not rec.verify_block_digest():  # fmt: skip
         return row(status=ERROR, reason="digest_mismatch")
     truncated_flag = rec.headers.get("WARC-Truncated") is not None
 
-    if rtype == WarcRecordType.conversion:
+    if rtype == "conversion":
         body = rec.reader.read(cfg.max_bytes + 1)
         truncated = len(body) > cfg.max_bytes or truncated_flag
         body = body[: cfg.max_bytes]
@@ -384,7 +387,7 @@ def _record_row(rec, part: _Part, offset: int, raw_target: str, target: str, bat
 
     http_status: int | None = None
     headers: dict[str, str] = {}
-    if rtype == WarcRecordType.response:
+    if rtype == "response":
         try:
             rec.parse_http()
         except OSError:

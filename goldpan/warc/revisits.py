@@ -103,4 +103,5 @@ def resolved_row(revisit: dict[str, Any], original_row: dict[str, Any], original
     headers["x-warc-refers-to-url"] = original_row["url"]
     row["headers_json"] = json.dumps(headers, sort_keys=True)
     row.pop("x_record_id", None)
+    row.pop("x_digest", None)
     return row
