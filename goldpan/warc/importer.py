@@ -5,7 +5,7 @@ Which files and producers are read, and how, is in goldpan.warc.formats; per rec
   like a crawl fetch (2xx and an allowed content type -> kept, otherwise rejected `http_<code>` /
   `content_type:<type>`); `resource` records are kept/rejected by their WARC Content-Type. The
   target URI is cleaned as archives write it (goldpan.warc.uris; the original is kept in
-  `headers_json["x-warc-target-uri"]`), and the payload decoded as a browser would
+  `headers_json["x-warc-target-uri"]` when it differs from `url`), and the payload decoded as a browser would
   (goldpan.warc.payload: chunked transfer coding, then gzip/deflate/br), each step recorded.
 * `revisit` records are held back until the import has read every file, then resolved to their
   original's payload when it is in the import (goldpan.warc.revisits), else rejected
@@ -52,7 +52,7 @@ from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
 from goldpan.warc.formats import ARC, Part, open_parts
 from goldpan.warc.payload import CHUNKED_INCOMPLETE, CHUNKED_OK, content_codings, dechunk, decode_bounded
 from goldpan.warc.reader import PER_RECORD, SINGLE_STREAM
-from goldpan.warc.revisits import REVISIT, Original, RevisitIndex, digest_key, resolved_row
+from goldpan.warc.revisits import REVISIT, RevisitIndex, resolved_row
 from goldpan.warc.sources import open_source, source_size
 from goldpan.warc.uris import clean_target_uri, uri_scheme
 
@@ -67,6 +67,7 @@ BATCH_BYTES = 16 << 20  # ... or fewer, once the batch holds this much content
 # Compared by name: a pyo3 enum compares slower than a str, and this runs for every record.
 _NOT_PAGES = frozenset({"warcinfo", "request", "metadata", "continuation"})
 _PAGE_TYPES = frozenset({"response", "resource", "revisit", "conversion"})
+_WEB = ("http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -242,10 +243,11 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
             continue
         raw_target = rec.headers.get("WARC-Target-URI") or ""
         target = clean_target_uri(raw_target)
-        scheme = uri_scheme(target)
-        if scheme is not None and scheme not in ALLOWED_SCHEMES:  # dns:, metadata://, urn:, file://
-            stats.skipped_types[f"{name}:{scheme}"] += 1
-            continue
+        if not target.startswith(_WEB):
+            scheme = uri_scheme(target)
+            if scheme is not None and scheme not in ALLOWED_SCHEMES:  # dns:, metadata://, urn:, file://
+                stats.skipped_types[f"{name}:{scheme}"] += 1
+                continue
         try:
             row = _record_row(rec, name, where, item.offset, raw_target, target, batch_id, cfg, stats, takedowns)
         except OSError as exc:  # the payload could not be read: this record only
@@ -256,16 +258,15 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
             continue
         record_id, digest = row.pop("x_record_id", None), row.pop("x_digest", None)
         if name == "revisit" and row["reason"] == REVISIT:
-            if (key := digest_key(digest)) is not None:
+            if digest:
                 row["x_record_id"] = record_id
-                index.defer(key, row)
+                index.defer(digest, row)
                 continue
         elif row["status"] != ERROR and name in ("response", "resource"):
             if name == "resource" and digest is None:
                 digest = rec.headers.get("WARC-Block-Digest")  # a resource's block is its payload
-            if (key := digest_key(digest)) is not None:
-                index.note(key, Original(where.uri, part.member, item.offset if seekable else 0, record_id,
-                                         row["page_id"]))  # fmt: skip
+            if digest:
+                index.note(digest, (where.uri, part.member, item.offset if seekable else 0, record_id, row["page_id"]))
         yield row
 
 
@@ -339,7 +340,7 @@ def _record_row(rec, rtype: str, part: _Part, offset: int, raw_target: str, targ
     date = rec.record_date or datetime.now(UTC)
     meta = _meta(part, offset)
     meta["x-warc-record-id"] = record_id
-    if raw_target:
+    if raw_target and raw_target != url:
         meta["x-warc-target-uri"] = raw_target  # as the archive wrote it (brackets, spaces, ...)
 
     def row(content: bytes | None = None, sha1: str | None = None, **kw: Any) -> dict[str, Any]:

@@ -47,23 +47,42 @@ def digest_key(value: str | None) -> str | None:
 
 
 class RevisitIndex:
-    """Originals by payload digest, and revisit rows waiting for them."""
+    """Originals by payload digest, and revisit rows waiting for them.
+
+    `note` runs for every response of an import, so it stores the digest header as written and a
+    plain tuple (the Original fields); digests are normalised (`digest_key`) only when a revisit
+    does not find its original under the exact string -- producers write both sides alike."""
 
     def __init__(self) -> None:
-        self._originals: dict[str, Original] = {}
+        self._originals: dict[str, tuple] = {}
+        self._normalised: dict[str, tuple] | None = None
         self._pending: list[tuple[str, dict[str, Any]]] = []
 
-    def note(self, key: str, original: Original) -> None:
-        self._originals.setdefault(key, original)  # the first capture of a payload is the original
+    def note(self, digest: str, original: tuple) -> None:
+        """`original`: the fields of an Original. The first capture of a payload is the original."""
+        if digest not in self._originals:
+            self._originals[digest] = original
 
-    def defer(self, key: str, row: dict[str, Any]) -> None:
-        self._pending.append((key, row))
+    def defer(self, digest: str, row: dict[str, Any]) -> None:
+        self._pending.append((digest, row))
+
+    def _find(self, digest: str) -> Original | None:
+        found = self._originals.get(digest)
+        if found is None:
+            if self._normalised is None:
+                self._normalised = {}
+                for d, o in self._originals.items():
+                    if (k := digest_key(d)) is not None:
+                        self._normalised.setdefault(k, o)
+            key = digest_key(digest)
+            found = self._normalised.get(key) if key is not None else None
+        return Original._make(found) if found is not None else None
 
     def by_file(self) -> dict[str, dict[str | None, tuple[int, set[str]]]]:
         """For each file with originals to read: per member, the offset to start at and the ids."""
         out: dict[str, dict[str | None, tuple[int, set[str]]]] = defaultdict(dict)
-        for key, _ in self._pending:
-            o = self._originals.get(key)
+        for digest, _ in self._pending:
+            o = self._find(digest)
             if o is None:
                 continue
             start, ids = out[o.uri].get(o.member, (o.offset, set()))
@@ -72,13 +91,14 @@ class RevisitIndex:
         return dict(out)
 
     def pending_for(self, uri: str) -> list[tuple[Original, dict[str, Any]]]:
-        return [(o, row) for key, row in self._pending if (o := self._originals.get(key)) is not None and o.uri == uri]
+        return [(o, row) for digest, row in self._pending if (o := self._find(digest)) is not None and o.uri == uri]
 
     def unmatched(self) -> list[dict[str, Any]]:
-        return [row for key, row in self._pending if key not in self._originals]
+        return [row for digest, row in self._pending if self._find(digest) is None]
 
     def clear(self) -> None:
         self._originals.clear()
+        self._normalised = None
         self._pending.clear()
 
 

@@ -4,7 +4,8 @@ Producers disagree on the field's syntax: WARC/1.0's grammar printed it as `<uri
 (1.14 to today) writes the angle brackets literally; ARC files and some WARC writers store the URL
 as requested, spaces and all (`?Title=Examples From The Live Web`). warcio strips the brackets and
 encodes spaces; goldpan does the same, and keeps the original string in the row
-(`headers_json["x-warc-target-uri"]`) so nothing the archive said is lost.
+(`headers_json["x-warc-target-uri"]`, when it differs from the `url` column) so nothing the
+archive said is lost.
 """
 
 from __future__ import annotations

@@ -265,3 +265,16 @@ def test_whole_file_gzip_and_records_split_across_members_are_read_and_flagged(t
     # whole-file gzip is read decompressed: offsets are those of the uncompressed records
     rows, _ = _rows(whole)
     assert [int(_headers(r)["x-warc-offset"]) for r in rows] == [0, len(records[0]), len(records[0]) + len(records[1])]
+
+
+def test_revisit_digests_match_whatever_the_case_of_their_base32(tmp_path):
+    """Producers agree on the digest string almost always; when one writes it lower-case (or with
+    another algorithm label case) the revisit still finds its original."""
+    revisit = _revisit("http://harbour.example/ferry?again", HTML, "r-1", "o-1")
+    upper = _sha1(HTML).split(":", 1)[1]
+    revisit = revisit.replace(f"WARC-Payload-Digest: sha1:{upper}".encode(), f"WARC-Payload-Digest: SHA1:{upper.lower()}".encode())
+    path = tmp_path / "case.warc"
+    path.write_bytes(_response("http://harbour.example/ferry", HTML, "o-1") + revisit)
+    rows, stats = _rows(path)
+    assert [(r["status"], r["content"]) for r in rows] == [("kept", HTML), ("kept", HTML)]
+    assert stats.revisits_resolved == 1
