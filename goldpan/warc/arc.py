@@ -217,7 +217,7 @@ class _Block(io.RawIOBase):
             if not self.parts[0]:
                 self.parts.pop(0)
         elif self.left > 0:
-            data = self.src.read(min(n, self.left, 1 << 20))
+            data = self.src.read(min(n, self.left, 1 << 18))
             if not data:  # the file ends inside the block
                 self.left = 0
                 return 0
@@ -231,7 +231,7 @@ class _Block(io.RawIOBase):
     def finish(self) -> None:
         """Skip what the importer did not read of the block."""
         while self.left > 0:
-            data = self.src.read(min(self.left, 1 << 20))
+            data = self.src.read(min(self.left, 1 << 18))
             if not data:
                 break
             self.left -= len(data)

@@ -278,3 +278,26 @@ def test_revisit_digests_match_whatever_the_case_of_their_base32(tmp_path):
     rows, stats = _rows(path)
     assert [(r["status"], r["content"]) for r in rows] == [("kept", HTML), ("kept", HTML)]
     assert stats.revisits_resolved == 1
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_huge_arc_record_is_cut_at_the_size_cap_with_bounded_memory(tmp_path, gz):
+    """An ARC record is streamed into the importer like a WARC one: a 10 MB body costs the size
+    cap (200 KB here), not 10 MB, and the record after it still imports."""
+    import tracemalloc
+
+    big = b"<html><body>" + (EN.encode() + b"\n") * 100_000 + b"</body></html>"  # ~10 MB
+    http = b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n"
+    after = b"HTTP/1.0 200 OK\nContent-Type: text/html\n\n" + HTML
+    path = tmp_path / ("big.arc.gz" if gz else "big.arc")
+    path.write_bytes(_arc([("http://harbour.example/big", http + big), ("http://harbour.example/after", after)], gz))
+    tracemalloc.start()
+    try:
+        rows, _ = _rows(path, max_bytes=200_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(r["url"].rsplit("/", 1)[-1], r["status"], r["truncated"]) for r in rows] == [
+        ("big", "kept", True), ("after", "kept", False)]  # fmt: skip
+    assert rows[0]["content_bytes"] == 200_000 and rows[1]["content"] == HTML
+    assert peak < 4_000_000, peak
