@@ -289,6 +289,7 @@ def iter_arc_items(stream: IO[bytes], gzip: bool, label: str, start: int = 0) ->
     src = _Source(stream, gzip, start)
     n_fields = 5
     damaged: int | None = None  # offset of the damaged region being skipped
+    per_offset: dict[int, int] = {}
     off = start
     while True:
         try:
@@ -298,15 +299,14 @@ def iter_arc_items(stream: IO[bytes], gzip: bool, label: str, start: int = 0) ->
                 return
             if not line.strip():
                 continue
+            if line.startswith(b"filedesc://"):
+                url, fields, block = _read_filedesc(src, line)
+                names = (block.split(b"\n") + [b"", b""])[1].split()  # the field-names line of the version block
+                n_fields = len(names) if 5 <= len(names) <= 16 else n_fields
+                head = _warc_head("warcinfo", url, fields, len(block), "text/plain", label, off, 0)
+                yield Item(off, record=_record(head + block + b"\r\n\r\n"))
+                continue
             parsed = _parse_header(line, n_fields)
-            if isinstance(parsed, str) and line.startswith(b"filedesc://"):
-                parsed = _parse_header(line, 5)
-                if isinstance(parsed, str):  # a filedesc without a usable length: its block ends at a blank line
-                    fields = line.strip().split()[1:]
-                    block = b""
-                    while (nxt := src.readline()).strip():
-                        block += nxt
-                    parsed = (line.split()[0], fields, -len(block) - 1)
             if isinstance(parsed, str):
                 if damaged is None:
                     damaged = off
@@ -317,16 +317,8 @@ def iter_arc_items(stream: IO[bytes], gzip: bool, label: str, start: int = 0) ->
             damaged = None
             url, fields, length = parsed
             ctype = fields[2].decode("latin-1") if len(fields) > 2 else "application/octet-stream"
-            if url.startswith(b"filedesc://"):
-                block = src.read(length) if length >= 0 else block
-                lines = block.split(b"\n")
-                if len(lines) > 1 and lines[1].split():
-                    names = lines[1].split()
-                    n_fields = len(names) if 5 <= len(names) <= 16 else n_fields
-                head = _warc_head("warcinfo", url, fields, len(block), "text/plain", label, off)
-                rec = _record(head + block + b"\r\n\r\n")
-                yield Item(off, record=rec)
-                continue
+            # records sharing an offset (an .arc.gz written as one gzip stream) get distinct ids
+            ordinal = per_offset[off] = per_offset.get(off, -1) + 1
             if url.startswith(_WEB_SCHEMES):
                 http_head, used = _crlf_http_head(src, length)
                 rtype = "response"
@@ -335,7 +327,7 @@ def iter_arc_items(stream: IO[bytes], gzip: bool, label: str, start: int = 0) ->
                 rtype = "resource"
             body_len = length - used
             wtype = "application/http; msgtype=response" if rtype == "response" else ctype
-            head = _warc_head(rtype, url, fields, len(http_head) + body_len, wtype, label, off)
+            head = _warc_head(rtype, url, fields, len(http_head) + body_len, wtype, label, off, ordinal)
             blk = _Block(head + http_head, src, body_len)
             rec = next(iter(ArchiveIterator(blk, parse_http=False)), None)
             if rec is None:
@@ -349,8 +341,26 @@ def iter_arc_items(stream: IO[bytes], gzip: bool, label: str, start: int = 0) ->
                 return
 
 
-def _warc_head(rtype: str, url: bytes, fields: list[bytes], length: int, ctype: str, label: str, off: int) -> bytes:
-    rid = hashlib.sha1(f"{label}|{off}|".encode() + url).hexdigest()
+def _read_filedesc(src: _Source, line: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """(url, fields, version block) of the `filedesc://` record whose header is `line`. Its block
+    is `length` bytes -- or, when the length is unusable (`-1` in warcio's bad.arc), the lines up
+    to the first blank one."""
+    parsed = _parse_header(line, 5)
+    if not isinstance(parsed, str):
+        url, fields, length = parsed
+        return url, fields, src.read(length)
+    parts = line.strip().split()
+    block = b""
+    while (nxt := src.readline()).strip():
+        block += nxt
+    return parts[0], parts[1:], block
+
+
+def _warc_head(rtype: str, url: bytes, fields: list[bytes], length: int, ctype: str, label: str, off: int,
+               ordinal: int) -> bytes:  # fmt: skip
+    """The WARC/1.0 header of an ARC record; its id derives from file, offset and URL (stable
+    across re-reads, unique within a batch)."""
+    rid = hashlib.sha1(f"{label}|{off}|{ordinal}|".encode() + url).hexdigest()
     lines = [b"WARC/1.0", b"WARC-Type: " + rtype.encode(), b"WARC-Record-ID: <urn:sha1:" + rid.encode() + b">"]
     if rtype != "warcinfo":
         lines.append(b"WARC-Target-URI: " + url)
