@@ -48,6 +48,7 @@ BENCHMARKS: list[str] = [
     "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
     "bench/consent_crawl.py",  # crawl: pages/s with RFC 9309 robots + consent evidence vs a baseline revision, real HTML
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
+    "bench/warc_compat.py",  # crawl: warcio's test files imported, next to what warcio reads
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
     "bench/extract_quality.py",  # extract: F1/P/R + pages/s, news (AEB, trafilatura eval) and docs, vs trafilatura
