@@ -43,8 +43,10 @@ def _extremes(t: pa.DataType) -> list:
         return ["", "x" * 100_000, "中文 にほんご 한국어", None]
     if pa.types.is_large_binary(t) or pa.types.is_binary(t):
         return [b"", BIG_BYTES if pa.types.is_large_binary(t) else b"\x00\xff", None]
-    if pa.types.is_list(t):
+    if pa.types.is_list(t) and pa.types.is_integer(t.value_type):
         return [[], [0, 2**32 - 1, 2**31, 2**63 - 1, -(2**63)], None]
+    if pa.types.is_list(t):
+        return [[], [v for v in _extremes(t.value_type) if v is not None], None]
     raise AssertionError(f"no extreme values for {t}: extend this test for the new type")
 
 
