@@ -19,7 +19,8 @@ from resources import LakeResource, ModelsResource, RecipeResource
 CODE_VERSION = "extract-v2"
 
 PAGES_SQL = (
-    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source "
+    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source, "
+    "truncated, content_bytes "
     "FROM pages WHERE batch_id = ? AND status = 'kept' ORDER BY page_id"
 )
 
@@ -57,7 +58,8 @@ def documents(
     outcomes: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     primary = build_extractors(cfg)[0]
-    rows = _counted(extract_documents(pages, lid, cfg, primary), outcomes, rules, context, batch)
+    caps = {"crawl": rc.crawl.max_bytes, "warc": rc.warc.max_bytes, "wet": rc.warc.max_bytes}
+    rows = _counted(extract_documents(pages, lid, cfg, primary, caps), outcomes, rules, context, batch)
     written = lk.write(
         "documents",
         rows_to_batches(rows, DOCUMENTS),

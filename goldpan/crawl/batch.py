@@ -3,14 +3,18 @@
 The order of writes is what makes a killed crawl resumable without refetching:
 
 1. every `chunk_rows` rows (or `chunk_seconds`), the chunk is *appended* to `pages` (one Delta
-   commit, atomic), then the frontier updates of those rows are merged into `crawl_frontier`;
+   commit, atomic); the frontier updates are merged into `crawl_frontier` in large batches
+   (every `frontier_merge_rows` pages rows, when 10x that many frontier changes wait, and at
+   the end), because a merge costs far more than an append;
 2. a rerun of the same batch first reads what the batch already stored: those URLs are "done"
    (never requested again) and count toward `max_pages`; rows whose frontier merge was lost
    (killed between 1's two commits) are replayed into the frontier, links included;
 3. the frontier then yields only URLs not yet decided by this batch.
 
 A finished batch rerun is therefore a no-op that reports the same counts, and `restart=True`
-deletes the batch's rows first for a genuine recrawl of it.
+deletes the batch's rows first for a genuine recrawl of it. A terminate (SIGTERM, a Dagster
+run termination) raised while crawling appends the rows already fetched, then propagates:
+the crawler's workers are daemon threads, so nothing waits for a busy worker.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ def run_crawl(
     snapshot = store.load(batch_id, now, seeds=config.normalized_seeds(),
                           revisit_seeds=config.revisit_seeds_every_batch, include_batch=restart)  # fmt: skip
     crawler = BatchCrawler(config, batch_id, source, stats=stats, sleep=sleep, clock=clock, frontier=snapshot,
-                           takedowns=takedowns, done_urls=done)  # fmt: skip
+                           takedowns=takedowns, done_urls=done, frontier_lookup=store.lookup)  # fmt: skip
     for r in _unmerged_rows(lake, batch_id):
         entry = FrontierEntry(
             url=r["url"], host=r["host"] or host_of(r["url"]) or "", depth=r["f_depth"] if r["f_known"] else r["depth"],
@@ -120,27 +124,47 @@ def run_crawl(
     result = CrawlRunResult(stats=stats, pages_version=lake.version("pages"), chunks=0, frontier_rows=0)
     buf: list[dict[str, Any]] = []
     last_flush = clock()
+    since_merge = 0
+    flushing = False
 
-    def flush() -> None:
-        nonlocal buf, last_flush
+    def flush(merge: bool) -> None:
+        nonlocal buf, last_flush, since_merge, flushing
+        flushing = True
         if buf:
             written = lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append",
                                  partition_by=["batch_id"], commit_metadata=commit_metadata)  # fmt: skip
             result.pages_version = written.version
             result.chunks += 1
-        updates, inserts = crawler.drain_frontier()
-        result.frontier_rows += store.merge(updates, inserts)
+            since_merge += len(buf)
         buf = []
+        if merge:
+            updates, inserts = crawler.drain_frontier()
+            result.frontier_rows += store.merge(updates, inserts)
+            since_merge = 0
         last_flush = clock()
+        flushing = False
         if progress is not None:
             progress(stats)
 
-    flush()  # replayed rows, seeds and takedowns reach the frontier before any new request
-    for row in crawler.run():
-        buf.append(row)
-        if len(buf) >= config.chunk_rows or clock() - last_flush >= config.chunk_seconds:
-            flush()
-    flush()
+    flush(True)  # replayed rows, seeds and takedowns reach the frontier before any new request
+    try:
+        for row in crawler.run():
+            buf.append(row)
+            if len(buf) >= config.chunk_rows or clock() - last_flush >= config.chunk_seconds:
+                pending = len(crawler.updates) + len(crawler.inserts)
+                flush(since_merge + len(buf) >= config.frontier_merge_rows
+                      or pending >= 10 * config.frontier_merge_rows)  # fmt: skip
+    except BaseException:
+        # Interrupted (terminate, SIGTERM) or failed: keep the rows already fetched -- one quick
+        # append; their frontier updates are replayed by the next run. Not when the interrupt
+        # arrived inside a write (that write's outcome is unknown; the resume sorts it out).
+        if buf and not flushing:
+            try:
+                flush(False)
+            except BaseException:
+                log.warning("batch %s: could not store %d fetched rows on interrupt", batch_id, len(buf))
+        raise
+    flush(True)
     if result.chunks > COMPACT_AFTER_CHUNKS:  # a few files are fine; hundreds slow every reader
         compact_batch(lake, batch_id)
         store.compact()

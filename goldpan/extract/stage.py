@@ -4,6 +4,10 @@ Input = kept pages; output rows are kept (usable text), rejected (a named rule w
 threshold: no text, too little text, navigation only) or error (decode or extractor crash, with the
 message). Nothing is dropped, so `documents` rows == kept `pages` rows for every batch.
 
+A page cut at the byte cap (`pages.truncated`) is flagged `truncated` and, unless the recipe sets
+`extract.keep_truncated`, rejected with rule `truncated` (value = bytes read, threshold = the
+cap of its source): half a page is not a document, and its text would flow on silently.
+
 Per page: decode (declared charset verified against the bytes), parse once, extract main text with
 the recipe's extractor (plain-text and WET records skip HTML extraction), normalise, identify the
 language (whole text, plus a per-line second language for mixed documents), count tokens, words and
@@ -54,12 +58,16 @@ def extract_documents(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_caps: Mapping[str, int] | None = None,
 ) -> Iterator[dict]:
-    """Primary extraction (or `extractor`) of every page, in input order, one row each."""
+    """Primary extraction (or `extractor`) of every page, in input order, one row each.
+    `byte_caps` maps a page source (crawl, warc, wet) to the byte cap its bodies were cut at:
+    the threshold of a `truncated` rejection."""
     config = config or ExtractSection()
     extractor = extractor or build_extractors(config)[0]
+    caps = byte_caps or {}
     for page in pages:
-        yield extract_one(page, lid, config, extractor)
+        yield extract_one(page, lid, config, extractor, caps.get(page.get("source") or ""))
 
 
 def _empty_row(page: Mapping, key: str, ext: Extractor | None) -> dict:
@@ -92,8 +100,25 @@ def extract_one(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_cap: int | None = None,
 ) -> dict:
     """One `documents` row for one page; never raises for bad pages (they become error rows)."""
+    row = _extract_one(page, lid, config or ExtractSection(), extractor)
+    if page.get("truncated"):
+        row["truncated"] = True
+        if row["status"] == KEPT and not (config or ExtractSection()).keep_truncated:
+            read = page.get("content_bytes")
+            read = read if read is not None else len(page.get("content") or b"")
+            row.update(status=REJECTED, rule="truncated", value=float(read),
+                       threshold=float(byte_cap if byte_cap is not None else read))  # fmt: skip
+    else:
+        row["truncated"] = False
+    return row
+
+
+def _extract_one(
+    page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor: tuple[str, Extractor] | None
+) -> dict:
     config = config or ExtractSection()
     key, ext = extractor or build_extractors(config)[0]
     plain = is_plain_text(page)

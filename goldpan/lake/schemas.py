@@ -36,6 +36,8 @@ PAGES = pa.schema(
         ("truncated", pa.bool_()),
         ("elapsed_ms", pa.float64()),
         ("source", pa.string()),
+        # crawl rows that followed redirects: [{"url": ..., "status": 301}, ..., {"url": final, "status": 200}]
+        ("redirect_chain_json", pa.string()),
     ]
 )
 
@@ -80,6 +82,7 @@ DOCUMENTS = pa.schema(
         ("n_tokens", pa.int64()),  # words + punctuation tokens
         ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
         ("word_segmenter", pa.string()),  # spacy | chars | jieba
+        ("truncated", pa.bool_()),  # the page body was cut at the byte cap (pages.truncated)
     ]
 )
 
@@ -288,6 +291,7 @@ CRAWL_FRONTIER = pa.schema(
         ("failure_count", pa.int32()),  # consecutive failures, drives the backoff
         ("fetch_count", pa.int32()),
         ("takedown_request_id", pa.string()),
+        ("redirect_to", pa.string()),  # where this URL redirected on its last fetch (next hop)
     ]
 )
 
