@@ -16,7 +16,7 @@ from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
 from resources import LakeResource, ModelsResource, RecipeResource
 
-CODE_VERSION = "extract-v2"
+CODE_VERSION = "extract-v3"
 
 PAGES_SQL = (
     "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source, "

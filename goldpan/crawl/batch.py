@@ -19,6 +19,7 @@ the crawler's workers are daemon threads, so nothing waits for a busy worker.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -147,12 +148,18 @@ def run_crawl(
             progress(stats)
 
     flush(True)  # replayed rows, seeds and takedowns reach the frontier before any new request
+    if stats.resumed_rows and not restart:
+        # the interrupted run read the sitemaps (their URLs reached the frontier with its first
+        # chunk); a rerun of a finished batch must make no request at all
+        config = dataclasses.replace(config, sitemaps_from_robots=False, sitemap_xml=False, sitemap_urls=[])
+        crawler.config = config
     try:
         for row in crawler.run():
             buf.append(row)
             if len(buf) >= config.chunk_rows or clock() - last_flush >= config.chunk_seconds:
                 pending = len(crawler.updates) + len(crawler.inserts)
-                flush(since_merge + len(buf) >= config.frontier_merge_rows
+                # the first chunk also merges: the seeds' links and sitemap URLs reach the frontier early
+                flush(result.chunks == 0 or since_merge + len(buf) >= config.frontier_merge_rows
                       or pending >= 10 * config.frontier_merge_rows)  # fmt: skip
     except BaseException:
         # Interrupted (terminate, SIGTERM) or failed: keep the rows already fetched -- one quick

@@ -506,7 +506,13 @@ class BatchCrawler:
         origins = list(dict.fromkeys(o for o in (origin_of(u) for u in cfg.normalized_seeds()) if o))
         for origin in origins:
             if cfg.sitemaps_from_robots:
-                entry = self.robots.entry(origin + "/")
+                home = origin + "/"
+                was_cached = self.robots.is_cached(home)
+                entry = self.robots.entry(home)
+                if not was_cached:  # the robots request counts for politeness, as in _execute
+                    self.stats.robots_fetches += 1
+                    hs = self.hosts.setdefault(host_of(home) or "", _Host())
+                    hs.next_allowed = self.clock() + self._delay(home)
                 roots.extend(robots_sitemaps(entry.text or ""))
             if cfg.sitemap_xml:
                 roots.append(origin + "/sitemap.xml")
