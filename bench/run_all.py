@@ -46,6 +46,7 @@ def timed(fn, n_items: int) -> dict:
 # Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
 BENCHMARKS: list[str] = [
     "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
+    "bench/crawl_real.py",  # crawl: real documentation web vs a thread-pool baseline, recrawl, link discovery
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
