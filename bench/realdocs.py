@@ -113,11 +113,12 @@ class PackageUnavailable(RuntimeError):
 
 def _download(package: str, debs: Path) -> Path:
     def attempt() -> subprocess.CompletedProcess:
-        return subprocess.run(["apt-get", "download", package], cwd=debs, capture_output=True, text=True)
+        return subprocess.run(["apt-get", "download", package], check=False, cwd=debs,
+                               capture_output=True, text=True)
 
     res = attempt()
     if res.returncode != 0 and "Unable to locate" in (res.stderr or ""):
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
         res = attempt()
     found = sorted(debs.glob(f"{package}_*.deb"))
     if res.returncode != 0 or not found:
