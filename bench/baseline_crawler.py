@@ -68,7 +68,7 @@ class BaselineCrawler:
             return "200", []
         try:
             doc = lxml_html.fromstring(data)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a broken page is just a page without links
             return "200", []
         links = []
         for el, attr, link, _ in doc.iterlinks():

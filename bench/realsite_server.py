@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import quote, unquote, urlsplit
 
 
@@ -139,7 +140,7 @@ class RealSite:
         self.site, self.packages, self.procs = Path(site), packages, procs
         self.html_pages = sum(1 for pkg in packages for _ in (self.site / pkg).resolve().rglob("*.html"))
 
-    def __enter__(self) -> RealSite:
+    def __enter__(self) -> Self:
         probe = socket.socket()
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         probe.bind(("127.0.0.1", 0))

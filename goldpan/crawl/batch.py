@@ -169,7 +169,7 @@ def run_crawl(
         if buf and not flushing:
             try:
                 flush(False)
-            except BaseException:
+            except BaseException:  # noqa: BLE001 - re-raised below; the interrupt wins
                 log.warning("batch %s: could not store %d fetched rows on interrupt", batch_id, len(buf))
         raise
     flush(True)

@@ -63,7 +63,7 @@ from goldpan.crawl.fetcher import (
 from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.frontier import url_key as _key
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
-from goldpan.crawl.revisit import QUEUED, REDIRECT, TAKEDOWN, RevisitPolicy
+from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
 from goldpan.crawl.robots import RobotsCache
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
 from goldpan.crawl.sitemaps import read_sitemaps, robots_sitemaps

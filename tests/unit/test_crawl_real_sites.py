@@ -53,8 +53,8 @@ def test_twenty_thousand_links_are_all_found_in_order_and_a_cpu_budget_stops_a_s
 
 
 def test_base_href_later_in_the_page_and_xhtml_declaration() -> None:
-    page = ('<?xml version="1.0" encoding="utf-8"?><html><body><a href="x">x</a>'
-            '<base href="http://h.test/sub/"><a href="/abs">y</a></body></html>').encode()  # fmt: skip
+    page = (b'<?xml version="1.0" encoding="utf-8"?><html><body><a href="x">x</a>'
+            b'<base href="http://h.test/sub/"><a href="/abs">y</a></body></html>')  # fmt: skip
     assert extract_links(page, "http://h.test/a/b") == ["http://h.test/sub/x", "http://h.test/abs"]
 
 
