@@ -441,8 +441,9 @@ class BatchCrawler:
                         self.sleep(pause)
                     continue
                 timeout = 0.5  # bounded: the scheduling thread stays responsive to a terminate
-                if self.active and len(inflight) < cfg.concurrency and not self._capped():
-                    timeout = min(timeout, max(0.0, self._earliest_ready() - self.clock()))
+                ready_at = self._earliest_ready(None)  # None: every host with work is at its limit
+                if ready_at is not None and len(inflight) < cfg.concurrency and not self._capped():
+                    timeout = min(timeout, max(0.0, ready_at - self.clock()))
                 done = [r for r in [pool.next_result(timeout)] if r is not None]
                 while done and (more := pool.next_result(0)) is not None:
                     done.append(more)
@@ -652,13 +653,16 @@ class BatchCrawler:
         if not self.hosts[host].heap:
             self.active.discard(host)
 
-    def _earliest_ready(self) -> float:
+    def _earliest_ready(self, default: float | None = -1.0) -> float | None:
+        """When the next host may be contacted; `default` (the clock when -1) if none can."""
         times = [
             self.hosts[h].next_allowed
             for h in self.active
             if self.hosts[h].inflight < self._host_limit(self.hosts[h])
         ]
-        return min(times) if times else self.clock()
+        if times:
+            return min(times)
+        return self.clock() if default == -1.0 else default
 
     def _decide_without_request(self, entry: FrontierEntry) -> dict[str, Any] | None:
         if not self.robots.is_cached(entry.url):
