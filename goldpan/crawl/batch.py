@@ -3,7 +3,7 @@
 The order of writes is what makes a killed crawl resumable without refetching:
 
 1. every `chunk_rows` rows (or `chunk_seconds`), the chunk is *appended* to `pages` (one Delta
-   commit, atomic); the frontier updates are merged into `crawl_frontier` in large batches
+   commit, atomic), on a committer thread (goldpan.crawl.committer) so fetching goes on meanwhile; the frontier updates are merged into `crawl_frontier` in large batches
    (every `frontier_merge_rows` pages rows, when 10x that many frontier changes wait, and at
    the end), because a merge costs far more than an append;
 2. a rerun of the same batch first reads what the batch already stored: those URLs are "done"
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from goldpan.crawl.committer import Committer
 from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlStats
 from goldpan.crawl.fetcher import UNCHANGED
 from goldpan.crawl.frontier import TABLE as FRONTIER
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[CrawlStats], None]
 COMPACT_AFTER_CHUNKS = 8
+STOP_COMMIT_TIMEOUT_S = 7.0  # a terminate must end the run within 10 s
 
 
 @dataclass
@@ -123,32 +125,41 @@ def run_crawl(
         crawler.replay(entry, r)
 
     result = CrawlRunResult(stats=stats, pages_version=lake.version("pages"), chunks=0, frontier_rows=0)
+    committer = Committer()
     buf: list[dict[str, Any]] = []
     last_flush = clock()
     since_merge = 0
+    submitted = 0
     flushing = False
 
     def flush(merge: bool) -> None:
-        nonlocal buf, last_flush, since_merge, flushing
+        """Hand the buffered rows (and, with `merge`, the frontier changes) to the committer.
+        Draining the crawler's frontier buffers happens here, on the scheduling thread."""
+        nonlocal buf, last_flush, since_merge, submitted, flushing
         flushing = True
-        if buf:
-            written = lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append",
-                                 partition_by=["batch_id"], commit_metadata=commit_metadata,
-                                 writer_properties=pages_writer_properties())  # fmt: skip
-            result.pages_version = written.version
-            result.chunks += 1
-            since_merge += len(buf)
-        buf = []
-        if merge:
-            updates, inserts = crawler.drain_frontier()
-            result.frontier_rows += store.merge(updates, inserts)
-            since_merge = 0
+        rows, buf = buf, []
+        updates, inserts = crawler.drain_frontier() if merge else ([], [])
+        since_merge = 0 if merge else since_merge + len(rows)
+        submitted += 1 if rows else 0
+
+        def commit() -> None:
+            if rows:
+                written = lake.write("pages", rows_to_batches(rows, PAGES, 512), PAGES, mode="append",
+                                     partition_by=["batch_id"], commit_metadata=commit_metadata,
+                                     writer_properties=pages_writer_properties())  # fmt: skip
+                result.pages_version = written.version
+                result.chunks += 1
+            if merge:
+                result.frontier_rows += store.merge(updates, inserts)
+
+        committer.submit(commit)
         last_flush = clock()
         flushing = False
         if progress is not None:
             progress(stats)
 
     flush(True)  # replayed rows, seeds and takedowns reach the frontier before any new request
+    committer.drain()
     if stats.resumed_rows and not restart:
         # the interrupted run read the sitemaps (their URLs reached the frontier with its first
         # chunk); a rerun of a finished batch must make no request at all
@@ -160,19 +171,22 @@ def run_crawl(
             if len(buf) >= config.chunk_rows or clock() - last_flush >= config.chunk_seconds:
                 pending = len(crawler.updates) + len(crawler.inserts)
                 # the first chunk also merges: the seeds' links and sitemap URLs reach the frontier early
-                flush(result.chunks == 0 or since_merge + len(buf) >= config.frontier_merge_rows
+                flush(submitted == 0 or since_merge + len(buf) >= config.frontier_merge_rows
                       or pending >= 10 * config.frontier_merge_rows)  # fmt: skip
     except BaseException:
         # Interrupted (terminate, SIGTERM) or failed: keep the rows already fetched -- one quick
-        # append; their frontier updates are replayed by the next run. Not when the interrupt
-        # arrived inside a write (that write's outcome is unknown; the resume sorts it out).
-        if buf and not flushing:
-            try:
+        # append after the commits already handed over; their frontier updates are replayed by the
+        # next run. Not when the interrupt arrived while handing over (the resume sorts it out).
+        try:
+            if buf and not flushing:
                 flush(False)
-            except BaseException:  # noqa: BLE001 - re-raised below; the interrupt wins
-                log.warning("batch %s: could not store %d fetched rows on interrupt", batch_id, len(buf))
+            if not committer.drain(timeout=STOP_COMMIT_TIMEOUT_S):
+                log.warning("batch %s: commits still running at stop; the next run resumes", batch_id)
+        except BaseException:  # noqa: BLE001 - re-raised below; the interrupt wins
+            log.warning("batch %s: could not store %d fetched rows on interrupt", batch_id, len(buf))
         raise
     flush(True)
+    committer.drain()
     if result.chunks > COMPACT_AFTER_CHUNKS:  # a few files are fine; hundreds slow every reader
         compact_batch(lake, batch_id)
         store.compact()
