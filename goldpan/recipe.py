@@ -80,6 +80,7 @@ class CrawlSection(_Strict):
     # pages are committed in chunks so a killed crawl resumes where it stopped
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
+    chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
     schedule_cron: str = "0 3 * * *"
 
 

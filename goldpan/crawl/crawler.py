@@ -129,6 +129,7 @@ class CrawlConfig:
     frontier_merge_rows: int = 5_000  # pages rows between two frontier merges (Delta)
     chunk_rows: int = 256
     chunk_seconds: float = 30.0
+    chunk_bytes: int = 8_000_000  # body bytes per pages commit: the Delta writer needs ~6x that in memory
     schedule_cron: str = "0 3 * * *"
 
     def __post_init__(self) -> None:
@@ -145,7 +146,7 @@ class CrawlConfig:
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("max_pages", "max_bytes", "concurrency", "per_host_concurrency", "chunk_rows",
-                     "frontier_merge_rows"):
+                     "frontier_merge_rows", "chunk_bytes"):
             if getattr(self, name) < 1:
                 raise CrawlConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s", "revisit_interval_s",
