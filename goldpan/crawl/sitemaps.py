@@ -25,8 +25,6 @@ from lxml import etree
 
 log = logging.getLogger(__name__)
 
-_NS_LOC = ("loc",)
-
 
 @dataclass(frozen=True, slots=True)
 class SitemapURL:

@@ -50,9 +50,6 @@ class DaemonPool:
         for _ in self._threads:
             self._jobs.put(_STOP)
 
-    def busy_workers(self) -> int:
-        return sum(t.is_alive() for t in self._threads)
-
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
