@@ -21,13 +21,14 @@ import pyarrow.parquet as pq
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.snapshot import COMMIT_KEY
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
 from goldpan.mix.sources import read_curated
 from goldpan.recipe import MixSource, Recipe
 
-TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+TEXT_SQL = CURRENT_TEXT_SQL
 
 
 def lake_docs_sql(with_scores: bool) -> str:
@@ -152,10 +153,13 @@ STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.fie
 
 
 def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
-            write: bool = True) -> MixOutcome:
+            write: bool = True, skip_batches: set[str] | None = None) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
-    Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
+    Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to `batches` when
+    to every batch but `skip_batches` (the orchestrator passes the batches other runs are still carrying
+    through the per-batch stages, so a batch half-filtered is never mixed: its own run mixes it), and
+    records it in the commit for the candidate and the gate. Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
     `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
     """
     cfg = recipe.mix
@@ -167,7 +171,15 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
     tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
     tables += ["doc_scores"] if with_scores else []
-    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512)
+    batches = None
+    if skip_batches:
+        with lake.connect(tables=["documents"]) as con:
+            present = [r[0] for r in con.sql("SELECT DISTINCT batch_id FROM documents").fetchall()]
+        batches = [b for b in present if b not in skip_batches]
+    snap = lake.snapshot(tables, batches)
+    commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
+    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512,
+                                         snapshot=snap)
             for r in b.to_pylist())
 
     def annotated() -> Iterator[dict]:
