@@ -57,15 +57,17 @@ def test_second_crawl_of_the_unchanged_site_stores_only_unchanged_rows_and_adds_
     lake = runs["lake"]
     first = dict(_sql(lake, f"SELECT url, coalesce(reason, 'kept') FROM pages WHERE batch_id = '{B1}'"))
     second = dict(_sql(lake, f"SELECT url, coalesce(reason, 'kept') FROM pages WHERE batch_id = '{B2}'"))
-    # 404/410 answers are "gone": their revisit class (revisit_gone_s) keeps them out of the next batch
+    # 404/410 answers are "gone" and redirecting URLs "redirect": their revisit classes
+    # (revisit_gone_s, revisit_redirect_s) keep them out of the next batch
     gone = {url for url, outcome in first.items() if outcome in ("http_404", "http_410")}
-    assert gone and set(second) == set(first) - gone
+    moved = {u for (u,) in _sql(lake, f"SELECT url FROM pages WHERE batch_id = '{B1}' AND final_url <> url")}
+    assert gone and moved and set(second) == set(first) - gone - moved
     for url, outcome in first.items():
         # every page kept by the first crawl is unchanged; the rest get the same negative answer again
         if url not in gone:
             assert second[url] == ("unchanged" if outcome == "kept" else outcome), url
     states = dict(_sql(lake, "SELECT url, state FROM crawl_frontier"))
-    assert {states[url] for url in gone} == {"gone"}
+    assert {states[url] for url in gone} == {"gone"} and {states[url] for url in moved} == {"redirect"}
     assert _sql(lake, f"SELECT count(*) FROM pages WHERE batch_id = '{B2}' AND status = 'kept'") == [(0,)]
     assert _sql(lake, f"SELECT DISTINCT http_status FROM pages WHERE batch_id = '{B2}' AND reason = 'unchanged'") == [
         (304,)]  # conditional GET: no body was sent  # fmt: skip
