@@ -84,11 +84,12 @@ def wait_for_earlier_batches(context: dg.AssetExecutionContext, asset: str, orde
         time.sleep(ordering.poll_s)
 
 
-def batches_in_flight(context: dg.AssetExecutionContext) -> set[str]:
-    """Batches the mix of this run leaves out, so that it decides what a run processing the batches one
-    after the other in batch order would: batches of later runs still running (in batch order they come
-    after this run's release), and batches any other running run is still carrying through the per-batch
-    stages (never mixed half-written). Each is mixed by its own run's mix."""
+def batches_in_flight(context: dg.AssetExecutionContext, needs: str = LAST_PER_BATCH_ASSET) -> set[str]:
+    """Batches a cross-batch step of this run leaves out, so that it decides what a run processing the
+    batches one after the other in batch order would: batches of later runs still running (in batch order
+    they come after this run), and batches another running run has not yet carried through `needs` (the
+    last per-batch step the cross-batch step reads: never read half-written). Each is taken in by its own
+    run's step."""
     mine = context.run.tags.get(PARTITION_TAG)
     out = set()
     for run in context.instance.get_runs(dg.RunsFilter(statuses=RUNNING)):
@@ -96,8 +97,7 @@ def batches_in_flight(context: dg.AssetExecutionContext) -> set[str]:
         if run.run_id == context.run.run_id or batch is None:
             continue
         if (mine is not None and batch > mine) or (
-                _selects(run, LAST_PER_BATCH_ASSET)
-                and not _materialized_in(context.instance, run.run_id, LAST_PER_BATCH_ASSET)):
+                _selects(run, needs) and not _materialized_in(context.instance, run.run_id, needs)):
             out.add(batch)
     return out
 

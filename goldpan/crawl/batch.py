@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from goldpan.crawl import policy_files
 from goldpan.crawl.committer import Committer
 from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlStats
 from goldpan.crawl.fetcher import UNCHANGED
@@ -152,10 +153,13 @@ def run_crawl(
         flushing = True
         rows, buf, buf_bytes = buf, [], 0
         updates, inserts = crawler.drain_frontier() if merge else ([], [])
+        files = crawler.robots.drain_files()
         since_merge = 0 if merge else since_merge + len(rows)
         submitted += 1 if rows else 0
 
         def commit() -> None:
+            # robots.txt / tdmrep.json versions first: every pages row below names one of them
+            policy_files.store(lake, files, batch_id)
             if rows:
                 written = lake.write("pages", rows_to_batches(rows, PAGES, 512), PAGES, mode="append",
                                      partition_by=["batch_id"], commit_metadata=commit_metadata,

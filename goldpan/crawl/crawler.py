@@ -64,7 +64,7 @@ from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.frontier import url_key as _key
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
 from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
-from goldpan.crawl.robots import RobotsCache
+from goldpan.crawl.robots import RobotsCache, RobotsEntry
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
 from goldpan.crawl.sitemaps import read_sitemaps, robots_sitemaps
 from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url, origin_of
@@ -114,6 +114,7 @@ class CrawlConfig:
     max_redirects: int = 5
     allowed_content_types: list[str] = field(default_factory=lambda: sorted(DEFAULT_CONTENT_TYPES))
     robots_ttl_s: float = 3600.0
+    fetch_tdmrep: bool = True  # read each origin's /.well-known/tdmrep.json with its robots.txt (consent)
     revisit_interval_s: float = 30 * 86400.0  # Nutch db.fetch.interval.default
     revisit_seeds_every_batch: bool = True
     retry_backoff_s: float = 3600.0
@@ -376,7 +377,9 @@ class BatchCrawler:
         self.takedowns = takedowns
         self.frontier_lookup = frontier_lookup
         self.robots = RobotsCache(
-            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock
+            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock,
+            tdmrep=config.fetch_tdmrep, min_delay_s=config.per_host_delay_s, max_delay_s=config.max_crawl_delay_s,
+            sleep=sleep,
         )
         self.snapshot = frontier if frontier is not None else FrontierSnapshot()
         self.hosts: dict[str, _Host] = {}
@@ -671,9 +674,10 @@ class BatchCrawler:
         robots = self.robots.entry(entry.url)
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
             unavailable = robots.outcome.startswith("disallow_all")
-            return self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
+            return _evidence(self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED),
+                             robots)  # fmt: skip
         if self._delay(entry.url) > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG)
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots)
         return None
 
     def _admit(self, url: str, depth: int, parent: str) -> None:
@@ -715,9 +719,9 @@ class BatchCrawler:
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
             unavailable = robots.outcome.startswith("disallow_all")
             row = self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
-            return row, [], delay, robots_fetched
+            return _evidence(row, robots), [], delay, robots_fetched
         if delay > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), [], delay, robots_fetched
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots), [], delay, robots_fetched
         if robots_fetched and delay > 0:
             self.sleep(delay)  # the robots request counts for politeness
         row = self.fetcher.fetch(
@@ -731,6 +735,7 @@ class BatchCrawler:
             conditional=entry.conditional_headers(),
             blocked=self.takedowns,
         )
+        _evidence(row, robots)
         links: list[str] = []
         if row["reason"] == UNCHANGED:  # 304: point at the content stored earlier
             row["content_sha1"] = entry.content_sha1
@@ -914,6 +919,12 @@ class BatchCrawler:
             last_http_status=row["http_status"],
         )
         return out
+
+
+def _evidence(row: dict[str, Any], robots: RobotsEntry) -> dict[str, Any]:
+    """Name on the pages row the robots.txt / tdmrep.json versions in force for its fetch (consent)."""
+    row["robots_version"], row["tdmrep_version"] = robots.version_id, robots.tdmrep_version_id
+    return row
 
 
 def _hops(row: Mapping[str, Any]) -> list[tuple[str, int]]:

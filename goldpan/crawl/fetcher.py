@@ -73,7 +73,8 @@ except ImportError:  # pragma: no cover
 ROW_KEYS: tuple[str, ...] = (
     "page_id", "batch_id", "url", "final_url", "host", "depth", "discovered_from", "fetched_at",
     "status", "reason", "http_status", "content_type", "charset_declared", "headers_json",
-    "content", "content_sha1", "content_bytes", "truncated", "elapsed_ms", "source", "redirect_chain_json",
+    "content", "content_sha1", "content_bytes", "truncated", "elapsed_ms", "source",
+    "robots_version", "tdmrep_version", "redirect_chain_json",
 )  # fmt: skip
 
 Resolver = Callable[[str, int], list[str]]
@@ -175,6 +176,8 @@ def make_row(
     content: bytes | None = None,
     truncated: bool = False,
     elapsed_ms: float = 0.0,
+    robots_version: str | None = None,
+    tdmrep_version: str | None = None,
     redirect_chain_json: str | None = None,
 ) -> dict[str, Any]:
     """Build one `pages` row. Also used for rows where no request was made (robots refusals),
@@ -200,6 +203,9 @@ def make_row(
         "truncated": bool(truncated),
         "elapsed_ms": float(elapsed_ms),
         "source": source,
+        # the policy_files versions (robots.txt, tdmrep.json) in force for this fetch (crawler sets them)
+        "robots_version": robots_version,
+        "tdmrep_version": tdmrep_version,
         "redirect_chain_json": redirect_chain_json,
     }
 

@@ -58,12 +58,22 @@ class WriteResult:
 class Lake:
     """One Delta table per asset under `root` (a local path or any URI deltalake accepts)."""
 
-    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None):
+    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None,
+                 view: Snapshot | None = None):
         root = str(root)
         if "://" not in root:
             root = os.path.abspath(root)
         self.root = root.rstrip("/")
         self.storage_options = dict(storage_options or {}) or None
+        #: What every read through this object sees when no snapshot is given (see `excluding`).
+        self.view = view
+
+    def excluding(self, batches: Iterable[str]) -> Lake:
+        """The same lake with `batches` hidden from every per-batch table it reads: a cross-batch step of
+        one run must not see batches other runs are still processing (or later batches), whatever
+        library code it calls. Writes are unaffected."""
+        hidden = tuple(sorted(set(batches) | set(self.view.excluded if self.view else ())))
+        return Lake(self.root, self.storage_options, Snapshot({}, None, hidden) if hidden else self.view)
 
     # -- locations ---------------------------------------------------------------------------
     def uri(self, table: str) -> str:
@@ -171,6 +181,7 @@ class Lake:
         """
         import duckdb
 
+        snapshot = snapshot if snapshot is not None else self.view
         pins = {**(snapshot.versions if snapshot is not None else {}), **(versions or {})}
         con = duckdb.connect()
         for name in tables if tables is not None else self.list_tables():
@@ -317,12 +328,55 @@ def _conform(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[p
 
 
 def rows_to_batches(rows: Iterable[Mapping], schema: pa.Schema, batch_size: int = 512) -> Iterator[pa.RecordBatch]:
-    """Group dict rows into record batches of `schema` without holding more than one batch."""
+    """Group dict rows into record batches of `schema` without holding more than one batch.
+
+    One row whose value does not fit its column (a lone surrogate from undecodable bytes, an integer
+    beyond the column's range) must not fail the batch: such a batch is converted row by row and the
+    offending values repaired (`fit_row`), the other rows unchanged.
+    """
     buf: list[Mapping] = []
     for r in rows:
         buf.append(r)
         if len(buf) >= batch_size:
-            yield pa.RecordBatch.from_pylist(buf, schema=schema)
+            yield rows_to_batch(buf, schema)
             buf = []
     if buf:
-        yield pa.RecordBatch.from_pylist(buf, schema=schema)
+        yield rows_to_batch(buf, schema)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeEncodeError, TypeError, ValueError)
+
+
+def rows_to_batch(rows: list[Mapping], schema: pa.Schema) -> pa.RecordBatch:
+    """One record batch of `schema` from dict rows; a value that does not fit is repaired in its row."""
+    try:
+        return pa.RecordBatch.from_pylist(rows, schema=schema)
+    except _CONVERSION_ERRORS:
+        return pa.RecordBatch.from_pylist([fit_row(r, schema) for r in rows], schema=schema)
+
+
+def fit_row(row: Mapping, schema: pa.Schema) -> dict:
+    """`row` with every value made to fit its column type: strings with lone surrogates get U+FFFD,
+    values the type cannot hold (out-of-range integers, wrong types) become null."""
+    out = dict(row)
+    for f in schema:
+        v = out.get(f.name)
+        if v is None:
+            continue
+        try:
+            pa.array([v], type=f.type)
+        except _CONVERSION_ERRORS:
+            out[f.name] = _repair(v, f.type)
+    return out
+
+
+def _repair(value, type_: pa.DataType):
+    if isinstance(value, str):
+        fixed = _SURROGATES.sub("\ufffd", value)
+        try:
+            pa.array([fixed], type=type_)
+            return fixed
+        except _CONVERSION_ERRORS:
+            return None
+    return None

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 #: Tables with one slice per batch (`batch_id`). A snapshot restricted to some batches shows only those
 #: slices; cross-batch tables (mix, candidate, tokens, curated) are shown whole at their pinned version.
 PER_BATCH_TABLES: frozenset[str] = frozenset(
-    {"pages", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections", "doc_scores"}
+    {"pages", "consent", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections",
+     "doc_scores"}
 )
 
 #: Commit-metadata key under which a cross-batch write records the snapshot it was built from.
@@ -33,41 +34,53 @@ class Snapshot:
 
     versions: Mapping[str, int]
     batches: tuple[str, ...] | None = None
+    #: Batches hidden from per-batch tables (those other runs are still processing, or that come later).
+    excluded: tuple[str, ...] = ()
 
     def pinned(self, **more: int) -> Snapshot:
         """The same snapshot with more tables pinned (e.g. the mix output the candidate was built from)."""
-        return Snapshot({**self.versions, **more}, self.batches)
+        return Snapshot({**self.versions, **more}, self.batches, self.excluded)
 
     def to_json(self) -> str:
         return json.dumps({"versions": dict(sorted(self.versions.items())),
-                           "batches": list(self.batches) if self.batches is not None else None}, sort_keys=True)
+                           "batches": list(self.batches) if self.batches is not None else None,
+                           "excluded": list(self.excluded)}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
         d = json.loads(text)
         batches = d.get("batches")
         return cls({k: int(v) for k, v in d.get("versions", {}).items()},
-                   tuple(batches) if batches is not None else None)
+                   tuple(batches) if batches is not None else None, tuple(d.get("excluded") or ()))
 
     def view_filter(self, table: str) -> str | None:
         """The WHERE clause that restricts a per-batch table to the snapshot's batches, or None."""
-        if self.batches is None or table not in PER_BATCH_TABLES:
+        if table not in PER_BATCH_TABLES or (self.batches is None and not self.excluded):
             return None
-        if not self.batches:
-            return "FALSE"
-        quoted = ", ".join("'" + b.replace("'", "''") + "'" for b in self.batches)
-        return f"batch_id IN ({quoted})"
+        parts = []
+        if self.batches is not None:
+            parts.append(f"batch_id IN ({_quoted(self.batches)})" if self.batches else "FALSE")
+        if self.excluded:
+            parts.append(f"batch_id NOT IN ({_quoted(self.excluded)})")
+        return " AND ".join(parts)
 
 
-def take(lake, tables: Iterable[str] | None = None, batches: Iterable[str] | None = None) -> Snapshot:
-    """The current version of each existing table (all lake tables by default), read once, now."""
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def take(lake, tables: Iterable[str] | None = None, batches: Iterable[str] | None = None,
+         excluded: Iterable[str] = ()) -> Snapshot:
+    """The current version of each existing table (all lake tables by default), read once, now; batches
+    the lake's own view hides (`Lake.excluding`) stay hidden."""
     names = list(tables) if tables is not None else lake.list_tables()
     versions = {}
     for name in names:
         v = lake.version(name)
         if v is not None:
             versions[name] = v
-    return Snapshot(versions, tuple(sorted(set(batches))) if batches is not None else None)
+    hidden = set(excluded) | set(lake.view.excluded if lake.view is not None else ())
+    return Snapshot(versions, tuple(sorted(set(batches))) if batches is not None else None, tuple(sorted(hidden)))
 
 
 def of_commit(lake, table: str, version: int) -> Snapshot | None:

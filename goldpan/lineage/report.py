@@ -19,9 +19,12 @@ def stage_totals(rows: list[FunnelRow]) -> list[FunnelRow]:
 
 
 def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
+    from goldpan.consent.report import consent_counts, format_consent
+
     with lake.connect() as con:
         rows = compute_funnel(con)
         rule_rows = rejection_counts(con)
+        consent = consent_counts(con)
     if batch_id is not None:
         rows = [r for r in rows if r.batch_id == batch_id or r.stage in ("mix", "candidate")]
     totals = stage_totals(rows)
@@ -33,4 +36,6 @@ def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
         rules = ", ".join(f"{rule} {n}" for rule, n in by_rule.get(r.stage, []))
         flag = "" if r.balanced else f"   !! unbalanced: missing {r.missing}, orphans {r.orphans}"
         out.append(f"{r.stage:<10}{r.input:>8}{r.kept:>8}{r.rejected:>10}{r.errored:>9}   {rules}{flag}")
+    if consent is not None:  # publishers' opt-outs: signals stored per page, excluded by the mix's consent rules
+        out.append(format_consent(consent))
     return "\n".join(out)

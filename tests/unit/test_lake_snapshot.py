@@ -92,3 +92,19 @@ def test_two_writers_on_s3_lose_no_commit(local_s3):
         ids = sorted(r[0] for r in con.sql("SELECT doc_id FROM pages").fetchall())
     assert ids == sorted([f"{n}-{i}" for n in "ab" for i in range(8)])
     assert lake.version("pages") == 16
+
+
+def test_excluding_hides_batches_from_every_read_and_from_snapshots(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    _write(lake, "b1", 2)
+    _write(lake, "b2", 3)
+    view = lake.excluding(["b2"])
+    with view.connect(tables=["documents"]) as con:
+        assert con.sql("SELECT DISTINCT batch_id FROM documents").fetchall() == [("b1",)]
+    rows = [r for b in view.iter_batches("SELECT doc_id FROM documents", tables=["documents"]) for r in b.to_pylist()]
+    assert len(rows) == 2
+    snap = view.snapshot(["documents"])
+    assert snap.excluded == ("b2",) and Snapshot.from_json(snap.to_json()) == snap
+    _write(view, "b2", 1)  # writes go through unchanged
+    with lake.connect(tables=["documents"]) as con:
+        assert con.sql("SELECT count(*) FROM documents WHERE batch_id = 'b2'").fetchall()[0][0] == 1
