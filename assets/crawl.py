@@ -23,7 +23,7 @@ from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
 from goldpan.warc.sources import expand_sources
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "crawl-v2"
+CODE_VERSION = "crawl-v3"
 PROGRESS_EVERY_S = 10.0
 CRAWL_SOURCE = "crawl"  # pages.source of crawled rows (WARC/WET imports: "warc" / "wet"); the recipe is in `batches`
 
@@ -72,8 +72,7 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     def progress(s: CrawlStats) -> None:
         if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
             last[0] = time.monotonic()
-            context.log.info(f"crawl {batch}: {s.fetched} rows ({s.new} new, {s.unchanged} unchanged, "
-                             f"{s.errored} failed, {s.robots_blocked} robots-blocked), {s.discovered} URLs discovered")
+            context.log.info(f"crawl {batch}: {s.progress_line()}")
 
     result = run_crawl(lk, cfg, batch, CRAWL_SOURCE, takedowns=matcher.match if matcher else None,
                        progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
@@ -85,6 +84,11 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     return _result(lk, batch, stats.fetched, {
         "source": "crawl",
         "fetched": dg.MetadataValue.int(stats.fetched),
+        "stored_pages": dg.MetadataValue.int(stats.stored),
+        "requests": dg.MetadataValue.int(stats.requests),
+        "rows_per_s": dg.MetadataValue.float(stats.rows_per_s),
+        "elapsed_s": dg.MetadataValue.float(stats.elapsed_s),
+        "sitemap_urls": dg.MetadataValue.int(stats.sitemap_urls),
         "new": dg.MetadataValue.int(stats.new),
         "unchanged": dg.MetadataValue.int(stats.unchanged),
         "failed": dg.MetadataValue.int(stats.errored),

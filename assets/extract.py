@@ -14,7 +14,12 @@ from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
 from resources import LakeResource, ModelsResource, RecipeResource
 
-CODE_VERSION = "extract-v3"  # v3: goldpan learned-lines default, extractor_path, time budget
+CODE_VERSION = "extract-v4"  # v4: truncated pages rejected (rule truncated) unless extract.keep_truncated
+
+
+def _byte_caps(rc) -> dict[str, int]:
+    """The byte cap each page source was cut at: the threshold of a `truncated` rejection."""
+    return {"crawl": rc.crawl.max_bytes, "warc": rc.warc.max_bytes, "wet": rc.warc.max_bytes}
 
 
 @dg.asset(
@@ -36,7 +41,7 @@ def documents(
     lk, rc = lake.lake(), recipe.load()
     run = extract_stage.run(lk, rc.extract, batch, engine=engine_for(rc), lid_model_path=models.lid_model_path,
                             commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-                            batch_rows=max(1, rc.engine.batch_rows // 2))
+                            batch_rows=max(1, rc.engine.batch_rows // 2), byte_caps=_byte_caps(rc))
     context.log.info(f"documents[{batch}]: {dict(run.outcomes)}; rules {dict(run.extra['rules'])}; {run.perf()}")
     where = batch_predicate("batch_id", batch)
     primary = build_extractors(rc.extract)[0][1]
@@ -87,7 +92,7 @@ def document_variants(
     where = batch_predicate("batch_id", batch)
     run = extract_stage.run(lk, cfg, batch, engine=engine_for(rc), lid_model_path=models.lid_model_path,
                             commit_metadata=lake.commit_metadata(context, CODE_VERSION), variants=True,
-                            batch_rows=max(1, rc.engine.batch_rows // 2))
+                            batch_rows=max(1, rc.engine.batch_rows // 2), byte_caps=_byte_caps(rc))
     written, outcomes, rules = run.written, run.outcomes, run.extra["rules"]
     comparison: dict[str, dict] = {}
     for spec in cfg.extractors[1:]:

@@ -47,6 +47,7 @@ def timed(fn, n_items: int) -> dict:
 BENCHMARKS: list[str] = [
     "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
     "bench/consent_crawl.py",  # crawl: pages/s with RFC 9309 robots + consent evidence vs a baseline revision, real HTML
+    "bench/crawl_real.py",  # crawl: real documentation web vs a thread-pool baseline, recrawl, link discovery
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
     "bench/warc_compat.py",  # crawl: warcio's test files imported, next to what warcio reads
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement

@@ -43,7 +43,8 @@ class CrawlSection(_Strict):
     strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                                "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
-    max_pages: int = Field(500, ge=1)
+    max_pages: int = Field(500, ge=1)  # stored pages (kept or unchanged); 404s, robots refusals, errors don't count
+    max_requests: int = Field(0, ge=0)  # HTTP requests per batch; 0 = 4 x max_pages
     per_host_delay_s: float = Field(5.0, ge=0)
     max_crawl_delay_s: float = Field(30.0, ge=0)
     concurrency: int = Field(10, ge=1, le=256)
@@ -65,9 +66,24 @@ class CrawlSection(_Strict):
     revisit_seeds_every_batch: bool = True
     retry_backoff_s: float = Field(3600.0, ge=0)
     max_retries: int = Field(3, ge=0)
+    # revisit classes: 404/410 wait revisit_gone_s (doubling per consecutive gone answer, up to 16x);
+    # a URL that redirected waits revisit_redirect_s (its target is revisited on its own schedule)
+    revisit_gone_s: float = Field(30 * 86400.0, ge=0)
+    revisit_redirect_s: float = Field(30 * 86400.0, ge=0)
+    # CPU seconds of link discovery per page: a pathological page becomes an error row
+    parse_cpu_budget_s: float = Field(10.0, gt=0)
+    # sitemaps: robots.txt `Sitemap:` lines, /sitemap.xml of the seed hosts when asked, listed ones
+    sitemaps_from_robots: bool = True
+    sitemap_xml: bool = False
+    sitemap_urls: list[str] = []
+    max_sitemaps: int = Field(50, ge=0)
+    max_sitemap_urls: int = Field(100_000, ge=0)
+    # frontier changes are merged into Delta every this many pages rows (and at the end)
+    frontier_merge_rows: int = Field(5_000, ge=1)
     # pages are committed in chunks so a killed crawl resumes where it stopped
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
+    chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
     schedule_cron: str = "0 3 * * *"
 
 
@@ -129,6 +145,8 @@ class ExtractSection(_Strict):
     lid_labels: list[str] = []
     lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
     lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
+    # pages cut at the byte cap: rejected (rule `truncated`) unless kept here, flagged `truncated`
+    keep_truncated: bool = False
 
     @field_validator("extractors")
     @classmethod

@@ -74,7 +74,7 @@ ROW_KEYS: tuple[str, ...] = (
     "page_id", "batch_id", "url", "final_url", "host", "depth", "discovered_from", "fetched_at",
     "status", "reason", "http_status", "content_type", "charset_declared", "headers_json",
     "content", "content_sha1", "content_bytes", "truncated", "elapsed_ms", "source",
-    "robots_version", "tdmrep_version",
+    "robots_version", "tdmrep_version", "redirect_chain_json",
 )  # fmt: skip
 
 Resolver = Callable[[str, int], list[str]]
@@ -143,6 +143,14 @@ class FetchResult:
     truncated: bool = False
     elapsed_ms: float = 0.0
     redirects: list[str] = field(default_factory=list)
+    # every URL requested, in order, with its HTTP status: [(url, 301), (url2, 302), (url3, 200)]
+    hops: list[tuple[str, int]] = field(default_factory=list)
+
+    def chain_json(self) -> str | None:
+        """The redirect chain as JSON (each hop's URL and status), None without redirects."""
+        if len(self.hops) < 2:
+            return None
+        return json.dumps([{"url": u, "status": s} for u, s in self.hops])
 
     def finish(self, status: str, reason: str | None, started: float) -> FetchResult:
         self.status, self.reason = status, reason
@@ -170,6 +178,7 @@ def make_row(
     elapsed_ms: float = 0.0,
     robots_version: str | None = None,
     tdmrep_version: str | None = None,
+    redirect_chain_json: str | None = None,
 ) -> dict[str, Any]:
     """Build one `pages` row. Also used for rows where no request was made (robots refusals),
     so that every URL the crawler decided about is accounted for in the same shape."""
@@ -197,6 +206,7 @@ def make_row(
         # the policy_files versions (robots.txt, tdmrep.json) in force for this fetch (crawler sets them)
         "robots_version": robots_version,
         "tdmrep_version": tdmrep_version,
+        "redirect_chain_json": redirect_chain_json,
     }
 
 
@@ -320,6 +330,7 @@ class Fetcher:
             content=r.content,
             truncated=r.truncated,
             elapsed_ms=r.elapsed_ms,
+            redirect_chain_json=r.chain_json(),
         )
 
     def get(
@@ -427,6 +438,7 @@ class Fetcher:
             # Validators belong to the URL they were stored for: only the first hop carries them.
             resp = self._open(current, deadline, conditional if current == norm else None)
             res.http_status = resp.status
+            res.hops.append((current, resp.status))
             res.headers = self._headers(resp)
             res.content_type, res.charset_declared = parse_content_type(resp.headers.get("content-type"))
             if resp.status not in REDIRECT_CODES:

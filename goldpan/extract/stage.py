@@ -4,6 +4,10 @@ Input = kept pages; output rows are kept (usable text), rejected (a named rule w
 threshold: no text, too little text, navigation only) or error (decode or extractor crash, with the
 message). Nothing is dropped, so `documents` rows == kept `pages` rows for every batch.
 
+A page cut at the byte cap (`pages.truncated`) is flagged `truncated` and, unless the recipe sets
+`extract.keep_truncated`, rejected with rule `truncated` (value = bytes read, threshold = the
+cap of its source): half a page is not a document, and its text would flow on silently.
+
 Per page: decode (declared charset verified against the bytes), parse once, extract main text with
 the recipe's extractor within the recipe's per-page time budget (goldpan.extract.budget: an
 overrun is an error row `extract_timeout`, never a stuck batch) (plain-text and WET records skip HTML extraction), normalise, identify the
@@ -67,12 +71,16 @@ def extract_documents(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_caps: Mapping[str, int] | None = None,
 ) -> Iterator[dict]:
-    """Primary extraction (or `extractor`) of every page, in input order, one row each."""
+    """Primary extraction (or `extractor`) of every page, in input order, one row each.
+    `byte_caps` maps a page source (crawl, warc, wet) to the byte cap its bodies were cut at:
+    the threshold of a `truncated` rejection."""
     config = config or ExtractSection()
     extractor = extractor or build_extractors(config)[0]
+    caps = byte_caps or {}
     for page in pages:
-        yield extract_one(page, lid, config, extractor)
+        yield extract_one(page, lid, config, extractor, caps.get(page.get("source") or ""))
 
 
 def _empty_row(page: Mapping, key: str, ext: Extractor | None) -> dict:
@@ -105,8 +113,25 @@ def extract_one(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_cap: int | None = None,
 ) -> dict:
     """One `documents` row for one page; never raises for bad pages (they become error rows)."""
+    row = _extract_one(page, lid, config or ExtractSection(), extractor)
+    if page.get("truncated"):
+        row["truncated"] = True
+        if row["status"] == KEPT and not (config or ExtractSection()).keep_truncated:
+            read = page.get("content_bytes")
+            read = read if read is not None else len(page.get("content") or b"")
+            row.update(status=REJECTED, rule="truncated", value=float(read),
+                       threshold=float(byte_cap if byte_cap is not None else read))  # fmt: skip
+    else:
+        row["truncated"] = False
+    return row
+
+
+def _extract_one(
+    page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor: tuple[str, Extractor] | None
+) -> dict:
     config = config or ExtractSection()
     key, ext = extractor or build_extractors(config)[0]
     plain = is_plain_text(page)
@@ -221,8 +246,8 @@ def extract_variants(
 # Pages in storage order (the order the import or crawl wrote them): no sort of the page bytes, so
 # the read streams; the order is fixed for a given `pages` version, hence the same for any engine.
 PAGES_SQL = (
-    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source "
-    "FROM pages WHERE batch_id = ? AND status = 'kept'"
+    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source, "
+    "truncated, content_bytes FROM pages WHERE batch_id = ? AND status = 'kept'"
 )
 
 
@@ -233,6 +258,7 @@ class ExtractContext:
     config: ExtractSection
     lid_model_path: str
     variants: bool = False  # False: the primary extractor (`documents`); True: the others
+    byte_caps: tuple[tuple[str, int], ...] = ()  # (page source, byte cap): threshold of `truncated`
 
 
 def _worker_extractors(config: ExtractSection) -> list[tuple[str, Extractor]]:
@@ -244,19 +270,22 @@ def extract_batch(pages: pa.RecordBatch, ctx: ExtractContext) -> pa.RecordBatch:
     lid = worker_cache(("lid", ctx.lid_model_path), lambda: LanguageIdentifier(ctx.lid_model_path))
     extractors = _worker_extractors(ctx.config)
     rows: list[dict] = []
+    caps = dict(ctx.byte_caps)
     for page in pages.to_pylist():
+        cap = caps.get(page.get("source") or "")
         if not ctx.variants:
-            rows.append(_safe_extract(page, lid, ctx.config, extractors[0]))
+            rows.append(_safe_extract(page, lid, ctx.config, extractors[0], cap))
         elif not is_plain_text(page):
-            rows.extend(_safe_extract(page, lid, ctx.config, e) for e in extractors[1:])
+            rows.extend(_safe_extract(page, lid, ctx.config, e, cap) for e in extractors[1:])
     return rows_to_batch(rows, DOCUMENTS)
 
 
-def _safe_extract(page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor) -> dict:
+def _safe_extract(page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor,
+                  byte_cap: int | None = None) -> dict:  # fmt: skip
     """`extract_one`, with a failure after decoding (language ID, counting) also an error row of its
     page: one document never fails the batch."""
     try:
-        return extract_one(page, lid, config, extractor)
+        return extract_one(page, lid, config, extractor, byte_cap)
     except Exception as exc:  # noqa: BLE001 -- the page's error row carries the exception
         key, ext = extractor
         row = _empty_row(page, PLAINTEXT if is_plain_text(page) else key, None if is_plain_text(page) else ext)
@@ -274,6 +303,7 @@ def run(
     commit_metadata: Mapping[str, str] | None = None,
     variants: bool = False,
     batch_rows: int = 64,
+    byte_caps: Mapping[str, int] | None = None,
 ) -> StageRun:
     """Extract every kept page of `batch_id` into `documents` (or `document_variants`), one commit.
 
@@ -290,7 +320,7 @@ def run(
     lid_path = lid_model_path or default_model_path()
     result = run_pooled(
         lake, engine, table=table, schema=schema, fn=extract_batch,
-        context=ExtractContext(config, lid_path, variants), inputs=inputs,
+        context=ExtractContext(config, lid_path, variants, tuple(sorted((byte_caps or {}).items()))), inputs=inputs,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
         total=None if total is None else total * (len(config.extractors) - 1 if variants else 1),
     )

@@ -43,6 +43,8 @@ PAGES = pa.schema(
         # allowed (or refused) this fetch and of its /.well-known/tdmrep.json; null for WARC records.
         ("robots_version", pa.string()),
         ("tdmrep_version", pa.string()),
+        # crawl rows that followed redirects: [{"url": ..., "status": 301}, ..., {"url": final, "status": 200}]
+        ("redirect_chain_json", pa.string()),
     ]
 )
 
@@ -90,6 +92,7 @@ DOCUMENTS = pa.schema(
         # Which path of the extractor answered (issue 16): a cascade's `goldpan` or `trafilatura`,
         # else the extractor's name; null for plain text and error rows.
         ("extractor_path", pa.string()),
+        ("truncated", pa.bool_()),  # the page body was cut at the byte cap (pages.truncated)
     ]
 )
 
@@ -301,6 +304,7 @@ CRAWL_FRONTIER = pa.schema(
         ("failure_count", pa.int32()),  # consecutive failures, drives the backoff
         ("fetch_count", pa.int32()),
         ("takedown_request_id", pa.string()),
+        ("redirect_to", pa.string()),  # where this URL redirected on its last fetch (next hop)
     ]
 )
 
