@@ -36,7 +36,11 @@ class CrawlSection(_Strict):
 
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
+    # IPs / CIDR networks the crawler may reach although not public (never names); crawling with
+    # them needs GOLDPAN_ALLOW_PRIVATE=1 (goldpan.crawl.addresses).
     allow_private: list[str] = []
+    # {"host:port": "ip:port"}: connect there instead, URLs unchanged (curl's --connect-to)
+    connect_to: dict[str, str] = {}
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
     # query parameters removed by URL normalisation (tracking parameters by default)
@@ -66,6 +70,23 @@ class CrawlSection(_Strict):
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
     schedule_cron: str = "0 3 * * *"
+
+    @field_validator("allow_private")
+    @classmethod
+    def _addresses_only(cls, v: list[str]) -> list[str]:
+        from goldpan.crawl.addresses import parse_allow_entry
+
+        for entry in v:
+            parse_allow_entry(entry)
+        return v
+
+    @field_validator("connect_to")
+    @classmethod
+    def _connect_to(cls, v: dict[str, str]) -> dict[str, str]:
+        from goldpan.crawl.addresses import parse_connect_to
+
+        parse_connect_to(v)
+        return v
 
 
 class WarcSection(_Strict):
@@ -150,7 +171,15 @@ class DedupSection(_Strict):
 class FilterSection(_Strict):
     # {section: {rule_name: {arg: value}}}; "default" applies to every language, a language
     # section (e.g. "zh") overrides it. Empty means goldpan's published defaults.
-    rules: dict[str, dict[str, dict[str, Any]]] = {}
+    rules: dict[str, dict[str, dict[str, Any] | None]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, v: dict) -> dict:
+        from goldpan.recipe_checks import check_filter_rules
+
+        check_filter_rules(v)  # unknown rules and languages fail at load, not at the filter stage
+        return v
 
 
 class ReferenceSpec(_Strict):
@@ -267,6 +296,15 @@ class MixSection(_Strict):
     seed: int = 0
     tokenizer: str = "gpt2"
 
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            check_language("mix.languages", lang)
+        return v
+
     @model_validator(mode="after")
     def _targets(self):
         if self.targets:
@@ -308,6 +346,15 @@ class GateSection(_Strict):
     rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
     max_contamination_hits: int = Field(0, ge=0)
 
+    @field_validator("language_shares")
+    @classmethod
+    def _languages(cls, v: dict[str, float]) -> dict[str, float]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            check_language("gate.language_shares", lang)
+        return v
+
 
 class ReleaseSection(_Strict):
     redact_pii: bool = True  # goldpan.filter.pii.redact_pii on corpus text (documents keep the original)
@@ -347,7 +394,11 @@ class Recipe(_Strict):
 
     @property
     def sha1(self) -> str:
-        return hashlib.sha1(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        # crawl.connect_to only says where packets go (URLs and ids are unchanged), so it is left out:
+        # the demo keeps one recipe id whichever port its site got.
+        dump = self.model_dump()
+        dump["crawl"].pop("connect_to", None)
+        return hashlib.sha1(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
 def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
@@ -379,8 +430,21 @@ def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None
     except RecipeError as exc:
         raise RecipeError(f"{origin}: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise RecipeError(f"{origin}: {problems}") from None
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as `where: what`, an unknown key with the nearest valid key."""
+    from goldpan.recipe_checks import extra_key_hint
+
+    loc = tuple(err["loc"])
+    where = ".".join(map(str, loc))
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key {loc[-1]!r}{extra_key_hint(Recipe, loc)}"
+    msg = err["msg"].removeprefix("Value error, ")
+    # goldpan's own checks (recipe_checks) already name the full key, e.g. "filter.rules.zn: ..."
+    return msg if loc and msg.startswith(f"{loc[0]}.") else f"{where}: {msg}"
 
 
 def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:

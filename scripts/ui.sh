@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DAGSTER_HOME:=$PWD/.dagster_home}"
 export DAGSTER_HOME
-mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || printf 'telemetry:\n  enabled: false\n' > "$DAGSTER_HOME/dagster.yaml"
+# telemetry and the "Join the community" dialog off (goldpan/instance.py); runs killed since the last
+# start are marked failed (assets/recovery.py); the crawl schedule may reach the sample site on 127.0.0.1
+.venv/bin/python -m goldpan.instance "$DAGSTER_HOME" >/dev/null
+.venv/bin/python -m assets.recovery
+export GOLDPAN_ALLOW_PRIVATE="${GOLDPAN_ALLOW_PRIVATE:-1}"
 
 .venv/bin/python -m goldpan.sample_site --port 8765 &
 site=$!

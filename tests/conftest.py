@@ -17,6 +17,10 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GOLDPAN_LAKE", str(tmp_path / "lake"))
     monkeypatch.delenv("GOLDPAN_RECIPE", raising=False)
     monkeypatch.delenv("GOLDPAN_SEED_URL", raising=False)
+    monkeypatch.delenv("GOLDPAN_SAMPLE_ADDR", raising=False)
+    # Tests crawl their own servers on 127.0.0.1: the opt-in crawl.allow_private requires
+    # (tests of the refusal delete it again).
+    monkeypatch.setenv("GOLDPAN_ALLOW_PRIVATE", "1")
     monkeypatch.chdir(REPO)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 

@@ -157,7 +157,10 @@ def build_report(lake: Lake, release: str | None = None) -> str:
     body.append(hbar(f"{fig.volume_unit.capitalize()} kept after each stage", list(zip(fig.stages, fig.volume)),
                      width=480, color=COLORS[1]))
     body.append("</div>")
-    body.append(table(["stage", "input", "kept", fig.volume_unit], zip(fig.stages, fig.inputs, fig.docs, fig.volume)))
+    body.append(table(["stage", "input", "kept", "tokens in", "tokens kept", "tokens lost"],
+                      zip(fig.stages, fig.inputs, fig.docs, fig.volume_in, fig.volume, fig.volume_lost)))
+    body.append(f'<p class="meta">tokens: {_e(fig.volume_unit)}; crawl has no text yet and curated corpora no '
+                "extraction count, so their token columns are 0.</p>")
 
     body.append("<h2>Rejections by rule</h2>")
     body.append(hbar("Documents rejected, by stage:rule", rules[:30], color=COLORS[3]))
