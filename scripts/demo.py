@@ -141,6 +141,7 @@ def main() -> int:
     out_root = Path(os.environ.get("GOLDPAN_EXPORT_DIR", "out/export"))
     t0 = time.monotonic()
     reset_demo_lake(lake_root)
+    _recover_killed_runs(lake_root)
     # The demo crawls its own site on 127.0.0.1: that is the opt-in crawl.allow_private requires.
     os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"
     with dg.DagsterInstance.get() as instance:
@@ -201,9 +202,9 @@ def main() -> int:
         try:
             export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level)
             refused_export = False
-        except ExportError as exc:
+        except ExportError:
             refused_export = True
-            print(f"export of {release} refused: {exc}")
+            print(f"export of {release} refused: it holds pages taken down after it was made")
         exp_b = export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level,
                                on_takedown="warn")
         print(f"  audit copy exported with --allow-takedowns; it still holds: "
@@ -219,6 +220,19 @@ def main() -> int:
               f"(runs: first {result.run_id[:8]}, refused {broken.run_id[:8]}, after takedown {again.run_id[:8]})")
         print("next: `make ui` to browse it, `.venv/bin/goldpan releases`, `.venv/bin/goldpan export v1 --out DIR`")
         return 0 if ok else 1
+
+
+def _recover_killed_runs(lake_root: str) -> None:
+    """Runs of an earlier demo or UI session whose process was killed are marked failed."""
+    import dagster as dg
+
+    from assets.recovery import recover
+    from goldpan.lake import Lake
+
+    with dg.DagsterInstance.get() as instance:
+        res = recover(instance, Lake(lake_root))
+    for run_id in res.failed_runs:
+        print(f"run {run_id[:8]} of an earlier session was killed: marked failed")
 
 
 def _in_release(lake, url: str) -> bool:

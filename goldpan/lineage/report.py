@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import TOKEN_UNIT, FunnelRow, TokenRow, compute_funnel, rejection_counts, token_funnel
+from goldpan.lineage.funnel import (
+    TOKEN_UNIT,
+    FunnelRow,
+    TokenRow,
+    compute_funnel,
+    rejection_counts,
+    token_funnel,
+)
 
 
 def stage_totals(rows: list[FunnelRow]) -> list[FunnelRow]:
@@ -34,7 +41,9 @@ def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
         rule_rows = rejection_counts(con)
         token_rows = token_funnel(con)
     if batch_id is not None:
-        keep = lambda r: r.batch_id == batch_id or r.stage in ("mix", "candidate")  # noqa: E731
+        def keep(r) -> bool:
+            return r.batch_id == batch_id or r.stage in ("mix", "candidate")
+
         rows, token_rows = [r for r in rows if keep(r)], [r for r in token_rows if keep(r)]
     totals = stage_totals(rows)
     tokens = token_totals(token_rows)
@@ -42,7 +51,7 @@ def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
     for stage, rule, n in rule_rows:
         by_rule[stage].append((rule or "?", n))
     out = [f"{'stage':<10}{'in':>8}{'kept':>8}{'rejected':>10}{'errored':>9}{'tokens in':>11}{'tokens lost':>13}"
-           "   rejected by rule"]
+           f"{'':3}rejected by rule"]
     for r in totals:
         rules = ", ".join(f"{rule} {n}" for rule, n in by_rule.get(r.stage, []))
         flag = "" if r.balanced else f"   !! unbalanced: missing {r.missing}, orphans {r.orphans}"
