@@ -21,6 +21,7 @@ from goldpan.crawl.registry import CRAWL, WARC, batch_info, record_batch
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
+from goldpan.warc.inputs import WarcInputError, check_sources
 from goldpan.warc.sources import expand_sources
 from resources import LakeResource, RecipeResource
 
@@ -117,6 +118,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
     uris = expand_sources(files, storage)
     if not uris:
         raise dg.Failure(f"batch {batch}: no WARC/WET file matches {files}")
+    try:
+        check_sources(uris, storage)  # before the batch is recorded: a refusal writes nothing
+    except WarcInputError as exc:
+        raise dg.Failure(f"batch {batch}: {exc}") from None
     run_id, started = context.run.run_id, datetime.now(UTC)
     record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
                  started_at=started)  # fmt: skip

@@ -50,8 +50,8 @@ def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
     by_rule: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for stage, rule, n in rule_rows:
         by_rule[stage].append((rule or "?", n))
-    out = [f"{'stage':<10}{'in':>8}{'kept':>8}{'rejected':>10}{'errored':>9}{'tokens in':>11}{'tokens lost':>13}"
-           f"{'':3}rejected by rule"]
+    header = f"{'stage':<10}{'in':>8}{'kept':>8}{'rejected':>10}{'errored':>9}{'tokens in':>11}{'tokens lost':>13}"
+    out = [header + "   rejected by rule"]
     for r in totals:
         rules = ", ".join(f"{rule} {n}" for rule, n in by_rule.get(r.stage, []))
         flag = "" if r.balanced else f"   !! unbalanced: missing {r.missing}, orphans {r.orphans}"

@@ -42,6 +42,7 @@ from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
+from goldpan.warc.inputs import EMPTY_FILE, TRUNCATED_FILE, check_sources, is_gzip_file, tail_problem
 from goldpan.warc.reader import iter_items
 from goldpan.warc.sources import open_source, source_size
 
@@ -175,13 +176,20 @@ def rows_from_file(
 ) -> Iterator[dict[str, Any]]:
     """One `pages` row per page-like record (or damaged region) of one WARC/WET file."""
     local = "://" not in uri or uri.startswith("file://")
-    stream = None if local else open_source(uri, cfg.storage_options)
     stats.files += 1
     is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
+    source = WET_SOURCE if is_wet else WARC_SOURCE
+    size = source_size(uri, cfg.storage_options)
+    if size == 0:  # goldpan.warc.inputs: an empty file is said, not skipped silently
+        log.warning("WARC/WET file %s is empty", uri)
+        yield _error_row(batch_id, uri, 0, EMPTY_FILE, source)
+        return
+    stream = None if local else open_source(uri, cfg.storage_options)
+    last_offset: int | None = None
     try:
         for item in iter_items(uri.removeprefix("file://") if stream is None else stream):
             stats.records += 1
-            source = WET_SOURCE if is_wet else WARC_SOURCE
+            last_offset = item.offset if item.error is None else None
             if item.error is not None:
                 yield _error_row(batch_id, uri, item.offset, item.error, source)
                 continue
@@ -199,10 +207,17 @@ def rows_from_file(
             if row is None:
                 stats.skipped_types[str(rtype)] += 1
                 continue
+            if row["status"] == ERROR and item.offset == last_offset:
+                last_offset = None  # this record's damage is already an error row
             yield row
+        if local and last_offset is not None and size:
+            problem = tail_problem(uri.removeprefix("file://"), last_offset, size, is_gzip_file(uri))
+            if problem:
+                log.warning("WARC/WET file %s is truncated: %s", uri, problem)
+                yield _error_row(batch_id, uri, last_offset, TRUNCATED_FILE, source)
     finally:
         if stream is None:
-            stats.bytes_read += source_size(uri) or 0
+            stats.bytes_read += size or 0
         else:
             stats.bytes_read += stream.tell()
             stream.close()
@@ -358,7 +373,10 @@ def import_warc_batch(
     commit_metadata: dict[str, str] | None = None,
     restart: bool = False,
 ) -> WarcStats:
-    """Import `uris` as batch `batch_id` into `pages`, in chunks; resumes a killed import."""
+    """Import `uris` as batch `batch_id` into `pages`, in chunks; resumes a killed import.
+
+    A missing file refuses the whole batch before anything is written (WarcInputError)."""
+    check_sources(uris, cfg.storage_options)
     pred = batch_predicate("batch_id", batch_id)
     if restart and lake.exists("pages"):
         lake.table("pages").delete(pred)
