@@ -16,9 +16,9 @@ DEFAULT_SECTION = "default"
 INHERIT_KEY = "_inherit"
 
 
-def nearest(word: str, choices: Iterable[str]) -> str:
+def nearest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
     """`; did you mean 'x'?` for the closest choice, or '' when nothing is close."""
-    match = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=cutoff)
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
@@ -37,12 +37,23 @@ def known_languages() -> frozenset[str]:
     return _model_languages(default_model_path())
 
 
+def _calibrated_languages() -> set[str]:
+    """Languages goldpan has settings for (rule sections, stop words): suggested first."""
+    from goldpan.filter.rules import DEFAULT_RULES_CONFIG
+    from goldpan.filter.stopwords import stop_words_for
+
+    return {s for s in DEFAULT_RULES_CONFIG if s != DEFAULT_SECTION} | {
+        lang for lang in ("en", "zh", "de", "fr", "es", "ja", "ru") if stop_words_for(lang) is not None}
+
+
 def check_language(where: str, lang: str) -> None:
     from goldpan.filter.stopwords import lang_base
 
     langs = known_languages()
     if lang_base(lang) not in langs:
-        raise ValueError(f"{where}: unknown language {lang!r} (not a label of the language-ID model){nearest(lang, langs)}")
+        # two-letter codes one letter apart score 0.5: accept that among the languages goldpan knows well
+        hint = nearest(lang, _calibrated_languages(), cutoff=0.5) or nearest(lang, langs)
+        raise ValueError(f"{where}: unknown language {lang!r} (not a label of the language-ID model){hint}")
 
 
 def known_rule_keys() -> frozenset[str]:
