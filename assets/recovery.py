@@ -8,7 +8,7 @@ and of `make ui`, and on a sensor tick while the instance runs:
 
 * a run in progress whose process (the pid of its RUN_START event, on this machine) no longer exists,
   or is a different process started later under a reused pid, is reported failed;
-* its `batches` registry rows still in state `running` become `failed`, so the pages asset and
+* its batch (the run's partition) in the `batches` registry, if still `running`, becomes `failed`, so the pages asset and
   `goldpan` see that the batch did not finish (committed crawl chunks stay: a re-run resumes them);
 * data files it wrote but never committed (Parquet files under a local lake table that no Delta log
   entry references, written after the run started) are deleted, but only when no other run is in
@@ -91,24 +91,25 @@ def recover(instance: dg.DagsterInstance, lake: Lake | None = None) -> Recovery:
         result.failed_runs.append(run.run_id)
     if lake is None or not dead:
         return result
-    result.failed_batches = _fail_batches(lake, [r.run_id for r, _ in dead])
+    result.failed_batches = _fail_batches(lake, [r.tags.get("dagster/partition") for r, _ in dead])
     still_running = instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1)
     if not still_running and lake.is_local():
         result.dropped_files = drop_uncommitted(lake, since=min(s for _, s in dead))
     return result
 
 
-def _fail_batches(lake: Lake, run_ids: list[str]) -> list[str]:
+def _fail_batches(lake: Lake, batches: list[str | None]) -> list[str]:
+    """The dead runs' batches (their partition keys) still `running` in the registry become `failed`."""
     from goldpan.crawl.registry import TABLE
 
-    if not lake.exists(TABLE):
+    keys = [b for b in batches if b]
+    if not keys or not lake.exists(TABLE):
         return []
-    dt = lake.table(TABLE)
-    ids = ", ".join("'" + r.replace("'", "''") + "'" for r in run_ids)
-    rows = list(lake.iter_rows(f"SELECT batch_id FROM {TABLE} WHERE state = 'running' AND run_id IN ({ids})",
-                               tables=[TABLE]))
+    ids = ", ".join("'" + b.replace("'", "''") + "'" for b in keys)
+    where = f"state = 'running' AND batch_id IN ({ids})"
+    rows = list(lake.iter_rows(f"SELECT batch_id FROM {TABLE} WHERE {where}", tables=[TABLE]))
     if rows:
-        dt.update(updates={"state": "'failed'"}, predicate=f"state = 'running' AND run_id IN ({ids})")
+        lake.table(TABLE).update(updates={"state": "'failed'"}, predicate=where)
     return [r["batch_id"] for r in rows]
 
 
