@@ -93,7 +93,7 @@ def recover(instance: dg.DagsterInstance, lake: Lake | None = None) -> Recovery:
         return result
     result.failed_batches = _fail_batches(lake, [r.tags.get("dagster/partition") for r, _ in dead])
     still_running = instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1)
-    if not still_running and lake.is_local():
+    if not still_running and lake.is_local:
         result.dropped_files = drop_uncommitted(lake, since=min(s for _, s in dead))
     return result
 
