@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 VARIABLE = [
-    (re.compile(r"^port 8765 is busy: .*\n", re.M), ""),  # said only when the port is taken
+    (re.compile(r"^port 8765 is busy: .*\n", re.MULTILINE), ""),  # said only when the port is taken
     (re.compile(r"succeeded in [0-9.]+s \(runs: [^)]*\)"), "succeeded"),  # wall time and Dagster run ids
 ]
 
