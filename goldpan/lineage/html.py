@@ -154,7 +154,7 @@ def build_report(lake: Lake, release: str | None = None) -> str:
                     f"{_num(fig.volume[-1] if fig.volume else 0)} {fig.volume_unit} out.</p>")
     body.append('<div class="grid">')
     body.append(hbar("Documents kept after each stage", list(zip(fig.stages, fig.docs)), width=480))
-    body.append(hbar(f"{fig.volume_unit.capitalize()} kept after each stage", list(zip(fig.stages, fig.volume)),
+    body.append(hbar("Tokens kept after each stage", list(zip(fig.stages, fig.volume)),
                      width=480, color=COLORS[1]))
     body.append("</div>")
     body.append(table(["stage", "input", "kept", "tokens in", "tokens kept", "tokens lost"],
