@@ -153,6 +153,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
         "records": dg.MetadataValue.int(stats.records),
         "outcomes": dg.MetadataValue.md(counts_markdown(
             {"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})),
+        # every record by WARC-Type, and those that are not pages (request, metadata, warcinfo, ...)
+        "record_types": dg.MetadataValue.json(dict(sorted(stats.record_types.items()))),
+        "not_pages": dg.MetadataValue.json(dict(sorted(stats.skipped_types.items()))),
+        "formats": dg.MetadataValue.json(dict(sorted(stats.formats.items()))),
         "warc_stats": dg.MetadataValue.json(stats.as_dict()),
         "recipe_id": rc.recipe_id,
     })  # fmt: skip

@@ -25,9 +25,12 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 
 
 def ensure_dagster_home() -> None:
+    from resources.instance import prepare_instance
+
+    prepare_instance(os.environ["DAGSTER_HOME"])
     from goldpan.instance import ensure_instance_config
 
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
+    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))  # adds the community prompt switch (nux)
 
 
 # A fixed id in the batch-id format (`b<UTC time>-<label>`): timestamps would change page and
@@ -207,7 +210,7 @@ def main() -> int:
             print(f"export of {release} refused: it holds pages taken down after it was made")
         exp_b = export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level,
                                on_takedown="warn")
-        print(f"  audit copy exported with --allow-takedowns; it still holds: "
+        print("  audit copy exported with --allow-takedowns; it still holds: "
               + ", ".join(u for u, _ in exp_b.taken_down))
         same = all(
             hashlib.sha256((out_a / f).read_bytes()).digest() == hashlib.sha256((out_b / f).read_bytes()).digest()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from goldpan.crawl import policy_files
 from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlStats
 from goldpan.crawl.fetcher import UNCHANGED
 from goldpan.crawl.frontier import TABLE as FRONTIER
@@ -123,6 +124,8 @@ def run_crawl(
 
     def flush() -> None:
         nonlocal buf, last_flush
+        # robots.txt / tdmrep.json versions first: every pages row below names one of them
+        policy_files.store(lake, crawler.robots.drain_files(), batch_id)
         if buf:
             written = lake.write("pages", rows_to_batches(buf, PAGES, 512), PAGES, mode="append",
                                  partition_by=["batch_id"], commit_metadata=commit_metadata)  # fmt: skip

@@ -54,7 +54,7 @@ from goldpan.crawl.fetcher import (
 from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.links import extract_links
 from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
-from goldpan.crawl.robots import RobotsCache
+from goldpan.crawl.robots import RobotsCache, RobotsEntry
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
 from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
@@ -100,6 +100,7 @@ class CrawlConfig:
     max_redirects: int = 5
     allowed_content_types: list[str] = field(default_factory=lambda: sorted(DEFAULT_CONTENT_TYPES))
     robots_ttl_s: float = 3600.0
+    fetch_tdmrep: bool = True  # read each origin's /.well-known/tdmrep.json with its robots.txt (consent)
     revisit_interval_s: float = 30 * 86400.0  # Nutch db.fetch.interval.default
     revisit_seeds_every_batch: bool = True
     retry_backoff_s: float = 3600.0
@@ -349,7 +350,9 @@ class BatchCrawler:
         self.policy = config.policy()
         self.takedowns = takedowns
         self.robots = RobotsCache(
-            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock
+            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock,
+            tdmrep=config.fetch_tdmrep, min_delay_s=config.per_host_delay_s, max_delay_s=config.max_crawl_delay_s,
+            sleep=sleep,
         )
         self.snapshot = frontier if frontier is not None else FrontierSnapshot()
         self.hosts: dict[str, _Host] = {}
@@ -511,9 +514,9 @@ class BatchCrawler:
             return None
         robots = self.robots.entry(entry.url)
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
-            return self._no_request_row(entry, robots_refusal(robots.outcome))
+            return _evidence(self._no_request_row(entry, robots_refusal(robots.outcome)), robots)
         if self._delay(entry.url) > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG)
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots)
         return None
 
     def _admit(self, url: str, depth: int, parent: str) -> None:
@@ -554,9 +557,9 @@ class BatchCrawler:
         robots_fetched = not robots_was_cached
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
             row = self._no_request_row(entry, robots_refusal(robots.outcome))
-            return row, [], delay, robots_fetched
+            return _evidence(row, robots), [], delay, robots_fetched
         if delay > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), [], delay, robots_fetched
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots), [], delay, robots_fetched
         if robots_fetched and delay > 0:
             self.sleep(delay)  # the robots request counts for politeness
         row = self.fetcher.fetch(
@@ -570,6 +573,7 @@ class BatchCrawler:
             conditional=entry.conditional_headers(),
             blocked=self.takedowns,
         )
+        _evidence(row, robots)
         links: list[str] = []
         if row["reason"] == UNCHANGED:  # 304: point at the content stored earlier
             row["content_sha1"] = entry.content_sha1
@@ -703,6 +707,12 @@ class BatchCrawler:
             last_http_status=row["http_status"],
         )
         return out
+
+
+def _evidence(row: dict[str, Any], robots: RobotsEntry) -> dict[str, Any]:
+    """Name on the pages row the robots.txt / tdmrep.json versions in force for its fetch (consent)."""
+    row["robots_version"], row["tdmrep_version"] = robots.version_id, robots.tdmrep_version_id
+    return row
 
 
 def crawl_batch(

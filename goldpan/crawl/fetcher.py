@@ -75,6 +75,7 @@ ROW_KEYS: tuple[str, ...] = (
     "page_id", "batch_id", "url", "final_url", "host", "depth", "discovered_from", "fetched_at",
     "status", "reason", "http_status", "content_type", "charset_declared", "headers_json",
     "content", "content_sha1", "content_bytes", "truncated", "elapsed_ms", "source",
+    "robots_version", "tdmrep_version",
 )  # fmt: skip
 
 Resolver = Callable[[str, int], list[str]]
@@ -155,6 +156,8 @@ def make_row(
     content: bytes | None = None,
     truncated: bool = False,
     elapsed_ms: float = 0.0,
+    robots_version: str | None = None,
+    tdmrep_version: str | None = None,
 ) -> dict[str, Any]:
     """Build one `pages` row. Also used for rows where no request was made (robots refusals),
     so that every URL the crawler decided about is accounted for in the same shape."""
@@ -179,6 +182,9 @@ def make_row(
         "truncated": bool(truncated),
         "elapsed_ms": float(elapsed_ms),
         "source": source,
+        # the policy_files versions (robots.txt, tdmrep.json) in force for this fetch (crawler sets them)
+        "robots_version": robots_version,
+        "tdmrep_version": tdmrep_version,
     }
 
 

@@ -217,12 +217,18 @@ class BatchDeduplicator:
         return sh, sigs, keys
 
     # ------------------------------------------------------------------ the batch
-    def run(self, docs: Sequence[DedupInput], store: PriorStore) -> BatchOutcome:
+    def run(
+        self,
+        docs: Sequence[DedupInput],
+        store: PriorStore,
+        features: tuple[list[np.ndarray], np.ndarray, np.ndarray] | None = None,
+    ) -> BatchOutcome:
+        """`features`: `self.signatures(docs)` computed elsewhere (the engine's workers), or None."""
         cfg = self.cfg
         _check(docs)
         n = len(docs)
         stats: dict[str, int] = defaultdict(int)
-        shingles, sigs, bkeys = self.signatures(docs)
+        shingles, sigs, bkeys = features if features is not None else self.signatures(docs)
         res = [
             DedupResult(doc_id=d.doc_id, url_key=url_key(d.url) if cfg.url_dedup else None,
                         text_sha1=text_sha1(d.text), n_shingles=int(shingles[i].size),

@@ -133,7 +133,9 @@ class DeltaPriorStore:
                f"WHERE c.batch_id IN {_in_list(b for b, _ in refs)} AND c.minhash_config = ?")
         with self.lake.connect(tables=["dedup_clusters"]) as con:
             con.register("q", q)
-            out = {d: np.asarray(s, dtype=np.uint32) for d, s in con.execute(sql, [self.band_config]).fetchall()}
+            # Stored as int64 (Delta has no uint32); every value is a uint32 minimum.
+            out = {d: np.asarray(s, dtype=np.int64).astype(np.uint32)
+                   for d, s in con.execute(sql, [self.band_config]).fetchall()}
         self.rows_read["signatures"] += len(out)
         return out
 

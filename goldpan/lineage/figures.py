@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import TOKEN_UNIT, compute_funnel, rejection_counts, token_funnel
+from goldpan.lake.views import TOKEN_UNIT, compute_funnel, rejection_counts, token_funnel
 from goldpan.lineage.report import stage_totals
 
 

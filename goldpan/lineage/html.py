@@ -139,6 +139,9 @@ def build_report(lake: Lake, release: str | None = None) -> str:
         unit = "tokens" if F.token_source(con) else "words"
         hists = F.score_histograms(con)
         sizes = F.cluster_sizes(con)
+        from goldpan.consent.report import consent_counts
+
+        consent = consent_counts(con)
 
     title = f"goldpan report — release {rel['release']}" if rel else "goldpan report — no release yet"
     body.append(f"<h1>{_e(title)}</h1>")
@@ -164,6 +167,12 @@ def build_report(lake: Lake, release: str | None = None) -> str:
 
     body.append("<h2>Rejections by rule</h2>")
     body.append(hbar("Documents rejected, by stage:rule", rules[:30], color=COLORS[3]))
+
+    if consent is not None:
+        body.append("<h2>Consent (publishers' opt-outs)</h2>")
+        body.append('<p class="meta">signals stored per page (table consent); documents excluded by the '
+                    "recipe's consent rules in the mix (goldpan.consent.decide)</p>")
+        body.append(table(["signal or rule", "pages / documents"], sorted(consent.items())))
 
     body.append("<h2>Source, language and domain shares</h2>")
     body.append(f'<p class="meta">share of the release\'s {unit} (x repeat); a black line marks the recipe\'s '

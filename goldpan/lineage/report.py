@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import (
-    TOKEN_UNIT,
-    FunnelRow,
-    TokenRow,
-    compute_funnel,
-    rejection_counts,
-    token_funnel,
-)
+from goldpan.lake.views import TOKEN_UNIT, FunnelRow, TokenRow, compute_funnel, rejection_counts, token_funnel
 
 
 def stage_totals(rows: list[FunnelRow]) -> list[FunnelRow]:
@@ -36,10 +29,13 @@ def token_totals(rows: list[TokenRow]) -> dict[str, tuple[int, int]]:
 
 
 def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
+    from goldpan.consent.report import consent_counts, format_consent
+
     with lake.connect() as con:
         rows = compute_funnel(con)
         rule_rows = rejection_counts(con)
         token_rows = token_funnel(con)
+        consent = consent_counts(con)
     if batch_id is not None:
         def keep(r) -> bool:
             return r.batch_id == batch_id or r.stage in ("mix", "candidate")
@@ -59,4 +55,6 @@ def format_funnel(lake: Lake, batch_id: str | None = None) -> str:
         out.append(f"{r.stage:<10}{r.input:>8}{r.kept:>8}{r.rejected:>10}{r.errored:>9}{t_in:>11}{t_lost:>13}"
                    f"   {rules}{flag}")
     out.append(f"(tokens: {TOKEN_UNIT}; BPE tokens of the release are in `goldpan releases`)")
+    if consent is not None:  # publishers' opt-outs: signals stored per page, excluded by the mix's consent rules
+        out.append(format_consent(consent))
     return "\n".join(out)

@@ -2,8 +2,9 @@
 
 The mix stage sees every document that survived dedup and filtering (all crawl batches) plus the
 curated corpora the recipe lists, and records for each one whether it is eligible and if not which
-rule left it out: language, language score, domain, quality score, takedown, contamination with an
-eval set, per-host cap. Token budgets (goldpan.mix.budget) then choose among the eligible ones.
+rule left it out: language, language score, domain, quality score, takedown, publisher opt-out
+(goldpan.consent.decide), contamination with an eval set, per-host cap. Token budgets
+(goldpan.mix.budget) then choose among the eligible ones.
 """
 
 from __future__ import annotations
@@ -24,21 +25,26 @@ MIX_RULE_OPS: dict[str, str] = {
 }
 
 
+ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
+
 def decide_mix(
     docs: Iterable[Mapping],
     cfg: MixSection,
     recipe_id: str,
     takedowns=None,
     decontam=None,
+    consent=None,
 ) -> Iterator[dict]:
     """Yield one `mix_decisions` row per document (repeat is 1 for eligible rows until budgeted).
 
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
     host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
     `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
-    `url` (for takedowns) and `text` (for decontamination).
+    `url` (for takedowns), `text` (for decontamination) and `consent` (the latest `consent` row
+    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider).
     """
     languages = set(cfg.languages)
+    any_language = ALL_LANGUAGES in languages
     domains = set(cfg.domains)
     per_domain: dict[str, int] = {}
     last_host: str | None = None
@@ -73,7 +79,9 @@ def decide_mix(
             row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
         elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
             row.update(status=REJECTED, rule="takedown", detail=rid)
-        elif d.get("lang") not in languages:
+        elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
+            row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
+        elif not any_language and d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:
             row.update(status=REJECTED, rule="min_lang_score", value=score, threshold=cfg.min_lang_score)

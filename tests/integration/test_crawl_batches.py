@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from tests.integration.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
@@ -95,6 +95,11 @@ def test_warc_import_feeds_the_same_downstream_assets(runs):
     assert (kind, json.loads(sources)) == ("warc", [SAMPLE_WARC])
     meta = _pages_meta(runs["rw"])
     assert meta["source"] == "warc" and meta["new"] == counts["kept"]
+    # records that are not pages are counted by type, in the asset metadata and the batch row
+    assert meta["record_types"]["request"] == meta["not_pages"]["request"] > 0
+    assert meta["formats"] == {"warc.gz": 1}
+    [(stats_json,)] = _sql(lake, f"SELECT stats_json FROM batches WHERE batch_id = '{BW}'")
+    assert json.loads(stats_json)["record_types"] == meta["record_types"]
     with lake.connect() as con:
         assert all(r.balanced for r in compute_funnel(con))
 
