@@ -14,12 +14,14 @@ from pydantic import Field
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
+from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.crawler import CrawlConfig, CrawlStats
 from goldpan.crawl.registry import CRAWL, WARC, batch_info, record_batch
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
+from goldpan.warc.inputs import WarcInputError, check_sources
 from goldpan.warc.sources import expand_sources
 from resources import LakeResource, RecipeResource
 
@@ -51,6 +53,11 @@ def pages(
     context: dg.AssetExecutionContext, config: PagesConfig, lake: LakeResource, recipe: RecipeResource
 ) -> dg.MaterializeResult:
     batch = context.partition_key
+    # `dagster job execute --partition NEW` does not register NEW, and Dagster refuses the
+    # materialization only after the crawl wrote rows: register it before anything is written.
+    if not context.instance.has_dynamic_partition(crawl_batches.name, batch):
+        context.instance.add_dynamic_partitions(crawl_batches.name, [batch])
+        context.log.info(f"registered new batch {batch}")
     lk, rc = lake.lake(), recipe.load()
     info = batch_info(lk, batch)
     files = config.warc_files or (info["sources"] if info and info["kind"] == WARC else [])
@@ -63,6 +70,10 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
 
     cfg = CrawlConfig.from_dict(rc.crawl.model_dump())
+    try:
+        cfg.check_private_opt_in()  # before the batch is recorded: nothing is written on refusal
+    except PrivateNotOptedIn as exc:
+        raise dg.Failure(str(exc)) from None
     matcher = TakedownMatcher.from_lake(lk)
     run_id, started = context.run.run_id, datetime.now(UTC)
     record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id,
@@ -111,6 +122,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
     uris = expand_sources(files, storage)
     if not uris:
         raise dg.Failure(f"batch {batch}: no WARC/WET file matches {files}")
+    try:
+        check_sources(uris, storage)  # before the batch is recorded: a refusal writes nothing
+    except WarcInputError as exc:
+        raise dg.Failure(f"batch {batch}: {exc}") from None
     run_id, started = context.run.run_id, datetime.now(UTC)
     record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
                  started_at=started)  # fmt: skip

@@ -36,7 +36,11 @@ class CrawlSection(_Strict):
 
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
+    # IPs / CIDR networks the crawler may reach although not public (never names); crawling with
+    # them needs GOLDPAN_ALLOW_PRIVATE=1 (goldpan.crawl.addresses).
     allow_private: list[str] = []
+    # {"host:port": "ip:port"}: connect there instead, URLs unchanged (curl's --connect-to)
+    connect_to: dict[str, str] = {}
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
     # query parameters removed by URL normalisation (tracking parameters by default)
@@ -85,6 +89,23 @@ class CrawlSection(_Strict):
     chunk_seconds: float = Field(30.0, gt=0)
     chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
     schedule_cron: str = "0 3 * * *"
+
+    @field_validator("allow_private")
+    @classmethod
+    def _addresses_only(cls, v: list[str]) -> list[str]:
+        from goldpan.crawl.addresses import parse_allow_entry
+
+        for entry in v:
+            parse_allow_entry(entry)
+        return v
+
+    @field_validator("connect_to")
+    @classmethod
+    def _connect_to(cls, v: dict[str, str]) -> dict[str, str]:
+        from goldpan.crawl.addresses import parse_connect_to
+
+        parse_connect_to(v)
+        return v
 
 
 class WarcSection(_Strict):
@@ -192,6 +213,14 @@ class FilterSection(_Strict):
     # {section: {rule_key: {arg: value}}} over the mode's defaults; "default" applies to languages
     # without a section of their own, a language section (e.g. "zh") overrides it, null removes a rule.
     rules: dict[str, dict[str, dict[str, Any] | None]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, v: dict) -> dict:
+        from goldpan.recipe_checks import check_filter_rules
+
+        check_filter_rules(v)  # unknown rules and languages fail at load, not at the filter stage
+        return v
 
 
 class ReferenceSpec(_Strict):
@@ -308,6 +337,15 @@ class MixSection(_Strict):
     seed: int = 0
     tokenizer: str = "gpt2"
 
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            check_language("mix.languages", lang)
+        return v
+
     @model_validator(mode="after")
     def _targets(self):
         if self.targets:
@@ -348,6 +386,15 @@ class GateSection(_Strict):
     language_tolerance: float = Field(0.1, ge=0)
     rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
     max_contamination_hits: int = Field(0, ge=0)
+
+    @field_validator("language_shares")
+    @classmethod
+    def _languages(cls, v: dict[str, float]) -> dict[str, float]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            check_language("gate.language_shares", lang)
+        return v
 
 
 class ReleaseSection(_Strict):
@@ -441,7 +488,11 @@ class Recipe(_Strict):
 
     @property
     def sha1(self) -> str:
-        return hashlib.sha1(json.dumps(self.model_dump(exclude={"engine"}), sort_keys=True).encode()).hexdigest()
+        # crawl.connect_to only says where packets go (URLs and ids are unchanged), so it is left out:
+        # the demo keeps one recipe id whichever port its site got.
+        dump = self.model_dump(exclude={"engine"})
+        dump["crawl"].pop("connect_to", None)
+        return hashlib.sha1(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
 def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
@@ -473,8 +524,21 @@ def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None
     except RecipeError as exc:
         raise RecipeError(f"{origin}: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise RecipeError(f"{origin}: {problems}") from None
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as `where: what`, an unknown key with the nearest valid key."""
+    from goldpan.recipe_checks import extra_key_hint
+
+    loc = tuple(err["loc"])
+    where = ".".join(map(str, loc))
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key {loc[-1]!r}{extra_key_hint(Recipe, loc)}"
+    msg = err["msg"].removeprefix("Value error, ")
+    # goldpan's own checks (recipe_checks) already name the full key, e.g. "filter.rules.zn: ..."
+    return msg if loc and msg.startswith(f"{loc[0]}.") else f"{where}: {msg}"
 
 
 def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:

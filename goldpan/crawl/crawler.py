@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from goldpan.crawl.addresses import AddressPolicy, parse_connect_to, require_private_opt_in
 from goldpan.crawl.fetcher import (
     DEFAULT_CONTENT_TYPES,
     DEFAULT_MAX_BYTES,
@@ -76,6 +77,8 @@ log = logging.getLogger(__name__)
 ROBOTS_DISALLOWED = "robots_disallowed"
 # robots.txt could not be read (5xx, 429, network error): the host is off-limits for this run.
 ROBOTS_UNAVAILABLE = "robots_unavailable"
+# robots.txt was not requested because its host resolves to a refused address: the page would be too.
+ADDRESS_NOT_ALLOWED = "address_not_allowed"
 
 
 class CrawlConfigError(ValueError):
@@ -107,6 +110,7 @@ class CrawlConfig:
     concurrency: int = 10  # Nutch fetcher.threads.fetch
     per_host_concurrency: int = 1  # Nutch fetcher.threads.per.queue
     allow_private: list[str] = field(default_factory=list)
+    connect_to: dict[str, str] = field(default_factory=dict)  # {"host:port": "ip:port"} (addresses.parse_connect_to)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     total_timeout_s: float = 60.0
@@ -167,6 +171,11 @@ class CrawlConfig:
                     re.compile(pattern)
                 except re.error as exc:
                     raise CrawlConfigError(f"{name}: invalid regex {pattern!r}: {exc}") from None
+        try:
+            AddressPolicy.from_entries(self.allow_private)
+            parse_connect_to(self.connect_to)
+        except ValueError as exc:
+            raise CrawlConfigError(str(exc)) from None
         scope = self.scope()
         for seed in self.seeds:
             norm = self.normalize(seed)
@@ -193,7 +202,10 @@ class CrawlConfig:
             f = fields[key]
             # The default's type is the field's type; list fields (and required seeds /
             # allowed_hosts, which have no default) are lists of strings.
-            default = f.default if f.default is not dataclasses.MISSING else []
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = f.default_factory() if f.default_factory is not dataclasses.MISSING else []
             kwargs[key] = _coerce(key, value, default)
         return cls(**kwargs)
 
@@ -224,7 +236,12 @@ class CrawlConfig:
             max_depth=self.max_depth,
         )
 
+    def check_private_opt_in(self, env: Mapping[str, str] | None = None) -> None:
+        """Refuse to crawl with `allow_private` unless GOLDPAN_ALLOW_PRIVATE=1 (addresses module)."""
+        require_private_opt_in(self.allow_private, env)
+
     def make_fetcher(self) -> Fetcher:
+        self.check_private_opt_in()
         return Fetcher(
             user_agent=self.user_agent,
             connect_timeout_s=self.connect_timeout_s,
@@ -234,6 +251,7 @@ class CrawlConfig:
             max_redirects=self.max_redirects,
             allowed_content_types=self.allowed_content_types,
             allow_private=frozenset(self.allow_private),
+            connect_to=dict(self.connect_to),
             max_pools=max(64, self.concurrency * 2),
             pool_maxsize=max(4, self.per_host_concurrency),
         )
@@ -241,6 +259,10 @@ class CrawlConfig:
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Type-check one config value against its field's default type."""
+    if isinstance(default, dict):
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise CrawlConfigError(f"{key} must be a mapping of strings")
+        return dict(value)
     if isinstance(default, list):
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise CrawlConfigError(f"{key} must be a list of strings, got {type(value).__name__}")
@@ -319,7 +341,15 @@ ProgressCallback = Callable[[CrawlStats, dict[str, Any]], None]
 FrontierLookup = Callable[[list[str]], "dict[str, FrontierEntry]"]
 TakedownLookup = Callable[[str], "str | None"]
 
-_NO_REQUEST = frozenset({ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE, CRAWL_DELAY_TOO_LONG})
+_NO_REQUEST = frozenset({ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE, ADDRESS_NOT_ALLOWED, CRAWL_DELAY_TOO_LONG})
+
+
+def robots_refusal(outcome: str) -> str:
+    """The `pages.reason` of a URL its robots.txt entry refuses: a refused address is named as
+    such (it is no robots problem, and waiting will not fix it), then unavailable vs disallowed."""
+    if outcome == f"disallow_all:{ADDRESS_NOT_ALLOWED}":
+        return ADDRESS_NOT_ALLOWED
+    return ROBOTS_UNAVAILABLE if outcome.startswith("disallow_all") else ROBOTS_DISALLOWED
 
 
 def utcnow() -> datetime:
@@ -673,9 +703,7 @@ class BatchCrawler:
             return None
         robots = self.robots.entry(entry.url)
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
-            unavailable = robots.outcome.startswith("disallow_all")
-            return _evidence(self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED),
-                             robots)  # fmt: skip
+            return _evidence(self._no_request_row(entry, robots_refusal(robots.outcome)), robots)
         if self._delay(entry.url) > self.config.max_crawl_delay_s:
             return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots)
         return None
@@ -717,8 +745,7 @@ class BatchCrawler:
         delay = self._delay(entry.url)
         robots_fetched = not robots_was_cached
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
-            unavailable = robots.outcome.startswith("disallow_all")
-            row = self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
+            row = self._no_request_row(entry, robots_refusal(robots.outcome))
             return _evidence(row, robots), [], delay, robots_fetched
         if delay > self.config.max_crawl_delay_s:
             return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots), [], delay, robots_fetched

@@ -157,10 +157,13 @@ def build_report(lake: Lake, release: str | None = None) -> str:
                     f"{_num(fig.volume[-1] if fig.volume else 0)} {fig.volume_unit} out.</p>")
     body.append('<div class="grid">')
     body.append(hbar("Documents kept after each stage", list(zip(fig.stages, fig.docs)), width=480))
-    body.append(hbar(f"{fig.volume_unit.capitalize()} kept after each stage", list(zip(fig.stages, fig.volume)),
+    body.append(hbar("Tokens kept after each stage", list(zip(fig.stages, fig.volume)),
                      width=480, color=COLORS[1]))
     body.append("</div>")
-    body.append(table(["stage", "input", "kept", fig.volume_unit], zip(fig.stages, fig.inputs, fig.docs, fig.volume)))
+    body.append(table(["stage", "input", "kept", "tokens in", "tokens kept", "tokens lost"],
+                      zip(fig.stages, fig.inputs, fig.docs, fig.volume_in, fig.volume, fig.volume_lost)))
+    body.append(f'<p class="meta">tokens: {_e(fig.volume_unit)}; crawl has no text yet and curated corpora no '
+                "extraction count, so their token columns are 0.</p>")
 
     body.append("<h2>Rejections by rule</h2>")
     body.append(hbar("Documents rejected, by stage:rule", rules[:30], color=COLORS[3]))

@@ -15,6 +15,14 @@ from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 from goldpan.recipe import MixSection
 
 GENERAL = "general"
+# How a rejected row's value compared with its threshold (mix_decisions has no op column): `why`
+# prints this comparison, e.g. contaminated "value 12 > threshold 0" (12 shared n-grams, none allowed).
+MIX_RULE_OPS: dict[str, str] = {
+    "min_lang_score": "<",
+    "min_quality_score": "<",
+    "contaminated": ">",
+    "max_docs_per_domain": ">",
+}
 
 
 ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
@@ -91,9 +99,9 @@ def decide_mix(
             row.update(
                 status=REJECTED,
                 rule="contaminated",
-                value=float(hit.hits),
-                threshold=float(decontam.n),
-                detail=f"{hit.eval_set}: {hit.ngram}",
+                value=float(hit.hits),  # distinct eval n-grams shared with the document
+                threshold=0.0,  # any shared n-gram rejects (MIX_RULE_OPS: value > threshold)
+                detail=f"{hit.eval_set}: {hit.hits} shared {decontam.n}-gram(s), first: {hit.ngram}",
             )
         elif cfg.max_docs_per_domain is not None and per_domain.get(host, 0) >= cfg.max_docs_per_domain:
             row.update(

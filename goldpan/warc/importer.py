@@ -50,6 +50,7 @@ from goldpan.crawl.urls import ALLOWED_SCHEMES, normalize_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
 from goldpan.warc.formats import ARC, Part, open_parts
+from goldpan.warc.inputs import EMPTY_FILE, TRUNCATED_FILE, check_sources, is_gzip_file, tail_problem
 from goldpan.warc.payload import CHUNKED_INCOMPLETE, CHUNKED_OK, content_codings, dechunk, decode_bounded
 from goldpan.warc.reader import PER_RECORD, SINGLE_STREAM
 from goldpan.warc.revisits import REVISIT, RevisitIndex, resolved_row
@@ -214,22 +215,43 @@ def _file_rows(uri: str, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
                takedowns: Callable[[str], str | None] | None, index: RevisitIndex) -> Iterator[dict[str, Any]]:  # fmt: skip
     stats.files += 1
     is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
+    if source_size(uri, cfg.storage_options) == 0:  # goldpan.warc.inputs: an empty file is said, not skipped
+        log.warning("WARC/WET file %s is empty", uri)
+        yield _error_row(batch_id, _Part(uri, None, (), is_wet), 0, EMPTY_FILE, WET_SOURCE if is_wet else WARC_SOURCE)
+        return
+    local = "://" not in uri or uri.startswith("file://")
     try:
         with _opened(uri, cfg) as parts:
             for part in parts:
                 stats.formats[part.label] += 1
                 where = _Part(uri, part.member, () if part.layout == PER_RECORD else (part.layout,), is_wet, part.kind)
-                yield from _part_rows(part, where, batch_id, cfg, stats, takedowns, index)
+                last: list[int | None] = [None]
+                yield from _part_rows(part, where, batch_id, cfg, stats, takedowns, index, last)
+                # goldpan.warc.inputs: a plain file cut inside its last record (which the reader may
+                # not notice, e.g. a request record it never reads) is one truncated_file error row
+                if local and len(parts) == 1 and part.member is None and part.layout == PER_RECORD \
+                        and last[0] is not None:
+                    path = uri.removeprefix("file://")
+                    problem = tail_problem(path, last[0], source_size(uri) or 0, is_gzip_file(path))
+                    if problem:
+                        log.warning("WARC/WET file %s is truncated: %s", uri, problem)
+                        yield _error_row(batch_id, where, last[0], TRUNCATED_FILE,
+                                         WET_SOURCE if is_wet else WARC_SOURCE)  # fmt: skip
     finally:
         stats.bytes_read += source_size(uri, cfg.storage_options) or 0
 
 
 def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
-               takedowns: Callable[[str], str | None] | None, index: RevisitIndex) -> Iterator[dict[str, Any]]:  # fmt: skip
+               takedowns: Callable[[str], str | None] | None, index: RevisitIndex,
+               last: list[int | None] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Rows of one part (one archive); `last[0]` follows the offset of the last record read whole
+    (None after damage), for the truncated-file check of `_file_rows`."""
     source = WET_SOURCE if where.is_wet else WARC_SOURCE
     seekable = part.kind == "warc" and part.layout != SINGLE_STREAM
+    last = last if last is not None else [None]
     for item in part.items(0):
         stats.records += 1
+        last[0] = item.offset if item.error is None else None
         if item.error is not None:
             yield _error_row(batch_id, where, item.offset, item.error, source)
             continue
@@ -253,6 +275,8 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
         except OSError as exc:  # the payload could not be read: this record only
             row = _error_row(batch_id, where, item.offset, f"unreadable_record:{str(exc)[:100]}", source,
                              normalize_url(target))  # fmt: skip
+        if row is not None and row["status"] == ERROR:
+            last[0] = None  # this record's damage is already an error row
         if row is None:
             stats.skipped_types[name] += 1
             continue
@@ -534,7 +558,10 @@ def import_warc_batch(
     commit_metadata: dict[str, str] | None = None,
     restart: bool = False,
 ) -> WarcStats:
-    """Import `uris` as batch `batch_id` into `pages`, in chunks; resumes a killed import."""
+    """Import `uris` as batch `batch_id` into `pages`, in chunks; resumes a killed import.
+
+    A missing file refuses the whole batch before anything is written (WarcInputError)."""
+    check_sources(uris, cfg.storage_options)
     pred = batch_predicate("batch_id", batch_id)
     if restart and lake.exists("pages"):
         lake.table("pages").delete(pred)

@@ -347,7 +347,9 @@ def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
         row = _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)
         assert row["reason"] == "address_not_allowed"
     assert calls == ["pinned.test", "rebind.test"]
-    with Fetcher(allow_private={"rebind.test"}, resolver=resolver) as f:  # explicit host opt-in
+    with pytest.raises(ValueError, match="addresses, not host names"):  # names are no opt-in (issue 20)
+        Fetcher(allow_private={"rebind.test"}, resolver=resolver)
+    with Fetcher(allow_private={"127.0.0.1", "10.0.0.0/8"}, resolver=resolver) as f:  # both addresses allowed
         assert _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)["status"] == "kept"
 
 
