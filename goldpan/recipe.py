@@ -343,7 +343,8 @@ class MixSection(_Strict):
         from goldpan.recipe_checks import check_language
 
         for lang in v:
-            check_language("mix.languages", lang)
+            if lang != "*":  # every language (goldpan.mix.select.ALL_LANGUAGES)
+                check_language("mix.languages", lang)
         return v
 
     @model_validator(mode="after")
