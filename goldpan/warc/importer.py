@@ -230,7 +230,7 @@ def _file_rows(uri: str, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
                 # goldpan.warc.inputs: a plain file cut inside its last record (which the reader may
                 # not notice, e.g. a request record it never reads) is one truncated_file error row
                 if local and len(parts) == 1 and part.member is None and part.layout == PER_RECORD \
-                        and last[0] is not None:
+                        and part.kind == "warc" and last[0] is not None:  # ARC files have their own checks
                     path = uri.removeprefix("file://")
                     problem = tail_problem(path, last[0], source_size(uri) or 0, is_gzip_file(path))
                     if problem:
