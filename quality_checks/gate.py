@@ -111,6 +111,10 @@ def metric_bounds(recipe: Recipe, stats: dict, previous: dict) -> tuple[dict[str
     for k, target in mix.targets.items():
         values[f"share_{mix.budget_by}_{k}"] = float(shares.get(k, 0.0))
         bounds[f"share_{mix.budget_by}_{k}"] = (target - g.share_tolerance, target + g.share_tolerance)
+    for src in mix.effective_sources:  # a source's maximum share (synthetic text): never above it
+        if src.max_share is not None:
+            values[f"max_share_source_{src.name}"] = float(stats["share_by_source"].get(src.name, 0.0))
+            bounds[f"max_share_source_{src.name}"] = (0.0, src.max_share)
     for lang, target in g.language_shares.items():
         values[f"share_lang_{lang}"] = float(stats["share_by_lang"].get(lang, 0.0))
         bounds[f"share_lang_{lang}"] = (target - g.language_tolerance, target + g.language_tolerance)

@@ -77,7 +77,7 @@ def stage_expectations(table: str, recipe: Recipe) -> list:
         e.append(gxe.ExpectColumnValuesToBeBetween(column="repeat", min_value=0))
         e.append(gxe.ExpectColumnValuesToBeBetween(column="quality_score", min_value=0, max_value=1))
         e.append(gxe.ExpectColumnValuesToBeBetween(column="n_tokens", min_value=0))
-        e.append(gxe.ExpectColumnValuesToBeInSet(column="origin", value_set=["lake", "curated"]))
+        e.append(gxe.ExpectColumnValuesToBeInSet(column="origin", value_set=["lake", "curated", "synthetic"]))
     return e
 
 

@@ -222,7 +222,21 @@ def main() -> int:
         print(f"demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - t0:.1f}s "
               f"(runs: first {result.run_id[:8]}, refused {broken.run_id[:8]}, after takedown {again.run_id[:8]})")
         print("next: `make ui` to browse it, `.venv/bin/goldpan releases`, `.venv/bin/goldpan export v1 --out DIR`")
+        _print_llm_next_step()
         return 0 if ok else 1
+
+
+def _print_llm_next_step() -> None:
+    """The synthesize stage is not part of the demo: its runtime builds from source once (7-12 min on
+    2 cores), so the demo names the command instead of waiting for the build."""
+    from goldpan.llm.server import runtime_available
+
+    run = "`.venv/bin/goldpan run --crawl --recipe recipes/demo-synth.yaml`"
+    if runtime_available():
+        print(f"models in the loop (rewrites, QA pairs, perplexity, guarded and traced): {run}")
+    else:
+        print("models in the loop: `make llm` first (builds llama-cpp-python from source once, 7-12 min on 2 cores), "
+              f"then {run}")
 
 
 def _recover_killed_runs(lake_root: str) -> None:

@@ -5,7 +5,8 @@ holding the content, so the rows must leave every derived table, not just be hid
 by URL through `TakedownMatcher` (the same function the crawler and the mixer use), then widened
 along the lineage ids: a matching page takes its documents with it (page_id), and a matching
 document takes every row keyed by its doc_id (variants, dedup rows, signals, scores, rejections,
-mix decisions, candidate rows, and any table a later stage adds with one of these id columns).
+mix decisions, candidate rows, and any table a later stage adds with one of these id columns), and
+every model output derived from it (`synthetic_documents.parent_ids`) with all of that output's rows.
 
 What is *not* deleted here, on purpose:
 - `takedowns` (the audit record) and `corpus_releases` (the release ledger);
@@ -108,6 +109,12 @@ def find_matches(lake: Lake, matcher: TakedownMatcher) -> Matches:
             with lake.connect(tables=["documents"]) as con:
                 m.doc_ids.update(r[0] for r in con.execute(
                     f"SELECT doc_id FROM documents WHERE page_id IN ({_in_list(chunk)})").fetchall())
+    # Text a model derived from a matching document goes with it (synthetic_documents.parent_ids).
+    if m.doc_ids and "synthetic_documents" in tables:
+        with lake.connect(tables=["synthetic_documents"]) as con:
+            m.doc_ids.update(r[0] for r in con.execute(
+                "SELECT DISTINCT doc_id FROM synthetic_documents "
+                "WHERE len(list_intersect(parent_ids, ?::VARCHAR[])) > 0", [sorted(m.doc_ids)]).fetchall())
     return m
 
 

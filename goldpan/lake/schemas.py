@@ -439,6 +439,72 @@ CONSENT = pa.schema(
     ]
 )
 
+# Model outputs (goldpan.synthesize), one row per output of a task for a parent (or per failed
+# request): kept (passed the guard) | rejected (rule/value/threshold of the first failed guard rule,
+# every failure in guard_json) | error (timeout, server_error, empty, length = cut at max tokens, ...).
+# cache_key = sha256(model sha, rendered prompt hash, sampling params, seed, parent text hashes): a
+# row that holds an answer is reused by any later run with the same key, so a rerun sends no request.
+SYNTHETIC_DOCUMENTS = pa.schema(
+    [
+        ("doc_id", pa.string()),  # "syn-" + first 20 hex of cache_key
+        ("batch_id", pa.string()),  # the crawl batch of the parents
+        ("task", pa.string()),
+        ("kind", pa.string()),  # rewrite | qa | continuation
+        ("output_index", pa.int32()),  # 0 .. outputs_per_parent-1
+        ("parent_ids", pa.list_(pa.string())),  # documents.doc_id of the parents
+        ("parent_urls", pa.list_(pa.string())),  # their URLs: what a takedown matches
+        ("parent_text_sha1", pa.list_(pa.string())),  # of the text each parent gave the prompt
+        ("status", pa.string()),
+        ("rule", pa.string()),
+        ("value", pa.float64()),
+        ("op", pa.string()),
+        ("threshold", pa.float64()),
+        ("detail", pa.string()),
+        ("guard_json", pa.string()),  # every guard failure [{rule, value, op, threshold, detail}]
+        ("lang", pa.string()),  # the parents' language (the prompt's language)
+        ("model_name", pa.string()),
+        ("model_sha256", pa.string()),  # of the weights file (local models), null for a remote API
+        ("model_runtime", pa.string()),  # e.g. llama-cpp-python 0.3.36 (embedded)
+        ("server_model_id", pa.string()),  # the id the server reports
+        ("endpoint", pa.string()),  # base URL
+        ("template_id", pa.string()),  # <template>.<lang>
+        ("template_sha1", pa.string()),
+        ("prompt_sha1", pa.string()),  # of the rendered prompt (system + user)
+        ("params_json", pa.string()),  # sampling parameters sent, seed included
+        ("seed", pa.int64()),
+        ("cache_key", pa.string()),
+        ("answered", pa.bool_()),  # the server answered (cacheable), vs a transport failure
+        ("tokens_in", pa.int64()),
+        ("tokens_out", pa.int64()),
+        ("latency_ms", pa.float64()),
+        ("finish_reason", pa.string()),
+        ("attempts", pa.int32()),
+        ("text", pa.large_string()),
+        ("n_chars", pa.int64()),
+        ("created_at", TS),  # when the request was answered (kept when reused from the cache)
+        ("run_id", pa.string()),  # the run that sent the request
+        ("recipe_id", pa.string()),
+    ]
+)
+
+# Perplexity of documents under a small reference model (goldpan.llm.perplexity), one row per
+# scored document and model: a signal for sweeps and the mix, stored apart from decisions.
+DOC_PERPLEXITY = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),  # kept (scored) | error
+        ("reason", pa.string()),
+        ("model_name", pa.string()),
+        ("model_sha256", pa.string()),
+        ("first_tokens", pa.int32()),  # the recipe's N
+        ("n_tokens", pa.int32()),  # tokens actually scored (shorter documents: fewer)
+        ("mean_logprob", pa.float64()),  # mean natural-log likelihood per token
+        ("perplexity", pa.float64()),  # exp(-mean_logprob)
+        ("text_md5", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -461,4 +527,6 @@ TABLES: dict[str, pa.Schema] = {
     "recipe_snapshots": RECIPE_SNAPSHOTS,
     "policy_files": POLICY_FILES,
     "consent": CONSENT,
+    "synthetic_documents": SYNTHETIC_DOCUMENTS,
+    "doc_perplexity": DOC_PERPLEXITY,
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 #: slices; cross-batch tables (mix, candidate, tokens, curated) are shown whole at their pinned version.
 PER_BATCH_TABLES: frozenset[str] = frozenset(
     {"pages", "consent", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections",
-     "doc_scores"}
+     "doc_scores", "synthetic_documents", "doc_perplexity"}
 )
 
 #: Commit-metadata key under which a cross-batch write records the snapshot it was built from.

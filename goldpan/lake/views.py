@@ -73,7 +73,8 @@ STAGES: list[tuple[str, str, str, str]] = [
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
              AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
-        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated'",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated' "
+        "AND origin IS DISTINCT FROM 'synthetic'",
         "doc_id",
     ),
     (
@@ -81,6 +82,13 @@ STAGES: list[tuple[str, str, str, str]] = [
         "curated",
         "SELECT batch_id, doc_id FROM curated_documents",
         "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin = 'curated'",
+        "doc_id",
+    ),
+    (
+        # Model outputs the guard kept (goldpan.synthesize) enter at the mix like curated records.
+        "synthetic",
+        "SELECT batch_id, doc_id FROM synthetic_documents WHERE status = 'kept'",
+        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin = 'synthetic'",
         "doc_id",
     ),
     (
@@ -142,7 +150,7 @@ class FunnelRow:
 
 def required_tables() -> set[str]:
     return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "mix_decisions",
-            "corpus_candidate", "curated_documents"}
+            "corpus_candidate", "curated_documents", "synthetic_documents"}
 
 
 def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:

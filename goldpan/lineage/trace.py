@@ -108,6 +108,10 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                    [query, query])
         if cur is not None:
             return _trace_curated(lake, con, query, cur, ver, versions)
+    if page is None and doc is None and has("synthetic_documents"):
+        syn = _one(con, "SELECT * FROM synthetic_documents WHERE doc_id = ? LIMIT 1", [query])
+        if syn is not None:
+            return _trace_synthetic(lake, con, query, syn, ver, versions)
     if page is None and doc is None and "://" in query:
         from goldpan.audit.takedowns import TakedownMatcher, requests
 
@@ -342,6 +346,51 @@ def _trace_curated(lake: Lake, con, query: str, cur: dict, ver: dict, versions) 
     verdict = (f"in training_corpus release(s) {', '.join(in_releases)}" if in_releases else
                f"{stop.outcome} at stage mix by {stop.rule}" if stop else "curated record, not in any release yet")
     return Trace(query, doc_id, None, cur.get("url"), steps, in_releases, verdict)
+
+
+SYNTH_FACTS = ("batch_id", "task", "kind", "output_index", "lang", "model_name", "model_sha256", "model_runtime",
+               "server_model_id", "endpoint", "template_id", "template_sha1", "prompt_sha1", "params_json", "seed",
+               "cache_key", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "attempts", "created_at",
+               "run_id", "n_chars", "detail", "guard_json")
+
+
+def _trace_synthetic(lake: Lake, con, query: str, syn: dict, ver: dict, versions) -> Trace:
+    """A model output: each parent's own trace back to its fetch, the generation (model, prompt,
+    parameters, guard verdict), then the mix and the releases holding it."""
+    doc_id = syn["doc_id"]
+    steps: list[Step] = []
+    for parent_id in syn.get("parent_ids") or []:
+        try:
+            pt = _trace(lake, con, parent_id, versions)
+        except TraceNotFound:
+            steps.append(Step(f"parent {parent_id}", "documents", ver.get("documents"), None, "absent",
+                              {"note": "parent no longer in the lake (erased by a takedown?)"}))
+            continue
+        for ps in pt.steps:
+            if ps.stage in ("mix", "candidate", "release"):
+                continue  # the parent's own selection does not decide the output's
+            ps.stage = f"parent {parent_id} / {ps.stage}"
+            steps.append(ps)
+    facts = {k: syn.get(k) for k in SYNTH_FACTS}
+    facts["parent_ids"] = list(syn.get("parent_ids") or [])
+    facts["parent_urls"] = list(syn.get("parent_urls") or [])
+    gen = Step("synthesize", "synthetic_documents", ver.get("synthetic_documents"),
+               syn.get("run_id") or _run_for(lake, "synthetic_documents", syn.get("batch_id")), syn["status"], facts,
+               rule=syn.get("rule"), value=syn.get("value"), threshold=syn.get("threshold"))
+    steps.append(gen)
+    stop = gen if syn["status"] != "kept" else None
+    m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id]) if "mix_decisions" in ver else None
+    if m is not None and stop is None:
+        s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None), m["status"],
+                 {k: v for k, v in m.items() if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
+                 rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+        steps.append(s)
+        stop = s if m["status"] != "kept" else None
+    in_releases = _releases_containing(lake, doc_id) if versions is None else []
+    verdict = (f"in training_corpus release(s) {', '.join(in_releases)}" if in_releases else
+               f"{stop.outcome} at stage {stop.stage} by {stop.rule}" if stop else
+               "synthetic document, not in any release yet")
+    return Trace(query, doc_id, None, None, steps, in_releases, verdict)
 
 
 def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:

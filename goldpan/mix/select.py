@@ -25,6 +25,14 @@ MIX_RULE_OPS: dict[str, str] = {
 }
 
 
+def _parent_takedown(takedowns, parent_urls) -> tuple[str, str] | None:
+    """(parent URL, request id) of the first parent a takedown covers: derived text goes with its source."""
+    for url in parent_urls or ():
+        if (rid := takedowns.match(url)) is not None:
+            return url, rid
+    return None
+
+
 ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
 
 def decide_mix(
@@ -79,6 +87,8 @@ def decide_mix(
             row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
         elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
             row.update(status=REJECTED, rule="takedown", detail=rid)
+        elif takedowns is not None and (hit := _parent_takedown(takedowns, d.get("parent_urls"))) is not None:
+            row.update(status=REJECTED, rule="takedown_parent", detail=f"{hit[1]}: parent {hit[0]}")
         elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
             row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
         elif not any_language and d.get("lang") not in languages:

@@ -74,6 +74,19 @@ CURATED_DOCS_SQL = """
 """
 
 
+# Guard-kept model outputs: their own source (recipe `mix.sources` kind synthetic). `parent_urls` lets a
+# takedown of any parent remove the output; url is null (a synthetic text has no address of its own).
+SYNTHETIC_DOCS_SQL = """
+    SELECT sd.doc_id, sd.batch_id, sd.lang, 1.0::DOUBLE AS lang_score, NULL AS host, NULL AS url, sd.text,
+           NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'synthetic' AS origin,
+           NULL AS source, NULL AS consent, sd.parent_urls
+    FROM synthetic_documents sd
+    LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
+               GROUP BY ALL) t ON t.doc_id = sd.doc_id AND t.text_md5 = md5(sd.text)
+    WHERE sd.status = 'kept'
+"""
+
+
 # -- curated sources ---------------------------------------------------------------------------
 
 def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[str | None, float | None]],
@@ -99,6 +112,8 @@ def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[st
 def _source_of(doc: dict, sources: list[MixSource]) -> str | None:
     if doc["origin"] == "curated":
         return doc["source"]
+    if doc["origin"] == "synthetic":
+        return next((s.name for s in sources if s.kind == "synthetic"), None)
     for s in sources:
         if s.kind != "lake":
             continue
@@ -142,9 +157,14 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
     present = set(lake.list_tables())
     with_scores, with_consent = "doc_scores" in present, "consent" in present
-    sql = (f"SELECT * FROM ({lake_docs_sql(with_scores, with_consent)} UNION ALL {CURATED_DOCS_SQL}) "
-           "ORDER BY host NULLS FIRST, doc_id")
+    no_parents = "NULL::VARCHAR[] AS parent_urls"
+    parts = [f"SELECT *, {no_parents} FROM ({lake_docs_sql(with_scores, with_consent)})",
+             f"SELECT *, {no_parents} FROM ({CURATED_DOCS_SQL})"]
+    if "synthetic_documents" in present:
+        parts.append(SYNTHETIC_DOCS_SQL)
+    sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY host NULLS FIRST, doc_id"
     tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
+    tables += ["synthetic_documents"] if "synthetic_documents" in present else []
     tables += (["doc_scores"] if with_scores else []) + (["consent"] if with_consent else [])
     consent = ConsentDecider(recipe.consent, recipe.crawl.user_agent)
     snap = take_snapshot(lake, tables, excluded=skip_batches or ())
@@ -202,7 +222,9 @@ def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metad
             if targets and grp not in targets:
                 continue
             groups.setdefault(grp, []).append((int(n), int(e)))
+        capped = _apply_source_caps(groups, cfg) if key == "source" else {}
         plan, repeats = allocate(groups, targets, cfg.total_tokens, cfg.budget_by, cfg.seed)
+        cap_of = {g: cap for g, (_, cap) in capped.items()}
         budgets = {g.group: g.budget_tokens for g in plan.groups}
         outcomes: Counter[str] = Counter()
         rules: Counter[str] = Counter()
@@ -222,6 +244,10 @@ def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metad
                         if targets and g not in targets:
                             r.update(status=REJECTED, rule="not_in_targets",
                                      detail=f"{cfg.budget_by} {g} has no target in the recipe")
+                        elif g in cap_of and r["rk"] >= len(groups.get(g, ())):
+                            r.update(status=REJECTED, rule="source_cap", threshold=float(cap_of[g]),
+                                     value=float(r["n_tokens"]),
+                                     detail=f"source {g}: max_tokens / max_share of the mix reached")
                         else:
                             rep = repeats[ALL][offsets[g] + r["rk"]] if all_mode else repeats[g][r["rk"]]
                             if rep == 0:
@@ -247,6 +273,37 @@ def _budget_and_write(lake: Lake, recipe: Recipe, stage_path: Path, commit_metad
     finally:
         con.close()
     return MixOutcome(written=written, plan=plan, outcomes=dict(outcomes), rules=dict(rules))
+
+
+def _apply_source_caps(groups: dict[str, list[tuple[int, int]]], cfg) -> dict[str, tuple[int, int]]:
+    """Cut the seeded document list of each source with `max_tokens` / `max_share` (and no target share)
+    to its cap, in place; returns {source: (documents before the cut, cap in tokens)}.
+
+    max_share s of the whole mix: the capped source may hold at most s/(1-s) times the tokens of the
+    other sources (at one epoch), which is what the gate re-checks on the release."""
+    out: dict[str, tuple[int, int]] = {}
+    for src in cfg.effective_sources:
+        g = src.name
+        if g not in groups or g in cfg.targets or (src.max_tokens is None and src.max_share is None):
+            continue
+        caps = []
+        if src.max_tokens is not None:
+            caps.append(src.max_tokens)
+        if src.max_share is not None:
+            others = sum(n for name, docs in groups.items() if name != g for n, _ in docs)
+            caps.append(int(others * src.max_share / (1 - src.max_share)))
+        cap, taken, keep = min(caps), 0, 0
+        for n, _ in groups[g]:
+            if taken + n > cap:
+                break
+            taken += n
+            keep += 1
+        out[g] = (len(groups[g]), cap)
+        if keep:
+            groups[g] = groups[g][:keep]
+        else:
+            del groups[g]  # nothing fits: the source is absent from the plan, every document capped
+    return out
 
 
 def _iter(rel) -> Iterator[tuple]:

@@ -33,7 +33,18 @@ SELECT * FROM (
          len(regexp_split_to_array(trim(cd.text), '\\s+')) AS n_words, m.repeat, m.recipe_id, m.n_tokens, m.origin
   FROM mix_decisions m JOIN curated_documents cd ON cd.doc_id = m.doc_id
   WHERE m.status = 'kept' AND m.origin = 'curated'
+  {synthetic}
 ) ORDER BY doc_id
+"""
+
+# Guard-kept model outputs the mix selected (only when the lake has a synthetic_documents table).
+SYNTHETIC_CANDIDATE_SQL = """
+  UNION ALL
+  SELECT sd.doc_id, NULL AS page_id, sd.batch_id, NULL AS url, NULL AS title, sd.text, sd.lang, m.source,
+         NULL AS domain, len(regexp_split_to_array(trim(sd.text), '\\s+')) AS n_words, m.repeat, m.recipe_id,
+         m.n_tokens, m.origin
+  FROM mix_decisions m JOIN synthetic_documents sd ON sd.doc_id = m.doc_id
+  WHERE m.status = 'kept' AND m.origin = 'synthetic'
 """
 
 
@@ -68,7 +79,10 @@ def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None
     docs_redacted = 0
     snap = candidate_snapshot(lake)
     commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
-    reader = lake.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters", "curated_documents"],
+    synthetic = lake.exists("synthetic_documents")
+    sql = CANDIDATE_SQL.replace("{synthetic}", SYNTHETIC_CANDIDATE_SQL if synthetic else "")
+    tables = ["mix_decisions", "documents", "dedup_clusters", "curated_documents"]
+    reader = lake.iter_batches(sql, tables=tables + (["synthetic_documents"] if synthetic else []),
                                batch_size=1024, snapshot=snap)
 
     def batches() -> Iterator[pa.RecordBatch]:

@@ -19,17 +19,19 @@ from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.tokens.counter import TokenCounter
 
-TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
+TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "synthetic_documents",
+          "doc_tokens"]
 
 
-def tokens_input_sql() -> str:
-    """Mix-input documents (filter-kept lake documents and curated ones) without a count for their text."""
+def tokens_input_sql(with_synthetic: bool = False) -> str:
+    """Mix-input documents (filter-kept lake documents, curated ones, guard-kept synthetic ones) without a count for their text."""
     filter_kept, _, _ = stage_sql("mix")
     return f"""
     WITH src AS (
       SELECT d.doc_id, d.batch_id, {CURRENT_TEXT_SQL} AS text FROM documents d
       JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
       UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
+      {"UNION ALL SELECT doc_id, batch_id, text FROM synthetic_documents WHERE status = 'kept'" if with_synthetic else ""}
     )
     SELECT s.doc_id, s.batch_id, md5(s.text) AS text_md5, s.text FROM src s
     WHERE NOT EXISTS (SELECT 1 FROM doc_tokens t WHERE t.doc_id = s.doc_id AND t.text_md5 = md5(s.text)
@@ -68,7 +70,10 @@ def run(
     `extra["tokens"]` holds the tokens counted now."""
     lake.ensure("doc_tokens", DOC_TOKENS)
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
-    inputs = lake.iter_batches(tokens_input_sql(), params={"tok": tokenizer}, tables=TABLES, batch_size=batch_rows)
+    synthetic = lake.exists("synthetic_documents")
+    tables = TABLES if synthetic else [t for t in TABLES if t != "synthetic_documents"]
+    inputs = lake.iter_batches(tokens_input_sql(synthetic), params={"tok": tokenizer}, tables=tables,
+                               batch_size=batch_rows)
     # In process, tiktoken's own threads are the parallelism; on workers, the workers are.
     ctx = TokensContext(tokenizer, threads=2 if engine.workers == 1 else 1)
     tokens = {"n": 0}
