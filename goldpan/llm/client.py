@@ -139,6 +139,10 @@ class LLMClient:
             try:
                 resp = self._http.request("POST", self.base_url + path, body=payload, headers=self._headers,
                                           timeout=self._timeout)
+            except urllib3.exceptions.NewConnectionError as exc:  # refused: urllib3 files it under timeouts
+                result.error, result.detail = CONNECTION, str(exc)[:300]
+                result.latency_ms = (time.perf_counter() - t0) * 1000
+                continue
             except urllib3.exceptions.TimeoutError as exc:
                 result.error, result.detail = TIMEOUT, f"no answer within {self.cfg.request_timeout_s} s ({exc.__class__.__name__})"
                 result.latency_ms = (time.perf_counter() - t0) * 1000

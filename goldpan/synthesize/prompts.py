@@ -42,7 +42,14 @@ def _load(path: str, mtime_ns: int) -> Template:
 
 
 def template_path(prompts_dir: str, template: str, lang: str) -> Path:
-    return Path(prompts_dir) / f"{template}.{lang}.txt"
+    """`<prompts_dir>/<template>.<lang>.txt`; a relative folder missing from the working directory is
+    looked up in the checkout (so `recipes/prompts` works from any directory of a source install)."""
+    base = Path(prompts_dir)
+    if not base.is_absolute() and not base.is_dir():
+        repo = Path(__file__).resolve().parents[2]
+        if (repo / base).is_dir():
+            base = repo / base
+    return base / f"{template}.{lang}.txt"
 
 
 def load_template(prompts_dir: str, template: str, lang: str) -> Template:

@@ -25,7 +25,7 @@ from goldpan.filter.signals import compute_signals
 from goldpan.lake import Lake, WriteResult, batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED, SYNTHETIC_DOCUMENTS
-from goldpan.llm.client import TRANSIENT, EndpointConfig, LLMRequest, LLMResult
+from goldpan.llm.client import EndpointConfig, LLMRequest, LLMResult
 from goldpan.llm.endpoint import Endpoint
 from goldpan.recipe import Recipe, SynthTask
 from goldpan.synthesize.guard import Guard
