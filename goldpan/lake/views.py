@@ -73,8 +73,8 @@ STAGES: list[tuple[str, str, str, str]] = [
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
              AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
-        "SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated' "
-        "AND origin IS DISTINCT FROM 'synthetic'",
+        ("SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated' "
+         "AND origin IS DISTINCT FROM 'synthetic'"),
         "doc_id",
     ),
     (

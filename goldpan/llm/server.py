@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Self
 
 from goldpan.llm.models import LocalModel
 
@@ -63,7 +64,7 @@ class EmbeddedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> EmbeddedServer:
+    def start(self) -> Self:
         if not runtime_available():
             raise RuntimeMissing(
                 "the embedded LLM endpoint needs llama-cpp-python[server] (pyproject dependency; it builds from "
@@ -120,7 +121,7 @@ class EmbeddedServer:
         if self.log_path and os.path.exists(self.log_path):
             os.unlink(self.log_path)
 
-    def __enter__(self) -> EmbeddedServer:
+    def __enter__(self) -> Self:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc) -> None:

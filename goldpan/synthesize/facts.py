@@ -37,10 +37,7 @@ _LIST_MARKER = re.compile(r"(?m)^\s*(?:[(（]?\d{1,2}[.)）、:]|Q\d{1,2}[.:]|A\
 _SENT_END = frozenset(".!?:;。！？；\n\"'“”‘’()[]{}#*-•")
 # Capitalised words that are not names when they start a clause (and are in no stop list of the
 # tokenizer): questions and answers from a QA prompt, markdown headings.
-_EN_COMMON = frozenset("""a an the this that these those it its in on at of for to from by with and or but not no
-yes is are was were be been i you he she we they his her our their my your q a question answer what which who why
-how when where there here however also then thus therefore so as if because while although note example
-summary introduction conclusion overview first second third finally step""".split())
+_EN_COMMON = frozenset(["a", "an", "the", "this", "that", "these", "those", "it", "its", "in", "on", "at", "of", "for", "to", "from", "by", "with", "and", "or", "but", "not", "no", "yes", "is", "are", "was", "were", "be", "been", "i", "you", "he", "she", "we", "they", "his", "her", "our", "their", "my", "your", "q", "a", "question", "answer", "what", "which", "who", "why", "how", "when", "where", "there", "here", "however", "also", "then", "thus", "therefore", "so", "as", "if", "because", "while", "although", "note", "example", "summary", "introduction", "conclusion", "overview", "first", "second", "third", "finally", "step"])
 _ZH_ENTITY_TAGS = ("nr", "ns", "nt", "nz")
 
 

@@ -71,7 +71,7 @@ def rows(lake, where: str = "TRUE") -> list[dict]:
 def test_output_lands_with_lineage(synthesized, model):
     from goldpan.lineage.trace import format_trace, trace
 
-    lake, urls, recipe, out, sent = synthesized
+    lake, urls, _, out, sent = synthesized
     got = rows(lake)
     assert out.by_task["rewrite-en"]["selected"] == 3 == len(got) == sent
     assert out.balanced and out.requests == 3 and out.cache_hits == 0
@@ -115,7 +115,7 @@ def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     from goldpan.release.candidate import write_candidate
     from goldpan.tokens import stage as tokens_stage
 
-    lake, urls, recipe, _, _ = synthesized
+    lake, _, recipe, _, _ = synthesized
     kept = rows(lake, "status = 'kept'")
     tokens_stage.run(lake, recipe.mix.tokenizer, engine=make_engine(EngineSection(kind="inprocess")))
 

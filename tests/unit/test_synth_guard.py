@@ -24,7 +24,12 @@ FACT_ONLY = ("copy_similarity",)
 @pytest.fixture(scope="module")
 def guard() -> Guard:
     lid = LanguageIdentifier()
-    return Guard(GuardSection(), lambda t: (lambda g: (g.lang, g.score))(lid.identify(t)))
+
+    def identify(text: str) -> tuple[str, float]:
+        g = lid.identify(text)
+        return g.lang, g.score
+
+    return Guard(GuardSection(), identify)
 
 
 def rules(fails) -> set[str]:
