@@ -27,10 +27,7 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 def ensure_dagster_home() -> None:
     from resources.instance import prepare_instance
 
-    prepare_instance(os.environ["DAGSTER_HOME"])
-    from goldpan.instance import ensure_instance_config
-
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))  # adds the community prompt switch (nux)
+    prepare_instance(os.environ["DAGSTER_HOME"])  # run queue, monitoring, telemetry and community prompt off
 
 
 # A fixed id in the batch-id format (`b<UTC time>-<label>`): timestamps would change page and
