@@ -131,7 +131,7 @@ def main() -> int:
     from goldpan.lake import Lake
     from goldpan.lineage.report import format_funnel
     from goldpan.mix.stage import plan_from_lake
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from goldpan.release.promote import releases
     from goldpan.sample_site import SampleSite
 

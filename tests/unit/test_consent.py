@@ -263,7 +263,7 @@ def test_warc_records_get_the_same_signals_and_unknown_origin_files(crawled, tmp
 
 
 def test_consent_suite_checks_one_signals_row_per_page(crawled) -> None:
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from quality_checks.gate import validate_stage
 
     _, lake, _, _ = crawled

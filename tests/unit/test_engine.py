@@ -31,7 +31,8 @@ from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.lake.schemas import REJECTIONS
-from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection, load_recipe
+from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection
+from goldpan.recipe_loader import load_recipe
 from goldpan.tokens import stage as tokens_stage
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 

@@ -406,7 +406,7 @@ def test_german_page_is_kept_by_extract_as_german(site):
 
 def test_german_page_is_left_out_by_the_demo_recipes_mix():
     from goldpan.mix.select import decide_mix
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
 
     mix = load_recipe(REPO / "recipes" / "demo.yaml").mix
     assert "de" not in mix.languages
