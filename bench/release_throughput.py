@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def sample_texts() -> list[str]:
-    from goldpan.sample_site import default_site_root
+    from sample.server import default_site_root
 
     texts = []
     for p in sorted((default_site_root()).rglob("*.html")):

@@ -133,7 +133,7 @@ def main() -> int:
     from goldpan.mix.stage import plan_from_lake
     from goldpan.recipe_loader import load_recipe
     from goldpan.release.promote import releases
-    from goldpan.sample_site import SampleSite
+    from sample.server import SampleSite
 
     lake_root = os.environ.get("GOLDPAN_LAKE", "lake")
     recipe_path = os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")

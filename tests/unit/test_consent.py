@@ -33,7 +33,7 @@ from goldpan.crawl.crawler import CrawlConfig
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.lake import Lake
 from goldpan.recipe import ConsentExclude, ConsentSection
-from goldpan.sample_site import SampleSite
+from sample.server import SampleSite
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
