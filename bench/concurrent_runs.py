@@ -100,7 +100,7 @@ def prepare(home: Path, lake: Path, batches: Sequence[tuple[str, Path]], recipe:
     import dagster as dg
 
     from assets.partitions import crawl_batches
-    from goldpan.crawl.registry import WARC, record_batch
+    from goldpan.crawl.batch_table import WARC, record_batch
     from goldpan.lake import Lake
     from goldpan.recipe import load_recipe
     from resources.instance import prepare_instance

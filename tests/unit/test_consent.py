@@ -33,8 +33,8 @@ from goldpan.crawl.crawler import CrawlConfig
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.lake import Lake
 from goldpan.recipe import ConsentExclude, ConsentSection
-from sample.server import SampleSite
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from sample.server import SampleSite
 from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
 UA = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
