@@ -242,7 +242,7 @@ def _in_release(lake, url: str) -> bool:
 
 
 def _request_takedown(lake, url: str) -> None:
-    """Take a page down as `goldpan takedown --url` does: record the request (contract 5), then delete
+    """Take a page down as `goldpan takedown --url` does: record the request (the `takedowns` table), then delete
     its rows from every derived table and mark the frontier; once per URL."""
     from goldpan.audit.erase import apply_takedown
     from goldpan.audit.takedowns import TakedownMatcher, record_request
