@@ -113,7 +113,7 @@ def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     from goldpan.mix.stage import run_mix
     from goldpan.recipe import EngineSection
     from goldpan.release.candidate import write_candidate
-    from goldpan.tokens import stage as tokens_stage
+    from goldpan.bpe import stage as tokens_stage
 
     lake, _, recipe, _, _ = synthesized
     kept = rows(lake, "status = 'kept'")
