@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 NAMES_EN = ["Maria Fernandez", "Kenji Watanabe", "Olivia Hartmann", "Rajesh Kumar", "Sofia Lindqvist",
             "Lucas Moreau", "Amara Okafor", "Daniel Novak"]
 NAMES_ZH = ["张建国", "李晓明", "王丽华", "陈志强", "刘海燕", "赵文博", "周国平", "黄永红"]
-_SENT = re.compile(r"(?<=[.!?。！？])\s*")
+# sentence ends: a Latin . ! ? followed by white space, or a CJK full stop (never the dot in 9.12 or ./configure)
+_SENT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 
 
 # -- material -------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def cache_rerun(server, items: list[dict], max_tokens: int) -> dict:
     from goldpan.llm.client import EndpointConfig, LLMClient
     from goldpan.llm.endpoint import Endpoint
     from goldpan.llm.server import runtime_version
-    from goldpan.recipe import parse_recipe
+    from goldpan.recipe_loader import parse_recipe
     from goldpan.synthesize import stage
 
     lake = Lake(tempfile.mkdtemp(prefix="llm-bench-lake-"))

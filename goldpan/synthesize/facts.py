@@ -32,7 +32,8 @@ _DATE_PATTERNS = [
 ]
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'）)\]，。]+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[,，]\d{3})*(?:\.\d+)?(?:\s?%)?")
+# Digits not glued to Latin letters (v2, x86, sha1): Chinese characters around a number are fine.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-+]?\d+(?:[,，]\d{3})*(?:\.\d+)?(?:\s?%)?(?![A-Za-z0-9_])")
 _LIST_MARKER = re.compile(r"(?m)^\s*(?:[(（]?\d{1,2}[.)）、:]|Q\d{1,2}[.:]|A\d{1,2}[.:])\s*")
 _SENT_END = frozenset(".!?:;。！？；\n\"'“”‘’()[]{}#*-•")
 # Capitalised words that are not names when they start a clause (and are in no stop list of the

@@ -13,7 +13,8 @@ import yaml
 from goldpan.filter.signals import compute_signals, signals_schema
 from goldpan.lake import Lake
 from goldpan.lake.schemas import DEDUP_CLUSTERS, DOCUMENTS, PAGES, REJECTIONS
-from goldpan.recipe import Recipe, parse_recipe
+from goldpan.recipe import Recipe
+from goldpan.recipe_loader import parse_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = "b-synth"

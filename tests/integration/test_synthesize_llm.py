@@ -23,7 +23,9 @@ from tests.integration.synth_lake import BATCH, build_lake, real_passages, synth
 pytestmark = pytest.mark.skipif(not runtime_available(),
                                 reason="llama-cpp-python[server] not installed (`make test` installs the llm extra)")
 
-CFG = EndpointConfig(model="smollm2-135m-instruct", concurrency=1, request_timeout_s=60, max_retries=0)
+# One server thread: on a shared, oversubscribed machine ggml's thread barriers make 2 threads far slower
+# (measured 0.2 tokens/s at load 30); timeouts are generous for the same reason.
+CFG = EndpointConfig(model="smollm2-135m-instruct", concurrency=1, request_timeout_s=600, max_retries=0, n_threads=1)
 
 
 def server_requests(server: EmbeddedServer) -> int:
@@ -45,7 +47,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def server(model):
-    with EmbeddedServer(model, n_ctx=1024) as s:
+    with EmbeddedServer(model, n_ctx=1024, n_threads=1) as s:
         yield s
 
 
@@ -80,7 +82,7 @@ def test_output_lands_with_lineage(synthesized, model):
         assert r["model_sha256"] == model.sha256 and r["server_model_id"] == "smollm2-135m-instruct"
         assert r["template_id"] == "rewrite.en" and len(r["prompt_sha1"]) == 40 and '"seed": 7' in r["params_json"]
         assert r["status"] in ("kept", "error") and r["tokens_in"] > 0 and r["latency_ms"] > 0
-        assert r["status"] != "error" or r["rule"] in ("length", "empty")
+        assert r["status"] != "error" or r["rule"] in ("length", "empty"), (r["rule"], r["detail"])
     kept = [r for r in got if r["status"] == "kept"]
     assert kept, f"no output finished within max_tokens: {[(r['rule'], r['tokens_out']) for r in got]}"
     t = trace(lake, kept[0]["doc_id"])
@@ -141,7 +143,7 @@ def test_server_killed_mid_batch_resumes_without_repeating(tmp_path, model):
 
     lake, _ = build_lake(tmp_path / "lake")
     recipe = synth_recipe(tmp_path)
-    first = EmbeddedServer(model, n_ctx=1024).start()
+    first = EmbeddedServer(model, n_ctx=1024, n_threads=1).start()
     try:
         def kill_after_first_answer():
             deadline = time.monotonic() + 60
@@ -162,7 +164,7 @@ def test_server_killed_mid_batch_resumes_without_repeating(tmp_path, model):
     failed = [r for r in got if not r["answered"]]
     assert len(got) == 3 and out.balanced and answered and failed
     assert all(r["status"] == "error" and r["rule"] in ("connection", "server_error", "timeout") for r in failed)
-    with EmbeddedServer(model, n_ctx=1024) as second:
+    with EmbeddedServer(model, n_ctx=1024, n_threads=1) as second:
         again = stage.run(lake, recipe, BATCH, CFG, open_endpoint=lambda: endpoint_of(second), run_id="resumed")
         assert server_requests(second) == len(failed) == again.requests
     assert again.cache_hits == len(answered) and all(r["answered"] for r in rows(lake))
@@ -190,7 +192,7 @@ def test_perplexity_of_real_paragraph_is_lower_than_shuffled(model):
     random.Random(0).shuffle(words)
     docs = [{"doc_id": "real", "batch_id": "b", "lang": "en", "text": text},
             {"doc_id": "shuffled", "batch_id": "b", "lang": "en", "text": " ".join(words)}]
-    with EmbeddedServer(model, n_ctx=1024, logits_all=True) as s:
+    with EmbeddedServer(model, n_ctx=1024, n_threads=1, logits_all=True) as s:
         client = LLMClient(s.base_url, model.name, CFG)
         got = {r["doc_id"]: r for r in score_documents(client, docs, 128, model.name, model.sha256)}
     assert got["real"]["status"] == got["shuffled"]["status"] == "kept"

@@ -31,7 +31,7 @@ def test_gate_bounds_the_share_by_the_maximum():
 
     import yaml
 
-    from goldpan.recipe import parse_recipe
+    from goldpan.recipe_loader import parse_recipe
 
     data = yaml.safe_load(Path("recipes/demo-synth.yaml").read_text(encoding="utf-8"))
     recipe = parse_recipe(data)
