@@ -111,11 +111,11 @@ def test_rerun_sends_no_request(synthesized, server):
 
 def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     from goldpan.audit.takedowns import TakedownMatcher, record_request
+    from goldpan.bpe import stage as tokens_stage
     from goldpan.engine import make_engine
     from goldpan.mix.stage import run_mix
     from goldpan.recipe import EngineSection
     from goldpan.release.candidate import write_candidate
-    from goldpan.bpe import stage as tokens_stage
 
     lake, _, recipe, _, _ = synthesized
     kept = rows(lake, "status = 'kept'")
