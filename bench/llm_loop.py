@@ -54,10 +54,10 @@ def passages(n_per_lang: int) -> list[dict]:
     lid = LanguageIdentifier()
     out: list[dict] = []
     for lang in ("en", "zh"):
-        pages = real_pages(min_pages=max(60, n_per_lang), langs=[lang])
+        pages = real_pages(min_pages=max(200, 2 * n_per_lang), langs=[lang])
         rows = [{"page_id": f"{lang}{i}", "batch_id": "bench", "url": p.url, "content": p.html}
                 for i, p in enumerate(pages)]
-        got, seen = 0, set()
+        got, seen, per_page, last_url = 0, set(), 0, None
         for page, doc in zip(rows, extract_documents(rows, lid)):
             if doc["status"] != "kept" or not doc.get("text") or doc["lang"].split("-")[0] != lang:
                 continue
@@ -69,7 +69,10 @@ def passages(n_per_lang: int) -> list[dict]:
                 seen.add(para)
                 out.append({"id": f"{lang}-{got}", "lang": lang, "text": para, "url": page["url"]})
                 got += 1
-                break  # one paragraph per page: many pages, not one long page
+                per_page = per_page + 1 if page["url"] == last_url else 1
+                last_url = page["url"]
+                if per_page >= 3:
+                    break  # at most 3 paragraphs per page: many pages, not one long page
             if got >= n_per_lang:
                 break
     return out
