@@ -13,7 +13,7 @@ extracted with goldpan's extractor and cut into paragraphs of 200-900 characters
    added). Caught = rejected by a fact rule. Faithful variants are near-verbatim copies by
    construction, so the copy rule is reported apart. Also: the bundled model's real rewrites and QA
    pairs through the full guard, with examples.
-3. Perplexity. Documents/s on the local server (first 256 tokens, logits_all) and the Spearman
+3. Perplexity. Documents/s with llama.cpp in process (first 256 tokens) and the Spearman
    correlation between perplexity and the fastText quality classifier's P(high quality) (trained
    here on the shipped reference text, as the classify stage does).
 
@@ -340,9 +340,7 @@ def spearman(a: list[float], b: list[float]) -> float:
 def perplexity(model, items: list[dict], first_tokens: int) -> dict:
     from goldpan.classify.model import FastTextParams, positive_probability, train_binary
     from goldpan.classify.reference import ReferenceSource, load_reference
-    from goldpan.llm.client import EndpointConfig, LLMClient
-    from goldpan.llm.perplexity import score_documents
-    from goldpan.llm.server import EmbeddedServer
+    from goldpan.llm.perplexity import LocalScorer, score_documents_locally
     from goldpan.recipe import FastTextSection
 
     pos = load_reference([ReferenceSource("jsonl", "shipped:quality_en.jsonl"),
@@ -354,11 +352,10 @@ def perplexity(model, items: list[dict], first_tokens: int) -> dict:
                                                bucket=d.bucket, max_chars=d.max_chars))
     docs = [{"doc_id": p["id"], "batch_id": "b", "lang": p["lang"], "text": p["text"]} for p in items]
     quality = dict(zip([p["id"] for p in items], positive_probability(clf, [p["text"] for p in items], d.max_chars)))
-    with EmbeddedServer(model, logits_all=True) as s:
-        client = LLMClient(s.base_url, model.name, EndpointConfig(concurrency=2, request_timeout_s=600))
-        t0 = time.perf_counter()
-        rows = [r for r in score_documents(client, docs, first_tokens, model.name, model.sha256)]
-        secs = time.perf_counter() - t0
+    scorer = LocalScorer(model.path)  # llama.cpp in process (the server's echo logprobs are off by one)
+    t0 = time.perf_counter()
+    rows = list(score_documents_locally(scorer, docs, first_tokens, model.name, model.sha256))
+    secs = time.perf_counter() - t0
     ok = [r for r in rows if r["status"] == "kept"]
     out = {"documents": len(docs), "scored": len(ok), "first_tokens": first_tokens, "seconds": round(secs, 2),
            "docs_per_s": round(len(ok) / secs, 2), "tokens_per_s": round(sum(r["n_tokens"] for r in ok) / secs, 1),

@@ -46,8 +46,28 @@ def run(lake: Lake, section: PerplexitySection, batch_id: str, endpoint_cfg: End
     sql, params = input_sql(section)
     docs = lake.iter_rows(sql, [batch_id, *params],
                           tables=["documents", "dedup_clusters", "doc_signals", "rejections"])
-    cfg = endpoint_cfg.model_copy(update={"model": section.model}) if not endpoint_cfg.base_url else endpoint_cfg
     counts = {"kept": 0, "error": 0}
+    if not endpoint_cfg.base_url:  # the embedded model: llama.cpp in process (see LocalScorer)
+        import time
+
+        from goldpan.llm.models import resolve_model
+        from goldpan.llm.perplexity import LocalScorer, score_documents_locally
+
+        model = resolve_model(section.model)
+        scorer = LocalScorer(model.path, n_threads=endpoint_cfg.n_threads)
+        t0 = time.perf_counter()
+
+        def local_rows():
+            for r in score_documents_locally(scorer, docs, section.first_tokens, model.name, model.sha256):
+                counts[r["status"]] += 1
+                yield r
+
+        written = lake.write("doc_perplexity", rows_to_batches(local_rows(), DOC_PERPLEXITY), DOC_PERPLEXITY,
+                             predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
+                             commit_metadata=commit_metadata)
+        return PerplexityResult(written, counts["kept"], counts["error"], time.perf_counter() - t0,
+                                {"model": model.name, "model_sha256": model.sha256, "runtime": "llama-cpp-python (in process)"})
+    cfg = endpoint_cfg
     with open_endpoint(cfg, logits_all=True) as ep:
 
         def rows():

@@ -185,16 +185,15 @@ def test_timeout_becomes_error_row(tmp_path, server):
 
 
 def test_perplexity_of_real_paragraph_is_lower_than_shuffled(model):
-    from goldpan.llm.perplexity import score_documents
+    from goldpan.llm.perplexity import LocalScorer, score_documents_locally
 
     text = real_passages("en", 1, 300, 600)[0]
     words = text.split()
     random.Random(0).shuffle(words)
     docs = [{"doc_id": "real", "batch_id": "b", "lang": "en", "text": text},
             {"doc_id": "shuffled", "batch_id": "b", "lang": "en", "text": " ".join(words)}]
-    with EmbeddedServer(model, n_ctx=1024, n_threads=1, logits_all=True) as s:
-        client = LLMClient(s.base_url, model.name, CFG)
-        got = {r["doc_id"]: r for r in score_documents(client, docs, 128, model.name, model.sha256)}
+    scorer = LocalScorer(model.path, n_ctx=512, n_threads=1)
+    got = {r["doc_id"]: r for r in score_documents_locally(scorer, docs, 128, model.name, model.sha256)}
     assert got["real"]["status"] == got["shuffled"]["status"] == "kept"
     assert got["real"]["model_sha256"] == model.sha256 and got["real"]["n_tokens"] >= 50
     assert got["real"]["perplexity"] < got["shuffled"]["perplexity"] / 2
