@@ -79,7 +79,11 @@ def passages(n_per_lang: int) -> list[dict]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s.strip()]
+    """Sentences, each ending in terminal punctuation (a last sentence without it gets a full stop, so
+    reordering never glues two sentences into new words or numbers)."""
+    out = [s.strip() for s in _SENT.split(text) if s.strip()]
+    cjk = bool(re.search(r"[\u4e00-\u9fff]", text))
+    return [s if s[-1] in ".!?。！？" else s + ("。" if cjk else ".") for s in out]
 
 
 def joiner(lang: str) -> str:

@@ -130,11 +130,13 @@ def _zh_entities(text: str) -> set[str]:
     return out
 
 
-def extract_facts(text: str, lang: str | None) -> Facts:
+def extract_facts(text: str, lang: str | None, list_markers: bool = False) -> Facts:
+    """Facts of `text`; list markers ("1.", "Q2:") are not numbers unless `list_markers` (a parent's
+    numbered item may become a plain number in a rewrite, so parents count them)."""
     text = text or ""
     urls, rest = _urls(text)
     dates, rest = _dates(rest)
-    rest = _LIST_MARKER.sub(" ", rest)
+    rest = rest if list_markers else _LIST_MARKER.sub(" ", rest)
     numbers = {_norm_number(m.group(0)) for m in _NUMBER.finditer(rest)}
     entities = _zh_entities(rest) if is_cjk_lang(lang) else _en_entities(rest)
     return Facts(numbers, dates, urls, entities, text.lower())

@@ -53,7 +53,7 @@ def _date_known(key: str, parent: set[str]) -> bool:
 def _parent_facts(texts: Iterable[str], lang: str | None) -> Facts:
     acc = Facts()
     for t in texts:
-        f = extract_facts(t, lang)
+        f = extract_facts(t, lang, list_markers=True)
         acc.numbers |= f.numbers
         acc.dates |= f.dates
         acc.urls |= f.urls
