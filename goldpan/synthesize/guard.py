@@ -113,12 +113,15 @@ class Guard:
         count("new_urls", cfg.max_new_urls,
               sorted(u for u in out.urls if u not in par.urls and u not in par.text_lower))
         count("new_entities", cfg.max_new_entities, _new_entities(out.entities, par, cjk))
-        if "language_change" not in skip and cfg.language_min_score is not None and self.identify and output.strip():
-            got, score = self.identify(output)
-            if _base(got) != _base(lang) and score >= cfg.language_min_score:
-                fails.append(GuardFailure("language_change", round(score, 4), ">=", cfg.language_min_score,
-                                          f"{lang} -> {got}"))
         parent_text = "\n".join(parents)
+        if "language_change" not in skip and cfg.language_min_score is not None and self.identify and output.strip():
+            # The parent passage's own language (a "zh" page may hold an untranslated English paragraph).
+            was, was_score = self.identify(parent_text)
+            was = was if was_score >= cfg.language_min_score else (lang or was)
+            got, score = self.identify(output)
+            if _base(got) != _base(was) and score >= cfg.language_min_score:
+                fails.append(GuardFailure("language_change", round(score, 4), ">=", cfg.language_min_score,
+                                          f"{was} -> {got}"))
         if "copy_similarity" not in skip and cfg.max_copy_similarity is not None:
             sim = copy_similarity(output, parent_text, lang)
             if sim > cfg.max_copy_similarity:
