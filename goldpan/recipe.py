@@ -423,6 +423,11 @@ class ConsentSection(_Strict):
             raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
         return v
 
+#: The faithfulness guard's rules (goldpan.synthesize.guard), named here so the recipe types need no import.
+GUARD_RULES: tuple[str, ...] = ("new_numbers", "new_dates", "new_urls", "new_entities", "language_change",
+                                "copy_similarity", "min_length_ratio", "max_length_ratio")
+
+
 class SynthTask(_Strict):
     """One synthesis task (goldpan.synthesize): which kept documents, which prompt, which sampling.
 
@@ -454,11 +459,9 @@ class SynthTask(_Strict):
     @field_validator("skip_guard")
     @classmethod
     def _known_rules(cls, v: list[str]) -> list[str]:
-        from goldpan.synthesize.rules import RULES
-
-        unknown = sorted(set(v) - set(RULES))
+        unknown = sorted(set(v) - set(GUARD_RULES))
         if unknown:
-            raise ValueError(f"skip_guard names unknown guard rules {unknown}; known: {list(RULES)}")
+            raise ValueError(f"skip_guard names unknown guard rules {unknown}; known: {list(GUARD_RULES)}")
         return v
 
 

@@ -1,5 +1,6 @@
-"""Names of the faithfulness guard's rules (goldpan.synthesize.guard), apart so the recipe can validate
-`skip_guard` without importing the guard (which reads the recipe types)."""
+"""Names of the faithfulness guard's rules (goldpan.synthesize.guard). They live with the recipe types
+(`goldpan.recipe.GUARD_RULES`), which validate `skip_guard` and import nothing of goldpan."""
 
-RULES: tuple[str, ...] = ("new_numbers", "new_dates", "new_urls", "new_entities", "language_change",
-                          "copy_similarity", "min_length_ratio", "max_length_ratio")
+from goldpan.recipe import GUARD_RULES as RULES
+
+__all__ = ["RULES"]
