@@ -375,7 +375,12 @@ def perplexity(model, items: list[dict], first_tokens: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--parts", default="guard,throughput,cache,real,perplexity",
+                    help="comma list of: guard, throughput, cache, real, perplexity")
+    ap.add_argument("--threads", type=int, default=2, help="llama.cpp threads (1 on an oversubscribed machine)")
+    ap.add_argument("--prompts", type=int, default=None, help="throughput prompts (default 8 quick / 16)")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.llm.models import resolve_model
     from goldpan.llm.server import EmbeddedServer, runtime_version
@@ -390,36 +395,53 @@ def main() -> int:
         return g.lang, g.score
 
     res: dict = {"runtime": runtime_version(), "machine": "2 cores, shared with other jobs (loaded)"}
-    res["guard_variants"] = guard_variants(items, identify)
+    if "guard" in parts:
+        res["guard_variants"] = guard_variants(items, identify)
     model = resolve_model("smollm2-135m-instruct")
-    with EmbeddedServer(model) as server:
-        res["throughput"] = throughput(server, [p["text"] for p in en[: 8 if args.quick else 16]], 2, 48)
-        zh = [p for p in items if p["lang"] == "zh"]
-        res["cache_rerun"] = cache_rerun(server, en[:6 if args.quick else 12] + zh[:2 if args.quick else 4], 48)
-        res["real_outputs"] = real_outputs(server, en[: 10 if args.quick else 30] + zh[: 4 if args.quick else 10],
-                                           identify, 160)
-    res["perplexity"] = perplexity(model, en[: 30 if args.quick else 80] + zh[: 15 if args.quick else 40], 256)
+    zh = [p for p in items if p["lang"] == "zh"]
+    if parts & {"throughput", "cache", "real"}:
+        with EmbeddedServer(model, n_threads=args.threads) as server:
+            if "throughput" in parts:
+                n = args.prompts or (8 if args.quick else 16)
+                res["throughput"] = throughput(server, [p["text"] for p in en[:n]], 2, 48)
+            if "cache" in parts:
+                res["cache_rerun"] = cache_rerun(server, en[:6 if args.quick else 12] + zh[:2 if args.quick else 4], 48)
+            if "real" in parts:
+                res["real_outputs"] = real_outputs(server, en[: 10 if args.quick else 30] + zh[: 4 if args.quick else 10],
+                                                   identify, 160)
+    if "perplexity" in parts:
+        res["perplexity"] = perplexity(model, en[: 30 if args.quick else 80] + zh[: 15 if args.quick else 40], 256)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "llm_loop.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
-    t, c, g, r, p = res["throughput"], res["cache_rerun"], res["guard_variants"], res["real_outputs"], res["perplexity"]
     print(f"runtime: {res['runtime']} ; model {model.name} sha256 {model.sha256[:12]}; machine loaded")
-    print(f"throughput ({t['prompts']} prompts, concurrency {t['concurrency']}, max_tokens {t['max_tokens']}): "
+    report(res)
+    return 0
+
+
+def report(res: dict) -> None:
+    t, c, g = res.get("throughput"), res.get("cache_rerun"), res.get("guard_variants")
+    r, p = res.get("real_outputs"), res.get("perplexity")
+    if t:
+        print(f"throughput ({t['prompts']} prompts, concurrency {t['concurrency']}, max_tokens {t['max_tokens']}): "
           f"goldpan {t['goldpan_tokens_per_s']} tok/s vs plain client {t['plain_tokens_per_s']} tok/s = "
           f"{t['ratio']:.1%} (target >= 90%)")
-    print(f"cache: first run {c['first_s']} s ({c['server_requests_first']} requests at the server), rerun "
+    if c:
+        print(f"cache: first run {c['first_s']} s ({c['server_requests_first']} requests at the server), rerun "
           f"{c['rerun_s']} s = {c['rerun_share']:.1%} (target <= 5%), {c['server_requests_rerun']} requests (target 0)")
-    print(f"guard on {g['passages']} real passages {g['by_lang']}: unfaithful caught {g['unfaithful_caught']:.1%} "
+    if g:
+        print(f"guard on {g['passages']} real passages {g['by_lang']}: unfaithful caught {g['unfaithful_caught']:.1%} "
           f"of {g['unfaithful_n']} (target >= 95%), faithful kept {g['faithful_kept']:.1%} of {g['faithful_n']} "
           f"(target >= 90%); copy rule fires on {g['copy_rule_on_faithful']:.1%} of faithful variants (by design)")
-    print(f"  per kind: {json.dumps(g['per_kind'])}")
-    print(f"bundled model's real outputs: {r['outputs']} ({r['outcome']}), rejected by the guard "
+        print(f"  per kind: {json.dumps(g['per_kind'])}")
+    if r:
+        print(f"bundled model's real outputs: {r['outputs']} ({r['outcome']}), rejected by the guard "
           f"{r['rejected_share']:.1%}; by rule {r['rejected_by_rule']}")
-    for ex in r["examples"][:3]:
-        print(f"  e.g. [{ex['task']}/{ex['lang']}] {ex['rules'][:2]} :: {ex['output'][:140]!r}")
-    print(f"perplexity: {p['docs_per_s']} docs/s ({p['tokens_per_s']} tok/s, first {p['first_tokens']} tokens); "
-          + ", ".join(f"{k} {v}" for k, v in p.items() if k.startswith("spearman")))
-    return 0
+        for ex in r["examples"][:3]:
+            print(f"  e.g. [{ex['task']}/{ex['lang']}] {ex['rules'][:2]} :: {ex['output'][:140]!r}")
+    if p:
+        print(f"perplexity: {p['docs_per_s']} docs/s ({p['tokens_per_s']} tok/s, first {p['first_tokens']} tokens); "
+              + ", ".join(f"{k} {v}" for k, v in p.items() if k.startswith("spearman")))
 
 
 if __name__ == "__main__":
