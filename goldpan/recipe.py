@@ -76,6 +76,12 @@ class CrawlSection(_Strict):
     revisit_redirect_s: float = Field(30 * 86400.0, ge=0)
     # CPU seconds of link discovery per page: a pathological page becomes an error row
     parse_cpu_budget_s: float = Field(10.0, gt=0)
+    # link discovery in this many processes (0: in the crawl's threads), so one fast host is not
+    # bound by the GIL on an idle multi-core machine; they start once a batch has parsed
+    # parse_processes_after pages in threads. Off by default: on a loaded 2-core machine the pipe
+    # round trips cost more than they save (bench/crawl_real.py --parse-processes N measures it).
+    parse_processes: int = Field(0, ge=0, le=64)
+    parse_processes_after: int = Field(200, ge=0)
     # sitemaps: robots.txt `Sitemap:` lines, /sitemap.xml of the seed hosts when asked, listed ones
     sitemaps_from_robots: bool = True
     sitemap_xml: bool = False
