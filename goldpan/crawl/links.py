@@ -123,7 +123,7 @@ def extract_links(
             key = href.split("#", 1)[0] if "#" in href else href
             if key in normalised:
                 continue
-            url = normalised[key] = joiner.join(key) if key else normalize_url(href, base=base, strip_params=strip_params)
+            url = normalised[key] = joiner.join(key or href)
             if url is not None and url not in seen:
                 seen.add(url)
                 out.append(url)

@@ -196,6 +196,9 @@ def page_id(batch_id: str, url: str) -> str:
 # path characters quote() keeps and no escape ("%"), query, fragment, backslash, whitespace or
 # scheme (":"). Dot segments are handled by RelativeJoiner; anything else takes the full path.
 _CLEAN_REF = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=@/-]*")
+# An absolute http(s) URL already in normal form but for its path's dot segments: lower-case
+# scheme and ASCII host, no port, userinfo, query, escapes or fragment.
+_CLEAN_ABS = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9_.~!$&'()*+,;=@/-]*)?")
 
 
 class RelativeJoiner:
@@ -220,8 +223,18 @@ class RelativeJoiner:
         self._dir_segments = parts.path.split("/")[1:-1]
 
     def join(self, href: str) -> str | None:
-        """The normalised absolute URL of `href` (fragment already removed), or None."""
-        if self._origin is None or not href or _CLEAN_REF.fullmatch(href) is None:
+        """`normalize_url(href, base)`: the normalised absolute URL of `href`, or None."""
+        if self._origin is None or not href:
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if href[0] == "#":  # the page itself
+            return self.base
+        if href[0] == "h" and (m := _CLEAN_ABS.fullmatch(href)) is not None:
+            path = m.group(3) or "/"
+            if (all(len(label) <= 63 for label in m.group(2).split(".")) and "//" not in path
+                    and "/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))):  # fmt: skip
+                return f"{m.group(1)}://{m.group(2)}{path}"
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if _CLEAN_REF.fullmatch(href) is None:
             return normalize_url(href, base=self.base, strip_params=self.strip_params)
         if "//" in href:  # a network-path reference (another host), or empty segments urljoin drops
             return normalize_url(href, base=self.base, strip_params=self.strip_params)
