@@ -249,6 +249,7 @@ class Fetcher:
         resolver: Resolver | None = None,
         max_pools: int = 64,
         pool_maxsize: int = 4,
+        dns_cache_s: float = 60.0,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be > 0")
@@ -271,6 +272,10 @@ class Fetcher:
         self.connect_to = parse_connect_to(connect_to or {})
         self._pools: OrderedDict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = OrderedDict()
         self._lock = threading.Lock()
+        # (host, port) -> (expiry, checked addresses): one lookup and check per host and minute, not
+        # per request. Safe against rebinding: the connection still goes to an address that was checked.
+        self.dns_cache_s = dns_cache_s
+        self._resolved: dict[tuple[str, int], tuple[float, list[str]]] = {}
 
     # -- public API ------------------------------------------------------------------------
 
@@ -373,6 +378,9 @@ class Fetcher:
         Refusing on any (rather than filtering) means a name that mixes a public and an
         internal address is treated as hostile instead of being half-trusted.
         """
+        cached = self._resolved.get((host, port))
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         bare = host.strip("[]")
         try:
             ipaddress.ip_address(bare.split("%", 1)[0])
@@ -384,6 +392,10 @@ class Fetcher:
         for ip in ips:
             if not self.address_allowed(ip, bare):
                 raise AddressNotAllowed(f"{host} -> {ip}")
+        if self.dns_cache_s > 0:
+            if len(self._resolved) > 10_000:  # a crawl of very many hosts: start over
+                self._resolved.clear()
+            self._resolved[(host, port)] = (time.monotonic() + self.dns_cache_s, ips)
         return ips
 
     # -- internals -------------------------------------------------------------------------

@@ -348,6 +348,8 @@ def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
         # one address in the answer is internal -> the whole name is refused
         row = _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)
         assert row["reason"] == "address_not_allowed"
+        # the checked answer is reused for a minute: no lookup per request
+        assert _get(f, f"http://pinned.test:{server.port}/echo?again", scope=scope)["status"] == "kept"
     assert calls == ["pinned.test", "rebind.test"]
     with pytest.raises(ValueError, match="addresses, not host names"):  # names are no opt-in (issue 20)
         Fetcher(allow_private={"rebind.test"}, resolver=resolver)
