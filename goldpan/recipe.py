@@ -88,7 +88,7 @@ class CrawlSection(_Strict):
     sitemap_urls: list[str] = []
     max_sitemaps: int = Field(50, ge=0)
     max_sitemap_urls: int = Field(100_000, ge=0)
-    # frontier changes are merged into Delta every this many pages rows (and at the end)
+    # frontier changes are merged into Delta every this many pages rows (bodyless rows count 1/8; and at the end)
     frontier_merge_rows: int = Field(5_000, ge=1)
     # pages are committed in chunks so a killed crawl resumes where it stopped (rows without a
     # body -- 304, 404, redirect -- count 1/8 of a row: they are small and cheap to redo)

@@ -148,7 +148,7 @@ def run_crawl(
     buf_bytes = 0
     buf_weight = 0.0
     last_flush = clock()
-    since_merge = 0
+    since_merge = 0.0  # weighted rows (BODYLESS_ROW_WEIGHT) appended since the last frontier merge
     submitted = 0
     flushing = False
 
@@ -157,10 +157,10 @@ def run_crawl(
         Draining the crawler's frontier buffers happens here, on the scheduling thread."""
         nonlocal buf, buf_bytes, buf_weight, last_flush, since_merge, submitted, flushing
         flushing = True
-        rows, buf, buf_bytes, buf_weight = buf, [], 0, 0.0
+        rows, weight, buf, buf_bytes, buf_weight = buf, buf_weight, [], 0, 0.0
         updates, inserts = crawler.drain_frontier() if merge else ([], [])
         files = crawler.robots.drain_files()
-        since_merge = 0 if merge else since_merge + len(rows)
+        since_merge = 0.0 if merge else since_merge + weight
         submitted += 1 if rows else 0
 
         def commit() -> None:
@@ -197,7 +197,9 @@ def run_crawl(
                     or clock() - last_flush >= config.chunk_seconds):  # fmt: skip
                 pending = len(crawler.updates) + len(crawler.inserts)
                 # the first chunk also merges: the seeds' links and sitemap URLs reach the frontier early
-                flush(submitted == 0 or since_merge + len(buf) >= config.frontier_merge_rows
+                # (not when it has nothing to add: a recrawl answered by 304s merges once, at the end)
+                flush((submitted == 0 and bool(crawler.inserts))
+                      or since_merge + buf_weight >= config.frontier_merge_rows
                       or pending >= 10 * config.frontier_merge_rows)  # fmt: skip
     except BaseException:
         # Interrupted (terminate, SIGTERM) or failed: keep the rows already fetched -- one quick
