@@ -249,13 +249,13 @@ class BatchDeduplicator:
         # 1. URL ------------------------------------------------------------------------------
         url_rep: dict[int, int] = {}  # url_dup position -> position of the newest fetch
         if cfg.url_dedup:
-            groups: dict[int, list[int]] = defaultdict(list)
-            for i, r in enumerate(res):
-                if r.url_key is not None:
-                    groups[r.url_key].append(i)
-            for members in groups.values():
-                if len(members) < 2:
-                    continue
+            # A group-by on the URL key (the engine's: a shuffle on Ray); owners are input positions.
+            with_url = [i for i, r in enumerate(res) if r.url_key is not None]
+            url_groups = self.group_by_key(
+                np.array([res[i].url_key for i in with_url], dtype=np.int64), np.array(with_url, dtype=np.int64)
+            ) if len(with_url) >= 2 else []
+            for group in url_groups:
+                members = group.tolist()
                 t = lambda i: docs[i].fetched_at if docs[i].fetched_at is not None else -math.inf
                 newest = min(members, key=lambda i: (-t(i), docs[i].doc_id))
                 for i in members:
@@ -281,7 +281,18 @@ class BatchDeduplicator:
             cur = prior_sha.get(h.key)
             if cur is None or (h.batch_id, h.doc_id) < (cur.batch_id, cur.doc_id):
                 prior_sha[h.key] = h  # the earliest earlier copy
-        first_of_sha: dict[str, int] = {}
+        # Copies inside the batch: a group-by on the SHA-1 key (the engine's), owners in content order;
+        # the first of each full SHA-1 in a group is the original, the later ones its exact copies.
+        live = [i for i in order if alive[i]]
+        copy_of: dict[int, int] = {}
+        for group in self.group_by_key(np.array([sha1_key(res[i].text_sha1) for i in live], dtype=np.int64),
+                                       np.array([rank[i] for i in live], dtype=np.int64)) if len(live) >= 2 else []:
+            firsts: dict[str, int] = {}
+            for rk in group.tolist():
+                i = order[rk]
+                j = firsts.setdefault(res[i].text_sha1, i)
+                if j != i:
+                    copy_of[i] = j
         primaries: list[int] = []
         exact_of: dict[int, int] = {}
         for i in order:
@@ -294,13 +305,12 @@ class BatchDeduplicator:
                 r.cluster_id = h.cluster_id
                 _reject(r, RULE_EXACT, h.doc_id, 1.0, None)
                 continue
-            j = first_of_sha.get(r.text_sha1)
+            j = copy_of.get(i)
             if j is not None:
                 alive[i] = False
                 exact_of[i] = j
                 _reject(r, RULE_EXACT, docs[j].doc_id, 1.0, None)
                 continue
-            first_of_sha[r.text_sha1] = i
             primaries.append(i)
 
         # 3. Near -----------------------------------------------------------------------------

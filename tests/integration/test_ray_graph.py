@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from assets.ordering import OrderingResource
+from assets.partitions import crawl_batches
 from goldpan.lake import Lake
 from goldpan.lake.schemas import TABLES
 from quality_checks.checks import ASSET_CHECKS
@@ -32,7 +33,7 @@ POOLED = ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_token
 
 def _run_graph(lake_root: str, opts: dict, engine: str) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("crawl_batches", [BATCH])
+        instance.add_dynamic_partitions(crawl_batches.name, [BATCH])
         return dg.materialize(
             [*ALL_ASSETS, *ASSET_CHECKS], partition_key=BATCH, instance=instance,
             resources={"lake": LakeResource(root=lake_root, storage_options=opts),
