@@ -35,6 +35,7 @@ from goldpan.engine.tally import WorkerTally
 
 _INIT_LOCK = threading.Lock()
 _STARTED_HERE = False  # this process started a private Ray instance (shut it down at exit)
+START_ATTEMPTS = 3
 
 
 def _timed(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
@@ -71,7 +72,15 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
             kwargs.update(num_cpus=num_cpus or os.cpu_count() or 1)
             if object_store_memory:
                 kwargs["object_store_memory"] = object_store_memory
-            ray.init(**kwargs)
+            # Ray gives its raylet a fixed 30 s to register; on a saturated machine that can pass.
+            for attempt in range(START_ATTEMPTS):
+                try:
+                    ray.init(**kwargs)
+                    break
+                except Exception as exc:  # noqa: BLE001 -- Ray raises a bare Exception for this
+                    ray.shutdown()
+                    if "timed out during startup" not in str(exc) or attempt == START_ATTEMPTS - 1:
+                        raise
             _STARTED_HERE = True
         else:
             ray.init(address=address, **kwargs)
