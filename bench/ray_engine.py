@@ -54,14 +54,14 @@ def import_pages(shards: list[Path], root: Path) -> int:
 
 def run_stages(root: Path, engine, batch_rows: int) -> dict[str, float]:
     """Seconds of each pooled stage on `engine` (the same calls and batch sizes as the assets)."""
+    from goldpan.bpe import stage as tokens_stage
     from goldpan.classify import stage as classify_stage
     from goldpan.dedup import stage as dedup_stage
     from goldpan.extract import stage as extract_stage
     from goldpan.filter import stage as filter_stage
     from goldpan.lake import Lake
     from goldpan.lake.schemas import REJECTIONS
-    from goldpan.recipe import load_recipe
-    from goldpan.tokens import stage as tokens_stage
+    from goldpan.recipe_loader import load_recipe
 
     rc = load_recipe(ROOT / "recipes" / "warc.yaml")
     lake = Lake(root)
