@@ -77,7 +77,7 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
                 try:
                     ray.init(**kwargs)
                     break
-                except Exception as exc:  # noqa: BLE001 -- Ray raises a bare Exception for this
+                except Exception as exc:  # Ray raises a bare Exception for this
                     ray.shutdown()
                     if "timed out during startup" not in str(exc) or attempt == START_ATTEMPTS - 1:
                         raise
