@@ -61,7 +61,7 @@ def main() -> int:
     import extract_gold as eg
 
     from goldpan.extract.encoding import decode_page
-    from goldpan.extract.learned import join_kept, keep_tables_whole
+    from goldpan.extract.learned import join_kept, kept_mask
     from goldpan.extract.line_training import choose_threshold, line_confusion, page_example, train_from_pages
 
     t0 = time.time()
@@ -116,7 +116,7 @@ def main() -> int:
         texts = []
         for i in idx:
             p = examples["report"][i]
-            texts.append(join_kept(p.lines, p.blank_before, keep_tables_whole(p.lines, model.predict(p.x) >= threshold)))
+            texts.append(join_kept(p.lines, p.blank_before, kept_mask(p.lines, p.x, model.predict(p.x), threshold)))
         held_out[set_name] = {k: round(v, 4) for k, v in
                               eg.score(set_name, texts, [golds["report"][i] for i in idx]).items()}
         held_out[set_name]["pages"] = len(idx)

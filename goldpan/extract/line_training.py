@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, keep_tables_whole, page_features
+from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, kept_mask, page_features
 from goldpan.extract.line_model import LineModel, train_line_model
 from goldpan.extract.lines import LINE_FEATURES
 
@@ -135,7 +135,7 @@ def choose_threshold(
             texts = []
             for i in idx:
                 p = pages[i]
-                kept = keep_tables_whole(p.lines, probs[i] >= t)
+                kept = kept_mask(p.lines, p.x, probs[i], t)
                 texts.append(join_kept(p.lines, p.blank_before, kept))
             per_set[s] = score_set(s, texts, idx)
         table[float(t)] = per_set
@@ -161,7 +161,7 @@ def line_confusion(model: LineModel, pages: Sequence[PageExample]) -> dict:
     """Line-level counts at the model's threshold over the labelled lines of `pages` (tables kept whole)."""
     tp = fp = fn = n_pos = n_neg = 0
     for p in pages:
-        kept = keep_tables_whole(p.lines, model.predict(p.x) >= model.threshold)
+        kept = kept_mask(p.lines, p.x, model.predict(p.x), model.threshold)
         for k, lab in zip(kept, p.labels):
             if lab is None:
                 continue
