@@ -102,7 +102,7 @@ def prepare(home: Path, lake: Path, batches: Sequence[tuple[str, Path]], recipe:
     from assets.partitions import crawl_batches
     from goldpan.crawl.batch_table import WARC, record_batch
     from goldpan.lake import Lake
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from resources.instance import prepare_instance
 
     prepare_instance(home)
