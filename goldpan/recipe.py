@@ -419,14 +419,27 @@ class ConsentSection(_Strict):
             raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
         return v
 
+class RayEngineSection(_Strict):
+    """Where the Ray engine runs (used when `engine.kind` is ray). $GOLDPAN_RAY_ADDRESS overrides
+    `address`. `runtime_env` is Ray's own (pip, env_vars, working_dir...): on a cluster it must
+    give workers goldpan, e.g. `{"pip": ["goldpan==0.1.0"]}`, unless the image has it."""
+
+    address: str | None = None  # None/"local": a private Ray on this machine; "auto"; "ray://head:10001"
+    runtime_env: dict[str, Any] = Field(default_factory=dict)
+    max_retries: int = Field(3, ge=0, le=100)  # a task whose worker died is retried this often
+    object_store_mb: int | None = Field(None, ge=75, le=1_000_000)  # private instance only
+
+
 class EngineSection(_Strict):
     """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
     worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
     not make a new recipe. The environment overrides it: GOLDPAN_ENGINE, GOLDPAN_WORKERS."""
 
-    kind: Literal["local", "inprocess"] = "local"  # local: worker processes; inprocess: this process only
-    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core
+    # local: worker processes; inprocess: this process only; ray: Ray tasks (goldpan.engine.ray_engine)
+    kind: Literal["local", "inprocess", "ray"] = "local"
+    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core (ray: CPUs a stage may use)
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+    ray: RayEngineSection = RayEngineSection()
 
 
 class Recipe(_Strict):
