@@ -102,7 +102,7 @@ def prepare(home: Path, lake: Path, batches: Sequence[tuple[str, Path]], recipe:
     from assets.partitions import crawl_batches
     from goldpan.crawl.batch_table import WARC, record_batch
     from goldpan.lake import Lake
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from resources.instance import prepare_instance
 
     prepare_instance(home)
@@ -139,8 +139,12 @@ def run_backfill(env: dict[str, str], batches: Sequence[tuple[str, Path]], job: 
 
     bindir = Path(sys.executable).parent
     home = env["DAGSTER_HOME"]
+    # The daemon's output, and that of the runs it launches, goes to a file: a pipe nobody reads fills
+    # up and blocks every process that writes to it (the runs would hang before reporting their end).
+    log_path = Path(home) / "daemon.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed in the finally below
     daemon = subprocess.Popen([str(bindir / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         t0 = time.perf_counter()
         sub = subprocess.run([str(bindir / "dagster"), "job", "backfill", "-w", "workspace.yaml", "-j", job,
@@ -156,9 +160,10 @@ def run_backfill(env: dict[str, str], batches: Sequence[tuple[str, Path]], job: 
                     break
                 if time.perf_counter() - t0 > timeout_s:
                     raise TimeoutError(f"backfill unfinished after {timeout_s} s: "
-                                       f"{ {b: r.status.value for b, r in runs.items()} }")
+                                       f"{ {b: r.status.value for b, r in runs.items()} }\n"
+                                       f"{log_path.read_text(errors='replace')[-4000:]}")
                 if daemon.poll() is not None:
-                    raise RuntimeError(f"dagster-daemon exited:\n{daemon.stderr.read()[-4000:]}")
+                    raise RuntimeError(f"dagster-daemon exited:\n{log_path.read_text(errors='replace')[-4000:]}")
                 time.sleep(2)
             seconds = time.perf_counter() - t0
             out = {}
@@ -174,6 +179,7 @@ def run_backfill(env: dict[str, str], batches: Sequence[tuple[str, Path]], job: 
         except subprocess.TimeoutExpired:
             os.killpg(daemon.pid, signal.SIGKILL)
             daemon.wait()
+        log.close()
 
 
 def compared_tables(lake_root: Path) -> dict[str, list[tuple]]:
