@@ -23,7 +23,7 @@ from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "dedup-v2"
+CODE_VERSION = "dedup-v3"
 
 
 def dedup_config(section) -> DedupConfig:
@@ -42,7 +42,7 @@ def dedup_config(section) -> DedupConfig:
     "signature and band keys, cluster id/size/representative, and the decision (url_duplicate, "
     "exact_duplicate, near_duplicate, paragraph-dedup rejections). `dedup_text` holds the text after "
     "paragraph dedup when paragraphs were removed. Also appends the batch to `dedup_index` and "
-    "`dedup_paragraphs`.",
+    "`dedup_paragraphs`; changes to earlier clusters (merges, new representatives) go to `dedup_merges`.",
 )
 def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
@@ -86,7 +86,8 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
                 "threshold": r.threshold,
                 "n_shingles": r.n_shingles,
                 "minhash_config": dd.config_id,
-                "signature": r.signature.tolist(),
+            "cluster_merges": dg.MetadataValue.int(len(out.merges)),
+                "signature": r.signature.astype("int64").tolist(),
                 "band_keys": r.band_keys.tolist(),
                 "dedup_text": r.dedup_text,
                 "canonical_url": canonical_url(m["dedup_url"]),
@@ -96,6 +97,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
                 "n_paragraphs": r.n_paragraphs,
                 "paragraphs_removed": r.paragraphs_removed,
                 "chars_removed": r.chars_removed,
+                "match": r.match,
             }
 
     commit = lake.commit_metadata(context, CODE_VERSION)
@@ -122,6 +124,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
             "prior_rows_read": dg.MetadataValue.json(store.rows_read),
             "match_stats": dg.MetadataValue.json(out.stats),
             "minhash_config": dd.config_id,
+            "cluster_merges": dg.MetadataValue.int(len(out.merges)),
             **{k: dg.MetadataValue.int(v) for k, v in index_meta.items()},
         },
     )

@@ -68,6 +68,19 @@ def _table() -> dict[int, str | None]:
     return _TABLE
 
 
+_ASCII_TABLE: bytes | None = None
+
+
+def _ascii_table() -> bytes:
+    """The same mapping restricted to ASCII, as a bytes.translate table (a C table lookup per byte
+    instead of a dict lookup per character; ASCII has no format characters to delete)."""
+    global _ASCII_TABLE
+    if _ASCII_TABLE is None:
+        t = _table()
+        _ASCII_TABLE = bytes((ord(t[c]) if t.get(c) else c) for c in range(256))  # type: ignore[arg-type]
+    return _ASCII_TABLE
+
+
 def normalize_for_hash(text: str) -> str:
     """Normalise `text` so that copies differing only in invisible or layout details are equal.
 
@@ -75,8 +88,16 @@ def normalize_for_hash(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize_for_hash expects str, got {type(text).__name__}")
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = t.translate(_table())
+    return finish_normalized(unicodedata.normalize("NFKC", text).casefold())
+
+
+def finish_normalized(folded: str) -> str:
+    """The rest of `normalize_for_hash` on an already NFKC-normalised, case-folded text (shingling
+    does those two steps too, so a caller computing both does them once)."""
+    if folded.isascii():
+        t = folded.encode("ascii").translate(_ascii_table()).decode("ascii")
+    else:
+        t = folded.translate(_table())
     return _WS.sub(" ", t).strip()
 
 
@@ -87,3 +108,8 @@ def text_sha1(text: str) -> str:
     raising, so one malformed page cannot stop a batch.
     """
     return hashlib.sha1(normalize_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def sha1_of_folded(folded: str) -> str:
+    """`text_sha1` from the NFKC-normalised, case-folded text."""
+    return hashlib.sha1(finish_normalized(folded).encode("utf-8", "surrogatepass")).hexdigest()

@@ -59,6 +59,10 @@ def normalize_for_shingles(text: str) -> str:
     return unicodedata.normalize("NFKC", _SURROGATE.sub("\ufffd", text)).casefold()
 
 
+def has_surrogates(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
 def word_tokens(text: str) -> list[str]:
     """The words dedup shingles for space-separated languages (see module docstring)."""
     return _WORD.findall(normalize_for_shingles(text))
@@ -90,8 +94,8 @@ def _char_hashes(s: str) -> np.ndarray:
     return fmix64(cps ^ np.uint64(SHINGLE_SEED))
 
 
-def _ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
-    """Sorted unique hashes of every n-gram of the token-hash sequence `tok` (length >= 1)."""
+def _ngram_sequence(tok: np.ndarray, n: int) -> np.ndarray:
+    """Hashes of every n-gram of the token-hash sequence `tok` (length >= 1), in text order."""
     m = tok.size
     if m <= n:
         acc = np.uint64(m)
@@ -104,35 +108,78 @@ def _ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
         acc = np.full(k, np.uint64(n), dtype=np.uint64)
         for j in range(n):
             acc = acc * _POLY + tok[j : j + k]
-    return np.unique(fmix64(acc))
+    return fmix64(acc)
 
 
-def shingle_hashes(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5) -> np.ndarray:
-    """Sorted unique uint64 hashes of the text's n-gram shingles.
+def _token_hashes(folded: str, lang: str, latin: str) -> tuple[np.ndarray, bool]:
+    """(token hashes in text order, True when tokens are characters) of a normalised text."""
+    if is_cjk_lang(lang):
+        s = _NON_CONTENT.sub("", folded)
+        return (_char_hashes(s) if s else np.empty(0, np.uint64)), True
+    if latin == "char":
+        s = _NON_CONTENT.sub(" ", folded).strip()
+        return (_char_hashes(s) if s else np.empty(0, np.uint64)), True
+    if latin != "word":
+        raise ValueError(f"latin must be 'word' or 'char', got {latin!r}")
+    ws = _WORD.findall(folded)
+    return (_word_hashes(ws) if ws else np.empty(0, np.uint64)), False
 
-    Word n-grams for space-separated languages, character n-grams for CJK (see module docstring).
-    Returns an empty uint64 array for a text without tokens.
-    """
+
+def shingle_sequence(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5, latin: str = "word") -> np.ndarray:
+    """The text's shingle hashes in text order, repeats included (what `shingle_hashes` makes a set
+    of); verification uses the order to tell a copy (similar everywhere) from a shared block."""
     if not isinstance(text, str):
         raise TypeError(f"shingle_hashes expects str text, got {type(text).__name__}")
     if word_ngram < 1 or char_ngram < 1:
         raise ValueError("n-gram sizes must be >= 1")
     if not text or text.isspace():
         return np.empty(0, dtype=np.uint64)
-    if is_cjk_lang(lang):
-        s = _NON_CONTENT.sub("", normalize_for_shingles(text))
-        if not s:
-            return np.empty(0, dtype=np.uint64)
-        return _ngram_hashes(_char_hashes(s), char_ngram)
-    ws = word_tokens(text)
-    if not ws:
-        return np.empty(0, dtype=np.uint64)
-    return _ngram_hashes(_word_hashes(ws), word_ngram)
+    return sequence_of_folded(normalize_for_shingles(text), lang, word_ngram, char_ngram, latin)
+
+
+def sequence_of_folded(folded: str, lang: str, word_ngram: int, char_ngram: int, latin: str = "word") -> np.ndarray:
+    """`shingle_sequence` of a text already passed through `normalize_for_shingles`."""
+    tok, chars = _token_hashes(folded, lang, latin)
+    if tok.size == 0:
+        return tok
+    return _ngram_sequence(tok, char_ngram if chars else word_ngram)
+
+
+def shingle_hashes(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5, latin: str = "word") -> np.ndarray:
+    """Sorted unique uint64 hashes of the text's n-gram shingles.
+
+    CJK: character n-grams (see module docstring). Space-separated languages: word n-grams
+    (`latin="word"`) or character `char_ngram`-grams over the normalised text with every run of
+    whitespace/punctuation made one space (`latin="char"`; an edited word then breaks only the
+    ~n+len(word) character shingles around it instead of n whole word shingles). Returns an empty
+    uint64 array for a text without tokens.
+    """
+    seq = shingle_sequence(text, lang, word_ngram, char_ngram, latin)
+    return np.unique(seq) if seq.size > 1 else seq
+
+
+def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """|a & b| of two sorted unique arrays: the smaller one binary-searched in the larger,
+    O(small x log large) with no concatenation or re-sort."""
+    if a.size > b.size:
+        a, b = b, a
+    if a.size == 0:
+        return 0
+    pos = np.searchsorted(b, a)
+    pos[pos == b.size] = 0
+    return int(np.count_nonzero(b[pos] == a))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard of two sorted unique shingle-hash arrays (0.0 when both are empty)."""
     if a.size == 0 and b.size == 0:
         return 0.0
-    inter = np.intersect1d(a, b, assume_unique=True).size
+    inter = intersection_size(a, b)
     return inter / (a.size + b.size - inter)
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / min(|a|, |b|): how much of the smaller set lies inside the larger (0.0 if one is empty)."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    return intersection_size(a, b) / min(a.size, b.size)

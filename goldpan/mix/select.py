@@ -2,8 +2,9 @@
 
 The mix stage sees every document that survived dedup and filtering (all crawl batches) plus the
 curated corpora the recipe lists, and records for each one whether it is eligible and if not which
-rule left it out: language, language score, domain, quality score, takedown, contamination with an
-eval set, per-host cap. Token budgets (goldpan.mix.budget) then choose among the eligible ones.
+rule left it out: language, language score, domain, quality score, takedown, a newer fetch of the
+same URL, a cluster merge that gave its cluster another representative, contamination with an eval
+set, per-host cap. Token budgets (goldpan.mix.budget) then choose among the eligible ones.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def decide_mix(
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
     host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
     `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
-    `url` (for takedowns) and `text` (for decontamination).
+    `url` (for takedowns), `text` (for decontamination), `superseded_by` (a newer fetch of the
+    URL that dedup kept) and `replaced_by` (the representative that replaced this one in its
+    dedup cluster).
     """
     languages = set(cfg.languages)
     domains = set(cfg.domains)
@@ -65,6 +68,11 @@ def decide_mix(
             row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
         elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
             row.update(status=REJECTED, rule="takedown", detail=rid)
+        elif d.get("superseded_by"):
+            row.update(status=REJECTED, rule="superseded", detail=f"newer fetch of the URL: {d['superseded_by']}")
+        elif d.get("replaced_by"):
+            row.update(status=REJECTED, rule="cluster_representative_replaced",
+                       detail=f"a later batch made {d['replaced_by']} its dedup cluster's representative (dedup_merges)")
         elif d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:

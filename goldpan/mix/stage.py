@@ -20,7 +20,15 @@ import pyarrow.parquet as pq
 
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
+from goldpan.lake.schemas import (
+    CURATED_DOCUMENTS,
+    DEDUP_MERGES,
+    DOC_TOKENS,
+    ERROR,
+    KEPT,
+    MIX_DECISIONS,
+    REJECTED,
+)
 from goldpan.lineage.funnel import stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
@@ -28,6 +36,18 @@ from goldpan.mix.sources import read_curated
 from goldpan.recipe import MixSource, Recipe
 
 TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+
+
+# What later dedup batches decided about an earlier kept document: a newer fetch of its URL that
+# dedup kept (`supersedes`), or a cluster change that gave its cluster another representative
+# (`dedup_merges`). Earlier rows are never rewritten, so the mix applies these at read time.
+DEDUP_LATER_SQL = """
+    LEFT JOIN (SELECT supersedes AS doc_id, min(doc_id) AS superseded_by FROM dedup_clusters
+               WHERE supersedes IS NOT NULL AND status = 'kept' GROUP BY 1) sup ON sup.doc_id = d.doc_id
+    LEFT JOIN (SELECT old_representative AS doc_id, arg_max(new_representative, batch_id || '/' || lpad(seq::VARCHAR, 9, '0'))
+                      AS replaced_by
+               FROM dedup_merges WHERE old_representative <> new_representative GROUP BY 1) mg ON mg.doc_id = d.doc_id
+"""
 
 
 def lake_docs_sql(with_scores: bool) -> str:
@@ -42,10 +62,12 @@ def lake_docs_sql(with_scores: bool) -> str:
     )
     return f"""
     SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
-           p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source
+           p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source,
+           sup.superseded_by, mg.replaced_by
     FROM documents d
     JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
     LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
+    {DEDUP_LATER_SQL}
     LEFT JOIN (SELECT page_id, any_value(source) AS source FROM pages GROUP BY page_id) p ON p.page_id = d.page_id
     {scores}
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
@@ -56,7 +78,7 @@ def lake_docs_sql(with_scores: bool) -> str:
 CURATED_DOCS_SQL = """
     SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
-           cd.source
+           cd.source, NULL AS superseded_by, NULL AS replaced_by
     FROM curated_documents cd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
@@ -163,9 +185,11 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     epochs = {s.name: s.max_epochs for s in sources}
     lake.ensure("doc_tokens", DOC_TOKENS)
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
+    lake.ensure("dedup_merges", DEDUP_MERGES)
     with_scores = "doc_scores" in lake.list_tables()
     sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
-    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
+    tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
+              "curated_documents", "doc_tokens"]
     tables += ["doc_scores"] if with_scores else []
     docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512)
             for r in b.to_pylist())
