@@ -1,0 +1,181 @@
+"""Issue 18: clusters merged across batches, contained pages, templated pages kept apart, supersession
+in the mix, and the pure signature function. Real components: the matcher, the Delta index store,
+DuckDB; texts written for the tests (English and Chinese)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup.candidates import choose_banding, collision_probability
+from goldpan.dedup.clusters import MERGE_LINKED, MERGE_REPRESENTATIVE, resolve_clusters
+from goldpan.dedup.signatures import SignatureBatch, compute_signatures, doc_sequence, doc_shingles
+from goldpan.dedup.store import DeltaPriorStore, read_merges, write_index
+from goldpan.dedup.verify import verify_pair
+from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.schemas import DEDUP_CLUSTERS, DEDUP_MERGES, DOCUMENTS
+from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA
+
+ZH_RIVER = """老街尽头的渡口已经有七十多年的历史了。每天清晨五点半，第一班渡船从对岸出发，船上多是挑着蔬菜去集市的农民，
+还有几个背着书包的孩子。摆渡的老周今年六十三岁，从父亲手里接过这条船，一干就是四十年。他说河水比从前清了，
+鱼也多了，只是坐船的人一年比一年少。对岸修了大桥以后，年轻人都骑电动车过河，只有老人和赶早市的人还愿意坐船。
+镇上曾经讨论过要不要取消渡口，最后还是保留了下来，因为桥离老街太远，老人走不过去。去年夏天发大水，桥上封了路，
+渡船连着跑了三天三夜，把困在对岸的一百多人接了回来。那以后再没有人提取消渡口的事。"""
+
+
+def doc(doc_id: str, text: str, lang: str = "en", t: float = 0.0, url: str | None = None) -> DedupInput:
+    return DedupInput(doc_id, text, lang, url, t)
+
+
+def run(store: MemoryPriorStore, batch: str, docs: list[DedupInput], **cfg):
+    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, **cfg))
+    out = dd.run(docs, store.begin(batch))
+    store.commit(batch, docs, out)
+    return {r.doc_id: r for r in out.results}, out
+
+
+# ------------------------------------------------------------------ cross-batch merges
+def test_third_batch_links_two_clusters_and_the_merge_is_recorded() -> None:
+    store = MemoryPriorStore()
+    r1, _ = run(store, "b1", [doc("garden", EN_GARDEN), doc("tea", ZH_TEA, "zh")])
+    r2, _ = run(store, "b2", [doc("bicycle", EN_BICYCLE)])
+    assert r1["garden"].is_representative and r2["bicycle"].cluster_id == "bicycle"
+    # batch 3: one page holding both stories links the garden and the bicycle clusters
+    both = f"{EN_GARDEN}\n\n{EN_BICYCLE}"
+    r3, out3 = run(store, "b3", [doc("digest", both)])
+    d = r3["digest"]
+    assert (d.rule, d.match, d.cluster_id) == ("near_duplicate", "containment", "garden")
+    assert len(out3.merges) == 1
+    m = out3.merges[0]
+    assert (m.cluster_id, m.into_cluster_id, m.old_representative, m.new_representative) == (
+        "bicycle", "garden", "bicycle", "garden")
+    assert (m.via_doc_id, m.linked_to, m.reason, m.representative_rule) == ("digest", "bicycle", MERGE_LINKED, "oldest")
+    assert m.similarity >= 0.8
+    # a fourth batch's copy of the bicycle story lands in the merged cluster, counted whole
+    r4, _ = run(store, "b4", [doc("bicycle-copy", EN_BICYCLE.replace("patience", "care"))])
+    assert r4["bicycle-copy"].cluster_id == "garden" and r4["bicycle-copy"].cluster_size == 4
+    assert resolve_clusters(store.merges())["bicycle"].cluster_id == "garden"
+    assert r1["tea"].cluster_id == "tea"  # the Chinese page was never touched
+
+
+def test_representative_rule_longest_replaces_the_earlier_representatives() -> None:
+    store = MemoryPriorStore()
+    run(store, "b1", [doc("garden", EN_GARDEN)], representative="longest")
+    run(store, "b2", [doc("bicycle", EN_BICYCLE)], representative="longest")
+    r3, out3 = run(store, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}")], representative="longest")
+    d = r3["digest"]
+    assert d.status == "kept" and d.is_representative and d.cluster_id in {"garden", "bicycle"}
+    by_cluster = {m.cluster_id: m for m in out3.merges}
+    assert set(by_cluster) == {"garden", "bicycle"}
+    assert {m.new_representative for m in out3.merges} == {"digest"}
+    reasons = {m.reason for m in out3.merges}
+    assert reasons == {MERGE_LINKED, MERGE_REPRESENTATIVE}
+
+
+# ------------------------------------------------------------------ containment and templates
+def test_contained_page_is_found_in_batch_and_across_batches() -> None:
+    store = MemoryPriorStore()
+    section = EN_BICYCLE
+    long_page = f"{EN_GARDEN}\n\n{section}\n\nComments are closed for this article."
+    r1, _ = run(store, "b1", [doc("long", long_page, t=1), doc("section", section, t=2)])
+    assert (r1["section"].rule, r1["section"].match, r1["section"].duplicate_of) == (
+        "near_duplicate", "containment", "long")
+    assert r1["section"].similarity >= 0.95 and r1["section"].threshold == 0.8
+    # Chinese: an article quoted inside a longer page of a later batch
+    run(store, "b2", [doc("river", ZH_RIVER, "zh")])
+    r3, _ = run(store, "b3", [doc("zh-digest", ZH_TEA + "\n" + ZH_RIVER + "\n以上内容转载自地方新闻。", "zh")])
+    assert (r3["zh-digest"].rule, r3["zh-digest"].duplicate_of, r3["zh-digest"].match) == (
+        "near_duplicate", "river", "containment")
+
+
+def test_unrelated_pages_in_one_template_are_not_merged() -> None:
+    cfg = DedupConfig()
+    body_a = " ".join(EN_GARDEN.split()[:120])
+    body_b = " ".join(EN_BICYCLE.split()[:120])
+    page_a = f"{BOILERPLATE}\n{body_a}\n{BOILERPLATE}"
+    page_b = f"{BOILERPLATE}\n{body_b}\n{BOILERPLATE}"
+    sc = cfg.signature_config
+    v = verify_pair(doc_shingles(page_a, "en", sc), doc_sequence(page_a, "en", sc), doc_shingles(page_b, "en", sc),
+                    doc_sequence(page_b, "en", sc), cfg.verify_config)
+    assert v.match is None and v.coverage < cfg.segment_min
+    store = MemoryPriorStore()
+    r, _ = run(store, "b1", [doc("a", page_a, t=1), doc("b", page_b, t=2)])
+    assert r["a"].status == r["b"].status == "kept" and r["b"].cluster_id == "b"
+    # the same template around an edited copy of one body is still a duplicate
+    copy = page_a.replace("neighbours", "residents").replace("volunteers", "helpers")
+    r, _ = run(store, "b2", [doc("a-copy", copy)])
+    assert (r["a-copy"].rule, r["a-copy"].duplicate_of) == ("near_duplicate", "a")
+
+
+# ------------------------------------------------------------------ the pure signature function
+def test_compute_signatures_slices_concatenate_to_the_whole_batch() -> None:
+    cfg = DedupConfig().signature_config
+    texts = [EN_GARDEN, EN_BICYCLE, ZH_TEA, ZH_RIVER, "", "short words only"]
+    langs = ["en", "en", "zh", "zh", "en", "en"]
+    whole = compute_signatures(texts, langs, cfg)
+    parts = SignatureBatch.concat([compute_signatures(texts[:3], langs[:3], cfg), compute_signatures(texts[3:], langs[3:], cfg)])
+    for name in ("signatures", "band_keys", "offsets", "shingles", "seq_offsets", "sequences"):
+        assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
+    assert whole.text_sha1 == parts.text_sha1 and whole.n_shingles(4) == 0
+    assert whole.signatures.shape == (6, 256) and whole.band_keys.dtype == np.int64
+
+
+def test_banding_from_the_s_curve() -> None:
+    b, r = choose_banding(0.4, 256, 0.97)
+    assert b * r <= 256 and collision_probability(0.4, b, r) >= 0.97
+    assert collision_probability(0.1, b, r) < 0.1
+    b8, r8 = choose_banding(0.8, 256, 0.97)
+    assert r8 > r and collision_probability(0.8, b8, r8) >= 0.97
+
+
+# ------------------------------------------------------------------ Delta: merges recorded, mix drops
+def _commit(lake: Lake, batch: str, docs: list[DedupInput], urls: dict[str, str], **cfg) -> dict:
+    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, **cfg))
+    docs = [DedupInput(d.doc_id, d.text, d.lang, urls[d.doc_id], d.fetched_at) for d in docs]
+    lake.write("documents", [pa.RecordBatch.from_pylist(
+        [{"doc_id": d.doc_id, "page_id": "p" + d.doc_id, "batch_id": batch, "url": urls[d.doc_id], "status": "kept",
+          "text": d.text, "lang": d.lang} for d in docs], schema=DOCUMENTS)], DOCUMENTS, mode="append")
+    out = dd.run(docs, DeltaPriorStore(lake, batch, dd.config_id))
+    rows = [{"doc_id": r.doc_id, "page_id": "p" + r.doc_id, "batch_id": batch, "url": urls[r.doc_id],
+             "text_sha1": r.text_sha1, "cluster_id": r.cluster_id, "is_representative": r.is_representative,
+             "status": r.status, "rule": r.rule, "duplicate_of": r.duplicate_of, "similarity": r.similarity,
+             "minhash_config": dd.config_id, "signature": r.signature.astype(np.int64).tolist(),
+             "supersedes": r.supersedes, "match": r.match} for r in out.results]
+    lake.write("dedup_clusters", [pa.RecordBatch.from_pylist(rows, schema=DEDUP_CLUSTERS)], DEDUP_CLUSTERS,
+               predicate=batch_predicate("batch_id", batch), partition_by=["batch_id"])
+    write_index(lake, batch, dd.config_id, out)
+    return {r.doc_id: r for r in out.results}
+
+
+def test_delta_index_merges_across_three_batches_and_the_mix_drops_stale_rows(tmp_path) -> None:
+    from goldpan.mix.select import decide_mix
+    from goldpan.mix.stage import DEDUP_LATER_SQL
+    from goldpan.recipe import MixSection
+
+    lake = Lake(tmp_path / "lake")
+    urls = {"garden": "https://a.example/garden", "bicycle": "https://b.example/bike",
+            "digest": "https://c.example/digest", "garden-v2": "https://a.example/garden"}
+    _commit(lake, "b1", [doc("garden", EN_GARDEN, t=1)], urls)
+    _commit(lake, "b2", [doc("bicycle", EN_BICYCLE, t=2)], urls, representative="longest")
+    r3 = _commit(lake, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}", t=3)], urls, representative="longest")
+    assert r3["digest"].is_representative
+    merges = read_merges(lake)
+    assert {(m.cluster_id, m.new_representative) for m in merges} == {("garden", "digest"), ("bicycle", "digest")}
+    assert all(m.new_representative_batch == "b3" for m in merges)
+    # a newer fetch of the garden URL with new content supersedes the garden page
+    new_text = EN_GARDEN.replace("forty two beds", "sixty beds") + " Update: the council renewed the lease."
+    r4 = _commit(lake, "b4", [doc("garden-v2", ZH_RIVER + " " + new_text[:200], "zh", t=4)], urls)
+    assert r4["garden-v2"].supersedes == "garden" and r4["garden-v2"].status == "kept"
+    with lake.connect(tables=["dedup_clusters", "dedup_merges"]) as con:
+        rows = con.execute(f"SELECT d.doc_id, d.batch_id, 'en' AS lang, 1.0 AS lang_score, NULL AS host, "
+                           f"sup.superseded_by, mg.replaced_by FROM dedup_clusters d {DEDUP_LATER_SQL} "
+                           "WHERE d.status = 'kept' ORDER BY d.doc_id").fetchall()
+    cols = ["doc_id", "batch_id", "lang", "lang_score", "host", "superseded_by", "replaced_by"]
+    docs = [dict(zip(cols, r, strict=True)) for r in rows]
+    decided = {d["doc_id"]: d for d in decide_mix(docs, MixSection(languages=["en"]), "r@1")}
+    assert (decided["garden"]["rule"], decided["garden"]["status"]) == ("superseded", "rejected")
+    assert "garden-v2" in decided["garden"]["detail"]
+    assert decided["bicycle"]["rule"] == "cluster_representative_replaced" and "digest" in decided["bicycle"]["detail"]
+    assert decided["digest"]["status"] == "kept"
+    assert lake.table("dedup_merges").schema().to_arrow() is not None and DEDUP_MERGES.names[0] == "batch_id"
