@@ -131,7 +131,7 @@ def main() -> int:
             lenient += ratio_cache[p] >= dedup_corpus.NATURAL_MIN_RATIO
         n_pred = len(scored) + giant
 
-        def found(a: str, b: str) -> bool:
+        def found(a: str, b: str, cluster: dict[str, str] = cluster) -> bool:
             return cluster[a] == cluster[b]
 
         per_rate, per_rate_cjk = {}, {}

@@ -178,4 +178,14 @@ def test_delta_index_merges_across_three_batches_and_the_mix_drops_stale_rows(tm
     assert "garden-v2" in decided["garden"]["detail"]
     assert decided["bicycle"]["rule"] == "cluster_representative_replaced" and "digest" in decided["bicycle"]["detail"]
     assert decided["digest"]["status"] == "kept"
-    assert lake.table("dedup_merges").schema().to_arrow() is not None and DEDUP_MERGES.names[0] == "batch_id"
+    assert DEDUP_MERGES.names == lake.table("dedup_merges").schema().to_arrow().names
+    # goldpan clusters / trace explain the merged cluster
+    from goldpan.dedup import report
+
+    with lake.connect(tables=["dedup_clusters", "dedup_merges"]) as con:
+        members = report.cluster_members(con, "bicycle")
+        history = report.cluster_history(con, "bicycle")
+    assert members[0]["doc_id"] == "digest" and members[0]["is_representative"]
+    assert {m["doc_id"] for m in members} == {"garden", "bicycle", "digest"}
+    linked = [h for h in history if h["reason"] == MERGE_LINKED]
+    assert len(linked) == 1 and linked[0]["via_doc_id"] == "digest" and linked[0]["match"] == "containment"
