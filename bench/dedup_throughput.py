@@ -7,7 +7,7 @@ Corpus: the first documents of bench/dedup_corpus.py (real documentation pages w
 verification has real work). Rates are per CPU second (time.process_time of each process): the 2-core
 machine is shared, so wall time mostly measures the neighbours. datatrove runs in bench/.venv-datatrove
 (created by bench/datatrove_agreement.py's `ensure_datatrove_venv`; its MinHash stage also needs
-`tokenizers` and `xxhash`, installed here when missing).
+`tokenizers` and an `xxhash` that hashes str (3.4.1), installed here when missing).
 
     .venv/bin/python bench/dedup_throughput.py [--docs 1500]
 
@@ -38,10 +38,11 @@ def datatrove_python() -> Path:
     from datatrove_agreement import ensure_datatrove_venv
 
     py = ensure_datatrove_venv()
-    ok = subprocess.run([str(py), "-c", "import tokenizers, xxhash"], capture_output=True).returncode == 0
+    probe = "import tokenizers, xxhash; xxhash.xxh64_intdigest('a')"  # datatrove 0.10.1 hashes str
+    ok = subprocess.run([str(py), "-c", probe], capture_output=True).returncode == 0
     if not ok:
         subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "tokenizers",
-                        "xxhash"], check=True)
+                        "xxhash==3.4.1"], check=True)
     return py
 
 

@@ -64,6 +64,7 @@ KIND_URL, KIND_SHA1, KIND_BAND, KIND_ANCHOR = "url", "sha1", "band", "anchor"
 REPRESENTATIVE_RULES = ("oldest", "longest", "newest")
 MERGE_LINKED = "clusters_linked"
 MERGE_REPRESENTATIVE = "representative_rule"
+MERGE_CONTAINED = "contained"
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class ClusterMerge:
     linked_to: str  # the document on the other side of the verified pair that linked it
     similarity: float
     match: str  # jaccard | containment
-    reason: str  # clusters_linked | representative_rule
+    reason: str  # clusters_linked | representative_rule | contained
     representative_rule: str
     new_representative_batch: str = ""  # batch of new_representative ("" = this batch)
 
@@ -539,7 +540,9 @@ class BatchDeduplicator:
                 continue
             checked += 1
             v = verify_pair(*shingles(a), *shingles(c), self.verify_cfg)
-            if v.match:
+            if v.match == MATCH_CONTAINED and feats.n_shingles(a) > feats.n_shingles(c):
+                edges[(docs[c].doc_id, docs[a].doc_id)] = (v.similarity, v.match)  # (contained, container)
+            elif v.match:
                 edges[(docs[a].doc_id, docs[c].doc_id)] = (v.similarity, v.match)
         if prior_pairs:
             refs = sorted({(prior.hits[p].batch_id, p) for m in prior_pairs.values() for p in m})
@@ -565,8 +568,11 @@ class BatchDeduplicator:
                         if p in pseq:
                             checked += 1
                             ps_seq = pseq[p]
-                            v = verify_pair(np.unique(ps_seq), ps_seq, *shingles(i), self.verify_cfg)
-                            if v.match:
+                            ps_set = np.unique(ps_seq)
+                            v = verify_pair(ps_set, ps_seq, *shingles(i), self.verify_cfg)
+                            if v.match == MATCH_CONTAINED and ps_set.size > feats.n_shingles(i):
+                                edges[(docs[i].doc_id, p)] = (v.similarity, v.match)  # (contained, container)
+                            elif v.match:
                                 edges[(p, docs[i].doc_id)] = (v.similarity, v.match)
         b.stats["pairs_verified"] = checked
         return edges
@@ -574,15 +580,21 @@ class BatchDeduplicator:
     def _assign_clusters(self, b: _Batch, edges: dict[tuple[str, str], tuple[float, str]], store: PriorStore,
                          prior: _Prior) -> None:
         docs, res, pos, rank = b.docs, b.res, b.pos, b.rank
+        # Jaccard edges are symmetric and join clusters; containment edges (contained, container)
+        # are directed and never join two containers through a page inside both (see _contained).
+        jac = {k: v for k, v in edges.items() if v[1] != MATCH_CONTAINED}
+        inside = {k: v for k, v in edges.items() if v[1] == MATCH_CONTAINED}
         uf = UnionFind()
         for i in b.primaries:
             uf.add(docs[i].doc_id)
-        for x, y in edges:
+        for x, y in jac:
             uf.union(x, y)
         neighbours: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
-        for (x, y), (s, m) in edges.items():
+        for (x, y), (s, m) in jac.items():
             neighbours[x].append((y, s, m))
             neighbours[y].append((x, s, m))
+        for p in {y for (_, y) in inside if y not in pos} | {x for (x, _) in inside if x not in pos}:
+            uf.add(p)
         linked_prior = [p for p in prior.hits if p in uf._parent]
         states = _resolver(store, sorted({prior.hits[p].cluster_id for p in linked_prior})) if linked_prior else {}
         for members in uf.components().values():
@@ -623,6 +635,7 @@ class BatchDeduplicator:
                 r.match = nb[2]
                 if nb[2] == MATCH_CONTAINED:
                     r.threshold = self.cfg.containment_threshold
+        self._contained(b, inside, uf, prior, states)
         # exact copies and URL duplicates join the cluster of the document they copy
         for i, j in b.exact_of.items():
             res[i].cluster_id = res[j].cluster_id
@@ -650,6 +663,72 @@ class BatchDeduplicator:
         earlier = store.cluster_sizes(sorted({c for s in parts.values() for c in s}))
         for r in res:
             r.cluster_size = in_batch[r.cluster_id] + sum(earlier.get(c, 0) for c in parts.get(r.cluster_id, ()))
+
+    def _contained(self, b: _Batch, inside: dict[tuple[str, str], tuple[float, str]], uf: UnionFind, prior: _Prior,
+                   states: dict[str, ClusterState]) -> None:
+        """Apply containment edges (contained, container) after the Jaccard clusters are set.
+
+        A page inside a longer one adds nothing to it, while dropping the container would lose text,
+        so here the container always wins, whatever the representative rule:
+        - a batch page alone in its Jaccard cluster and inside another page becomes a near_duplicate
+          (match containment) of its best container and joins the container's cluster;
+        - an earlier representative inside a page of this batch loses its place: its cluster is
+          recorded as merged into the container's cluster (reason `contained`), and the mixer drops it.
+        Containers are handled largest first, so a page inside a page inside a third lands in the
+        third's cluster. A page inside two pages never joins the two.
+        """
+        if not inside:
+            return
+        res, pos, rank = b.res, b.pos, b.rank
+        comp_size: dict[str, int] = defaultdict(int)
+        for m in list(uf._parent):
+            comp_size[uf.find(m)] += 1
+        by_small: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for (small, big), (s, _) in inside.items():
+            by_small[small].append((big, s))
+
+        def cluster_of(d: str) -> ClusterState:
+            if d in pos:
+                r = res[pos[d]]
+                return ClusterState(r.cluster_id, r.doc_id if r.is_representative else self._rep_of(b, r.cluster_id, states),
+                                    "")
+            h = prior.hits[d]
+            return states.get(h.cluster_id, ClusterState(h.cluster_id, h.cluster_id, h.batch_id))
+
+        def size(d: str) -> int:
+            return b.feats.n_shingles(pos[d]) if d in pos else 0
+
+        for small in sorted(by_small, key=lambda d: (-size(d), d)):
+            bigs = sorted(by_small[small], key=lambda t: (-t[1], t[0] not in pos, rank.get(pos.get(t[0], -1), -1), t[0]))
+            big, sim = bigs[0]
+            target = cluster_of(big)
+            if small in pos:
+                r = res[pos[small]]
+                if comp_size[uf.find(small)] > 1 or not r.is_representative or r.cluster_id == target.cluster_id:
+                    continue  # clustered by Jaccard already
+                r.cluster_id = target.cluster_id
+                b.alive[pos[small]] = False
+                _reject(r, RULE_NEAR, big, sim, self.cfg.containment_threshold)
+                r.match = MATCH_CONTAINED
+                continue
+            st = cluster_of(small)
+            if st.representative != small or st.cluster_id == target.cluster_id or big not in pos:
+                continue  # only a current earlier representative inside a page of this batch
+            b.merges.append(ClusterMerge(
+                cluster_id=st.cluster_id, into_cluster_id=target.cluster_id, old_representative=small,
+                new_representative=target.representative, via_doc_id=big, linked_to=small, similarity=sim,
+                match=MATCH_CONTAINED, reason=MERGE_CONTAINED, representative_rule=self.cfg.representative,
+                new_representative_batch="" if target.representative in pos else target.rep_batch))
+
+    @staticmethod
+    def _rep_of(b: _Batch, cluster_id: str, states: dict[str, ClusterState]) -> str:
+        """The representative of a cluster this batch assigned: a batch representative in it, or the
+        earlier representative."""
+        for r in b.res:
+            if r.cluster_id == cluster_id and r.is_representative:
+                return r.doc_id
+        st = states.get(cluster_id)
+        return st.representative if st else cluster_id
 
     def _prior_rank(self, st: ClusterState, prior: _Prior, store: PriorStore) -> tuple:
         """Order of earlier clusters by the representative rule (smallest wins)."""

@@ -9,13 +9,13 @@ import pyarrow as pa
 
 from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
 from goldpan.dedup.candidates import choose_banding, collision_probability
-from goldpan.dedup.clusters import MERGE_LINKED, MERGE_REPRESENTATIVE, resolve_clusters
+from goldpan.dedup.clusters import MERGE_CONTAINED, MERGE_LINKED, MERGE_REPRESENTATIVE, resolve_clusters
 from goldpan.dedup.signatures import SignatureBatch, compute_signatures, doc_sequence, doc_shingles
 from goldpan.dedup.store import DeltaPriorStore, read_merges, write_index
 from goldpan.dedup.verify import verify_pair
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DEDUP_CLUSTERS, DEDUP_MERGES, DOCUMENTS
-from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA
+from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
 
 ZH_RIVER = """老街尽头的渡口已经有七十多年的历史了。每天清晨五点半，第一班渡船从对岸出发，船上多是挑着蔬菜去集市的农民，
 还有几个背着书包的孩子。摆渡的老周今年六十三岁，从父亲手里接过这条船，一干就是四十年。他说河水比从前清了，
@@ -36,41 +36,61 @@ def run(store: MemoryPriorStore, batch: str, docs: list[DedupInput], **cfg):
 
 
 # ------------------------------------------------------------------ cross-batch merges
+def _bridge() -> tuple[str, str, str]:
+    """Three versions of one story: A and B each change 10% of C's words (different ones), so A ~ C
+    and B ~ C pass verification while A and B (Jaccard ~0.39) do not."""
+    c = edit_scattered(EN_GARDEN, 0.10, seed=101)
+    return edit_scattered(c, 0.10, seed=201), edit_scattered(c, 0.10, seed=301), c
+
+
 def test_third_batch_links_two_clusters_and_the_merge_is_recorded() -> None:
+    a, b, c = _bridge()
     store = MemoryPriorStore()
-    r1, _ = run(store, "b1", [doc("garden", EN_GARDEN), doc("tea", ZH_TEA, "zh")])
-    r2, _ = run(store, "b2", [doc("bicycle", EN_BICYCLE)])
-    assert r1["garden"].is_representative and r2["bicycle"].cluster_id == "bicycle"
-    # batch 3: one page holding both stories links the garden and the bicycle clusters
-    both = f"{EN_GARDEN}\n\n{EN_BICYCLE}"
-    r3, out3 = run(store, "b3", [doc("digest", both)])
-    d = r3["digest"]
-    assert (d.rule, d.match, d.cluster_id) == ("near_duplicate", "containment", "garden")
+    r1, _ = run(store, "b1", [doc("a", a), doc("tea", ZH_TEA, "zh")])
+    r2, _ = run(store, "b2", [doc("b", b)])
+    assert r1["a"].is_representative and r2["b"].status == "kept" and r2["b"].cluster_id == "b"
+    # batch 3: the version both were edited from links the two clusters
+    r3, out3 = run(store, "b3", [doc("c", c)])
+    assert (r3["c"].rule, r3["c"].match, r3["c"].cluster_id) == ("near_duplicate", "jaccard", "a")
     assert len(out3.merges) == 1
     m = out3.merges[0]
-    assert (m.cluster_id, m.into_cluster_id, m.old_representative, m.new_representative) == (
-        "bicycle", "garden", "bicycle", "garden")
-    assert (m.via_doc_id, m.linked_to, m.reason, m.representative_rule) == ("digest", "bicycle", MERGE_LINKED, "oldest")
-    assert m.similarity >= 0.8
-    # a fourth batch's copy of the bicycle story lands in the merged cluster, counted whole
-    r4, _ = run(store, "b4", [doc("bicycle-copy", EN_BICYCLE.replace("patience", "care"))])
-    assert r4["bicycle-copy"].cluster_id == "garden" and r4["bicycle-copy"].cluster_size == 4
-    assert resolve_clusters(store.merges())["bicycle"].cluster_id == "garden"
+    assert (m.cluster_id, m.into_cluster_id, m.old_representative, m.new_representative) == ("b", "a", "b", "a")
+    assert (m.via_doc_id, m.linked_to, m.reason, m.representative_rule) == ("c", "b", MERGE_LINKED, "oldest")
+    assert m.similarity >= 0.4 and m.match == "jaccard"
+    # a fourth batch's copy of b lands in the merged cluster, counted whole
+    r4, _ = run(store, "b4", [doc("b-copy", b.replace("garden", "park"))])
+    assert r4["b-copy"].cluster_id == "a" and r4["b-copy"].cluster_size == 4
+    assert resolve_clusters(store.merges())["b"].cluster_id == "a"
     assert r1["tea"].cluster_id == "tea"  # the Chinese page was never touched
 
 
-def test_representative_rule_longest_replaces_the_earlier_representatives() -> None:
+def test_page_containing_two_earlier_pages_replaces_them() -> None:
+    """A later page holding two earlier pages whole: the container is kept whatever the rule (dropping
+    it would lose text) and both earlier representatives are recorded as contained in it."""
     store = MemoryPriorStore()
-    run(store, "b1", [doc("garden", EN_GARDEN)], representative="longest")
-    run(store, "b2", [doc("bicycle", EN_BICYCLE)], representative="longest")
-    r3, out3 = run(store, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}")], representative="longest")
-    d = r3["digest"]
-    assert d.status == "kept" and d.is_representative and d.cluster_id in {"garden", "bicycle"}
-    by_cluster = {m.cluster_id: m for m in out3.merges}
-    assert set(by_cluster) == {"garden", "bicycle"}
-    assert {m.new_representative for m in out3.merges} == {"digest"}
-    reasons = {m.reason for m in out3.merges}
-    assert reasons == {MERGE_LINKED, MERGE_REPRESENTATIVE}
+    run(store, "b1", [doc("garden", EN_GARDEN)])
+    run(store, "b2", [doc("bicycle", EN_BICYCLE)])
+    r3, out3 = run(store, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}")])
+    assert r3["digest"].status == "kept" and r3["digest"].is_representative and r3["digest"].cluster_id == "digest"
+    assert {(m.cluster_id, m.into_cluster_id, m.old_representative, m.new_representative, m.reason)
+            for m in out3.merges} == {("garden", "digest", "garden", "digest", MERGE_CONTAINED),
+                                      ("bicycle", "digest", "bicycle", "digest", MERGE_CONTAINED)}
+
+
+def test_representative_rule_newest_and_longest() -> None:
+    a, b, c = _bridge()
+    store = MemoryPriorStore()
+    run(store, "b1", [doc("a", a)], representative="newest")
+    run(store, "b2", [doc("b", b)], representative="newest")
+    r3, out3 = run(store, "b3", [doc("c", c)], representative="newest")
+    assert r3["c"].status == "kept" and r3["c"].is_representative
+    assert {m.new_representative for m in out3.merges} == {"c"}
+    assert {m.reason for m in out3.merges} == {MERGE_LINKED, MERGE_REPRESENTATIVE}
+    # longest: a short later copy does not replace the earlier representative
+    store = MemoryPriorStore()
+    run(store, "b1", [doc("a", a)], representative="longest")
+    r2, out2 = run(store, "b2", [doc("c-short", " ".join(c.split()[:-12]))], representative="longest")
+    assert r2["c-short"].rule == "near_duplicate" and out2.merges == []
 
 
 # ------------------------------------------------------------------ containment and templates
@@ -82,11 +102,16 @@ def test_contained_page_is_found_in_batch_and_across_batches() -> None:
     assert (r1["section"].rule, r1["section"].match, r1["section"].duplicate_of) == (
         "near_duplicate", "containment", "long")
     assert r1["section"].similarity >= 0.95 and r1["section"].threshold == 0.8
-    # Chinese: an article quoted inside a longer page of a later batch
+    # Chinese: an earlier article quoted whole inside a longer page of a later batch: the longer page
+    # is kept and the earlier one recorded as contained in it (the mixer then drops it)
     run(store, "b2", [doc("river", ZH_RIVER, "zh")])
-    r3, _ = run(store, "b3", [doc("zh-digest", ZH_TEA + "\n" + ZH_RIVER + "\n以上内容转载自地方新闻。", "zh")])
-    assert (r3["zh-digest"].rule, r3["zh-digest"].duplicate_of, r3["zh-digest"].match) == (
-        "near_duplicate", "river", "containment")
+    r3, out3 = run(store, "b3", [doc("zh-digest", ZH_TEA + "\n" + ZH_RIVER + "\n以上内容转载自地方新闻。", "zh")])
+    assert r3["zh-digest"].status == "kept"
+    assert [(m.old_representative, m.new_representative, m.reason, m.match) for m in out3.merges] == [
+        ("river", "zh-digest", MERGE_CONTAINED, "containment")]
+    # and a later excerpt of the Chinese digest is a contained duplicate of it
+    r4, _ = run(store, "b4", [doc("zh-excerpt", ZH_RIVER, "zh")])
+    assert (r4["zh-excerpt"].rule, r4["zh-excerpt"].match) in {("exact_duplicate", None), ("near_duplicate", "containment")}
 
 
 def test_unrelated_pages_in_one_template_are_not_merged() -> None:
@@ -157,8 +182,8 @@ def test_delta_index_merges_across_three_batches_and_the_mix_drops_stale_rows(tm
     urls = {"garden": "https://a.example/garden", "bicycle": "https://b.example/bike",
             "digest": "https://c.example/digest", "garden-v2": "https://a.example/garden"}
     _commit(lake, "b1", [doc("garden", EN_GARDEN, t=1)], urls)
-    _commit(lake, "b2", [doc("bicycle", EN_BICYCLE, t=2)], urls, representative="longest")
-    r3 = _commit(lake, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}", t=3)], urls, representative="longest")
+    _commit(lake, "b2", [doc("bicycle", EN_BICYCLE, t=2)], urls)
+    r3 = _commit(lake, "b3", [doc("digest", f"{EN_GARDEN}\n\n{EN_BICYCLE}", t=3)], urls)
     assert r3["digest"].is_representative
     merges = read_merges(lake)
     assert {(m.cluster_id, m.new_representative) for m in merges} == {("garden", "digest"), ("bicycle", "digest")}
@@ -187,5 +212,5 @@ def test_delta_index_merges_across_three_batches_and_the_mix_drops_stale_rows(tm
         history = report.cluster_history(con, "bicycle")
     assert members[0]["doc_id"] == "digest" and members[0]["is_representative"]
     assert {m["doc_id"] for m in members} == {"garden", "bicycle", "digest"}
-    linked = [h for h in history if h["reason"] == MERGE_LINKED]
-    assert len(linked) == 1 and linked[0]["via_doc_id"] == "digest" and linked[0]["match"] == "containment"
+    assert {(h["cluster_id"], h["via_doc_id"], h["match"], h["reason"]) for h in history} == {
+        ("garden", "digest", "containment", MERGE_CONTAINED), ("bicycle", "digest", "containment", MERGE_CONTAINED)}
