@@ -18,11 +18,11 @@ def main(in_path: str, out_path: str) -> int:
     docs = [json.loads(line) for line in open(in_path, encoding="utf-8")]
     with tempfile.TemporaryDirectory() as tmp:
         warm = MinhashDedupSignature(output_folder=f"{tmp}/warm", config=MinhashConfig())
-        list(warm.run(iter([Document(text="warm up the word tokenizer please", id="w")]), rank=0, world_size=1))
+        warm.run(iter([Document(text="warm up the word tokenizer please", id="w")]), rank=0, world_size=1)
         stage = MinhashDedupSignature(output_folder=f"{tmp}/sigs", config=MinhashConfig())
         data = [Document(text=d["text"], id=d["doc_id"]) for d in docs]
         t0 = time.process_time()
-        list(stage.run(iter(data), rank=0, world_size=1))
+        stage.run(iter(data), rank=0, world_size=1)
         cpu = time.process_time() - t0
     json.dump({"docs": len(docs), "chars": sum(len(d["text"]) for d in docs), "cpu_s": cpu}, open(out_path, "w"))
     return 0
