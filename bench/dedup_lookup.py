@@ -44,7 +44,7 @@ def batch_outcome(b: int, bs: int) -> BatchOutcome:
     rows = IndexRows()
     rows.kinds, rows.keys, rows.doc_ids, rows.cluster_ids = kinds, np.concatenate(keys), docs, list(docs)
     out = BatchOutcome.__new__(BatchOutcome)
-    out.index_rows, out.paragraph_counts = rows, {}
+    out.index_rows, out.paragraph_counts, out.merges = rows, {}, []
     return out
 
 
