@@ -79,7 +79,12 @@ def run_config(docs: list[dedup_corpus.Doc], overrides: dict) -> tuple[dict[str,
 
 
 def word_ratio(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio()
+    """difflib ratio of the word sequences; quick_ratio (an upper bound, linear) first, so pairs that
+    cannot reach the natural-pair cut-off never pay for the quadratic alignment."""
+    m = difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False)
+    if m.quick_ratio() < dedup_corpus.NATURAL_MIN_RATIO:
+        return m.quick_ratio()
+    return m.ratio()
 
 
 def main() -> int:
@@ -125,10 +130,15 @@ def main() -> int:
         scored = {p for p in pred if p[0] != "<giant>" and p not in ambiguous}
         tp = len(scored & truth)
         lenient = tp
-        for p in scored - truth:
+        false_pairs = sorted(scored - truth)
+        # lenient precision: an evenly spaced sample of at most 400 non-planted pairs is aligned
+        step = max(1, len(false_pairs) // 400)
+        sample = false_pairs[::step]
+        for p in sample:
             if p not in ratio_cache:
                 ratio_cache[p] = word_ratio(by_id[p[0]].text, by_id[p[1]].text)
-            lenient += ratio_cache[p] >= dedup_corpus.NATURAL_MIN_RATIO
+            lenient += (ratio_cache[p] >= dedup_corpus.NATURAL_MIN_RATIO) * (len(false_pairs) / max(1, len(sample)))
+        lenient = round(lenient)
         n_pred = len(scored) + giant
 
         def found(a: str, b: str, cluster: dict[str, str] = cluster) -> bool:
