@@ -12,6 +12,7 @@ import dagster as dg
 
 from assets import classifiers, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
+from assets.ordering import OrderingResource
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from assets.warc import warc_folder_sensor, warc_import_job
 from quality_checks.checks import ASSET_CHECKS
@@ -23,6 +24,7 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
         "lake": LakeResource(root=lake_root or os.environ.get("GOLDPAN_LAKE", "lake")),
         "recipe": RecipeResource(path=recipe_path or os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")),
         "models": ModelsResource(),
+        "ordering": OrderingResource(),
     }
 
 

@@ -12,6 +12,7 @@ from itertools import islice
 import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
+from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
@@ -23,7 +24,7 @@ from goldpan.classify.scores import LoadedModel, Scorer
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
@@ -53,8 +54,10 @@ def _record_md(recs) -> str:
     "negatives sampled from every crawled document; file in <lake>/models/quality/<sha1>.bin, "
     "attempt (or refusal) in the `models` table with held-out precision/recall.",
 )
-def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
-    lk, rc = lake.lake(), recipe.load()
+def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "quality_model", ordering)
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     section = rc.classify
     if not section.quality.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
@@ -94,8 +97,10 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     "recall over the crawled pool (confident documents join the positives, retrain). Each round is an "
     "AssetObservation with its held-out precision/recall and a `models` row.",
 )
-def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
-    lk, rc = lake.lake(), recipe.load()
+def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "domain_models", ordering)
+    # Train on what a run of the batches one after the other would see: not later or unfinished batches.
+    lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
     d = rc.classify.domains
     if not d.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
@@ -167,7 +172,7 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
         max_chars=section.fasttext.max_chars,
     )
     docs = lk.iter_rows(
-        "SELECT s.doc_id, s.batch_id, COALESCE(c.dedup_text, d.text) AS text FROM doc_signals s "
+        "SELECT s.doc_id, s.batch_id, " + CURRENT_TEXT_SQL + " AS text FROM doc_signals s "
         "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
         "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
         [batch],

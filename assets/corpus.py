@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
 from goldpan.audit.recipes import record_recipe
 from goldpan.audit.takedowns import removed_by_takedowns
 from goldpan.lineage.figures import release_markdown
@@ -40,9 +41,12 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
         ),
     ],
 )
-def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource):
+def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource):
+    wait_for_earlier_batches(context, "training_corpus", ordering)
     lk = lake.lake()
-    version = lk.version("corpus_candidate")
+    version = version_written_in_run(context, "corpus_candidate")
+    if version is None:  # promotion run on its own: the latest candidate (promote() still needs its approval)
+        version = lk.version("corpus_candidate")
     if version is None:
         raise dg.Failure("corpus_candidate has never been materialized")
     # Audit (issue 8): the recipe text behind this release, and what takedowns remove vs the last release.

@@ -13,6 +13,7 @@ from collections import Counter
 import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
+from assets.ordering import OrderingResource, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput
 from goldpan.dedup.report import summary_markdown
@@ -44,7 +45,8 @@ def dedup_config(section) -> DedupConfig:
     "paragraph dedup when paragraphs were removed. Also appends the batch to `dedup_index` and "
     "`dedup_paragraphs`; changes to earlier clusters (merges, new representatives) go to `dedup_merges`.",
 )
-def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "dedup_clusters", ordering)
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
     dd = BatchDeduplicator(dedup_config(rc.dedup))

@@ -17,6 +17,7 @@ from goldpan.filter.signals import SIGNALS_VERSION, compute_signal_batch, signal
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import REJECTIONS
+from goldpan.lake.views import CURRENT_TEXT_SQL
 from resources import LakeResource, RecipeResource
 
 SIGNALS_CODE_VERSION = f"doc_signals-{SIGNALS_VERSION}"
@@ -44,7 +45,7 @@ def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     lk = lake.lake()
     schema = signals_schema()
     docs = lk.iter_rows(
-        "SELECT d.doc_id, d.batch_id, d.lang, COALESCE(c.dedup_text, d.text) AS text FROM documents d "
+        "SELECT d.doc_id, d.batch_id, d.lang, " + CURRENT_TEXT_SQL + " AS text FROM documents d "
         "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
         "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id",
         [batch, batch],

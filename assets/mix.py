@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.common import counts_markdown, materialize_result
+from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
 from resources import LakeResource, ModelsResource, RecipeResource
 
@@ -53,7 +54,8 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
     description="BPE token count (tiktoken GPT-2, offline) of every document the mix can select, counted once "
     "per text digest and reused by every later mix and release.",
 )
-def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "doc_tokens", ordering)
     from goldpan.mix.stage import count_tokens
     from goldpan.tokens.counter import TokenCounter
 
@@ -88,7 +90,8 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     "selected by the recipe (with its repeat count) or not, with the rule that left it out (language, "
     "domain, quality, takedown, contaminated, over_budget, ...). Fails when a target share cannot be met.",
 )
-def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "mix_decisions", ordering)
     from goldpan.audit.takedowns import TakedownMatcher
     from goldpan.decontam.index import build_index
     from goldpan.mix.budget import MixInfeasible
@@ -97,8 +100,11 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     lk, rc = lake.lake(), recipe.load()
     index = build_index(rc.decontam.eval_sets, rc.decontam.ngram) if rc.decontam.eval_sets else None
     try:
+        in_flight = batches_in_flight(context)
+        if in_flight:
+            context.log.info(f"mix leaves out batches other runs are still processing: {sorted(in_flight)}")
         out = run_mix(lk, rc, takedowns=TakedownMatcher.from_lake(lk), decontam=index,
-                      commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION))
+                      commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION), skip_batches=in_flight)
     except MixInfeasible as exc:
         context.log.error(f"{exc}\n{exc.plan.table()}")
         raise dg.Failure(
@@ -130,7 +136,8 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     description="The documents the recipe selected, with PII-redacted text, tokens and provenance ids: what "
     "the quality gate validates and what training_corpus promotes.",
 )
-def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
+def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
+    wait_for_earlier_batches(context, "corpus_candidate", ordering)
     from goldpan.release.candidate import write_candidate
     from goldpan.tokens.counter import TokenCounter
 

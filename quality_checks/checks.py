@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.release.promote import record_gate_attempt
 from resources import LakeResource, RecipeResource
@@ -28,11 +29,14 @@ def metrics_table(report) -> str:
     "languages of the recipe, minimum size) and on the funnel (input = kept + rejected + errored for "
     "every stage and batch). A failure stops promotion and is recorded in corpus_releases.",
 )
-def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.AssetCheckResult:
+def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, recipe: RecipeResource,
+                   ordering: OrderingResource) -> dg.AssetCheckResult:
     from quality_checks.gate import validate_candidate  # imports GX, seconds: keep it out of load time
 
+    # The release an earlier batch's run is promoting is the "previous release" this gate compares with.
+    wait_for_earlier_batches(context, "training_corpus", ordering)
     lk, rc = lake.lake(), recipe.load()
-    report = validate_candidate(lk, rc)
+    report = validate_candidate(lk, rc, version_written_in_run(context, "corpus_candidate"))
     attempt = record_gate_attempt(
         lk,
         passed=report.success,
@@ -43,6 +47,7 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
         run_id=context.run.run_id,
         commit_metadata={"dagster_run_id": context.run.run_id, "code_version": GATE_CODE_VERSION},
         stats=report.stats,
+        upstream=dict(report.snapshot.versions) if report.snapshot is not None else None,
     )
     failed = report.failed
     table = ["| table | expectation | column | unexpected | sample |", "|---|---|---|---|---|"] + [

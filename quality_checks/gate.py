@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import FUNNEL_COLUMNS, compute_funnel
+from goldpan.lake.releases import releases
+from goldpan.lake.snapshot import Snapshot, of_commit
+from goldpan.lake.views import FUNNEL_COLUMNS, compute_funnel
 from goldpan.recipe import Recipe
 from goldpan.release.stats import compute_stats, previous_release, stats_of
 from quality_checks.suites import (
@@ -36,6 +38,7 @@ class GateReport:
     stats: dict = field(default_factory=dict)
     bounds: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    snapshot: Snapshot | None = None
 
     @property
     def failed(self) -> list[dict]:
@@ -51,8 +54,16 @@ def candidate_frame(lake: Lake, version: int) -> pd.DataFrame:
         return con.sql(CANDIDATE_FRAME_SQL).df()
 
 
-def funnel_frame(lake: Lake, candidate_version: int) -> pd.DataFrame:
-    with lake.connect(versions={"corpus_candidate": candidate_version}) as con:
+def candidate_snapshot(lake: Lake, candidate_version: int) -> Snapshot:
+    """The state the candidate was built from (recorded in its commit), with the candidate pinned: the
+    gate judges exactly that, never a table another run is writing meanwhile."""
+    recorded = of_commit(lake, "corpus_candidate", candidate_version)
+    return (recorded or Snapshot({})).pinned(corpus_candidate=candidate_version)
+
+
+def funnel_frame(lake: Lake, candidate_version: int, snapshot: Snapshot | None = None) -> pd.DataFrame:
+    snap = snapshot or candidate_snapshot(lake, candidate_version)
+    with lake.connect(snapshot=snap) as con:
         rows = [r.__dict__ for r in compute_funnel(con)]
     df = pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
     df["unbalanced"] = df["input"] - df["kept"] - df["rejected"] - df["errored"]
@@ -126,15 +137,14 @@ def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     cand = candidate_frame(lake, version)
-    funnel = funnel_frame(lake, version)
+    snap = candidate_snapshot(lake, version)
+    funnel = funnel_frame(lake, version, snap)
     if decontam is None and recipe.decontam.eval_sets:
         from goldpan.decontam.index import build_index
 
         decontam = build_index(recipe.decontam.eval_sets, recipe.decontam.ngram)
-    from goldpan.release.promote import releases
-
     previous = previous_release(releases(lake))
-    stats = compute_stats(lake, version, previous, decontam, recipe.mix.budget_by)
+    stats = compute_stats(lake, version, previous, decontam, recipe.mix.budget_by, snapshot=snap)
     values, bounds = metric_bounds(recipe, stats, stats_of(previous))
     with lake.connect(versions={"corpus_candidate": version}, tables=["corpus_candidate"]) as con:
         empty = con.sql("SELECT * FROM corpus_candidate LIMIT 0").df()
@@ -150,6 +160,7 @@ def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None
         stats=stats,
         bounds=bounds,
         metrics=values,
+        snapshot=snap,
     )
 
 

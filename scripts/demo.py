@@ -20,11 +20,9 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 
 
 def ensure_dagster_home() -> None:
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text("telemetry:\n  enabled: false\n")
+    from resources.instance import prepare_instance
+
+    prepare_instance(os.environ["DAGSTER_HOME"])
 
 
 def demo_batch(instance, partitions_name: str) -> str:

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DAGSTER_HOME:=$PWD/.dagster_home}"
 export DAGSTER_HOME
-mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || printf 'telemetry:\n  enabled: false\n' > "$DAGSTER_HOME/dagster.yaml"
+# The project's instance config (run queue, per-batch run limit, run monitoring, no telemetry), created
+# and migrated once before the webserver and daemon open it.
+.venv/bin/python -c 'from resources.instance import prepare_instance; prepare_instance()' >/dev/null
 
 .venv/bin/python -m goldpan.sample_site --port 8765 &
 site=$!

@@ -63,7 +63,7 @@ def local_s3(monkeypatch):
             monkeypatch.setenv(k, "testing")
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         opts = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+                "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"}
         yield endpoint, client, opts
     finally:
         server.terminate()

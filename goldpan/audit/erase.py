@@ -27,6 +27,7 @@ from deltalake import CommitProperties
 
 from goldpan.audit.takedowns import TakedownMatcher
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, releases
 
 # Tables a takedown never deletes from (see the module docstring).
 KEEP_TABLES = frozenset({"takedowns", "corpus_releases", "training_corpus", "recipe_snapshots", "crawl_frontier"})
@@ -180,8 +181,6 @@ def mark_frontier(lake: Lake, matcher: TakedownMatcher, request_id: str) -> int:
 
 def releases_still_holding(lake: Lake, matches: Matches) -> list[dict]:
     """Promoted releases whose training_corpus version still contains matched documents."""
-    from goldpan.release.promote import PROMOTED, releases
-
     out = []
     if not matches.doc_ids and not matches.urls:
         return out

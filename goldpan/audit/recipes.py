@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, releases
 from goldpan.lake.schemas import RECIPE_SNAPSHOTS
 
 
@@ -81,8 +82,6 @@ def _from_files(sha1: str | None, search: list[str] | None) -> dict | None:
 
 def latest_recipe(lake: Lake) -> dict | None:
     """The recipe of the latest promoted release, else the latest recorded snapshot."""
-    from goldpan.release.promote import PROMOTED, releases
-
     promoted = [r for r in releases(lake) if r["status"] == PROMOTED]
     if promoted:
         snap = recipe_for(lake, promoted[-1])

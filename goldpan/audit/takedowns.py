@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from goldpan.crawl.urls import host_of, normalize_url
+from goldpan.lake.releases import PROMOTED, releases
 from goldpan.lake.schemas import TAKEDOWNS  # re-exported: the table's schema
 
 if TYPE_CHECKING:
@@ -192,8 +193,6 @@ def removed_by_takedowns(lake: Lake, candidate_version: int | None = None) -> di
     stage calls it with the candidate version it promotes; `goldpan diff` reports the same count.
     """
     from collections import Counter
-
-    from goldpan.release.promote import PROMOTED, releases
 
     matcher = TakedownMatcher.from_lake(lake)
     prev = [r for r in releases(lake) if r["status"] == PROMOTED and r["corpus_version"] is not None]

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# Text every later stage reads (contract 3): paragraph-deduplicated text when dedup removed some.
+from goldpan.lake.views import CURRENT_TEXT_SQL
+
 _POOL_SQL = """
-SELECT d.doc_id, COALESCE(c.dedup_text, d.text) AS text
+SELECT d.doc_id, """ + CURRENT_TEXT_SQL + """ AS text
 FROM documents d LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
 WHERE d.status = 'kept' AND d.text IS NOT NULL {exclude}
 ORDER BY md5(CAST(? AS VARCHAR) || d.doc_id)

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, releases
 
 EXPORT_COLUMNS = ["doc_id", "text", "url", "title", "lang", "source", "domain", "n_tokens", "repeat", "batch_id",
                   "page_id", "recipe_id"]
@@ -38,8 +39,6 @@ class ExportResult:
 
 
 def find_release(lake: Lake, release: str) -> dict:
-    from goldpan.release.promote import PROMOTED, releases
-
     rows = [r for r in releases(lake) if r["release"] == release and r["status"] == PROMOTED]
     if not rows:
         known = sorted({r["release"] for r in releases(lake) if r["status"] == PROMOTED})

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+from goldpan.lake.snapshot import Snapshot
+from goldpan.lake.snapshot import take as take_snapshot
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
@@ -36,6 +39,14 @@ def batch_predicate(column: str, value: str) -> str:
     return f"{column} = '{value}'"
 
 
+#: How often delta-rs retries a commit that lost a race but does not conflict with the winner.
+COMMIT_RETRIES = 25
+
+
+class CommitConflict(RuntimeError):
+    """Another writer committed a change this write conflicts with; nothing of this write is visible."""
+
+
 @dataclass(frozen=True)
 class WriteResult:
     table: str
@@ -47,12 +58,22 @@ class WriteResult:
 class Lake:
     """One Delta table per asset under `root` (a local path or any URI deltalake accepts)."""
 
-    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None):
+    def __init__(self, root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None,
+                 view: Snapshot | None = None):
         root = str(root)
         if "://" not in root:
             root = os.path.abspath(root)
         self.root = root.rstrip("/")
         self.storage_options = dict(storage_options or {}) or None
+        #: What every read through this object sees when no snapshot is given (see `excluding`).
+        self.view = view
+
+    def excluding(self, batches: Iterable[str]) -> Lake:
+        """The same lake with `batches` hidden from every per-batch table it reads: a cross-batch step of
+        one run must not see batches other runs are still processing (or later batches), whatever
+        library code it calls. Writes are unaffected."""
+        hidden = tuple(sorted(set(batches) | set(self.view.excluded if self.view else ())))
+        return Lake(self.root, self.storage_options, Snapshot({}, None, hidden) if hidden else self.view)
 
     # -- locations ---------------------------------------------------------------------------
     def uri(self, table: str) -> str:
@@ -107,16 +128,25 @@ class Lake:
         # on its own thread keeps any caller's lazy reads safe.
         reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(_on_thread(source)))
         meta = {k: str(v) for k, v in (commit_metadata or {}).items()}
-        write_deltalake(
-            self.uri(table),
-            reader,
-            mode=mode,
-            predicate=predicate,
-            partition_by=partition_by,
-            storage_options=self.storage_options,
-            commit_properties=CommitProperties(custom_metadata=meta) if meta else None,
-            writer_properties=writer_properties,
-        )
+        try:
+            write_deltalake(
+                self.uri(table),
+                reader,
+                mode=mode,
+                predicate=predicate,
+                partition_by=partition_by,
+                storage_options=self.storage_options,
+                # delta-rs re-checks a losing commit against the winners and retries it when they do
+                # not conflict (appends, other batches' slices); only a true conflict gets through.
+                commit_properties=CommitProperties(custom_metadata=meta or None,
+                                                   max_commit_retries=COMMIT_RETRIES),
+                writer_properties=writer_properties,
+            )
+        except CommitFailedError as exc:
+            # Nothing was committed (the data files written are unreferenced): the step fails cleanly
+            # and can be retried, which evaluates its predicate and inputs again.
+            raise CommitConflict(f"{table}: a concurrent writer changed what this write replaces "
+                                 f"({predicate or 'whole table'}); nothing was committed: {exc}") from exc
         dt = self.table(table)
         assert dt is not None
         return WriteResult(table=table, uri=self.uri(table), version=dt.version(), rows=counter.rows)
@@ -139,28 +169,43 @@ class Lake:
     def is_local(self) -> bool:
         return "://" not in self.root or self.root.startswith("file://")
 
-    def connect(self, versions: Mapping[str, int] | None = None, tables: Iterable[str] | None = None):
+    def connect(self, versions: Mapping[str, int] | None = None, tables: Iterable[str] | None = None,
+                snapshot: Snapshot | None = None):
         """A DuckDB connection with every lake table (or `tables`) registered as a view.
 
         DuckDB's delta extension cannot be downloaded offline. On a local lake each view reads the
         Parquet files listed by the Delta log at the requested version natively (partition columns
         from the hive paths); on object storage it scans deltalake's Arrow dataset. Both push
-        filters and projections down. `versions` pins tables to a Delta version (time travel).
+        filters and projections down. `versions` pins tables to a Delta version (time travel); a
+        `snapshot` pins its versions too and shows only its batches in per-batch tables.
         """
         import duckdb
 
+        snapshot = snapshot if snapshot is not None else self.view
+        pins = {**(snapshot.versions if snapshot is not None else {}), **(versions or {})}
         con = duckdb.connect()
         for name in tables if tables is not None else self.list_tables():
-            dt = self.table(name, (versions or {}).get(name))
+            dt = self.table(name, pins.get(name))
             if dt is not None:
-                self._register(con, name, dt)
+                where = snapshot.view_filter(name) if snapshot is not None else None
+                self._register(con, name, dt, where)
         return con
 
-    def _register(self, con, name: str, dt: DeltaTable) -> None:
+    def snapshot(self, tables: Iterable[str] | None = None, batches: Iterable[str] | None = None) -> Snapshot:
+        """Pin the current version of every table (or `tables`), optionally to some batches only."""
+        return take_snapshot(self, tables, batches)
+
+    def _register(self, con, name: str, dt: DeltaTable, where: str | None = None) -> None:
         schema = pa.schema(dt.schema())
+        if where is not None and "batch_id" not in schema.names:
+            where = None
         if not self.is_local:
             # Arrow datasets read through a Python-implemented filesystem; fine for remote roots.
-            con.register(name, dt.to_pyarrow_dataset())
+            if where is None:
+                con.register(name, dt.to_pyarrow_dataset())
+            else:
+                con.register(f"{name}__all", dt.to_pyarrow_dataset())
+                con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__all" WHERE {where}')
             return
         files = dt.file_uris()
         if not files:
@@ -173,6 +218,7 @@ class Lake:
         con.execute(
             f'CREATE OR REPLACE VIEW "{name}" AS SELECT {cols} FROM read_parquet([{paths}], '
             "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+            + (f" WHERE {where}" if where else "")
         )
 
     def iter_batches(
@@ -182,13 +228,14 @@ class Lake:
         tables: Iterable[str] | None = None,
         batch_size: int = 256,
         versions: Mapping[str, int] | None = None,
+        snapshot: Snapshot | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Stream the result of a DuckDB query over lake tables as Arrow record batches.
 
         The tables are opened and the query started *before* this returns: the stream is often
         consumed by a Delta write, whose async runtime must not open another Delta table inside it.
         """
-        con = self.connect(versions=versions, tables=tables)
+        con = self.connect(versions=versions, tables=tables, snapshot=snapshot)
         # A relation's reader (not a DB-API cursor's) is safe to consume from another thread.
         reader = con.sql(sql, params=params or None).to_arrow_reader(batch_size)
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, releases
 
 EXPLAIN_LIMIT = 2000  # removals explained one by one; the rest are counted as "unexplained (limit)"
 
@@ -30,8 +31,6 @@ class ReleaseNotFound(LookupError):
 
 
 def promoted(lake: Lake) -> list[dict]:
-    from goldpan.release.promote import PROMOTED, releases
-
     return [r for r in releases(lake) if r["status"] == PROMOTED and r["corpus_version"] is not None]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel, rejection_counts, stage_sql
+from goldpan.lake.views import compute_funnel, rejection_counts, stage_sql
 from goldpan.lineage.report import stage_totals
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import FunnelRow, compute_funnel, rejection_counts
+from goldpan.lake.views import FunnelRow, compute_funnel, rejection_counts
 
 
 def stage_totals(rows: list[FunnelRow]) -> list[FunnelRow]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, releases
 
 SIGNAL_PREVIEW = [
     "n_words", "mean_word_length", "alpha_words_ratio", "stop_words_count", "dup_line_frac",
@@ -343,8 +344,6 @@ def _absent(steps: list[Step], stage: str, table: str, ver: dict) -> Step:
 
 
 def _releases_containing(lake: Lake, doc_id: str) -> list[str]:
-    from goldpan.release.promote import PROMOTED, releases
-
     found = []
     for r in releases(lake):
         if r["status"] != PROMOTED or r["corpus_version"] is None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import Lake
+from goldpan.lake.releases import PROMOTED, REFUSED, releases
 
 
 @dataclass
@@ -54,8 +55,6 @@ def _fmt(v: Any) -> str:
 
 
 def latest_release(lake: Lake) -> dict | None:
-    from goldpan.release.promote import PROMOTED, releases
-
     promoted = [r for r in releases(lake) if r["status"] == PROMOTED and r["corpus_version"] is not None]
     return promoted[-1] if promoted else None
 
@@ -193,8 +192,6 @@ def _scope_reason(lake: Lake, url: str, recipe_path: str | None) -> tuple[str | 
 
 def _after_candidate(lake: Lake, url: str, t, rel: dict | None) -> WhyAnswer:
     """Kept by every stage: the candidate was refused by the gate, or is not promoted yet."""
-    from goldpan.release.promote import REFUSED, releases
-
     rel_name = rel["release"] if rel else None
     cand_v = lake.version("corpus_candidate")
     attempts = [r for r in releases(lake) if r["candidate_version"] == cand_v]

@@ -29,13 +29,15 @@ from goldpan.lake.schemas import (
     MIX_DECISIONS,
     REJECTED,
 )
-from goldpan.lineage.funnel import stage_sql
+from goldpan.lake.snapshot import COMMIT_KEY
+from goldpan.lake.snapshot import take as take_snapshot
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
 from goldpan.mix.sources import read_curated
 from goldpan.recipe import MixSource, Recipe
 
-TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+TEXT_SQL = CURRENT_TEXT_SQL
 
 
 # What later dedup batches decided about an earlier kept document: a newer fetch of its URL that
@@ -174,10 +176,13 @@ STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.fie
 
 
 def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
-            write: bool = True) -> MixOutcome:
+            write: bool = True, skip_batches: set[str] | None = None) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
-    Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
+    Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to `batches` when
+    to every batch but `skip_batches` (the orchestrator passes the batches other runs are still carrying
+    through the per-batch stages, so a batch half-filtered is never mixed: its own run mixes it), and
+    records it in the commit for the candidate and the gate. Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
     `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
     """
     cfg = recipe.mix
@@ -191,7 +196,10 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
               "curated_documents", "doc_tokens"]
     tables += ["doc_scores"] if with_scores else []
-    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512)
+    snap = take_snapshot(lake, tables, excluded=skip_batches or ())
+    commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
+    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512,
+                                         snapshot=snap)
             for r in b.to_pylist())
 
     def annotated() -> Iterator[dict]:

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from goldpan.filter.pii import redact_pii
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.schemas import CORPUS
+from goldpan.lake.snapshot import COMMIT_KEY, Snapshot, of_commit
+from goldpan.lake.views import CURRENT_TEXT_SQL
 
 CANDIDATE_SQL = """
 SELECT * FROM (
-  SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, COALESCE(c.dedup_text, d.text) AS text, d.lang,
+  SELECT d.doc_id, d.page_id, d.batch_id, d.url, d.title, """ + CURRENT_TEXT_SQL + """ AS text, d.lang,
          m.source, d.host AS domain, d.n_words, m.repeat, m.recipe_id, m.n_tokens, m.origin
   FROM mix_decisions m JOIN documents d ON d.doc_id = m.doc_id
   LEFT JOIN dedup_clusters c ON c.doc_id = m.doc_id
@@ -35,11 +38,7 @@ SELECT * FROM (
 
 
 def load_redactor() -> Callable[[str], tuple[str, dict[str, int]]] | None:
-    """`goldpan.filter.pii.redact_pii` (contract 4), or None when the filter stage does not ship it yet."""
-    try:
-        from goldpan.filter.pii import redact_pii
-    except ImportError:
-        return None
+    """The filter stage's PII redactor (`goldpan.filter.pii.redact_pii`)."""
     return redact_pii
 
 
@@ -51,13 +50,26 @@ class CandidateOutcome:
     docs_redacted: int = 0
 
 
+def candidate_snapshot(lake: Lake) -> Snapshot:
+    """What the candidate is built from: the latest `mix_decisions` and the snapshot that mix read, so
+    the candidate never mixes one run's decisions with another run's later documents."""
+    mix_version = lake.version("mix_decisions")
+    if mix_version is None:
+        raise RuntimeError("mix_decisions has never been written")
+    recorded = of_commit(lake, "mix_decisions", mix_version)
+    base = recorded if recorded is not None else lake.snapshot()
+    return base.pinned(mix_decisions=mix_version)
+
+
 def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None) -> CandidateOutcome:
     """Write `corpus_candidate` (replaced whole) from the kept mix decisions."""
     redactor = load_redactor() if redact else None
     totals: Counter[str] = Counter()
     docs_redacted = 0
+    snap = candidate_snapshot(lake)
+    commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
     reader = lake.iter_batches(CANDIDATE_SQL, tables=["mix_decisions", "documents", "dedup_clusters", "curated_documents"],
-                               batch_size=1024)
+                               batch_size=1024, snapshot=snap)
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal docs_redacted

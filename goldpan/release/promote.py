@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from goldpan.lake import Lake
+from goldpan.lake.releases import APPROVED, PROMOTED, REFUSED, UNCHANGED, releases
 from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
 
-APPROVED, REFUSED, PROMOTED, UNCHANGED = "approved", "refused", "promoted", "unchanged"
+__all__ = ["APPROVED", "PROMOTED", "REFUSED", "UNCHANGED", "PromotionRefused", "promote", "record_gate_attempt",
+           "releases"]
+
 UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
                    "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")
 
@@ -80,9 +83,11 @@ def record_gate_attempt(
     run_id: str,
     commit_metadata: Mapping[str, str] | None = None,
     stats: Mapping | None = None,
+    upstream: Mapping[str, int] | None = None,
 ) -> dict:
     """Append the gate's verdict for one candidate version, with the release statistics the gate
-    computed (tokens, shares, removals versus the previous release); returns the attempt row."""
+    computed (tokens, shares, removals versus the previous release); returns the attempt row.
+    `upstream` is the snapshot the candidate was built from (else the tables' current versions)."""
     fp = fingerprint(lake, "corpus_candidate", candidate_version)
     row = {
         "attempt_id": uuid.uuid4().hex[:16],
@@ -93,7 +98,9 @@ def record_gate_attempt(
         "recipe_id": recipe_id,
         "recipe_sha1": recipe_sha1,
         "content_sha1": fp.sha1,
-        "upstream_versions_json": json.dumps(upstream_versions(lake), sort_keys=True),
+        "upstream_versions_json": json.dumps(
+            {t: (upstream or {}).get(t) for t in UPSTREAM_TABLES} if upstream else upstream_versions(lake),
+            sort_keys=True),
         "gate_json": json.dumps(gate, sort_keys=True, default=str),
         "n_docs": fp.n_docs,
         "n_words": fp.n_words,
@@ -112,12 +119,6 @@ def _batch(rows):
     return pa.RecordBatch.from_pylist(rows, schema=CORPUS_RELEASES)
 
 
-def releases(lake: Lake) -> list[dict]:
-    """Every attempt, oldest first."""
-    if not lake.exists("corpus_releases"):
-        return []
-    with lake.connect(tables=["corpus_releases"]) as con:
-        return con.sql("SELECT * FROM corpus_releases ORDER BY decided_at, attempt_id").arrow().read_all().to_pylist()
 
 
 def promote(

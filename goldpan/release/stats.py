@@ -12,7 +12,7 @@ import json
 from collections import Counter
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 
 RATE_STAGES = ("extract", "dedup", "filter", "classify")  # data-quality rules whose rates should stay stable
 
@@ -36,9 +36,11 @@ def previous_release(history: list[dict]) -> dict | None:
 
 
 def compute_stats(lake: Lake, candidate_version: int, previous: dict | None, decontam=None,
-                  budget_by: str = "source") -> dict:
+                  budget_by: str = "source", snapshot=None) -> dict:
+    """Release statistics of one candidate version, read from `snapshot` (the state the candidate was
+    built from) when given, so the rates describe what was released and not what another run wrote."""
     versions = {"corpus_candidate": candidate_version}
-    with lake.connect(versions=versions) as con:
+    with lake.connect(versions=versions, snapshot=snapshot) as con:
         tokens, docs = con.sql(
             "SELECT coalesce(sum(n_tokens * repeat), 0), count(*) FROM corpus_candidate").fetchall()[0]
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from goldpan.recipe import RecipeError, load_recipe
 from tests.integration.pipeline_helpers import run_batch, seed_env
 

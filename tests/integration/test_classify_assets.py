@@ -9,7 +9,7 @@ import yaml
 
 from goldpan.classify.model import file_sha1
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from tests.integration.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

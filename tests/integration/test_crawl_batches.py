@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from tests.integration.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from goldpan.dedup.report import cluster_members, largest_clusters, size_distrib
 from goldpan.lake import Lake
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOCUMENTS
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from tests.integration.pipeline_helpers import run_batch
 from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_runs
 

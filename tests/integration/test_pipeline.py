@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.lineage.funnel import compute_funnel
+from goldpan.lake.views import compute_funnel
 from goldpan.lineage.report import stage_totals
 from goldpan.lineage.trace import trace
 from goldpan.release.promote import releases

@@ -1,4 +1,4 @@
-"""Unit tests for goldpan.lineage.funnel: per stage and batch, input = kept + rejected + errored.
+"""Unit tests for goldpan.lake.views: per stage and batch, input = kept + rejected + errored.
 
 Tiny lake tables are written with the real schemas under tmp_path and read through Lake.connect().
 
@@ -30,7 +30,7 @@ from goldpan.lake.schemas import (
     REJECTED,
     REJECTIONS,
 )
-from goldpan.lineage.funnel import FUNNEL_COLUMNS, FunnelRow, compute_funnel, rejection_counts
+from goldpan.lake.views import FUNNEL_COLUMNS, FunnelRow, compute_funnel, rejection_counts
 
 SIGNALS = signals_schema()
 

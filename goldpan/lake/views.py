@@ -1,6 +1,9 @@
-"""The funnel: for every stage and batch, input = kept + rejected + errored, checked by ids.
+"""The stage contract: the order of the stages, what each stage's input is (the kept rows of the stage
+before), the current text of a document, and the funnel that checks input = kept + rejected + errored
+for every stage and batch, by ids.
 
-Each stage's input is defined as the previous stage's kept rows, and its outcomes are read from
+It lives here, below every stage, because the stages themselves (mix, release, classify), the gate
+and the reports all read it; `lineage/` only reports on it. Each stage's outcomes are read from
 its own table joined on the linking id. `missing` counts input rows with no outcome (a row the stage
 lost) and `orphans` counts outcome rows with no input (a row it invented); both must be zero. Input
 is counted by distinct id and outcomes by row, so an id with two outcome rows unbalances the stage.
@@ -9,6 +12,15 @@ is counted by distinct id and outcomes by row, so an id with two outcome rows un
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: The text a document carries after dedup: paragraph dedup may have removed boilerplate paragraphs
+#: (`dedup_clusters.dedup_text`), else the extracted text. Every stage after dedup reads this.
+CURRENT_TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+
+
+def current_text(dedup_alias: str = "c", doc_alias: str = "d") -> str:
+    """`CURRENT_TEXT_SQL` for other table aliases (`dedup_clusters` as `dedup_alias`, `documents` as `doc_alias`)."""
+    return f"COALESCE({dedup_alias}.dedup_text, {doc_alias}.text)"
 
 # Each stage: (name, input relation, outcome relation, join key). Relations are SQL over the lake
 # views; every outcome relation exposes (batch_id, <key>, status).

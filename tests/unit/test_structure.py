@@ -1,0 +1,95 @@
+"""The layering rules of the library, checked on its import graph (issue 13): the curation library has no
+Dagster import and no package cycles, only the CLI commands import the reporting package, and the
+stage contract (the current text of a document) is written once."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIB = ROOT / "goldpan"
+
+
+def _imports() -> dict[str, set[str]]:
+    """module path -> goldpan modules it imports (top-level or inside functions)."""
+    out: dict[str, set[str]] = {}
+    for path in LIB.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        out[rel] = names
+    return out
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in list(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_dagster_in_the_library():
+    bad = {m: sorted(n for n in names if n.split(".")[0] == "dagster") for m, names in _imports().items()}
+    assert not {m: n for m, n in bad.items() if n}
+
+
+def test_no_package_cycles():
+    graph: dict[str, set[str]] = defaultdict(set)
+    for module, names in _imports().items():
+        src = _package(module)
+        for name in names:
+            if name.startswith("goldpan.") and _package(name) != src:
+                graph[src].add(_package(name))
+    assert _cycles(graph) == []
+
+
+def test_only_commands_import_the_reporting_package():
+    offenders = sorted(m for m, names in _imports().items()
+                       if _package(m) not in ("lineage", "commands")
+                       and any(n == "goldpan.lineage" or n.startswith("goldpan.lineage.") for n in names))
+    assert offenders == []
+
+
+def test_current_text_is_defined_once():
+    needle = "COALESCE(c." + "dedup_text"
+    hits = [p.relative_to(ROOT).as_posix() for d in ("goldpan", "assets", "quality_checks")
+            for p in (ROOT / d).rglob("*.py") if needle in p.read_text(encoding="utf-8")]
+    assert hits == ["goldpan/lake/views.py"]
