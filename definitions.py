@@ -10,9 +10,11 @@ import os
 
 import dagster as dg
 
-from assets import classifiers, corpus, crawl, dedup, extract, mix
+from assets import classifiers, consent, corpus, crawl, dedup, extract, mix
 from assets import filter as filter_
+from assets.launch import goldpan_run_job
 from assets.ordering import OrderingResource
+from assets.recovery import dead_run_sensor
 from assets.triggers import crawl_job, crawl_schedule, full_batch_job, new_batch_sensor, process_batch_job
 from assets.warc import warc_folder_sensor, warc_import_job
 from quality_checks.checks import ASSET_CHECKS
@@ -28,15 +30,15 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
     }
 
 
-ASSETS = dg.load_assets_from_modules([crawl, extract, dedup, filter_, classifiers, mix, corpus])
+ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, mix, corpus])
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=ASSET_CHECKS,
     resources=build_resources(),
-    jobs=[crawl_job, process_batch_job, full_batch_job, warc_import_job],
+    jobs=[crawl_job, process_batch_job, full_batch_job, warc_import_job, goldpan_run_job],
     schedules=[crawl_schedule],
-    sensors=[new_batch_sensor, warc_folder_sensor],
+    sensors=[new_batch_sensor, warc_folder_sensor, dead_run_sensor],
     # Steps run in separate spawned processes (deltalake's runtime must not be forked).
     executor=dg.multiprocess_executor.configured({"max_concurrent": 2, "start_method": {"spawn": {}}}),
 )

@@ -6,25 +6,24 @@ recipe's keep rule to stored scores (a threshold change re-runs only this cheap 
 """
 
 import json
-from collections import Counter
-from itertools import islice
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
+from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
 from goldpan.classify.domain import LabelledSets, mine_domain
 from goldpan.classify.quality import train_quality
 from goldpan.classify.reference import load_reference
-from goldpan.classify.registry import latest_model, record_models
-from goldpan.classify.scores import LoadedModel, Scorer
+from goldpan.classify.registry import record_models
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
+from goldpan.lake.views import stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
@@ -54,6 +53,7 @@ def _record_md(recs) -> str:
     "negatives sampled from every crawled document; file in <lake>/models/quality/<sha1>.bin, "
     "attempt (or refusal) in the `models` table with held-out precision/recall.",
 )
+@metered
 def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "quality_model", ordering)
     # Train on what a run of the batches one after the other would see: not later or unfinished batches.
@@ -97,6 +97,7 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     "recall over the crawled pool (confident documents join the positives, retrain). Each round is an "
     "AssetObservation with its held-out precision/recall and a `models` row.",
 )
+@metered
 def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "domain_models", ordering)
     # Train on what a run of the batches one after the other would see: not later or unfinished batches.
@@ -119,11 +120,18 @@ def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
                       "sha1": rec.sha1 or "", "reason": rec.reason or ""},
         ))
 
-    records = []
-    for name, other in (("math", "code"), ("code", "math")):
+    def mine(name: str, other: str) -> list:
         sets = LabelledSets(positives=texts[name], others=texts[other], general=texts["general"])
         srcs = [s.describe() for s in sources(getattr(d, name))]
-        records += mine_domain(lk, name, sets, cfg, srcs, on_round=observe)
+        return mine_domain(lk, name, sets, cfg, srcs)
+
+    # Math and code are independent and fastText training releases the GIL: two threads halve the
+    # step's wall time on two cores, with the same models (each training is single-threaded, seeded).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="domain-mining") as pool:
+        futures = [pool.submit(mine, "math", "code"), pool.submit(mine, "code", "math")]
+        records = [rec for f in futures for rec in f.result()]
+    for rec in records:
+        observe(rec)
     version = record_models(lk, records, rc.recipe_id, context.run.run_id,
                             lake.commit_metadata(context, DOMAIN_CODE_VERSION))
     final = {n: [r for r in records if r.name == n and r.status == "trained"] for n in ("math", "code")}
@@ -143,12 +151,6 @@ def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     )
 
 
-def _chunks(it, n):
-    it = iter(it)
-    while chunk := list(islice(it, n)):
-        yield chunk
-
-
 @dg.asset(
     key="doc_scores",
     group_name="classify",
@@ -162,50 +164,18 @@ def _chunks(it, n):
 def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    section = rc.classify
-    recs = {n: latest_model(lk, n) for n in ("quality", "math", "code")}
-    scorer = Scorer(
-        quality=LoadedModel.from_record(recs["quality"], lk.storage_options) if section.quality.enabled else None,
-        math=LoadedModel.from_record(recs["math"], lk.storage_options) if section.domains.enabled else None,
-        code=LoadedModel.from_record(recs["code"], lk.storage_options) if section.domains.enabled else None,
-        label_threshold=section.domains.label_threshold,
-        max_chars=section.fasttext.max_chars,
-    )
-    docs = lk.iter_rows(
-        "SELECT s.doc_id, s.batch_id, " + CURRENT_TEXT_SQL + " AS text FROM doc_signals s "
-        "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
-        "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
-        [batch],
-        tables=["doc_signals", "documents", "dedup_clusters"],
-        batch_size=512,
-    )
-    outcomes: Counter[str] = Counter()
-    domains: Counter[str] = Counter()
-
-    def batches():
-        for rb in scorer.score_stream(docs):
-            outcomes.update(rb.column("status").to_pylist())
-            domains.update(str(x) for x in rb.column("domain").to_pylist())
-            yield rb
-
-    written = lk.write(
-        "doc_scores",
-        batches(),
-        DOC_SCORES,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION),
-    )
+    run = classify_stage.run(lk, rc.classify, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
+                             commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION))
     return materialize_result(
-        lk, written, DOC_SCORES,
+        lk, run.written, DOC_SCORES,
         preview_columns=["doc_id", "quality_score", "math_score", "code_score", "domain"],
         where=batch_predicate("batch_id", batch),
         extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "domains": dg.MetadataValue.json(dict(domains)),
-            "quality_model": scorer.quality.sha1 if scorer.quality else
-            f"none ({(recs['quality'] or {}).get('reason') or 'never trained'})",
-            "domain_model": scorer.domain_model or "none",
+            "outcomes": dg.MetadataValue.md(counts_markdown(run.outcomes)),
+            "domains": dg.MetadataValue.json(run.extra["domains"]),
+            "quality_model": run.extra["quality_model"],
+            "domain_model": run.extra["domain_model"],
+            **perf_metadata(run),
         },
     )
 
@@ -220,6 +190,7 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     description="The recipe's keep rule (threshold or per-batch top fraction) over stored quality scores of "
     "the documents that passed the filter: one `rejections` row (stage 'classify') per document below it.",
 )
+@metered
 def quality_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()

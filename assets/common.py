@@ -68,3 +68,60 @@ def materialize_result(
         # The Delta version identifies the data: downstream is stale only when data really changed.
         data_version=dg.DataVersion(f"{written.table}@{written.version}" + (f"[{where}]" if where else "")),
     )
+
+
+def engine_for(recipe):
+    """The engine of this run: the recipe's `engine` section, overridden by GOLDPAN_ENGINE/GOLDPAN_WORKERS."""
+    from goldpan.engine import make_engine
+
+    return make_engine(recipe.engine)
+
+
+def perf_metadata(run) -> dict[str, Any]:
+    """Per-document throughput, peak memory of the process tree and the engine of a pooled stage run."""
+    p = run.perf()
+    return {
+        "docs_per_s": dg.MetadataValue.float(float(p["docs_per_s"])),
+        "stage_seconds": dg.MetadataValue.float(float(p["seconds"])),
+        "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
+        "engine": f"{p['engine']} x{p['workers']}",
+    }
+
+
+def metered(fn):
+    """Asset decorator (under `@dg.asset`): adds wall seconds, rows per second and the peak RSS of the
+    process tree during the step to every MaterializeResult the asset returns or yields, so the UI
+    shows where the time and memory go for steps that do not run through the engine too."""
+    import functools
+    import inspect
+
+    from goldpan.engine.meter import StageMeter
+
+    def add(result, meter: StageMeter):
+        if not isinstance(result, dg.MaterializeResult):
+            return result
+        meta = dict(result.metadata or {})
+        rows = meta.get("dagster/row_count")
+        rows = getattr(rows, "value", rows)
+        meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
+        meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
+        if isinstance(rows, int) and meter.wall_s > 0:
+            meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+        return result._replace(metadata=meta)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            with StageMeter() as meter:
+                results = list(fn(*args, **kwargs))
+            yield from (add(r, meter) for r in results)
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with StageMeter() as meter:
+            result = fn(*args, **kwargs)
+        return add(result, meter)
+
+    return wrapper

@@ -14,16 +14,18 @@ from pydantic import Field
 
 from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
+from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.crawler import CrawlConfig, CrawlStats
 from goldpan.crawl.registry import CRAWL, WARC, batch_info, record_batch
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
+from goldpan.warc.inputs import WarcInputError, check_sources
 from goldpan.warc.sources import expand_sources
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "crawl-v2"
+CODE_VERSION = "crawl-v3"
 PROGRESS_EVERY_S = 10.0
 CRAWL_SOURCE = "crawl"  # pages.source of crawled rows (WARC/WET imports: "warc" / "wet"); the recipe is in `batches`
 
@@ -51,6 +53,11 @@ def pages(
     context: dg.AssetExecutionContext, config: PagesConfig, lake: LakeResource, recipe: RecipeResource
 ) -> dg.MaterializeResult:
     batch = context.partition_key
+    # `dagster job execute --partition NEW` does not register NEW, and Dagster refuses the
+    # materialization only after the crawl wrote rows: register it before anything is written.
+    if not context.instance.has_dynamic_partition(crawl_batches.name, batch):
+        context.instance.add_dynamic_partitions(crawl_batches.name, [batch])
+        context.log.info(f"registered new batch {batch}")
     lk, rc = lake.lake(), recipe.load()
     info = batch_info(lk, batch)
     files = config.warc_files or (info["sources"] if info and info["kind"] == WARC else [])
@@ -63,6 +70,10 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
 
     cfg = CrawlConfig.from_dict(rc.crawl.model_dump())
+    try:
+        cfg.check_private_opt_in()  # before the batch is recorded: nothing is written on refusal
+    except PrivateNotOptedIn as exc:
+        raise dg.Failure(str(exc)) from None
     matcher = TakedownMatcher.from_lake(lk)
     run_id, started = context.run.run_id, datetime.now(UTC)
     record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id,
@@ -72,8 +83,7 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     def progress(s: CrawlStats) -> None:
         if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
             last[0] = time.monotonic()
-            context.log.info(f"crawl {batch}: {s.fetched} rows ({s.new} new, {s.unchanged} unchanged, "
-                             f"{s.errored} failed, {s.robots_blocked} robots-blocked), {s.discovered} URLs discovered")
+            context.log.info(f"crawl {batch}: {s.progress_line()}")
 
     result = run_crawl(lk, cfg, batch, CRAWL_SOURCE, takedowns=matcher.match if matcher else None,
                        progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
@@ -85,6 +95,11 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     return _result(lk, batch, stats.fetched, {
         "source": "crawl",
         "fetched": dg.MetadataValue.int(stats.fetched),
+        "stored_pages": dg.MetadataValue.int(stats.stored),
+        "requests": dg.MetadataValue.int(stats.requests),
+        "rows_per_s": dg.MetadataValue.float(stats.rows_per_s),
+        "elapsed_s": dg.MetadataValue.float(stats.elapsed_s),
+        "sitemap_urls": dg.MetadataValue.int(stats.sitemap_urls),
         "new": dg.MetadataValue.int(stats.new),
         "unchanged": dg.MetadataValue.int(stats.unchanged),
         "failed": dg.MetadataValue.int(stats.errored),
@@ -107,6 +122,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
     uris = expand_sources(files, storage)
     if not uris:
         raise dg.Failure(f"batch {batch}: no WARC/WET file matches {files}")
+    try:
+        check_sources(uris, storage)  # before the batch is recorded: a refusal writes nothing
+    except WarcInputError as exc:
+        raise dg.Failure(f"batch {batch}: {exc}") from None
     run_id, started = context.run.run_id, datetime.now(UTC)
     record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
                  started_at=started)  # fmt: skip
@@ -138,6 +157,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
         "records": dg.MetadataValue.int(stats.records),
         "outcomes": dg.MetadataValue.md(counts_markdown(
             {"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})),
+        # every record by WARC-Type, and those that are not pages (request, metadata, warcinfo, ...)
+        "record_types": dg.MetadataValue.json(dict(sorted(stats.record_types.items()))),
+        "not_pages": dg.MetadataValue.json(dict(sorted(stats.skipped_types.items()))),
+        "formats": dg.MetadataValue.json(dict(sorted(stats.formats.items()))),
         "warc_stats": dg.MetadataValue.json(stats.as_dict()),
         "recipe_id": rc.recipe_id,
     })  # fmt: skip

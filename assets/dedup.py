@@ -8,28 +8,18 @@ same clusters.
 """
 
 
-from collections import Counter
-
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from assets.ordering import OrderingResource, wait_for_earlier_batches
 from assets.partitions import crawl_batches
-from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput
+from goldpan.dedup import stage as dedup_stage
 from goldpan.dedup.report import summary_markdown
-from goldpan.dedup.store import DeltaPriorStore, write_index
-from goldpan.dedup.urlkey import canonical_url
 from goldpan.lake import batch_predicate
-from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "dedup-v3"
-
-
-def dedup_config(section) -> DedupConfig:
-    """The recipe's dedup section as the library's config (same field names)."""
-    return DedupConfig(**section.model_dump())
+CODE_VERSION = "dedup-v4"  # v4: per-script shingles, OPH signatures, verified clusters, dedup_merges
 
 
 @dg.asset(
@@ -49,90 +39,24 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
     wait_for_earlier_batches(context, "dedup_clusters", ordering)
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    dd = BatchDeduplicator(dedup_config(rc.dedup))
-    dt = lk.table("documents")
-    cols = set(pa_names(dt.schema())) if dt is not None else set()
-    url_expr = "COALESCE(canonical_url, url)" if "canonical_url" in cols else "url"
-    docs_meta = list(
-        lk.iter_rows(
-            f"SELECT doc_id, page_id, url, {url_expr} AS dedup_url, lang, text, "
-            "epoch_us(fetched_at) / 1e6 AS fetched_s FROM documents WHERE batch_id = ? AND status = 'kept' "
-            "ORDER BY doc_id",
-            [batch],
-            tables=["documents"],
-        )
-    )
-    inputs = [
-        DedupInput(d["doc_id"], d["text"] or "", d["lang"] or "unknown", d["dedup_url"], d["fetched_s"])
-        for d in docs_meta
-    ]
-    store = DeltaPriorStore(lk, batch, dd.config_id)
-    out = dd.run(inputs, store)
-    meta = {d["doc_id"]: d for d in docs_meta}
-
-    def rows():
-        for r in out.results:
-            m = meta[r.doc_id]
-            yield {
-                "doc_id": r.doc_id,
-                "page_id": m["page_id"],
-                "batch_id": batch,
-                "url": m["url"],
-                "text_sha1": r.text_sha1,
-                "cluster_id": r.cluster_id,
-                "is_representative": r.is_representative,
-                "status": r.status,
-                "rule": r.rule,
-                "duplicate_of": r.duplicate_of,
-                "similarity": r.similarity,
-                "threshold": r.threshold,
-                "n_shingles": r.n_shingles,
-                "minhash_config": dd.config_id,
-            "cluster_merges": dg.MetadataValue.int(len(out.merges)),
-                "signature": r.signature.astype("int64").tolist(),
-                "band_keys": r.band_keys.tolist(),
-                "dedup_text": r.dedup_text,
-                "canonical_url": canonical_url(m["dedup_url"]),
-                "supersedes": r.supersedes,
-                "value": r.value,
-                "cluster_size": r.cluster_size,
-                "n_paragraphs": r.n_paragraphs,
-                "paragraphs_removed": r.paragraphs_removed,
-                "chars_removed": r.chars_removed,
-                "match": r.match,
-            }
-
-    commit = lake.commit_metadata(context, CODE_VERSION)
-    written = lk.write(
-        "dedup_clusters",
-        rows_to_batches(rows(), DEDUP_CLUSTERS),
-        DEDUP_CLUSTERS,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=commit,
-    )
-    index_meta = write_index(lk, batch, dd.config_id, out, commit, compact_files=dd.cfg.index_compact_files)
-    outcomes: Counter[str] = Counter(r.rule or r.status for r in out.results)
+    run = dedup_stage.run(lk, rc.dedup, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows,
+                          commit_metadata=lake.commit_metadata(context, CODE_VERSION))
     return materialize_result(
         lk,
-        written,
+        run.written,
         DEDUP_CLUSTERS,
         preview_columns=["doc_id", "url", "status", "rule", "duplicate_of", "similarity", "cluster_size"],
         where=f"{batch_predicate('batch_id', batch)} AND status <> 'kept'",
         extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
+            "outcomes": dg.MetadataValue.md(counts_markdown(run.outcomes)),
             "clusters": dg.MetadataValue.md(summary_markdown(lk, batch)),
-            "paragraphs_removed": dg.MetadataValue.int(sum(r.paragraphs_removed for r in out.results)),
-            "prior_rows_read": dg.MetadataValue.json(store.rows_read),
-            "match_stats": dg.MetadataValue.json(out.stats),
-            "minhash_config": dd.config_id,
-            "cluster_merges": dg.MetadataValue.int(len(out.merges)),
-            **{k: dg.MetadataValue.int(v) for k, v in index_meta.items()},
+            "paragraphs_removed": dg.MetadataValue.int(run.extra["paragraphs_removed"]),
+            "prior_rows_read": dg.MetadataValue.json(run.extra["prior_rows_read"]),
+            "match_stats": dg.MetadataValue.json(run.extra["stats"]),
+            "minhash_config": run.extra["config_id"],
+            "cluster_merges": dg.MetadataValue.int(run.extra["cluster_merges"]),
+            "phase_seconds": dg.MetadataValue.json(run.extra["seconds"]),
+            **{k: dg.MetadataValue.int(v) for k, v in run.extra["index"].items()},
+            **perf_metadata(run),
         },
     )
-
-
-def pa_names(schema) -> list[str]:
-    import pyarrow as pa
-
-    return pa.schema(schema).names

@@ -2,36 +2,24 @@
 `document_variants` (the recipe's other extractors, compared with the primary)."""
 
 
-from collections import Counter
-
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from assets.partitions import crawl_batches
+from goldpan.extract import stage as extract_stage
 from goldpan.extract.compare import summarize_pairs
 from goldpan.extract.extractors import make_extractor
-from goldpan.extract.stage import build_extractors, extract_documents, extract_variants
+from goldpan.extract.stage import build_extractors
 from goldpan.lake import batch_predicate
-from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
 from resources import LakeResource, ModelsResource, RecipeResource
 
-CODE_VERSION = "extract-v2"
-
-PAGES_SQL = (
-    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source "
-    "FROM pages WHERE batch_id = ? AND status = 'kept' ORDER BY page_id"
-)
+CODE_VERSION = "extract-v4"  # v4: truncated pages rejected (rule truncated) unless extract.keep_truncated
 
 
-def _counted(rows, outcomes: Counter, rules: Counter, context, batch: str):
-    for i, r in enumerate(rows, 1):
-        outcomes[r["status"]] += 1
-        if r["rule"]:
-            rules[r["rule"]] += 1
-        if i % 1000 == 0:
-            context.log.info(f"extracted {i} rows of batch {batch}")
-        yield r
+def _byte_caps(rc) -> dict[str, int]:
+    """The byte cap each page source was cut at: the threshold of a `truncated` rejection."""
+    return {"crawl": rc.crawl.max_bytes, "warc": rc.warc.max_bytes, "wet": rc.warc.max_bytes}
 
 
 @dg.asset(
@@ -42,8 +30,8 @@ def _counted(rows, outcomes: Counter, rules: Counter, context, batch: str):
     code_version=CODE_VERSION,
     kinds={"delta", "python"},
     description="One row per kept page of the batch: main text by the recipe's first extractor "
-    "(resiliparse by default), how it was decoded, title/description/canonical URL, registered "
-    "domain, fastText language (+ second language, mixed flag), token/word/sentence counts; pages "
+    "(goldpan by default: resiliparse + learned line classifier), which path answered, how it was "
+    "decoded, title/description/canonical URL, registered domain, fastText language (+ second language, mixed flag), token/word/sentence counts; pages "
     "with no usable text are rejected with the rule, value and threshold; crashes are error rows.",
 )
 def documents(
@@ -51,52 +39,37 @@ def documents(
 ) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    cfg = rc.extract
-    lid = models.language_identifier()
-    pages = lk.iter_rows(PAGES_SQL, [batch], tables=["pages"], batch_size=64)
-    outcomes: Counter[str] = Counter()
-    rules: Counter[str] = Counter()
-    primary = build_extractors(cfg)[0]
-    rows = _counted(extract_documents(pages, lid, cfg, primary), outcomes, rules, context, batch)
-    written = lk.write(
-        "documents",
-        rows_to_batches(rows, DOCUMENTS),
-        DOCUMENTS,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-    )
-    context.log.info(f"documents[{batch}]: {dict(outcomes)}; rules {dict(rules)}")
+    run = extract_stage.run(lk, rc.extract, batch, engine=engine_for(rc), lid_model_path=models.lid_model_path,
+                            commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+                            batch_rows=max(1, rc.engine.batch_rows // 2), byte_caps=_byte_caps(rc))
+    context.log.info(f"documents[{batch}]: {dict(run.outcomes)}; rules {dict(run.extra['rules'])}; {run.perf()}")
     where = batch_predicate("batch_id", batch)
-    with lk.connect(tables=["documents"]) as con:
-        langs = dict(
-            con.sql(
-                f"SELECT coalesce(lang, '(none)'), count(*) FROM documents WHERE {where} GROUP BY 1 ORDER BY 2 DESC"
-            ).fetchall()
-        )
-        enc = dict(
-            con.sql(
-                f"SELECT encoding || ' via ' || encoding_source, count(*) FROM documents WHERE {where} "
-                "AND encoding IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
-            ).fetchall()
-        )
-        mixed = con.execute(f"SELECT count(*) FROM documents WHERE {where} AND lang_mixed").fetchone()[0]
+    primary = build_extractors(rc.extract)[0][1]
     return materialize_result(
-        lk,
-        written,
-        DOCUMENTS,
+        lk, run.written, DOCUMENTS,
         preview_columns=["doc_id", "url", "status", "rule", "lang", "lang_score", "n_words", "encoding", "title", "text"],
         where=where,
         extra={
-            "outcomes": dg.MetadataValue.md(counts_markdown(outcomes)),
-            "rejected_by_rule": dg.MetadataValue.json(dict(rules)),
-            "languages": dg.MetadataValue.json(langs),
-            "encodings": dg.MetadataValue.json(enc),
-            "mixed_language_docs": dg.MetadataValue.int(int(mixed)),
-            "extractor": f"{primary[1].name} {primary[1].version} {primary[1].options_json}",
+            "outcomes": dg.MetadataValue.md(counts_markdown(run.outcomes)),
+            "rejected_by_rule": dg.MetadataValue.json(dict(run.extra["rules"])),
+            **document_profile(lk, where),
+            "extractor": f"{primary.name} {primary.version} {primary.options_json}",
             "recipe_id": rc.recipe_id,
+            **perf_metadata(run),
         },
     )
+
+
+def document_profile(lk, where: str) -> dict:
+    """Languages, encodings and mixed-language count of the batch's documents, for the UI."""
+    with lk.connect(tables=["documents"]) as con:
+        langs = dict(con.sql(f"SELECT coalesce(lang, '(none)'), count(*) FROM documents WHERE {where} "
+                             "GROUP BY 1 ORDER BY 2 DESC").fetchall())
+        enc = dict(con.sql(f"SELECT encoding || ' via ' || encoding_source, count(*) FROM documents WHERE {where} "
+                           "AND encoding IS NOT NULL GROUP BY 1 ORDER BY 2 DESC").fetchall())
+        mixed = con.execute(f"SELECT count(*) FROM documents WHERE {where} AND lang_mixed").fetchone()[0]
+    return {"languages": dg.MetadataValue.json(langs), "encodings": dg.MetadataValue.json(enc),
+            "mixed_language_docs": dg.MetadataValue.int(int(mixed))}
 
 
 @dg.asset(
@@ -117,19 +90,10 @@ def document_variants(
     lk, rc = lake.lake(), recipe.load()
     cfg = rc.extract
     where = batch_predicate("batch_id", batch)
-    lid = models.language_identifier()
-    pages = lk.iter_rows(PAGES_SQL, [batch], tables=["pages"], batch_size=64)
-    outcomes: Counter[str] = Counter()
-    rules: Counter[str] = Counter()
-    rows = _counted(extract_variants(pages, lid, cfg), outcomes, rules, context, batch)
-    written = lk.write(
-        "document_variants",
-        rows_to_batches(rows, DOCUMENT_VARIANTS),
-        DOCUMENT_VARIANTS,
-        predicate=where,
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-    )
+    run = extract_stage.run(lk, cfg, batch, engine=engine_for(rc), lid_model_path=models.lid_model_path,
+                            commit_metadata=lake.commit_metadata(context, CODE_VERSION), variants=True,
+                            batch_rows=max(1, rc.engine.batch_rows // 2), byte_caps=_byte_caps(rc))
+    written, outcomes, rules = run.written, run.outcomes, run.extra["rules"]
     comparison: dict[str, dict] = {}
     for spec in cfg.extractors[1:]:
         ext_name = spec.name
@@ -155,5 +119,6 @@ def document_variants(
             "primary": cfg.extractors[0].key,
             "comparison_with_primary": dg.MetadataValue.json(comparison),
             "recipe_id": rc.recipe_id,
+            **perf_metadata(run),
         },
     )

@@ -6,28 +6,21 @@ threshold in the recipe re-materializes `rejections` only, never the signal comp
 
 
 from collections import Counter
-from itertools import islice
 
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.partitions import crawl_batches
-from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
-from goldpan.filter.signals import SIGNALS_VERSION, compute_signal_batch, signals_schema
+from goldpan.filter import stage as filter_stage
+from goldpan.filter.rules import RuleSet, decide_batch, ruleset_from_section
+from goldpan.filter.signals import SIGNALS_VERSION, signals_schema
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import REJECTIONS
-from goldpan.lake.views import CURRENT_TEXT_SQL
 from resources import LakeResource, RecipeResource
 
 SIGNALS_CODE_VERSION = f"doc_signals-{SIGNALS_VERSION}"
-DECISIONS_CODE_VERSION = "rejections-v1"
-
-
-def _chunks(it, n):
-    it = iter(it)
-    while chunk := list(islice(it, n)):
-        yield chunk
+DECISIONS_CODE_VERSION = "rejections-v2"
 
 
 @dg.asset(
@@ -40,48 +33,27 @@ def _chunks(it, n):
     description="One row per document kept by dedup: Gopher quality and repetition, C4 and FineWeb statistics "
     "and PII counts, computed in one pass from the stored text (words for English, characters for Chinese).",
 )
-def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def doc_signals(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
-    lk = lake.lake()
+    lk, rc = lake.lake(), recipe.load()
     schema = signals_schema()
-    docs = lk.iter_rows(
-        "SELECT d.doc_id, d.batch_id, d.lang, " + CURRENT_TEXT_SQL + " AS text FROM documents d "
-        "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
-        "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id",
-        [batch, batch],
-        tables=["documents", "dedup_clusters"],
-        batch_size=128,
-    )
-    outcomes: Counter[str] = Counter()
-
-    def batches():
-        for chunk in _chunks(docs, 256):
-            rb = compute_signal_batch(chunk)
-            outcomes.update(rb.column("status").to_pylist())
-            yield rb
-
-    written = lk.write(
-        "doc_signals",
-        batches(),
-        schema,
-        predicate=batch_predicate("batch_id", batch),
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, SIGNALS_CODE_VERSION),
-    )
+    run = filter_stage.run(lk, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows,
+                           commit_metadata=lake.commit_metadata(context, SIGNALS_CODE_VERSION))
     return materialize_result(
         lk,
-        written,
+        run.written,
         schema,
         preview_columns=[c for c in ["doc_id", "lang", "status", "n_words", "mean_word_length", "alpha_words_ratio",
                                      "stop_words_count", "dup_line_frac", "c4_sentences", "fw_line_punct_ratio",
                                      "pii_email", "pii_phone"] if c in schema.names],
         where=batch_predicate("batch_id", batch),
-        extra={"outcomes": dg.MetadataValue.md(counts_markdown(outcomes)), "signals_version": SIGNALS_VERSION},
+        extra={"outcomes": dg.MetadataValue.md(counts_markdown(run.outcomes)), "signals_version": SIGNALS_VERSION,
+               **perf_metadata(run)},
     )
 
 
 def ruleset_for(recipe) -> RuleSet:
-    return RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, recipe.filter.rules))
+    return ruleset_from_section(recipe.filter)
 
 
 @dg.asset(
@@ -94,6 +66,7 @@ def ruleset_for(recipe) -> RuleSet:
     description="One row per (document, failed rule) of the filter stage, with the signal value and the "
     "recipe threshold; a document with no row here passed every rule.",
 )
+@metered
 def rejections(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()

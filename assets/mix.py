@@ -3,9 +3,10 @@
 
 import dagster as dg
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
+from goldpan.tokens import stage as tokens_stage
 from resources import LakeResource, ModelsResource, RecipeResource
 
 CURATED_CODE_VERSION = "curated-v1"
@@ -22,6 +23,7 @@ CANDIDATE_CODE_VERSION = "candidate-v2"
     description="Snapshot of the curated corpora the recipe lists (JSONL / Parquet / Delta), one row per "
     "record with its file and row number; empty when the recipe mixes only crawled documents.",
 )
+@metered
 def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource,
                       models: ModelsResource) -> dg.MaterializeResult:
     from goldpan.mix.sources import SourceError
@@ -56,12 +58,10 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
 )
 def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "doc_tokens", ordering)
-    from goldpan.mix.stage import count_tokens
-    from goldpan.tokens.counter import TokenCounter
-
     lk, rc = lake.lake(), recipe.load()
-    counter = TokenCounter(rc.mix.tokenizer)
-    docs, tokens = count_tokens(lk, rc, counter, lake.commit_metadata(context, TOKENS_CODE_VERSION))
+    run = tokens_stage.run(lk, rc.mix.tokenizer, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
+                           commit_metadata=lake.commit_metadata(context, TOKENS_CODE_VERSION))
+    docs, tokens = run.meter.docs, run.extra["tokens"]
     with lk.connect(tables=["doc_tokens"]) as con:
         total_rows, total_tokens = con.sql("SELECT count(*), coalesce(sum(n_tokens), 0) FROM doc_tokens").fetchall()[0]
     version = lk.version("doc_tokens")
@@ -74,6 +74,7 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
             "tokenizer": rc.mix.tokenizer,
             "delta_version": dg.MetadataValue.int(version),
             "table_uri": dg.MetadataValue.path(lk.uri("doc_tokens")),
+            **perf_metadata(run),
         },
         data_version=dg.DataVersion(f"doc_tokens@{version}"),
     )
@@ -83,13 +84,15 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     key="mix_decisions",
     group_name="mix",
     # quality_decisions (classify) also writes `rejections` rows the mix must see first.
-    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens"],
+    # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
+    deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches) and per curated record: "
     "selected by the recipe (with its repeat count) or not, with the rule that left it out (language, "
-    "domain, quality, takedown, contaminated, over_budget, ...). Fails when a target share cannot be met.",
+    "domain, quality, takedown, tdm_reserved / noai / robots_ai_disallowed, contaminated, over_budget, ...). Fails when a target share cannot be met.",
 )
+@metered
 def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "mix_decisions", ordering)
     from goldpan.audit.takedowns import TakedownMatcher
@@ -136,6 +139,7 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     description="The documents the recipe selected, with PII-redacted text, tokens and provenance ids: what "
     "the quality gate validates and what training_corpus promotes.",
 )
+@metered
 def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "corpus_candidate", ordering)
     from goldpan.release.candidate import write_candidate

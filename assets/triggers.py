@@ -39,9 +39,11 @@ crawl_job = dg.define_asset_job(
 
 process_batch_job = dg.define_asset_job(
     "process_batch_job",
-    selection=dg.AssetSelection.assets("pages").downstream(include_self=False),
+    # Everything but the crawl, not only what lies downstream of `pages`: the mix also needs assets
+    # with no path from pages (curated_documents, the classifiers), which a fresh lake lacks.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("pages"),
     description="Everything after the crawl for one batch: extract, dedup, filter, then the cross-batch "
-    "mix, candidate, gate and promotion.",
+    "mix (with the curated corpora and classifiers it needs), candidate, gate and promotion.",
 )
 
 full_batch_job = dg.define_asset_job(
@@ -73,18 +75,35 @@ def crawl_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=batch, partition_key=batch, tags={"goldpan/batch": batch})
 
 
-@dg.asset_sensor(
-    asset_key=dg.AssetKey("pages"),
+MAX_RUNS_PER_TICK = 50  # pages materializations turned into runs per tick (the rest wait for the next)
+
+
+@dg.sensor(
     job=process_batch_job,
     minimum_interval_seconds=30,
-    description="When a batch's pages are written, process that batch downstream (once per materialization).",
+    description="When a batch's pages are written, process that batch downstream (one run per pages "
+    "materialization, every one of them, oldest first).",
 )
-def new_batch_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    partition = asset_event.dagster_event.partition if asset_event.dagster_event else None
-    if not partition:
-        return dg.SkipReason("pages materialization without a partition")
-    # One run per pages materialization: the storage id is unique, so a re-crawl is processed again
-    # but an old batch is never reprocessed by itself.
-    return dg.RunRequest(
-        run_key=f"{partition}:{asset_event.storage_id}", partition_key=partition, tags={"goldpan/batch": partition}
-    )
+def new_batch_sensor(context: dg.SensorEvaluationContext):
+    """One run per `pages` materialization since the cursor (the last storage id handled).
+
+    A plain sensor rather than `asset_sensor`: the latter hands over only the newest materialization
+    per tick, so batches written between two ticks (a WARC sensor registers up to 20 at once) would
+    never be processed, and its event has no storage id to key the run on.
+    """
+    after = int(context.cursor) if context.cursor and context.cursor.isdigit() else None
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("pages"), after_storage_id=after),
+        limit=MAX_RUNS_PER_TICK,
+        ascending=True,
+    ).records
+    if not records:
+        return dg.SkipReason("no new pages materialization")
+    requests = []
+    for record in records:
+        partition = record.partition_key
+        if partition:
+            # The storage id is unique: a re-crawl is processed again, an old batch never by itself.
+            requests.append(dg.RunRequest(run_key=f"{partition}:{record.storage_id}", partition_key=partition,
+                                          tags={"goldpan/batch": partition}))
+    return dg.SensorResult(run_requests=requests, cursor=str(records[-1].storage_id))

@@ -30,7 +30,7 @@ def warc_run_config(files: list[str]) -> dict:
 
 def batch_label(files: list[str]) -> str:
     name = files[0].rsplit("/", 1)[-1]
-    for ext in (".gz", ".warc", ".wet", ".arc"):
+    for ext in (".gz", ".warc", ".wet", ".arc", ".wacz"):
         name = name.removesuffix(ext)
     name = name.removesuffix(".warc").removesuffix(".wet")
     return f"warc-{name}" + (f"-n{len(files)}" if len(files) > 1 else "")

@@ -83,16 +83,28 @@ def rule_set_of(rule: str) -> str:
 # --- environment and documents -------------------------------------------------------------------
 
 
-def ensure_datatrove_venv() -> Path:
+def ensure_datatrove_venv(extra: list[str] | None = None) -> Path:
+    """The datatrove venv, created or completed with `extra` pins (e.g. the WARC reader and trafilatura
+    that bench/end_to_end.py's full FineWeb pipeline needs)."""
     py = DT_VENV / "bin" / "python"
-    ok = py.exists() and subprocess.run([str(py), "-c", "import datatrove, spacy, regex"],
+    pins = DT_PINS + list(extra or [])
+    modules = ["datatrove", "spacy", "regex"] + [_module_of(p) for p in extra or []]
+    ok = py.exists() and subprocess.run([str(py), "-c", "import " + ", ".join(modules)],
                                         capture_output=True).returncode == 0
     if not ok:
-        print(f"creating {DT_VENV} ({' '.join(DT_PINS)}) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *DT_PINS],
+        print(f"creating {DT_VENV} ({' '.join(pins)}) ...", flush=True)
+        if not py.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
                        check=True)
     return py
+
+
+def _module_of(pin: str) -> str:
+    """The import name of a pip requirement ("fasttext-numpy2==0.10.4" -> "fasttext")."""
+    name = pin.split("=")[0].split(">")[0].split("<")[0].strip().lower()
+    return {"fasttext-numpy2": "fasttext", "fasttext-numpy2-wheel": "fasttext", "faust-cchardet": "cchardet",
+            "python-magic": "magic"}.get(name, name.replace("-", "_"))
 
 
 def debian_python_doc_html() -> list[Path]:
@@ -144,7 +156,8 @@ def collect_documents(html_dirs: list[Path], use_debian: bool, limit: int | None
 
 def goldpan_pass(in_path: str, out_path: str) -> int:
     """Child process: all signals of every document, timed from cold caches, then the decisions."""
-    from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, decide_batch, merge_rules_config
+    from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
+    from goldpan.filter.rules import RuleSet, decide_batch, merge_rules_config
     from goldpan.filter.signals import compute_signal_batch
     from goldpan.text.tokenize import tokens
 
@@ -158,7 +171,7 @@ def goldpan_pass(in_path: str, out_path: str) -> int:
     t0 = clock()
     default = list(decide_batch(rows, RuleSet.default(), "bench"))
     t_decide = clock() - t0
-    strict_cfg = merge_rules_config(DEFAULT_RULES_CONFIG, {"default": {
+    strict_cfg = merge_rules_config(DATATROVE_RULES_CONFIG, {"default": {
         r: {"filter_no_terminal_punct": True} for r in ("c4_lorem_ipsum", "c4_curly_bracket", "c4_min_sentences")}})
     strict = [r for r in decide_batch(rows, RuleSet.from_config(strict_cfg), "bench") if r["rule"].startswith("c4_")]
     out = {"seconds_signals": t_signals, "wall_seconds_signals": wall, "seconds_decisions": t_decide, "n_docs": len(docs),

@@ -1,15 +1,18 @@
-"""Main-content token F1 of goldpan's extractors and trafilatura against a structural gold set.
+"""Extraction quality and speed, news and documentation reported apart, every extractor in one run.
 
-No public article-extraction benchmark with ground truth is reachable offline here (ScrapingHub's
-article-extraction-benchmark keeps its pages as .html.gz in git, not on PyPI/npm/Debian; see the
-issue-4 notes), so the gold is each page's own main-content container, marked up by its authors:
-Sphinx's `<div role="main">` (Python docs), mdBook's `<main>` (Rust book), rustdoc's
-`<section id="main-content">`, and the sample site's `<article>`. Gold text = that element's text
-(lxml, scripts/styles and Sphinx's "¶" header links removed). This measures how well each extractor
-finds the author-declared main content and drops navigation, sidebars and footers; it is biased
-toward documentation pages, not news. F1 = multiset bag-of-words (goldpan.extract.compare).
+Gold sets (bench/extract_gold.py), *report* halves only (goldpan's line classifier is trained on the
+other halves by scripts/train_extract_model.py):
+- `aeb`: ScrapingHub article-extraction-benchmark, news/blog pages with full article bodies,
+  scored by its 4-token-shingle metric (precision/recall averaged per page);
+- `trafilatura`: trafilatura's own evaluation corpus (must / must-not snippets), scored by its rules;
+- `docs`: documentation pages (Python 3.11 docs from Debian's python3.11-doc, the sample site) whose
+  gold is the author-marked main container; bag-of-words token F1 averaged per page.
 
-    .venv/bin/python bench/extract_quality.py [--quick]
+Speed: pages / CPU second of this process for the extractor call alone, on HTML already decoded
+(the same for all), parse included: "pages/s per core", robust to a shared machine. Ratios between
+extractors in one run are what to compare; absolute figures move with the machine's load.
+
+    .venv/bin/python bench/extract_quality.py [--quick] [--sets aeb,trafilatura,docs]
 """
 
 from __future__ import annotations
@@ -31,18 +34,20 @@ GOLD_XPATH = {
     "sample": "//article",
 }
 
+# (label, extractor name, options); None name = plain resiliparse 2.0.1 with its own defaults.
 VARIANTS = [
-    ("resiliparse (default)", "resiliparse", {}),
-    ("resiliparse + drop_link_lines", "resiliparse", {"drop_link_lines_max_words": 12}),
-    ("resiliparse + strip_boilerplate", "resiliparse", {"strip_boilerplate_elements": True}),
-    ("resiliparse + strip + drop_links", "resiliparse",
-     {"strip_boilerplate_elements": True, "drop_link_lines_max_words": 12}),
+    ("goldpan (learned lines)", "goldpan", {}),
+    ("goldpan cascade", "cascade", {}),
+    ("goldpan resiliparse (old default)", "resiliparse", {}),
+    ("goldpan resiliparse + strip", "resiliparse", {"strip_boilerplate_elements": True}),
+    ("plain resiliparse", None, {}),
     ("trafilatura (default)", "trafilatura", {}),
     ("trafilatura favor_precision", "trafilatura", {"favor_precision": True}),
 ]
 
 
 def gold_text(html: str, kind: str) -> str | None:
+    """Text of the author-marked main container (scripts, styles, header links removed)."""
     import lxml.html
 
     from goldpan.extract.normalize import normalize_text
@@ -60,61 +65,77 @@ def gold_text(html: str, kind: str) -> str | None:
     return normalize_text(el.text_content()) or None
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
-    from extract_pages import build_warc, read_pages
+class PlainResiliparse:
+    name = "resiliparse-plain"
 
-    from goldpan.extract.compare import token_prf
-    from goldpan.extract.encoding import decode_page
-    from goldpan.extract.extractors import make_extractor
+    def extract_with_path(self, page):
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+
+        return extract_plain_text(HTMLTree.parse(page.html), main_content=True), "plain"
+
+
+def run_variant(ext, items) -> tuple[list[str], float, dict]:
     from goldpan.extract.html_text import ParsedHtml
     from goldpan.extract.normalize import normalize_text
 
-    pages = read_pages(build_warc())
-    if args.quick:
-        pages = pages[::10]
-    items = []
-    for p in pages:
-        html = decode_page(p["content"], p["charset_declared"]).text
-        g = gold_text(html, p["kind"])
-        if g and len(g) >= 200:
-            items.append((p["kind"], html, g))
-    results: dict = {"gold_pages": len(items), "by_kind": {}, "extractors": {}}
-    for k in GOLD_XPATH:
-        results["by_kind"][k] = sum(1 for it in items if it[0] == k)
-    for label, name, opts in VARIANTS:
-        ext = make_extractor(name, opts)
+    texts, paths = [], {}
+    cpu = 0.0
+    for html in items:
         t0 = time.process_time()
-        per_kind: dict[str, list] = {}
-        for kind, html, g in items:
-            try:
-                text = normalize_text(ext.extract(ParsedHtml(html)))
-            except Exception:  # noqa: BLE001 -- a crash scores as an empty extraction
-                text = ""
-            per_kind.setdefault(kind, []).append(token_prf(text, g))
-        cpu = time.process_time() - t0
-        allp = [x for v in per_kind.values() for x in v]
+        try:
+            text, path = ext.extract_with_path(ParsedHtml(html))
+        except Exception:  # noqa: BLE001 -- a crash scores as an empty extraction
+            text, path = "", "error"
+        cpu += time.process_time() - t0
+        texts.append(normalize_text(text or ""))
+        paths[path] = paths.get(path, 0) + 1
+    return texts, cpu, paths
 
-        def mean(xs, attr):
-            return round(sum(getattr(x, attr) for x in xs) / len(xs), 4) if xs else None
 
-        results["extractors"][label] = {
-            "precision": mean(allp, "precision"),
-            "recall": mean(allp, "recall"),
-            "f1": mean(allp, "f1"),
-            "f1_by_kind": {k: mean(v, "f1") for k, v in per_kind.items()},
-            "cpu_s": round(cpu, 2),
-        }
-        print(f"{label:<32} {json.dumps(results['extractors'][label])}", flush=True)
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="every 4th report page")
+    ap.add_argument("--sets", default="aeb,trafilatura,docs")
+    ap.add_argument("--only", default="", help="comma-separated variant labels (substring match)")
+    args = ap.parse_args()
+    import extract_gold as eg
+
+    from goldpan.extract.encoding import decode_page
+    from goldpan.extract.extractors import make_extractor
+
+    variants = [v for v in VARIANTS if not args.only or any(o in v[0] for o in args.only.split(","))]
+    results: dict = {"split": "report", "sets": {}}
+    for set_name in args.sets.split(","):
+        pages = [p for p in eg.SETS[set_name]() if p.split == "report"]
+        if args.quick:
+            pages = pages[::4]
+        htmls = [decode_page(p.html, p.charset).text for p in pages]
+        res_set = results["sets"].setdefault(set_name, {"pages": len(pages), "extractors": {}})
+        print(f"\n== {set_name}: {len(pages)} report pages", flush=True)
+        for label, name, opts in variants:
+            ext = PlainResiliparse() if name is None else make_extractor(name, opts)
+            ext.extract_with_path(__import__("goldpan.extract.html_text", fromlist=["x"]).ParsedHtml(htmls[0]))
+            texts, cpu, paths = run_variant(ext, htmls)
+            sc = eg.score(set_name, texts, pages)
+            row = {k: round(v, 4) for k, v in sc.items()}
+            row.update(cpu_s=round(cpu, 2), pages_per_cpu_s=round(len(pages) / cpu, 1) if cpu else None,
+                       paths=paths, version=getattr(ext, "version", "2.0.1"))
+            res_set["extractors"][label] = row
+            print(f"{label:<36} F1 {row['f1']:.4f}  P {row['precision']:.4f}  R {row['recall']:.4f}  "
+                  f"{row['pages_per_cpu_s']:>7} pages/s  {paths}", flush=True)
     print()
-    kinds = list(results["by_kind"])
-    print(f"{'extractor':<32} {'P':>6} {'R':>6} {'F1':>6} " + " ".join(f"{k:>10}" for k in kinds))
-    for label, r in results["extractors"].items():
-        print(f"{label:<32} {r['precision']:>6} {r['recall']:>6} {r['f1']:>6} "
-              + " ".join(f"{r['f1_by_kind'].get(k)!s:>10}" for k in kinds))
-    print(f"gold pages: {results['by_kind']}")
+    for set_name, res_set in results["sets"].items():
+        ex = res_set["extractors"]
+        base = ex.get("trafilatura favor_precision")
+        print(f"{set_name} ({res_set['pages']} pages)")
+        print("| extractor | F1 | precision | recall | pages/s per core | x trafilatura fp |")
+        print("|---|---|---|---|---|---|")
+        for label, r in ex.items():
+            ratio = (r["pages_per_cpu_s"] / base["pages_per_cpu_s"]) if base and r["pages_per_cpu_s"] else None
+            print(f"| {label} | {r['f1']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | "
+                  f"{r['pages_per_cpu_s']} | {ratio and round(ratio, 1)} |")
+        print()
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "extract_quality.json").write_text(json.dumps(results, indent=2))

@@ -46,15 +46,20 @@ def timed(fn, n_items: int) -> dict:
 # Stand-alone benchmarks (one script each, with --quick), run after the stage throughput table.
 BENCHMARKS: list[str] = [
     "bench/crawl_throughput.py",  # crawl: pages/s and RSS as the frontier grows (127.0.0.1 site)
+    "bench/consent_crawl.py",  # crawl: pages/s with RFC 9309 robots + consent evidence vs a baseline revision, real HTML
+    "bench/crawl_real.py",  # crawl: real documentation web vs a thread-pool baseline, recrawl, link discovery
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
+    "bench/warc_compat.py",  # crawl: warcio's test files imported, next to what warcio reads
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
-    "bench/extract_quality.py",  # extract: main-content token F1 vs trafilatura on a structural gold set
+    "bench/extract_quality.py",  # extract: F1/P/R + pages/s, news (AEB, trafilatura eval) and docs, vs trafilatura
     "bench/datatrove_agreement.py",  # filter: agreement and docs/s vs datatrove 0.10.1 (own venv)
+    "bench/filter_multilingual.py",  # filter: per-language real pages kept, spam removed, lid accuracy vs datatrove
     "bench/classify_score.py",  # classify: fastText scoring docs/s and training time
     "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
     "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index
     "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
+    "bench/end_to_end.py",  # whole graph on >= 5,000 real pages vs datatrove's FineWeb pipeline; 1 vs 2 workers
 ]
 
 

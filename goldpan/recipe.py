@@ -36,14 +36,19 @@ class CrawlSection(_Strict):
 
     seeds: list[str] = Field(min_length=1)
     allowed_hosts: list[str] = Field(min_length=1)
+    # IPs / CIDR networks the crawler may reach although not public (never names); crawling with
+    # them needs GOLDPAN_ALLOW_PRIVATE=1 (goldpan.crawl.addresses).
     allow_private: list[str] = []
+    # {"host:port": "ip:port"}: connect there instead, URLs unchanged (curl's --connect-to)
+    connect_to: dict[str, str] = {}
     include_patterns: list[str] = []
     exclude_patterns: list[str] = []
     # query parameters removed by URL normalisation (tracking parameters by default)
     strip_params: list[str] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                                "gclid", "fbclid"]
     max_depth: int = Field(3, ge=0, le=50)
-    max_pages: int = Field(500, ge=1)
+    max_pages: int = Field(500, ge=1)  # stored pages (kept or unchanged); 404s, robots refusals, errors don't count
+    max_requests: int = Field(0, ge=0)  # HTTP requests per batch; 0 = 4 x max_pages
     per_host_delay_s: float = Field(5.0, ge=0)
     max_crawl_delay_s: float = Field(30.0, ge=0)
     concurrency: int = Field(10, ge=1, le=256)
@@ -56,16 +61,51 @@ class CrawlSection(_Strict):
     max_redirects: int = Field(5, ge=0, le=30)
     allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
     robots_ttl_s: float = Field(3600.0, ge=0)
+    # TDMRep: read each origin's /.well-known/tdmrep.json with its robots.txt (one request per origin,
+    # only where robots.txt allows it); the consent section decides what a reservation does.
+    fetch_tdmrep: bool = True
     # revisit policy: a page is due again revisit_interval_s after a successful fetch; failures back
     # off exponentially from retry_backoff_s and after max_retries wait a full revisit interval.
     revisit_interval_s: float = Field(30 * 86400.0, ge=0)
     revisit_seeds_every_batch: bool = True
     retry_backoff_s: float = Field(3600.0, ge=0)
     max_retries: int = Field(3, ge=0)
+    # revisit classes: 404/410 wait revisit_gone_s (doubling per consecutive gone answer, up to 16x);
+    # a URL that redirected waits revisit_redirect_s (its target is revisited on its own schedule)
+    revisit_gone_s: float = Field(30 * 86400.0, ge=0)
+    revisit_redirect_s: float = Field(30 * 86400.0, ge=0)
+    # CPU seconds of link discovery per page: a pathological page becomes an error row
+    parse_cpu_budget_s: float = Field(10.0, gt=0)
+    # sitemaps: robots.txt `Sitemap:` lines, /sitemap.xml of the seed hosts when asked, listed ones
+    sitemaps_from_robots: bool = True
+    sitemap_xml: bool = False
+    sitemap_urls: list[str] = []
+    max_sitemaps: int = Field(50, ge=0)
+    max_sitemap_urls: int = Field(100_000, ge=0)
+    # frontier changes are merged into Delta every this many pages rows (and at the end)
+    frontier_merge_rows: int = Field(5_000, ge=1)
     # pages are committed in chunks so a killed crawl resumes where it stopped
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
+    chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
     schedule_cron: str = "0 3 * * *"
+
+    @field_validator("allow_private")
+    @classmethod
+    def _addresses_only(cls, v: list[str]) -> list[str]:
+        from goldpan.crawl.addresses import parse_allow_entry
+
+        for entry in v:
+            parse_allow_entry(entry)
+        return v
+
+    @field_validator("connect_to")
+    @classmethod
+    def _connect_to(cls, v: dict[str, str]) -> dict[str, str]:
+        from goldpan.crawl.addresses import parse_connect_to
+
+        parse_connect_to(v)
+        return v
 
 
 class WarcSection(_Strict):
@@ -87,9 +127,14 @@ class WarcSection(_Strict):
 
 
 class ExtractorSpec(_Strict):
-    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors)."""
+    """One extraction of the pages: which extractor, with which options (goldpan.extract.extractors).
 
-    name: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    `goldpan` (default): resiliparse main content + the shipped learned line classifier;
+    `cascade`: goldpan, and trafilatura for the pages it is unsure about; `resiliparse`,
+    `trafilatura`: the libraries alone (bench/extract_quality.py compares all of them).
+    """
+
+    name: Literal["goldpan", "cascade", "resiliparse", "trafilatura"] = "goldpan"
     # Label used in doc ids and the variants table; defaults to the name. Needed only when one
     # recipe compares the same extractor under two option sets.
     id: str | None = Field(None, pattern=r"^[a-z0-9_.\-]{1,40}$")
@@ -107,10 +152,22 @@ class ExtractSection(_Strict):
     # The first extractor is primary (the `documents` row); the others go to `document_variants`.
     extractors: list[ExtractorSpec] = Field(default_factory=lambda: [ExtractorSpec()], min_length=1)
     zh_segmenter: Literal["chars", "jieba"] = "chars"  # Chinese word counts: characters or jieba words
+    # Per-page extraction budget (goldpan.extract.budget): past it the page is an error row
+    # `extract_timeout`. Pages that may nest deeper than `isolate_min_depth` elements (resiliparse's
+    # main-content pass is quadratic in depth: 5,000 nested divs take ~4 s) run in a child process
+    # that is killed at the budget; the rest run in-process under a timer.
+    page_time_budget_s: float = Field(10.0, gt=0)
+    isolate_min_depth: int = Field(2000, ge=10)
     lid_max_chars: int = Field(5000, ge=100)  # characters of text given to the document-level lid
     mixed_min_share: float = Field(0.2, gt=0, le=1)  # second language share that flags a mixed doc
     mixed_min_line_chars: int = Field(20, ge=1)  # shorter lines are not language-identified
     mixed_min_line_score: float = Field(0.5, ge=0, le=1)  # less confident line predictions ignored
+    # lid label set: empty = every lid.176 label; else the best of the model's top 10 that is listed.
+    lid_labels: list[str] = []
+    lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
+    lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
+    # pages cut at the byte cap: rejected (rule `truncated`) unless kept here, flagged `truncated`
+    keep_truncated: bool = False
 
     @field_validator("extractors")
     @classmethod
@@ -183,9 +240,22 @@ class DedupSection(_Strict):
 
 
 class FilterSection(_Strict):
-    # {section: {rule_name: {arg: value}}}; "default" applies to every language, a language
-    # section (e.g. "zh") overrides it. Empty means goldpan's published defaults.
-    rules: dict[str, dict[str, dict[str, Any]]] = {}
+    # multilingual: per-language sections (FineWeb-2's published thresholds), statistics over the
+    # prose lines, mostly-code pages judged by the `code` section. datatrove: FineWeb's English rules
+    # over the whole text, as datatrove decides (goldpan.filter.defaults).
+    mode: Literal["multilingual", "datatrove"] = "multilingual"
+    code_page_min_share: float = Field(0.5, gt=0, le=1)  # share of characters in code lines
+    # {section: {rule_key: {arg: value}}} over the mode's defaults; "default" applies to languages
+    # without a section of their own, a language section (e.g. "zh") overrides it, null removes a rule.
+    rules: dict[str, dict[str, dict[str, Any] | None]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, v: dict) -> dict:
+        from goldpan.recipe_checks import check_filter_rules
+
+        check_filter_rules(v)  # unknown rules and languages fail at load, not at the filter stage
+        return v
 
 
 class ReferenceSpec(_Strict):
@@ -287,7 +357,7 @@ class MixSource(_Strict):
 
 
 class MixSection(_Strict):
-    languages: list[str] = Field(min_length=1)
+    languages: list[str] = Field(min_length=1)  # ["*"]: every language
     min_lang_score: float = Field(0.5, ge=0, le=1)
     max_docs_per_domain: int | None = Field(None, ge=1)
     source: str = "web"  # name of the implicit lake source when `sources` is empty
@@ -301,6 +371,16 @@ class MixSection(_Strict):
     total_tokens: int | None = Field(None, ge=1)  # null: the largest total every target can meet
     seed: int = 0
     tokenizer: str = "gpt2"
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            if lang != "*":  # every language (goldpan.mix.select.ALL_LANGUAGES)
+                check_language("mix.languages", lang)
+        return v
 
     @model_validator(mode="after")
     def _targets(self):
@@ -343,6 +423,15 @@ class GateSection(_Strict):
     rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
     max_contamination_hits: int = Field(0, ge=0)
 
+    @field_validator("language_shares")
+    @classmethod
+    def _languages(cls, v: dict[str, float]) -> dict[str, float]:
+        from goldpan.recipe_checks import check_language
+
+        for lang in v:
+            check_language("gate.language_shares", lang)
+        return v
+
 
 class ReleaseSection(_Strict):
     redact_pii: bool = True  # goldpan.filter.pii.redact_pii on corpus text (documents keep the original)
@@ -351,6 +440,57 @@ class ReleaseSection(_Strict):
 class ExportSection(_Strict):
     shard_docs: int = Field(10_000, ge=1)
     zstd_level: int = Field(10, ge=1, le=22)
+
+
+# AI-training crawlers whose robots.txt groups count as an opt-out (product tokens as publishers
+# write them; OpenAI, Common Crawl, Google's and Apple's AI-training tokens, Anthropic, ByteDance,
+# Meta, Cohere, Amazon, Diffbot, Webz.io, Perplexity, Huawei, Timpi, ImageSift).
+DEFAULT_AI_AGENTS = [
+    "GPTBot", "CCBot", "Google-Extended", "Applebot-Extended", "ClaudeBot", "anthropic-ai", "Claude-Web",
+    "Bytespider", "meta-externalagent", "FacebookBot", "cohere-ai", "cohere-training-data-crawler",
+    "Amazonbot", "Diffbot", "Omgilibot", "PerplexityBot", "PanguBot", "Timpibot", "ImagesiftBot",
+]
+
+
+class ConsentExclude(_Strict):
+    """Which stored opt-out signals exclude a document (mix rule names = these keys)."""
+
+    tdm_reserved: bool = True  # TDMRep tdm-reservation: 1 (header, <meta> or tdmrep.json rule)
+    noai: bool = True  # X-Robots-Tag / <meta name=robots> "noai" (unscoped, or scoped to us or an AI agent)
+    robots_ai_disallowed: bool = True  # robots.txt disallows the URL to one of `ai_agents`
+    noimageai: bool = False  # images only: recorded, not applied to text by default
+    noindex: bool = False  # a search-engine directive, not a training opt-out: recorded only
+
+
+class ConsentSection(_Strict):
+    """Publishers' opt-outs (goldpan.consent): signals are stored per page; these rules decide.
+
+    `crawl.fetch_tdmrep` makes crawls read /.well-known/tdmrep.json. WARC records carry only their
+    own headers and HTML: the origin's robots.txt and tdmrep.json are `unknown` unless
+    `warc_fetch_origin_files` lets goldpan fetch them now (live, with the crawl section's HTTP
+    settings). `unknown: exclude` also excludes documents whose per-origin signals are unknown."""
+
+    exclude: ConsentExclude = ConsentExclude()
+    ai_agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AI_AGENTS))
+    warc_fetch_origin_files: bool = False
+    unknown: Literal["keep", "exclude"] = "keep"
+
+    @field_validator("ai_agents")
+    @classmethod
+    def _tokens(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if not re.fullmatch(r"[A-Za-z_-]+", a)]
+        if bad:
+            raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
+        return v
+
+class EngineSection(_Strict):
+    """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
+    worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
+    not make a new recipe. The environment overrides it: GOLDPAN_ENGINE, GOLDPAN_WORKERS."""
+
+    kind: Literal["local", "inprocess"] = "local"  # local: worker processes; inprocess: this process only
+    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core
+    batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
 
 
 class Recipe(_Strict):
@@ -363,10 +503,12 @@ class Recipe(_Strict):
     filter: FilterSection = FilterSection()
     classify: ClassifySection = ClassifySection()
     mix: MixSection
+    consent: ConsentSection = ConsentSection()
     decontam: DecontamSection = DecontamSection()
     gate: GateSection = GateSection()
     release: ReleaseSection = ReleaseSection()
     export: ExportSection = ExportSection()
+    engine: EngineSection = EngineSection()
 
     @field_validator("name")
     @classmethod
@@ -382,7 +524,11 @@ class Recipe(_Strict):
 
     @property
     def sha1(self) -> str:
-        return hashlib.sha1(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        # crawl.connect_to only says where packets go (URLs and ids are unchanged), so it is left out:
+        # the demo keeps one recipe id whichever port its site got.
+        dump = self.model_dump(exclude={"engine"})
+        dump["crawl"].pop("connect_to", None)
+        return hashlib.sha1(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
 def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
@@ -414,8 +560,21 @@ def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None
     except RecipeError as exc:
         raise RecipeError(f"{origin}: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_problem(e) for e in exc.errors())
         raise RecipeError(f"{origin}: {problems}") from None
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as `where: what`, an unknown key with the nearest valid key."""
+    from goldpan.recipe_checks import extra_key_hint
+
+    loc = tuple(err["loc"])
+    where = ".".join(map(str, loc))
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key {loc[-1]!r}{extra_key_hint(Recipe, loc)}"
+    msg = err["msg"].removeprefix("Value error, ")
+    # goldpan's own checks (recipe_checks) already name the full key, e.g. "filter.rules.zn: ..."
+    return msg if loc and msg.startswith(f"{loc[0]}.") else f"{where}: {msg}"
 
 
 def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:

@@ -139,6 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         url_path = urlsplit(self.path).path or "/"
         with self.server.hits_lock:  # type: ignore[attr-defined]
             self.server.hits[url_path] += 1  # type: ignore[attr-defined]
+            self.server.access_log.append(self.path)  # type: ignore[attr-defined]
         override = self.server.headers_map.get(url_path, {})  # type: ignore[attr-defined]
         status = override.get("status")
 
@@ -174,8 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
         extra.update(override)
         if status is None and self._not_modified(etag, mtime):
             # Conditional GET (RFC 9110 13.1): the validators match, so no body is sent.
-            self._respond(304, b"", {k: v for k, v in extra.items() if k in ("ETag", "Last-Modified")},
-                          guess_type(file_path), send_body=False)  # fmt: skip
+            # Like nginx's add_header, the path's extra headers (e.g. tdm-reservation) go out on a 304 too.
+            kept = {k: v for k, v in extra.items() if k in ("ETag", "Last-Modified")
+                    or (k in override and k.lower() not in ("content-type", "status"))}
+            self._respond(304, b"", kept, guess_type(file_path), send_body=False)
             return
         self._respond(status or 200, body, extra, guess_type(file_path), send_body)
 
@@ -202,8 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
         if "\x00" in decoded or "\\" in decoded:
             return None
         parts = [p for p in decoded.split("/") if p not in ("", ".")]
-        if any(p == ".." or p.startswith(("_", ".")) for p in parts):
-            return None
+        if any(p == ".." or p.startswith("_") or (p.startswith(".") and (i, p) != (0, ".well-known"))
+               for i, p in enumerate(parts)):
+            return None  # /.well-known/ (RFC 8615, e.g. TDMRep's tdmrep.json) is the one public dot-folder
         candidate = root.joinpath(*parts) if parts else root
         try:
             resolved = candidate.resolve()
@@ -248,8 +252,10 @@ class SampleSite:
         self.verbose = verbose
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        # Requests per URL path (responses of every kind), so tests can assert what was NOT fetched.
+        # Requests per URL path (responses of every kind), so tests can assert what was NOT fetched,
+        # and the access log: every request target as sent (path and query), in order.
         self.hits: Counter[str] = Counter()
+        self.access_log: list[str] = []
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -266,6 +272,7 @@ class SampleSite:
         server.headers_map = headers_map  # type: ignore[attr-defined]
         server.verbose = self.verbose  # type: ignore[attr-defined]
         server.hits = self.hits  # type: ignore[attr-defined]
+        server.access_log = self.access_log  # type: ignore[attr-defined]
         server.hits_lock = threading.Lock()  # type: ignore[attr-defined]
         thread = threading.Thread(
             target=server.serve_forever,
@@ -276,6 +283,11 @@ class SampleSite:
         thread.start()
         self._server, self._thread = server, thread
         return self
+
+    def reload_headers(self) -> None:
+        """Re-read `_headers.yaml` while serving (same port): a site whose headers change between crawls."""
+        if self._server is not None:
+            self._server.headers_map = load_headers_map(self.root)  # type: ignore[attr-defined]
 
     def stop(self) -> None:
         """Stop serving and release the port. Safe to call twice or before start()."""

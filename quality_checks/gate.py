@@ -184,7 +184,7 @@ def validate_stage(lake: Lake, recipe: Recipe, table: str, batch: str | None = N
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     where = f"WHERE {batch_predicate('batch_id', batch)}" if batch else ""
-    with lake.connect(tables=[table]) as con:
+    with lake.connect(tables=[table] + (["pages"] if table == "consent" else [])) as con:
         frame = con.sql(STAGE_FRAMES[table].format(where=where)).df()
         empty = con.sql(f"SELECT * FROM {table} LIMIT 0").df()
     results = _validate(ctx, table, frame, stage_expectations(table, recipe))

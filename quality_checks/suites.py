@@ -32,7 +32,15 @@ STAGE_FRAMES: dict[str, str] = {
     "doc_signals": "SELECT doc_id, batch_id, status FROM doc_signals {where}",
     "rejections": "SELECT batch_id, stage, doc_id, rule, doc_id || '/' || stage || '/' || rule AS key FROM rejections {where}",
     "mix_decisions": "SELECT doc_id, batch_id, status, rule, repeat, quality_score, n_tokens, origin FROM mix_decisions {where}",
+    # consent: exactly one signals row per pages row of the batch (pages_row / consent_row flag each side)
+    "consent": """SELECT * FROM (
+        SELECT coalesce(p.page_id, c.page_id) AS page_id, coalesce(p.batch_id, c.batch_id) AS batch_id,
+               p.page_id IS NOT NULL AS pages_row, c.page_id IS NOT NULL AS consent_row,
+               c.tdm_reservation, c.robots_status, c.tdmrep_status
+        FROM pages p FULL OUTER JOIN consent c ON c.page_id = p.page_id) {where}""",
 }
+CONSENT_ROBOTS_STATUS = ["parsed", "allow_all", "unreachable", "unknown"]
+CONSENT_TDMREP_STATUS = ["rule", "no_rule", "absent", "invalid", "unavailable", "unknown"]
 FUNNEL_STAGE_OF = {"pages": "crawl", "documents": "extract", "dedup_clusters": "dedup", "doc_signals": "filter",
                    "mix_decisions": "mix"}
 
@@ -41,13 +49,19 @@ def stage_expectations(table: str, recipe: Recipe) -> list:
     import great_expectations.expectations as gxe
 
     e: list = []
-    id_col = {"pages": "page_id", "rejections": "key"}.get(table, "doc_id")
+    id_col = {"pages": "page_id", "rejections": "key", "consent": "page_id"}.get(table, "doc_id")
     e += [gxe.ExpectColumnValuesToNotBeNull(column=id_col), gxe.ExpectColumnValuesToBeUnique(column=id_col),
           gxe.ExpectColumnValuesToNotBeNull(column="batch_id")]
     if table in ("documents", "dedup_clusters"):
         e.append(gxe.ExpectColumnValuesToNotBeNull(column="page_id"))
-    if table != "rejections":
+    if table not in ("rejections", "consent"):
         e.append(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES))
+    if table == "consent":
+        e += [gxe.ExpectColumnValuesToBeInSet(column="pages_row", value_set=[True]),
+              gxe.ExpectColumnValuesToBeInSet(column="consent_row", value_set=[True]),
+              gxe.ExpectColumnValuesToBeInSet(column="tdm_reservation", value_set=[0, 1]),
+              gxe.ExpectColumnValuesToBeInSet(column="robots_status", value_set=CONSENT_ROBOTS_STATUS),
+              gxe.ExpectColumnValuesToBeInSet(column="tdmrep_status", value_set=CONSENT_TDMREP_STATUS)]
     if table == "pages":
         e.append(gxe.ExpectColumnValuesToBeBetween(column="http_status", min_value=100, max_value=599))
         e.append(gxe.ExpectColumnValuesToBeBetween(column="content_bytes", min_value=0))
@@ -77,6 +91,9 @@ def candidate_expectations(recipe: Recipe) -> list:
     """Row-level rules on the candidate: ids present and unique, text present, languages of the recipe."""
     import great_expectations.expectations as gxe
 
+    # mix.languages ["*"] takes every language: then there is no set to check against.
+    langs = [] if "*" in recipe.mix.languages else [
+        gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(recipe.mix.languages))]
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=recipe.gate.min_docs),
         gxe.ExpectColumnValuesToNotBeNull(column="doc_id"),
@@ -84,7 +101,7 @@ def candidate_expectations(recipe: Recipe) -> list:
         gxe.ExpectColumnValuesToNotBeNull(column="batch_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="source"),
         gxe.ExpectColumnValuesToBeBetween(column="text_chars", min_value=1),
-        gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(recipe.mix.languages)),
+        *langs,
         gxe.ExpectColumnValuesToBeBetween(column="repeat", min_value=1),
         gxe.ExpectColumnValuesToNotBeNull(column="n_tokens"),
         gxe.ExpectColumnValuesToBeBetween(column="n_tokens", min_value=1),

@@ -2,8 +2,13 @@
 stop the server, and print the funnel and the corpus release.
 
 The run is recorded in the Dagster instance under $DAGSTER_HOME (default .dagster_home), so
-`make ui` shows it afterwards. The demo batch id is reused on later runs: re-running replaces that
-batch (predicate overwrite) instead of adding a new one, so row counts stay the same.
+`make ui` shows it afterwards.
+
+Every run tells the same story with the same numbers: the demo lake (marked by DEMO_MARKER when the
+demo creates it) is rebuilt from scratch, the batch id is fixed, and the site's URLs stay
+http://127.0.0.1:8765/... even when that port is taken (the crawl then connects to the port the site
+really got, through the recipe's `crawl.connect_to`), so page and document ids, model training
+samples and release contents repeat exactly. A lake the demo did not create is never touched.
 """
 
 from __future__ import annotations
@@ -23,29 +28,52 @@ def ensure_dagster_home() -> None:
     from resources.instance import prepare_instance
 
     prepare_instance(os.environ["DAGSTER_HOME"])
+    from goldpan.instance import ensure_instance_config
+
+    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))  # adds the community prompt switch (nux)
+
+
+# A fixed id in the batch-id format (`b<UTC time>-<label>`): timestamps would change page and
+# document ids, hence the classifiers' seeded samples and every number the demo prints.
+DEMO_BATCH = "b20260101T000000-demo"
+DEMO_MARKER = ".goldpan-demo"  # written into a lake the demo created; only such a lake is reset
 
 
 def demo_batch(instance, partitions_name: str) -> str:
-    from assets.triggers import new_batch_id
-
-    existing = [k for k in instance.get_dynamic_partitions(partitions_name) if k.endswith("-demo")]
-    if existing:
-        return min(existing)
-    batch = new_batch_id("demo")
-    instance.add_dynamic_partitions(partitions_name, [batch])
-    return batch
+    if not instance.has_dynamic_partition(partitions_name, DEMO_BATCH):
+        instance.add_dynamic_partitions(partitions_name, [DEMO_BATCH])
+    return DEMO_BATCH
 
 
-DEMO_PORT = 8765  # the recipe's default seed; a fixed port keeps URLs, and so ids, stable across runs
+def reset_demo_lake(lake_root: str) -> None:
+    """Start from an empty lake so every run prints the same; refuse to touch a lake the demo did
+    not create (GOLDPAN_LAKE may point at real data)."""
+    import shutil
+
+    root = Path(lake_root)
+    if "://" in lake_root:
+        raise SystemExit(f"demo: GOLDPAN_LAKE={lake_root} is an object store; the demo only runs on a local folder")
+    if root.exists() and any(root.iterdir()):
+        if not (root / DEMO_MARKER).exists():
+            raise SystemExit(f"demo: {root.resolve()} holds a lake the demo did not create; it is left alone. "
+                             "Point GOLDPAN_LAKE at another folder (or `make clean` if it is an old demo lake).")
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / DEMO_MARKER).write_text("created by scripts/demo.py; `make demo` rebuilds this lake from scratch\n")
+
+
+DEMO_PORT = 8765  # the recipe's seed port: URLs, and so ids, are http://127.0.0.1:8765/... on every run
 
 
 def _start_site(site_cls):
+    """Serve on DEMO_PORT, or on a free port with the crawl connecting there (URLs unchanged)."""
     try:
         return site_cls(port=DEMO_PORT).start()
     except OSError:
-        print(f"port {DEMO_PORT} is busy: serving the sample site on a free port (URLs, and so doc ids, will differ "
-              "from earlier demo runs)")
-        return site_cls(port=0).start()
+        site = site_cls(port=0).start()
+        print(f"port {DEMO_PORT} is busy: sample site on port {site.port}; URLs keep :{DEMO_PORT} "
+              "(crawl.connect_to maps them to the real port)")
+        return site
 
 
 # Dagster's console log at CRITICAL: the demo prints its own summary (the UI keeps every event).
@@ -102,7 +130,7 @@ def main() -> int:
 
     from assets.partitions import crawl_batches
     from definitions import defs
-    from goldpan.export.writer import export_release
+    from goldpan.export.writer import ExportError, export_release
     from goldpan.lake import Lake
     from goldpan.lineage.report import format_funnel
     from goldpan.mix.stage import plan_from_lake
@@ -115,11 +143,16 @@ def main() -> int:
     broken_recipe = "recipes/demo-broken-gate.yaml"
     out_root = Path(os.environ.get("GOLDPAN_EXPORT_DIR", "out/export"))
     t0 = time.monotonic()
+    reset_demo_lake(lake_root)
+    _recover_killed_runs(lake_root)
+    # The demo crawls its own site on 127.0.0.1: that is the opt-in crawl.allow_private requires.
+    os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"
     with dg.DagsterInstance.get() as instance:
         batch = demo_batch(instance, crawl_batches.name)
         with _start_site(SampleSite) as site:
-            os.environ["GOLDPAN_SEED_URL"] = site.url("/")
-            print(f"sample site serving {site.base_url} ; crawling batch {batch} into {Path(lake_root).resolve()}")
+            os.environ["GOLDPAN_SAMPLE_ADDR"] = f"127.0.0.1:{site.port}"
+            print(f"sample site serving http://127.0.0.1:{DEMO_PORT}/ ; crawling batch {batch} into "
+                  f"{Path(lake_root).resolve()}")
             job = defs.resolve_job_def("full_batch_job")
             result = job.execute_in_process(instance=instance, partition_key=batch, raise_on_error=False,
                                             run_config=QUIET)
@@ -156,9 +189,10 @@ def main() -> int:
 
         print()
         # A takedown request arrives for one page of release v1: the next release drops it (rule takedown).
-        victim = lake.iter_rows(f"SELECT url FROM documents WHERE url LIKE '%{DEMO_TAKEDOWN}' ORDER BY url LIMIT 1",
-                                tables=["documents"])
-        url = next(iter(victim))["url"]
+        url = f"http://127.0.0.1:{DEMO_PORT}{DEMO_TAKEDOWN}"
+        if not _in_release(lake, url):
+            print(f"demo: {url} is not in the first release; the takedown step has nothing to show")
+            return 1
         _request_takedown(lake, url)
         print(f"takedown requested for {url}; release run with {recipe_path}:")
         again = release_step(instance, lake_root, recipe_path)
@@ -167,18 +201,47 @@ def main() -> int:
         print()
         out_b = out_root / f"{release}-b"
         shutil.rmtree(out_b, ignore_errors=True)
-        exp_b = export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level)
+        # An audit copy of v1 after its page was taken down: export refuses unless told, and names it.
+        try:
+            export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level)
+            refused_export = False
+        except ExportError:
+            refused_export = True
+            print(f"export of {release} refused: it holds pages taken down after it was made")
+        exp_b = export_release(lake, release, out_b, recipe.export.shard_docs, recipe.export.zstd_level,
+                               on_takedown="warn")
+        print("  audit copy exported with --allow-takedowns; it still holds: "
+              + ", ".join(u for u, _ in exp_b.taken_down))
         same = all(
             hashlib.sha256((out_a / f).read_bytes()).digest() == hashlib.sha256((out_b / f).read_bytes()).digest()
             for s in exp_a.manifest["shards"] for f in (s["files"]["jsonl.zst"]["name"], s["files"]["parquet"]["name"])
         ) and (out_a / "manifest.json").read_bytes() == (out_b / "manifest.json").read_bytes()
         print(f"re-export of {release} after later releases (Delta time travel to version {exp_b.manifest['corpus_version']}): "
               f"{'byte-identical' if same else 'DIFFERENT'} to the first export ({len(exp_b.manifest['shards'])} shards)")
-        ok = result.success and not broken.success and again.success and same
+        ok = result.success and not broken.success and again.success and same and refused_export
         print(f"demo {'succeeded' if ok else 'FAILED'} in {time.monotonic() - t0:.1f}s "
               f"(runs: first {result.run_id[:8]}, refused {broken.run_id[:8]}, after takedown {again.run_id[:8]})")
         print("next: `make ui` to browse it, `.venv/bin/goldpan releases`, `.venv/bin/goldpan export v1 --out DIR`")
         return 0 if ok else 1
+
+
+def _recover_killed_runs(lake_root: str) -> None:
+    """Runs of an earlier demo or UI session whose process was killed are marked failed."""
+    import dagster as dg
+
+    from assets.recovery import recover
+    from goldpan.lake import Lake
+
+    with dg.DagsterInstance.get() as instance:
+        res = recover(instance, Lake(lake_root))
+    for run_id in res.failed_runs:
+        print(f"run {run_id[:8]} of an earlier session was killed: marked failed")
+
+
+def _in_release(lake, url: str) -> bool:
+    rows = lake.iter_rows("SELECT count(*) AS n FROM training_corpus WHERE url = ?", params=[url],
+                          tables=["training_corpus"])
+    return next(iter(rows))["n"] > 0
 
 
 def _request_takedown(lake, url: str) -> None:
@@ -192,7 +255,7 @@ def _request_takedown(lake, url: str) -> None:
     req = record_request(lake, "url", url, "demo: the author asked for removal", requested_by="demo")
     res = apply_takedown(lake, req)
     deleted = ", ".join(f"{t} {n}" for t, n in sorted(res.rows_deleted.items()) if n) or "nothing"
-    print(f"takedown {req['request_id']}: rows deleted: {deleted}")
+    print(f"takedown request recorded: rows deleted: {deleted}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ export DAGSTER_HOME
 # The project's instance config (run queue, per-batch run limit, run monitoring, no telemetry), created
 # and migrated once before the webserver and daemon open it.
 .venv/bin/python -c 'from resources.instance import prepare_instance; prepare_instance()' >/dev/null
+# telemetry and the "Join the community" dialog off (goldpan/instance.py); runs killed since the last
+# start are marked failed (assets/recovery.py); the crawl schedule may reach the sample site on 127.0.0.1
+.venv/bin/python -m goldpan.instance "$DAGSTER_HOME" >/dev/null
+.venv/bin/python -m assets.recovery
+export GOLDPAN_ALLOW_PRIVATE="${GOLDPAN_ALLOW_PRIVATE:-1}"
 
 .venv/bin/python -m goldpan.sample_site --port 8765 &
 site=$!

@@ -10,6 +10,22 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_addresses_opt_in():
+    """Tests crawl their own servers on 127.0.0.1: the opt-in crawl.allow_private requires
+    (GOLDPAN_ALLOW_PRIVATE=1). Session-wide, so module fixtures that crawl see it; tests of the
+    refusal delete it with monkeypatch."""
+    import os
+
+    old = os.environ.get("GOLDPAN_ALLOW_PRIVATE")
+    os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"
+    yield
+    if old is None:
+        os.environ.pop("GOLDPAN_ALLOW_PRIVATE", None)
+    else:
+        os.environ["GOLDPAN_ALLOW_PRIVATE"] = old
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     """Tests never read or write the developer's ./lake, .dagster_home or environment settings."""
@@ -17,6 +33,7 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GOLDPAN_LAKE", str(tmp_path / "lake"))
     monkeypatch.delenv("GOLDPAN_RECIPE", raising=False)
     monkeypatch.delenv("GOLDPAN_SEED_URL", raising=False)
+    monkeypatch.delenv("GOLDPAN_SAMPLE_ADDR", raising=False)
     monkeypatch.chdir(REPO)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 

@@ -19,4 +19,5 @@ COMMAND_MODULES: list[str] = [
     "goldpan.commands.takedown",
     "goldpan.commands.report",
     "goldpan.commands.sweep",
+    "goldpan.commands.run",
 ]

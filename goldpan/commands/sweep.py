@@ -1,7 +1,9 @@
 """`goldpan sweep <rule> [--lang L] [--source S] [--thresholds a,b,c] [--svg FILE]`: kept-token curve.
 
 Answers from stored signals (`doc_signals`, joined to documents/pages for the source) how many
-documents and tokens each threshold of one filter rule keeps, per language and source.
+documents and tokens each threshold of one filter rule keeps, per language and source; then, per
+language, the share of documents the whole recipe keeps and the share of spam (built from that
+language's own documents, `goldpan.filter.spam`) it removes at each threshold.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from goldpan.commands._lake import open_lake
 
 
 def _ruleset(recipe_path: str | None):
-    from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+    from goldpan.filter.rules import ruleset_from_section
+    from goldpan.recipe import FilterSection, load_recipe
 
-    if not recipe_path:
-        return RuleSet.default()
-    from goldpan.recipe import load_recipe
-
-    return RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, load_recipe(recipe_path).filter.rules))
+    return ruleset_from_section(load_recipe(recipe_path).filter if recipe_path else FilterSection())
 
 
 def run(args) -> int:
-    from goldpan.filter.sweep import find_spec, format_table, svg_chart, sweep
+    from goldpan.filter.sweep import (
+        find_spec,
+        format_language_table,
+        format_table,
+        language_curves,
+        svg_chart,
+        sweep,
+    )
 
     thresholds = None
     if args.thresholds:
@@ -39,6 +45,8 @@ def run(args) -> int:
     try:
         with lake.connect(tables=["doc_signals", "documents", "pages", "rejections"]) as con:
             points = sweep(con, ruleset, args.rule, thresholds, args.lang, args.source, args.batch, args.points)
+            by_lang = [] if args.no_spam else language_curves(
+                con, ruleset, args.rule, thresholds, args.lang, points=args.points)
     except ValueError as exc:
         sys.exit(f"goldpan sweep: {exc}")
     elapsed = time.perf_counter() - t0
@@ -47,6 +55,9 @@ def run(args) -> int:
         return 0
     op = find_spec(ruleset, args.rule, points[0].lang if points[0].lang != "unknown" else None).op
     print(format_table(points, args.rule, op))
+    if by_lang:
+        print()
+        print(format_language_table(by_lang, args.rule))
     print(f"({len(points)} points from stored signals in {elapsed:.2f} s)")
     if args.svg:
         with open(args.svg, "w", encoding="utf-8") as f:
@@ -65,4 +76,6 @@ def register(sub) -> None:
     p.add_argument("--points", type=int, default=11, help="how many default thresholds (default 11)")
     p.add_argument("--recipe", default=None, help="recipe whose thresholds are marked (default: goldpan's defaults)")
     p.add_argument("--svg", help="also draw the curve to this SVG file")
+    p.add_argument("--no-spam", action="store_true",
+                   help="skip the per-language keep rate / spam removal table (spam built from each language's documents)")
     p.set_defaults(fn=run)

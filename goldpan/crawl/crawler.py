@@ -15,8 +15,18 @@ Design choices and why:
   read; no request made) are rows. Out-of-scope links are *not* rows -- they would swamp the
   table -- but are counted in `CrawlStats`. Taken-down URLs are neither fetched nor stored: the
   frontier marks them `takedown`.
-* **Bounded.** `max_pages` caps rows (fetch attempts, including robots refusals), `max_depth`
-  caps link distance from a seed, and the Fetcher bounds each request.
+* **Bounded.** `max_pages` caps *stored pages*: rows whose response was a page (kept, or
+  unchanged: a 304 or a 200 with the stored sha1). 404s, robots refusals, redirects to an
+  already fetched URL and errors do not count, so a cap of 6,000 crawls a 6,000-page site.
+  `max_requests` caps HTTP requests (every row that made one; 0 = 4 x max_pages), so a site
+  of dead links still ends. `max_depth` caps link distance from a seed, the Fetcher bounds
+  each request and `parse_cpu_budget_s` bounds link discovery per page (an error row
+  `parse_budget_exceeded` when exceeded).
+* **Redirects.** A row keeps its whole chain (`redirect_chain_json`: each hop's URL and
+  status); every hop is marked fetched for the batch (never requested twice) and gets its own
+  frontier row (state `redirect`, `redirect_to` = next hop), the final URL gets the outcome.
+* **Stoppable.** Workers are daemon threads (goldpan.crawl.workers): a terminate raised in the
+  scheduling thread leaves at once, even with a worker stuck on a huge page.
 * **Polite.** robots.txt is honoured per origin; requests to one host are spaced by
   max(config delay, robots Crawl-delay) and at most `per_host_concurrency` run at once; at most
   `concurrency` run overall. A Crawl-delay above `max_crawl_delay_s` is not shortened (that
@@ -31,16 +41,17 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
+import logging
 import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from goldpan.crawl.addresses import AddressPolicy, parse_connect_to, require_private_opt_in
 from goldpan.crawl.fetcher import (
     DEFAULT_CONTENT_TYPES,
     DEFAULT_MAX_BYTES,
@@ -51,16 +62,23 @@ from goldpan.crawl.fetcher import (
     make_row,
 )
 from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
-from goldpan.crawl.links import extract_links
+from goldpan.crawl.frontier import url_key as _key
+from goldpan.crawl.links import LinkBudgetExceeded, extract_links
 from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
-from goldpan.crawl.robots import RobotsCache
+from goldpan.crawl.robots import RobotsCache, RobotsEntry
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
-from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url
+from goldpan.crawl.sitemaps import read_sitemaps, robots_sitemaps
+from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url, origin_of
+from goldpan.crawl.workers import DaemonPool
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
+
+log = logging.getLogger(__name__)
 
 ROBOTS_DISALLOWED = "robots_disallowed"
 # robots.txt could not be read (5xx, 429, network error): the host is off-limits for this run.
 ROBOTS_UNAVAILABLE = "robots_unavailable"
+# robots.txt was not requested because its host resolves to a refused address: the page would be too.
+ADDRESS_NOT_ALLOWED = "address_not_allowed"
 
 
 class CrawlConfigError(ValueError):
@@ -68,6 +86,8 @@ class CrawlConfigError(ValueError):
 
 
 CRAWL_DELAY_TOO_LONG = "crawl_delay_too_long"
+PARSE_BUDGET_EXCEEDED = "parse_budget_exceeded"
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass
@@ -79,7 +99,8 @@ class CrawlConfig:
     seeds: list[str]
     allowed_hosts: list[str]
     max_depth: int = 3
-    max_pages: int = 500
+    max_pages: int = 500  # stored pages (kept or unchanged rows)
+    max_requests: int = 0  # HTTP requests; 0 = 4 x max_pages
     include_patterns: list[str] = field(default_factory=list)
     exclude_patterns: list[str] = field(default_factory=list)
     strip_params: list[str] = field(default_factory=lambda: sorted(TRACKING_PARAMS))
@@ -89,6 +110,7 @@ class CrawlConfig:
     concurrency: int = 10  # Nutch fetcher.threads.fetch
     per_host_concurrency: int = 1  # Nutch fetcher.threads.per.queue
     allow_private: list[str] = field(default_factory=list)
+    connect_to: dict[str, str] = field(default_factory=dict)  # {"host:port": "ip:port"} (addresses.parse_connect_to)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     total_timeout_s: float = 60.0
@@ -96,12 +118,23 @@ class CrawlConfig:
     max_redirects: int = 5
     allowed_content_types: list[str] = field(default_factory=lambda: sorted(DEFAULT_CONTENT_TYPES))
     robots_ttl_s: float = 3600.0
+    fetch_tdmrep: bool = True  # read each origin's /.well-known/tdmrep.json with its robots.txt (consent)
     revisit_interval_s: float = 30 * 86400.0  # Nutch db.fetch.interval.default
     revisit_seeds_every_batch: bool = True
     retry_backoff_s: float = 3600.0
     max_retries: int = 3  # Nutch db.fetch.retry.max
+    revisit_gone_s: float = 30 * 86400.0  # 404/410: doubles per consecutive gone answer
+    revisit_redirect_s: float = 30 * 86400.0  # a URL that redirected elsewhere
+    parse_cpu_budget_s: float = 10.0  # CPU seconds of link discovery per page
+    sitemaps_from_robots: bool = True  # follow `Sitemap:` lines of robots.txt
+    sitemap_xml: bool = False  # also try /sitemap.xml of every seed host
+    sitemap_urls: list[str] = field(default_factory=list)  # further sitemaps to read
+    max_sitemaps: int = 50  # sitemap files read per batch (indexes included)
+    max_sitemap_urls: int = 100_000  # URLs taken from sitemaps per batch
+    frontier_merge_rows: int = 5_000  # pages rows between two frontier merges (Delta)
     chunk_rows: int = 256
     chunk_seconds: float = 30.0
+    chunk_bytes: int = 8_000_000  # body bytes per pages commit: the Delta writer needs ~6x that in memory
     schedule_cron: str = "0 3 * * *"
 
     def __post_init__(self) -> None:
@@ -117,14 +150,17 @@ class CrawlConfig:
         for name in ("max_depth", "max_redirects"):
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("max_pages", "max_bytes", "concurrency", "per_host_concurrency", "chunk_rows"):
+        for name in ("max_pages", "max_bytes", "concurrency", "per_host_concurrency", "chunk_rows",
+                     "frontier_merge_rows", "chunk_bytes"):
             if getattr(self, name) < 1:
                 raise CrawlConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s", "revisit_interval_s",
-                     "retry_backoff_s", "max_retries"):
+                     "retry_backoff_s", "max_retries", "max_requests", "revisit_gone_s", "revisit_redirect_s",
+                     "max_sitemaps", "max_sitemap_urls"):
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s", "chunk_seconds"):
+        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s", "chunk_seconds",
+                     "parse_cpu_budget_s"):
             if getattr(self, name) <= 0:
                 raise CrawlConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if not self.user_agent.strip():
@@ -135,6 +171,11 @@ class CrawlConfig:
                     re.compile(pattern)
                 except re.error as exc:
                     raise CrawlConfigError(f"{name}: invalid regex {pattern!r}: {exc}") from None
+        try:
+            AddressPolicy.from_entries(self.allow_private)
+            parse_connect_to(self.connect_to)
+        except ValueError as exc:
+            raise CrawlConfigError(str(exc)) from None
         scope = self.scope()
         for seed in self.seeds:
             norm = self.normalize(seed)
@@ -161,7 +202,10 @@ class CrawlConfig:
             f = fields[key]
             # The default's type is the field's type; list fields (and required seeds /
             # allowed_hosts, which have no default) are lists of strings.
-            default = f.default if f.default is not dataclasses.MISSING else []
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = f.default_factory() if f.default_factory is not dataclasses.MISSING else []
             kwargs[key] = _coerce(key, value, default)
         return cls(**kwargs)
 
@@ -176,7 +220,13 @@ class CrawlConfig:
         return list(dict.fromkeys(u for u in (self.normalize(s) for s in self.seeds) if u is not None))
 
     def policy(self) -> RevisitPolicy:
-        return RevisitPolicy(self.revisit_interval_s, self.retry_backoff_s, self.max_retries)
+        return RevisitPolicy(self.revisit_interval_s, self.retry_backoff_s, self.max_retries,
+                             self.revisit_gone_s, self.revisit_redirect_s)  # fmt: skip
+
+    @property
+    def request_cap(self) -> int:
+        """HTTP requests one batch may make (`max_requests`, or 4 x max_pages when 0)."""
+        return self.max_requests or 4 * self.max_pages
 
     def scope(self) -> CrawlScope:
         return CrawlScope(
@@ -186,7 +236,12 @@ class CrawlConfig:
             max_depth=self.max_depth,
         )
 
+    def check_private_opt_in(self, env: Mapping[str, str] | None = None) -> None:
+        """Refuse to crawl with `allow_private` unless GOLDPAN_ALLOW_PRIVATE=1 (addresses module)."""
+        require_private_opt_in(self.allow_private, env)
+
     def make_fetcher(self) -> Fetcher:
+        self.check_private_opt_in()
         return Fetcher(
             user_agent=self.user_agent,
             connect_timeout_s=self.connect_timeout_s,
@@ -196,6 +251,7 @@ class CrawlConfig:
             max_redirects=self.max_redirects,
             allowed_content_types=self.allowed_content_types,
             allow_private=frozenset(self.allow_private),
+            connect_to=dict(self.connect_to),
             max_pools=max(64, self.concurrency * 2),
             pool_maxsize=max(4, self.per_host_concurrency),
         )
@@ -203,6 +259,10 @@ class CrawlConfig:
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Type-check one config value against its field's default type."""
+    if isinstance(default, dict):
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise CrawlConfigError(f"{key} must be a mapping of strings")
+        return dict(value)
     if isinstance(default, list):
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise CrawlConfigError(f"{key} must be a list of strings, got {type(value).__name__}")
@@ -232,11 +292,13 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 class CrawlStats:
     """Counters of one crawl. `fetched` counts rows (attempts, robots refusals included), so
     fetched == kept + rejected + errored; `requests` counts rows for which an HTTP request was
-    actually made. Skipped links are distinct URLs, each counted once. A resumed batch counts
+    actually made; `stored` counts page rows (kept or unchanged), what `max_pages` caps.
+    `queued`, `pages_per_s` and `eta_s` are refreshed while the crawl runs (progress). Skipped links are distinct URLs, each counted once. A resumed batch counts
     the rows stored by the interrupted run too (`resumed_rows` of them)."""
 
     fetched: int = 0
     requests: int = 0
+    stored: int = 0
     kept: int = 0
     rejected: int = 0
     errored: int = 0
@@ -252,6 +314,14 @@ class CrawlStats:
     discovered: int = 0  # URLs new to the frontier
     bytes: int = 0
     frontier_left: int = 0  # URLs still queued when max_pages stopped the crawl
+    parse_budget_exceeded: int = 0
+    sitemaps_read: int = 0
+    sitemap_urls: int = 0  # URLs listed by the sitemaps read
+    sitemap_skipped_unchanged: int = 0  # due URLs whose <lastmod> predates their last fetch
+    queued: int = 0
+    elapsed_s: float = 0.0
+    rows_per_s: float = 0.0
+    eta_s: float | None = None  # None: unknown (no rate yet)
     reasons: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
@@ -259,11 +329,27 @@ class CrawlStats:
         d["reasons"] = dict(sorted(self.reasons.items()))
         return d
 
+    def progress_line(self) -> str:
+        """One human line for run logs: counts, rate and ETA."""
+        eta = "unknown" if self.eta_s is None else f"{self.eta_s:.0f}s"
+        return (f"{self.fetched} rows ({self.stored} pages stored: {self.new} new, {self.unchanged} unchanged; "
+                f"{self.errored} failed, {self.robots_blocked} robots-blocked), {self.requests} requests, "
+                f"{self.queued} queued, {self.discovered} discovered, {self.rows_per_s:.1f} rows/s, ETA {eta}")
+
 
 ProgressCallback = Callable[[CrawlStats, dict[str, Any]], None]
+FrontierLookup = Callable[[list[str]], "dict[str, FrontierEntry]"]
 TakedownLookup = Callable[[str], "str | None"]
 
-_NO_REQUEST = frozenset({ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE, CRAWL_DELAY_TOO_LONG})
+_NO_REQUEST = frozenset({ROBOTS_DISALLOWED, ROBOTS_UNAVAILABLE, ADDRESS_NOT_ALLOWED, CRAWL_DELAY_TOO_LONG})
+
+
+def robots_refusal(outcome: str) -> str:
+    """The `pages.reason` of a URL its robots.txt entry refuses: a refused address is named as
+    such (it is no robots problem, and waiting will not fix it), then unavailable vs disallowed."""
+    if outcome == f"disallow_all:{ADDRESS_NOT_ALLOWED}":
+        return ADDRESS_NOT_ALLOWED
+    return ROBOTS_UNAVAILABLE if outcome.startswith("disallow_all") else ROBOTS_DISALLOWED
 
 
 def utcnow() -> datetime:
@@ -304,6 +390,7 @@ class BatchCrawler:
         takedowns: TakedownLookup | None = None,
         done_urls: Iterable[str] = (),
         now: Callable[[], datetime] = utcnow,
+        frontier_lookup: FrontierLookup | None = None,
     ) -> None:
         self.config = config
         self.batch_id = batch_id
@@ -318,8 +405,11 @@ class BatchCrawler:
         self.scope = config.scope()
         self.policy = config.policy()
         self.takedowns = takedowns
+        self.frontier_lookup = frontier_lookup
         self.robots = RobotsCache(
-            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock
+            self.fetcher, config.user_agent, config.robots_ttl_s, scope=self.scope, clock=clock,
+            tdmrep=config.fetch_tdmrep, min_delay_s=config.per_host_delay_s, max_delay_s=config.max_crawl_delay_s,
+            sleep=sleep,
         )
         self.snapshot = frontier if frontier is not None else FrontierSnapshot()
         self.hosts: dict[str, _Host] = {}
@@ -328,7 +418,11 @@ class BatchCrawler:
         self.fetched: set[str] = set(done_urls)
         self.updates: list[dict[str, Any]] = []
         self.inserts: list[dict[str, Any]] = []
+        self._token = 0
+        self._t0 = self._rate_at = clock()
         started = self.started = self.now()
+        self._due = {e.url: e for e in self.snapshot.due}  # for <lastmod> decisions
+        self._skip: set[str] = set()  # due URLs a sitemap <lastmod> says are unchanged
         for entry in self.snapshot.due:
             if entry.url in self.fetched:
                 continue
@@ -350,11 +444,15 @@ class BatchCrawler:
 
     def run(self) -> Generator[dict[str, Any], None, CrawlStats]:
         cfg = self.config
-        pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="goldpan-crawl")
-        inflight: dict[Future, FrontierEntry] = {}
+        pool = DaemonPool(cfg.concurrency)
+        inflight: dict[int, FrontierEntry] = {}
+        cap_requests = cfg.request_cap
+        self._t0 = self.clock()
         try:
+            self._read_sitemaps()
             while True:
-                while len(inflight) < cfg.concurrency and self.stats.fetched + len(inflight) < cfg.max_pages:
+                while (len(inflight) < cfg.concurrency and self.stats.stored + len(inflight) < cfg.max_pages
+                       and self.stats.requests + len(inflight) < cap_requests):  # fmt: skip
                     picked = self._pick(self.clock())
                     if picked is None:
                         break
@@ -366,21 +464,28 @@ class BatchCrawler:
                     hs = self.hosts[entry.host]
                     hs.inflight += 1
                     hs.next_allowed = self.clock() + (hs.delay or 0.0)  # spacing between starts
-                    inflight[pool.submit(self._execute, entry)] = entry
+                    token = self._next_token()
+                    inflight[token] = entry
+                    pool.submit(token, self._execute, entry)
                 if not inflight:
-                    if self.stats.fetched >= cfg.max_pages or not self.active:
+                    if self._capped() or not self.active:
                         break
                     pause = self._earliest_ready() - self.clock()
                     if pause > 0:
                         self.sleep(pause)
                     continue
-                timeout = None
-                if self.active and len(inflight) < cfg.concurrency:
-                    timeout = max(0.0, self._earliest_ready() - self.clock())
-                done, _ = wait(list(inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-                for fut in sorted(done, key=lambda f: (inflight[f].depth, inflight[f].seq)):
-                    entry = inflight.pop(fut)
-                    row, links, delay, robots_fetched = fut.result()
+                timeout = 0.5  # bounded: the scheduling thread stays responsive to a terminate
+                ready_at = self._earliest_ready(None)  # None: every host with work is at its limit
+                if ready_at is not None and len(inflight) < cfg.concurrency and not self._capped():
+                    timeout = min(timeout, max(0.0, ready_at - self.clock()))
+                done = [r for r in [pool.next_result(timeout)] if r is not None]
+                while done and (more := pool.next_result(0)) is not None:
+                    done.append(more)
+                for token, result, exc in sorted(done, key=lambda d: (inflight[d[0]].depth, inflight[d[0]].seq)):
+                    entry = inflight.pop(token)
+                    if exc is not None:
+                        raise exc
+                    row, links, delay, robots_fetched = result
                     hs = self.hosts[entry.host]
                     hs.inflight -= 1
                     hs.delay = delay
@@ -391,17 +496,128 @@ class BatchCrawler:
                     self._absorb(entry, row, links)
                     yield row
             self.stats.frontier_left = sum(len(self.hosts[h].heap) for h in self.active)
+            self._refresh_rate(force=True)
             return self.stats
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()  # never waits: a worker stuck on a page must not hold a terminated run
             if self._own_fetcher:
                 self.fetcher.close()
+
+    def _capped(self) -> bool:
+        return self.stats.stored >= self.config.max_pages or self.stats.requests >= self.config.request_cap
+
+    def _next_token(self) -> int:
+        self._token += 1
+        return self._token
+
+    def _refresh_rate(self, force: bool = False) -> None:
+        """Queued count, rows/s and ETA for progress logs (at most once a second)."""
+        now = self.clock()
+        if not force and now - self._rate_at < 1.0:
+            return
+        self._rate_at = now
+        s = self.stats
+        s.queued = sum(len(self.hosts[h].heap) for h in self.active)
+        s.elapsed_s = round(now - self._t0, 3)
+        session_rows = s.fetched - s.resumed_rows
+        s.rows_per_s = round(session_rows / s.elapsed_s, 2) if s.elapsed_s > 0 else 0.0
+        left = min(s.queued, max(self.config.max_pages - s.stored, 0))
+        # a politeness delay bounds the rate: each host serves per_host_concurrency requests per delay
+        bound = max((len(self.hosts[h].heap) * (self.hosts[h].delay or self.config.per_host_delay_s)
+                     / self.config.per_host_concurrency for h in self.active), default=0.0)  # fmt: skip
+        by_rate = left / s.rows_per_s if s.rows_per_s > 0 else None
+        s.eta_s = None if by_rate is None and bound == 0 else round(max(by_rate or 0.0, bound), 1)
 
     def drain_frontier(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Frontier (updates, inserts) accumulated since the last drain."""
         updates, inserts = self.updates, self.inserts
         self.updates, self.inserts = [], []
         return updates, inserts
+
+    # -- sitemaps --------------------------------------------------------------------------
+
+    def _sitemap_roots(self) -> list[str]:
+        cfg, roots = self.config, list(self.config.sitemap_urls)
+        origins = list(dict.fromkeys(o for o in (origin_of(u) for u in cfg.normalized_seeds()) if o))
+        for origin in origins:
+            if cfg.sitemaps_from_robots:
+                home = origin + "/"
+                was_cached = self.robots.is_cached(home)
+                entry = self.robots.entry(home)
+                if not was_cached:  # the robots request counts for politeness, as in _execute
+                    self.stats.robots_fetches += 1
+                    hs = self.hosts.setdefault(host_of(home) or "", _Host())
+                    hs.next_allowed = self.clock() + self._delay(home)
+                roots.extend(robots_sitemaps(entry.text or ""))
+            if cfg.sitemap_xml:
+                roots.append(origin + "/sitemap.xml")
+        return roots
+
+    def _fetch_sitemap(self, url: str) -> tuple[bytes | None, str | None]:
+        """One sitemap file through the crawl's fetcher, scope, robots and takedown checks."""
+        if self.scope.why_not(url, 0) is not None:
+            return None, "out_of_scope"
+        if self.takedowns is not None and self.takedowns(url) is not None:
+            return None, "takedown"
+        if not self.robots.allowed(url):
+            return None, ROBOTS_DISALLOWED
+        host = host_of(url) or ""
+        hs = self.hosts.setdefault(host, _Host())
+        delay = self._delay(url)
+        wait = hs.next_allowed - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+        res = self.fetcher.get(url, self.scope, check_content_type=False, blocked=self.takedowns)
+        hs.next_allowed = self.clock() + delay
+        self.stats.sitemaps_read += 1
+        if res.status != KEPT or res.content is None:
+            return None, res.reason or res.status
+        return res.content, None
+
+    def _read_sitemaps(self) -> None:
+        """Admit the URLs of the seed hosts' sitemaps (newest <lastmod> first) and use <lastmod>
+        to skip due revisits of pages unchanged since their last fetch, or to make changed
+        pages due early."""
+        cfg = self.config
+        roots = self._sitemap_roots()
+        if not roots:
+            return
+        found = read_sitemaps(roots, self._fetch_sitemap, normalize=cfg.normalize, max_files=cfg.max_sitemaps,
+                              max_urls=cfg.max_sitemap_urls, max_bytes=cfg.max_bytes)  # fmt: skip
+        for url, why in found.errors.items():
+            log.info("sitemap %s not read: %s", url, why)
+        self.stats.sitemap_urls += len(found.urls)
+        oldest = datetime.min.replace(tzinfo=UTC)
+        ordered = sorted(found.urls, key=lambda u: u.lastmod or oldest, reverse=True)
+        changed: dict[str, datetime] = {}
+        for item in ordered:
+            url = cfg.normalize(item.url)
+            if url is None:
+                continue
+            due = self._due.get(url)
+            if due is not None:
+                if (item.lastmod is not None and due.last_fetched_at is not None and due.content_sha1 is not None
+                        and item.lastmod <= due.last_fetched_at and not due.is_seed):  # fmt: skip
+                    self._skip_unchanged(due)
+                continue
+            if not self.snapshot.add_known(url):
+                if item.lastmod is not None:
+                    changed[url] = item.lastmod
+                continue
+            self.snapshot.known.discard(_key(url))  # _admit records it
+            self._admit(url, 1, item.sitemap)
+        if changed and self.frontier_lookup is not None:
+            for entry in self.frontier_lookup(list(changed)).values():
+                last = entry.last_fetched_at
+                if last is not None and changed[entry.url] > last and entry.url not in self.fetched:
+                    self._enqueue(entry)  # changed since our last fetch: due now
+
+    def _skip_unchanged(self, entry: FrontierEntry) -> None:
+        self._skip.add(entry.url)
+        self.stats.sitemap_skipped_unchanged += 1
+        out = self._frontier_row(entry, "fetched", self.now() + timedelta(seconds=self.config.revisit_interval_s))
+        out["last_reason"] = "sitemap_lastmod_unchanged"
+        self.updates.append(out)
 
     # -- frontier --------------------------------------------------------------------------
 
@@ -438,6 +654,9 @@ class BatchCrawler:
                     heapq.heappop(hs.heap)
                     self.stats.skipped_duplicate += 1
                     continue
+                if entry.url in self._skip:  # its sitemap <lastmod> predates our last fetch
+                    heapq.heappop(hs.heap)
+                    continue
                 row = self._decide_without_request(entry)
                 if row is not None:
                     heapq.heappop(hs.heap)
@@ -468,23 +687,25 @@ class BatchCrawler:
         if not self.hosts[host].heap:
             self.active.discard(host)
 
-    def _earliest_ready(self) -> float:
+    def _earliest_ready(self, default: float | None = -1.0) -> float | None:
+        """When the next host may be contacted; `default` (the clock when -1) if none can."""
         times = [
             self.hosts[h].next_allowed
             for h in self.active
             if self.hosts[h].inflight < self._host_limit(self.hosts[h])
         ]
-        return min(times) if times else self.clock()
+        if times:
+            return min(times)
+        return self.clock() if default == -1.0 else default
 
     def _decide_without_request(self, entry: FrontierEntry) -> dict[str, Any] | None:
         if not self.robots.is_cached(entry.url):
             return None
         robots = self.robots.entry(entry.url)
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
-            unavailable = robots.outcome.startswith("disallow_all")
-            return self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
+            return _evidence(self._no_request_row(entry, robots_refusal(robots.outcome)), robots)
         if self._delay(entry.url) > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG)
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots)
         return None
 
     def _admit(self, url: str, depth: int, parent: str) -> None:
@@ -524,11 +745,10 @@ class BatchCrawler:
         delay = self._delay(entry.url)
         robots_fetched = not robots_was_cached
         if not robots.parser.can_fetch(self.robots.user_agent, entry.url):
-            unavailable = robots.outcome.startswith("disallow_all")
-            row = self._no_request_row(entry, ROBOTS_UNAVAILABLE if unavailable else ROBOTS_DISALLOWED)
-            return row, [], delay, robots_fetched
+            row = self._no_request_row(entry, robots_refusal(robots.outcome))
+            return _evidence(row, robots), [], delay, robots_fetched
         if delay > self.config.max_crawl_delay_s:
-            return self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), [], delay, robots_fetched
+            return _evidence(self._no_request_row(entry, CRAWL_DELAY_TOO_LONG), robots), [], delay, robots_fetched
         if robots_fetched and delay > 0:
             self.sleep(delay)  # the robots request counts for politeness
         row = self.fetcher.fetch(
@@ -542,19 +762,27 @@ class BatchCrawler:
             conditional=entry.conditional_headers(),
             blocked=self.takedowns,
         )
+        _evidence(row, robots)
         links: list[str] = []
         if row["reason"] == UNCHANGED:  # 304: point at the content stored earlier
             row["content_sha1"] = entry.content_sha1
         elif row["status"] == KEPT and entry.content_sha1 is not None and row["content_sha1"] == entry.content_sha1:
             row["status"], row["reason"], row["content"] = REJECTED, UNCHANGED, None
         elif row["status"] == KEPT and row["content_type"] in HTML_CONTENT_TYPES and row["content"]:
-            links = [
-                u
-                for u in (self.config.normalize(link) for link in
-                          extract_links(row["content"], row["final_url"], row["charset_declared"]))
-                if u is not None
-            ]  # fmt: skip
+            try:
+                links = self._links(row)
+            except LinkBudgetExceeded as exc:  # a pathological page: an error row, not a stuck batch
+                row.update(status=ERROR, reason=PARSE_BUDGET_EXCEEDED, content=None)
+                headers = json.loads(row["headers_json"] or "{}")
+                headers["x-goldpan-parse"] = str(exc)
+                row["headers_json"] = json.dumps(headers, sort_keys=True)
         return row, links, delay, robots_fetched
+
+    def _links(self, row: Mapping[str, Any]) -> list[str]:
+        """Normalised outgoing links of a stored HTML row, within the recipe's CPU budget."""
+        return extract_links(row["content"], row["final_url"], row.get("charset_declared"),
+                             strip_params=frozenset(self.config.strip_params),
+                             cpu_budget_s=self.config.parse_cpu_budget_s)  # fmt: skip
 
     def _no_request_row(self, entry: FrontierEntry, reason: str) -> dict[str, Any]:
         return make_row(
@@ -573,19 +801,51 @@ class BatchCrawler:
         status, reason = row["status"], row["reason"]
         if count:
             self.stats_for_row(self.stats, row)
+        hops = _hops(row)
         if reason not in _NO_REQUEST:
             self.fetched.add(entry.url)
-            # The final URL was actually requested (not just pointed at by a stopped redirect):
-            # remember it so it is never downloaded a second time in this batch.
+            # Every URL of the redirect chain was actually requested: remember them so none is
+            # downloaded a second time in this batch, and give each its own frontier row.
+            for url, _ in hops:
+                self.fetched.add(url)
             if status == KEPT or reason == UNCHANGED or (reason or "").startswith(("http_", "content_type:")):
                 self.fetched.add(row["final_url"])
-                if row["final_url"] != entry.url:
-                    self._admit(row["final_url"], entry.depth, entry.url)
-        self.updates.append(self._update_row(entry, row))
+            self._record_hops(entry, row, hops)
+        self.updates.append(self._update_row(entry, row, redirect_to=hops[1][0] if len(hops) > 1 else None))
         for link in links:
             self._admit(link, entry.depth + 1, entry.url)
-        if count and self.progress is not None:
-            self.progress(self.stats, row)
+        if count:
+            self._refresh_rate()
+            if self.progress is not None:
+                self.progress(self.stats, row)
+
+    def _record_hops(self, entry: FrontierEntry, row: Mapping[str, Any], hops: list[tuple[str, int]]) -> None:
+        """Frontier rows for the other URLs of a redirect chain: each intermediate hop is a
+        `redirect` to the next one; the last requested URL (the target) gets the row's outcome,
+        so a redirect to a 404 leaves the target `gone`, not `queued` forever."""
+        for i, (url, http_status) in enumerate(hops):
+            if url == entry.url:
+                continue
+            hop = self._hop_entry(url, entry)
+            nxt = hops[i + 1][0] if i + 1 < len(hops) else row["final_url"]
+            if http_status in _REDIRECT_STATUSES and nxt != url:
+                state, _, when = self.policy.outcome(REJECTED, None, http_status, 0, row["fetched_at"], redirected=True)
+                out = self._frontier_row(hop, state, when)
+                out.update(redirect_to=nxt, last_fetched_at=row["fetched_at"], last_batch_id=self.batch_id,
+                           last_page_id=row["page_id"], last_status=REJECTED, last_reason=f"http_{http_status}",
+                           last_http_status=http_status, fetch_count=1)  # fmt: skip
+                self.updates.append(out)
+            else:
+                target_row = dict(row, redirect_chain_json=None, final_url=url)
+                self.updates.append(self._update_row(hop, target_row))
+
+    def _hop_entry(self, url: str, parent: FrontierEntry) -> FrontierEntry:
+        """A frontier entry for a URL met as a redirect hop (new to the frontier or not: the
+        merge keeps an existing row's seq, first sighting and smaller depth)."""
+        if self.snapshot.add_known(url):
+            self.stats.discovered += 1
+        return FrontierEntry(url, sys.intern(host_of(url) or ""), parent.depth, self._next_seq(),
+                             discovered_from=parent.url, first_seen_at=self.started)  # fmt: skip
 
     @staticmethod
     def stats_for_row(s: CrawlStats, row: Mapping[str, Any]) -> None:
@@ -594,6 +854,10 @@ class BatchCrawler:
         status, reason = row["status"], row["reason"]
         if reason is not None:
             s.reasons[reason] += 1
+        if status == KEPT or reason == UNCHANGED:
+            s.stored += 1
+        if reason == PARSE_BUDGET_EXCEEDED:
+            s.parse_budget_exceeded += 1
         if status == KEPT:
             s.kept += 1
             s.new += 1
@@ -614,9 +878,10 @@ class BatchCrawler:
         frontier update and the links of its content, without counting or yielding it again."""
         links: list[str] = []
         if row["status"] == KEPT and row.get("content_type") in HTML_CONTENT_TYPES and row.get("content"):
-            links = [u for u in (self.config.normalize(x) for x in
-                                 extract_links(row["content"], row["final_url"], row.get("charset_declared")))
-                     if u is not None]  # fmt: skip
+            try:
+                links = self._links(row)
+            except LinkBudgetExceeded:
+                links = []
         self._absorb(entry, row, links, count=False)
 
     def _frontier_row(
@@ -648,14 +913,20 @@ class BatchCrawler:
             "failure_count": entry.failure_count,
             "fetch_count": entry.fetch_count,
             "takedown_request_id": takedown_request_id,
+            "redirect_to": None,
         }
 
-    def _update_row(self, entry: FrontierEntry, row: Mapping[str, Any]) -> dict[str, Any]:
+    def _update_row(self, entry: FrontierEntry, row: Mapping[str, Any], redirect_to: str | None = None
+                    ) -> dict[str, Any]:  # fmt: skip
         """The frontier row after `row`: revisit policy, validators and content hash."""
         status, reason = row["status"], row["reason"]
         fetched_at = row["fetched_at"]
-        state, failures, nxt = self.policy.outcome(status, reason, row["http_status"], entry.failure_count, fetched_at)
+        redirected = reason not in _NO_REQUEST and row["final_url"] != entry.url
+        state, failures, nxt = self.policy.outcome(status, reason, row["http_status"], entry.failure_count, fetched_at,
+                                                   redirected=redirected)  # fmt: skip
         out = self._frontier_row(entry, state, nxt)
+        if redirected:
+            out["redirect_to"] = redirect_to or row["final_url"]
         headers = json.loads(row["headers_json"]) if row.get("headers_json") else {}
         if status == KEPT:
             out["etag"], out["last_modified"] = headers.get("etag"), headers.get("last-modified")
@@ -675,6 +946,23 @@ class BatchCrawler:
             last_http_status=row["http_status"],
         )
         return out
+
+
+def _evidence(row: dict[str, Any], robots: RobotsEntry) -> dict[str, Any]:
+    """Name on the pages row the robots.txt / tdmrep.json versions in force for its fetch (consent)."""
+    row["robots_version"], row["tdmrep_version"] = robots.version_id, robots.tdmrep_version_id
+    return row
+
+
+def _hops(row: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """[(url, http status), ...] of a row's redirect chain; [] when it did not redirect."""
+    chain = row.get("redirect_chain_json")
+    if not chain:
+        return []
+    try:
+        return [(h["url"], int(h["status"])) for h in json.loads(chain)]
+    except (ValueError, KeyError, TypeError):
+        return []
 
 
 def crawl_batch(

@@ -3,9 +3,9 @@
 Why this is more than `urllib3.request()`:
 
 * **SSRF safety.** A crawler follows URLs written by strangers. Before connecting, the host is
-  resolved once with `socket.getaddrinfo`, every returned address is checked with `ipaddress`
-  (private, loopback, link-local, multicast, reserved, unspecified and other non-global
-  addresses are refused unless explicitly listed in `allow_private`), and the connection goes
+  resolved once with `socket.getaddrinfo`, every returned address is checked by
+  goldpan.crawl.addresses (non-global addresses, and IPv6 addresses carrying one, are refused
+  unless their network is listed in `allow_private`; names never are), and the connection goes
   to the very address that was checked while the Host header / TLS SNI carry the name. That
   closes the DNS-rebinding gap between "check" and "connect". The check is repeated for every
   redirect hop, because a public page can redirect to http://169.254.169.254/.
@@ -46,6 +46,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
+from goldpan.crawl.addresses import AddressPolicy, parse_connect_to
 from goldpan.crawl.scope import HOST_NOT_ALLOWED, CrawlScope
 from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, host_of, normalize_url, page_id
@@ -74,6 +75,7 @@ ROW_KEYS: tuple[str, ...] = (
     "page_id", "batch_id", "url", "final_url", "host", "depth", "discovered_from", "fetched_at",
     "status", "reason", "http_status", "content_type", "charset_declared", "headers_json",
     "content", "content_sha1", "content_bytes", "truncated", "elapsed_ms", "source",
+    "robots_version", "tdmrep_version", "redirect_chain_json",
 )  # fmt: skip
 
 Resolver = Callable[[str, int], list[str]]
@@ -112,19 +114,6 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
     return mime, charset
 
 
-def _address_is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    # is_global alone already excludes most of these; the explicit list documents intent and
-    # guards against ipaddress table changes between Python versions.
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
 @dataclass
 class FetchResult:
     """Outcome of one GET including its redirect chain, before it becomes a row."""
@@ -142,6 +131,14 @@ class FetchResult:
     truncated: bool = False
     elapsed_ms: float = 0.0
     redirects: list[str] = field(default_factory=list)
+    # every URL requested, in order, with its HTTP status: [(url, 301), (url2, 302), (url3, 200)]
+    hops: list[tuple[str, int]] = field(default_factory=list)
+
+    def chain_json(self) -> str | None:
+        """The redirect chain as JSON (each hop's URL and status), None without redirects."""
+        if len(self.hops) < 2:
+            return None
+        return json.dumps([{"url": u, "status": s} for u, s in self.hops])
 
     def finish(self, status: str, reason: str | None, started: float) -> FetchResult:
         self.status, self.reason = status, reason
@@ -167,6 +164,9 @@ def make_row(
     content: bytes | None = None,
     truncated: bool = False,
     elapsed_ms: float = 0.0,
+    robots_version: str | None = None,
+    tdmrep_version: str | None = None,
+    redirect_chain_json: str | None = None,
 ) -> dict[str, Any]:
     """Build one `pages` row. Also used for rows where no request was made (robots refusals),
     so that every URL the crawler decided about is accounted for in the same shape."""
@@ -191,6 +191,10 @@ def make_row(
         "truncated": bool(truncated),
         "elapsed_ms": float(elapsed_ms),
         "source": source,
+        # the policy_files versions (robots.txt, tdmrep.json) in force for this fetch (crawler sets them)
+        "robots_version": robots_version,
+        "tdmrep_version": tdmrep_version,
+        "redirect_chain_json": redirect_chain_json,
     }
 
 
@@ -240,6 +244,7 @@ class Fetcher:
         max_redirects: int = 5,
         allowed_content_types: Iterable[str] = DEFAULT_CONTENT_TYPES,
         allow_private: Iterable[str] = frozenset(),
+        connect_to: Mapping[str, str] | None = None,
         resolver: Resolver | None = None,
         max_pools: int = 64,
         pool_maxsize: int = 4,
@@ -260,14 +265,9 @@ class Fetcher:
         # keep-alive connections kept per (host, address): at least the per-host concurrency, or
         # surplus connections are discarded after each response and reopened for the next
         self.pool_maxsize = pool_maxsize
-        # allow_private entries are IPs / CIDR networks or host names (exact, lower-case).
-        self._private_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        self._private_hosts: set[str] = set()
-        for entry in allow_private:
-            try:
-                self._private_nets.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-            except ValueError:
-                self._private_hosts.add(entry.lower().rstrip("."))
+        # allow_private entries are IPs / CIDR networks, never names (goldpan.crawl.addresses).
+        self.address_policy = AddressPolicy.from_entries(allow_private)
+        self.connect_to = parse_connect_to(connect_to or {})
         self._pools: OrderedDict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -314,6 +314,7 @@ class Fetcher:
             content=r.content,
             truncated=r.truncated,
             elapsed_ms=r.elapsed_ms,
+            redirect_chain_json=r.chain_json(),
         )
 
     def get(
@@ -361,18 +362,9 @@ class Fetcher:
     # -- address safety --------------------------------------------------------------------
 
     def address_allowed(self, ip_text: str, host: str) -> bool:
-        """Whether connecting to `ip_text` (which `host` resolved to) is allowed."""
-        if host.lower().rstrip(".") in self._private_hosts:
-            return True
-        try:
-            ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
-        if any(ip in net for net in self._private_nets):
-            return True
-        return _address_is_public(ip)
+        """Whether connecting to `ip_text` (which `host` resolved to) is allowed. The name plays
+        no part: only the address decides (goldpan.crawl.addresses)."""
+        return self.address_policy.allows(ip_text)
 
     def resolve_checked(self, host: str, port: int) -> list[str]:
         """Resolve `host` and return its addresses, refusing if ANY of them is not allowed.
@@ -421,6 +413,7 @@ class Fetcher:
             # Validators belong to the URL they were stored for: only the first hop carries them.
             resp = self._open(current, deadline, conditional if current == norm else None)
             res.http_status = resp.status
+            res.hops.append((current, resp.status))
             res.headers = self._headers(resp)
             res.content_type, res.charset_declared = parse_content_type(resp.headers.get("content-type"))
             if resp.status not in REDIRECT_CODES:
@@ -504,7 +497,9 @@ class Fetcher:
         scheme = parts.scheme
         host = parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
-        ips = self.resolve_checked(host, port)
+        # connect_to: the URL keeps host:port, the connection goes to the mapped (checked) address
+        connect_host, connect_port = self.connect_to.get((host.lower().rstrip("."), port), (host, port))
+        ips = self.resolve_checked(connect_host, connect_port)
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
@@ -518,7 +513,7 @@ class Fetcher:
             headers.update(conditional)
         last_exc: Exception | None = None
         for ip in ips:
-            pool = self._pool(scheme, ip, port, host)
+            pool = self._pool(scheme, ip, connect_port, host)
             try:
                 return pool.urlopen(
                     "GET",

@@ -1,8 +1,9 @@
-"""robots.txt, fetched once per origin and cached.
+"""robots.txt, fetched once per origin and cached, with the file kept as evidence.
 
 Policy (RFC 9309 plus one deliberate deviation towards caution):
 
-* 2xx: parse it with the stdlib `urllib.robotparser`.
+* 2xx: parse it with `goldpan.crawl.robotstxt` (RFC 9309 matching: longest match, `*` and `$`,
+  Allow wins ties, groups merged per agent; checked against Google's reference suite).
 * 4xx (robots.txt "unavailable", e.g. 404/403/410): allow everything, as RFC 9309 says.
   Redirect problems (out-of-scope target, loops, too many hops) are treated the same way,
   which the RFC also permits.
@@ -10,6 +11,11 @@ Policy (RFC 9309 plus one deliberate deviation towards caution):
   disallow everything on that origin *for this run*. The RFC suggests this for 5xx; we extend
   it to transport errors because a server we cannot reach reliably is not one we should be
   hammering with page requests either. The entry still expires after `ttl_seconds`.
+
+Every load yields a `PolicyFile` (text, sha1, HTTP status, outcome, fetched_at) that the crawl
+stores in `policy_files` and names on each pages row (`robots_version`). With `tdmrep=True` the
+origin's `/.well-known/tdmrep.json` (TDMRep) is read in the same load -- only if robots.txt lets
+us fetch that path, and after the same politeness delay as a page -- and kept the same way.
 
 The cache key is the origin (scheme://host[:port]) because that is what a robots.txt governs;
 `http://x/` and `https://x/` can legitimately have different files.
@@ -21,9 +27,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
 
 from goldpan.crawl.fetcher import Fetcher
+from goldpan.crawl.policy_files import ROBOTS_PATH, TDMREP_PATH, PolicyFile
+from goldpan.crawl.robotstxt import AllowAll, DisallowAll, RobotsTxt, product_token
 from goldpan.crawl.scope import CrawlScope
 from goldpan.crawl.urls import host_of, origin_of
 from goldpan.lake.schemas import KEPT
@@ -45,12 +52,24 @@ _REDIRECT_TROUBLE = frozenset(
 
 @dataclass
 class RobotsEntry:
-    """Parsed rules of one origin plus how we got them (for stats and debugging)."""
+    """Parsed rules of one origin plus how we got them (the evidence stored in `policy_files`).
 
-    parser: RobotFileParser
-    fetched_at: float
+    `parser.can_fetch(user_agent, url)` keeps the `urllib.robotparser` call shape."""
+
+    parser: RobotsTxt
+    fetched_at: float  # cache clock (monotonic), for the TTL
     outcome: str  # "parsed" | "allow_all:<reason>" | "disallow_all:<reason>"
     text: str = ""
+    version: PolicyFile | None = None
+    tdmrep: PolicyFile | None = None  # the origin's tdmrep.json, when the cache reads it
+
+    @property
+    def version_id(self) -> str | None:
+        return self.version.version_id if self.version is not None else None
+
+    @property
+    def tdmrep_version_id(self) -> str | None:
+        return self.tdmrep.version_id if self.tdmrep is not None else None
 
 
 class RobotsCache:
@@ -65,10 +84,21 @@ class RobotsCache:
         *,
         scope: CrawlScope | None = None,
         clock: Callable[[], float] = time.monotonic,
+        tdmrep: bool = False,
+        min_delay_s: float = 0.0,
+        max_delay_s: float = float("inf"),
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.fetcher = fetcher
         self.user_agent = user_agent
+        self.token = product_token(user_agent)
         self.ttl_seconds = ttl_seconds
+        # tdmrep.json: read per origin right after robots.txt, spaced by max(min_delay_s,
+        # Crawl-delay); skipped when that delay exceeds max_delay_s (the crawl refuses the host then).
+        self.tdmrep = tdmrep
+        self.min_delay_s = min_delay_s
+        self.max_delay_s = max_delay_s
+        self.sleep = sleep
         # Robots must be readable even if include patterns would never match /robots.txt,
         # so only the host allow-list applies. Without a scope, the origin's own host is
         # allowed (the fetcher still performs its address checks).
@@ -80,6 +110,10 @@ class RobotsCache:
         # each requesting robots.txt.
         self._origin_locks: dict[str, threading.Lock] = {}
         self.fetches = 0
+        self.tdmrep_fetches = 0
+        # Versions loaded since the last drain_files(): the crawl stores them before its pages.
+        self._new_files: dict[str, PolicyFile] = {}
+        self._seen_files: set[str] = set()
 
     def is_cached(self, url: str) -> bool:
         """True if rules for `url`'s origin are cached and fresh (no request would be made)."""
@@ -106,11 +140,21 @@ class RobotsCache:
             entry = self._load(origin)
             with self._lock:
                 self._entries[origin] = entry
+                for f in (entry.version, entry.tdmrep):
+                    if f is not None and f.version_id not in self._seen_files:
+                        self._seen_files.add(f.version_id)
+                        self._new_files[f.version_id] = f
         return entry
+
+    def drain_files(self) -> list[PolicyFile]:
+        """robots.txt / tdmrep.json versions first seen since the last call (to store as evidence)."""
+        with self._lock:
+            files, self._new_files = list(self._new_files.values()), {}
+        return files
 
     def allowed(self, url: str) -> bool:
         """Whether our user agent may fetch `url` according to its origin's robots.txt."""
-        return self.entry(url).parser.can_fetch(self.user_agent, url)
+        return self.entry(url).parser.allowed(self.token, url)
 
     def crawl_delay(self, host_or_url: str) -> float | None:
         """Crawl-delay (seconds) for our agent. Given a URL, uses its origin (fetching robots
@@ -124,67 +168,60 @@ class RobotsCache:
         return max(delays) if delays else None
 
     def _delay(self, entry: RobotsEntry) -> float | None:
-        # The stdlib parser only accepts integer Crawl-delay values ("0.5" is silently ignored),
-        # while fractional delays are common in the wild: parse the value ourselves.
-        if entry.text:
-            return crawl_delay_from_text(entry.text, self.user_agent)
-        try:
-            delay = entry.parser.crawl_delay(self.user_agent)
-        except (TypeError, ValueError):
-            return None
-        return float(delay) if delay is not None else None
-
+        # Fractional delays ("0.5") are common in the wild and kept (the stdlib parser dropped them).
+        return entry.parser.crawl_delay(self.token)
 
     def _load(self, origin: str) -> RobotsEntry:
-        url = origin + "/robots.txt"
+        url = origin + ROBOTS_PATH
         scope = self.scope or CrawlScope(allowed_hosts=frozenset({host_of(origin) or ""}))
         self.fetches += 1
         res = self.fetcher.get(url, scope, check_content_type=False)
-        parser = RobotFileParser(url)
         now = self.clock()
-        if res.status == KEPT:
-            text = (res.content or b"").decode("utf-8", errors="replace")
-            parser.parse(text.splitlines())
-            return RobotsEntry(parser, now, "parsed", text)
         code = res.http_status
-        if res.reason in _REDIRECT_TROUBLE:
-            parser.allow_all = True
-            return RobotsEntry(parser, now, f"allow_all:{res.reason}")
-        if code is not None and 400 <= code < 500 and code != 429:
-            parser.allow_all = True
-            return RobotsEntry(parser, now, f"allow_all:http_{code}")
-        parser.disallow_all = True
-        return RobotsEntry(parser, now, f"disallow_all:{res.reason}")
+        body = None
+        if res.status == KEPT:
+            body = res.content or b""
+            parser, outcome = RobotsTxt.parse(body), "parsed"
+        elif res.reason in _REDIRECT_TROUBLE:
+            parser, outcome = AllowAll(), f"allow_all:{res.reason}"
+        elif code is not None and 400 <= code < 500 and code != 429:
+            parser, outcome = AllowAll(), f"allow_all:http_{code}"
+        else:
+            parser, outcome = DisallowAll(), f"disallow_all:{res.reason}"
+        version = PolicyFile.build(origin, ROBOTS_PATH, final_url=res.final_url, http_status=code, outcome=outcome,
+                                   body=body, fetched_at=res.fetched_at)  # fmt: skip
+        text = body.decode("utf-8", errors="replace") if body is not None else ""
+        entry = RobotsEntry(parser, now, outcome, text, version)
+        if self.tdmrep:
+            entry.tdmrep = self._load_tdmrep(origin, scope, parser)
+        return entry
+
+    def _load_tdmrep(self, origin: str, scope: CrawlScope, parser: RobotsTxt) -> PolicyFile | None:
+        """The origin's tdmrep.json, read like a page: only if robots.txt allows it, after the delay."""
+        url = origin + TDMREP_PATH
+        if not parser.allowed(self.token, url):
+            return None  # robots refuses it (or robots.txt is unreachable): tdmrep stays unknown
+        delay = max(self.min_delay_s, parser.crawl_delay(self.token) or 0.0)
+        if delay > self.max_delay_s:
+            return None
+        if delay > 0:
+            self.sleep(delay)  # the robots.txt request counts for politeness
+        self.tdmrep_fetches += 1
+        res = self.fetcher.get(url, scope, check_content_type=False)
+        code = res.http_status
+        body = None
+        if res.status == KEPT:
+            body = res.content or b""
+            outcome = "fetched"
+        elif code is not None and 400 <= code < 500 and code != 429:
+            outcome = f"absent:http_{code}"
+        else:
+            outcome = f"unavailable:{res.reason}"
+        return PolicyFile.build(origin, TDMREP_PATH, final_url=res.final_url, http_status=code, outcome=outcome,
+                                body=body, fetched_at=res.fetched_at)  # fmt: skip
 
 
 def crawl_delay_from_text(text: str, user_agent: str) -> float | None:
-    """Crawl-delay (seconds, fractions allowed) of the group that applies to `user_agent`: the
-    group naming our product token (the UA up to the first "/" or space) wins over `*`."""
-    token = user_agent.split("/", 1)[0].split()[0].lower() if user_agent.strip() else ""
-    groups: dict[str, float] = {}
-    agents: list[str] = []
-    in_rules = False
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if ":" not in line:
-            continue
-        key, _, value = line.partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if key == "user-agent":
-            if in_rules:
-                agents, in_rules = [], False
-            agents.append(value.lower())
-            continue
-        in_rules = True
-        if key == "crawl-delay":
-            try:
-                delay = float(value)
-            except ValueError:
-                continue
-            if delay >= 0:
-                for a in agents:
-                    groups.setdefault(a, delay)
-    for agent, delay in groups.items():
-        if agent != "*" and token and agent in token:
-            return delay
-    return groups.get("*")
+    """Crawl-delay (seconds, fractions allowed) of the groups that apply to `user_agent`'s product
+    token (those naming it win over `*`)."""
+    return RobotsTxt.parse(text).crawl_delay(product_token(user_agent))

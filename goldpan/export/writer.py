@@ -29,13 +29,39 @@ FORMAT_VERSION = 1
 
 
 class ExportError(ValueError):
-    """The release does not exist or was never promoted."""
+    """The release does not exist, was never promoted, or holds pages taken down since."""
 
 
 @dataclass(frozen=True)
 class ExportResult:
     out_dir: Path
     manifest: dict
+    # (url, request_id) of documents in the export that a takedown request covers (on_takedown="warn")
+    taken_down: tuple[tuple[str, str], ...] = ()
+
+
+def taken_down_in(lake: Lake, version: int) -> list[tuple[str, str]]:
+    """(url, request_id) of every document of training_corpus@version that a takedown request,
+    recorded after the release was made, covers: the release still holds them (Delta time travel)."""
+    from goldpan.audit.takedowns import TakedownMatcher
+
+    matcher = TakedownMatcher.from_lake(lake)
+    if not matcher:
+        return []
+    hits = []
+    for batch in lake.iter_batches("SELECT url FROM training_corpus ORDER BY url", tables=["training_corpus"],
+                                   versions={"training_corpus": version}, batch_size=10_000):
+        for url in batch.column(0).to_pylist():
+            if (rid := matcher.match(url)) is not None:
+                hits.append((url, rid))
+    return hits
+
+
+def takedown_message(release: str, hits: list[tuple[str, str]], limit: int = 10) -> str:
+    shown = "; ".join(f"{url} (request {rid})" for url, rid in hits[:limit])
+    more = f" and {len(hits) - limit} more" if len(hits) > limit else ""
+    return (f"release {release} holds {len(hits)} page(s) taken down after it was made: {shown}{more}. "
+            "Export a later release that drops them, or pass --allow-takedowns for an audit copy")
 
 
 def find_release(lake: Lake, release: str) -> dict:
@@ -99,10 +125,20 @@ def _sha256(path: Path) -> str:
 
 
 def export_release(lake: Lake, release: str, out_dir: str | Path, shard_docs: int = 10_000,
-                   zstd_level: int = 10) -> ExportResult:
-    """Write `release` into `out_dir` (created; existing shard files are replaced)."""
+                   zstd_level: int = 10, on_takedown: str = "refuse") -> ExportResult:
+    """Write `release` into `out_dir` (created; existing shard files are replaced).
+
+    A release made before a takedown request still holds the page it covers. `on_takedown="refuse"`
+    (the default) raises ExportError naming those pages before anything is written; "warn" exports
+    anyway (an audit copy, byte-identical to earlier exports) and lists them in `taken_down`.
+    """
+    if on_takedown not in ("refuse", "warn"):
+        raise ValueError(f"on_takedown must be 'refuse' or 'warn', got {on_takedown!r}")
     row = find_release(lake, release)
     version = int(row["corpus_version"])
+    hits = taken_down_in(lake, version)
+    if hits and on_takedown == "refuse":
+        raise ExportError(takedown_message(release, hits))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     shards = []
@@ -154,4 +190,4 @@ def export_release(lake: Lake, release: str, out_dir: str | Path, shard_docs: in
         "shards": shards,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return ExportResult(out_dir=out, manifest=manifest)
+    return ExportResult(out_dir=out, manifest=manifest, taken_down=tuple(hits))

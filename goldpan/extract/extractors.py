@@ -4,6 +4,10 @@
   pages per second per core; optional goldpan post-processing drops link-only lines.
 - `trafilatura`: trafilatura 2.3 `extract()`, slower (about ten pages per second per core) and more
   precise on news pages; selectable as primary or as a comparison variant.
+- `goldpan` (the recipe default): resiliparse's main-content pass plus a learned boilerplate line
+  classifier (goldpan.extract.learned), trafilatura's precision at close to resiliparse's speed.
+- `cascade`: `goldpan`, and trafilatura for the pages the classifier is unsure about; every
+  document records which path answered (`documents.extractor_path`).
 
 Each extractor reports its name, library version and options; the stage stores them as columns, so
 every document says exactly how its text was produced.
@@ -41,6 +45,10 @@ class Extractor(ABC):
 
     @abstractmethod
     def extract(self, page: ParsedHtml) -> str: ...
+
+    def extract_with_path(self, page: ParsedHtml) -> tuple[str, str]:
+        """(text, path): which of the extractor's paths answered; one-path extractors return their name."""
+        return self.extract(page), self.name
 
 
 class ResiliparseExtractor(Extractor):
@@ -100,7 +108,82 @@ class TrafilaturaExtractor(Extractor):
         return text or ""
 
 
-EXTRACTORS: dict[str, type[Extractor]] = {c.name: c for c in (ResiliparseExtractor, TrafilaturaExtractor)}
+class LearnedLinesExtractor(Extractor):
+    """resiliparse main content, then the shipped line classifier drops boilerplate lines.
+
+    The version is the package version plus the model's sha1, so a retrained model is a new version.
+    """
+
+    name = "goldpan"
+    package = "resiliparse"
+    defaults: ClassVar[dict[str, Any]] = {
+        "model": "shipped:line_model.json",
+        "threshold": None,  # None: the model's own (chosen on its training pages)
+    }
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        from goldpan.extract.line_model import load_line_model
+
+        self.model = load_line_model(str(self.options["model"]))
+        self.version = f"{self.version}+lines-{self.model.sha1[:12]}"
+
+    def decide(self, page: ParsedHtml):
+        from goldpan.extract.learned import extract_lines, first_pass_tree
+
+        tree = first_pass_tree(page.html)
+        # The renamed lists change nothing in <head>: the page's title/description/canonical can be
+        # read from this tree, which saves the stage a second parse.
+        page.__dict__.setdefault("tree", tree)
+        return extract_lines(page.html, tree, self.model, self.options["threshold"])
+
+    def extract(self, page: ParsedHtml) -> str:
+        return self.decide(page).text
+
+
+class CascadeExtractor(Extractor):
+    """`goldpan` first; trafilatura only for pages whose line decisions are unsure or whose result is
+    suspiciously short, so most pages cost the fast path and the hard ones get the slow one."""
+
+    name = "cascade"
+    package = "trafilatura"
+    defaults: ClassVar[dict[str, Any]] = {
+        "model": "shipped:line_model.json",
+        "threshold": None,
+        # fall back when this share of the kept+dropped characters had P(content) in 0.25..0.75
+        "max_uncertainty": 0.2,
+        # ... or when the fast path kept less than this many characters
+        "min_chars": 200,
+        "fallback_options": {"favor_precision": True, "include_tables": True},
+    }
+
+    PATH_FAST = "goldpan"
+    PATH_FALLBACK = "trafilatura"
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        self.fast = LearnedLinesExtractor({"model": self.options["model"], "threshold": self.options["threshold"]})
+        self.fallback = TrafilaturaExtractor(self.options["fallback_options"])
+        self.version = f"{self.fast.version};trafilatura-{self.version}"
+
+    def extract(self, page: ParsedHtml) -> str:
+        return self.extract_with_path(page)[0]
+
+    def extract_with_path(self, page: ParsedHtml) -> tuple[str, str]:
+        decision = self.fast.decide(page)
+        unsure = decision.uncertainty > float(self.options["max_uncertainty"])
+        short = len(decision.text) < int(self.options["min_chars"])
+        if not (unsure or short):
+            return decision.text, self.PATH_FAST
+        slow = self.fallback.extract(page)
+        if not slow.strip():
+            return decision.text, self.PATH_FAST
+        return slow, self.PATH_FALLBACK
+
+
+EXTRACTORS: dict[str, type[Extractor]] = {
+    c.name: c for c in (ResiliparseExtractor, TrafilaturaExtractor, LearnedLinesExtractor, CascadeExtractor)
+}
 
 
 def make_extractor(name: str, options: Mapping[str, Any] | None = None) -> Extractor:

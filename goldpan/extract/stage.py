@@ -4,8 +4,13 @@ Input = kept pages; output rows are kept (usable text), rejected (a named rule w
 threshold: no text, too little text, navigation only) or error (decode or extractor crash, with the
 message). Nothing is dropped, so `documents` rows == kept `pages` rows for every batch.
 
+A page cut at the byte cap (`pages.truncated`) is flagged `truncated` and, unless the recipe sets
+`extract.keep_truncated`, rejected with rule `truncated` (value = bytes read, threshold = the
+cap of its source): half a page is not a document, and its text would flow on silently.
+
 Per page: decode (declared charset verified against the bytes), parse once, extract main text with
-the recipe's extractor (plain-text and WET records skip HTML extraction), normalise, identify the
+the recipe's extractor within the recipe's per-page time budget (goldpan.extract.budget: an
+overrun is an error row `extract_timeout`, never a stuck batch) (plain-text and WET records skip HTML extraction), normalise, identify the
 language (whole text, plus a per-line second language for mixed documents), count tokens, words and
 sentences once, and compute the host's registered domain offline.
 """
@@ -13,16 +18,25 @@ sentences once, and compute the host's registered domain offline.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
+import pyarrow as pa
+
+from goldpan.engine import Engine, worker_cache
+from goldpan.engine.pooled import StageRun, count_rows, run_pooled
+from goldpan.extract.budget import PageTimeout, run_with_budget
 from goldpan.extract.counts import count_text
 from goldpan.extract.domain import host_of, registered_domain
 from goldpan.extract.encoding import decode_page
 from goldpan.extract.extractors import Extractor, make_extractor
-from goldpan.extract.html_text import EXTRACTOR, ParsedHtml
-from goldpan.extract.langid import LanguageIdentifier
+from goldpan.extract.html_text import ParsedHtml
+from goldpan.extract.langid import LanguageIdentifier, default_model_path
 from goldpan.extract.normalize import normalize_text
-from goldpan.lake.schemas import DOCUMENTS, ERROR, KEPT, REJECTED
+from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.delta import rows_to_batch
+from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS, ERROR, KEPT, REJECTED
 from goldpan.recipe import ExtractorSpec, ExtractSection
 
 # The stage's thresholds and choices are the recipe's `extract` section.
@@ -34,7 +48,10 @@ PLAINTEXT = "plaintext"
 PLAINTEXT_VERSION = "1"
 
 
-def doc_id_for(page_id: str, extractor: str = EXTRACTOR) -> str:
+DEFAULT_EXTRACTOR = ExtractorSpec().key  # the recipe's default primary extractor ("goldpan")
+
+
+def doc_id_for(page_id: str, extractor: str = DEFAULT_EXTRACTOR) -> str:
     """Stable document id: one page can be extracted by several extractors, each a document."""
     return hashlib.sha1(f"{page_id}|{extractor}".encode()).hexdigest()[:20]
 
@@ -54,12 +71,16 @@ def extract_documents(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_caps: Mapping[str, int] | None = None,
 ) -> Iterator[dict]:
-    """Primary extraction (or `extractor`) of every page, in input order, one row each."""
+    """Primary extraction (or `extractor`) of every page, in input order, one row each.
+    `byte_caps` maps a page source (crawl, warc, wet) to the byte cap its bodies were cut at:
+    the threshold of a `truncated` rejection."""
     config = config or ExtractSection()
     extractor = extractor or build_extractors(config)[0]
+    caps = byte_caps or {}
     for page in pages:
-        yield extract_one(page, lid, config, extractor)
+        yield extract_one(page, lid, config, extractor, caps.get(page.get("source") or ""))
 
 
 def _empty_row(page: Mapping, key: str, ext: Extractor | None) -> dict:
@@ -92,8 +113,25 @@ def extract_one(
     lid: LanguageIdentifier,
     config: ExtractSection | None = None,
     extractor: tuple[str, Extractor] | None = None,
+    byte_cap: int | None = None,
 ) -> dict:
     """One `documents` row for one page; never raises for bad pages (they become error rows)."""
+    row = _extract_one(page, lid, config or ExtractSection(), extractor)
+    if page.get("truncated"):
+        row["truncated"] = True
+        if row["status"] == KEPT and not (config or ExtractSection()).keep_truncated:
+            read = page.get("content_bytes")
+            read = read if read is not None else len(page.get("content") or b"")
+            row.update(status=REJECTED, rule="truncated", value=float(read),
+                       threshold=float(byte_cap if byte_cap is not None else read))  # fmt: skip
+    else:
+        row["truncated"] = False
+    return row
+
+
+def _extract_one(
+    page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor: tuple[str, Extractor] | None
+) -> dict:
     config = config or ExtractSection()
     key, ext = extractor or build_extractors(config)[0]
     plain = is_plain_text(page)
@@ -120,13 +158,24 @@ def extract_one(
             raw_text = decoded.text
         else:
             parsed = ParsedHtml(decoded.text)
-            raw_text = ext.extract(parsed)
+            raw_text, row["extractor_path"] = run_with_budget(
+                _extract_page, (ext, parsed), decoded.text, config.page_time_budget_s, config.isolate_min_depth
+            )
             row["title"], row["description"], row["canonical_url"] = parsed.head_meta
         text = normalize_text(raw_text or "")
+    except PageTimeout as exc:
+        row.update(status=ERROR, rule="extract_timeout", value=config.page_time_budget_s,
+                   threshold=config.page_time_budget_s, detail=str(exc)[:500])
+        return row
     except Exception as exc:  # noqa: BLE001 -- any decoder/extractor failure is an error row, never a crashed batch
         row.update(status=ERROR, rule="extract_error", detail=f"{type(exc).__name__}: {exc}"[:500])
         return row
     return _finish(row, text, parsed, lid, config)
+
+
+def _extract_page(ext: Extractor, parsed: ParsedHtml) -> tuple[str, str]:
+    """(text, path) of one page: a module-level function so an isolated child process can run it."""
+    return ext.extract_with_path(parsed)
 
 
 def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdentifier, config: ExtractSection) -> dict:
@@ -146,6 +195,9 @@ def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdenti
         min_line_chars=config.mixed_min_line_chars,
         min_line_score=config.mixed_min_line_score,
         mixed_min_share=config.mixed_min_share,
+        allowed=frozenset(config.lid_labels) or None,
+        label_map=config.lid_label_map,
+        short_text_letters=config.lid_short_text_letters,
     )
     row.update(
         lang=prof.lang,
@@ -189,13 +241,110 @@ def extract_variants(
             yield extract_one(page, lid, config, (key, ext))
 
 
+# -- the stage entry point -----------------------------------------------------------------------
+
+# Pages in storage order (the order the import or crawl wrote them): no sort of the page bytes, so
+# the read streams; the order is fixed for a given `pages` version, hence the same for any engine.
+PAGES_SQL = (
+    "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source, "
+    "truncated, content_bytes FROM pages WHERE batch_id = ? AND status = 'kept'"
+)
+
+
+@dataclass(frozen=True)
+class ExtractContext:
+    """What a worker needs to extract a batch of pages (small and picklable; models load per worker)."""
+
+    config: ExtractSection
+    lid_model_path: str
+    variants: bool = False  # False: the primary extractor (`documents`); True: the others
+    byte_caps: tuple[tuple[str, int], ...] = ()  # (page source, byte cap): threshold of `truncated`
+
+
+def _worker_extractors(config: ExtractSection) -> list[tuple[str, Extractor]]:
+    return worker_cache(("extractors", config.model_dump_json()), lambda: build_extractors(config))
+
+
+def extract_batch(pages: pa.RecordBatch, ctx: ExtractContext) -> pa.RecordBatch:
+    """Engine batch function: a record batch of `pages` rows -> `documents` rows (same order)."""
+    lid = worker_cache(("lid", ctx.lid_model_path), lambda: LanguageIdentifier(ctx.lid_model_path))
+    extractors = _worker_extractors(ctx.config)
+    rows: list[dict] = []
+    caps = dict(ctx.byte_caps)
+    for page in pages.to_pylist():
+        cap = caps.get(page.get("source") or "")
+        if not ctx.variants:
+            rows.append(_safe_extract(page, lid, ctx.config, extractors[0], cap))
+        elif not is_plain_text(page):
+            rows.extend(_safe_extract(page, lid, ctx.config, e, cap) for e in extractors[1:])
+    return rows_to_batch(rows, DOCUMENTS)
+
+
+def _safe_extract(page: Mapping, lid: LanguageIdentifier, config: ExtractSection, extractor,
+                  byte_cap: int | None = None) -> dict:  # fmt: skip
+    """`extract_one`, with a failure after decoding (language ID, counting) also an error row of its
+    page: one document never fails the batch."""
+    try:
+        return extract_one(page, lid, config, extractor, byte_cap)
+    except Exception as exc:  # noqa: BLE001 -- the page's error row carries the exception
+        key, ext = extractor
+        row = _empty_row(page, PLAINTEXT if is_plain_text(page) else key, None if is_plain_text(page) else ext)
+        row.update(status=ERROR, rule="extract_error", detail=f"{type(exc).__name__}: {exc}"[:500])
+        return row
+
+
+def run(
+    lake: Lake,
+    config: ExtractSection,
+    batch_id: str,
+    *,
+    engine: Engine,
+    lid_model_path: str | None = None,
+    commit_metadata: Mapping[str, str] | None = None,
+    variants: bool = False,
+    batch_rows: int = 64,
+    byte_caps: Mapping[str, int] | None = None,
+) -> StageRun:
+    """Extract every kept page of `batch_id` into `documents` (or `document_variants`), one commit.
+
+    Every kept page gives exactly one `documents` row (kept, rejected or error), whatever happens to
+    the page, so the funnel invariant holds per batch.
+    """
+    table, schema = ("document_variants", DOCUMENT_VARIANTS) if variants else ("documents", DOCUMENTS)
+    total = None
+    if variants and len(config.extractors) < 2:
+        inputs: Iterable[pa.RecordBatch] = iter(())
+    else:
+        total = count_rows(lake, PAGES_SQL, [batch_id], ["pages"])
+        inputs = lake.iter_batches(PAGES_SQL, [batch_id], tables=["pages"], batch_size=batch_rows)
+    lid_path = lid_model_path or default_model_path()
+    result = run_pooled(
+        lake, engine, table=table, schema=schema, fn=extract_batch,
+        context=ExtractContext(config, lid_path, variants, tuple(sorted((byte_caps or {}).items()))), inputs=inputs,
+        predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
+        total=None if total is None else total * (len(config.extractors) - 1 if variants else 1),
+    )
+    rules: Counter[str] = Counter()
+    if result.written is not None and result.written.rows:
+        with lake.connect(tables=[table]) as con:
+            rules.update(dict(con.execute(
+                f"SELECT rule, count(*) FROM {table} WHERE batch_id = ? AND rule IS NOT NULL GROUP BY 1 ORDER BY 1",
+                [batch_id],
+            ).fetchall()))
+    result.extra["rules"] = rules
+    return result
+
+
 __all__ = [
     "ExtractConfig",
+    "ExtractContext",
     "ExtractorSpec",
     "build_extractors",
     "doc_id_for",
+    "extract_batch",
     "extract_documents",
     "extract_one",
     "extract_variants",
     "is_plain_text",
+    "run",
 ]

@@ -2,32 +2,22 @@
 
 Plain Python (no Dagster): the filter asset calls `compute_signal_batch` to fill `doc_signals`,
 then `decide_batch` with a `RuleSet` to fill `rejections`. Changing a threshold means re-running
-only the second step.
+only the second step. The rules are one table (`ruletable.RULE_TABLE`), their per-language defaults
+`defaults`, and one evaluator (`rules`).
 """
 
+from goldpan.filter.defaults import DATATROVE_RULES_CONFIG, MULTILINGUAL_RULES_CONFIG
 from goldpan.filter.rules import (
     DEFAULT_RULES_CONFIG,
     Failure,
-    GopherAlphaWords,
-    GopherBulletLines,
-    GopherDupLineCharFrac,
-    GopherDupLineFrac,
-    GopherDupNgram,
-    GopherDupParaCharFrac,
-    GopherDupParaFrac,
-    GopherEllipsisLines,
-    GopherEllipsisRatio,
-    GopherHashRatio,
-    GopherMaxWords,
-    GopherMeanWordLength,
-    GopherMinWords,
-    GopherStopWords,
-    GopherTopNgram,
     Rule,
     RuleSet,
-    build_rule,
+    build_rules,
     decide_batch,
+    merge_rules_config,
+    ruleset_from_section,
 )
+from goldpan.filter.ruletable import RULE_TABLE, RULES, RuleSpec, recipe_keys, rule_names
 from goldpan.filter.signals import (
     SIGNAL_COLUMNS,
     SIGNAL_NAMES,
@@ -38,31 +28,25 @@ from goldpan.filter.signals import (
 )
 
 __all__ = [
+    "DATATROVE_RULES_CONFIG",
     "DEFAULT_RULES_CONFIG",
+    "MULTILINGUAL_RULES_CONFIG",
+    "RULES",
+    "RULE_TABLE",
     "SIGNALS_VERSION",
     "SIGNAL_COLUMNS",
     "SIGNAL_NAMES",
     "Failure",
-    "GopherAlphaWords",
-    "GopherBulletLines",
-    "GopherDupLineCharFrac",
-    "GopherDupLineFrac",
-    "GopherDupNgram",
-    "GopherDupParaCharFrac",
-    "GopherDupParaFrac",
-    "GopherEllipsisLines",
-    "GopherEllipsisRatio",
-    "GopherHashRatio",
-    "GopherMaxWords",
-    "GopherMeanWordLength",
-    "GopherMinWords",
-    "GopherStopWords",
-    "GopherTopNgram",
     "Rule",
     "RuleSet",
-    "build_rule",
+    "RuleSpec",
+    "build_rules",
     "compute_signal_batch",
     "compute_signals",
     "decide_batch",
+    "merge_rules_config",
+    "recipe_keys",
+    "rule_names",
+    "ruleset_from_section",
     "signals_schema",
 ]

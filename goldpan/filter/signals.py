@@ -37,6 +37,12 @@ Quality statistics (datatrove's denominators kept on purpose)
   as words (datatrove issue #202 is about isalpha and CJK). Digits, fullwidth digits,
   punctuation and symbols never count, whatever the language. Pinyin with tone marks still counts
   because its tokens carry ASCII letters; a lone "é" on a Chinese page does not.
+- `letter_words_ratio`: share of *words* (punctuation and symbol tokens left out) that contain a
+  letter of any script: the Gopher paper's own definition ("80% of words ... contain at least one
+  alphabetic character"), which punctuation-dense documentation prose passes and datatrove's
+  token-based ratio does not.
+- `stop_words_ratio`: stop-word tokens / words (Korean: eojeol ending in a listed particle). Running
+  prose in any language is built on function words; dictionary-word salad is not.
 - `stop_words_count`: number of *distinct* stop words present (datatrove's set intersection,
   case-sensitive), using `stopwords.stop_words_for(lang)`; null when no list exists for the language.
 
@@ -67,11 +73,14 @@ import pyarrow as pa
 
 from goldpan.filter.lines import C4LineConfig, line_stats
 from goldpan.filter.pii import count_pii
-from goldpan.filter.stopwords import stop_words_for
+from goldpan.filter.stopwords import count_stop_words
+from goldpan.text.technical import split_prose
 from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, uses_char_tokens
 
 # v2: C4 and FineWeb line statistics and PII counts added to the single pass.
-SIGNALS_VERSION = "signals-v2"
+# v3: code lines (goldpan.text.technical) and every text statistic again over the prose lines
+#     (`prose_*`); FineWeb-2 stop-word lists; Korean eojeol and Japanese Sudachi words.
+SIGNALS_VERSION = "signals-v3"
 
 # Status vocabulary shared with the lake (goldpan.lake.schemas): a signal row is "kept" when its
 # numbers were computed, "error" when computing them raised.
@@ -82,7 +91,7 @@ TOP_NGRAM_SIZES: tuple[int, ...] = (2, 3, 4)
 DUP_NGRAM_SIZES: tuple[int, ...] = (5, 6, 7, 8, 9, 10)
 
 # Ordered (name, Arrow type): the order is the column order of the doc_signals table.
-SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
+_TEXT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("n_chars", pa.int64()),
     ("n_lines", pa.int64()),
     ("n_tokens", pa.int64()),
@@ -93,7 +102,9 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("bullet_lines_ratio", pa.float64()),
     ("ellipsis_lines_ratio", pa.float64()),
     ("alpha_words_ratio", pa.float64()),
+    ("letter_words_ratio", pa.float64()),
     ("stop_words_count", pa.int64()),
+    ("stop_words_ratio", pa.float64()),
     ("dup_para_frac", pa.float64()),
     ("dup_para_char_frac", pa.float64()),
     ("dup_line_frac", pa.float64()),
@@ -122,6 +133,17 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("fw_short_line_ratio", pa.float64()),
     ("fw_char_dup_ratio", pa.float64()),
     ("fw_newline_ratio", pa.float64()),
+]
+# The statistics above, computed a second time over the prose lines only (code, shell sessions and
+# paths left out, goldpan.text.technical): the multilingual rules read these, datatrove mode the
+# originals. A page without code lines has prose_x == x.
+VIEW_SIGNALS: tuple[str, ...] = tuple(name for name, _ in _TEXT_COLUMNS)
+PROSE_PREFIX = "prose_"
+SIGNAL_COLUMNS: list[tuple[str, pa.DataType]] = [
+    *_TEXT_COLUMNS,
+    ("code_lines", pa.int64()),
+    ("code_char_frac", pa.float64()),
+    *((PROSE_PREFIX + name, t) for name, t in _TEXT_COLUMNS),
     # PII counts (goldpan.filter.pii) over the document text.
     ("pii_email", pa.int64()),
     ("pii_ip", pa.int64()),
@@ -269,15 +291,33 @@ _DEFAULT_LINE_CFG = C4LineConfig()
 def compute_signals(
     text: str, lang: str | None, line_cfg: C4LineConfig = _DEFAULT_LINE_CFG
 ) -> dict[str, float | int | None]:
-    """All signals of one document, in the order of `SIGNAL_COLUMNS`.
+    """All signals of one document (the keys of `SIGNAL_COLUMNS`): a pure function of (text, lang).
 
-    One tokenisation (line by line: the C4 line rules need each line's tokens, and the document's
-    tokens are their concatenation), one line split per definition; everything else is derived
-    from those lists. Raises TypeError when `text` is not a string (the batch function turns that
-    into an error row).
+    The text statistics twice: over the whole text (datatrove's definitions) and over its prose lines
+    (`prose_*`, code lines left out); the second pass only runs when the page has code lines.
+    Raises TypeError when `text` is not a string (the batch function turns that into an error row).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
+    out = _text_signals(text, lang, line_cfg)
+    prose, n_code, code_chars = split_prose(text)
+    out["code_lines"] = n_code
+    out["code_char_frac"] = code_chars / len(text) if text else 0.0
+    prose_sig = out if n_code == 0 else _text_signals(prose, lang, line_cfg)
+    out.update({PROSE_PREFIX + name: prose_sig[name] for name in VIEW_SIGNALS})
+    out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
+    return out
+
+
+def _text_signals(
+    text: str, lang: str | None, line_cfg: C4LineConfig = _DEFAULT_LINE_CFG
+) -> dict[str, float | int | None]:
+    """The text statistics (`VIEW_SIGNALS`) of one text.
+
+    One tokenisation (line by line: the C4 line rules need each line's tokens, and the document's
+    tokens are their concatenation), one line split per definition; everything else is derived
+    from those lists.
+    """
     cjk = uses_char_tokens(text, lang)
     tokenize = tokenizer_for(text, lang)
     q_lines = text.splitlines()
@@ -286,17 +326,18 @@ def compute_signals(
     n_chars = len(text)
     n_tokens = len(toks)
 
-    n_words = word_chars = n_alpha = 0
+    n_words = word_chars = n_alpha = n_letter_words = 0
     for tok in toks:
         is_word, is_alpha = _token_class(tok, cjk)
         if is_word:
             n_words += 1
             word_chars += len(tok)
+            if is_alpha:
+                n_letter_words += 1
         if is_alpha:
             n_alpha += 1
 
-    stop_list = stop_words_for(lang)
-    stop_count = len(stop_list.intersection(toks)) if stop_list is not None else None
+    stops = count_stop_words(toks, lang)
 
     n_qlines = len(q_lines)
     bullet_lines = sum(1 for s in q_lines if s.lstrip().startswith(_BULLETS))
@@ -321,7 +362,9 @@ def compute_signals(
         "bullet_lines_ratio": frac(bullet_lines, n_qlines),
         "ellipsis_lines_ratio": frac(ellipsis_lines, n_qlines),
         "alpha_words_ratio": frac(n_alpha, n_tokens),
-        "stop_words_count": stop_count,
+        "letter_words_ratio": frac(n_letter_words, n_words),
+        "stop_words_count": stops[0] if stops else None,
+        "stop_words_ratio": frac(stops[1], n_words) if stops else None,
         "dup_para_frac": frac(para_dups, len(paragraphs)),
         "dup_para_char_frac": frac(para_dup_chars, n_chars),
         "dup_line_frac": frac(line_dups, len(r_lines)),
@@ -333,7 +376,6 @@ def compute_signals(
     for n in DUP_NGRAM_SIZES:
         out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(glued, n), n_chars)
     out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
-    out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
     return out
 
 

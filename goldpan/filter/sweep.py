@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from goldpan.filter.rules import RuleSet, RuleSpec, rule_specs
+from goldpan.filter.rules import Rule, RuleSet
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,19 @@ class SweepPoint:
     current: bool  # this is the recipe's threshold for the language
 
 
-def find_spec(ruleset: RuleSet, rule: str, lang: str | None) -> RuleSpec:
-    """The swept rule's signal/op/threshold in the language's section (two-sided rules: name a side)."""
-    specs = [s for r in ruleset.rules_for(lang) for s in rule_specs(r)]
-    exact = [s for s in specs if s.rule == rule]
+def find_spec(ruleset: RuleSet, rule: str, lang: str | None) -> Rule:
+    """The swept rule (its signal column, op and threshold) in the language's section (two-sided rules:
+    name a side)."""
+    rules = ruleset.rules_for(lang)
+    exact = [r for r in rules if r.name == rule]
     if exact:
         return exact[0]
-    sides = [s for s in specs if s.rule.startswith(rule + "_")]
+    sides = [r for r in rules if r.name.startswith(rule + "_")]
     if len(sides) == 1:
         return sides[0]
     if sides:
-        raise ValueError(f"rule {rule!r} has two sides: sweep one of {', '.join(s.rule for s in sides)}")
-    known = ", ".join(sorted(s.rule for s in specs))
+        raise ValueError(f"rule {rule!r} has two sides: sweep one of {', '.join(r.name for r in sides)}")
+    known = ", ".join(sorted(r.name for r in rules))
     raise ValueError(f"rule {rule!r} is not in the recipe for language {lang or 'default'!r}; known: {known}")
 
 
@@ -82,7 +83,7 @@ def sweep(
     out: list[SweepPoint] = []
     for lg in langs:
         spec = find_spec(ruleset, rule, None if lg == "unknown" else lg)
-        col = '"' + spec.signal.replace('"', "") + '"'
+        col = '"' + spec.column.replace('"', "") + '"'
         others = (
             "s.doc_id IN (SELECT doc_id FROM rejections WHERE stage = 'filter' AND rule <> ?)"
             if "rejections" in have else "false"
@@ -91,7 +92,7 @@ def sweep(
             f"SELECT s.doc_id, {src} AS source, s.{col} AS v, COALESCE(s.n_tokens, 0) AS tok, {others} AS other "
             f"FROM doc_signals s {joins} WHERE {' AND '.join(where)} AND COALESCE(s.lang, 'unknown') = ?"
         )
-        bparams = ([spec.rule] if "rejections" in have else []) + params + [lg]
+        bparams = ([spec.name] if "rejections" in have else []) + params + [lg]
         if source:
             base = f"SELECT * FROM ({base}) WHERE source = ?"
             bparams.append(source)
@@ -184,3 +185,106 @@ def svg_chart(points: list[SweepPoint], rule: str, width: int = 640, height: int
 
 def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- per language: keep rate of real documents against spam removed --------------------------------
+
+
+@dataclass(frozen=True)
+class LanguagePoint:
+    """At one threshold of the swept rule, in one language: real documents kept and spam removed."""
+
+    lang: str
+    threshold: float
+    docs_total: int
+    docs_kept: int  # pass the swept rule at this threshold and every other rule of the recipe
+    spam_total: int
+    spam_removed: int  # fail the swept rule at this threshold or any other rule of the recipe
+    current: bool
+
+    @property
+    def keep_rate(self) -> float:
+        return self.docs_kept / self.docs_total if self.docs_total else 0.0
+
+    @property
+    def spam_removal_rate(self) -> float:
+        return self.spam_removed / self.spam_total if self.spam_total else 0.0
+
+
+def language_curves(
+    con,
+    ruleset: RuleSet,
+    rule: str,
+    thresholds: Sequence[float] | None = None,
+    lang: str | None = None,
+    sample_docs: int = 200,
+    spam_per_kind: int = 2,
+    points: int = 11,
+) -> list[LanguagePoint]:
+    """Per language and threshold: the share of the lake's documents the whole recipe keeps, and the
+    share of spam it removes, with the swept rule at that threshold and every other rule as recipe'd.
+
+    Why spam built here: a keep rate alone rewards keeping everything. `goldpan.filter.spam` builds
+    spam pages (keyword stuffing, lorem ipsum, navigation, boilerplate, repeated lines, word salad)
+    from up to `sample_docs` of the language's own documents, and their signals are computed with the
+    same pure function as `doc_signals` rows; real documents are judged from their stored signals.
+    """
+    from goldpan.filter.signals import compute_signals
+    from goldpan.filter.spam import spam_set
+
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    where, params = "s.status = 'kept'", []
+    if lang:
+        where += " AND s.lang = ?"
+        params.append(lang)
+    langs = [r[0] for r in con.execute(
+        f"SELECT DISTINCT s.lang FROM doc_signals s WHERE {where} AND s.lang IS NOT NULL ORDER BY 1", params
+    ).fetchall()]
+    out: list[LanguagePoint] = []
+    for lg in langs:
+        spec = find_spec(ruleset, rule, lg)
+        cur = con.execute(f"SELECT * FROM doc_signals s WHERE {where} AND s.lang = ?", [*params, lg])
+        names = [d[0] for d in cur.description]
+        real = [dict(zip(names, row)) for row in cur.fetchall()]
+        texts: list[str] = []
+        if "documents" in have:
+            texts = [r[0] for r in con.execute(
+                "SELECT text FROM documents WHERE lang = ? AND text IS NOT NULL ORDER BY doc_id LIMIT ?",
+                [lg, sample_docs]).fetchall()]
+        spam = [compute_signals(s.text, lg) for s in spam_set({lg: texts}, per_kind=spam_per_kind)]
+        thr = list(thresholds) if thresholds else sorted({
+            round(float(v), 6) for v in _quantiles([r[spec.column] for r in real], points)} | {spec.threshold})
+        others = [r for r in ruleset.rules_for(lg) if r.name != spec.name]
+
+        def others_pass(sig: dict, lang_: str = lg, others: list = others) -> bool:
+            if ruleset.section_for(lang_, sig) != ruleset.section_for(lang_):  # judged as a code page
+                return not ruleset.evaluate(None, lang_, sig)
+            return all(r.evaluate(sig) is None for r in others)
+
+        real_ok = [(r[spec.column], others_pass(r)) for r in real]
+        spam_ok = [(s[spec.column], others_pass(s)) for s in spam]
+        for t in sorted(set(thr)):
+            def passes(v, t=t, spec=spec) -> bool:
+                return v is None or (v >= t if spec.op == "<" else v <= t)
+            kept = sum(1 for v, ok in real_ok if ok and passes(v))
+            removed = sum(1 for v, ok in spam_ok if not (ok and passes(v)))
+            out.append(LanguagePoint(lg, float(t), len(real), kept, len(spam), removed, float(t) == spec.threshold))
+    return out
+
+
+def _quantiles(values: list, points: int) -> list[float]:
+    vals = sorted(float(v) for v in values if v is not None)
+    if not vals:
+        return []
+    return [vals[round(i * (len(vals) - 1) / max(points - 1, 1))] for i in range(points)]
+
+
+def format_language_table(points: list[LanguagePoint], rule: str) -> str:
+    """Per language: real documents kept and spam removed by the whole recipe at each threshold."""
+    lines = [f"per language: {rule} at each threshold, every other rule as in the recipe; * = recipe threshold",
+             f"{'lang':<6}{'threshold':>12}{'kept':>8}{'of':>6}{'keep %':>8}{'spam rm':>9}{'of':>5}{'spam rm %':>10}"]
+    for p in points:
+        mark = "*" if p.current else " "
+        lines.append(f"{p.lang:<6}{p.threshold:>11.4g}{mark}{p.docs_kept:>8}{p.docs_total:>6}{100 * p.keep_rate:>7.1f}%"
+                     f"{p.spam_removed:>9}{p.spam_total:>5}{100 * p.spam_removal_rate:>9.1f}%")
+    return "\n".join(lines)

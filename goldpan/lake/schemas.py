@@ -11,6 +11,9 @@ import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
 
+# Delta Lake has no unsigned integer types (deltalake writes uint32 as int32 and fails on values
+# >= 2^31): no schema below may use one. tests/unit/test_schema_extremes.py enforces it.
+
 # Per-row outcome vocabulary shared by every stage: input = kept + rejected + errored.
 KEPT, REJECTED, ERROR = "kept", "rejected", "error"
 
@@ -36,6 +39,12 @@ PAGES = pa.schema(
         ("truncated", pa.bool_()),
         ("elapsed_ms", pa.float64()),
         ("source", pa.string()),
+        # Consent evidence (issue 25): the policy_files versions of the origin's robots.txt that
+        # allowed (or refused) this fetch and of its /.well-known/tdmrep.json; null for WARC records.
+        ("robots_version", pa.string()),
+        ("tdmrep_version", pa.string()),
+        # crawl rows that followed redirects: [{"url": ..., "status": 301}, ..., {"url": final, "status": 200}]
+        ("redirect_chain_json", pa.string()),
     ]
 )
 
@@ -80,6 +89,10 @@ DOCUMENTS = pa.schema(
         ("n_tokens", pa.int64()),  # words + punctuation tokens
         ("n_paragraphs", pa.int64()),  # blocks separated by blank lines
         ("word_segmenter", pa.string()),  # spacy | chars | jieba
+        # Which path of the extractor answered (issue 16): a cascade's `goldpan` or `trafilatura`,
+        # else the extractor's name; null for plain text and error rows.
+        ("extractor_path", pa.string()),
+        ("truncated", pa.bool_()),  # the page body was cut at the byte cap (pages.truncated)
     ]
 )
 
@@ -103,7 +116,9 @@ DEDUP_CLUSTERS = pa.schema(
         ("threshold", pa.float64()),
         ("n_shingles", pa.int64()),
         ("minhash_config", pa.string()),  # signatures compare only under the same config
-        # MinHash values are unsigned 32-bit; Delta has no unsigned types, so they are stored as int64.
+        # MinHash minima are uint32 values (0 .. 2^32-1, 0xFFFFFFFF for an empty shingle set), but
+        # Delta has no unsigned types: a uint32 column is stored as int32 and a value >= 2^31 fails
+        # the write. int64 holds every uint32 value unchanged; readers cast back to uint32.
         ("signature", pa.list_(pa.int64())),
         ("band_keys", pa.list_(pa.int64())),
         # Text after paragraph-level dedup, only when paragraphs were removed (null = documents.text
@@ -314,6 +329,7 @@ CRAWL_FRONTIER = pa.schema(
         ("failure_count", pa.int32()),  # consecutive failures, drives the backoff
         ("fetch_count", pa.int32()),
         ("takedown_request_id", pa.string()),
+        ("redirect_to", pa.string()),  # where this URL redirected on its last fetch (next hop)
     ]
 )
 
@@ -388,6 +404,66 @@ RECIPE_SNAPSHOTS = pa.schema(
     ]
 )
 
+# Each origin's robots.txt and /.well-known/tdmrep.json, one row per version (goldpan.crawl.policy_files):
+# the evidence `pages.robots_version` / `pages.tdmrep_version` point at. A version is the file's
+# bytes plus how it was obtained (HTTP status, outcome); a refetch of the same version adds no row.
+POLICY_FILES = pa.schema(
+    [
+        ("version_id", pa.string()),  # sha1 of (origin, path, outcome, body sha1), 20 hex digits
+        ("origin", pa.string()),  # scheme://host[:port]
+        ("path", pa.string()),  # /robots.txt | /.well-known/tdmrep.json
+        ("url", pa.string()),
+        ("final_url", pa.string()),  # after redirects
+        ("http_status", pa.int32()),
+        ("outcome", pa.string()),  # parsed | allow_all:<why> | disallow_all:<why> | absent:<why> | invalid | ...
+        ("sha1", pa.string()),  # of the body (null: no body)
+        ("text", pa.large_string()),
+        ("n_bytes", pa.int64()),
+        ("fetched_at", TS),  # first fetch that saw this version
+        ("batch_id", pa.string()),  # batch of that first fetch
+    ]
+)
+
+# Publishers' opt-out signals, one row per pages row (goldpan.consent.stage); signals only, the
+# recipe decides (goldpan.consent.decide, applied by the mix). Nulls mean "not declared"; the
+# *_status columns say whether a per-origin source was read at all (unknown for WARC records
+# unless the recipe lets goldpan fetch them).
+CONSENT = pa.schema(
+    [
+        ("page_id", pa.string()),
+        ("batch_id", pa.string()),
+        ("url", pa.string()),
+        ("final_url", pa.string()),
+        ("host", pa.string()),
+        ("fetched_at", TS),
+        ("source", pa.string()),  # pages.source
+        ("http_status", pa.int32()),
+        ("content_sha1", pa.string()),
+        ("observed", pa.bool_()),  # a response was received (false: robots refusal, network error)
+        ("inherited_from", pa.string()),  # unchanged (304 / same sha1): page_id whose HTML signals carry over
+        ("robots_version", pa.string()),
+        ("robots_status", pa.string()),  # parsed | allow_all | unreachable | unknown
+        ("robots_ai_agents", pa.list_(pa.string())),  # AI-training agents checked (recipe list)
+        ("robots_ai_disallowed", pa.list_(pa.string())),  # ... of which robots.txt disallows this URL
+        ("robots_ai_evidence", pa.string()),  # JSON {agent: deciding rule}
+        ("tdmrep_version", pa.string()),
+        ("tdmrep_status", pa.string()),  # rule | no_rule | absent | invalid | unavailable | unknown
+        ("tdmrep_location", pa.string()),  # the first tdmrep.json rule matching the URL path
+        ("tdm_reservation_file", pa.int32()),
+        ("tdm_policy_file", pa.string()),
+        ("tdm_reservation_header", pa.int32()),  # tdm-reservation HTTP header (0 / 1; invalid = null)
+        ("tdm_policy_header", pa.string()),
+        ("tdm_reservation_meta", pa.int32()),  # <meta name="tdm-reservation">
+        ("tdm_policy_meta", pa.string()),
+        ("tdm_reservation", pa.int32()),  # 1 if any source reserves, else 0 if any says 0, else null
+        ("tdm_reservation_source", pa.string()),  # tdmrep.json | http-header | html-meta
+        ("tdm_policy", pa.string()),
+        ("x_robots_tag", pa.list_(pa.string())),  # directives, "agent:directive" when scoped
+        ("meta_robots", pa.list_(pa.string())),  # <meta name="robots"> (and agent-named) directives
+        ("signals_version", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "pages": PAGES,
     "documents": DOCUMENTS,
@@ -409,4 +485,6 @@ TABLES: dict[str, pa.Schema] = {
     "doc_scores": DOC_SCORES,
     "models": MODELS,
     "recipe_snapshots": RECIPE_SNAPSHOTS,
+    "policy_files": POLICY_FILES,
+    "consent": CONSENT,
 }

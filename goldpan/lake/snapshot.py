@@ -19,7 +19,8 @@ from dataclasses import dataclass
 #: Tables with one slice per batch (`batch_id`). A snapshot restricted to some batches shows only those
 #: slices; cross-batch tables (mix, candidate, tokens, curated) are shown whole at their pinned version.
 PER_BATCH_TABLES: frozenset[str] = frozenset(
-    {"pages", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections", "doc_scores"}
+    {"pages", "consent", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections",
+     "doc_scores"}
 )
 
 #: Commit-metadata key under which a cross-batch write records the snapshot it was built from.

@@ -179,3 +179,52 @@ def rejection_counts(con) -> list[tuple[str, str, int]]:
     if not parts:
         return []
     return con.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 3 DESC, 2").fetchall()
+
+
+# Tokens through the funnel: every crawled document has a token count from extraction
+# (documents.n_tokens: words + punctuation, spaCy for space-separated languages, characters or
+# jieba for Chinese), whereas BPE counts (doc_tokens) exist only for documents that reached the mix.
+# Measuring every stage with the extraction count is what shows where tokens are lost; crawl (no
+# text yet) and curated corpora (no documents row) have no token figure.
+TOKEN_UNIT = "tokens (words + punctuation, as extracted)"
+_NO_TOKENS = ("crawl", "curated")
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    stage: str
+    batch_id: str
+    tokens_in: int
+    tokens_kept: int
+
+    @property
+    def tokens_lost(self) -> int:
+        return self.tokens_in - self.tokens_kept
+
+
+def token_funnel(con, stages: list[str] | None = None) -> list[TokenRow]:
+    """(stage, batch) -> tokens of the stage's input and of what it kept, for the stages with text."""
+    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "documents" not in present:
+        return []
+    parts = []
+    for name, inp, out, key in STAGES:
+        if name in _NO_TOKENS or (stages is not None and name not in stages):
+            continue
+        if not {t for t in required_tables() if t in inp or t in out} <= present:
+            continue
+        parts.append(
+            f"""
+            SELECT '{name}' AS stage, i.batch_id,
+                   coalesce(sum(t.n_tokens), 0) AS tokens_in,
+                   coalesce(sum(t.n_tokens) FILTER (WHERE o.status = 'kept'), 0) AS tokens_kept
+            FROM (SELECT DISTINCT * FROM ({inp})) i
+            LEFT JOIN (SELECT {key}, any_value(status) AS status FROM ({out}) GROUP BY {key}) o USING ({key})
+            LEFT JOIN (SELECT {key}, max(n_tokens) AS n_tokens FROM documents GROUP BY {key}) t USING ({key})
+            GROUP BY ALL"""
+        )
+    if not parts:
+        return []
+    order = ", ".join(f"'{n}'" for n, *_ in STAGES)
+    sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + f") ORDER BY list_position([{order}], stage), batch_id"
+    return [TokenRow(s, b, int(i), int(k)) for s, b, i, k in con.sql(sql).fetchall()]

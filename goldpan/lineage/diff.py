@@ -9,7 +9,9 @@ versions of every table), so the reason is the one in force at B, not today's:
 - `new crawl`     B's crawl no longer has a kept page for it (gone, 404, robots...);
 - `extract` / `dedup` / `filter` / `mix` stage rules, labelled `rule change` when a recipe key
   of that rule changed between A and B, and `dedup` naming the document it duplicates;
-- `recipe change` a mix rule whose recipe section changed.
+- `recipe change` a mix rule whose recipe section changed;
+- `consent`       the publisher opted out (a consent rule of the mix: tdm_reserved, noai, ...), e.g. a
+                  page that gained a `tdm-reservation: 1` on a recrawl.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from goldpan.consent.decide import CONSENT_RULES
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
 
@@ -263,11 +266,15 @@ def _explain_removal(lake: Lake, c: Change, pins, matcher, reqs, changes, thr) -
         changed = _rule_changed(stop.rule, changes) + [
             {"key": f"{x['stage']}.{x['rule']} (observed threshold)", "before": x["before"], "after": x["after"]}
             for x in thr if x["rule"] == stop.rule]
-        if stop.stage == "mix":
+        if stop.stage == "mix" and stop.rule in CONSENT_RULES:
+            c.reason = "consent"  # the publisher's opt-out (tdm-reservation, noai, robots.txt for AI agents)
+        elif stop.stage == "mix":
             c.reason = "recipe change" if changed or any(ch["key"].startswith("mix.") for ch in changes) else "mix"
         else:
             c.reason = "rule change" if changed else stop.stage
         c.detail = f"{stop.rule} value {_fmt(stop.value)} threshold {_fmt(stop.threshold)}"
+        if c.reason == "consent":
+            c.detail = f"{stop.rule}: {stop.facts.get('detail')}"
         if changed:
             c.detail += "; " + ", ".join(f"{x['key']}: {x['before']} -> {x['after']}" for x in changed)
 

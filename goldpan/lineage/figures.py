@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from goldpan.lake import Lake
-from goldpan.lake.views import compute_funnel, rejection_counts, stage_sql
+from goldpan.lake.views import TOKEN_UNIT, compute_funnel, rejection_counts, token_funnel
 from goldpan.lineage.report import stage_totals
 
 
@@ -48,45 +48,49 @@ class FunnelFigure:
     stages: list[str] = field(default_factory=list)
     docs: list[int] = field(default_factory=list)  # kept rows after each stage
     inputs: list[int] = field(default_factory=list)
-    volume: list[float] = field(default_factory=list)  # tokens (or words) kept after each stage
-    volume_unit: str = "words"
+    volume: list[float] = field(default_factory=list)  # tokens kept after each stage
+    volume_in: list[float] = field(default_factory=list)  # tokens entering each stage
+    volume_unit: str = TOKEN_UNIT
     crawl_bytes: int = 0
+
+    @property
+    def volume_lost(self) -> list[float]:
+        return [i - k for i, k in zip(self.volume_in, self.volume, strict=True)]
 
 
 def funnel_figure(con, release_count: int | None = None, release_volume: float | None = None) -> FunnelFigure:
-    """Documents and tokens (words when no token table exists) through every stage."""
+    """Documents and tokens through every stage, tokens measured the same way at every stage
+    (goldpan.lineage.funnel.token_funnel) so the stages that lose tokens show it. `release_volume`
+    is ignored unless the release's documents cannot be joined to their extraction counts."""
     totals = stage_totals(compute_funnel(con))
+    tokens: dict[str, list[int]] = {}
+    for t in token_funnel(con):
+        acc = tokens.setdefault(t.stage, [0, 0])
+        acc[0] += t.tokens_in
+        acc[1] += t.tokens_kept
     fig = FunnelFigure()
     views = _views(con)
-    tok = token_source(con)
-    if tok:
-        vol_sql, fig.volume_unit = f"(SELECT doc_id, {tok[1]} AS v FROM {tok[0]})", "tokens"
-    else:
-        vol_sql = "(SELECT doc_id, n_words AS v FROM documents)" if "documents" in views else None
     if "pages" in views:
         fig.crawl_bytes = int(con.execute("SELECT coalesce(sum(content_bytes), 0) FROM pages").fetchall()[0][0])
     for row in totals:
         fig.stages.append(row.stage)
         fig.inputs.append(row.input)
         fig.docs.append(row.kept)
-        vol = 0.0
-        if vol_sql is not None and row.stage != "crawl":
-            key = "page_id" if row.stage == "extract" else "doc_id"
-            _, out, _ = stage_sql(row.stage)
-            if key == "page_id":
-                q = f"SELECT coalesce(sum(v.v), 0) FROM documents d JOIN {vol_sql} v USING (doc_id) WHERE d.status = 'kept'"
-            else:
-                q = f"SELECT coalesce(sum(v.v), 0) FROM ({out}) o JOIN {vol_sql} v USING (doc_id) WHERE o.status = 'kept'"
-            try:
-                vol = float(con.execute(q).fetchall()[0][0])
-            except Exception:  # noqa: BLE001 -- a stage whose table lacks the volume join
-                vol = 0.0
-        fig.volume.append(vol)
+        t_in, t_kept = tokens.get(row.stage, (0, 0))
+        fig.volume_in.append(float(t_in))
+        fig.volume.append(float(t_kept))
     if release_count is not None:
+        vol = float(release_volume or 0)
+        if {"training_corpus", "documents"} <= views:
+            vol = float(con.execute(
+                "SELECT coalesce(sum(d.n_tokens), 0) FROM training_corpus c "  # documents, not repeats
+                "JOIN (SELECT doc_id, max(n_tokens) AS n_tokens FROM documents GROUP BY doc_id) d USING (doc_id)"
+            ).fetchall()[0][0])
         fig.stages.append("release")
         fig.inputs.append(fig.docs[-1] if fig.docs else 0)
         fig.docs.append(release_count)
-        fig.volume.append(float(release_volume or 0))
+        fig.volume_in.append(fig.volume[-1] if fig.volume else 0.0)
+        fig.volume.append(vol)
     return fig
 
 

@@ -139,6 +139,9 @@ def build_report(lake: Lake, release: str | None = None) -> str:
         unit = "tokens" if F.token_source(con) else "words"
         hists = F.score_histograms(con)
         sizes = F.cluster_sizes(con)
+        from goldpan.consent.report import consent_counts
+
+        consent = consent_counts(con)
 
     title = f"goldpan report — release {rel['release']}" if rel else "goldpan report — no release yet"
     body.append(f"<h1>{_e(title)}</h1>")
@@ -154,13 +157,22 @@ def build_report(lake: Lake, release: str | None = None) -> str:
                     f"{_num(fig.volume[-1] if fig.volume else 0)} {fig.volume_unit} out.</p>")
     body.append('<div class="grid">')
     body.append(hbar("Documents kept after each stage", list(zip(fig.stages, fig.docs)), width=480))
-    body.append(hbar(f"{fig.volume_unit.capitalize()} kept after each stage", list(zip(fig.stages, fig.volume)),
+    body.append(hbar("Tokens kept after each stage", list(zip(fig.stages, fig.volume)),
                      width=480, color=COLORS[1]))
     body.append("</div>")
-    body.append(table(["stage", "input", "kept", fig.volume_unit], zip(fig.stages, fig.inputs, fig.docs, fig.volume)))
+    body.append(table(["stage", "input", "kept", "tokens in", "tokens kept", "tokens lost"],
+                      zip(fig.stages, fig.inputs, fig.docs, fig.volume_in, fig.volume, fig.volume_lost)))
+    body.append(f'<p class="meta">tokens: {_e(fig.volume_unit)}; crawl has no text yet and curated corpora no '
+                "extraction count, so their token columns are 0.</p>")
 
     body.append("<h2>Rejections by rule</h2>")
     body.append(hbar("Documents rejected, by stage:rule", rules[:30], color=COLORS[3]))
+
+    if consent is not None:
+        body.append("<h2>Consent (publishers' opt-outs)</h2>")
+        body.append('<p class="meta">signals stored per page (table consent); documents excluded by the '
+                    "recipe's consent rules in the mix (goldpan.consent.decide)</p>")
+        body.append(table(["signal or rule", "pages / documents"], sorted(consent.items())))
 
     body.append("<h2>Source, language and domain shares</h2>")
     body.append(f'<p class="meta">share of the release\'s {unit} (x repeat); a black line marks the recipe\'s '

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
+from goldpan.consent.decide import CONSENT_RULES, rule_source
 from goldpan.crawl.urls import normalize_url
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
@@ -130,6 +131,10 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                                           "content_bytes", "content_sha1", "depth", "discovered_from", "source")}
         if page.get("headers_json"):
             facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
+        if page.get("robots_version") and has("policy_files"):  # which robots.txt allowed (or refused) the fetch
+            facts["robots_txt"] = _policy_file(con, page["robots_version"])
+        if has("consent") and (signals := _consent_facts(con, page, ver)) is not None:
+            facts["consent"] = signals  # the publisher's opt-out signals (decided at the mix)
         steps.append(Step(
             "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"], facts,
             rule=page.get("reason"),
@@ -222,6 +227,8 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                      m["status"], {k: v for k, v in m.items()
                                    if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
                      rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+            if m.get("rule") in CONSENT_RULES:  # a publisher's opt-out: the value is the signal's source
+                s.value = rule_source(m.get("detail"))
             steps.append(s)
             if m["status"] != "kept":
                 stop = s
@@ -247,6 +254,33 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
 
 
+_POLICY_FACTS = "version_id, origin, path, http_status, outcome, sha1, n_bytes, fetched_at, batch_id"
+_CONSENT_FACTS = ("robots_version", "robots_status", "robots_ai_disallowed", "tdmrep_version", "tdmrep_status",
+                  "tdmrep_location", "tdm_reservation", "tdm_reservation_source", "tdm_policy", "x_robots_tag",
+                  "meta_robots", "inherited_from")
+
+
+def _policy_file(con, version_id: str) -> dict | None:
+    return _one(con, f"SELECT {_POLICY_FACTS} FROM policy_files WHERE version_id = ?", [version_id])
+
+
+def _consent_facts(con, page: dict, ver: dict) -> dict | None:
+    """The page's stored opt-out signals (table consent), its tdmrep.json version, and the URL's
+    latest observation with a response when it is another page (what the mix judges by)."""
+    c = _one(con, "SELECT * FROM consent WHERE page_id = ?", [page["page_id"]])
+    if c is None:
+        return None
+    facts: dict[str, Any] = {k: c.get(k) for k in _CONSENT_FACTS if c.get(k) not in (None, [], "")}
+    if c.get("tdmrep_version") and "policy_files" in ver:
+        facts["tdmrep_json"] = _policy_file(con, c["tdmrep_version"])
+    latest = _one(con, "SELECT page_id, batch_id, fetched_at, " + ", ".join(_CONSENT_FACTS[:-1])
+                  + " FROM consent WHERE url = ? AND observed ORDER BY fetched_at DESC LIMIT 1", [c["url"]])
+    if latest is not None and latest["page_id"] != c["page_id"]:
+        facts["latest_observation"] = {k: v for k, v in latest.items() if v not in (None, [], "")}
+    facts["table"] = f"consent v{ver.get('consent')}"
+    return facts
+
+
 def _recipe_id_of(con, doc_id: str, has) -> str | None:
     if not has("mix_decisions"):
         return None
@@ -261,28 +295,30 @@ def rule_decisions(lake: Lake, recipe_id: str | None, lang: str | None, signals:
     trace shows the whole decision. Needs the recipe snapshot of `recipe_id` (recorded at promotion);
     returns [] without it rather than guessing thresholds from today's recipe file.
     """
-    from dataclasses import fields
-
     from goldpan.audit.recipes import snapshot_by_id
 
     snap = snapshot_by_id(lake, recipe_id)
     if snap is None:
         return []
     try:
-        from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
+        from goldpan.filter.rules import describe, ruleset_from_section
+        from goldpan.recipe import FilterSection
 
-        rules = RuleSet.from_config(merge_rules_config(DEFAULT_RULES_CONFIG, (snap["recipe"].get("filter") or {})
-                                                       .get("rules") or {})).rules_for(lang)
+        filt = dict(snap["recipe"].get("filter") or {})
+        filt.setdefault("mode", "datatrove")  # a snapshot from before filter modes: decided in datatrove mode
+        ruleset = ruleset_from_section(FilterSection(**filt))
+        section = ruleset.section_for(lang, signals)
+        rules = ruleset.sections.get(section, [])
     except Exception:  # noqa: BLE001 -- a snapshot from an older rule vocabulary: no re-evaluation
         return []
     out = []
     for rule in rules:
         try:
-            failure = rule.evaluate(signals)
+            failure = rule.evaluate(signals, section)
         except Exception as exc:  # noqa: BLE001 -- a signal this rule needs is missing from the row
             out.append({"rule": rule.name, "passed": None, "error": str(exc)})
             continue
-        args = {f.name: getattr(rule, f.name) for f in fields(rule)} if is_dataclass(rule) else {}
+        args = {k: v for k, v in describe(rule).items() if k in ("signal", "op", "threshold")} | {"section": section}
         row = {"rule": rule.name, "passed": failure is None, "args": args}
         if failure is not None:
             row |= {"value": failure.value, "op": failure.op, "threshold": failure.threshold}

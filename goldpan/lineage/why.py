@@ -26,6 +26,7 @@ class WhyAnswer:
     rule: str | None
     value: Any = None
     threshold: Any = None
+    op: str | None = None  # how value compared with threshold when the rule decided: < or >
     detail: str = ""
     table: str | None = None
     delta_version: int | None = None
@@ -44,8 +45,25 @@ class WhyAnswer:
         if self.rule:
             head += f" by {self.rule}"
         if self.value is not None or self.threshold is not None:
-            head += f" (value {_fmt(self.value)}, threshold {_fmt(self.threshold)})"
+            head += f" (value {_fmt(self.value)} {self.op or 'vs'} threshold {_fmt(self.threshold)})"
         return head + (f": {self.detail}" if self.detail else "")
+
+
+# Stages whose tables have no op column: how a rejected row's value compared with its threshold.
+_EXTRACT_OPS = {"empty_text": "<", "min_text_chars": "<", "navigation_page": ">"}
+_DEDUP_OP = ">="  # similarity >= threshold: a near-duplicate
+
+
+def _rule_op(stage: str, rule: str) -> str | None:
+    if stage == "mix":
+        from goldpan.mix.select import MIX_RULE_OPS
+
+        return MIX_RULE_OPS.get(rule)
+    if stage == "extract":
+        return _EXTRACT_OPS.get(rule)
+    if stage == "dedup":
+        return _DEDUP_OP
+    return None
 
 
 def _fmt(v: Any) -> str:
@@ -120,10 +138,13 @@ def why(lake: Lake, url: str, recipe_path: str | None = None) -> WhyAnswer:
             ans.detail = f"duplicate of {dup_url or dup} (doc {dup})"
         elif stop.stage == "filter" and stop.facts.get("failed_rules"):
             fr = stop.facts["failed_rules"]
+            ans.op = next((r["op"] for r in fr if r["rule"] == stop.rule), None)
             ans.detail = "failed " + ", ".join(f"{r['rule']} ({_fmt(r['value'])} {r['op']} {_fmt(r['threshold'])})"
                                               for r in fr)
         elif stop.facts.get("detail"):
             ans.detail = str(stop.facts["detail"])
+        if ans.op is None and stop.rule:
+            ans.op = _rule_op(stop.stage, stop.rule)
         elif stop.stage == "crawl" and stop.facts.get("http_status"):
             ans.detail = f"HTTP {stop.facts['http_status']}"
         return ans

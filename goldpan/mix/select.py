@@ -2,9 +2,10 @@
 
 The mix stage sees every document that survived dedup and filtering (all crawl batches) plus the
 curated corpora the recipe lists, and records for each one whether it is eligible and if not which
-rule left it out: language, language score, domain, quality score, takedown, a newer fetch of the
-same URL, a cluster merge that gave its cluster another representative, contamination with an eval
-set, per-host cap. Token budgets (goldpan.mix.budget) then choose among the eligible ones.
+rule left it out: language, language score, domain, quality score, takedown, publisher opt-out
+(goldpan.consent.decide), a newer fetch of the same URL, a cluster merge that gave its cluster
+another representative, contamination with an eval set, per-host cap. Token budgets
+(goldpan.mix.budget) then choose among the eligible ones.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 from goldpan.recipe import MixSection
 
 GENERAL = "general"
+# How a rejected row's value compared with its threshold (mix_decisions has no op column): `why`
+# prints this comparison, e.g. contaminated "value 12 > threshold 0" (12 shared n-grams, none allowed).
+MIX_RULE_OPS: dict[str, str] = {
+    "min_lang_score": "<",
+    "min_quality_score": "<",
+    "contaminated": ">",
+    "max_docs_per_domain": ">",
+}
 
+
+ALL_LANGUAGES = "*"  # mix.languages: ["*"] takes every language
 
 def decide_mix(
     docs: Iterable[Mapping],
@@ -23,17 +34,20 @@ def decide_mix(
     recipe_id: str,
     takedowns=None,
     decontam=None,
+    consent=None,
 ) -> Iterator[dict]:
     """Yield one `mix_decisions` row per document (repeat is 1 for eligible rows until budgeted).
 
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
     host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
     `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
-    `url` (for takedowns), `text` (for decontamination), `superseded_by` (a newer fetch of the
-    URL that dedup kept) and `replaced_by` (the representative that replaced this one in its
-    dedup cluster).
+    `url` (for takedowns), `text` (for decontamination), `consent` (the latest `consent` row
+    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider),
+    `superseded_by` (a newer fetch of the URL that dedup kept) and `replaced_by` (the
+    representative that replaced this one in its dedup cluster).
     """
     languages = set(cfg.languages)
+    any_language = ALL_LANGUAGES in languages
     domains = set(cfg.domains)
     per_domain: dict[str, int] = {}
     last_host: str | None = None
@@ -68,12 +82,14 @@ def decide_mix(
             row.update(status=REJECTED, rule="source_not_in_recipe", detail=d.get("source_detail"))
         elif takedowns is not None and (rid := takedowns.match(d.get("url"))) is not None:
             row.update(status=REJECTED, rule="takedown", detail=rid)
+        elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
+            row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
         elif d.get("superseded_by"):
             row.update(status=REJECTED, rule="superseded", detail=f"newer fetch of the URL: {d['superseded_by']}")
         elif d.get("replaced_by"):
             row.update(status=REJECTED, rule="cluster_representative_replaced",
                        detail=f"a later batch made {d['replaced_by']} its dedup cluster's representative (dedup_merges)")
-        elif d.get("lang") not in languages:
+        elif not any_language and d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:
             row.update(status=REJECTED, rule="min_lang_score", value=score, threshold=cfg.min_lang_score)
@@ -91,9 +107,9 @@ def decide_mix(
             row.update(
                 status=REJECTED,
                 rule="contaminated",
-                value=float(hit.hits),
-                threshold=float(decontam.n),
-                detail=f"{hit.eval_set}: {hit.ngram}",
+                value=float(hit.hits),  # distinct eval n-grams shared with the document
+                threshold=0.0,  # any shared n-gram rejects (MIX_RULE_OPS: value > threshold)
+                detail=f"{hit.eval_set}: {hit.hits} shared {decontam.n}-gram(s), first: {hit.ngram}",
             )
         elif cfg.max_docs_per_domain is not None and per_domain.get(host, 0) >= cfg.max_docs_per_domain:
             row.update(

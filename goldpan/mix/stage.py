@@ -51,10 +51,15 @@ DEDUP_LATER_SQL = """
                FROM dedup_merges WHERE old_representative <> new_representative GROUP BY 1) mg ON mg.doc_id = d.doc_id
 """
 
+# The latest observation with a response of each URL (goldpan.consent.decide judges by it).
+LATEST_CONSENT_SQL = "SELECT url, arg_max(c, c.fetched_at) AS consent FROM consent c WHERE c.observed GROUP BY url"
 
-def lake_docs_sql(with_scores: bool) -> str:
+
+def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
     """Filter-kept lake documents with everything the mix decides on (text for decontamination)."""
     filter_kept, _, _ = stage_sql("mix")
+    consent = (f"LEFT JOIN ({LATEST_CONSENT_SQL}) cs ON cs.url = p.url" if with_consent
+               else "LEFT JOIN (SELECT NULL::VARCHAR AS url, NULL AS consent) cs ON cs.url = p.url")
     scores = (
         "LEFT JOIN (SELECT doc_id, any_value(domain) AS domain, any_value(quality_score) AS quality_score "
         "FROM doc_scores GROUP BY doc_id) s ON s.doc_id = d.doc_id"
@@ -65,12 +70,14 @@ def lake_docs_sql(with_scores: bool) -> str:
     return f"""
     SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
            p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source,
-           sup.superseded_by, mg.replaced_by
+           cs.consent, sup.superseded_by, mg.replaced_by
     FROM documents d
     JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
     LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
     {DEDUP_LATER_SQL}
-    LEFT JOIN (SELECT page_id, any_value(source) AS source FROM pages GROUP BY page_id) p ON p.page_id = d.page_id
+    LEFT JOIN (SELECT page_id, any_value(source) AS source, any_value(url) AS url FROM pages GROUP BY page_id) p
+           ON p.page_id = d.page_id
+    {consent}
     {scores}
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = d.doc_id AND t.text_md5 = md5({TEXT_SQL})
@@ -80,7 +87,7 @@ def lake_docs_sql(with_scores: bool) -> str:
 CURATED_DOCS_SQL = """
     SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
-           cd.source, NULL AS superseded_by, NULL AS replaced_by
+           cd.source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by
     FROM curated_documents cd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
@@ -105,47 +112,6 @@ def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[st
     written = lake.write("curated_documents", rows_to_batches(rows(), CURATED_DOCUMENTS, 1024), CURATED_DOCUMENTS,
                          commit_metadata=commit_metadata)
     return written, dict(counts)
-
-
-# -- token counts ------------------------------------------------------------------------------
-
-def count_tokens(lake: Lake, recipe: Recipe, counter, commit_metadata=None) -> tuple[int, int]:
-    """Count tokens of every mix-input document whose current text has no count yet; append them.
-
-    Returns (documents counted now, tokens counted now). Documents counted before with the same
-    text digest and tokenizer are skipped: counts are made once and reused by every later mix.
-    """
-    lake.ensure("doc_tokens", DOC_TOKENS)
-    lake.ensure("curated_documents", CURATED_DOCUMENTS)
-    filter_kept, _, _ = stage_sql("mix")
-    sql = f"""
-    WITH src AS (
-      SELECT d.doc_id, d.batch_id, {TEXT_SQL} AS text FROM documents d
-      JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
-      UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
-    )
-    SELECT s.doc_id, s.batch_id, md5(s.text) AS text_md5, s.text FROM src s
-    WHERE NOT EXISTS (SELECT 1 FROM doc_tokens t WHERE t.doc_id = s.doc_id AND t.text_md5 = md5(s.text)
-                      AND t.tokenizer = $tok)
-    ORDER BY s.doc_id
-    """
-    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
-    reader = lake.iter_batches(sql, params={"tok": recipe.mix.tokenizer}, tables=tables, batch_size=1024)
-    totals = {"docs": 0, "tokens": 0}
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for b in reader:
-            n = counter.count_batch(b.column("text").to_pylist())
-            totals["docs"] += len(n)
-            totals["tokens"] += sum(n)
-            yield pa.RecordBatch.from_arrays(
-                [b.column("doc_id"), b.column("batch_id"), pa.array([counter.name] * len(n)),
-                 b.column("text_md5"), pa.array(n, pa.int64())],
-                schema=DOC_TOKENS,
-            )
-
-    lake.write("doc_tokens", batches(), DOC_TOKENS, mode="append", commit_metadata=commit_metadata)
-    return totals["docs"], totals["tokens"]
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -182,20 +148,27 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to `batches` when
     to every batch but `skip_batches` (the orchestrator passes the batches other runs are still carrying
     through the per-batch stages, so a batch half-filtered is never mixed: its own run mixes it), and
-    records it in the commit for the candidate and the gate. Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
+    records it in the commit for the candidate and the gate. Publishers' opt-outs stored in `consent`
+    are decided here by the recipe's consent rules (goldpan.consent.decide), right after takedowns.
+    Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
     `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
     """
+    from goldpan.consent.decide import ConsentDecider
+
     cfg = recipe.mix
     sources = cfg.effective_sources
     epochs = {s.name: s.max_epochs for s in sources}
     lake.ensure("doc_tokens", DOC_TOKENS)
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
     lake.ensure("dedup_merges", DEDUP_MERGES)
-    with_scores = "doc_scores" in lake.list_tables()
-    sql = f"SELECT * FROM ({lake_docs_sql(with_scores)} UNION ALL {CURATED_DOCS_SQL}) ORDER BY host NULLS FIRST, doc_id"
+    present = set(lake.list_tables())
+    with_scores, with_consent = "doc_scores" in present, "consent" in present
+    sql = (f"SELECT * FROM ({lake_docs_sql(with_scores, with_consent)} UNION ALL {CURATED_DOCS_SQL}) "
+           "ORDER BY host NULLS FIRST, doc_id")
     tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
               "curated_documents", "doc_tokens"]
-    tables += ["doc_scores"] if with_scores else []
+    tables += (["doc_scores"] if with_scores else []) + (["consent"] if with_consent else [])
+    consent = ConsentDecider(recipe.consent, recipe.crawl.user_agent)
     snap = take_snapshot(lake, tables, excluded=skip_batches or ())
     commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
     docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512,
@@ -215,7 +188,8 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
         stage_path = Path(tmp) / "screened.parquet"
         writer = pq.ParquetWriter(stage_path, STAGE_SCHEMA)
         buf: list[dict] = []
-        for row in decide_mix(annotated(), cfg, recipe.recipe_id, takedowns=takedowns, decontam=decontam):
+        for row in decide_mix(annotated(), cfg, recipe.recipe_id, takedowns=takedowns, decontam=decontam,
+                              consent=consent):
             if row["status"] == KEPT and row["n_tokens"] is None:
                 row.update(status=ERROR, rule="no_token_count", detail="doc_tokens has no count for this text")
             row["max_epochs"] = epochs.get(row["source"] or "", 1)

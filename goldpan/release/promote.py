@@ -25,6 +25,7 @@ __all__ = ["APPROVED", "PROMOTED", "REFUSED", "UNCHANGED", "PromotionRefused", "
            "releases"]
 
 UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
+                   "consent", "policy_files",
                    "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")
 
 

@@ -6,8 +6,15 @@ the same functions, so a word count in `documents` means the same as in `doc_sig
 
 - Space-separated languages use spaCy's blank tokenizer (rules only, no model download), with a
   cache of whitespace chunk -> tokens, because spaCy tokenises each chunk independently.
-- Chinese, Japanese (and other scripts written without spaces) use characters: every Han, kana or
-  Hangul character is a token, while runs of Latin letters or digits inside such text stay words.
+- Chinese (and other scripts written without spaces: Thai, Lao, Khmer, Burmese, Tibetan) use
+  characters: every Han or kana character is a token, while runs of Latin letters or digits inside such
+  text stay words.
+- Japanese is segmented into words by Sudachi (`sudachipy`, split mode A, its dictionary ships in the
+  `sudachidict_core` wheel): the unit FineWeb-2's Japanese thresholds were calibrated in (datatrove's
+  Japanese word tokenizer is spaCy's, which runs Sudachi), and the unit of its particle stop words
+  (の, に, を, は ...). Its tokens still never span whitespace, and n-grams are joined without spaces.
+- Korean is written with spaces between eojeol (a word plus its particles): tokens are eojeol split from
+  punctuation (spaCy's multi-language rules), and word length is counted in syllables.
 """
 
 from __future__ import annotations
@@ -29,6 +36,15 @@ _CJK_TOKEN = re.compile(rf"[{_CJK_CHAR}]|[^\s{_CJK_CHAR}\W]+|[^\s\w]", re.UNICOD
 _CJK_RE = re.compile(rf"[{_CJK_CHAR}]")
 # Sentence ends for text written without spaces: CJK full stops plus ASCII ones.
 _CJK_SENT_END = re.compile(r"[。！？!?；]+[」』”’)）]*|\.(?=\s|$)")
+
+
+# Languages whose tokens are joined without spaces (characters, or Sudachi words for Japanese).
+# Korean is CJK for dedup shingles (`is_cjk_lang`) but space-separated for words.
+CHAR_TOKEN_LANGS = CJK_LANGS - {"ko"}
+
+
+def _base(lang: str | None) -> str:
+    return (lang or "").split("-")[0].split("_")[0].lower()
 
 
 def is_cjk_lang(lang: str | None) -> bool:
@@ -82,8 +98,31 @@ def spacy_chunk_tokens(chunk: str, lang: str) -> list[str]:
 
 
 def uses_char_tokens(text: str, lang: str | None) -> bool:
-    """True when `tokens(text, lang)` segments by characters (CJK language, or unknown and mostly CJK)."""
-    return is_cjk_lang(lang) or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3)
+    """True when `tokens(text, lang)` writes without spaces (characters, or Sudachi words for Japanese):
+    a CJK language other than Korean, or an unknown language whose text is mostly CJK."""
+    return _base(lang) in CHAR_TOKEN_LANGS or (lang in (None, "", "unknown") and cjk_ratio(text) > 0.3)
+
+
+@lru_cache(maxsize=1)
+def _sudachi():
+    from sudachipy import Dictionary, SplitMode  # imported lazily: only Japanese text needs it
+
+    return Dictionary(dict="core").create(), SplitMode.A
+
+
+@lru_cache(maxsize=200_000)
+def _ja_chunk(chunk: str) -> tuple[str, ...]:
+    """Sudachi words of one whitespace-free chunk; runs of Latin letters/digits stay one token."""
+    tok, mode = _sudachi()
+    out: list[str] = []
+    # Sudachi refuses inputs above ~49,149 bytes; chunks that long are not prose anyway.
+    for i in range(0, len(chunk), 4096):
+        out.extend(m.surface() for m in tok.tokenize(chunk[i : i + 4096], mode))
+    return tuple(t for t in out if t and not t.isspace())
+
+
+def _ja_tokenize(piece: str) -> list[str]:
+    return [t for chunk in piece.split() for t in _ja_chunk(chunk)]
 
 
 def tokenizer_for(text: str, lang: str | None) -> Callable[[str], list[str]]:
@@ -94,9 +133,12 @@ def tokenizer_for(text: str, lang: str | None) -> Callable[[str], list[str]]:
     are the tokens of the document: one tokenisation serves both, the per-language decision
     (characters or spaCy) is taken once for the whole document.
     """
+    if _base(lang) == "ja":
+        return _ja_tokenize
     if uses_char_tokens(text, lang):
         return _CJK_TOKEN.findall
-    split_chunk = _chunk_cache((lang or "xx").split("-")[0].lower())
+    # Korean: eojeol by the multi-language rules (spaCy's "ko" needs mecab-ko, which is not installed).
+    split_chunk = _chunk_cache("xx" if _base(lang) == "ko" else (lang or "xx").split("-")[0].lower())
 
     def tokenize(piece: str) -> list[str]:
         try:  # one comprehension: called per line, the loop overhead matters on cache hits

@@ -1,12 +1,19 @@
-"""WARC/WET import: Common Crawl files (or any WARC) as batches of `pages` rows.
+"""WARC/WET/ARC/WACZ import: web archives from any producer (Common Crawl, Heritrix, wget,
+Browsertrix, old ARC collections) as batches of `pages` rows.
 
-    uris = expand_sources(["data/*.warc.gz"])
+    uris = expand_sources(["data/*.warc.gz", "data/*.wacz"])
     stats = import_warc_batch(lake, uris, batch_id, WarcImportConfig())
 """
 
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch, rows_from_file
+from goldpan.warc.importer import (
+           WarcImportConfig,
+           WarcStats,
+           import_warc_batch,
+           resolve_revisits,
+           rows_from_file,
+)
 from goldpan.warc.reader import iter_items
 from goldpan.warc.sources import expand_sources, open_source
 
 __all__ = ["WarcImportConfig", "WarcStats", "expand_sources", "import_warc_batch", "iter_items", "open_source",
-           "rows_from_file"]
+           "resolve_revisits", "rows_from_file"]

@@ -13,6 +13,9 @@ block digest (the importer's error row) and the unparsable remainder is a second
 
 from __future__ import annotations
 
+import gzip as gziplib
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -22,6 +25,13 @@ from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_MAGIC = b"WARC/1."
 _SCAN = 1 << 20
+
+# How a .warc.gz is cut into gzip members. The standard (and what lets a reader seek to a record) is
+# one member per record; some writers compress the whole file as one stream (Webrecorder 3.7 in
+# warcio's `example-bad-non-chunked`), others split a record across members (`example-wrong-chunks`).
+# warcio refuses both; the records are intact, so goldpan reads them and flags the rows.
+PER_RECORD, SINGLE_STREAM, SPLIT_RECORD = "per_record", "gzip_single_stream", "gzip_split_record"
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
 
 
 @dataclass
@@ -71,7 +81,35 @@ def _resync(stream: IO[bytes], start: int, gzip: bool) -> int | None:
         pos += _SCAN
 
 
-def iter_items(stream: IO[bytes] | str) -> Iterator[Item]:
+def gzip_layout(stream: IO[bytes]) -> str:
+    """PER_RECORD, SINGLE_STREAM or SPLIT_RECORD, judged on the first gzip member (a file's layout
+    is its writer's, so the first member tells; at most 1 MB of it is decompressed)."""
+    stream.seek(0)
+    dec = zlib.decompressobj(31)
+    out = b""
+    try:
+        while not dec.eof and len(out) < (1 << 20):
+            raw = dec.unconsumed_tail or stream.read(1 << 16)
+            if not raw:
+                break
+            out += dec.decompress(raw, (1 << 20) - len(out))
+    except zlib.error:
+        return PER_RECORD  # damaged from the start: the resyncing reader reports it
+    finally:
+        stream.seek(0)
+    head_end = out.find(b"\r\n\r\n")
+    m = _CONTENT_LENGTH.search(out, 0, head_end if head_end != -1 else 0)
+    if head_end == -1 or m is None:
+        return PER_RECORD
+    record_end = head_end + 4 + int(m.group(1))  # without the closing CRLFs
+    if dec.eof and len(out) < record_end:
+        return SPLIT_RECORD
+    if _WARC_MAGIC in out[record_end:]:
+        return SINGLE_STREAM
+    return PER_RECORD
+
+
+def iter_items(stream: IO[bytes] | str, start: int = 0, layout: str | None = None) -> Iterator[Item]:
     """Every record of a seekable `stream` (or a local file path) in order, with damaged regions
     as error items. A path is read by fastwarc's native file reader (about twice as fast as a
     Python file object) until the first damage; resyncing then continues on a Python stream.
@@ -88,14 +126,26 @@ def iter_items(stream: IO[bytes] | str) -> Iterator[Item]:
                 gzip = f.read(2) == b"\x1f\x8b"
         else:
             gzip = _is_gzip(stream)
-        yield from _items(stream, gzip, opened)
+        if gzip and layout == SINGLE_STREAM:
+            # One gzip stream: fastwarc reads it, but cannot say where a record starts (it reads
+            # ahead) nor resync. Read it decompressed instead: offsets are then uncompressed ones.
+            raw = open(stream, "rb") if isinstance(stream, str) else stream  # noqa: SIM115
+            if isinstance(stream, str):
+                opened.append(raw)
+            stream = gziplib.GzipFile(fileobj=raw, mode="rb")
+            opened.append(stream)
+            gzip = False
+        yield from _items(stream, gzip, opened, start)
     finally:
         for f in opened:
             f.close()
 
 
-def _items(stream: IO[bytes] | str, gzip: bool, opened: list[IO[bytes]]) -> Iterator[Item]:
-    base = 0
+def _items(stream: IO[bytes] | str, gzip: bool, opened: list[IO[bytes]], start: int = 0) -> Iterator[Item]:
+    base = start
+    if start and isinstance(stream, str):  # fastwarc's native reader starts at 0: seek a Python stream
+        stream = open(stream, "rb", buffering=1 << 20)  # noqa: SIM115 -- closed by iter_items
+        opened.append(stream)
     pending: Item | None = None  # a failure after the last good record, not yet located
     already: int | None = None  # offset of a record yielded before switching readers
     while True:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-import assets.dedup as dedup_asset
+import goldpan.dedup.stage as dedup_stage
 from goldpan.lake import Lake
 from tests.integration.pipeline_helpers import run_batch
 from tests.integration.test_dedup_assets import B1, BATCH1_DOCS, _rows, _write_docs
@@ -26,7 +26,7 @@ def test_crash_after_clusters_before_index_is_repaired_by_rerun(tmp_path, monkey
         def boom(*a, **k):
             raise OSError("disk full while writing dedup_index")
 
-        monkeypatch.setattr(dedup_asset, "write_index", boom)
+        monkeypatch.setattr(dedup_stage, "write_index", boom)
         res = run_batch(instance, crashed.root, B1, selection=["dedup_clusters"])
         assert not res.success
         assert crashed.exists("dedup_clusters") and not crashed.exists("dedup_index")

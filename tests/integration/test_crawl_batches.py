@@ -57,17 +57,27 @@ def test_second_crawl_of_the_unchanged_site_stores_only_unchanged_rows_and_adds_
     lake = runs["lake"]
     first = dict(_sql(lake, f"SELECT url, coalesce(reason, 'kept') FROM pages WHERE batch_id = '{B1}'"))
     second = dict(_sql(lake, f"SELECT url, coalesce(reason, 'kept') FROM pages WHERE batch_id = '{B2}'"))
-    assert set(second) == set(first)
-    for url, outcome in first.items():
+    # 404/410 answers are "gone" and redirecting URLs "redirect": their revisit classes
+    # (revisit_gone_s, revisit_redirect_s) keep them out of the next batch; a redirect's target is
+    # a frontier URL of its own, revisited with its validators even if the first batch only saw
+    # it through the redirect
+    gone = {url for url, outcome in first.items() if outcome in ("http_404", "http_410")}
+    moved = dict(_sql(lake, f"SELECT url, final_url FROM pages WHERE batch_id = '{B1}' AND final_url <> url"))
+    assert gone and moved
+    assert set(second) == (set(first) - gone - set(moved)) | (set(moved.values()) & set(second))
+    for url, outcome in second.items():
         # every page kept by the first crawl is unchanged; the rest get the same negative answer again
-        assert second[url] == ("unchanged" if outcome == "kept" else outcome), url
+        assert outcome == ("unchanged" if first.get(url, "kept") == "kept" else first[url]), url
+    states = dict(_sql(lake, "SELECT url, state FROM crawl_frontier"))
+    assert {states[url] for url in gone} == {"gone"} and {states[url] for url in moved} == {"redirect"}
+    unchanged = sum(o == "unchanged" for o in second.values())
     assert _sql(lake, f"SELECT count(*) FROM pages WHERE batch_id = '{B2}' AND status = 'kept'") == [(0,)]
     assert _sql(lake, f"SELECT DISTINCT http_status FROM pages WHERE batch_id = '{B2}' AND reason = 'unchanged'") == [
         (304,)]  # conditional GET: no body was sent  # fmt: skip
     assert _sql(lake, f"SELECT count(*) FROM documents WHERE batch_id = '{B2}'") == [(0,)]
     assert _sql(lake, f"SELECT count(*) FROM dedup_clusters WHERE batch_id = '{B2}'") == [(0,)]
     meta = _pages_meta(runs["r2"])
-    assert (meta["new"], meta["unchanged"], meta["failed"]) == (0, sum(o == "kept" for o in first.values()), 0)
+    assert (meta["new"], meta["unchanged"], meta["failed"]) == (0, unchanged, 0)
     assert meta["robots_blocked"] == 1 and meta["fetched"] == len(second)
     meta1 = _pages_meta(runs["r1"])
     assert meta1["new"] == sum(o == "kept" for o in first.values()) and meta1["unchanged"] == 0
@@ -75,7 +85,7 @@ def test_second_crawl_of_the_unchanged_site_stores_only_unchanged_rows_and_adds_
     assert _sql(lake, "SELECT count(*), count(DISTINCT url) FROM crawl_frontier")[0][0] == len(
         _sql(lake, "SELECT DISTINCT url FROM crawl_frontier"))  # fmt: skip
     assert _sql(lake, f"SELECT count(*) FROM crawl_frontier WHERE state = 'fetched' AND last_batch_id = '{B2}' "
-                      "AND etag IS NOT NULL") == [(sum(o == "kept" for o in first.values()),)]  # fmt: skip
+                      "AND etag IS NOT NULL") == [(unchanged,)]  # fmt: skip
     with lake.connect() as con:
         assert all(r.balanced for r in compute_funnel(con))
 
@@ -95,6 +105,11 @@ def test_warc_import_feeds_the_same_downstream_assets(runs):
     assert (kind, json.loads(sources)) == ("warc", [SAMPLE_WARC])
     meta = _pages_meta(runs["rw"])
     assert meta["source"] == "warc" and meta["new"] == counts["kept"]
+    # records that are not pages are counted by type, in the asset metadata and the batch row
+    assert meta["record_types"]["request"] == meta["not_pages"]["request"] > 0
+    assert meta["formats"] == {"warc.gz": 1}
+    [(stats_json,)] = _sql(lake, f"SELECT stats_json FROM batches WHERE batch_id = '{BW}'")
+    assert json.loads(stats_json)["record_types"] == meta["record_types"]
     with lake.connect() as con:
         assert all(r.balanced for r in compute_funnel(con))
 

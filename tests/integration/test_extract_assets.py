@@ -1,5 +1,5 @@
 """The extract assets for real: crawl the sample site on 127.0.0.1, then `documents` and
-`document_variants` into a temporary lake (demo recipe: resiliparse primary, trafilatura variant)."""
+`document_variants` into a temporary lake (demo recipe: goldpan primary, trafilatura variant)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from goldpan.cli import main as cli_main
+from goldpan.filter.ruletable import rule_names
 from goldpan.filter.signals import SIGNAL_NAMES
 from goldpan.lake import Lake
 from tests.integration.pipeline_helpers import run_batch, seed_env
@@ -50,7 +51,9 @@ def test_every_rejection_carries_rule_value_op_and_threshold(filtered):
                       "OR threshold IS NULL OR recipe_id IS NULL")
     assert bad == [(0,)]
     rules = {r for (r,) in _rows(lake, "SELECT DISTINCT rule FROM rejections")}
-    assert {"gopher_alpha_words", "gopher_min_words", "c4_min_sentences", "fineweb_line_punct_ratio"} <= rules
+    # the demo recipe's multilingual mode (letter_words, stop_word_ratio; no C4 sentence rule)
+    assert {"letter_words", "gopher_min_words", "stop_word_ratio", "fineweb_line_punct_ratio"} <= rules
+    assert rules <= set(rule_names())
     # one signals row per document that reached the filter, every signal column present
     n_docs = _rows(lake, f"SELECT count(*) FROM dedup_clusters WHERE status = 'kept' AND batch_id = '{BATCH}'")
     assert _rows(lake, "SELECT count(*) FROM doc_signals") == n_docs
@@ -77,11 +80,16 @@ def test_threshold_change_redecides_without_recomputing_signals(filtered, tmp_pa
 
 def test_sweep_prints_a_kept_token_curve(filtered, capsys):
     _, _, root = filtered
-    code = cli_main(["--lake", str(root), "sweep", "gopher_alpha_words", "--thresholds", "0.5,0.8,0.95"])
+    code = cli_main(["--lake", str(root), "sweep", "letter_words", "--thresholds", "0.5,0.8,0.95"])
     assert code == 0
-    out = capsys.readouterr().out
+    out, per_lang = capsys.readouterr().out.split("per language:")
     lines = [line.split() for line in out.splitlines() if line.startswith(("en ", "zh "))]
     en = [row for row in lines if row[0] == "en"]
     assert [row[2] for row in en] == ["0.5", "0.8*", "0.95"]
     kept = [int(row[3]) for row in en]
     assert kept[0] >= kept[1] >= kept[2] and kept[0] > kept[2]  # a stricter threshold keeps fewer
+    # per language: the whole recipe's keep rate against the spam (built from the language's pages) removed
+    en_rows = [line.split() for line in per_lang.splitlines() if line.startswith("en ")]
+    assert [row[1] for row in en_rows] == ["0.5", "0.8*", "0.95"]
+    spam_removed = [float(row[-1].rstrip("%")) for row in en_rows]
+    assert spam_removed[0] <= spam_removed[1] <= spam_removed[2] and spam_removed[1] > 50

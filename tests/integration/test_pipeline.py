@@ -124,8 +124,9 @@ def test_filter_rejections_carry_rule_value_and_threshold(built):
         "SELECT d.url, r.rule, r.value, r.op, r.threshold FROM rejections r JOIN documents d USING (doc_id)",
     ):
         by_page.setdefault(url.rsplit("/", 1)[-1], {})[rule] = (value, op, thr)
-    assert by_page["prices.html"]["gopher_alpha_words"][1:] == ("<", 0.8)
-    assert by_page["prices.html"]["gopher_alpha_words"][0] < 0.8
+    # the demo recipe runs multilingual mode: "contains a letter" over words (letter_words)
+    assert by_page["prices.html"]["letter_words"][1:] == ("<", 0.8)
+    assert by_page["prices.html"]["letter_words"][0] < 0.8
     assert by_page["cheap-flights.html"]["gopher_dup_line_frac"][0] > 0.3
     assert "gopher_min_words" in by_page["notice.html"]
     assert "gopher_ellipsis_lines" in by_page["more-stories.html"]
@@ -152,7 +153,7 @@ def test_trace_follows_a_corpus_document_and_explains_a_rejected_one(built):
     assert t.releases and t.releases[0].startswith("v1")
     assert all(s.run_id for s in t.steps)
     t2 = trace(lake, site.url("/en/prices.html"))
-    assert t2.verdict.startswith("rejected at stage filter by ")  # gopher_alpha_words among others
+    assert t2.verdict.startswith("rejected at stage filter by ")  # letter_words among others
     t3 = trace(lake, site.url("/en/print/first-loaf.html"))
     assert "exact_duplicate" in t3.verdict
     by_doc = trace(lake, t.doc_id)

@@ -31,7 +31,7 @@ def test_commands_answer_on_a_lake_in_a_bucket(bucket_lake, monkeypatch, capsys,
     assert "documents" in lake.list_tables() and lake.version("training_corpus") == 0
     monkeypatch.setenv("GOLDPAN_STORAGE_OPTIONS", json.dumps(opts))
     assert main(["--lake", uri, "why", URLS["C"]]) == 0
-    assert "stopped at filter by gopher_min_words (value 3, threshold 50)" in capsys.readouterr().out
+    assert "stopped at filter by gopher_min_words (value 3 < threshold 50)" in capsys.readouterr().out
     assert main(["--lake", uri, "trace", URLS["B"], "--json"]) == 0
     t = json.loads(capsys.readouterr().out)
     assert t["steps"][0]["table"] == "pages" and t["releases"] == ["v1 (training_corpus v0)"]

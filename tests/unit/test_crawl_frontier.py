@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from goldpan.crawl.frontier import FrontierEntry, FrontierStore, url_key
-from goldpan.crawl.revisit import FAILED, FETCHED, REJECTED_STATE, RevisitPolicy, is_transient
+from goldpan.crawl.revisit import FAILED, FETCHED, GONE, REDIRECT, REJECTED_STATE, RevisitPolicy, is_transient
 from goldpan.lake import Lake
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -36,7 +36,17 @@ def test_transient_outcomes(status, reason, http, transient):
 def test_success_and_unchanged_wait_a_full_interval_and_reset_failures():
     assert POLICY.outcome("kept", None, 200, 2, NOW) == (FETCHED, 0, NOW + timedelta(days=1))
     assert POLICY.outcome("rejected", "unchanged", 304, 1, NOW) == (FETCHED, 0, NOW + timedelta(days=1))
-    assert POLICY.outcome("rejected", "http_404", 404, 0, NOW) == (REJECTED_STATE, 0, NOW + timedelta(days=1))
+    assert POLICY.outcome("rejected", "http_403", 403, 0, NOW) == (REJECTED_STATE, 0, NOW + timedelta(days=1))
+
+
+def test_gone_pages_back_off_and_redirects_wait_their_own_class():
+    policy = RevisitPolicy(revisit_interval_s=0, revisit_gone_s=86400, revisit_redirect_s=7 * 86400)
+    assert policy.outcome("rejected", "http_404", 404, 0, NOW) == (GONE, 1, NOW + timedelta(days=1))
+    assert policy.outcome("rejected", "http_410", 410, 1, NOW) == (GONE, 2, NOW + timedelta(days=2))
+    assert policy.outcome("rejected", "http_404", 404, 9, NOW)[2] == NOW + timedelta(days=16)  # capped doubling
+    assert policy.outcome("kept", None, 200, 0, NOW, redirected=True) == (REDIRECT, 0, NOW + timedelta(days=7))
+    # a redirect whose target is gone: the source is a redirect, the target (its own row) is gone
+    assert policy.outcome("rejected", "http_404", 404, 0, NOW, redirected=True)[0] == REDIRECT
 
 
 def test_failures_back_off_exponentially_then_wait_an_interval():

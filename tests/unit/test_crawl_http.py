@@ -347,7 +347,9 @@ def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
         row = _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)
         assert row["reason"] == "address_not_allowed"
     assert calls == ["pinned.test", "rebind.test"]
-    with Fetcher(allow_private={"rebind.test"}, resolver=resolver) as f:  # explicit host opt-in
+    with pytest.raises(ValueError, match="addresses, not host names"):  # names are no opt-in (issue 20)
+        Fetcher(allow_private={"rebind.test"}, resolver=resolver)
+    with Fetcher(allow_private={"127.0.0.1", "10.0.0.0/8"}, resolver=resolver) as f:  # both addresses allowed
         assert _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)["status"] == "kept"
 
 
@@ -493,7 +495,9 @@ def test_crawl_bfs_end_to_end(make_server: Callable[..., _Server]) -> None:
     assert (stats.skipped_out_of_scope, stats.skipped_too_deep) == (1, 1)  # other.example, /e
     assert stats.bytes == sum(r["content_bytes"] for r in rows if r["status"] == "kept")
     # Crawl-delay: 1 from robots.txt spaces every request, including after the robots fetch
-    assert t.sleeps == [pytest.approx(1.0)] * stats.requests
+    # (and the origin's /.well-known/tdmrep.json, read right after robots.txt, gets its own wait)
+    assert site.hits["/.well-known/tdmrep.json"] == 1
+    assert t.sleeps == [pytest.approx(1.0)] * (stats.requests + 1)
     pa.Table.from_pylist(rows, schema=PAGES)
 
     # deterministic: a rerun gives the same page set in the same order

@@ -9,35 +9,9 @@ import pyarrow as pa
 import pytest
 
 from goldpan.filter import signals as sigmod
-from goldpan.filter.rules import (
-    DEFAULT_RULES_CONFIG,
-    C4CurlyBracket,
-    C4LoremIpsum,
-    C4MinSentences,
-    Failure,
-    FineWebCharDup,
-    FineWebLinePunct,
-    FineWebListRatio,
-    FineWebShortLines,
-    GopherAlphaWords,
-    GopherBulletLines,
-    GopherDupLineCharFrac,
-    GopherDupLineFrac,
-    GopherDupNgram,
-    GopherDupParaCharFrac,
-    GopherDupParaFrac,
-    GopherEllipsisLines,
-    GopherEllipsisRatio,
-    GopherHashRatio,
-    GopherMaxWords,
-    GopherMeanWordLength,
-    GopherMinWords,
-    GopherStopWords,
-    GopherTopNgram,
-    RuleSet,
-    build_rule,
-    decide_batch,
-)
+from goldpan.filter.defaults import DATATROVE_RULES_CONFIG as DEFAULT_RULES_CONFIG
+from goldpan.filter.rules import Failure, RuleSet, build_rules, decide_batch
+from goldpan.filter.ruletable import RECIPE_KEYS, RULE_TABLE, rule_names
 from goldpan.filter.signals import compute_signal_batch, compute_signals
 from goldpan.lake.schemas import REJECTIONS
 from tests.unit.filter_samples import (
@@ -66,7 +40,7 @@ def failed(ruleset: RuleSet, text: str, lang: str) -> dict[str, Failure]:
 
 def test_good_english_article_passes_every_rule(ruleset: RuleSet) -> None:
     assert failed(ruleset, GOOD_EN, "en") == {}
-    assert len(ruleset.rules_for("en")) == 29  # 22 Gopher + 3 C4 + 4 FineWeb
+    assert len(ruleset.rules_for("en")) == 30  # 23 Gopher (word length two-sided) + 3 C4 + 4 FineWeb
 
 
 def test_repeated_line_spam_fails_dup_line_frac(ruleset: RuleSet) -> None:
@@ -121,12 +95,16 @@ def test_chinese_spam_fails_repetition(ruleset: RuleSet) -> None:
     assert f["gopher_dup_10gram"].threshold == 0.127
 
 
+def thresholds(rules) -> dict[str, float]:
+    return {r.name: r.threshold for r in rules}
+
+
 def test_zh_section_overrides_only_what_it_names(ruleset: RuleSet) -> None:
-    zh = {r.name: r for r in ruleset.rules_for("zh")}
-    assert zh["gopher_min_words"] == GopherMinWords(100)
-    assert zh["gopher_mean_word_length"] == GopherMeanWordLength(1, 5)
-    assert zh["gopher_top_2gram"] == GopherTopNgram(2, 0.256)
-    assert zh["gopher_dup_para_frac"] == GopherDupParaFrac(0.3)  # inherited from default
+    zh = thresholds(ruleset.rules_for("zh"))
+    assert zh["gopher_min_words"] == 100
+    assert (zh["gopher_mean_word_length_min"], zh["gopher_mean_word_length_max"]) == (1, 5)
+    assert zh["gopher_top_2gram"] == 0.256
+    assert zh["gopher_dup_para_frac"] == 0.3  # inherited from default
     assert ruleset.rules_for("fr") == ruleset.rules_for("default") == ruleset.rules_for(None)
 
 
@@ -135,63 +113,71 @@ def test_zh_section_overrides_only_what_it_names(ruleset: RuleSet) -> None:
 
 def test_default_config_equals_published_gopher_defaults(ruleset: RuleSet) -> None:
     expected = [
-        GopherMinWords(50),
-        GopherMaxWords(100_000),
-        GopherMeanWordLength(3, 10),
-        GopherHashRatio(0.1),
-        GopherEllipsisRatio(0.1),
-        GopherBulletLines(0.9),
-        GopherEllipsisLines(0.3),
-        GopherAlphaWords(0.8),
-        GopherStopWords(2),
-        GopherDupLineFrac(0.3),
-        GopherDupParaFrac(0.3),
-        GopherDupLineCharFrac(0.2),
-        GopherDupParaCharFrac(0.2),
-        GopherTopNgram(2, 0.20),
-        GopherTopNgram(3, 0.18),
-        GopherTopNgram(4, 0.16),
-        *(GopherDupNgram(n, f) for n, f in zip(range(5, 11), (0.15, 0.14, 0.13, 0.12, 0.11, 0.10))),
-        C4LoremIpsum(False),
-        C4CurlyBracket(False),
-        C4MinSentences(False, 5),
-        FineWebLinePunct(0.12),
-        FineWebShortLines(0.67),
-        FineWebCharDup(0.01),
-        FineWebListRatio(0.3),
+        ("gopher_min_words", 50), ("gopher_max_words", 100_000), ("gopher_mean_word_length_min", 3),
+        ("gopher_mean_word_length_max", 10), ("gopher_hash_ratio", 0.1), ("gopher_ellipsis_ratio", 0.1),
+        ("gopher_bullet_lines", 0.9), ("gopher_ellipsis_lines", 0.3), ("gopher_alpha_words", 0.8),
+        ("gopher_stop_words", 2), ("gopher_dup_line_frac", 0.3), ("gopher_dup_para_frac", 0.3),
+        ("gopher_dup_line_char_frac", 0.2), ("gopher_dup_para_char_frac", 0.2),
+        ("gopher_top_2gram", 0.20), ("gopher_top_3gram", 0.18), ("gopher_top_4gram", 0.16),
+        *((f"gopher_dup_{n}gram", f) for n, f in zip(range(5, 11), (0.15, 0.14, 0.13, 0.12, 0.11, 0.10))),
+        ("c4_lorem_ipsum", 0), ("c4_curly_bracket", 0), ("c4_min_sentences", 5),
+        ("fineweb_line_punct_ratio", 0.12), ("fineweb_short_line_ratio", 0.67),
+        ("fineweb_char_dup_ratio", 0.01), ("fineweb_list_ratio", 0.3),
     ]
-    assert ruleset.rules_for("en") == expected
-    # the class defaults are the published ones too
-    assert GopherMinWords() == GopherMinWords(50) and GopherAlphaWords() == GopherAlphaWords(0.8)
+    assert [(r.name, r.threshold) for r in ruleset.rules_for("en")] == expected
+    # the table's own defaults are the published ones too, and the table is the registry of names
+    goldpan_own = {"letter_words", "stop_word_ratio"}  # multilingual mode's rules, not datatrove's
+    assert [(s.name, s.default) for s in RULE_TABLE if s.name not in goldpan_own] == expected
+    assert set(rule_names()) == {name for name, _ in expected} | goldpan_own
+
+
+def rule(key: str, **args):
+    (r,) = build_rules(key, args)
+    return r
 
 
 def test_threshold_is_inclusive_like_datatrove() -> None:
-    assert GopherMinWords(50).evaluate({"n_words": 50}) is None
-    assert GopherMinWords(50).evaluate({"n_words": 49}) == Failure("gopher_min_words", 49.0, "<", 50.0)
-    assert GopherDupLineFrac(0.3).evaluate({"dup_line_frac": 0.3}) is None
-    assert GopherDupLineFrac(0.3).evaluate({"dup_line_frac": 0.31}).op == ">"
+    assert rule("gopher_min_words", min_words=50).evaluate({"n_words": 50}) is None
+    assert rule("gopher_min_words", min_words=50).evaluate({"n_words": 49}) == Failure(
+        "gopher_min_words", 49.0, "<", 50.0)
+    assert rule("gopher_dup_line_frac", max_frac=0.3).evaluate({"dup_line_frac": 0.3}) is None
+    assert rule("gopher_dup_line_frac", max_frac=0.3).evaluate({"dup_line_frac": 0.31}).op == ">"
 
 
 def test_two_sided_rule_names_its_side() -> None:
-    rule = GopherMeanWordLength(min_length=3, max_length=10)
-    assert rule.evaluate({"mean_word_length": 2.5}) == Failure("gopher_mean_word_length_min", 2.5, "<", 3.0)
-    assert rule.evaluate({"mean_word_length": 12}) == Failure("gopher_mean_word_length_max", 12.0, ">", 10.0)
-    assert rule.evaluate({"mean_word_length": 5}) is None
-    assert GopherMeanWordLength(min_length=None, max_length=10).evaluate({"mean_word_length": 0.5}) is None
+    lo, hi = build_rules("gopher_mean_word_length", {"min_length": 3, "max_length": 10})
+    assert lo.evaluate({"mean_word_length": 2.5}) == Failure("gopher_mean_word_length_min", 2.5, "<", 3.0)
+    assert hi.evaluate({"mean_word_length": 12}) == Failure("gopher_mean_word_length_max", 12.0, ">", 10.0)
+    assert lo.evaluate({"mean_word_length": 5}) is None and hi.evaluate({"mean_word_length": 5}) is None
+    (only_max,) = build_rules("gopher_mean_word_length", {"max_length": 10})
+    assert only_max.evaluate({"mean_word_length": 0.5}) is None
+    assert [s.name for s in RECIPE_KEYS["gopher_mean_word_length"]] == [
+        "gopher_mean_word_length_min", "gopher_mean_word_length_max"]
+
+
+def test_prose_view_reads_prose_columns_and_c4_variant_switches_signal() -> None:
+    (r,) = build_rules("gopher_alpha_words", {"min_ratio": 0.8}, view="prose")
+    assert r.column == "prose_alpha_words_ratio"
+    (strict,) = build_rules("c4_min_sentences", {"filter_no_terminal_punct": True})
+    assert strict.column == "c4_strict_sentences"
 
 
 def test_null_signal_passes_missing_signal_raises(ruleset: RuleSet) -> None:
-    assert GopherStopWords(2).evaluate({"stop_words_count": None}) is None
+    assert rule("gopher_stop_words", min_count=2).evaluate({"stop_words_count": None}) is None
     with pytest.raises(ValueError, match="stop_words_count"):
-        GopherStopWords(2).evaluate({"n_words": 10})
+        rule("gopher_stop_words", min_count=2).evaluate({"n_words": 10})
     with pytest.raises(ValueError, match="doc 'd9'"):
         ruleset.evaluate("d9", "en", {"n_words": 10})
 
 
 def test_german_page_not_rejected_for_missing_english_stop_words(ruleset: RuleSet) -> None:
-    sig = compute_signals(GOOD_EN.replace("the ", "die ").replace("and ", "und "), "de")
-    assert sig["stop_words_count"] is None
+    text = GOOD_EN.replace("the ", "die ").replace("and ", "und ")
+    sig = compute_signals(text, "de")
+    assert sig["stop_words_count"] >= 2  # German's FineWeb-2 list (die, und, ...), not Gopher's English one
     assert "gopher_stop_words" not in {f.rule for f in ruleset.evaluate("d", "de", sig)}
+    sig = compute_signals(text, "yo")  # no list for Yoruba: the signal is null and the rule cannot fail
+    assert sig["stop_words_count"] is None
+    assert "gopher_stop_words" not in {f.rule for f in ruleset.evaluate("d", "yo", sig)}
 
 
 # --- Config ------------------------------------------------------------------------------------
@@ -200,7 +186,8 @@ def test_german_page_not_rejected_for_missing_english_stop_words(ruleset: RuleSe
 @pytest.mark.parametrize(
     "cfg,message",
     [
-        ({"default": {"gopher_min_wrods": {"min_words": 5}}}, "unknown rule 'gopher_min_wrods'"),
+        ({"default": {"gopher_min_wrods": {"min_words": 5}}},
+         "unknown rule 'gopher_min_wrods' .did you mean 'gopher_min_words'"),
         ({"default": {"gopher_min_words": {"minimum": 5}}}, "rule 'gopher_min_words': unknown argument"),
         (
             {"default": {"gopher_min_words": {"min_words": "fifty"}}},
@@ -208,9 +195,9 @@ def test_german_page_not_rejected_for_missing_english_stop_words(ruleset: RuleSe
         ),
         ({"default": {"gopher_alpha_words": {"min_ratio": 1.5}}}, "rule 'gopher_alpha_words'"),
         ({"default": {"gopher_dup_line_frac": {"max_frac": -0.1}}}, "rule 'gopher_dup_line_frac'"),
-        ({"default": {"gopher_top_5gram": {"max_frac": 0.1}}}, "n must be one of"),
-        ({"default": {"gopher_dup_7gram": {"n": 8, "max_frac": 0.1}}}, "contradicts the rule name"),
-        ({"default": {"gopher_dup_7gram": {}}}, "rule 'gopher_dup_7gram'"),
+        ({"default": {"gopher_top_5gram": {"max_frac": 0.1}}}, "unknown rule 'gopher_top_5gram'"),
+        ({"default": {"gopher_dup_7gram": {"n": 8, "max_frac": 0.1}}}, "rule 'gopher_dup_7gram': unknown argument"),
+        ({"default": {"c4_curly_bracket": {"filter_no_terminal_punct": "yes"}}}, "must be true or false"),
         (
             {"default": {"gopher_mean_word_length": {"min_length": 9, "max_length": 3}}},
             "min_length 9 > max_length 3",
@@ -236,10 +223,12 @@ def test_language_section_merges_removes_and_replaces() -> None:
         "ja": {"_inherit": False, "gopher_dup_5gram": {"max_frac": 0.243}},
     }
     rs = RuleSet.from_config(cfg)
-    assert rs.rules_for("zh") == [GopherMeanWordLength(2, 5)]  # partial update keeps min_length 2
-    assert rs.rules_for("ja") == [GopherDupNgram(5, 0.243)]
-    assert rs.rules_for("en") == [GopherMinWords(50), GopherMeanWordLength(2, 10)]
-    assert build_rule("gopher_top_3gram", {"max_frac": 0.2}) == GopherTopNgram(3, 0.2)
+    # partial update keeps min_length 2
+    assert thresholds(rs.rules_for("zh")) == {"gopher_mean_word_length_min": 2, "gopher_mean_word_length_max": 5}
+    assert thresholds(rs.rules_for("ja")) == {"gopher_dup_5gram": 0.243}
+    assert thresholds(rs.rules_for("en")) == {
+        "gopher_min_words": 50, "gopher_mean_word_length_min": 2, "gopher_mean_word_length_max": 10}
+    assert rule("gopher_top_3gram", max_frac=0.2).threshold == 0.2
 
 
 def test_default_config_is_not_mutated_and_fingerprint_tracks_thresholds() -> None:

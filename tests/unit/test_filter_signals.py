@@ -137,8 +137,10 @@ def test_alpha_ratio_counts_punctuation_in_denominator() -> None:
 def test_stop_words_are_distinct_and_case_sensitive() -> None:
     assert compute_signals("the the the of", "en")["stop_words_count"] == 2
     assert compute_signals("The Of and", "en")["stop_words_count"] == 1  # like datatrove's set test
-    # no calibrated list for German: null (a rule cannot judge it), not English by default
-    assert compute_signals("der die das und the of", "de")["stop_words_count"] is None
+    # German uses FineWeb-2's German list, not English; no list at all (Yoruba): null, never English
+    assert compute_signals("der die das und the of", "de")["stop_words_count"] == 4
+    assert compute_signals("der die das und the of", "de")["stop_words_ratio"] == pytest.approx(4 / 6)
+    assert compute_signals("der die das und the of", "yo")["stop_words_count"] is None
 
 
 def test_chinese_words_are_characters() -> None:
@@ -260,7 +262,8 @@ def test_schema_has_ids_then_every_signal_in_order() -> None:
     schema = signals_schema()
     assert schema.names[:6] == ["doc_id", "batch_id", "lang", "signals_version", "status", "error"]
     assert schema.names[6:] == list(SIGNAL_NAMES)
-    assert len(SIGNAL_COLUMNS) == 46  # 24 Gopher + 14 C4 + 5 FineWeb + 3 PII
+    # 26 Gopher-style + 14 C4 + 5 FineWeb, again over the prose lines, + 2 code + 3 PII
+    assert len(SIGNAL_COLUMNS) == 45 * 2 + 2 + 3
     assert schema.field("n_words").type == pa.int64()
     assert schema.field("dup_10gram_char_frac").type == pa.float64()
     assert set(compute_signals(GOOD_EN, "en")) == set(SIGNAL_NAMES)

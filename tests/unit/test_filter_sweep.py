@@ -59,3 +59,31 @@ def test_table_and_svg(con) -> None:
     assert "0.12*" in table and "keeps value >= threshold" in table
     svg = svg_chart(pts, "fineweb_line_punct_ratio")
     assert svg.startswith("<svg") and svg.count("<polyline") == 2  # en and zh curves
+
+
+def test_language_curves_keep_rate_against_spam_removed() -> None:
+    """Per language: real documents kept and spam (built from the language's documents) removed."""
+    from goldpan.filter.rules import ruleset_from_section
+    from goldpan.filter.sweep import format_language_table, language_curves
+    from goldpan.recipe import FilterSection
+    from tests.unit.filter_samples_multilingual import RU_DOC
+
+    paras = [p for p in RU_DOC.split("\n\n") if len(p) > 40]
+    texts = [GOOD_EN] + ["\n\n".join(paras[i:] + paras[:i]) for i in range(len(paras))]
+    recs = [{"doc_id": f"d{i}", "batch_id": "b", "lang": "en" if i == 0 else "ru", "text": t}
+            for i, t in enumerate(texts)]
+    c = duckdb.connect()
+    c.register("doc_signals", pa.Table.from_batches([compute_signal_batch(recs)]))
+    c.register("documents", pa.Table.from_pylist([{"doc_id": r["doc_id"], "lang": r["lang"], "text": r["text"]}
+                                                    for r in recs]))
+    rules = ruleset_from_section(FilterSection())
+    pts = language_curves(c, rules, "stop_word_ratio", [0.0, 0.02, 0.5], lang="ru", sample_docs=50)
+    by_t = {p.threshold: p for p in pts}
+    assert set(by_t) == {0.0, 0.02, 0.5} and by_t[0.02].current
+    assert by_t[0.02].docs_total == len(texts) - 1 and by_t[0.02].keep_rate == 1.0
+    # more spam removed as the threshold rises (the material here is 7 pages of one text, so its
+    # "boilerplate" spam is real paragraphs: the bench measures removal on real volume)
+    assert by_t[0.02].spam_total > 0
+    assert 0 < by_t[0.0].spam_removal_rate <= by_t[0.02].spam_removal_rate <= by_t[0.5].spam_removal_rate == 1.0
+    assert by_t[0.5].keep_rate == 0.0  # no real Russian page has half its words as stop words
+    assert "spam rm %" in format_language_table(pts, "stop_word_ratio")

@@ -80,8 +80,14 @@ def test_chinese_with_unknown_language_uses_characters_when_mostly_cjk():
     assert words("A note about 茶 and coffee.", None) == ["A", "note", "about", "茶", "and", "coffee"]
 
 
-def test_japanese_kana_are_character_tokens():
-    assert words("駅まで歩く", "ja") == ["駅", "ま", "で", "歩", "く"]
+def test_japanese_is_segmented_into_words_by_sudachi():
+    # Sudachi split mode A (the dictionary ships in the sudachidict_core wheel): words, not characters
+    assert words("駅まで歩く", "ja") == ["駅", "まで", "歩く"]
+    assert words("Python で 書く", "ja") == ["Python", "で", "書く"]  # never across whitespace
+
+
+def test_korean_words_are_eojeol():
+    assert words("데비안 개발은 누구에게나 열려 있다.", "ko") == ["데비안", "개발은", "누구에게나", "열려", "있다"]
 
 
 def test_cjk_helpers():

@@ -168,13 +168,15 @@ def test_record_kinds_statuses_and_encodings(tmp_path):
     assert got == {
         "a": ("kept", None), "missing": ("rejected", "http_404"), "r.pdf": ("rejected", "content_type:application/pdf"),
         "gz": ("kept", None), "bomb": ("kept", None), "bad-gz": ("error", "decode_error:gzip"),
-        "dns:news.example": ("rejected", "scheme_not_allowed"),
     }  # fmt: skip
     by = {r["url"].rsplit("/", 1)[-1]: r for r in rows}
     assert ZH in by["gz"]["content"].decode()
     assert by["bomb"]["truncated"] and by["bomb"]["content_bytes"] == 100_000  # decoded bytes bounded
     assert [r["reason"] for r in rows if r["url"].endswith("/a")] == [None, "warc_revisit"]
-    assert stats.skipped_types == {"warcinfo": 1, "request": 1}
+    # a DNS lookup (Heritrix writes them as `response` records) is counted, not a rejected page
+    assert stats.skipped_types == {"warcinfo": 1, "request": 1, "response:dns": 1}
+    assert stats.record_types == {"warcinfo": 1, "request": 1, "response": 7, "revisit": 1}
+    assert stats.revisits_unresolved == 1  # its digest matches no capture in the file
     assert len({r["page_id"] for r in rows}) == len(rows)  # two records of one URL: two rows
 
 

@@ -1,0 +1,223 @@
+"""End to end on real volume: goldpan's whole graph vs datatrove's FineWeb-style pipeline, same WARC.
+
+The WARC: >= 5,000 real documentation pages in 20 languages (Chinese and Japanese included) from
+Debian documentation packages, built by bench/realdocs.py into its cache, split into 4 shard files
+so both systems can spread the files over their 2 workers (datatrove parallelises by file).
+
+Runs, one after the other in this one invocation, on the same shards:
+1. goldpan: `goldpan run --warc <shards>` with a fresh lake and Dagster instance (the whole graph:
+   import, extract, dedup, filter, classify incl. training its models, mix, candidate, gate, release),
+   with GOLDPAN_WORKERS=1 and =2.
+2. datatrove 0.10.1 in its own venv (bench/.venv-datatrove, as bench/datatrove_agreement.py), built from
+   its own classes by bench/datatrove_fineweb.py with LocalPipelineExecutor(tasks=4, workers=2): WarcReader,
+   Trafilatura, LanguageFilter, GopherRepetitionFilter, GopherQualityFilter, C4QualityFilter, FineWebQualityFilter,
+   then MinHash dedup (signatures, buckets, clusters, filter), as datatrove's examples/fineweb.py.
+
+Prints wall time, CPU time (user + system of the whole process tree, from wait4) and peak RSS (sum of the
+tree's resident sets, sampled every 0.2 s) for each, and the ratios. Writes bench/out/end_to_end.json.
+The machine may be shared: ratios from this one run are what to compare.
+
+`--quick`: 1,000 pages, goldpan with 2 workers and datatrove only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+SHARDS = 4
+
+
+def shard_warcs(pages: int) -> list[Path]:
+    """The first `pages` real pages as SHARDS WARC files (cached next to realdocs' own WARCs)."""
+    import realdocs
+
+    folder = realdocs.cache_dir() / "warc" / f"end_to_end-{pages}"
+    files = [folder / f"shard-{i}.warc.gz" for i in range(SHARDS)]
+    if all(f.exists() for f in files):
+        return files
+    docs = realdocs.real_pages(pages)
+    for i, f in enumerate(files):
+        realdocs.write_warc(docs[i::SHARDS], f)
+    return files
+
+
+class TreeSampler:
+    """Peak of the summed RSS of a process and all its descendants, and their CPU seconds, sampled on a
+    thread. CPU is sampled too because wait4 only counts descendants their parents reaped: a
+    forkserver outlives the run's main process and its workers' time never reaches wait4."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user+system seconds
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                        t = p.cpu_times()
+                        self.cpu[(p.pid, p.create_time())] = t.user + t.system
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
+    """Run `cmd`; wall and CPU seconds of its whole tree, peak tree RSS, exit code."""
+    t0 = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT)
+        with TreeSampler(proc.pid) as sampler:
+            _, status, ru = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    cpu = max(ru.ru_utime + ru.ru_stime, sampler.cpu_s)
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "peak_rss_mb": round(sampler.peak / 2**20), "exit": proc.returncode, "log": str(log)}
+
+
+def run_goldpan(shards: list[Path], workers: int, work: Path) -> dict:
+    lake, home = work / f"gp{workers}-lake", work / f"gp{workers}-dagster"
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "GOLDPAN_WORKERS": str(workers), "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake)}
+    env.pop("GOLDPAN_ENGINE", None)
+    cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
+           str(ROOT / "recipes" / "warc.yaml"), "--warc", *map(str, shards)]
+    res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{workers}.log")
+    res.update(_goldpan_counts(lake))
+    return res
+
+
+def _goldpan_counts(lake: Path) -> dict:
+    from goldpan.lake import Lake
+
+    lk = Lake(lake)
+    if not lk.exists("documents"):
+        return {}
+    with lk.connect() as con:
+        q = lambda sql: con.execute(sql).fetchone()[0]
+        return {
+            "records": q("SELECT count(*) FROM pages"),
+            "documents_kept": q("SELECT count(*) FROM documents WHERE status = 'kept'"),
+            "after_filter": q("SELECT count(*) FROM doc_signals s WHERE status = 'kept' AND doc_id NOT IN "
+                              "(SELECT doc_id FROM rejections WHERE stage = 'filter')"),
+            "release_docs": q("SELECT count(*) FROM training_corpus") if lk.exists("training_corpus") else 0,
+        }
+
+
+def run_datatrove(shards: list[Path], work: Path) -> dict:
+    from datatrove_agreement import ensure_datatrove_venv
+
+    from goldpan.extract.langid import default_model_path
+
+    py = ensure_datatrove_venv(extra=["warcio==1.8.1", "trafilatura>=2.3,<2.4", "fasttext-numpy2-wheel", "xxhash<4", "tokenizers", "fasteners", "faust-cchardet", "python-magic", "orjson",
+                                         "lxml_html_clean"])
+    out = work / "datatrove"
+    shutil.rmtree(out, ignore_errors=True)
+    data = work / "dt-input"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    for s in shards:
+        os.symlink(s, data / s.name)
+    cmd = [str(py), str(BENCH / "datatrove_fineweb.py"), "--input", str(data), "--output", str(out),
+           "--lid-model", default_model_path(), "--tasks", str(SHARDS), "--workers", "2"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    res = measure(cmd, env, ROOT, OUT / "end_to_end_datatrove.log")
+    counts = out / "counts.json"
+    if counts.exists():
+        res.update(json.loads(counts.read_text()))
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=6000)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--workers", default="1,2", help="goldpan worker counts to run (default 1,2)")
+    args = ap.parse_args(argv)
+    pages = 1000 if args.quick else args.pages
+    workers = [2] if args.quick else [int(w) for w in args.workers.split(",")]
+    OUT.mkdir(parents=True, exist_ok=True)
+    shards = shard_warcs(pages)
+    mb = sum(s.stat().st_size for s in shards) / 1e6
+    print(f"WARC: {pages} real pages in {len(shards)} shards, {mb:.1f} MB; machine: {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="goldpan-e2e-") as tmp:
+        work = Path(tmp)
+        # goldpan with 2 workers first, then the baseline, then goldpan with 1 worker: the figures
+        # that matter most are in even if the run is cut short.
+        order = sorted(workers, key=lambda w: (w != 2, -w))
+        for i, w in enumerate(order):
+            print(f"goldpan whole graph ({w} worker{'s' if w > 1 else ''}) ...", flush=True)
+            results[f"goldpan_{w}"] = run_goldpan(shards, w, work)
+            print(f"  {results[f'goldpan_{w}']}", flush=True)
+            if i == 0 and not args.skip_datatrove:
+                print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
+                results["datatrove_2"] = run_datatrove(shards, work)
+                print(f"  {results['datatrove_2']}", flush=True)
+    print()
+    print(f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'exit':>6}   output")
+    for name, r in results.items():
+        extra = {k: v for k, v in r.items() if k not in ("wall_s", "cpu_s", "peak_rss_mb", "exit", "log")}
+        print(f"{name:<14}{r['wall_s']:>9}{r['cpu_s']:>9}{r['peak_rss_mb']:>13}{r['exit']:>6}   {extra}")
+    ratios = {}
+    gp2, dt = results.get("goldpan_2"), results.get("datatrove_2")
+    if gp2 and dt:
+        ratios["datatrove_over_goldpan_wall"] = round(dt["wall_s"] / gp2["wall_s"], 2)
+        ratios["datatrove_over_goldpan_cpu"] = round(dt["cpu_s"] / gp2["cpu_s"], 2)
+        ratios["goldpan_over_datatrove_peak_rss"] = round(gp2["peak_rss_mb"] / dt["peak_rss_mb"], 2)
+    if gp2 and results.get("goldpan_1"):
+        ratios["goldpan_1_over_2_workers_wall"] = round(results["goldpan_1"]["wall_s"] / gp2["wall_s"], 2)
+    print()
+    for k, v in ratios.items():
+        print(f"{k:<36}{v:>8}")
+    print("targets: datatrove/goldpan wall >= 10, goldpan/datatrove peak RSS <= 1, goldpan 1/2 workers >= 1.8")
+    (OUT / "end_to_end.json").write_text(json.dumps({"pages": pages, "shards": [str(s) for s in shards],
+                                                     "results": results, "ratios": ratios}, indent=2))
+    return 0 if all(r["exit"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

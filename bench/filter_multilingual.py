@@ -1,0 +1,260 @@
+"""Multilingual filter benchmark: real documentation pages kept, spam removed, language ID, per language.
+
+Material: >= 3,000 real documentation pages in 20 languages from Debian packages (`bench/realdocs.py`:
+LibreOffice help, Debian manuals, PostgreSQL/Python manuals), extracted by goldpan's extract stage
+(resiliparse + lid.176 language ID), deduplicated by exact text; plus the spam set `goldpan.filter.spam`
+builds from each language's own pages (keyword stuffing, lorem ipsum, navigation-only,
+boilerplate-only, repeated lines, word salad). As in the pipeline, the dedup stage's paragraph step
+(paragraphs found in >= 3 documents removed; a page left with < 200 characters rejected) runs over real
+pages and spam together before the filter; a real page it rejects does not reach the filter (the keep
+rate is over pages reaching the filter, as in issue 17), a spam page it rejects counts as removed for
+every filter compared.
+
+Compared on the same documents, in one run:
+- goldpan multilingual mode (the default recipe: per-language FineWeb-2 thresholds, prose lines, code
+  pages judged by the code section);
+- goldpan datatrove mode (FineWeb's English rules for every language, whole text);
+- datatrove 0.10.1's FineWeb filters (GopherRepetition -> GopherQuality -> C4(FineWeb setting) ->
+  FineWebQuality, each on the survivors, in `bench/.venv-datatrove`) as FineWeb runs them.
+
+Language ID accuracy: the stored `lang` against the package's language, where a page the translators
+left in English (no letter of the package's script, or far more English stop words than the package
+language's) counts as English. That reference is independent of lid.176.
+
+    python bench/filter_multilingual.py [--pages 3200] [--quick] [--no-datatrove] [--out bench/out/filter_multilingual.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from realdocs import real_pages
+
+from goldpan.dedup.paragraphs import apply as apply_paragraphs
+from goldpan.dedup.paragraphs import batch_counts, split_paragraphs
+from goldpan.extract.langid import LanguageIdentifier
+from goldpan.extract.stage import extract_documents
+from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
+from goldpan.filter.rules import RuleSet, ruleset_from_section
+from goldpan.filter.signals import compute_signals
+from goldpan.filter.spam import spam_set
+from goldpan.filter.stopwords import GOPHER_STOP_WORDS_EN, stop_words_for
+from goldpan.recipe import DedupSection, ExtractSection, FilterSection
+from goldpan.text.scripts import script_counts
+
+OUT = BENCH / "out"
+DT_VENV = BENCH / ".venv-datatrove"
+# The script a translated page of the language must be written in (Latin-script languages: None).
+LANG_SCRIPTS = {"zh": {"Han"}, "ja": {"Han", "Hiragana", "Katakana"}, "ko": {"Hangul"}, "ru": {"Cyrillic"},
+                "el": {"Greek"}, "hi": {"Devanagari"}}
+_EN_REF = GOPHER_STOP_WORDS_EN | {"is", "for", "in", "this", "a", "are", "on", "you", "can", "or"}
+
+
+def base_lang(lang: str) -> str:
+    return lang.split("-")[0]
+
+
+def reference_lang(text: str, package_lang: str) -> str:
+    """The page's real language, independent of lid.176: the package's, unless it is untranslated English."""
+    lang = base_lang(package_lang)
+    if lang == "en":
+        return "en"
+    scripts = script_counts(text)
+    letters = sum(scripts.values()) or 1
+    if lang in LANG_SCRIPTS:
+        own = sum(scripts[s] for s in LANG_SCRIPTS[lang])
+        return lang if own / letters >= 0.15 else ("en" if scripts["Latin"] / letters > 0.8 else lang)
+    words = [w.strip(".,;:()\"'!?").lower() for w in text.split()]
+    own_stop = stop_words_for(lang) or frozenset()
+    n_own = sum(1 for w in words if w in own_stop)
+    n_en = sum(1 for w in words if w in _EN_REF)
+    return "en" if n_en >= 5 and n_en > 3 * max(n_own, 1) else lang
+
+
+def extract(pages, lid) -> list[dict]:
+    cfg = ExtractSection()
+    rows = []
+    for i, p in enumerate(pages):
+        rows.append({"page_id": f"p{i}", "batch_id": "bench", "url": p.url, "content": p.html, "_lang": p.lang,
+                     "_package": p.package})
+    docs = []
+    for page, doc in zip(rows, extract_documents(rows, lid, cfg)):
+        if doc["status"] != "kept" or not doc.get("text"):
+            continue
+        docs.append({"doc_id": doc["doc_id"], "text": doc["text"], "lang": doc["lang"], "package_lang": page["_lang"],
+                     "package": page["_package"], "url": page["url"]})
+    return docs
+
+
+def dedup_exact(docs: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for d in docs:
+        h = hashlib.sha1(d["text"].encode("utf-8")).hexdigest()
+        if h not in seen:
+            seen.add(h)
+            out.append(d)
+    return out
+
+
+def paragraph_dedup(items: list[dict]) -> None:
+    """goldpan's dedup-stage boilerplate removal (paragraphs in >= 3 documents), as the filter's input is
+    the text dedup kept: sets `dedup_rule` on documents left with only boilerplate, and the text."""
+    cfg = DedupSection()
+    paras = [split_paragraphs(d["text"], cfg.paragraph_min_chars) for d in items]
+    counts = batch_counts(paras)
+    for d, p in zip(items, paras):
+        o = apply_paragraphs(p, counts, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
+        d["dedup_rule"] = o.rule
+        if o.n_removed:
+            d["text"] = o.text
+
+
+def run_datatrove(docs: list[dict]) -> dict[str, bool] | None:
+    py = DT_VENV / "bin" / "python"
+    if not py.exists():
+        print("datatrove venv missing: run bench/datatrove_agreement.py once (it creates bench/.venv-datatrove)")
+        return None
+    OUT.mkdir(parents=True, exist_ok=True)
+    inp, outp = OUT / "fm_dt_in.jsonl", OUT / "fm_dt_out.json"
+    with open(inp, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"doc_id": d["doc_id"], "text": d["text"]}, ensure_ascii=False) + "\n" for d in docs)
+    subprocess.run([str(py), str(BENCH / "datatrove_fineweb_keep.py"), str(inp), str(outp)], check=True,
+                   env={**os.environ, "PYTHONPATH": ""})
+    return json.loads(outp.read_text())["keep"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=3200)
+    ap.add_argument("--no-datatrove", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="600 pages instead of --pages")
+    ap.add_argument("--out", type=Path, default=OUT / "filter_multilingual.json")
+    args = ap.parse_args()
+    if args.quick:
+        args.pages = 600
+    t0 = time.perf_counter()
+    pages = real_pages(min_pages=args.pages)
+    lid = LanguageIdentifier()
+    # Extracted documents are cached per page count and extract code (bench/data, gitignored).
+    key = hashlib.sha1(b"".join(Path(m).read_bytes() for m in (
+        ROOT / "goldpan/extract/langid.py", ROOT / "goldpan/extract/stage.py", ROOT / "goldpan/text/technical.py",
+        ROOT / "goldpan/text/scripts.py"))).hexdigest()[:10]
+    cache = ROOT / "bench" / "data" / f"filter_multilingual_{args.pages}_{key}.jsonl"
+    if cache.exists():
+        docs = [json.loads(line) for line in cache.open(encoding="utf-8")]
+    else:
+        docs = dedup_exact(extract(pages, lid))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with cache.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
+    print(f"{len(pages)} real pages -> {len(docs)} extracted, deduplicated documents "
+          f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    for d in docs:
+        d["ref_lang"] = reference_lang(d["text"], d["package_lang"])
+    by_lang_texts = defaultdict(list)
+    for d in docs:
+        if d["lang"] == d["ref_lang"]:
+            by_lang_texts[d["ref_lang"]].append(d["text"])
+    spam = [{"doc_id": s.doc_id, "text": s.text, "lang": s.lang, "kind": s.kind}
+            for s in spam_set(by_lang_texts, per_kind=3)]
+    # Spam goes through the same language ID as real pages.
+    for s in spam:
+        s["lid"] = lid.profile(s["text"], label_map=ExtractSection().lid_label_map).lang
+    print(f"{len(spam)} spam pages in {len({s['lang'] for s in spam})} languages", flush=True)
+    # The dedup stage's paragraph step runs over real pages and spam together, as in one batch.
+    paragraph_dedup(docs + spam)
+    at_dedup = {d["doc_id"] for d in docs + spam if d["dedup_rule"]}
+    n_real_dedup = sum(1 for d in docs if d["doc_id"] in at_dedup)
+    docs = [d for d in docs if d["doc_id"] not in at_dedup]  # real pages reaching the filter
+    print(f"paragraph dedup: {n_real_dedup} real pages left with boilerplate only, "
+          f"{len(at_dedup) - n_real_dedup} spam pages removed", flush=True)
+
+    multi = ruleset_from_section(FilterSection())
+    dtmode = RuleSet.from_config(DATATROVE_RULES_CONFIG)
+    t1 = time.perf_counter()
+    gp_keep, dm_keep, reasons = {}, {}, defaultdict(Counter)
+    for d in docs + spam:
+        if d["doc_id"] in at_dedup:  # spam removed by the dedup stage: never reaches the filter
+            gp_keep[d["doc_id"]] = dm_keep[d["doc_id"]] = False
+            reasons[d.get("kind")]["paragraph_dedup"] += 1
+            continue
+        lang = d.get("lid", d["lang"])
+        sig = compute_signals(d["text"], lang)
+        fails = multi.evaluate(d["doc_id"], lang, sig)
+        gp_keep[d["doc_id"]] = not fails
+        dm_keep[d["doc_id"]] = not dtmode.evaluate(d["doc_id"], lang, sig)
+        for f in fails[:1]:
+            reasons[d.get("kind") or base_lang(d["ref_lang"])][f.rule] += 1
+    t_gp = time.perf_counter() - t1
+    print(f"goldpan signals + both modes: {t_gp:.0f} s for {len(docs) + len(spam)} documents", flush=True)
+    dt_keep = None
+    if not args.no_datatrove:
+        t2 = time.perf_counter()
+        dt_keep = run_datatrove(docs + [s for s in spam if s["doc_id"] not in at_dedup])
+        if dt_keep is not None:
+            dt_keep.update(dict.fromkeys(at_dedup, False))
+        print(f"datatrove FineWeb filters: {time.perf_counter() - t2:.0f} s", flush=True)
+
+    rows = {}
+    for lang in sorted({base_lang(d["ref_lang"]) for d in docs}):
+        real = [d for d in docs if base_lang(d["ref_lang"]) == lang]
+        sp = [s for s in spam if s["lang"] == lang]
+        lid_ok = sum(1 for d in real if base_lang(d["lang"]) == lang)
+
+        def share(keep, items, want):
+            return round(sum(1 for x in items if keep[x["doc_id"]] == want) / len(items), 4) if items else None
+
+        rows[lang] = {
+            "pages": len(real), "lid_accuracy": round(lid_ok / len(real), 4),
+            "kept_goldpan": share(gp_keep, real, True), "kept_datatrove_mode": share(dm_keep, real, True),
+            "kept_datatrove": share(dt_keep, real, True) if dt_keep else None,
+            "spam": len(sp), "spam_removed_goldpan": share(gp_keep, sp, False),
+            "spam_removed_datatrove_mode": share(dm_keep, sp, False),
+            "spam_removed_datatrove": share(dt_keep, sp, False) if dt_keep else None,
+            "top_rejections": dict(reasons[lang].most_common(3)),
+        }
+    lid_total = sum(1 for d in docs if base_lang(d["lang"]) == base_lang(d["ref_lang"])) / len(docs)
+    spam_removed = {k: sum(1 for s in spam if not keep[s["doc_id"]]) / len(spam)
+                    for k, keep in (("goldpan", gp_keep), ("datatrove_mode", dm_keep), ("datatrove", dt_keep)) if keep}
+    spam_by_kind = {kind: {"n": n, "kept_goldpan": sum(1 for s in spam if s["kind"] == kind and gp_keep[s["doc_id"]]),
+                           "first_rule": dict(reasons[kind].most_common(3))}
+                    for kind, n in Counter(s["kind"] for s in spam).items()}
+    result = {"pages": len(pages), "documents_reaching_filter": len(docs), "spam": len(spam),
+              "real_pages_boilerplate_only_at_dedup": n_real_dedup, "lid_accuracy": round(lid_total, 4),
+              "spam_removed": spam_removed, "spam_by_kind": spam_by_kind, "languages": rows,
+              "untranslated_counted_as_en": sum(1 for d in docs if d["ref_lang"] != base_lang(d["package_lang"])),
+              "lid_errors": Counter(f"{base_lang(d['ref_lang'])}->{d['lang']}" for d in docs
+                                    if base_lang(d["lang"]) != base_lang(d["ref_lang"])).most_common(15),
+              "seconds_goldpan_signals_and_decisions": round(t_gp, 1)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    print(f"\n{'lang':<5}{'pages':>6}{'lid':>8}{'kept gp':>9}{'kept dtm':>9}{'kept dt':>9}"
+          f"{'spam':>6}{'rm gp':>8}{'rm dtm':>8}{'rm dt':>8}  first rejection (goldpan)")
+    for lang, r in rows.items():
+        def pct(v):
+            return f"{100 * v:.1f}%" if v is not None else "-"
+        print(f"{lang:<5}{r['pages']:>6}{pct(r['lid_accuracy']):>8}{pct(r['kept_goldpan']):>9}"
+              f"{pct(r['kept_datatrove_mode']):>9}{pct(r['kept_datatrove']):>9}{r['spam']:>6}"
+              f"{pct(r['spam_removed_goldpan']):>8}{pct(r['spam_removed_datatrove_mode']):>8}"
+              f"{pct(r['spam_removed_datatrove']):>8}  {r['top_rejections']}")
+    print(f"\nlanguage ID accuracy {100 * lid_total:.2f}%; spam removed {spam_removed}")
+    print(f"spam by kind: {json.dumps(spam_by_kind, ensure_ascii=False)}")
+    print(f"results -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

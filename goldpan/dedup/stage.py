@@ -1,0 +1,179 @@
+"""The dedup stage entry point: one batch of `documents` -> `dedup_clusters` (+ the dedup index).
+
+The per-document part (shingling, MinHash signatures, LSH band keys) runs on the engine's workers
+over record batches; the set-level part (URL, exact, near-duplicate clustering against earlier
+batches, paragraph dedup) is `BatchDeduplicator.run` on the driver. Write order: the batch's
+clusters first, then its index rows, so a crash between them leaves an index that a rerun replaces.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupConfig, DedupInput
+from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
+from goldpan.dedup.store import DeltaPriorStore, write_index
+from goldpan.dedup.urlkey import canonical_url
+from goldpan.engine import Engine, StageMeter
+from goldpan.engine.pooled import StageRun
+from goldpan.engine.progress import StageProgress, report
+from goldpan.lake import Lake, batch_predicate
+from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.schemas import DEDUP_CLUSTERS
+from goldpan.recipe import DedupSection
+
+_INT64_LIST = pa.list_(pa.int64())
+FEATURES_SCHEMA = pa.schema([("doc_id", pa.string()), ("shingles", _INT64_LIST), ("sequence", _INT64_LIST),
+                             ("signature", _INT64_LIST), ("band_keys", _INT64_LIST), ("text_sha1", pa.string())])
+
+
+def dedup_config(section: DedupSection) -> DedupConfig:
+    """The recipe's dedup section as the library's config (same field names)."""
+    return DedupConfig(**section.model_dump())
+
+
+def _list_array(flat: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(flat.view(np.int64)))
+
+
+def features_batch(docs: pa.RecordBatch, config: SignatureConfig) -> pa.RecordBatch:
+    """Engine batch function: (doc_id, text, lang) -> `compute_signatures` as Arrow, same order.
+
+    uint64 shingle hashes travel as their int64 bit pattern (and uint32 signatures as int64): Arrow
+    lists of signed integers, reinterpreted without loss on the driver (`_features_of`)."""
+    texts = [t or "" for t in docs.column("text").to_pylist()]
+    langs = [lg or "unknown" for lg in docs.column("lang").to_pylist()]
+    f = compute_signatures(texts, langs, config)
+    n = len(texts)
+    sig_offs = np.arange(n + 1, dtype=np.int64) * f.signatures.shape[1]
+    key_offs = np.arange(n + 1, dtype=np.int64) * f.band_keys.shape[1]
+    return pa.RecordBatch.from_arrays(
+        [docs.column("doc_id"),
+         _list_array(f.shingles, f.offsets),
+         _list_array(f.sequences, f.seq_offsets),
+         _list_array(f.signatures.astype(np.int64).ravel(), sig_offs),
+         _list_array(f.band_keys.ravel(), key_offs),
+         pa.array(f.text_sha1, pa.string())],
+        schema=FEATURES_SCHEMA,
+    )
+
+
+def _unpack(b: pa.RecordBatch, config: SignatureConfig) -> SignatureBatch:
+    def flat(name: str) -> tuple[np.ndarray, np.ndarray]:
+        col = b.column(name)
+        offs = col.offsets.to_numpy().astype(np.int64)
+        values = col.values.to_numpy(zero_copy_only=False)[offs[0] : offs[-1]]
+        return values, offs - offs[0]
+
+    sh, sh_offs = flat("shingles")
+    seq, seq_offs = flat("sequence")
+    sig, _ = flat("signature")
+    keys, _ = flat("band_keys")
+    return SignatureBatch(sig.astype(np.uint32).reshape(-1, config.num_perm),
+                          keys.astype(np.int64).reshape(-1, config.num_bands), sh_offs,
+                          sh.view(np.uint64), b.column("text_sha1").to_pylist(), seq_offs, seq.view(np.uint64))
+
+
+def _features_of(batches: Iterator[pa.RecordBatch], config: SignatureConfig) -> SignatureBatch:
+    parts = [_unpack(b, config) for b in batches if b.num_rows]
+    return SignatureBatch.concat(parts) if parts else compute_signatures([], [], config)
+
+
+@dataclass(frozen=True)
+class _Doc:
+    doc_id: str
+    page_id: str
+    url: str
+    dedup_url: str
+
+
+SOURCE_SQL = (
+    "SELECT doc_id, page_id, url, COALESCE(canonical_url, url) AS dedup_url, lang, text, "
+    "epoch_us(fetched_at) / 1e6 AS fetched_s FROM documents WHERE batch_id = ? AND status = 'kept' "
+    "ORDER BY doc_id"
+)
+
+
+def _rows(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) -> Iterator[dict]:
+    for d, r in zip(docs, out.results, strict=True):
+        yield {
+            "doc_id": r.doc_id, "page_id": d.page_id, "batch_id": batch_id, "url": d.url,
+            "text_sha1": r.text_sha1, "cluster_id": r.cluster_id, "is_representative": r.is_representative,
+            "status": r.status, "rule": r.rule, "duplicate_of": r.duplicate_of, "similarity": r.similarity,
+            "threshold": r.threshold, "n_shingles": r.n_shingles, "minhash_config": config_id,
+            "signature": r.signature.astype(np.int64).tolist(), "band_keys": r.band_keys.tolist(),
+            "dedup_text": r.dedup_text, "canonical_url": canonical_url(d.dedup_url), "supersedes": r.supersedes,
+            "value": r.value, "cluster_size": r.cluster_size, "n_paragraphs": r.n_paragraphs,
+            "paragraphs_removed": r.paragraphs_removed, "chars_removed": r.chars_removed, "match": r.match,
+        }
+
+
+def run(
+    lake: Lake,
+    section: DedupSection,
+    batch_id: str,
+    *,
+    engine: Engine,
+    commit_metadata: Mapping[str, str] | None = None,
+    batch_rows: int = 128,
+) -> StageRun:
+    """Dedup the kept documents of `batch_id` against earlier batches; write clusters, then the index."""
+    dd = BatchDeduplicator(dedup_config(section))
+    run = StageRun(written=None, meter=StageMeter(), engine=engine.name, workers=engine.workers)
+    with run.meter:
+        docs: list[_Doc] = []
+        inputs: list[DedupInput] = []
+        for b in lake.iter_batches(SOURCE_SQL, [batch_id], tables=["documents"], batch_size=1024):
+            for d in b.to_pylist():
+                docs.append(_Doc(d["doc_id"], d["page_id"], d["url"], d["dedup_url"]))
+                inputs.append(DedupInput(d["doc_id"], d["text"] or "", d["lang"] or "unknown", d["dedup_url"],
+                                         d["fetched_s"]))
+        t0 = time.perf_counter()
+        progress = StageProgress("dedup_clusters", 0, len(inputs), t0)
+        feats = _features_of(
+            _reported(engine.map_batches(features_batch, _text_batches(inputs, batch_rows), dd.sig_cfg), progress),
+            dd.sig_cfg,
+        )
+        t1 = time.perf_counter()
+        store = DeltaPriorStore(lake, batch_id, dd.config_id)
+        out = dd.run(inputs, store, features=feats)
+        t2 = time.perf_counter()
+        run.meter.docs = len(inputs)
+        run.written = lake.write(
+            "dedup_clusters", rows_to_batches(_rows(batch_id, dd.config_id, docs, out), DEDUP_CLUSTERS),
+            DEDUP_CLUSTERS, predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
+            commit_metadata=commit_metadata,
+        )
+        index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
+                                 compact_files=dd.cfg.index_compact_files)
+    progress.finished = True
+    report(progress)
+    run.outcomes = Counter(r.rule or r.status for r in out.results)
+    run.extra.update(
+        index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,
+        paragraphs_removed=sum(r.paragraphs_removed for r in out.results), cluster_merges=len(out.merges),
+        seconds={"features": round(t1 - t0, 3), "clusters": round(t2 - t1, 3)},
+    )
+    return run
+
+
+def _reported(batches: Iterator[pa.RecordBatch], progress: StageProgress) -> Iterator[pa.RecordBatch]:
+    report(progress)
+    for b in batches:
+        progress.done += b.num_rows
+        report(progress)
+        yield b
+
+
+def _text_batches(inputs: list[DedupInput], rows: int) -> Iterator[pa.RecordBatch]:
+    for s in range(0, len(inputs), rows):
+        chunk = inputs[s : s + rows]
+        yield pa.RecordBatch.from_pydict(
+            {"doc_id": [d.doc_id for d in chunk], "text": [d.text for d in chunk], "lang": [d.lang for d in chunk]}
+        )

@@ -1,0 +1,65 @@
+"""The engine seam (issue "Real volume"; a Ray engine plugs in here for issue "Scale out").
+
+Stages call `make_engine(recipe.engine).map_batches(fn, batches, context)`: `fn` is the stage's
+pure per-batch function, the engine decides where it runs. See `base.py` for the contract.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from goldpan.engine.base import BatchFn, Engine
+from goldpan.engine.cache import worker_cache
+from goldpan.engine.local import EngineWorkerDied, InProcessEngine, LocalProcessEngine
+from goldpan.engine.meter import StageMeter
+from goldpan.recipe import EngineSection
+
+ENV_WORKERS = "GOLDPAN_WORKERS"
+ENV_ENGINE = "GOLDPAN_ENGINE"
+
+
+def resolve_workers(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Worker count: $GOLDPAN_WORKERS, else the recipe's `engine.workers`, else one per core."""
+    env = os.environ if env is None else env
+    raw = (env.get(ENV_WORKERS) or "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {raw!r}") from None
+        if n < 1:
+            raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {raw!r}")
+        return n
+    if section is not None and section.workers:
+        return section.workers
+    return os.cpu_count() or 1
+
+
+def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> Engine:
+    """The engine a run uses: the recipe's `engine` section, overridden by the environment.
+
+    One worker runs in process: a pool of one only adds the cost of shipping batches.
+    """
+    env = os.environ if env is None else env
+    section = section or EngineSection()
+    kind = (env.get(ENV_ENGINE) or section.kind).strip()
+    if kind not in ("local", "inprocess"):
+        raise ValueError(f"{ENV_ENGINE} must be 'local' or 'inprocess', got {kind!r}")
+    workers = resolve_workers(section, env)
+    if kind == "inprocess" or workers == 1:
+        return InProcessEngine()
+    return LocalProcessEngine(workers)
+
+
+__all__ = [
+    "BatchFn",
+    "Engine",
+    "EngineWorkerDied",
+    "InProcessEngine",
+    "LocalProcessEngine",
+    "StageMeter",
+    "make_engine",
+    "resolve_workers",
+    "worker_cache",
+]

@@ -1,0 +1,158 @@
+"""Engines on this machine: in the calling process, or on a pool of local worker processes.
+
+Why a forkserver and not plain fork: the calling process (a Dagster step) runs DuckDB, deltalake and
+logging threads, and forking a multi-threaded process can copy a lock held by another thread into a
+child that then deadlocks. The forkserver is started once, single-threaded, imports the stage
+modules (spaCy, fastText, numpy) and then forks every worker from that clean image: workers start
+in milliseconds with the imports done, and models load once per worker (`worker_cache`).
+
+The caller's main module must be safe to import (the usual `if __name__ == "__main__":` guard):
+multiprocessing imports it in the forkserver, as it does for every start method but fork.
+
+The pool is kept for the life of the process and shared by the stages that run in it (the whole
+graph in `execute_in_process`), so start-up is paid once per process, not once per stage.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pyarrow as pa
+
+from goldpan.engine.base import BatchFn
+
+# Modules every worker needs; imported once in the forkserver, so forked workers share them.
+PRELOAD = [
+    "pyarrow",
+    "numpy",
+    "goldpan.extract.stage",
+    "goldpan.filter.signals",
+    "goldpan.dedup.clusters",
+    "goldpan.classify.scores",
+    "goldpan.tokens.counter",
+    "goldpan.warmup",  # outside the engine package: it imports the stages, which import the engine
+]
+
+
+class EngineWorkerDied(RuntimeError):
+    """A worker process died (killed, out of memory, crashed in native code) while holding a batch."""
+
+
+class InProcessEngine:
+    """Runs every batch in the calling process: the reference the other engines must equal."""
+
+    name = "inprocess"
+    workers = 1
+
+    def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            yield fn(b, context)
+
+    def worker_pids(self) -> list[int]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> pa.RecordBatch:
+    return fn(batch, context)
+
+
+_POOLS: dict[tuple[int, str], ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _shared_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
+    key = (workers, start_method)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None or getattr(pool, "_broken", False):
+            ctx = mp.get_context(start_method)
+            if start_method == "forkserver":
+                ctx.set_forkserver_preload(PRELOAD)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            _POOLS[key] = pool
+        return pool
+
+
+def _drop_pool(workers: int, start_method: str) -> None:
+    with _POOLS_LOCK:
+        pool = _POOLS.pop((workers, start_method), None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for p in pools:
+        p.shutdown(wait=True, cancel_futures=True)
+
+
+class LocalProcessEngine:
+    """Runs batches on `workers` local processes, at most `in_flight` batches ahead of the consumer.
+
+    Output order is input order (a sliding window of futures, consumed first-in first-out), so the
+    written table does not depend on the worker count or on which worker finished first. Memory is
+    bounded by the window: the input is pulled only as results are taken.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, in_flight: int | None = None, start_method: str = "forkserver"):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.in_flight = max(self.workers, int(in_flight or 2 * self.workers))
+        self.start_method = start_method
+
+    def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
+        pool = _shared_pool(self.workers, self.start_method)
+        window: deque[Future] = deque()
+        try:
+            for b in batches:
+                window.append(pool.submit(_run, fn, b, context))
+                if len(window) >= self.in_flight:
+                    yield self._result(window.popleft())
+            while window:
+                yield self._result(window.popleft())
+        finally:
+            for f in window:
+                f.cancel()
+
+    def _result(self, fut: Future) -> pa.RecordBatch:
+        try:
+            return fut.result()
+        except BrokenProcessPool as exc:
+            _drop_pool(self.workers, self.start_method)
+            raise EngineWorkerDied(
+                f"a worker of the local engine ({self.workers} workers) died while holding a batch: {exc}"
+            ) from exc
+
+    def prestart(self) -> None:
+        """Start the forkserver and every worker now (blocks until they run), e.g. on a thread while
+        the run imports its input, so the first pooled stage does not wait for the warm-up."""
+        pool = _shared_pool(self.workers, self.start_method)
+        for f in [pool.submit(_noop) for _ in range(self.workers)]:
+            f.result()
+
+    def worker_pids(self) -> list[int]:
+        pool = _POOLS.get((self.workers, self.start_method))
+        procs = getattr(pool, "_processes", None) or {}
+        return [p for p in list(procs)]
+
+    def close(self) -> None:
+        _drop_pool(self.workers, self.start_method)

@@ -1,0 +1,257 @@
+"""Per-line features of a first-pass main text, for the learned boilerplate line classifier.
+
+Why lines of resiliparse's output, not DOM blocks: resiliparse's main-content pass runs in C++ at
+hundreds of pages per second and already drops most navigation; what it keeps wrongly (bylines,
+"Advertisement", captions, share bars, newsletter promos, related-article headlines, copyright
+footers) sits on lines of their own. Judging each line with a few cheap features keeps the whole
+extractor within a fraction of a millisecond of resiliparse alone, where a Python walk over the DOM
+would cost more than resiliparse itself (measured: bench/extract_quality.py).
+
+Features are language-neutral where possible (lengths, punctuation, link coverage, position,
+context) plus small multilingual keyword lists for the usual boilerplate words. Link coverage comes
+from the page's anchor texts (a linear regex over the HTML, no DOM walk).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import itertools
+import re
+from collections import Counter
+
+import numpy as np
+
+# Anchors whose text is plain (optionally inside one inline wrapper): enough to recognise link
+# lines, at a tenth of the cost of a full anchor parse.
+_ANCHOR = re.compile(r"<[aA]\s[^>]*>\s*(?:<(?:span|strong|b|em|i|h[1-6]|div)\b[^>]*>\s*)?([^<]{1,300})<")
+_BULLET = re.compile(r"^\s*(?:[•·▪◦\-*–]|\d+[.)])\s+")
+_BULLET_FIRST = frozenset("•·▪◦-*–0123456789")
+_SEPARATORS = re.compile(r"\s+[|·•/»›]\s+")
+_WORDS = re.compile(r"\w+")
+_DATE = re.compile(
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}:\d{2}|\d{4}年\d{1,2}月|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mai|mär|okt|dez)[a-zä]*\.? \d{1,2}(?:,? \d{4})?|"
+    r"\d{1,2}\.? (?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.? \d{4}"
+)
+# Words that mark boilerplate in short lines (English, German, French, Spanish, Italian,
+# Portuguese, Russian, Polish): sharing, accounts, promos, navigation, comments. Looked up as a set
+# of words and word pairs (a regex alternation of a hundred words costs ~50 us a line).
+_BOILER_WORDS = frozenset([
+    "share", "shares", "shared", "sharing", "tweet", "facebook", "twitter", "pinterest", "whatsapp",
+    "linkedin", "reddit", "instagram", "telegram", "email", "e-mail", "print", "cookie", "cookies",
+    "subscribe", "subscribed", "subscriber", "subscribers", "subscription", "newsletter", "signup", "login",
+    "register", "follow", "comment", "comments", "reply", "replies", "related", "recommended", "trending",
+    "popular", "advertisement", "advertise", "advertising", "sponsored", "promoted", "menu", "search", "home",
+    "previous", "next", "tag", "tags", "category", "categories", "photo", "photos", "image", "credit",
+    "getty", "reuters", "contact", "about", "teilen", "kommentar", "kommentare", "impressum", "datenschutz",
+    "anzeige", "weiterlesen", "abonnieren", "anmelden", "kontakt", "leistungen", "startseite", "suche",
+    "kategorie", "kategorien", "schlagwörter", "verschlagwortet", "vorheriger", "nächster", "zurück",
+    "drucken", "merken", "foto", "fotos", "bild", "quelle", "abbildung", "partager", "commentaire",
+    "commentaires", "publicité", "connexion", "abonnez", "inscrivez", "aimerez", "compartir", "comentario",
+    "comentarios", "suscríbete", "suscribirse", "etiquetas", "relacionados", "relacionadas", "mira",
+    "condividi", "commenti", "iscriviti", "compartilhar", "поделиться", "комментарии", "комментарий",
+    "подписаться", "udostępnij", "komentarze", "komentarz", "zobacz", "również", "czytaj", "więcej",
+])
+_BOILER_PAIRS = frozenset({
+    ("sign", "up"), ("sign", "in"), ("log", "in"), ("read", "more"), ("more", "from"), ("see", "also"),
+    ("ad", "choices"), ("skip", "to"), ("back", "to"), ("posted", "in"), ("filed", "under"),
+    ("mehr", "zum"), ("lire", "aussi"), ("leer", "más"), ("leggi", "anche"), ("min", "read"),
+    ("all", "rights"), ("weitere", "artikel"), ("das", "könnte"), ("lesen", "sie"), ("auch", "interessant"),
+})
+_BOILER_CJK = ("分享", "评论", "相关", "登录", "注册", "广告", "上一篇", "下一篇", "返回", "首页")
+_LEGAL_WORDS = frozenset(["copyright", "rights", "reserved", "privacy", "impressum", "datenschutz", "cookies", "terms"])
+_LEGAL_MARKS = ("©", "(c)", "版权", "版權")
+
+LINE_FEATURES: tuple[str, ...] = (
+    "log_chars", "log_words", "cjk_share", "link_cov", "end_punct", "ends_colon", "punct_per_word",
+    "digit_share", "upper_share", "title_words", "bullet", "rel_pos", "chars_before", "log_from_start",
+    "log_to_end", "boiler_words", "legal", "date_like", "code_share", "indented", "tabs", "separators",
+    "repeated", "in_title", "blank_before", "blank_after",
+    "doc_log_chars", "doc_link_share", "doc_log_lines",
+    "prev_log_chars", "prev_link_cov", "prev_end_punct", "next_log_chars", "next_link_cov", "next_end_punct",
+    "win_log_chars", "win_link_cov", "win_end_punct", "win_code_share",
+)
+N_FEATURES = len(LINE_FEATURES)
+_WINDOW = 3
+
+
+def anchor_texts(html: str) -> frozenset[str]:
+    """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
+    out = set()
+    for m in _ANCHOR.findall(html):
+        t = " ".join(_html.unescape(m).split())
+        if t:
+            out.add(t)
+    return frozenset(out)
+
+
+def split_lines(text: str) -> tuple[list[str], list[bool], list[bool]]:
+    """Non-blank lines of `text`, and whether each had a blank line before / after it."""
+    raw = text.split("\n")
+    lines: list[str] = []
+    blank_before: list[bool] = []
+    prev_blank = True
+    for line in raw:
+        if line.strip():
+            lines.append(line)
+            blank_before.append(prev_blank)
+            prev_blank = False
+        else:
+            prev_blank = True
+    blank_after = [*blank_before[1:], True]
+    return lines, blank_before, blank_after
+
+
+# Character classes as bits of a lookup table over the Basic Multilingual Plane: one gather per
+# page gives every character's classes (np.isin per class costs milliseconds on long pages).
+_DIGIT, _UPPER, _LETTER, _CJK, _PUNCT, _CODE, _SEP, _END = 1, 2, 4, 8, 16, 32, 64, 128
+
+
+def _class_table() -> np.ndarray:
+    t = np.zeros(0x10000, dtype=np.uint8)
+    t[0x100:] |= _LETTER  # most of the BMP beyond Latin-1 is letters of some script ...
+    for lo, hi in ((0x2000, 0x2C00), (0x3000, 0x3040), (0xD800, 0xE000), (0xFF00, 0xFF10)):
+        t[lo:hi] &= ~np.uint8(_LETTER)  # ... except punctuation, symbols, arrows, surrogates
+    for lo, hi in ((0x3040, 0x3100), (0x3400, 0xA000), (0xAC00, 0xD7B0), (0xF900, 0xFB00)):
+        t[lo:hi] |= _CJK
+    t[ord("0"): ord("9") + 1] |= _DIGIT
+    for lo, hi in ((65, 91), (192, 223), (0x410, 0x430)):
+        t[lo:hi] |= _UPPER | _LETTER
+    for lo, hi in ((97, 123), (223, 256), (0x430, 0x450)):
+        t[lo:hi] |= _LETTER
+    for c in (215, 247):
+        t[c] &= ~np.uint8(_UPPER | _LETTER)
+    for chars, bit in ((",.;:!?，。；：！？、", _PUNCT), ("{}()[];=<>_/\\$#@*|~^`", _CODE), ("|·•/»›", _SEP),
+                       ('.!?。！？"”’»)…', _END)):
+        for c in chars:
+            t[ord(c)] |= bit
+    return t
+
+
+_CLASS_TABLE = _class_table()
+
+
+def _keywords(core: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, float]:
+    """(boilerplate words, legal mark, date) of one short line."""
+    low = core.lower()
+    words = _WORDS.findall(low)
+    hits = sum(1 for w in words if w in _BOILER_WORDS)
+    hits += sum(1 for pair in itertools.pairwise(words) if pair in _BOILER_PAIRS)
+    if has_cjk:
+        hits += sum(1 for k in _BOILER_CJK if k in low)
+    legal = any(w in _LEGAL_WORDS for w in words) or any(m in low for m in _LEGAL_MARKS)
+    date = has_digit and _DATE.search(low) is not None
+    return float(hits), float(legal), float(date)
+
+
+def line_features(
+    lines: list[str],
+    blank_before: list[bool],
+    blank_after: list[bool],
+    anchors: frozenset[str],
+    title: str | None,
+) -> np.ndarray:
+    """(n_lines, N_FEATURES) float32 matrix, one row per non-blank line, columns as LINE_FEATURES.
+
+    Character classes are counted with numpy over the code points of the whole page and summed per
+    line; Python works per line only where a cheap numpy test says it can matter (short lines for
+    keywords, lines with separators or equal to a link text for link coverage).
+    """
+    n = len(lines)
+    out = np.zeros((n, N_FEATURES), dtype=np.float32)
+    if n == 0:
+        return out
+    col = {name: i for i, name in enumerate(LINE_FEATURES)}
+    firsts = [line.lstrip()[:1] for line in lines]
+    cores = [" ".join((_BULLET.sub("", line) if f in _BULLET_FIRST else line).split())
+             for line, f in zip(lines, firsts)]
+    lens = np.fromiter((len(c) for c in cores), dtype=np.int64, count=n)
+    ends = np.cumsum(lens + 1) - 1
+    starts = ends - lens
+    # One trailing newline so every line, even an empty last one, starts inside the array.
+    cp = np.frombuffer(("\n".join(cores) + "\n").encode("utf-32-le"), dtype=np.uint32)
+    bits = _CLASS_TABLE[np.minimum(cp, 0xFFFF)]
+    prev_sep = np.concatenate(([True], (cp[:-1] == 32) | (cp[:-1] == 10)))
+    word_start = (cp != 32) & (cp != 10) & prev_sep
+    # Per-line sums of every class bit (columns: bit 128 ... bit 1), word starts and capitalised
+    # word starts, in one reduceat over the page (each line's segment includes its newline).
+    mat = np.empty((len(cp), 10), dtype=np.uint8)
+    mat[:, :8] = np.unpackbits(bits[:, None], axis=1)
+    mat[:, 8] = word_start
+    mat[:, 9] = word_start & ((bits & _UPPER) != 0)
+    sums = np.add.reduceat(mat, starts, axis=0, dtype=np.int32).astype(np.float32)
+
+    def count(bit: int) -> np.ndarray:
+        return sums[:, 7 - bit.bit_length() + 1]
+
+    n_words = sums[:, 8]
+    lensf = lens.astype(np.float32)
+    safe_len = np.maximum(lensf, 1.0)
+    safe_words = np.maximum(n_words, 1.0)
+    cjk = count(_CJK)
+    seps = count(_SEP)
+    digits = count(_DIGIT)
+    out[:, col["log_chars"]] = np.log1p(lensf)
+    out[:, col["log_words"]] = np.log1p(n_words)
+    out[:, col["cjk_share"]] = cjk / safe_len
+    out[:, col["punct_per_word"]] = count(_PUNCT) / safe_words
+    out[:, col["digit_share"]] = digits / safe_len
+    out[:, col["upper_share"]] = count(_UPPER) / np.maximum(count(_LETTER), 1.0)
+    out[:, col["title_words"]] = sums[:, 9] / safe_words
+    out[:, col["code_share"]] = count(_CODE) / safe_len
+    last = np.where(lens > 0, bits[np.maximum(ends - 1, 0)], 0)
+    out[:, col["end_punct"]] = (last & _END) != 0
+    out[:, col["ends_colon"]] = np.where(lens > 0, cp[np.maximum(ends - 1, 0)] == ord(":"), False)
+    total = float(lens.sum()) or 1.0
+    idx = np.arange(n, dtype=np.float32)
+    out[:, col["rel_pos"]] = idx / (n - 1) if n > 1 else 0.0
+    out[:, col["chars_before"]] = (np.cumsum(lensf) - lensf) / total
+    out[:, col["log_from_start"]] = np.log1p(idx)
+    out[:, col["log_to_end"]] = np.log1p(n - 1 - idx)
+    out[:, col["bullet"]] = [1.0 if f in _BULLET_FIRST and _BULLET.match(line) else 0.0
+                             for line, f in zip(lines, firsts)]
+    out[:, col["indented"]] = [1.0 if line[:1] in (" ", "\t") and f not in _BULLET_FIRST else 0.0
+                               for line, f in zip(lines, firsts)]
+    out[:, col["tabs"]] = [min(line.count("\t"), 10) / 10.0 for line in lines]
+    out[:, col["separators"]] = np.minimum(seps, 10.0) / 10.0
+    counts = Counter(cores)
+    out[:, col["repeated"]] = [1.0 if counts[c] > 1 else 0.0 for c in cores]
+    title_norm = " ".join((title or "").split()).lower()
+    if title_norm:
+        tl = len(title_norm)
+        for i in np.flatnonzero((lens >= 8) & (lens <= 3 * tl + 20)):
+            low = cores[i].lower()
+            out[i, col["in_title"]] = 1.0 if (low in title_norm or title_norm in low) else 0.0
+    for i in np.flatnonzero(n_words <= 15):
+        out[i, col["boiler_words"]], out[i, col["legal"]], out[i, col["date_like"]] = _keywords(cores[i], cjk[i] > 0, digits[i] > 0)
+    link_cov = np.zeros(n, dtype=np.float32)
+    if anchors:
+        for i, core in enumerate(cores):
+            if core in anchors:
+                link_cov[i] = 1.0
+            elif seps[i] > 0 and n_words[i] <= 40:
+                pieces = [p for p in _SEPARATORS.split(core) if p]
+                if len(pieces) > 1:
+                    linked = sum(len(p) for p in pieces if p.strip(" ,;") in anchors)
+                    link_cov[i] = linked / max(1, sum(len(p) for p in pieces))
+    out[:, col["link_cov"]] = link_cov
+    out[:, col["blank_before"]] = np.asarray(blank_before, dtype=np.float32)
+    out[:, col["blank_after"]] = np.asarray(blank_after, dtype=np.float32)
+    out[:, col["doc_log_chars"]] = np.log1p(total)
+    out[:, col["doc_link_share"]] = float((link_cov * lensf).sum() / total)
+    out[:, col["doc_log_lines"]] = np.log1p(n)
+    # Neighbours (zeros past the edges) and a +-3 line window mean: boilerplate comes in runs.
+    log_chars, end_punct, code_share = out[:, col["log_chars"]], out[:, col["end_punct"]], out[:, col["code_share"]]
+    for name, c in (("log_chars", log_chars), ("link_cov", link_cov), ("end_punct", end_punct)):
+        out[1:, col["prev_" + name]] = c[:-1]
+        out[:-1, col["next_" + name]] = c[1:]
+    lo = np.clip(np.arange(n) - _WINDOW, 0, n)
+    hi = np.clip(np.arange(n) + _WINDOW + 1, 0, n)
+    for name, c in (("log_chars", log_chars), ("link_cov", link_cov), ("end_punct", end_punct),
+                    ("code_share", code_share)):
+        csum = np.concatenate(([0.0], np.cumsum(c, dtype=np.float64)))
+        out[:, col["win_" + name]] = (csum[hi] - csum[lo]) / (hi - lo)
+    return out
+
+
+__all__ = ["LINE_FEATURES", "N_FEATURES", "anchor_texts", "line_features", "split_lines"]

@@ -1,0 +1,83 @@
+"""The `doc_tokens` step: BPE tokens of every document the mix can select, counted once per text.
+
+Counting is per-document work on the engine's workers (one tiktoken thread each, the workers are
+the parallelism); a document counted before with the same text digest and tokenizer is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from goldpan.engine import Engine, worker_cache
+from goldpan.engine.pooled import StageRun, run_pooled
+from goldpan.lake import Lake
+from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
+from goldpan.tokens.counter import TokenCounter
+
+TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
+
+
+def tokens_input_sql() -> str:
+    """Mix-input documents (filter-kept lake documents and curated ones) without a count for their text."""
+    filter_kept, _, _ = stage_sql("mix")
+    return f"""
+    WITH src AS (
+      SELECT d.doc_id, d.batch_id, {CURRENT_TEXT_SQL} AS text FROM documents d
+      JOIN ({filter_kept}) k ON k.doc_id = d.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
+      UNION ALL SELECT doc_id, batch_id, text FROM curated_documents WHERE text IS NOT NULL
+    )
+    SELECT s.doc_id, s.batch_id, md5(s.text) AS text_md5, s.text FROM src s
+    WHERE NOT EXISTS (SELECT 1 FROM doc_tokens t WHERE t.doc_id = s.doc_id AND t.text_md5 = md5(s.text)
+                      AND t.tokenizer = $tok)
+    ORDER BY s.doc_id
+    """
+
+
+@dataclass(frozen=True)
+class TokensContext:
+    tokenizer: str
+    threads: int = 1
+
+
+def tokens_batch(docs: pa.RecordBatch, ctx: TokensContext) -> pa.RecordBatch:
+    """Engine batch function: (doc_id, batch_id, text_md5, text) -> `doc_tokens` rows, same order."""
+    counter = worker_cache(("tokens", ctx.tokenizer, ctx.threads), lambda: TokenCounter(ctx.tokenizer, threads=ctx.threads))
+    n = counter.count_batch(docs.column("text").to_pylist())
+    return pa.RecordBatch.from_arrays(
+        [docs.column("doc_id"), docs.column("batch_id"), pa.array([counter.name] * len(n), pa.string()),
+         docs.column("text_md5"), pa.array(n, pa.int64())],
+        schema=DOC_TOKENS,
+    )
+
+
+def run(
+    lake: Lake,
+    tokenizer: str,
+    *,
+    engine: Engine,
+    commit_metadata: Mapping[str, str] | None = None,
+    batch_rows: int = 512,
+) -> StageRun:
+    """Count and append the tokens of every mix-input document whose current text has no count yet.
+
+    `extra["tokens"]` holds the tokens counted now."""
+    lake.ensure("doc_tokens", DOC_TOKENS)
+    lake.ensure("curated_documents", CURATED_DOCUMENTS)
+    inputs = lake.iter_batches(tokens_input_sql(), params={"tok": tokenizer}, tables=TABLES, batch_size=batch_rows)
+    # In process, tiktoken's own threads are the parallelism; on workers, the workers are.
+    ctx = TokensContext(tokenizer, threads=2 if engine.workers == 1 else 1)
+    tokens = {"n": 0}
+
+    def add(b: pa.RecordBatch) -> None:
+        tokens["n"] += pc.sum(b.column("n_tokens")).as_py() or 0
+
+    result = run_pooled(lake, engine, table="doc_tokens", schema=DOC_TOKENS, fn=tokens_batch, context=ctx,
+                        inputs=inputs, predicate=None, mode="append", commit_metadata=commit_metadata,
+                        status_column=None, on_batch=add)
+    result.extra["tokens"] = tokens["n"]
+    return result

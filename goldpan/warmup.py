@@ -1,0 +1,34 @@
+"""Imported once by the forkserver (goldpan.engine.local.PRELOAD): loads what every worker needs.
+
+Workers are forked from the forkserver after this ran, so they start with the language-ID model,
+the GPT-2 BPE ranks and spaCy's tokenizer rules of the languages in $GOLDPAN_WARM_LANGS (default
+English and the multi-language rules; `goldpan run` lists ~30 web languages) already in memory (shared copy-on-write)
+instead of each loading them again: on this machine that is seconds per worker per run.
+Anything that fails to load here is simply loaded later, by the worker that needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from goldpan.engine.cache import worker_cache
+
+
+def warm() -> None:
+    from goldpan.extract.langid import LanguageIdentifier, default_model_path
+    from goldpan.text.tokenize import _chunk_cache
+    from goldpan.tokens.counter import TokenCounter
+
+    path = default_model_path()
+    with contextlib.suppress(Exception):
+        worker_cache(("lid", path), lambda: LanguageIdentifier(path))
+    for lang in os.environ.get("GOLDPAN_WARM_LANGS", "en,xx").split(","):
+        with contextlib.suppress(Exception):
+            _chunk_cache(lang.strip())
+    with contextlib.suppress(Exception):
+        worker_cache(("tokens", "gpt2", 1), lambda: TokenCounter("gpt2", threads=1))
+
+
+if os.environ.get("GOLDPAN_ENGINE_WARM", "1") != "0":
+    warm()

@@ -1,0 +1,190 @@
+"""The engine seam: ordered, bounded, same rows whatever the engine and worker count.
+
+The determinism test runs every pooled stage (extract, dedup features, signals, scores, tokens) over
+the real pages of the bundled WARC, in process and on 2 and 4 local workers with tiny batches (so
+every worker holds several and finishes them out of order), and compares each table's content
+in key order (deltalake's writer does not keep row order, see `_table_digest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from goldpan.classify import stage as classify_stage
+from goldpan.dedup import stage as dedup_stage
+from goldpan.engine import (
+    EngineWorkerDied,
+    InProcessEngine,
+    LocalProcessEngine,
+    StageMeter,
+    make_engine,
+    resolve_workers,
+)
+from goldpan.extract import stage as extract_stage
+from goldpan.filter import stage as filter_stage
+from goldpan.lake import Lake
+from goldpan.lake.schemas import REJECTIONS
+from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection, load_recipe
+from goldpan.tokens import stage as tokens_stage
+from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+
+REPO = Path(__file__).resolve().parents[2]
+BATCH = "b-engine"
+
+
+# -- batch functions the workers import by name --------------------------------------------------
+
+def slow_square(batch: pa.RecordBatch, delay: float) -> pa.RecordBatch:
+    """Earlier batches sleep longer, so workers finish them out of order."""
+    x = batch.column("x").to_pylist()
+    time.sleep(max(0.0, delay * (10 - x[0])))
+    return pa.RecordBatch.from_pydict({"x": x, "sq": [v * v for v in x], "pid": [os.getpid()] * len(x)})
+
+
+def die_on_three(batch: pa.RecordBatch, _ctx: None) -> pa.RecordBatch:
+    if 3 in batch.column("x").to_pylist():
+        os._exit(17)  # a worker killed mid-batch (out of memory, native crash)
+    return batch
+
+
+def _numbers(n: int, pulled: list[int]):
+    for i in range(n):
+        pulled.append(i)
+        yield pa.RecordBatch.from_pydict({"x": [i]})
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def test_worker_count_from_env_then_recipe_then_cores() -> None:
+    assert resolve_workers(EngineSection(workers=3), env={"GOLDPAN_WORKERS": "2"}) == 2
+    assert resolve_workers(EngineSection(workers=3), env={}) == 3
+    assert resolve_workers(EngineSection(), env={}) == (os.cpu_count() or 1)
+    with pytest.raises(ValueError, match="GOLDPAN_WORKERS"):
+        resolve_workers(EngineSection(), env={"GOLDPAN_WORKERS": "zero"})
+    assert isinstance(make_engine(EngineSection(workers=1), env={}), InProcessEngine)
+    assert isinstance(make_engine(EngineSection(workers=4), env={"GOLDPAN_ENGINE": "inprocess"}), InProcessEngine)
+    eng = make_engine(EngineSection(workers=2), env={})
+    assert isinstance(eng, LocalProcessEngine) and eng.workers == 2
+
+
+def test_engine_section_does_not_change_the_recipe_id() -> None:
+    rc = load_recipe(REPO / "recipes" / "demo.yaml")
+    other = rc.model_copy(update={"engine": EngineSection(workers=7, kind="inprocess")})
+    assert other.recipe_id == rc.recipe_id
+
+
+# -- ordering, bounded memory, dead workers ------------------------------------------------------
+
+def test_local_engine_keeps_input_order_and_bounds_batches_in_flight() -> None:
+    engine = LocalProcessEngine(workers=2, in_flight=3)
+    pulled: list[int] = []
+    out = []
+    for b in engine.map_batches(slow_square, _numbers(10, pulled), 0.02):
+        out.append(b)
+        # never more than `in_flight` batches taken from the input ahead of what was yielded
+        assert len(pulled) - len(out) <= 3
+    assert [b.column("x")[0].as_py() for b in out] == list(range(10))
+    assert [b.column("sq")[0].as_py() for b in out] == [i * i for i in range(10)]
+    assert len({b.column("pid")[0].as_py() for b in out}) == 2  # both workers did work
+    assert os.getpid() not in {b.column("pid")[0].as_py() for b in out}
+
+
+def test_a_dead_worker_fails_the_stage_loudly_and_the_next_run_gets_a_fresh_pool() -> None:
+    engine = LocalProcessEngine(workers=2)
+    with pytest.raises(EngineWorkerDied):
+        list(engine.map_batches(die_on_three, _numbers(6, []), None))
+    again = list(engine.map_batches(slow_square, _numbers(4, []), 0.0))
+    assert [b.column("x")[0].as_py() for b in again] == [0, 1, 2, 3]
+
+
+def test_stage_meter_counts_the_worker_processes_memory() -> None:
+    engine = LocalProcessEngine(workers=2)
+    list(engine.map_batches(slow_square, _numbers(2, []), 0.0))  # pool started
+    with StageMeter(interval=0.05) as m:
+        list(engine.map_batches(slow_square, _numbers(4, []), 0.01))
+    from goldpan.engine.meter import rss_bytes
+
+    own = rss_bytes(os.getpid())
+    assert m.peak_rss > own  # this process plus the forkserver and its workers
+    assert m.wall_s > 0
+
+
+# -- every pooled stage writes the same rows on any engine ---------------------------------------
+
+KEYS = {"documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["doc_id"], "doc_scores": ["doc_id"],
+        "doc_tokens": ["doc_id", "text_md5"]}
+
+
+def _table_digest(lake: Lake, table: str) -> tuple[int, str]:
+    """Rows and a digest of the table's content in key order.
+
+    Key order, not storage order: deltalake's writer spreads incoming batches over its threads, so
+    the row order inside the Parquet files differs from run to run even in one process."""
+    t = lake.table(table).to_pyarrow_table()
+    t = t.select(sorted(t.column_names)).sort_by([(k, "ascending") for k in KEYS[table]])
+    h = hashlib.sha256()
+    for name in t.column_names:
+        h.update(name.encode())
+        h.update(repr(t.column(name).to_pylist()).encode())
+    return t.num_rows, h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def pages_lake(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("engine") / "pages"
+    lake = Lake(root)
+    import_warc_batch(lake, [str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")], BATCH,
+                      WarcImportConfig(chunk_rows=16))
+    return root
+
+
+def _all_stages(lake: Lake, engine, rows: int) -> dict[str, tuple[int, str]]:
+    extract_stage.run(lake, ExtractSection(), BATCH, engine=engine, batch_rows=rows)
+    dedup_stage.run(lake, DedupSection(), BATCH, engine=engine, batch_rows=rows)
+    filter_stage.run(lake, BATCH, engine=engine, batch_rows=rows)
+    classify_stage.run(lake, ClassifySection(), BATCH, engine=engine, batch_rows=rows)
+    lake.ensure("rejections", REJECTIONS)
+    tokens_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
+    return {t: _table_digest(lake, t) for t in ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")}
+
+
+def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_lake: Path, tmp_path) -> None:
+    digests = {}
+    for name, engine in (("inprocess", InProcessEngine()), ("local2", LocalProcessEngine(2)),
+                         ("local4", LocalProcessEngine(4))):
+        root = tmp_path / name
+        shutil.copytree(pages_lake, root)
+        digests[name] = _all_stages(Lake(root), engine, rows=3)
+    ref = digests["inprocess"]
+    assert ref["documents"][0] >= 30 and ref["dedup_clusters"][0] > 0 and ref["doc_signals"][0] > 0
+    assert ref["doc_tokens"][0] > 0
+    assert digests["local2"] == ref
+    assert digests["local4"] == ref
+
+
+def test_a_bad_page_is_an_error_row_and_the_batch_still_extracts() -> None:
+    from goldpan.extract.langid import default_model_path
+
+    html = ("<html><head><title>Gärten</title></head><body><p>" + "Ein Garten ist ein Stück Land, das angebaut wird. " * 8
+            + "</p><p>" + "花园是种植植物的地方，人们在这里休息。" * 6 + "</p></body></html>").encode()
+    rows = [
+        {"page_id": "p1", "batch_id": BATCH, "url": "https://example.org/a", "host": "example.org", "fetched_at": None,
+         "content": html, "content_type": "text/html", "charset_declared": "utf-8", "source": "warc"},
+        {"page_id": "p2", "batch_id": BATCH, "url": "https://example.org/b", "host": "example.org", "fetched_at": None,
+         "content": None, "content_type": "text/html", "charset_declared": None, "source": "warc"},
+        {"page_id": "p3", "batch_id": BATCH, "url": "https://example.org/c", "host": "example.org", "fetched_at": None,
+         "content": bytes(range(256)) * 40, "content_type": "text/html", "charset_declared": "utf-8", "source": "warc"},
+    ]
+    ctx = extract_stage.ExtractContext(ExtractSection(), default_model_path())
+    out = extract_stage.extract_batch(pa.RecordBatch.from_pylist(rows), ctx).to_pylist()
+    assert [r["page_id"] for r in out] == ["p1", "p2", "p3"]
+    assert out[0]["status"] == "kept" and out[0]["lang"] in ("de", "zh")
+    assert out[1]["status"] == "error" and "no content" in out[1]["detail"]
+    assert out[2]["doc_id"] == extract_stage.doc_id_for("p3")  # bytes that are not text still get their row

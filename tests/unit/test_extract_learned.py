@@ -1,0 +1,288 @@
+"""goldpan's learned extractor: boilerplate removal, the cascade's recorded path, deterministic
+training, and the per-page time budget.
+
+Pages: the bundled sample site's articles (English, Chinese, German: site header and menu, cookie
+notice, "Related links" / "Popular this week" boxes, newsletter promo, tag lines, copyright footer)
+and a news page and a documentation page in the shapes real sites use (share bar, comment section,
+"Read more" teasers; code blocks, tables, headings and lists). resiliparse, the shipped model,
+trafilatura and fastText all run for real.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from goldpan.extract.budget import PageTimeout, nesting_depth_estimate, run_isolated
+from goldpan.extract.encoding import decode_page
+from goldpan.extract.extractors import make_extractor
+from goldpan.extract.html_text import ParsedHtml
+from goldpan.extract.langid import LanguageIdentifier
+from goldpan.extract.line_model import LineModel, load_line_model
+from goldpan.extract.line_training import label_full_text, label_snippets, page_example, train_from_pages
+from goldpan.extract.lines import LINE_FEATURES
+from goldpan.extract.stage import extract_one
+from goldpan.lake.schemas import ERROR, KEPT
+from goldpan.recipe import ExtractSection
+from goldpan.sample_site import default_site_root
+
+SITE = default_site_root()
+
+NEWS = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Council approves new cycle lanes on Mill Road | The Riverside Courier</title></head><body>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience and to show
+personalised ads. <a href="/privacy">Manage preferences</a></p><button>Accept all</button></div>
+<header><nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sport">Sport</a> |
+<a href="/opinion">Opinion</a> | <a href="/weather">Weather</a></nav></header>
+<main><article>
+<h1>Council approves new cycle lanes on Mill Road</h1>
+<div class="share-bar"><a href="https://facebook.com/share">Share on Facebook</a>
+<a href="https://twitter.com/intent">Share on Twitter</a> <a href="mailto:?">Email</a></div>
+<p>The city council voted on Tuesday evening to build protected cycle lanes along the full length of
+Mill Road, ending a dispute that has divided shop owners and residents for almost three years.</p>
+<p>The scheme, which will cost an estimated four million pounds, replaces forty parking spaces with a
+kerb-separated lane in each direction. Work is due to begin in the spring and to take eight months.</p>
+<p>Supporters said the change would make the road safer for the hundreds of children who cycle to the
+two schools nearby. Several traders warned that losing parking would drive customers to the retail
+park on the ring road, and asked the council to phase the work around the Christmas season.</p>
+<p>The council's transport lead said the final design had been changed after the consultation, with
+loading bays kept outside the bakery and the pharmacy, and a new crossing near the library.</p>
+</article>
+<section class="related-articles"><h2>Related articles</h2><ul>
+<li><a href="/news/1">Bus fares to rise in April</a></li>
+<li><a href="/news/2">New bridge opens to pedestrians</a></li>
+<li><a href="/news/3">Parking charges under review</a></li></ul></section>
+<section id="comments" class="comments"><h2>Comments (3)</h2>
+<div class="comment"><p>Great news, about time!</p><a href="/reply">Reply</a></div>
+<div class="comment"><p>What about the buses?</p><a href="/reply">Reply</a></div></section>
+</main>
+<footer><p>© 2024 The Riverside Courier. All rights reserved.</p>
+<a href="/terms">Terms of use</a> · <a href="/privacy">Privacy policy</a> · <a href="/contact">Contact us</a>
+</footer></body></html>"""
+
+DOC = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>csv — CSV File Reading and Writing</title></head>
+<body><div class="related" role="navigation"><h3>Navigation</h3><ul>
+<li><a href="genindex.html">index</a></li><li><a href="py-modindex.html">modules</a> |</li>
+<li><a href="netrc.html">next</a> |</li><li><a href="fileformats.html">previous</a> |</li></ul></div>
+<div class="document"><div class="body" role="main">
+<h1>csv — CSV File Reading and Writing</h1>
+<p>The so-called CSV (Comma Separated Values) format is the most common import and export format for
+spreadsheets and databases. The csv module implements classes to read and write tabular data in CSV
+format.</p>
+<h2>Module Contents</h2>
+<p>The csv module defines the following functions, each of which takes an iterable of rows:</p>
+<ul><li>reader() returns a reader object which will iterate over lines in the given csvfile.</li>
+<li>writer() returns a writer object responsible for converting the user's data into delimited strings.</li></ul>
+<p>A short usage example:</p>
+<pre>import csv
+with open('eggs.csv', newline='') as csvfile:
+    spamreader = csv.reader(csvfile, delimiter=' ', quotechar='|')
+    for row in spamreader:
+        print(', '.join(row))</pre>
+<p>The dialect parameters and their defaults are listed in the table below.</p>
+<table><tr><th>Attribute</th><th>Default</th><th>Meaning</th></tr>
+<tr><td>delimiter</td><td>','</td><td>A one-character string used to separate fields.</td></tr>
+<tr><td>quotechar</td><td>'"'</td><td>A one-character string used to quote fields containing special characters.</td></tr>
+</table>
+</div></div>
+<div class="sphinxsidebar" role="navigation"><h3>Table of Contents</h3><ul><li><a href="#">csv</a></li>
+<li><a href="#module-contents">Module Contents</a></li></ul><h4>Previous topic</h4>
+<p><a href="fileformats.html">File Formats</a></p><h3>This Page</h3><ul><li><a href="_sources/csv.rst.txt">Report a Bug</a></li>
+<li><a href="_sources/csv.rst.txt">Show Source</a></li></ul></div>
+<div class="footer">© Copyright 2001-2023, Python Software Foundation. Last updated on Jan 01, 2024.
+<a href="bugs.html">Found a bug</a>?</div></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def goldpan_ext():
+    return make_extractor("goldpan")
+
+
+def _extract(ext, html: str) -> str:
+    return ext.extract(ParsedHtml(html))
+
+
+def test_news_page_keeps_article_and_drops_boilerplate(goldpan_ext):
+    text = _extract(goldpan_ext, NEWS)
+    for para in ("ending a dispute that has divided shop owners", "replaces forty parking spaces",
+                 "retail park on the ring road", "a new crossing near the library"):
+        assert para in text
+    for junk in ("We use cookies", "Share on Facebook", "Related articles", "Bus fares to rise",
+                 "Comments (3)", "Great news, about time", "All rights reserved", "Privacy policy",
+                 "Home | News"):
+        assert junk not in text, junk
+
+
+def test_documentation_page_keeps_code_tables_headings_lists(goldpan_ext):
+    text = _extract(goldpan_ext, DOC)
+    assert "Module Contents" in text  # heading
+    assert "reader() returns a reader object" in text  # list item
+    assert "spamreader = csv.reader(csvfile, delimiter=' ', quotechar='|')" in text  # code, indentation kept
+    assert "        print(', '.join(row))" in text
+    assert "delimiter" in text and "A one-character string used to separate fields." in text  # table row
+    for junk in ("Show Source", "Report a Bug", "Found a bug", "Previous topic", "Python Software Foundation"):
+        assert junk not in text, junk
+
+
+@pytest.mark.parametrize(
+    ("rel", "keep", "drop"),
+    [
+        ("en/articles/first-loaf.html", ["Kneading is where most beginners give up too soon",
+                                         "Keep notes, and your second and third loaves"],
+         ["Related links", "Popular this week", "uses cookies", "All rights reserved", "Get one email a month"]),
+        ("zh/articles/green-tea.html", None, ["版权", "Cookie"]),
+        ("de/articles/rundweg-hollin-edge.html", None, ["Cookies"]),
+    ],
+)
+def test_sample_site_articles(goldpan_ext, rel, keep, drop):
+    html = decode_page((SITE / rel).read_bytes(), None).text
+    text = _extract(goldpan_ext, html)
+    assert len(text) > 300
+    for k in keep or []:
+        assert k in text
+    for d in drop:
+        assert d not in text, (rel, d)
+
+
+def test_cascade_records_its_path():
+    lid = LanguageIdentifier()
+    sure = {"max_uncertainty": 1.0, "min_chars": 0}
+    unsure = {"max_uncertainty": -1.0}  # every page counts as unsure: trafilatura answers
+    page = {"page_id": "n1", "batch_id": "b", "url": "https://courier.example/news/1",
+            "content": NEWS.encode(), "charset_declared": "utf-8"}
+    rows = {}
+    for label, opts in (("fast", sure), ("fallback", unsure)):
+        cfg = ExtractSection(extractors=[{"name": "cascade", "options": opts}])
+        ext = ("cascade", make_extractor("cascade", opts))
+        rows[label] = extract_one(page, lid, cfg, ext)
+    assert rows["fast"]["status"] == rows["fallback"]["status"] == KEPT
+    assert rows["fast"]["extractor_path"] == "goldpan"
+    assert rows["fallback"]["extractor_path"] == "trafilatura"
+    assert rows["fast"]["extractor"] == "cascade" and "lines-" in rows["fast"]["extractor_version"]
+    assert "Mill Road" in rows["fallback"]["text"]
+
+
+def test_goldpan_is_the_default_and_records_model_version():
+    lid = LanguageIdentifier()
+    cfg = ExtractSection()
+    assert cfg.extractors[0].name == "goldpan"
+    row = extract_one({"page_id": "n2", "batch_id": "b", "url": "https://courier.example/news/2",
+                       "content": NEWS.encode(), "charset_declared": None}, lid, cfg)
+    model = load_line_model("shipped:line_model.json")
+    assert row["status"] == KEPT and row["extractor"] == "goldpan"
+    assert row["extractor_version"].endswith(model.sha1[:12]) and row["extractor_path"] == "goldpan"
+
+
+def _training_pages():
+    """Sample-site articles with their <article> text as gold, plus the two pages above."""
+    import lxml.html
+    pages = []
+    for path in sorted((SITE / "en" / "articles").glob("*.html"))[:6]:
+        html = path.read_text(encoding="utf-8")
+        art = lxml.html.fromstring(html).xpath("//article")
+        if art:
+            pages.append(page_example("site", html, art[0].text_content()))
+    pages.append(page_example("snippets", NEWS,
+                              {"with": ["replaces forty parking spaces"], "without": ["Related articles", "Reply"]}))
+    return pages
+
+
+def test_training_is_deterministic_for_a_seed():
+    pages = _training_pages()
+    a = train_from_pages(pages, seed=7, hidden=8, epochs=60)
+    b = train_from_pages(pages, seed=7, hidden=8, epochs=60)
+    c = train_from_pages(pages, seed=8, hidden=8, epochs=60)
+    assert a.to_json() == b.to_json() and a.sha1 == b.sha1
+    assert a.sha1 != c.sha1
+    assert a.features == list(LINE_FEATURES)
+    again = LineModel.from_json(a.to_json())
+    x = pages[0].x
+    assert np.allclose(again.predict(x), a.predict(x), atol=1e-6)
+
+
+def test_shipped_model_carries_its_training_record():
+    model = load_line_model("shipped:line_model.json")
+    meta = model.meta
+    assert model.features == list(LINE_FEATURES)
+    assert meta["trained_by"] == "scripts/train_extract_model.py"
+    assert set(meta["held_out_report_split"]) == {"aeb", "trafilatura", "docs"}
+    assert "split" in meta["training_data"] and meta["seed"] is not None
+    assert 0.0 < model.threshold < 1.0
+
+
+def test_line_labels():
+    gold = "The first paragraph of the article.\nThe second paragraph, with more words in it than the first."
+    lines = ["Home | News", "The first paragraph of the article.",
+             "The second paragraph, with more words in it than the first.", "Share this article on social media"]
+    assert label_full_text(lines, gold) == [0.0, 1.0, 1.0, 0.0]
+    assert label_snippets(lines, ["first paragraph"], ["Share this"]) == [None, 1.0, None, 0.0]
+
+
+def test_nesting_depth_estimate():
+    deep = "<html><body>" + "<div>x" * 3000 + "</div>" * 3000 + "</body></html>"
+    assert nesting_depth_estimate(deep, 100) >= 3000
+    flat = "<ul>" + "<li><p>item<br><img src=a.png/>" * 3000 + "</ul>"
+    assert nesting_depth_estimate(flat, 100) < 10
+    assert nesting_depth_estimate(NEWS, 10) < 20  # cap below its tag count: the balance is computed
+
+
+def _spin(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+def test_isolated_run_returns_or_times_out():
+    assert run_isolated(_spin, (0.0,), 5.0) == "done"
+    t0 = time.monotonic()
+    with pytest.raises(PageTimeout):
+        run_isolated(_spin, (30.0,), 0.5)
+    assert time.monotonic() - t0 < 10
+
+
+def _boom() -> str:
+    raise ValueError("broken page")
+
+
+def _isolated_in_worker(_: int) -> str:
+    return run_isolated(_spin, (0.0,), 5.0)
+
+
+def test_isolated_run_reports_errors_and_works_inside_a_daemonic_pool_worker():
+    import multiprocessing
+
+    with pytest.raises(RuntimeError, match="ValueError: broken page"):
+        run_isolated(_boom, (), 5.0)
+    # multiprocessing.Pool workers are daemonic (no multiprocessing children): the fork still works.
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_isolated_in_worker, [0]) == ["done"]
+
+
+def test_pathological_page_becomes_an_error_row_within_the_budget():
+    """50,000 nested divs: resiliparse's main-content pass would take minutes; the stage gives up
+    at the recipe's budget and writes an error row."""
+    html = "<html><body>" + "<div>x" * 50_000 + "</div>" * 50_000 + "</body></html>"
+    page = {"page_id": "deep", "batch_id": "b", "url": "https://deep.example/", "content": html.encode(),
+            "charset_declared": "utf-8"}
+    cfg = ExtractSection(page_time_budget_s=2.0, isolate_min_depth=2000)
+    t0 = time.monotonic()
+    row = extract_one(page, LanguageIdentifier(), cfg)
+    elapsed = time.monotonic() - t0
+    assert row["status"] == ERROR and row["rule"] == "extract_timeout"
+    assert row["threshold"] == 2.0 and "2 s" in row["detail"]
+    assert elapsed < 20  # the budget plus process start-up, not minutes
+
+
+def test_budget_leaves_ordinary_pages_alone():
+    page = {"page_id": "ok", "batch_id": "b", "url": "https://courier.example/", "content": NEWS.encode(),
+            "charset_declared": "utf-8"}
+    row = extract_one(page, LanguageIdentifier(), ExtractSection(page_time_budget_s=5.0, isolate_min_depth=10))
+    # isolate_min_depth=10 sends this page through the child process: same result, same path.
+    assert row["status"] == KEPT and "Mill Road" in row["text"] and row["extractor_path"] == "goldpan"
+
+
+def test_shipped_model_file_is_small():
+    path = Path(__file__).resolve().parents[2] / "goldpan" / "data" / "extract" / "line_model.json"
+    assert path.stat().st_size < 200_000
