@@ -15,8 +15,9 @@ Planted families (one original each, chosen among pages of >= 150 words/characte
 - copies with words substituted, deleted and inserted at 0/1/2/3/5/8/10/12/15% of positions, the new
   words drawn at random from the vocabulary of the whole corpus (never from the page itself), each
   with a banner on top and a dated footer (different per copy);
-- the original contained in a longer page (filler text from pages that are not in the corpus before
-  and after it, 1.3-3x the original's length);
+- the original contained in a longer page: filler text before and after it of 0.3-2x the original's
+  length (at most 3,000 tokens), lines of held-out pages that are not in the corpus, each line
+  used by one container only (containers sharing filler would be near duplicates of each other);
 - CJK pages are edited per token: a CJK character is a token, a run of other word characters is one.
 
 Hard negatives: short unrelated pages wrapped in one shared site template (a long navigation block
@@ -43,6 +44,7 @@ CACHE = DATA / "dedup_pages.json"
 EDIT_RATES = [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.10, 0.12, 0.15]
 TEMPLATE_WORDS = 250
 NATURAL_MIN_RATIO = 0.85
+CONTAINER_FILLER_CAP = 3000  # filler tokens of a container at most (0.3-2x the original's length)
 PACKAGES = ["python3.11-doc", "debian-reference-en", "debian-reference-de", "debian-reference-ja",
             "debian-reference-zh-cn", "libstdc++-11-doc", "libstdc++-12-doc"]
 
@@ -202,6 +204,73 @@ def natural_pairs(groups: dict[str, list[Page]]) -> dict[tuple[str, str], float]
     return out
 
 
+class _FillerStream:
+    """Lines of held-out pages handed out in order, each line to one container only: two containers
+    never share filler text, so a container is a near duplicate of nothing but its own family."""
+
+    def __init__(self, pages: list[tuple[str, Page]], lang: str) -> None:
+        self.lines = [ln for _, p in pages for ln in p.text.splitlines() if ln.strip()]
+        self.lang = lang
+        self.next = 0
+
+    def take(self, tokens: float) -> list[str]:
+        out, got = [], 0
+        while got < tokens:
+            if self.next >= len(self.lines):
+                raise RuntimeError("filler text exhausted: fewer families or more held-out pages")
+            ln = self.lines[self.next]
+            self.next += 1
+            out.append(ln)
+            got += _size(ln, self.lang)
+        return out
+
+
+BASE_KINDS = ("page", "original", "template", "doxygen", "natural")  # unedited pages, as found
+
+
+def natural_near_duplicates(docs: list[Doc]) -> dict[tuple[str, str], float]:
+    """Every pair of unedited pages (BASE_KINDS) whose token sequences are >= NATURAL_MIN_RATIO
+    similar (difflib ratio), found exhaustively: an independent truth for the near duplicates the
+    corpus holds by itself (e.g. Doxygen pages of two classes that differ by a name).
+
+    difflib's `quick_ratio` (multiset overlap of the tokens) bounds the ratio from above, and the
+    multiset overlap of all pairs at once is one sparse product (token occurrence k of word w is a
+    column), so only pairs that can reach the cut-off are aligned. Cached in bench/data."""
+    import hashlib
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    base = sorted((d for d in docs if d.kind in BASE_KINDS), key=lambda d: d.doc_id)
+    digest = hashlib.sha1("\0".join(f"{d.doc_id}\1{d.text}" for d in base).encode()).hexdigest()[:16]
+    cache = DATA / f"dedup_natural_{digest}.json"
+    if cache.exists():
+        return {tuple(k.split("\t")): v for k, v in json.loads(cache.read_text()).items()}
+    columns: dict[tuple[str, int], int] = {}
+    rows, cols, lens = [], [], []
+    toks = [_tokens(d.text, d.lang) for d in base]
+    for i, ts in enumerate(toks):
+        seen: dict[str, int] = {}
+        for w in ts:
+            seen[w] = seen.get(w, 0) + 1
+            cols.append(columns.setdefault((w, seen[w]), len(columns)))
+        rows.extend([i] * len(ts))
+        lens.append(len(ts))
+    x = sp.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)), shape=(len(base), len(columns)))
+    overlap = (x @ x.T).toarray()
+    n = np.array(lens, dtype=np.float64)
+    quick = 2.0 * overlap / np.maximum(n[:, None] + n[None, :], 1.0)
+    a_idx, b_idx = np.nonzero(np.triu(quick, k=1) >= NATURAL_MIN_RATIO)
+    out: dict[tuple[str, str], float] = {}
+    for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True):
+        r = difflib.SequenceMatcher(None, toks[a], toks[b], autojunk=False).ratio()
+        if r >= NATURAL_MIN_RATIO:
+            out[(base[a].doc_id, base[b].doc_id)] = round(r, 4)
+    DATA.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({f"{a}\t{b}": r for (a, b), r in out.items()}))
+    return out
+
+
 def build(n_families: int = 300, seed: int = 1) -> tuple[list[Doc], dict[tuple[str, str], float]]:
     """The corpus and the natural pairs with their similarity (see module docstring)."""
     groups = load_pages()
@@ -215,31 +284,28 @@ def build(n_families: int = 300, seed: int = 1) -> tuple[list[Doc], dict[tuple[s
     base = [(f"py:{p.path}", p) for p in groups["pydoc"]] + [(f"debref:{p.path}", p) for p in groups["debref"]]
     base = [(i, p) for i, p in base if _size(p.text, p.lang) >= 150]
     rnd.shuffle(base)
-    # a fifth of the CJK sections and of the rest become families; fillers for containers are held out
+    # two fifths of the CJK sections and the rest of the families from the other pages; the filler
+    # text of containers comes from held-out pages (never in the corpus), each line used once
     cjk = [b for b in base if b[1].lang in ("zh", "ja")]
     other = [b for b in base if b[1].lang not in ("zh", "ja")]
-    n_cjk = min(len(cjk) // 2, n_families // 6)
-    fam = cjk[:n_cjk] + other[: n_families - n_cjk]
-    fillers = cjk[n_cjk : 2 * n_cjk] + other[n_families - n_cjk : n_families - n_cjk + 80]
-    used = {i for i, _ in fam} | {i for i, _ in fillers}
+    n_cjk = min(len(cjk) * 2 // 5, n_families // 6)
+    n_other = n_families - n_cjk
+    fam = cjk[:n_cjk] + other[:n_other]
+    fillers = {True: _FillerStream(cjk[n_cjk:], "zh"), False: _FillerStream(other[n_other : n_other + 200], "en")}
+    used = {i for i, _ in fam} | {i for i, _ in cjk[n_cjk:]} | {i for i, _ in other[n_other : n_other + 200]}
     docs: list[Doc] = []
     for i, p in base:
         if i not in used:
             docs.append(Doc(i, i, "page", None, p.lang, p.text))
-    for k, (i, p) in enumerate(fam):
+    for i, p in fam:
         docs.append(Doc(i, i, "original", None, p.lang, p.text))
         for rate in EDIT_RATES:
             docs.append(Doc(f"{i}~{rate:.2f}", i, "copy", rate, p.lang,
                             with_banner_footer(edit_tokens(p.text, p.lang, rate, vocab_l, rnd), rnd)))
-        same = [f for f in fillers if (f[1].lang in ("zh", "ja")) == (p.lang in ("zh", "ja"))]
-        want = _size(p.text, p.lang) * rnd.uniform(0.3, 2.0)
-        before, after, got = [], [], 0.0
-        for _, f in rnd.sample(same, len(same)):
-            (before if rnd.random() < 0.5 else after).append(f.text)
-            got += _size(f.text, f.lang)
-            if got >= want:
-                break
-        docs.append(Doc(f"{i}~in", i, "contained", None, p.lang, "\n".join([*before, p.text, *after])))
+        want = min(_size(p.text, p.lang), CONTAINER_FILLER_CAP / 2) * rnd.uniform(0.3, 2.0)
+        filler = fillers[p.lang in ("zh", "ja")].take(want)
+        cut = rnd.randint(0, len(filler))
+        docs.append(Doc(f"{i}~in", i, "contained", None, p.lang, "\n".join([*filler[:cut], p.text, *filler[cut:]])))
     # hard negatives: unrelated short pages in one shared site template
     tmpl_src = next(p.text for _, p in base if p.lang == "en" and _size(p.text, "en") > 2 * TEMPLATE_WORDS)
     head = " ".join(tmpl_src.split()[:TEMPLATE_WORDS])

@@ -579,63 +579,88 @@ class BatchDeduplicator:
 
     def _assign_clusters(self, b: _Batch, edges: dict[tuple[str, str], tuple[float, str]], store: PriorStore,
                          prior: _Prior) -> None:
+        """Clusters from verified edges, each member verified against its representative (star
+        clustering), never by chains: with union-find, A ~ B ~ C puts A and C in one cluster however
+        different they are, and one chain through pages that share a long block (a site template,
+        a common appendix) can merge hundreds of unrelated pages and drop their text.
+
+        A. A batch document with a verified Jaccard edge to an earlier representative joins that
+           cluster; one linked to several earlier clusters merges them (recorded, `dedup_merges`).
+        B. The other batch documents, in representative order: the first one left is a
+           representative, and every document left with a verified edge to it joins its cluster.
+        Containment edges (contained, container) are applied afterwards (`_contained`).
+        """
         docs, res, pos, rank = b.docs, b.res, b.pos, b.rank
-        # Jaccard edges are symmetric and join clusters; containment edges (contained, container)
-        # are directed and never join two containers through a page inside both (see _contained).
         jac = {k: v for k, v in edges.items() if v[1] != MATCH_CONTAINED}
         inside = {k: v for k, v in edges.items() if v[1] == MATCH_CONTAINED}
-        uf = UnionFind()
-        for i in b.primaries:
-            uf.add(docs[i].doc_id)
-        for x, y in jac:
-            uf.union(x, y)
         neighbours: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
         for (x, y), (s, m) in jac.items():
             neighbours[x].append((y, s, m))
             neighbours[y].append((x, s, m))
-        for p in {y for (_, y) in inside if y not in pos} | {x for (x, _) in inside if x not in pos}:
+        # A. batch documents verified against earlier representatives
+        uf = UnionFind()
+        for x, y in jac:
+            if (x in pos) != (y in pos):
+                uf.union(x, y)
+        for p in {d for k in inside for d in k if d not in pos}:
             uf.add(p)
         linked_prior = [p for p in prior.hits if p in uf._parent]
         states = _resolver(store, sorted({prior.hits[p].cluster_id for p in linked_prior})) if linked_prior else {}
+        assigned: set[str] = set()
         for members in uf.components().values():
             batch_members = sorted((m for m in members if m in pos), key=lambda m: rank[pos[m]])
             priors_in = [m for m in members if m not in pos]
-            best = batch_members[0] if batch_members else None
-            if not priors_in:
-                rep_id, cluster = best, best
-            else:
-                clusters: dict[str, ClusterState] = {}
-                for p in priors_in:
-                    h = prior.hits[p]
-                    st = states.get(h.cluster_id, ClusterState(h.cluster_id, h.cluster_id, h.batch_id))
-                    clusters.setdefault(st.cluster_id, st)
-                winner = min(clusters.values(), key=lambda s: self._prior_rank(s, prior, store))
-                cluster, rep_id = winner.cluster_id, winner.representative
-                if best is not None and self._batch_beats(b, pos[best], winner, prior, store):
-                    rep_id = best
-                for st in sorted(clusters.values(), key=lambda s: s.cluster_id):
-                    if st.cluster_id == cluster and rep_id == st.representative:
-                        continue
-                    via, other, s, m = _link_of(st, members, neighbours, pos, prior, states)
-                    b.merges.append(ClusterMerge(
-                        cluster_id=st.cluster_id, into_cluster_id=cluster, old_representative=st.representative,
-                        new_representative=rep_id, via_doc_id=via, linked_to=other, similarity=s, match=m,
-                        reason=MERGE_LINKED if st.cluster_id != cluster else MERGE_REPRESENTATIVE,
-                        representative_rule=self.cfg.representative,
-                        new_representative_batch="" if rep_id == best else winner.rep_batch))
+            if not batch_members or not priors_in:
+                continue
+            best = batch_members[0]
+            clusters: dict[str, ClusterState] = {}
+            for p in priors_in:
+                h = prior.hits[p]
+                st = states.get(h.cluster_id, ClusterState(h.cluster_id, h.cluster_id, h.batch_id))
+                clusters.setdefault(st.cluster_id, st)
+            winner = min(clusters.values(), key=lambda s: self._prior_rank(s, prior, store))
+            cluster, rep_id = winner.cluster_id, winner.representative
+            if self._batch_beats(b, pos[best], winner, prior, store):
+                rep_id = best
+            for st in sorted(clusters.values(), key=lambda s: s.cluster_id):
+                if st.cluster_id == cluster and rep_id == st.representative:
+                    continue
+                via, other, s, m = _link_of(st, members, neighbours, pos, prior, states)
+                b.merges.append(ClusterMerge(
+                    cluster_id=st.cluster_id, into_cluster_id=cluster, old_representative=st.representative,
+                    new_representative=rep_id, via_doc_id=via, linked_to=other, similarity=s, match=m,
+                    reason=MERGE_LINKED if st.cluster_id != cluster else MERGE_REPRESENTATIVE,
+                    representative_rule=self.cfg.representative,
+                    new_representative_batch="" if rep_id == best else winner.rep_batch))
             for m in batch_members:
+                assigned.add(m)
                 r = res[pos[m]]
                 r.cluster_id = cluster
                 if m == rep_id:
                     r.is_representative = True
                     continue
                 b.alive[pos[m]] = False
-                nb = _best_neighbour(m, rep_id, neighbours[m], pos, rank)
+                nb = _best_neighbour(m, rep_id, [t for t in neighbours[m] if t[0] not in pos or t[0] == rep_id], pos, rank)
                 _reject(r, RULE_NEAR, nb[0], nb[1], self.cfg.threshold)
                 r.match = nb[2]
-                if nb[2] == MATCH_CONTAINED:
-                    r.threshold = self.cfg.containment_threshold
-        self._contained(b, inside, uf, prior, states)
+        # B. stars among the rest, in representative order
+        for i in b.order:
+            rep_id = docs[i].doc_id
+            if rep_id in assigned or not b.alive[i]:
+                continue
+            assigned.add(rep_id)
+            res[i].cluster_id = rep_id
+            res[i].is_representative = True
+            for other, s, m in sorted(neighbours[rep_id], key=lambda t: rank.get(pos.get(t[0], -1), -1)):
+                if other not in pos or other in assigned:
+                    continue
+                assigned.add(other)
+                r = res[pos[other]]
+                r.cluster_id = rep_id
+                b.alive[pos[other]] = False
+                _reject(r, RULE_NEAR, rep_id, s, self.cfg.threshold)
+                r.match = m
+        self._contained(b, inside, prior, states)
         # exact copies and URL duplicates join the cluster of the document they copy
         for i, j in b.exact_of.items():
             res[i].cluster_id = res[j].cluster_id
@@ -664,14 +689,15 @@ class BatchDeduplicator:
         for r in res:
             r.cluster_size = in_batch[r.cluster_id] + sum(earlier.get(c, 0) for c in parts.get(r.cluster_id, ()))
 
-    def _contained(self, b: _Batch, inside: dict[tuple[str, str], tuple[float, str]], uf: UnionFind, prior: _Prior,
+    def _contained(self, b: _Batch, inside: dict[tuple[str, str], tuple[float, str]], prior: _Prior,
                    states: dict[str, ClusterState]) -> None:
         """Apply containment edges (contained, container) after the Jaccard clusters are set.
 
         A page inside a longer one adds nothing to it, while dropping the container would lose text,
         so here the container always wins, whatever the representative rule:
-        - a batch page alone in its Jaccard cluster and inside another page becomes a near_duplicate
-          (match containment) of its best container and joins the container's cluster;
+        - a batch page that represents a cluster of this batch (alone, or with its near duplicates)
+          and is inside another page becomes a near_duplicate (match containment) of its best
+          container, and its cluster joins the container's cluster;
         - an earlier representative inside a page of this batch loses its place: its cluster is
           recorded as merged into the container's cluster (reason `contained`), and the mixer drops it.
         Containers are handled largest first, so a page inside a page inside a third lands in the
@@ -680,9 +706,6 @@ class BatchDeduplicator:
         if not inside:
             return
         res, pos, rank = b.res, b.pos, b.rank
-        comp_size: dict[str, int] = defaultdict(int)
-        for m in list(uf._parent):
-            comp_size[uf.find(m)] += 1
         by_small: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for (small, big), (s, _) in inside.items():
             by_small[small].append((big, s))
@@ -704,9 +727,11 @@ class BatchDeduplicator:
             target = cluster_of(big)
             if small in pos:
                 r = res[pos[small]]
-                if comp_size[uf.find(small)] > 1 or not r.is_representative or r.cluster_id == target.cluster_id:
-                    continue  # clustered by Jaccard already
-                r.cluster_id = target.cluster_id
+                if not r.is_representative or r.cluster_id != small or r.cluster_id == target.cluster_id:
+                    continue  # a near duplicate already, or the representative of an earlier cluster
+                for o in b.res:  # the page's own cluster (its near duplicates) moves with it
+                    if o.cluster_id == small:
+                        o.cluster_id = target.cluster_id
                 b.alive[pos[small]] = False
                 _reject(r, RULE_NEAR, big, sim, self.cfg.containment_threshold)
                 r.match = MATCH_CONTAINED
