@@ -21,7 +21,8 @@ Planted families (one original each, chosen among pages of >= 150 words/characte
 - CJK pages are edited per token: a CJK character is a token, a run of other word characters is one.
 
 Hard negatives: short unrelated pages wrapped in one shared site template (a long navigation block
-before and a footer after), and the Doxygen pages. Each is its own family.
+before and a footer after; those pages are held out of the rest of the corpus), and the Doxygen
+pages. Each is its own family, unless `natural_similarities` finds it a natural near duplicate.
 
 Natural truth: a libstdc++ manual page of GCC 11 and the same path in GCC 12 are a true pair when
 their word sequences are >= 85% similar (difflib ratio, i.e. <= ~15% of words changed, the planted
@@ -228,14 +229,20 @@ class _FillerStream:
 BASE_KINDS = ("page", "original", "template", "doxygen", "natural")  # unedited pages, as found
 
 
-def natural_near_duplicates(docs: list[Doc]) -> dict[tuple[str, str], float]:
-    """Every pair of unedited pages (BASE_KINDS) whose token sequences are >= NATURAL_MIN_RATIO
-    similar (difflib ratio), found exhaustively: an independent truth for the near duplicates the
-    corpus holds by itself (e.g. Doxygen pages of two classes that differ by a name).
+GREY_MIN = 0.7  # natural pairs between this and NATURAL_MIN_RATIO are neither true nor false
 
-    difflib's `quick_ratio` (multiset overlap of the tokens) bounds the ratio from above, and the
-    multiset overlap of all pairs at once is one sparse product (token occurrence k of word w is a
-    column), so only pairs that can reach the cut-off are aligned. Cached in bench/data."""
+
+def natural_similarities(docs: list[Doc]) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """(ratio, containment, tokens of the smaller page) of every pair of unedited pages (BASE_KINDS) that can reach GREY_MIN
+    on either: ratio = difflib's ratio of the two token sequences; containment = the tokens of the
+    smaller page in difflib's matching blocks / its length (a page copied inside a longer one).
+    Found exhaustively over all pairs: an independent truth for the near duplicates the corpus
+    holds by itself (e.g. Doxygen pages of two classes that differ by a name, or a member list
+    inside its class page).
+
+    The multiset overlap of the tokens bounds both from above (difflib's `quick_ratio` for the
+    ratio), and the overlap of all pairs at once is one sparse product (occurrence k of word w is
+    one column), so only pairs that can reach GREY_MIN are aligned. Cached in bench/data."""
     import hashlib
 
     import numpy as np
@@ -245,7 +252,7 @@ def natural_near_duplicates(docs: list[Doc]) -> dict[tuple[str, str], float]:
     digest = hashlib.sha1("\0".join(f"{d.doc_id}\1{d.text}" for d in base).encode()).hexdigest()[:16]
     cache = DATA / f"dedup_natural_{digest}.json"
     if cache.exists():
-        return {tuple(k.split("\t")): v for k, v in json.loads(cache.read_text()).items()}
+        return {tuple(k.split("\t")): tuple(v) for k, v in json.loads(cache.read_text()).items()}
     columns: dict[tuple[str, int], int] = {}
     rows, cols, lens = [], [], []
     toks = [_tokens(d.text, d.lang) for d in base]
@@ -257,18 +264,28 @@ def natural_near_duplicates(docs: list[Doc]) -> dict[tuple[str, str], float]:
         rows.extend([i] * len(ts))
         lens.append(len(ts))
     x = sp.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)), shape=(len(base), len(columns)))
-    overlap = (x @ x.T).toarray()
+    overlap = np.triu((x @ x.T).toarray(), k=1).astype(np.float64)
     n = np.array(lens, dtype=np.float64)
     quick = 2.0 * overlap / np.maximum(n[:, None] + n[None, :], 1.0)
-    a_idx, b_idx = np.nonzero(np.triu(quick, k=1) >= NATURAL_MIN_RATIO)
-    out: dict[tuple[str, str], float] = {}
+    quick_cont = overlap / np.maximum(np.minimum(n[:, None], n[None, :]), 1.0)
+    a_idx, b_idx = np.nonzero((quick >= GREY_MIN) | (quick_cont >= GREY_MIN))
+    out: dict[tuple[str, str], tuple[float, float, int]] = {}
     for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True):
-        r = difflib.SequenceMatcher(None, toks[a], toks[b], autojunk=False).ratio()
-        if r >= NATURAL_MIN_RATIO:
-            out[(base[a].doc_id, base[b].doc_id)] = round(r, 4)
+        small, big = (a, b) if lens[a] <= lens[b] else (b, a)
+        m = difflib.SequenceMatcher(None, toks[small], toks[big], autojunk=False)
+        inside = sum(blk.size for blk in m.get_matching_blocks())
+        ratio, cont = 2.0 * inside / max(1, lens[a] + lens[b]), inside / max(1, lens[small])
+        if ratio >= GREY_MIN or cont >= GREY_MIN:
+            out[(base[a].doc_id, base[b].doc_id)] = (round(ratio, 4), round(cont, 4), min(lens[a], lens[b]))
     DATA.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({f"{a}\t{b}": r for (a, b), r in out.items()}))
+    cache.write_text(json.dumps({f"{a}\t{b}": v for (a, b), v in out.items()}))
     return out
+
+
+def is_natural_duplicate(ratio: float, containment: float, smaller_tokens: int) -> bool:
+    """A true pair: >= NATURAL_MIN_RATIO similar (difflib ratio), or a page of >= 50 tokens that lies
+    >= NATURAL_MIN_RATIO inside the other (difflib's alignment): the planted range of edits."""
+    return ratio >= NATURAL_MIN_RATIO or (containment >= NATURAL_MIN_RATIO and smaller_tokens >= 50)
 
 
 def build(n_families: int = 300, seed: int = 1) -> tuple[list[Doc], dict[tuple[str, str], float]]:
@@ -282,7 +299,13 @@ def build(n_families: int = 300, seed: int = 1) -> tuple[list[Doc], dict[tuple[s
     vocab_l = {k: sorted(v) for k, v in vocab.items()}
 
     base = [(f"py:{p.path}", p) for p in groups["pydoc"]] + [(f"debref:{p.path}", p) for p in groups["debref"]]
-    base = [(i, p) for i, p in base if _size(p.text, p.lang) >= 150]
+    # hard negatives: unrelated short pages in one shared site template; those pages (and the
+    # template's source) are held out of everything else, or a templated page would contain a
+    # page of the corpus and be its true near duplicate
+    tmpl_src = next(p for p in groups["pydoc"] if _size(p.text, "en") > 2 * TEMPLATE_WORDS)
+    shorts = [p for p in groups["pydoc"] if 120 <= _size(p.text, "en") < 400 and p is not tmpl_src][:150]
+    held = {f"py:{p.path}" for p in [tmpl_src, *shorts]}
+    base = [(i, p) for i, p in base if _size(p.text, p.lang) >= 150 and i not in held]
     rnd.shuffle(base)
     # two fifths of the CJK sections and the rest of the families from the other pages; the filler
     # text of containers comes from held-out pages (never in the corpus), each line used once
@@ -306,12 +329,9 @@ def build(n_families: int = 300, seed: int = 1) -> tuple[list[Doc], dict[tuple[s
         filler = fillers[p.lang in ("zh", "ja")].take(want)
         cut = rnd.randint(0, len(filler))
         docs.append(Doc(f"{i}~in", i, "contained", None, p.lang, "\n".join([*filler[:cut], p.text, *filler[cut:]])))
-    # hard negatives: unrelated short pages in one shared site template
-    tmpl_src = next(p.text for _, p in base if p.lang == "en" and _size(p.text, "en") > 2 * TEMPLATE_WORDS)
-    head = " ".join(tmpl_src.split()[:TEMPLATE_WORDS])
-    tail = " ".join(tmpl_src.split()[TEMPLATE_WORDS : TEMPLATE_WORDS + 40])
-    shorts = [p for p in groups["pydoc"] if 120 <= _size(p.text, "en") < 400]
-    for p in shorts[:150]:
+    head = " ".join(tmpl_src.text.split()[:TEMPLATE_WORDS])
+    tail = " ".join(tmpl_src.text.split()[TEMPLATE_WORDS : TEMPLATE_WORDS + 40])
+    for p in shorts:
         docs.append(Doc(f"tmpl:{p.path}", f"tmpl:{p.path}", "template", None, "en", f"{head}\n{p.text}\n{tail}"))
     for p in groups["doxygen"]:
         if _size(p.text, "en") >= 30:

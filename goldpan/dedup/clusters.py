@@ -52,6 +52,7 @@ from goldpan.dedup.candidates import (
     band_table,
     choose_banding,
 )
+from goldpan.dedup.shingles import sorted_unique
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures, doc_sequence
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import url_key
@@ -483,7 +484,7 @@ class BatchDeduplicator:
         cfg = self.cfg
         out: dict[int, dict[str, str]] = defaultdict(dict)
         sub = b.feats.band_keys[idx]
-        hits = store.lookup(KIND_BAND, np.unique(sub.ravel()))
+        hits = store.lookup(KIND_BAND, sorted_unique(sub.ravel()))
         if hits:
             key_docs = _key_positions(sub, idx, hits)
             for h in hits:
@@ -492,7 +493,7 @@ class BatchDeduplicator:
                     if b.res[i].supersedes != h.doc_id:
                         out[i][h.doc_id] = KIND_BAND
         if anchors:
-            flat = np.unique(np.concatenate([anchors[i] for i in idx])) if idx else np.empty(0, np.int64)
+            flat = sorted_unique(np.concatenate([anchors[i] for i in idx])) if idx else np.empty(0, np.int64)
             ahits = store.lookup(KIND_ANCHOR, flat) if flat.size else []
             per_key: dict[int, list[IndexHit]] = defaultdict(list)
             for h in ahits:
@@ -568,7 +569,7 @@ class BatchDeduplicator:
                         if p in pseq:
                             checked += 1
                             ps_seq = pseq[p]
-                            ps_set = np.unique(ps_seq)
+                            ps_set = sorted_unique(ps_seq)
                             v = verify_pair(ps_set, ps_seq, *shingles(i), self.verify_cfg)
                             if v.match == MATCH_CONTAINED and ps_set.size > feats.n_shingles(i):
                                 edges[(docs[i].doc_id, p)] = (v.similarity, v.match)  # (contained, container)
@@ -816,12 +817,19 @@ class BatchDeduplicator:
             if r.rule != RULE_EXACT and r.text_sha1 not in seen_sha:
                 seen_sha.add(r.text_sha1)
                 rows.add(KIND_SHA1, sha1_key(r.text_sha1), r.doc_id, r.cluster_id)
-            if r.is_representative and b.feats.n_shingles(i):
+            if is_indexed(r) and b.feats.n_shingles(i):
                 rows.add_many(KIND_BAND, r.band_keys.tolist(), r.doc_id, r.cluster_id)
                 if self.cfg.containment:
                     a = anchors_of(b.feats.shingles_of(i), self.cfg.anchor_rate)
                     rows.add_many(KIND_ANCHOR, a.tolist(), r.doc_id, r.cluster_id)
         return rows
+
+
+def is_indexed(r: DedupResult) -> bool:
+    """Whether a document's band keys and anchors go to the index, for later batches to match:
+    representatives, and pages found inside a longer page (their copies in later batches then
+    find the container's cluster through them; the container alone would not match a copy)."""
+    return r.is_representative or (r.rule == RULE_NEAR and r.match == MATCH_CONTAINED)
 
 
 def with_batch(m: ClusterMerge, batch_id: str) -> ClusterMerge:
@@ -855,7 +863,7 @@ def _anchor_counts(hits: list[IndexHit]) -> dict[str, int]:
 def _key_positions(sub: np.ndarray, idx: list[int], hits: list[IndexHit]) -> dict[int, list[int]]:
     """band key -> batch positions having it, for the keys that hit the index."""
     key_docs: dict[int, list[int]] = defaultdict(list)
-    hit_keys = np.unique(np.fromiter((h.key for h in hits), dtype=np.int64, count=len(hits)))
+    hit_keys = sorted_unique(np.fromiter((h.key for h in hits), dtype=np.int64, count=len(hits)))
     rows_i, cols_j = np.nonzero(np.isin(sub, hit_keys))
     for r_i, c_j in zip(rows_i.tolist(), cols_j.tolist(), strict=True):
         key_docs[int(sub[r_i, c_j])].append(idx[r_i])
@@ -934,7 +942,7 @@ class MemoryPriorStore:
         for d, r in zip(docs, out.results, strict=True):
             self._batch_of[r.doc_id] = batch_id
             self._clusters[r.cluster_id].append(batch_id)
-            if r.is_representative:
+            if is_indexed(r):
                 self._sigs[r.doc_id] = r.signature
                 if keep_texts:
                     self._texts[r.doc_id] = (d.text, d.lang)

@@ -60,7 +60,19 @@ def normalize_for_shingles(text: str) -> str:
 
 
 def has_surrogates(text: str) -> bool:
-    return _SURROGATE.search(text) is not None
+    return not text.isascii() and _SURROGATE.search(text) is not None  # isascii() is O(1) in CPython
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values: a sort and a neighbour mask (numpy 2's hash-based `np.unique` is
+    ~10x slower on uint64 shingle hashes, and shingling is the hot loop of dedup)."""
+    if a.size <= 1:
+        return a.copy()
+    s = np.sort(a)
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def word_tokens(text: str) -> list[str]:
@@ -155,7 +167,7 @@ def shingle_hashes(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 
     uint64 array for a text without tokens.
     """
     seq = shingle_sequence(text, lang, word_ngram, char_ngram, latin)
-    return np.unique(seq) if seq.size > 1 else seq
+    return sorted_unique(seq)
 
 
 def intersection_size(a: np.ndarray, b: np.ndarray) -> int:

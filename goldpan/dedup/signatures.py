@@ -38,6 +38,7 @@ from goldpan.dedup.shingles import (
     has_surrogates,
     sequence_of_folded,
     shingle_sequence,
+    sorted_unique,
 )
 from goldpan.text.tokenize import is_cjk_lang
 
@@ -160,7 +161,7 @@ def _sequence_and_sha1(text: str, lang: str, cfg: SignatureConfig) -> tuple[np.n
 def doc_shingles(text: str, lang: str, cfg: SignatureConfig) -> np.ndarray:
     """Sorted unique shingle hashes of one text under `cfg`."""
     seq = doc_sequence(text, lang, cfg)
-    return np.unique(seq) if seq.size > 1 else seq
+    return sorted_unique(seq)
 
 
 def oph_signature(hashes: np.ndarray, num_perm: int) -> np.ndarray:
@@ -202,7 +203,7 @@ def compute_signatures(texts: Sequence[str], langs: Sequence[str], config: Signa
     n = len(texts)
     both = [_sequence_and_sha1(t, lg, config) for t, lg in zip(texts, langs, strict=True)]
     seqs = [q for q, _ in both]
-    sets = [np.unique(q) if q.size > 1 else q for q in seqs]
+    sets = [sorted_unique(q) for q in seqs]
     sigs = np.empty((n, config.num_perm), dtype=np.uint32)
     if config.minhash == "oph":
         for i, s in enumerate(sets):
