@@ -56,7 +56,7 @@ from goldpan.dedup.shingles import sorted_unique
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures, doc_sequence
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import url_key
-from goldpan.dedup.verify import MATCH_CONTAINED, VerifyConfig, verify_pair
+from goldpan.dedup.verify import MATCH_CONTAINED, DocShingles, VerifyConfig, verify_docs
 
 RULE_URL = "url_duplicate"
 RULE_EXACT = "exact_duplicate"
@@ -526,8 +526,13 @@ class BatchDeduplicator:
         def est(x: np.ndarray, y: np.ndarray) -> float:
             return float(np.count_nonzero(x[:width] == y[:width])) / width
 
-        def shingles(i: int) -> tuple[np.ndarray, np.ndarray]:
-            return feats.shingles_of(i), feats.sequence_of(i)
+        cache: dict[int, DocShingles] = {}
+
+        def shingles(i: int) -> DocShingles:
+            d = cache.get(i)
+            if d is None:
+                d = cache[i] = DocShingles.of_sequence(feats.sequence_of(i), feats.shingles_of(i))
+            return d
 
         edges: dict[tuple[str, str], tuple[float, str]] = {}
         checked = 0
@@ -540,7 +545,7 @@ class BatchDeduplicator:
                     edges[(docs[a].doc_id, docs[c].doc_id)] = (e, "jaccard")
                 continue
             checked += 1
-            v = verify_pair(*shingles(a), *shingles(c), self.verify_cfg)
+            v = verify_docs(shingles(a), shingles(c), self.verify_cfg)
             if v.match == MATCH_CONTAINED and feats.n_shingles(a) > feats.n_shingles(c):
                 edges[(docs[c].doc_id, docs[a].doc_id)] = (v.similarity, v.match)  # (contained, container)
             elif v.match:
@@ -562,16 +567,14 @@ class BatchDeduplicator:
             else:
                 trefs = sorted({(prior.hits[p].batch_id, p) for ps in need.values() for p in ps})
                 prior.texts.update(store.texts(trefs) if trefs else {})
-                pseq = {p: self._sequence(t, lg) for p, (t, lg) in prior.texts.items()}
-                b.stats["prior_texts_read"] = len(pseq)
+                pdocs = {p: DocShingles.of_sequence(self._sequence(t, lg)) for p, (t, lg) in prior.texts.items()}
+                b.stats["prior_texts_read"] = len(pdocs)
                 for i, ps in need.items():
                     for p in ps:
-                        if p in pseq:
+                        if p in pdocs:
                             checked += 1
-                            ps_seq = pseq[p]
-                            ps_set = sorted_unique(ps_seq)
-                            v = verify_pair(ps_set, ps_seq, *shingles(i), self.verify_cfg)
-                            if v.match == MATCH_CONTAINED and ps_set.size > feats.n_shingles(i):
+                            v = verify_docs(pdocs[p], shingles(i), self.verify_cfg)
+                            if v.match == MATCH_CONTAINED and pdocs[p].set.size > feats.n_shingles(i):
                                 edges[(docs[i].doc_id, p)] = (v.similarity, v.match)  # (contained, container)
                             elif v.match:
                                 edges[(p, docs[i].doc_id)] = (v.similarity, v.match)

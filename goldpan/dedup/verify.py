@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.dedup.shingles import intersection_size
+from goldpan.dedup.shingles import sorted_unique
 
 MATCH_JACCARD = "jaccard"
 MATCH_CONTAINED = "containment"
@@ -54,19 +54,41 @@ class Verdict:
         return self.containment if self.match == MATCH_CONTAINED else self.jaccard
 
 
+@dataclass(frozen=True)
+class DocShingles:
+    """A document as verification needs it: its sorted unique shingles and, for each position of its
+    shingle sequence (text order), the index of that shingle in the set. Built once per document
+    (`of_sequence`) however many pairs it is in, so a pair costs one search of one sorted set in
+    the other (cache-friendly) instead of a search of every sequence position."""
+
+    set: np.ndarray  # sorted unique uint64
+    inv: np.ndarray  # (len(sequence),) int32 positions in `set`
+
+    @staticmethod
+    def of_sequence(seq: np.ndarray, shingle_set: np.ndarray | None = None) -> DocShingles:
+        s = sorted_unique(seq) if shingle_set is None else shingle_set
+        inv = np.searchsorted(s, seq).astype(np.int32) if s.size else np.empty(0, np.int32)
+        return DocShingles(s, inv)
+
+
+def _segment_means(hit: np.ndarray, segments: int) -> np.ndarray:
+    """Mean of `hit` (bool per sequence position) over `segments` equal pieces by position."""
+    if hit.size == 0:
+        return np.zeros(1)
+    k = min(segments, hit.size)
+    starts = (np.arange(k) * hit.size) // k
+    sums = np.add.reduceat(hit.astype(np.float64), starts)
+    lens = np.diff(np.append(starts, hit.size))
+    return sums / lens
+
+
 def segment_scores(seq: np.ndarray, other: np.ndarray, segments: int) -> np.ndarray:
-    """Share of each positional piece's shingles (by position) found in the sorted set `other`:
-    one binary search of the whole sequence, then a mean per piece."""
+    """Share of each positional piece's shingles (by position) found in the sorted set `other`."""
     if seq.size == 0 or other.size == 0:
         return np.zeros(1)
     pos = np.searchsorted(other, seq)
     pos[pos == other.size] = 0
-    hit = (other[pos] == seq).astype(np.float64)
-    k = min(segments, seq.size)
-    starts = (np.arange(k) * seq.size) // k
-    sums = np.add.reduceat(hit, starts)
-    lens = np.diff(np.append(starts, seq.size))
-    return sums / lens
+    return _segment_means(other[pos] == seq, segments)
 
 
 def _robust_min(scores: np.ndarray, may_fail: int) -> float:
@@ -74,25 +96,39 @@ def _robust_min(scores: np.ndarray, may_fail: int) -> float:
     return float(s[min(may_fail, s.size - 1)])
 
 
-def verify_pair(set_a: np.ndarray, seq_a: np.ndarray, set_b: np.ndarray, seq_b: np.ndarray,
-                cfg: VerifyConfig) -> Verdict:
-    """Decide one pair from its shingle sets (sorted unique) and sequences (text order)."""
-    if set_a.size == 0 or set_b.size == 0:
+def verify_docs(a: DocShingles, b: DocShingles, cfg: VerifyConfig) -> Verdict:
+    """Decide one pair (module docstring): one search of a's set in b's gives the intersection and
+    which shingles of each page the other has; coverage is then a gather over each sequence."""
+    if a.set.size == 0 or b.set.size == 0:
         return Verdict(None, 0.0, 0.0, 0.0)
-    inter = intersection_size(set_a, set_b)
-    jac = inter / (set_a.size + set_b.size - inter)
-    small = min(set_a.size, set_b.size)
+    idx = np.searchsorted(b.set, a.set)
+    np.minimum(idx, b.set.size - 1, out=idx)
+    a_in_b = b.set[idx] == a.set
+    inter = int(np.count_nonzero(a_in_b))
+    jac = inter / (a.set.size + b.set.size - inter)
+    small = min(a.set.size, b.set.size)
     cont = inter / small
-    if jac >= cfg.threshold:
-        both = np.concatenate([segment_scores(seq_a, set_b, cfg.segments), segment_scores(seq_b, set_a, cfg.segments)])
-        cov = _robust_min(both, cfg.segments_may_fail)
+    is_jac = jac >= cfg.threshold
+    is_cont = cfg.containment and cont >= cfg.containment_threshold and small >= cfg.containment_min_shingles
+    if not (is_jac or is_cont):
+        return Verdict(None, jac, cont, 0.0)
+    b_in_a = np.zeros(b.set.size, dtype=bool)
+    b_in_a[idx[a_in_b]] = True
+    seg_a = _segment_means(a_in_b[a.inv], cfg.segments)
+    seg_b = _segment_means(b_in_a[b.inv], cfg.segments)
+    cov = 0.0
+    if is_jac:
+        cov = _robust_min(np.concatenate([seg_a, seg_b]), cfg.segments_may_fail)
         if cov >= cfg.segment_min:
             return Verdict(MATCH_JACCARD, jac, cont, cov)
-    else:
-        cov = 0.0
-    if cfg.containment and cont >= cfg.containment_threshold and small >= cfg.containment_min_shingles:
-        s_seq, b_set = (seq_a, set_b) if set_a.size <= set_b.size else (seq_b, set_a)
-        cov = _robust_min(segment_scores(s_seq, b_set, cfg.segments), cfg.segments_may_fail)
+    if is_cont:
+        cov = _robust_min(seg_a if a.set.size <= b.set.size else seg_b, cfg.segments_may_fail)
         if cov >= cfg.segment_min:
             return Verdict(MATCH_CONTAINED, jac, cont, cov)
     return Verdict(None, jac, cont, cov)
+
+
+def verify_pair(set_a: np.ndarray, seq_a: np.ndarray, set_b: np.ndarray, seq_b: np.ndarray,
+                cfg: VerifyConfig) -> Verdict:
+    """Decide one pair from its shingle sets (sorted unique) and sequences (text order)."""
+    return verify_docs(DocShingles.of_sequence(seq_a, set_a), DocShingles.of_sequence(seq_b, set_b), cfg)
