@@ -233,16 +233,18 @@ GREY_MIN = 0.7  # natural pairs between this and NATURAL_MIN_RATIO are neither t
 
 
 def natural_similarities(docs: list[Doc]) -> dict[tuple[str, str], tuple[float, float, int]]:
-    """(ratio, containment, tokens of the smaller page) of every pair of unedited pages (BASE_KINDS) that can reach GREY_MIN
-    on either: ratio = difflib's ratio of the two token sequences; containment = the tokens of the
-    smaller page in difflib's matching blocks / its length (a page copied inside a longer one).
+    """(ratio, containment, tokens of the smaller page) of every pair of unedited pages (BASE_KINDS)
+    whose ratio can reach GREY_MIN: ratio = difflib's ratio of the two token sequences;
+    containment = the tokens of the smaller page in difflib's matching blocks / its length.
     Found exhaustively over all pairs: an independent truth for the near duplicates the corpus
     holds by itself (e.g. Doxygen pages of two classes that differ by a name, or a member list
     inside its class page).
 
-    The multiset overlap of the tokens bounds both from above (difflib's `quick_ratio` for the
-    ratio), and the overlap of all pairs at once is one sparse product (occurrence k of word w is
-    one column), so only pairs that can reach GREY_MIN are aligned. Cached in bench/data."""
+    The multiset overlap of the tokens bounds the ratio from above (difflib's `quick_ratio`), and
+    the overlap of all pairs at once is one sparse product (occurrence k of word w is one column),
+    so only pairs that can reach GREY_MIN are aligned. A short page inside a page more than ~2x
+    its length is therefore not looked for (its ratio is below GREY_MIN): such natural containment
+    is not in the truth. Cached in bench/data."""
     import hashlib
 
     import numpy as np
@@ -267,8 +269,7 @@ def natural_similarities(docs: list[Doc]) -> dict[tuple[str, str], tuple[float, 
     overlap = np.triu((x @ x.T).toarray(), k=1).astype(np.float64)
     n = np.array(lens, dtype=np.float64)
     quick = 2.0 * overlap / np.maximum(n[:, None] + n[None, :], 1.0)
-    quick_cont = overlap / np.maximum(np.minimum(n[:, None], n[None, :]), 1.0)
-    a_idx, b_idx = np.nonzero((quick >= GREY_MIN) | (quick_cont >= GREY_MIN))
+    a_idx, b_idx = np.nonzero(quick >= GREY_MIN)
     out: dict[tuple[str, str], tuple[float, float, int]] = {}
     for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True):
         small, big = (a, b) if lens[a] <= lens[b] else (b, a)

@@ -12,8 +12,8 @@ Truth: the true duplicate components (as issue 18 measures precision). Two docum
 - planted: they are members of one family (an original, its copies, its container);
 - natural: two unedited pages of the corpus (any kind but planted copies and containers) whose token
   sequences are >= 85% similar (difflib ratio, i.e. at most ~15% of words changed, the planted
-  range), or a page of >= 50 tokens that lies >= 85% inside the other (difflib's matching blocks),
-  found exhaustively over all pairs (`dedup_corpus.natural_similarities`): GCC 11 vs GCC 12 manual
+  range), or (of the pairs whose ratio reaches 70%) a page of >= 50 tokens that lies >= 85% inside
+  the other (difflib's matching blocks), found exhaustively over all pairs (`dedup_corpus.natural_similarities`): GCC 11 vs GCC 12 manual
   pages, Doxygen pages of classes that differ by a name, a Doxygen member list inside its class
   page. The criterion is difflib's alignment of words, independent of goldpan's shingles and
   thresholds.
