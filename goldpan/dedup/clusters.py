@@ -12,10 +12,14 @@ The steps, in order, each on the documents the previous step left (`BatchDedupli
    (`candidates.py`), with each other and with earlier documents through the index. Each candidate
    pair is checked on the signature estimate first (cheap), then verified on the exact shingle sets
    (`verify.py`: Jaccard with positional coverage, or containment of a smaller page in a larger
-   one). Verified pairs are joined with union-find. A component's cluster:
-   - no earlier cluster in it: a new cluster whose representative follows `representative`;
-   - one earlier cluster: the batch's members join it; its representative stays, unless the rule
-     (`longest`, `newest`) prefers a member of this batch, which then takes over (recorded);
+   one). Clusters are stars, each member verified against its representative, never chains
+   (`_assign_clusters`): only representatives (and pages found inside a container) are in the
+   index, so a batch document matches earlier representatives directly:
+   - a batch document with no earlier match: documents in representative order (`representative`),
+     the first one left is a representative and the ones left verified against it join it;
+   - one earlier cluster: the batch's documents verified against it join it; its representative
+     stays, unless the rule (`longest`, `newest`) prefers a member of this batch, which then takes
+     over (recorded);
    - several earlier clusters (a new document links them): they merge into the one whose
      representative the rule prefers (`oldest`: the earliest), and each merge is recorded in
      `BatchOutcome.merges` (-> `dedup_merges`), so `trace`/`goldpan clusters` can say which document

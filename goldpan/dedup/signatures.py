@@ -3,7 +3,7 @@
 `compute_signatures(texts, langs, config)` is a pure function of its arguments (no I/O, no state
 that changes a result), returning plain numpy arrays, so an engine can run it on a pool of worker
 processes over slices of a batch and concatenate what comes back (`SignatureBatch.concat`). Every
-set-level step (banding, candidate pairs, verification, union-find) runs on the driver over these
+set-level step (banding, candidate pairs, verification, clusters) runs on the driver over these
 arrays (`goldpan.dedup.candidates`, `goldpan.dedup.verify`, `goldpan.dedup.clusters`).
 
 Two signature schemes (recipe `dedup.minhash`):

@@ -114,6 +114,23 @@ def test_contained_page_is_found_in_batch_and_across_batches() -> None:
     assert (r4["zh-excerpt"].rule, r4["zh-excerpt"].match) in {("exact_duplicate", None), ("near_duplicate", "containment")}
 
 
+def test_container_takes_the_contained_page_and_its_copies_and_later_copies_find_it() -> None:
+    """The section has an edited copy in its batch and sits inside a longer page: the section's
+    cluster moves into the container's (the container is kept), and an edited copy of the section
+    in a later batch finds that cluster through the section, which stays in the index although the
+    container alone would not match it (Jaccard of the copy with the long page < threshold)."""
+    store = MemoryPriorStore()
+    section = EN_BICYCLE
+    long_page = f"{EN_GARDEN}\n\n{section}\n\nComments are closed for this article."
+    r1, _ = run(store, "b1", [doc("section", section, t=1), doc("copy1", edit_scattered(section, 0.05, seed=7), t=2),
+                              doc("long", long_page, t=3)])
+    assert r1["long"].is_representative and r1["long"].status == "kept"
+    assert (r1["section"].duplicate_of, r1["section"].match) == ("long", "containment")
+    assert r1["copy1"].duplicate_of == "section" and r1["copy1"].cluster_id == r1["long"].cluster_id == "long"
+    r2, _ = run(store, "b2", [doc("copy2", edit_scattered(section, 0.08, seed=9), t=4)])
+    assert r2["copy2"].rule == "near_duplicate" and r2["copy2"].cluster_id == "long"
+
+
 def test_unrelated_pages_in_one_template_are_not_merged() -> None:
     cfg = DedupConfig()
     body_a = " ".join(EN_GARDEN.split()[:120])
