@@ -34,7 +34,7 @@ from goldpan.text.tokenize import is_cjk_lang
 # Fixed seed of the word hash. Changing it changes every signature and band key.
 SHINGLE_SEED = 0x601D9A4
 # Version of the shingling scheme; part of the index config id, so stored keys never mix schemes.
-SHINGLE_VERSION = 3  # 3: word hashes computed over the code-point array (no xxhash per word)
+SHINGLE_VERSION = 4  # 3: word hashes over the code-point array; 4: script_lang (signatures.py)
 # Odd multiplier of the polynomial n-gram combination (a 64-bit prime).
 _POLY = np.uint64(0x9E3779B97F4A7C15)
 _POLY_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
