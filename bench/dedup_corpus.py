@@ -62,6 +62,7 @@ FOOTERS = [
     "Page generated {d} by the documentation build ({y}). Back to top | Privacy | Terms",
 ]
 _CJK_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\s\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_TOKEN_WS = re.compile(r"\s+|" + _CJK_TOKEN.pattern)
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,16 @@ def _join(tokens: list[str], lang: str) -> str:
 
 def edit_tokens(text: str, lang: str, rate: float, vocab: dict[str, list[str]], rnd: random.Random) -> str:
     """Change `rate` of the token positions: 60% substituted, 20% deleted, 20% inserted, the new
-    tokens drawn from the corpus vocabulary of that script (not from this page)."""
-    toks = _tokens(text, lang)
-    if rate <= 0 or not toks:
-        return _join(toks, lang)
+    tokens drawn from the corpus vocabulary of that script (not from this page). CJK pages keep
+    their whitespace (an untranslated English section of a Japanese page stays English text)."""
+    cjk = lang in ("zh", "ja")
+    parts = _CJK_TOKEN_WS.findall(text) if cjk else text.split()
+    editable = [k for k, p in enumerate(parts) if not p.isspace()] if cjk else list(range(len(parts)))
+    if rate <= 0 or not editable:
+        return ("" if cjk else " ").join(parts)
+    toks = [parts[k] for k in editable]
     own = set(toks)
-    pool = vocab["cjk" if lang in ("zh", "ja") else "latin"]
+    pool = vocab["cjk" if cjk else "latin"]
 
     def fresh() -> str:
         while True:
@@ -169,9 +174,9 @@ def edit_tokens(text: str, lang: str, rate: float, vocab: dict[str, list[str]], 
             if w not in own:
                 return w
 
-    pos = set(rnd.sample(range(len(toks)), max(1, round(len(toks) * rate))))
+    pos = {editable[i] for i in rnd.sample(range(len(toks)), max(1, round(len(toks) * rate)))}
     out: list[str] = []
-    for i, t in enumerate(toks):
+    for i, t in enumerate(parts):
         if i not in pos:
             out.append(t)
             continue
@@ -180,7 +185,7 @@ def edit_tokens(text: str, lang: str, rate: float, vocab: dict[str, list[str]], 
             out.append(fresh())
         elif r >= 0.8:
             out.extend([t, fresh()])
-    return _join(out, lang)
+    return ("" if cjk else " ").join(out)
 
 
 def with_banner_footer(text: str, rnd: random.Random) -> str:
