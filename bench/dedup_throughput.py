@@ -39,7 +39,7 @@ def datatrove_python() -> Path:
 
     py = ensure_datatrove_venv()
     probe = "import tokenizers, xxhash; xxhash.xxh64_intdigest('a')"  # datatrove 0.10.1 hashes str
-    ok = subprocess.run([str(py), "-c", probe], capture_output=True).returncode == 0
+    ok = subprocess.run([str(py), "-c", probe], capture_output=True, check=False).returncode == 0
     if not ok:
         subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "tokenizers",
                         "xxhash==3.4.1"], check=True)
@@ -70,8 +70,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "docs.jsonl", Path(tmp) / "out.json"
         with open(src, "w", encoding="utf-8") as f:
-            for d in docs:
-                f.write(json.dumps({"doc_id": d.doc_id, "text": d.text}) + "\n")
+            f.writelines(json.dumps({"doc_id": d.doc_id, "text": d.text}) + "\n" for d in docs)
         subprocess.run([str(py), str(ROOT / "bench" / "datatrove_minhash_worker.py"), str(src), str(dst)], check=True)
         dt = json.loads(dst.read_text())
 

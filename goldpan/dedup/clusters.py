@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -61,6 +61,10 @@ from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_si
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import url_key
 from goldpan.dedup.verify import MATCH_CONTAINED, DocShingles, VerifyConfig, verify_docs
+from goldpan.engine.shuffle import local_group_by_key
+
+#: (keys, owners) -> owners of every key held by >= 2 entries, sorted (see goldpan.engine.shuffle).
+GroupByKey = Callable[[np.ndarray, np.ndarray], list[np.ndarray]]
 
 RULE_URL = "url_duplicate"
 RULE_EXACT = "exact_duplicate"
@@ -328,8 +332,11 @@ class _Prior:
 class BatchDeduplicator:
     """Runs the four steps of the module docstring for one batch against a `PriorStore`."""
 
-    def __init__(self, config: DedupConfig | None = None) -> None:
+    def __init__(self, config: DedupConfig | None = None, group_by_key: GroupByKey | None = None) -> None:
         self.cfg = config or DedupConfig()
+        # Group-bys on URL and text keys: in process by default, the engine's shuffle when given.
+        # (Band-key candidate pairs are a DuckDB self-join over the batch, `candidates.band_pairs`.)
+        self.group_by_key = group_by_key or local_group_by_key
         self.sig_cfg = self.cfg.signature_config
         self.verify_cfg = self.cfg.verify_config
 
@@ -392,17 +399,16 @@ class BatchDeduplicator:
         if not self.cfg.url_dedup:
             return
         docs, res = b.docs, b.res
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i, r in enumerate(res):
-            if r.url_key is not None:
-                groups[r.url_key].append(i)
+        # a group-by on the URL key (the engine's: a shuffle on Ray); owners are input positions
+        with_url = [i for i, r in enumerate(res) if r.url_key is not None]
+        groups = self.group_by_key(np.array([res[i].url_key for i in with_url], dtype=np.int64),
+                                   np.array(with_url, dtype=np.int64)) if len(with_url) >= 2 else []
 
         def fetched(i: int) -> float:
             return docs[i].fetched_at if docs[i].fetched_at is not None else -math.inf
 
-        for members in groups.values():
-            if len(members) < 2:
-                continue
+        for group in groups:
+            members = group.tolist()
             newest = min(members, key=lambda i: (-fetched(i), docs[i].doc_id))
             for i in members:
                 if i != newest:
@@ -430,10 +436,20 @@ class BatchDeduplicator:
             if cur is None or (h.batch_id, h.doc_id) < (cur.batch_id, cur.doc_id):
                 prior_sha[h.key] = h  # the earliest earlier copy
         resolved = _resolver(store, [h.cluster_id for h in prior_sha.values()]) if prior_sha else {}
-        first_of_sha: dict[str, int] = {}
-        for i in b.order:
-            if not b.alive[i]:
-                continue
+        # copies inside the batch: a group-by on the SHA-1 key (the engine's), owners in rank order;
+        # the first of each full SHA-1 in a group is the original, the later ones its exact copies
+        live = [i for i in b.order if b.alive[i]]
+        copy_of: dict[int, int] = {}
+        groups = self.group_by_key(np.array([sha1_key(res[i].text_sha1) for i in live], dtype=np.int64),
+                                   np.array([b.rank[i] for i in live], dtype=np.int64)) if len(live) >= 2 else []
+        for group in groups:
+            firsts: dict[str, int] = {}
+            for rk in group.tolist():
+                i = b.order[rk]
+                j = firsts.setdefault(res[i].text_sha1, i)
+                if j != i:
+                    copy_of[i] = j
+        for i in live:
             r = res[i]
             h = prior_sha.get(sha1_key(r.text_sha1))
             if h is not None:
@@ -441,13 +457,12 @@ class BatchDeduplicator:
                 r.cluster_id = resolved.get(h.cluster_id, ClusterState(h.cluster_id, h.cluster_id, "")).cluster_id
                 _reject(r, RULE_EXACT, h.doc_id, 1.0, None)
                 continue
-            j = first_of_sha.get(r.text_sha1)
+            j = copy_of.get(i)
             if j is not None:
                 b.alive[i] = False
                 b.exact_of[i] = j
                 _reject(r, RULE_EXACT, b.docs[j].doc_id, 1.0, None)
                 continue
-            first_of_sha[r.text_sha1] = i
             b.primaries.append(i)
 
     # 3. Near -------------------------------------------------------------------------------

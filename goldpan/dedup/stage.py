@@ -20,8 +20,8 @@ from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupConfig,
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
-from goldpan.engine import Engine, StageMeter
-from goldpan.engine.pooled import StageRun
+from goldpan.engine import Engine
+from goldpan.engine.pooled import StageRun, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
@@ -124,8 +124,9 @@ def run(
     batch_rows: int = 128,
 ) -> StageRun:
     """Dedup the kept documents of `batch_id` against earlier batches; write clusters, then the index."""
-    dd = BatchDeduplicator(dedup_config(section))
-    run = StageRun(written=None, meter=StageMeter(), engine=engine.name, workers=engine.workers)
+    # Band keys are grouped by the engine (a shuffle by key on Ray): the same groups on every engine.
+    dd = BatchDeduplicator(dedup_config(section), group_by_key=engine.group_by_key)
+    run, before = start_run(engine)
     with run.meter:
         docs: list[_Doc] = []
         inputs: list[DedupInput] = []
@@ -154,6 +155,7 @@ def run(
                                  compact_files=dd.cfg.index_compact_files)
     progress.finished = True
     report(progress)
+    finish_run(run, engine, before)
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
         index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,

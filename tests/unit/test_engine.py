@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from goldpan.bpe import stage as bpe_stage
 from goldpan.classify import stage as classify_stage
 from goldpan.dedup import stage as dedup_stage
 from goldpan.engine import (
@@ -31,8 +32,8 @@ from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.lake.schemas import REJECTIONS
-from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection, load_recipe
-from goldpan.tokens import stage as tokens_stage
+from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection
+from goldpan.recipe_loader import load_recipe
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +152,7 @@ def _all_stages(lake: Lake, engine, rows: int) -> dict[str, tuple[int, str]]:
     filter_stage.run(lake, BATCH, engine=engine, batch_rows=rows)
     classify_stage.run(lake, ClassifySection(), BATCH, engine=engine, batch_rows=rows)
     lake.ensure("rejections", REJECTIONS)
-    tokens_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
+    bpe_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
     return {t: _table_digest(lake, t) for t in ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")}
 
 
@@ -188,3 +189,39 @@ def test_a_bad_page_is_an_error_row_and_the_batch_still_extracts() -> None:
     assert out[0]["status"] == "kept" and out[0]["lang"] in ("de", "zh")
     assert out[1]["status"] == "error" and "no content" in out[1]["detail"]
     assert out[2]["doc_id"] == extract_stage.doc_id_for("p3")  # bytes that are not text still get their row
+
+
+def test_ray_is_chosen_by_the_recipe_the_environment_or_the_recipe_resource() -> None:
+    from goldpan.engine.ray_engine import RayEngine
+    from resources import RecipeResource
+
+    section = EngineSection(kind="ray", workers=3, ray={"address": "ray://head:10001", "max_retries": 1,
+                                                        "runtime_env": {"env_vars": {"X": "1"}}})
+    eng = make_engine(section, env={})
+    assert isinstance(eng, RayEngine) and eng.workers == 3 and eng.address == "ray://head:10001"
+    assert eng.max_retries == 1 and eng.runtime_env == {"env_vars": {"X": "1"}}
+    # constructing the engine does not connect: nothing starts until a stage runs
+    eng = make_engine(EngineSection(workers=2), env={"GOLDPAN_ENGINE": "ray", "GOLDPAN_RAY_ADDRESS": "auto"})
+    assert isinstance(eng, RayEngine) and eng.address == "auto" and eng._task is None
+    with pytest.raises(ValueError, match="GOLDPAN_ENGINE"):
+        make_engine(EngineSection(), env={"GOLDPAN_ENGINE": "spark"})
+    # the Dagster switch: same recipe (same id), engine from the resource
+    base = RecipeResource(path=str(REPO / "recipes" / "warc.yaml")).load()
+    on_ray = RecipeResource(path=str(REPO / "recipes" / "warc.yaml"), engine="ray", workers=2,
+                            ray_address="ray://head:10001").load()
+    assert on_ray.engine.kind == "ray" and on_ray.engine.workers == 2 and on_ray.engine.ray.address == "ray://head:10001"
+    assert on_ray.recipe_id == base.recipe_id
+    assert on_ray.engine.batch_rows == base.engine.batch_rows
+
+
+def test_the_band_key_group_by_of_every_engine_gives_the_same_groups() -> None:
+    import numpy as np
+
+    from goldpan.engine.shuffle import local_group_by_key
+
+    keys = np.array([5, -3, 5, 9, -3, 5, 7], dtype=np.int64)
+    owners = np.array([4, 1, 0, 2, 3, 0, 6], dtype=np.int64)
+    groups = local_group_by_key(keys, owners)
+    assert [g.tolist() for g in groups] == [[1, 3], [0, 0, 4]]  # keys -3 and 5, in key order; 7 and 9 alone
+    for engine in (InProcessEngine(), LocalProcessEngine(2)):
+        assert [g.tolist() for g in engine.group_by_key(keys, owners)] == [[1, 3], [0, 0, 4]]
