@@ -16,7 +16,7 @@ from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
-from goldpan.classify.mining import LabelledSets, mine_domain
+from goldpan.classify.mining import LabelledSets, MiningPool, mine_domain
 from goldpan.classify.quality import train_quality
 from goldpan.classify.reference import load_reference
 from goldpan.classify.registry import record_models
@@ -120,10 +120,12 @@ def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
                       "sha1": rec.sha1 or "", "reason": rec.reason or ""},
         ))
 
+    mining_pool = MiningPool.sample(lk, cfg)  # once for both domains: one copy of the texts, preprocessed once
+
     def mine(name: str, other: str) -> list:
         sets = LabelledSets(positives=texts[name], others=texts[other], general=texts["general"])
         srcs = [s.describe() for s in sources(getattr(d, name))]
-        return mine_domain(lk, name, sets, cfg, srcs)
+        return mine_domain(lk, name, sets, cfg, srcs, pool=mining_pool)
 
     # Math and code are independent and fastText training releases the GIL: two threads halve the
     # step's wall time on two cores, with the same models (each training is single-threaded, seeded).

@@ -85,6 +85,8 @@ def perf_metadata(run) -> dict[str, Any]:
         "docs_per_s": dg.MetadataValue.float(float(p["docs_per_s"])),
         "stage_seconds": dg.MetadataValue.float(float(p["seconds"])),
         "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
+        "cpu_s": dg.MetadataValue.float(float(p["cpu_s"])),
+        "cpu_ms_per_doc": dg.MetadataValue.float(float(p["cpu_ms_per_doc"])),
         "engine": f"{p['engine']} x{p['workers']}",
         "engine_kind": p["engine"],
         "engine_workers": dg.MetadataValue.int(int(p["workers"])),
@@ -100,10 +102,16 @@ def perf_metadata(run) -> dict[str, Any]:
     return meta
 
 
-def metered(fn):
-    """Asset decorator (under `@dg.asset`): adds wall seconds, rows per second and the peak RSS of the
-    process tree during the step to every MaterializeResult the asset returns or yields, so the UI
-    shows where the time and memory go for steps that do not run through the engine too."""
+def metered(fn=None, *, unit: str = "rows"):
+    """Asset decorator (under `@dg.asset`): adds wall seconds, CPU seconds (this process and its workers),
+    rows per second, CPU milliseconds per row and the peak RSS of the process tree during the step to every
+    MaterializeResult the asset returns or yields, so the UI shows where the time and memory go for steps
+    that do not run through the engine too. Rows are `dagster/row_count` (pages for `pages`, documents for
+    the document tables and the release); `throughput_rows` in the metadata, when given, overrides them
+    (e.g. the documents a step read where it writes few rows). `@metered(unit="pages")` also names the
+    rate `pages_per_s` (and `docs` gives `docs_per_s`), as the pooled stages name theirs."""
+    if fn is None:
+        return lambda f: metered(f, unit=unit)
     import functools
     import inspect
 
@@ -115,10 +123,17 @@ def metered(fn):
         meta = dict(result.metadata or {})
         rows = meta.get("dagster/row_count")
         rows = getattr(rows, "value", rows)
+        override = meta.pop("throughput_rows", None)
+        rows = getattr(override, "value", override) if override is not None else rows
         meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
         meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
+        meta.setdefault("cpu_s", dg.MetadataValue.float(round(meter.total_cpu_s, 3)))
         if isinstance(rows, int) and meter.wall_s > 0:
             meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+            if unit != "rows":
+                meta.setdefault(f"{unit}_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+        if isinstance(rows, int) and rows > 0:
+            meta.setdefault("cpu_ms_per_row", dg.MetadataValue.float(round(1000 * meter.total_cpu_s / rows, 3)))
         return result._replace(metadata=meta)
 
     if inspect.isgeneratorfunction(fn):

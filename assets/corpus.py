@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.common import metered
 from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
 from goldpan.audit.recipes import record_recipe
 from goldpan.audit.takedowns import removed_by_takedowns
@@ -41,6 +42,7 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
         ),
     ],
 )
+@metered(unit="docs")
 def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource):
     wait_for_earlier_batches(context, "training_corpus", ordering)
     lk = lake.lake()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from pydantic import Field
 
-from assets.common import counts_markdown, materialize_result
+from assets.common import counts_markdown, materialize_result, metered
 from assets.partitions import crawl_batches
 from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch import run_crawl
@@ -49,6 +49,7 @@ class PagesConfig(dg.Config):
     "http_404, robots_disallowed or unchanged, or errored) or per WARC/WET record, with status, headers, "
     "body bytes and timings. Crawls update `crawl_frontier`; every batch is recorded in `batches`.",
 )
+@metered(unit="pages")
 def pages(
     context: dg.AssetExecutionContext, config: PagesConfig, lake: LakeResource, recipe: RecipeResource
 ) -> dg.MaterializeResult:

@@ -9,6 +9,7 @@ from assets.partitions import crawl_batches
 from goldpan.extract import stage as extract_stage
 from goldpan.extract.compare import summarize_pairs
 from goldpan.extract.extractors import make_extractor
+from goldpan.extract.model_registry import register_line_model
 from goldpan.extract.stage import build_extractors
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
@@ -45,6 +46,10 @@ def documents(
     context.log.info(f"documents[{batch}]: {dict(run.outcomes)}; rules {dict(run.extra['rules'])}; {run.perf()}")
     where = batch_predicate("batch_id", batch)
     primary = build_extractors(rc.extract)[0][1]
+    line_model = getattr(primary, "line_model", None)
+    if line_model is not None and register_line_model(lk, line_model, rc.recipe_id, context.run.run_id,
+                                                      lake.commit_metadata(context, CODE_VERSION)):
+        context.log.info(f"documents[{batch}]: line model {line_model.sha1} recorded in `models`")
     return materialize_result(
         lk, run.written, DOCUMENTS,
         preview_columns=["doc_id", "url", "status", "rule", "lang", "lang_score", "n_words", "encoding", "title", "text"],

@@ -25,6 +25,7 @@ from assets.warc import batch_label, warc_run_config
 from goldpan.engine import progress as stage_progress
 from goldpan.lake import Lake
 from goldpan.lineage.report import format_funnel
+from goldpan.text.tokenize import WARM_LANGUAGES
 
 RUN_JOB = "goldpan_run_job"
 
@@ -136,7 +137,7 @@ def launch(
 
 # Languages whose spaCy tokenizer rules the workers' forkserver loads once for all workers (French and
 # Indonesian alone cost ~3 s each per process).
-WARM_LANGS = "en,de,fr,es,it,pt,ru,nl,pl,cs,sv,tr,hu,el,id,hi,ro,da,fi,nb,uk,ca,bg,hr,sk,sl,lt,lv,et,fa,ar,he,xx"
+WARM_LANGS = ",".join(WARM_LANGUAGES)
 
 
 def _prestart_engine(recipe_path: str) -> None:

@@ -67,6 +67,7 @@ class TreeSampler:
         self.proc = psutil.Process(pid)
         self.interval = interval
         self.peak = 0
+        self.peak_pss = 0  # proportional set size: a page shared by n processes counts 1/n in each
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user+system seconds
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
@@ -79,15 +80,17 @@ class TreeSampler:
         while not self._stop.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                total = 0
+                total = pss = 0
                 for p in procs:
                     try:
                         total += p.memory_info().rss
+                        pss += _pss(p.pid)
                         t = p.cpu_times()
                         self.cpu[(p.pid, p.create_time())] = t.user + t.system
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
+                self.peak_pss = max(self.peak_pss, pss)
             except psutil.Error:
                 pass
             self._stop.wait(self.interval)
@@ -101,6 +104,19 @@ class TreeSampler:
         self._t.join()
 
 
+def _pss(pid: int) -> int:
+    """Proportional set size of `pid` in bytes (0 when unavailable). Why beside the RSS sum: forked
+    workers share their parent's pages, and a sum of RSS counts every shared page once per process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
     """Run `cmd`; wall and CPU seconds of its whole tree, peak tree RSS, exit code."""
     t0 = time.perf_counter()
@@ -112,7 +128,8 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
     wall = time.perf_counter() - t0
     cpu = max(ru.ru_utime + ru.ru_stime, sampler.cpu_s)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "peak_rss_mb": round(sampler.peak / 2**20), "exit": proc.returncode, "log": str(log)}
+            "peak_rss_mb": round(sampler.peak / 2**20), "peak_pss_mb": round(sampler.peak_pss / 2**20),
+            "exit": proc.returncode, "log": str(log)}
 
 
 def run_goldpan(shards: list[Path], workers: int, work: Path) -> dict:
@@ -125,7 +142,45 @@ def run_goldpan(shards: list[Path], workers: int, work: Path) -> dict:
            str(ROOT / "recipes" / "warc.yaml"), "--warc", *map(str, shards)]
     res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{workers}.log")
     res.update(_goldpan_counts(lake))
+    res["steps"] = step_metrics(home)
     return res
+
+
+STEP_KEYS = ("stage_seconds", "cpu_s", "cpu_ms_per_doc", "cpu_ms_per_row", "docs_per_s", "rows_per_s", "pages_per_s",
+             "peak_rss_mb")
+
+
+def step_metrics(dagster_home: Path) -> dict[str, dict]:
+    """Per-asset wall, CPU, throughput and peak tree RSS of the run, from its materialization metadata."""
+    import subprocess as sp
+
+    code = (
+        "import json, dagster as dg\n"
+        "inst = dg.DagsterInstance.get()\n"
+        "recs = inst.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), "
+        "limit=500)\n"
+        "out = {}\n"
+        "for r in recs:\n"
+        "    m = r.event_log_entry.dagster_event.event_specific_data.materialization\n"
+        f"    md = {{k: getattr(v, 'value', v) for k, v in m.metadata.items() if k in {STEP_KEYS!r}}}\n"
+        "    out.setdefault(m.asset_key.to_user_string(), md)\n"
+        "print(json.dumps(out))\n"
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    proc = sp.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, cwd=ROOT)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {}
+
+
+def print_steps(name: str, steps: dict[str, dict]) -> None:
+    print(f"\n{name}: per step (wall s, CPU s of the process and its workers, CPU ms per row, rows/s, peak tree RSS MB)")
+    for step, m in sorted(steps.items(), key=lambda kv: -float(kv[1].get("cpu_s") or 0)):
+        rate = m.get("docs_per_s", m.get("pages_per_s", m.get("rows_per_s", "")))
+        per = m.get("cpu_ms_per_doc", m.get("cpu_ms_per_row", ""))
+        print(f"  {step:<20}{m.get('stage_seconds', ''):>10}{m.get('cpu_s', ''):>10}{per:>10}{rate:>10}"
+              f"{m.get('peak_rss_mb', ''):>10}")
 
 
 def _goldpan_counts(lake: Path) -> dict:
@@ -183,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     mb = sum(s.stat().st_size for s in shards) / 1e6
     print(f"WARC: {pages} real pages in {len(shards)} shards, {mb:.1f} MB; machine: {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
+    loads = [os.getloadavg()[0]]
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="goldpan-e2e-") as tmp:
         work = Path(tmp)
@@ -193,29 +249,42 @@ def main(argv: list[str] | None = None) -> int:
             print(f"goldpan whole graph ({w} worker{'s' if w > 1 else ''}) ...", flush=True)
             results[f"goldpan_{w}"] = run_goldpan(shards, w, work)
             print(f"  {results[f'goldpan_{w}']}", flush=True)
+            loads.append(os.getloadavg()[0])
             if i == 0 and not args.skip_datatrove:
                 print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
                 results["datatrove_2"] = run_datatrove(shards, work)
                 print(f"  {results['datatrove_2']}", flush=True)
+                loads.append(os.getloadavg()[0])
     print()
-    print(f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'exit':>6}   output")
+    print(f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'peak PSS MB':>13}{'exit':>6}   output")
     for name, r in results.items():
-        extra = {k: v for k, v in r.items() if k not in ("wall_s", "cpu_s", "peak_rss_mb", "exit", "log")}
-        print(f"{name:<14}{r['wall_s']:>9}{r['cpu_s']:>9}{r['peak_rss_mb']:>13}{r['exit']:>6}   {extra}")
+        extra = {k: v for k, v in r.items()
+                 if k not in ("wall_s", "cpu_s", "peak_rss_mb", "peak_pss_mb", "exit", "log", "steps")}
+        print(f"{name:<14}{r['wall_s']:>9}{r['cpu_s']:>9}{r['peak_rss_mb']:>13}{r.get('peak_pss_mb', ''):>13}"
+              f"{r['exit']:>6}   {extra}")
+    for name, r in results.items():
+        if r.get("steps"):
+            print_steps(name, r["steps"])
     ratios = {}
     gp2, dt = results.get("goldpan_2"), results.get("datatrove_2")
     if gp2 and dt:
         ratios["datatrove_over_goldpan_wall"] = round(dt["wall_s"] / gp2["wall_s"], 2)
         ratios["datatrove_over_goldpan_cpu"] = round(dt["cpu_s"] / gp2["cpu_s"], 2)
         ratios["goldpan_over_datatrove_peak_rss"] = round(gp2["peak_rss_mb"] / dt["peak_rss_mb"], 2)
+        if dt.get("peak_pss_mb"):
+            ratios["goldpan_over_datatrove_peak_pss"] = round(gp2["peak_pss_mb"] / dt["peak_pss_mb"], 2)
     if gp2 and results.get("goldpan_1"):
         ratios["goldpan_1_over_2_workers_wall"] = round(results["goldpan_1"]["wall_s"] / gp2["wall_s"], 2)
+        ratios["goldpan_2_over_1_workers_cpu"] = round(gp2["cpu_s"] / results["goldpan_1"]["cpu_s"], 2)
     print()
     for k, v in ratios.items():
         print(f"{k:<36}{v:>8}")
     print("targets: datatrove/goldpan wall >= 10, goldpan/datatrove peak RSS <= 1, goldpan 1/2 workers >= 1.8")
+    print(f"1-minute load average at the start and after each run: {', '.join(f'{x:.1f}' for x in loads)} "
+          f"({os.cpu_count()} cores)")
     (OUT / "end_to_end.json").write_text(json.dumps({"pages": pages, "shards": [str(s) for s in shards],
-                                                     "results": results, "ratios": ratios}, indent=2))
+                                                     "load_averages": loads, "results": results, "ratios": ratios},
+                                                    indent=2))
     return 0 if all(r["exit"] == 0 for r in results.values()) else 1
 
 

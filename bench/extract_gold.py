@@ -63,10 +63,10 @@ class GoldPage:
         return split_of(self.page_id)
 
 
-def split_of(page_id: str) -> str:
+def split_of(page_id: str, share: float = TRAIN_SHARE) -> str:
     """'train' or 'report', fixed by a hash of the page id (independent of set sizes and order)."""
     h = int(hashlib.sha1(page_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "train" if h < TRAIN_SHARE else "report"
+    return "train" if h < share else "report"
 
 
 def _unpack(repo: Path, paths: list[str], dest: Path) -> None:

@@ -74,15 +74,22 @@ class CrawlSection(_Strict):
     revisit_redirect_s: float = Field(30 * 86400.0, ge=0)
     # CPU seconds of link discovery per page: a pathological page becomes an error row
     parse_cpu_budget_s: float = Field(10.0, gt=0)
+    # link discovery in this many processes (0: in the crawl's threads), so one fast host is not
+    # bound by the GIL on an idle multi-core machine; they start once a batch has parsed
+    # parse_processes_after pages in threads. Off by default: on a loaded 2-core machine the pipe
+    # round trips cost more than they save (bench/crawl_real.py --parse-processes N measures it).
+    parse_processes: int = Field(0, ge=0, le=64)
+    parse_processes_after: int = Field(200, ge=0)
     # sitemaps: robots.txt `Sitemap:` lines, /sitemap.xml of the seed hosts when asked, listed ones
     sitemaps_from_robots: bool = True
     sitemap_xml: bool = False
     sitemap_urls: list[str] = []
     max_sitemaps: int = Field(50, ge=0)
     max_sitemap_urls: int = Field(100_000, ge=0)
-    # frontier changes are merged into Delta every this many pages rows (and at the end)
+    # frontier changes are merged into Delta every this many pages rows (bodyless rows count 1/8; and at the end)
     frontier_merge_rows: int = Field(5_000, ge=1)
-    # pages are committed in chunks so a killed crawl resumes where it stopped
+    # pages are committed in chunks so a killed crawl resumes where it stopped (rows without a
+    # body -- 304, 404, redirect -- count 1/8 of a row: they are small and cheap to redo)
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
     chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)

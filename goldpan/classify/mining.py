@@ -13,9 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from goldpan.classify.model import FastTextParams, TrainingError, evaluate, positive_probability, train_binary
+from goldpan.classify.model import (
+    FastTextParams,
+    TrainingError,
+    evaluate,
+    line_probability,
+    train_binary_lines,
+)
 from goldpan.classify.registry import ModelRecord, store_model
 from goldpan.classify.sampling import sample_documents, split
+from goldpan.classify.text import fasttext_line
 
 
 @dataclass(frozen=True)
@@ -39,27 +46,47 @@ class LabelledSets:
     general: list[str]
 
 
+@dataclass(frozen=True)
+class MiningPool:
+    """The crawled documents every domain mines from, with their fastText lines computed once.
+
+    Why: each round of each domain scores the whole pool and trains on part of it; preprocessing the
+    texts once (instead of per round and per domain) and sampling the pool once for all domains saves
+    that CPU and keeps one copy of the texts in memory, not one per domain thread."""
+
+    doc_ids: list[str]
+    lines: list[str]
+
+    @classmethod
+    def sample(cls, lake, cfg: MiningConfig) -> MiningPool:
+        pool = sample_documents(lake, cfg.max_pool, cfg.params.seed)
+        return cls([d for d, _ in pool], [fasttext_line(t, cfg.params.max_chars) for _, t in pool])
+
+
 def mine_domain(
     lake, name: str, sets: LabelledSets, cfg: MiningConfig, sources: list[str],
-    on_round: Callable[[ModelRecord], None] | None = None,
+    on_round: Callable[[ModelRecord], None] | None = None, pool: MiningPool | None = None,
 ) -> list[ModelRecord]:
-    """Run the rounds; returns one ModelRecord per round (the last trained one is the domain model)."""
+    """Run the rounds; returns one ModelRecord per round (the last trained one is the domain model).
+    `pool`: the sampled pool when several domains share it (default: sampled here)."""
     seed = cfg.params.seed
     pos_train, pos_held = split(sets.positives, cfg.heldout_fraction, seed)
     rest = sets.general + sets.others
     neg_train, neg_held = split(rest, cfg.heldout_fraction, seed + 1)
-    pool = sample_documents(lake, cfg.max_pool, seed)
-    config = {**cfg.params.as_dict(), "mine_threshold": cfg.mine_threshold, "pool": len(pool),
+    pool = pool if pool is not None else MiningPool.sample(lake, cfg)
+    line = lambda t: fasttext_line(t, cfg.params.max_chars)
+    pos_train_lines, neg_train_lines = [line(t) for t in pos_train], [line(t) for t in neg_train]
+    config = {**cfg.params.as_dict(), "mine_threshold": cfg.mine_threshold, "pool": len(pool.doc_ids),
               "pool_negatives": cfg.pool_negatives, "heldout_fraction": cfg.heldout_fraction}
-    mined: dict[str, str] = {}
+    mined: dict[str, str] = {}  # doc_id -> its fastText line
     records: list[ModelRecord] = []
     for rnd in range(1, cfg.rounds + 1):
-        pool_neg = [t for d, t in pool if d not in mined][: cfg.pool_negatives]
-        positives = pos_train + list(mined.values())
-        negatives = neg_train + pool_neg
+        pool_neg = [ln for d, ln in zip(pool.doc_ids, pool.lines, strict=True) if d not in mined][: cfg.pool_negatives]
+        positives = pos_train_lines + list(mined.values())
+        negatives = neg_train_lines + pool_neg
         t0 = time.perf_counter()
         try:
-            model = train_binary(positives, negatives, cfg.params)
+            model = train_binary_lines(positives, negatives, cfg.params)
         except TrainingError as exc:
             rec = ModelRecord(name=name, kind="domain", status="refused", reason=str(exc), round=rnd,
                               n_train_pos=len(positives), n_train_neg=len(negatives), config=config, sources=sources)
@@ -70,9 +97,10 @@ def mine_domain(
         seconds = time.perf_counter() - t0
         metrics = evaluate(model, pos_held, neg_held, cfg.eval_threshold, cfg.params.max_chars)
         sha1, path = store_model(lake, name, model)
-        scores = positive_probability(model, (t for _, t in pool), cfg.params.max_chars)
+        scores = line_probability(model, pool.lines)
         confident = sorted(
-            ((float(s), d, t) for s, (d, t) in zip(scores, pool, strict=True) if s >= cfg.mine_threshold),
+            ((float(s), d, t) for s, d, t in zip(scores, pool.doc_ids, pool.lines, strict=True)
+             if s >= cfg.mine_threshold),
             key=lambda x: (-x[0], x[1]),
         )[: cfg.max_mined_per_round]
         new = [(d, t) for _, d, t in confident if d not in mined]

@@ -80,6 +80,15 @@ def train_binary(
     positives: Sequence[str], negatives: Sequence[str], params: FastTextParams, workdir: str | None = None
 ):
     """Train P(positive) on raw texts; returns the fastText model. Deterministic for fixed inputs+seed."""
+    return train_binary_lines([fasttext_line(t, params.max_chars) for t in positives],
+                              [fasttext_line(t, params.max_chars) for t in negatives], params, workdir)
+
+
+def train_binary_lines(
+    positives: Sequence[str], negatives: Sequence[str], params: FastTextParams, workdir: str | None = None
+):
+    """`train_binary` on texts already turned into fastText lines (`text.fasttext_line`): a caller that
+    trains several models on the same documents (domain mining rounds) preprocesses them once."""
     import fasttext
 
     if not positives or not negatives:
@@ -94,8 +103,7 @@ def train_binary(
         n = 0
         with open(path, "w", encoding="utf-8") as fh:
             for i in order:
-                label, text = rows[i]
-                line = fasttext_line(text, params.max_chars)
+                label, line = rows[i]
                 if line:
                     fh.write(f"{label} {line}\n")
                     n += 1

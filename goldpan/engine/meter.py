@@ -1,8 +1,12 @@
-"""Per-stage throughput and peak memory, for each asset's metadata.
+"""Per-stage throughput, CPU time and peak memory, for each asset's metadata.
 
 Peak memory is the largest sum of resident set sizes of this process and the engine's workers,
 sampled every `interval` seconds while the stage runs: the figure that decides whether a stage fits
 a machine, where `ru_maxrss` would give only this process's lifetime peak.
+
+CPU time is this process's (all its threads) plus what its descendants (the forkserver's workers)
+spent during the stage, read from /proc: on a shared machine wall time says how loaded the machine
+was, CPU seconds per document say what the stage costs.
 """
 
 from __future__ import annotations
@@ -35,6 +39,36 @@ def children_pids(pid: int) -> list[int]:
         return []
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far (0.0 when it is gone or /proc is unavailable)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def descendants(root: int) -> list[int]:
+    """Every descendant of `root` (children, grandchildren: the forkserver and its workers)."""
+    out, todo, seen = [], [root], {root}
+    while todo:
+        for child in children_pids(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                out.append(child)
+                todo.append(child)
+    return out
+
+
+def descendants_cpu(root: int | None = None) -> dict[int, float]:
+    """CPU seconds so far of every live descendant of `root` (default: this process), by pid."""
+    return {pid: cpu_seconds(pid) for pid in descendants(root or os.getpid())}
+
+
 def tree_rss_bytes(root: int | None = None) -> int:
     """RSS of `root` (default: this process) and all its descendants."""
     root = root or os.getpid()
@@ -61,11 +95,14 @@ class StageMeter:
     _c0: float = 0.0
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    workers_cpu_s: float = 0.0
+    _w0: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> Self:
         self._t0, self._c0 = time.perf_counter(), time.process_time()
+        self._w0 = descendants_cpu()
         self.peak_rss = self.sample()
         self._thread = threading.Thread(target=self._run, name="stage-meter", daemon=True)
         self._thread.start()
@@ -82,6 +119,13 @@ class StageMeter:
         self.peak_rss = max(self.peak_rss, self.sample())
         self.wall_s = time.perf_counter() - self._t0
         self.cpu_s = time.process_time() - self._c0
+        # A worker started during the stage counts from 0; one that exited is lost (a pool outlives stages).
+        now = descendants_cpu()
+        self.workers_cpu_s = sum(max(0.0, c - self._w0.get(pid, 0.0)) for pid, c in now.items())
+
+    @property
+    def total_cpu_s(self) -> float:
+        return self.cpu_s + self.workers_cpu_s
 
     def as_metadata(self) -> dict[str, float | int]:
         """Plain numbers for the asset's metadata (the asset wraps them in Dagster types)."""
@@ -91,4 +135,7 @@ class StageMeter:
             "docs_per_s": round(self.docs / self.wall_s, 1) if self.wall_s > 0 else 0.0,
             "peak_rss_mb": round(self.peak_rss / 2**20, 1),
             "driver_cpu_s": round(self.cpu_s, 3),
+            "workers_cpu_s": round(self.workers_cpu_s, 3),
+            "cpu_s": round(self.total_cpu_s, 3),
+            "cpu_ms_per_doc": round(1000 * self.total_cpu_s / self.docs, 3) if self.docs else 0.0,
         }

@@ -128,6 +128,11 @@ class LearnedLinesExtractor(Extractor):
         self.model = load_line_model(str(self.options["model"]))
         self.version = f"{self.version}+lines-{self.model.sha1[:12]}"
 
+    @property
+    def line_model(self):
+        """The line classifier this extractor applies (registered in the lake's `models`)."""
+        return self.model
+
     def decide(self, page: ParsedHtml):
         from goldpan.extract.learned import extract_lines, first_pass_tree
 
@@ -165,6 +170,10 @@ class CascadeExtractor(Extractor):
         self.fast = LearnedLinesExtractor({"model": self.options["model"], "threshold": self.options["threshold"]})
         self.fallback = TrafilaturaExtractor(self.options["fallback_options"])
         self.version = f"{self.fast.version};trafilatura-{self.version}"
+
+    @property
+    def line_model(self):
+        return self.fast.model
 
     def extract(self, page: ParsedHtml) -> str:
         return self.extract_with_path(page)[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from goldpan.extract.line_model import LineModel
-from goldpan.extract.lines import anchor_texts, line_features, split_lines
+from goldpan.extract.lines import LINE_FEATURES, anchor_texts, line_features, split_lines
 
 # resiliparse options of the first pass: formatting kept (code blocks, table rows), list bullets
 # (a feature), nothing that is not visible text.
@@ -80,12 +80,44 @@ def page_features(first_text: str, html: str, title: str | None):
 
 
 def classify_lines(
-    lines: list[str], blank_before: list[bool], x: np.ndarray, model: LineModel, threshold: float | None
+    lines: list[str], blank_before: list[bool], x: np.ndarray, model: LineModel, threshold: float | None,
+    title: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """(probs, kept mask, kept text): kept lines joined, paragraph breaks where the source had them."""
     probs = model.predict(x)
-    kept = keep_tables_whole(lines, probs >= (model.threshold if threshold is None else threshold))
+    kept = kept_mask(lines, x, probs, model.threshold if threshold is None else threshold, title)
     return probs, kept, join_kept(lines, blank_before, kept)
+
+
+def kept_mask(lines: list[str], x: np.ndarray, probs: np.ndarray, threshold: float,
+              title: str | None = None) -> np.ndarray:
+    """Which lines stay: P(content) at the threshold, tables kept whole, the headline kept."""
+    kept = keep_tables_whole(lines, probs >= threshold)
+    keep_headline(lines, x, kept, title)
+    return kept
+
+
+_IN_TITLE = LINE_FEATURES.index("in_title")
+_PROSE_BEFORE = LINE_FEATURES.index("prose_before")
+
+
+def keep_headline(lines: list[str], x: np.ndarray, kept: np.ndarray, title: str | None = None) -> None:
+    """Keep the headline: the first line that matches the page title, before any prose.
+
+    Why a rule: the news gold sets leave the headline out of the article body, so the classifier
+    learned to drop title lines (short, no final punctuation), inconsistently by script (a Chinese
+    headline went, an English one stayed); a document's headline is part of its text. The
+    `in_title` feature skips lines under 8 characters, which a CJK headline often is: with the
+    page's title at hand, such a line equal to the title counts too.
+    """
+    hit = (x[:, _IN_TITLE] > 0) & (x[:, _PROSE_BEFORE] == 0)
+    title_norm = " ".join((title or "").split()).lower()
+    if title_norm and len(title_norm) < 8:
+        hit |= np.fromiter((" ".join(line.split()).lower() == title_norm for line in lines), dtype=bool,
+                           count=len(lines))
+    hits = np.flatnonzero(hit)
+    if hits.size:
+        kept[hits[0]] = True
 
 
 def keep_tables_whole(lines: list[str], kept: np.ndarray) -> np.ndarray:
@@ -133,8 +165,8 @@ def extract_lines(html: str, tree, model: LineModel, threshold: float | None = N
     """Run the first pass on `tree` (`first_pass_tree(html)`) and keep the content lines."""
     first = first_pass(tree)
     lines, blank_before, x = page_features(first, html, tree.title)
-    probs, kept, text = classify_lines(lines, blank_before, x, model, threshold)
+    probs, kept, text = classify_lines(lines, blank_before, x, model, threshold, tree.title)
     return LineDecision(lines, probs, kept, text, len(first))
 
 
-__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "first_pass_tree", "join_kept", "keep_tables_whole", "lists_kept", "page_features"]
+__all__ = ["FIRST_PASS_OPTIONS", "LineDecision", "classify_lines", "extract_lines", "first_pass", "first_pass_tree", "join_kept", "keep_headline", "keep_tables_whole", "kept_mask", "lists_kept", "page_features"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, keep_tables_whole, page_features
+from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, kept_mask, page_features
 from goldpan.extract.line_model import LineModel, train_line_model
 from goldpan.extract.lines import LINE_FEATURES
 
@@ -135,7 +135,7 @@ def choose_threshold(
             texts = []
             for i in idx:
                 p = pages[i]
-                kept = keep_tables_whole(p.lines, probs[i] >= t)
+                kept = kept_mask(p.lines, p.x, probs[i], t)
                 texts.append(join_kept(p.lines, p.blank_before, kept))
             per_set[s] = score_set(s, texts, idx)
         table[float(t)] = per_set
@@ -149,10 +149,30 @@ def train_from_pages(pages: Sequence[PageExample], seed: int, **kw) -> LineModel
     model = train_line_model(x, y, w, list(LINE_FEATURES), seed=seed, **kw)
     model.meta.update(
         labelled_lines=len(y),
+        train_lines_pos=int((y == 1).sum()),
+        train_lines_neg=int((y == 0).sum()),
         positive_share=round(float((y * w).sum() / w.sum()), 4),
         pages_by_set={s: sum(1 for p in pages if p.set_name == s) for s in sorted({p.set_name for p in pages})},
     )
     return model
+
+
+def line_confusion(model: LineModel, pages: Sequence[PageExample]) -> dict:
+    """Line-level counts at the model's threshold over the labelled lines of `pages` (tables kept whole)."""
+    tp = fp = fn = n_pos = n_neg = 0
+    for p in pages:
+        kept = kept_mask(p.lines, p.x, model.predict(p.x), model.threshold)
+        for k, lab in zip(kept, p.labels):
+            if lab is None:
+                continue
+            if lab == 1.0:
+                n_pos += 1
+                tp += bool(k)
+                fn += not k
+            else:
+                n_neg += 1
+                fp += bool(k)
+    return {"pages": len(pages), "n_pos": n_pos, "n_neg": n_neg, "tp": tp, "fp": fp, "fn": fn}
 
 
 __all__ = [
@@ -160,6 +180,7 @@ __all__ = [
     "choose_threshold",
     "label_full_text",
     "label_snippets",
+    "line_confusion",
     "page_example",
     "stack_examples",
     "train_from_pages",

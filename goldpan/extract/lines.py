@@ -28,10 +28,12 @@ _BULLET = re.compile(r"^\s*(?:[•·▪◦\-*–]|\d+[.)])\s+")
 _BULLET_FIRST = frozenset("•·▪◦-*–0123456789")
 _SEPARATORS = re.compile(r"\s+[|·•/»›]\s+")
 _WORDS = re.compile(r"\w+")
-_DATE = re.compile(
-    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}:\d{2}|\d{4}年\d{1,2}月|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mai|mär|okt|dez)[a-zä]*\.? \d{1,2}(?:,? \d{4})?|"
-    r"\d{1,2}\.? (?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.? \d{4}"
+# Dates: numeric forms, then month names. Two patterns with a word boundary before the month, since
+# one alternation without an anchor tried every month at every position (~70 us on a short line).
+_DATE_NUMERIC = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}:\d{2}|\d{4}年\d{1,2}月")
+_MONTHS = "jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez"
+_DATE_MONTH = re.compile(
+    rf"\b(?:{_MONTHS})[a-zä]*\.? \d{{1,2}}(?:,? \d{{4}})?|\b\d{{1,2}}\.? (?:{_MONTHS})[a-zä]*\.? \d{{4}}"
 )
 # Words that mark boilerplate in short lines (English, German, French, Spanish, Italian,
 # Portuguese, Russian, Polish): sharing, accounts, promos, navigation, comments. Looked up as a set
@@ -70,9 +72,14 @@ LINE_FEATURES: tuple[str, ...] = (
     "doc_log_chars", "doc_link_share", "doc_log_lines",
     "prev_log_chars", "prev_link_cov", "prev_end_punct", "next_log_chars", "next_link_cov", "next_end_punct",
     "win_log_chars", "win_link_cov", "win_end_punct", "win_code_share",
+    "prose_before", "prose_after", "wide_prose", "wide_link_cov", "rel_log_chars",
 )
 N_FEATURES = len(LINE_FEATURES)
 _WINDOW = 3
+# A wider window (+-10 lines) for "inside the article body or in a run of teasers/links".
+_WIDE = 10
+# A "prose" line: at least this many words and sentence-final punctuation, not a link.
+_PROSE_MIN_WORDS = 8
 
 
 def anchor_texts(html: str) -> frozenset[str]:
@@ -131,16 +138,20 @@ def _class_table() -> np.ndarray:
 _CLASS_TABLE = _class_table()
 
 
+_PAIR_FIRSTS = frozenset(a for a, _ in _BOILER_PAIRS)
+
+
 def _keywords(core: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, float]:
     """(boilerplate words, legal mark, date) of one short line."""
     low = core.lower()
     words = _WORDS.findall(low)
     hits = sum(1 for w in words if w in _BOILER_WORDS)
-    hits += sum(1 for pair in itertools.pairwise(words) if pair in _BOILER_PAIRS)
+    if not _PAIR_FIRSTS.isdisjoint(words):
+        hits += sum(1 for pair in itertools.pairwise(words) if pair in _BOILER_PAIRS)
     if has_cjk:
         hits += sum(1 for k in _BOILER_CJK if k in low)
-    legal = any(w in _LEGAL_WORDS for w in words) or any(m in low for m in _LEGAL_MARKS)
-    date = has_digit and _DATE.search(low) is not None
+    legal = not _LEGAL_WORDS.isdisjoint(words) or any(m in low for m in _LEGAL_MARKS)
+    date = has_digit and (_DATE_NUMERIC.search(low) is not None or _DATE_MONTH.search(low) is not None)
     return float(hits), float(legal), float(date)
 
 
@@ -208,11 +219,16 @@ def line_features(
     out[:, col["chars_before"]] = (np.cumsum(lensf) - lensf) / total
     out[:, col["log_from_start"]] = np.log1p(idx)
     out[:, col["log_to_end"]] = np.log1p(n - 1 - idx)
-    out[:, col["bullet"]] = [1.0 if f in _BULLET_FIRST and _BULLET.match(line) else 0.0
-                             for line, f in zip(lines, firsts)]
-    out[:, col["indented"]] = [1.0 if line[:1] in (" ", "\t") and f not in _BULLET_FIRST else 0.0
-                               for line, f in zip(lines, firsts)]
-    out[:, col["tabs"]] = [min(line.count("\t"), 10) / 10.0 for line in lines]
+    # bullet / indented / tabs: Python only for the few lines that start with a bullet-like
+    # character or whitespace, or hold a tab.
+    for i, (line, f) in enumerate(zip(lines, firsts)):
+        if f in _BULLET_FIRST:
+            if _BULLET.match(line):
+                out[i, col["bullet"]] = 1.0
+        elif line[:1] in (" ", "\t"):
+            out[i, col["indented"]] = 1.0
+        if "\t" in line:
+            out[i, col["tabs"]] = min(line.count("\t"), 10) / 10.0
     out[:, col["separators"]] = np.minimum(seps, 10.0) / 10.0
     counts = Counter(cores)
     out[:, col["repeated"]] = [1.0 if counts[c] > 1 else 0.0 for c in cores]
@@ -245,13 +261,28 @@ def line_features(
     for name, c in (("log_chars", log_chars), ("link_cov", link_cov), ("end_punct", end_punct)):
         out[1:, col["prev_" + name]] = c[:-1]
         out[:-1, col["next_" + name]] = c[1:]
-    lo = np.clip(np.arange(n) - _WINDOW, 0, n)
-    hi = np.clip(np.arange(n) + _WINDOW + 1, 0, n)
-    for name, c in (("log_chars", log_chars), ("link_cov", link_cov), ("end_punct", end_punct),
-                    ("code_share", code_share)):
-        csum = np.concatenate(([0.0], np.cumsum(c, dtype=np.float64)))
-        out[:, col["win_" + name]] = (csum[hi] - csum[lo]) / (hi - lo)
+    _window_means(out, col, n, _WINDOW, "win_", (("log_chars", log_chars), ("link_cov", link_cov),
+                                                  ("end_punct", end_punct), ("code_share", code_share)))
+    # Where the article body is: prose characters before / after each line (the tail after the
+    # last prose paragraph holds bios, promos and teasers), and a wide window of prose and links.
+    prose = ((n_words >= _PROSE_MIN_WORDS) & (end_punct > 0) & (link_cov < 0.5)).astype(np.float32)
+    prose_chars = prose * lensf
+    cum = np.cumsum(prose_chars, dtype=np.float64)
+    out[:, col["prose_before"]] = np.log1p(cum - prose_chars)
+    out[:, col["prose_after"]] = np.log1p(cum[-1] - cum)
+    _window_means(out, col, n, _WIDE, "wide_", (("prose", prose), ("link_cov", link_cov)))
+    out[:, col["rel_log_chars"]] = log_chars - log_chars.mean()
     return out
+
+
+def _window_means(out: np.ndarray, col: dict[str, int], n: int, radius: int, prefix: str, series) -> None:
+    """Mean of each series over the lines within +-radius (clipped at the page edges)."""
+    lo = np.clip(np.arange(n) - radius, 0, n)
+    hi = np.clip(np.arange(n) + radius + 1, 0, n)
+    width = hi - lo
+    for name, c in series:
+        csum = np.concatenate(([0.0], np.cumsum(c, dtype=np.float64)))
+        out[:, col[prefix + name]] = (csum[hi] - csum[lo]) / width
 
 
 __all__ = ["LINE_FEATURES", "N_FEATURES", "anchor_texts", "line_features", "split_lines"]

@@ -66,7 +66,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from operator import itemgetter
+from itertools import accumulate, repeat
+from operator import add, itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -215,13 +216,12 @@ class _Joined:
 
     def __init__(self, toks: list[str], sep: str) -> None:
         self.joined = sep.join(toks)
-        starts, ends, pos, step = [], [], 0, len(sep)
-        for tok in toks:
-            starts.append(pos)
-            pos += len(tok)
-            ends.append(pos)
-            pos += step
-        self.starts, self.ends = starts, ends
+        lens = list(map(len, toks))
+        # starts[i] = sum of (len + len(sep)) of the tokens before i; ends[i] = starts[i] + len(tok i).
+        # accumulate/map keep the per-token arithmetic in C (this was a Python loop over every token).
+        starts = list(accumulate(map(add, lens, repeat(len(sep))), initial=0))
+        starts.pop()
+        self.starts, self.ends = starts, list(map(add, starts, lens))
 
     def ngrams(self, n: int) -> list[str]:
         j = self.joined

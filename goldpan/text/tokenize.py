@@ -64,7 +64,17 @@ def is_cjk_char(ch: str) -> bool:
     return bool(_CJK_RE.match(ch))
 
 
-@lru_cache(maxsize=16)
+# Languages one process keeps tokenizers (and chunk caches) for. Above the number of languages a
+# multilingual crawl sees: an LRU smaller than that (it was 16) evicted the warmed tokenizers of the
+# forkserver (`goldpan run` warms ~33) and rebuilt them, caches emptied, as languages alternated;
+# French and Indonesian cost seconds each to build.
+MAX_LANGUAGES = 128
+# The web languages whose tokenizer rules `goldpan run` builds once in the workers' forkserver.
+WARM_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "ru", "nl", "pl", "cs", "sv", "tr", "hu", "el", "id", "hi",
+                  "ro", "da", "fi", "nb", "uk", "ca", "bg", "hr", "sk", "sl", "lt", "lv", "et", "fa", "ar", "he", "xx"]
+
+
+@lru_cache(maxsize=MAX_LANGUAGES)
 def _spacy_tokenizer(lang: str):
     import spacy  # imported lazily: ~0.7 s, and not every caller needs it
 
@@ -75,7 +85,7 @@ def _spacy_tokenizer(lang: str):
     return nlp.tokenizer
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=MAX_LANGUAGES)
 def _chunk_cache(lang: str):
     tok = _spacy_tokenizer(lang)
     # Cache misses are most of the cost on real, diverse text: replay spaCy's rules in Python
@@ -234,7 +244,7 @@ def count_sentences(text: str, lang: str | None) -> int:
     return n
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=MAX_LANGUAGES)
 def _sentencizer(lang: str):
     import spacy
 

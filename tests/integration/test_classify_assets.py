@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from goldpan.classify.model import file_sha1
+from goldpan.extract.line_model import load_line_model
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
 from tests.integration.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
@@ -57,7 +58,10 @@ def test_training_assets_record_a_versioned_model_with_held_out_metrics(built):
     assert file_sha1(f"{lake.root}/models/quality/{sha1}.bin") == sha1
     with lake.connect(tables=["models"]) as con:
         rows = con.execute("SELECT name, round, status, n_train_pos, n_train_neg, precision, recall "
-                           "FROM models ORDER BY name, round").fetchall()
+                           "FROM models WHERE kind <> 'extract' ORDER BY name, round").fetchall()
+        # the documents asset registered the extractor's line model once (goldpan.extract.model_registry)
+        extract_rows = con.execute("SELECT name, sha1 FROM models WHERE kind = 'extract'").fetchall()
+    assert extract_rows == [("extract_lines", load_line_model("shipped:line_model.json").sha1)]
     names = {r[0] for r in rows}
     assert names == {"quality", "math", "code"} and all(r[2] == "trained" for r in rows)
     assert all(r[3] > 0 and r[4] > 0 and r[5] is not None and r[6] is not None for r in rows)

@@ -49,6 +49,15 @@ def slow_square(batch: pa.RecordBatch, delay: float) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({"x": x, "sq": [v * v for v in x], "pid": [os.getpid()] * len(x)})
 
 
+def burn_cpu(batch: pa.RecordBatch, seconds: float) -> pa.RecordBatch:
+    """Spin on the CPU for `seconds` of this worker's CPU time."""
+    end = time.process_time() + seconds
+    n = 0
+    while time.process_time() < end:
+        n += 1
+    return batch
+
+
 def die_on_three(batch: pa.RecordBatch, _ctx: None) -> pa.RecordBatch:
     if 3 in batch.column("x").to_pylist():
         os._exit(17)  # a worker killed mid-batch (out of memory, native crash)
@@ -115,6 +124,19 @@ def test_stage_meter_counts_the_worker_processes_memory() -> None:
     own = rss_bytes(os.getpid())
     assert m.peak_rss > own  # this process plus the forkserver and its workers
     assert m.wall_s > 0
+
+
+def test_stage_meter_counts_the_workers_cpu_time_not_only_the_drivers() -> None:
+    engine = LocalProcessEngine(workers=2)
+    list(engine.map_batches(slow_square, _numbers(2, []), 0.0))  # pool started
+    with StageMeter(interval=0.05) as m:
+        m.docs = 4
+        list(engine.map_batches(burn_cpu, _numbers(4, []), 0.15))
+    # four batches of 0.15 s CPU each ran in the workers, while the driver mostly waited
+    assert m.workers_cpu_s >= 0.5
+    assert m.total_cpu_s == pytest.approx(m.cpu_s + m.workers_cpu_s)
+    meta = m.as_metadata()
+    assert meta["cpu_s"] >= 0.5 and meta["cpu_ms_per_doc"] >= 125
 
 
 # -- every pooled stage writes the same rows on any engine ---------------------------------------

@@ -10,6 +10,7 @@ trafilatura and fastText all run for real.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from goldpan.extract.html_text import ParsedHtml
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.extract.line_model import LineModel, load_line_model
 from goldpan.extract.line_training import label_full_text, label_snippets, page_example, train_from_pages
-from goldpan.extract.lines import LINE_FEATURES
+from goldpan.extract.lines import LINE_FEATURES, line_features, split_lines
 from goldpan.extract.stage import extract_one
 from goldpan.lake.schemas import ERROR, KEPT
 from goldpan.recipe import ExtractSection
@@ -210,7 +211,31 @@ def test_shipped_model_carries_its_training_record():
     assert meta["trained_by"] == "scripts/train_extract_model.py"
     assert set(meta["held_out_report_split"]) == {"aeb", "trafilatura", "docs"}
     assert "split" in meta["training_data"] and meta["seed"] is not None
+    lines = meta["held_out_lines"]
+    assert lines["n_pos"] == lines["tp"] + lines["fn"] and lines["n_neg"] >= lines["fp"] > 0
     assert 0.0 < model.threshold < 1.0
+
+
+def test_line_features_place_each_line_against_the_article_body():
+    """Prose before/after: the tail after the last paragraph (bios, promos) has no prose after it;
+    link coverage comes from the page's anchors; dates and boilerplate words are found in short lines."""
+    text = ("Home | News | Sport\n\n"
+            "The council voted on Tuesday to build protected cycle lanes along Mill Road.\n\n"
+            "Work is due to begin in the spring and is expected to take about eight months.\n\n"
+            "Posted on March 3, 2024\n"
+            "Share on Facebook\n"
+            "市议会周二投票决定沿磨坊路修建受保护的自行车道。")
+    lines, before, after = split_lines(text)
+    anchors = frozenset({"Home", "News", "Sport", "Share on Facebook"})
+    x = line_features(lines, before, after, anchors, "Council approves cycle lanes")
+    col = {n: i for i, n in enumerate(LINE_FEATURES)}
+    assert x.shape == (6, len(LINE_FEATURES))
+    assert x[0, col["link_cov"]] == 1.0 and x[4, col["link_cov"]] == 1.0 and x[1, col["link_cov"]] == 0.0
+    assert x[0, col["prose_before"]] == 0.0 and x[0, col["prose_after"]] > 0.0
+    assert x[2, col["prose_after"]] == 0.0 and x[3, col["prose_after"]] == 0.0  # the tail
+    assert x[3, col["prose_before"]] > x[2, col["prose_before"]] > 0.0
+    assert x[3, col["date_like"]] == 1.0 and x[4, col["boiler_words"]] >= 1.0
+    assert x[5, col["cjk_share"]] > 0.8
 
 
 def test_line_labels():
@@ -286,3 +311,23 @@ def test_budget_leaves_ordinary_pages_alone():
 def test_shipped_model_file_is_small():
     path = Path(__file__).resolve().parents[2] / "goldpan" / "data" / "extract" / "line_model.json"
     assert path.stat().st_size < 200_000
+
+
+def test_line_model_is_registered_once_in_the_lake_models_table(tmp_path):
+    """The shipped model gets one `models` row (sha1, held-out metrics) and its bytes in the lake."""
+    from goldpan.classify.registry import latest_model
+    from goldpan.extract.model_registry import NAME, register_line_model
+    from goldpan.lake import Lake
+
+    lake = Lake(str(tmp_path / "lake"))
+    model = load_line_model("shipped:line_model.json")
+    assert register_line_model(lake, model, "recipe-x", "run-1") is True
+    assert register_line_model(lake, model, "recipe-x", "run-2") is False  # same sha1: nothing new
+    row = latest_model(lake, NAME)
+    assert row["sha1"] == model.sha1 and row["kind"] == "extract" and row["status"] == "trained"
+    assert row["run_id"] == "run-1" and 0.5 < row["f1"] <= 1.0 and row["n_heldout_pos"] > 0
+    stored = Path(row["path"]).read_text(encoding="utf-8")
+    assert LineModel.from_json(stored).sha1 == model.sha1
+    assert json.loads(row["config_json"])["held_out_pages"].keys() == {"aeb", "trafilatura", "docs"}
+    with lake.connect(tables=["models"]) as con:
+        assert con.execute("SELECT count(*) FROM models").fetchone()[0] == 1

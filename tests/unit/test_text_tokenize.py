@@ -132,3 +132,19 @@ def test_count_sentences_english(text, n):
 )
 def test_count_sentences_chinese(text, n):
     assert count_sentences(text, "zh") == n
+
+
+def test_the_languages_goldpan_run_warms_all_stay_cached() -> None:
+    """`goldpan run` warms ~33 languages in the forkserver; an LRU smaller than that (it was 16) evicted
+    the first ones (English among them) and every worker rebuilt them, chunk caches emptied. Checked
+    on the caches' sizes: building 33 spaCy tokenizers takes over a minute on a loaded CI machine."""
+    from goldpan.text.tokenize import WARM_LANGUAGES, _chunk_cache, _sentencizer, _spacy_tokenizer
+
+    warmed = len(WARM_LANGUAGES)
+    for cache in (_spacy_tokenizer, _chunk_cache, _sentencizer):
+        assert cache.cache_info().maxsize > warmed
+    first = _chunk_cache("en")
+    assert first("don't") == ("do", "n't")
+    for lang in ("xx", "es", "pt"):
+        _chunk_cache(lang)
+    assert _chunk_cache("en") is first
