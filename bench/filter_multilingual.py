@@ -193,6 +193,10 @@ SIGNAL_CODE = ("goldpan/filter/signals.py", "goldpan/filter/lines.py", "goldpan/
                "goldpan/text/tokenize.py", "goldpan/text/technical.py", "goldpan/text/spacy_fast.py")
 
 
+LID_CODE = ("goldpan/extract/langid.py", "goldpan/extract/stage.py", "goldpan/text/scripts.py",
+            "goldpan/text/technical.py", "goldpan/recipe.py")
+
+
 def _code_key(paths) -> str:
     return hashlib.sha1(b"".join((ROOT / m).read_bytes() for m in paths)).hexdigest()[:10]
 
@@ -250,6 +254,7 @@ def main() -> int:
     ap.add_argument("--no-datatrove", action="store_true")
     ap.add_argument("--quick", action="store_true", help="600 pages instead of --pages")
     ap.add_argument("--out", type=Path, default=OUT / "filter_multilingual.json")
+    ap.add_argument("--dump", type=Path, help="write every judged document's signals and decision here (jsonl)")
     args = ap.parse_args()
     if args.quick:
         args.pages = 600
@@ -271,11 +276,17 @@ def main() -> int:
     print(f"{len(pages)} real pages -> {len(docs)} extracted, deduplicated documents "
           f"({time.perf_counter() - t0:.0f} s)", flush=True)
     t_lid = time.perf_counter()
+    lid_cache_path = ROOT / "bench" / "data" / f"filter_multilingual_lid_{_code_key(LID_CODE)}.json"
+    lid_cache = json.loads(lid_cache_path.read_text()) if lid_cache_path.exists() else {}
     for d in docs:
         # The extract stage's language ID (goldpan.extract.stage.language_profile), with and without the
-        # line-majority step, on the extracted text.
-        d["lang"] = language_profile(lid, d["text"], ex_cfg).lang
-        d["lang_whole_text"] = language_profile(lid, d["text"], ex_cfg, line_majority=False).lang
+        # line-majority step, on the extracted text (cached per language-ID code).
+        if d["doc_id"] not in lid_cache:
+            lid_cache[d["doc_id"]] = [language_profile(lid, d["text"], ex_cfg).lang,
+                                      language_profile(lid, d["text"], ex_cfg, line_majority=False).lang]
+        d["lang"], d["lang_whole_text"] = lid_cache[d["doc_id"]]
+    lid_cache_path.write_text(json.dumps(lid_cache))
+    for d in docs:
         d["ref_lang"] = reference_lang(d["text"], d["package_lang"])
         d["ref_majority"], d["ref_share"] = reference_majority(d["text"], d["package_lang"])
     lid_results = {"goldpan": lid_report(docs, "lang"), "goldpan_whole_text_only": lid_report(docs, "lang_whole_text")}
@@ -324,6 +335,16 @@ def main() -> int:
             reasons[d.get("kind") or base_lang(d["ref_lang"])][f.rule] += 1
     sig_cache.save()
     t_gp = time.perf_counter() - t1
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as f:
+            for d in docs + spam:
+                if d["doc_id"] in at_dedup:
+                    continue
+                lang = d.get("lid", d["lang"])
+                f.write(json.dumps({"doc_id": d["doc_id"], "lang": lang, "ref": base_lang(d.get("ref_lang", d["lang"])),
+                                    "kind": d.get("kind"), "set": d.get("set"), "keep": gp_keep[d["doc_id"]],
+                                    "section": multi.section_for(lang, sig_cache.get(d["text"], lang)),
+                                    "sig": sig_cache.get(d["text"], lang)}, ensure_ascii=False) + "\n")
     print(f"goldpan signals + both modes: {t_gp:.0f} s for {len(docs) + len(spam)} documents", flush=True)
     dt_keep = None
     if not args.no_datatrove:

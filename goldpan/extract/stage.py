@@ -180,18 +180,17 @@ def _extract_page(ext: Extractor, parsed: ParsedHtml) -> tuple[str, str]:
 
 def language_profile(lid: LanguageIdentifier, text: str, config: ExtractSection, **overrides) -> LangProfile:
     """The document's language as the extract stage decides it, with the recipe's language-ID settings."""
-    return lid.profile(
-        text,
-        doc_max_chars=config.lid_max_chars,
-        min_line_chars=config.mixed_min_line_chars,
-        min_line_score=config.mixed_min_line_score,
-        mixed_min_share=config.mixed_min_share,
-        allowed=frozenset(config.lid_labels) or None,
-        label_map=config.lid_label_map,
-        short_text_letters=config.lid_short_text_letters,
-        line_majority=config.lid_line_majority,
-        **overrides,
-    )
+    settings = {
+        "doc_max_chars": config.lid_max_chars,
+        "min_line_chars": config.mixed_min_line_chars,
+        "min_line_score": config.mixed_min_line_score,
+        "mixed_min_share": config.mixed_min_share,
+        "allowed": frozenset(config.lid_labels) or None,
+        "label_map": config.lid_label_map,
+        "short_text_letters": config.lid_short_text_letters,
+        "line_majority": config.lid_line_majority,
+    }
+    return lid.profile(text, **{**settings, **overrides})
 
 
 def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdentifier, config: ExtractSection) -> dict:

@@ -137,10 +137,21 @@ def _fineweb2_section(entry: dict[str, Any]) -> dict[str, Any]:
 #   0.774) while the word ratio separates prose (>= 0.88 for 95 % of real pages) from tables and code;
 # - `stop_word_ratio` >= 0.02: function words among the words (real pages >= 0.024 in every language
 #   measured, dictionary-word salad <= 0.008; bench/filter_multilingual.py).
+# goldpan's rules for machine-made pages (goldpan.filter.junk), in every language section of multilingual
+# mode (not in datatrove mode, whose decisions must stay datatrove's). Thresholds from the real pages and
+# development spam of bench/filter_multilingual.py (see each rule's comment); held-out spam measures them.
+JUNK_RULES: dict[str, Any] = {
+    "distinct_words": {"max_ratio": 0.9},
+    "lorem_words": {"max_ratio": 0.1},
+    "url_lines": {"max_ratio": 0.5},
+    "long_line_chars": {"min_ratio": 0.1},
+}
+
 MULTILINGUAL_CHANGES: dict[str, Any] = {
     "gopher_alpha_words": None,
     "letter_words": {"min_ratio": 0.8},
     "stop_word_ratio": {"min_ratio": 0.02},
+    **JUNK_RULES,
     "fineweb_char_dup_ratio": {"max_ratio": 0.1},
     "fineweb_short_line_ratio": None,
     "c4_curly_bracket": None,

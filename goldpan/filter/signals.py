@@ -1,7 +1,8 @@
 """Quality signals: every heuristic statistic of a document, computed once and stored as a row.
 
 Columns: the Gopher quality and repetition statistics (below), the C4 and FineWeb statistics
-(`goldpan.filter.lines`: C4's line filter replayed once, FineWeb's ratios over the lines it kept)
+(`goldpan.filter.lines`: C4's line filter replayed once, FineWeb's ratios over the lines it kept),
+signals of machine-made pages (`goldpan.filter.junk`: word salad, lorem ipsum, link farms, menus)
 and PII counts (`goldpan.filter.pii`). The document is tokenised once, line by line.
 
 Why signals apart from decisions (the Dolma / RedPajama-v2 model): tokenisation dominates the cost of
