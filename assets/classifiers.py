@@ -16,7 +16,7 @@ from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
 from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
 from goldpan.classify.decide import STAGE, quality_rejections
-from goldpan.classify.domain import LabelledSets, mine_domain
+from goldpan.classify.mining import LabelledSets, mine_domain
 from goldpan.classify.quality import train_quality
 from goldpan.classify.reference import load_reference
 from goldpan.classify.registry import record_models

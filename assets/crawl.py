@@ -16,8 +16,8 @@ from assets.common import counts_markdown, materialize_result
 from assets.partitions import crawl_batches
 from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch import run_crawl
+from goldpan.crawl.batch_table import CRAWL, WARC, batch_info, record_batch
 from goldpan.crawl.crawler import CrawlConfig, CrawlStats
-from goldpan.crawl.registry import CRAWL, WARC, batch_info, record_batch
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch

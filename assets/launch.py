@@ -142,7 +142,7 @@ WARM_LANGS = "en,de,fr,es,it,pt,ru,nl,pl,cs,sv,tr,hu,el,id,hi,ro,da,fi,nb,uk,ca,
 def _prestart_engine(recipe_path: str) -> None:
     """Start the worker pool on a thread while `pages` imports, so its warm-up overlaps the import."""
     from goldpan.engine import LocalProcessEngine, make_engine
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
 
     os.environ.setdefault("GOLDPAN_WARM_LANGS", WARM_LANGS)
     engine = make_engine(load_recipe(recipe_path).engine)

@@ -5,8 +5,8 @@ import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
+from goldpan.bpe import stage as bpe_stage
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
-from goldpan.tokens import stage as tokens_stage
 from resources import LakeResource, ModelsResource, RecipeResource
 
 CURATED_CODE_VERSION = "curated-v1"
@@ -59,7 +59,7 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
 def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "doc_tokens", ordering)
     lk, rc = lake.lake(), recipe.load()
-    run = tokens_stage.run(lk, rc.mix.tokenizer, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
+    run = bpe_stage.run(lk, rc.mix.tokenizer, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
                            commit_metadata=lake.commit_metadata(context, TOKENS_CODE_VERSION))
     docs, tokens = run.meter.docs, run.extra["tokens"]
     with lk.connect(tables=["doc_tokens"]) as con:
@@ -142,8 +142,8 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
 @metered
 def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "corpus_candidate", ordering)
+    from goldpan.bpe.counter import TokenCounter
     from goldpan.release.candidate import write_candidate
-    from goldpan.tokens.counter import TokenCounter
 
     lk, rc = lake.lake(), recipe.load()
     out = write_candidate(lk, rc.release.redact_pii, TokenCounter(rc.mix.tokenizer),

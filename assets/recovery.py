@@ -100,7 +100,7 @@ def recover(instance: dg.DagsterInstance, lake: Lake | None = None) -> Recovery:
 
 def _fail_batches(lake: Lake, batches: list[str | None]) -> list[str]:
     """The dead runs' batches (their partition keys) still `running` in the registry become `failed`."""
-    from goldpan.crawl.registry import TABLE
+    from goldpan.crawl.batch_table import TABLE
 
     keys = [b for b in batches if b]
     if not keys or not lake.exists(TABLE):

@@ -23,7 +23,8 @@ def crawl_cron() -> str:
     env = os.environ.get("GOLDPAN_CRAWL_CRON")
     if env:
         return env
-    from goldpan.recipe import RecipeError, load_recipe
+    from goldpan.recipe import RecipeError
+    from goldpan.recipe_loader import load_recipe
 
     try:
         return load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")).crawl.schedule_cron

@@ -7,7 +7,7 @@ second (time.process_time), i.e. per core, because the 2-core machine is shared 
 mostly measures the neighbours; wall-clock rates are printed too. One process, one thread of Python work (numpy element-wise kernels are single-threaded; DuckDB may use 2 threads
 for the index lookups, which are reported separately). datatrove's MinHash signature stage was
 measured at ~86 docs/s (~0.45 M chars/s, mean 5.2K chars per doc) on this kind of machine
-(shared/notes/anchors.md §3a); since our documents are longer, the comparison is made in chars/s
+(its `MinhashDedupSignature`, 14x8 on word 5-grams); since our documents are longer, the comparison is made in chars/s
 and also stated as docs/s at datatrove's mean document size.
 
     .venv/bin/python bench/dedup_throughput.py [--quick]

@@ -50,7 +50,7 @@ def source_files() -> list[tuple[str, Path, str | None, str]]:
             out.append((f"https://doc.rust-lang.org/{p.relative_to(base).as_posix()}", p, "utf-8", "rust-book"))
         for p in std[:200]:
             out.append((f"https://doc.rust-lang.org/{p.relative_to(base).as_posix()}", p, "utf-8", "rustdoc"))
-    from goldpan.sample_site import default_site_root, load_headers_map
+    from sample.server import default_site_root, load_headers_map
 
     site = default_site_root()
     headers = load_headers_map(site)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def sample_texts() -> list[str]:
-    from goldpan.sample_site import default_site_root
+    from sample.server import default_site_root
 
     texts = []
     for p in sorted((default_site_root()).rglob("*.html")):
@@ -52,13 +52,13 @@ def main() -> int:
 
     import pyarrow as pa
 
+    from goldpan.bpe.counter import TokenCounter
     from goldpan.decontam.index import DecontamIndex
     from goldpan.export.writer import export_release
     from goldpan.lake import Lake
     from goldpan.lake.schemas import CORPUS
     from goldpan.mix.budget import allocate
     from goldpan.release.promote import promote, record_gate_attempt
-    from goldpan.tokens.counter import TokenCounter
 
     base = sample_texts()
     texts = [f"{t} [{i}]" for i in range(repeat) for t in base]

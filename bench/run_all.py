@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 def sample_pages() -> list[dict]:
     """Every HTML page of the sample site as a `pages`-like row (bytes, declared charset from _headers)."""
-    from goldpan.sample_site import default_site_root, load_headers_map
+    from sample.server import default_site_root, load_headers_map
 
     root = default_site_root()
     headers = load_headers_map(root)
@@ -107,7 +107,7 @@ def main() -> int:
         os.environ["DAGSTER_HOME"] = tempfile.mkdtemp()
         from assets.partitions import crawl_batches
         from definitions import build_resources, defs
-        from goldpan.sample_site import SampleSite
+        from sample.server import SampleSite
 
         with SampleSite() as site, dg.DagsterInstance.ephemeral() as inst:
             os.environ["GOLDPAN_SEED_URL"] = site.url("/")

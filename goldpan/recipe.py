@@ -12,11 +12,9 @@ import hashlib
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -216,14 +214,6 @@ class FilterSection(_Strict):
     # without a section of their own, a language section (e.g. "zh") overrides it, null removes a rule.
     rules: dict[str, dict[str, dict[str, Any] | None]] = {}
 
-    @field_validator("rules")
-    @classmethod
-    def _known_rules(cls, v: dict) -> dict:
-        from goldpan.recipe_checks import check_filter_rules
-
-        check_filter_rules(v)  # unknown rules and languages fail at load, not at the filter stage
-        return v
-
 
 class ReferenceSpec(_Strict):
     """One reference source: `text` (.txt file/folder), `jsonl` (field) or `delta` (path or lake table, column).
@@ -339,16 +329,6 @@ class MixSection(_Strict):
     seed: int = 0
     tokenizer: str = "gpt2"
 
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, v: list[str]) -> list[str]:
-        from goldpan.recipe_checks import check_language
-
-        for lang in v:
-            if lang != "*":  # every language (goldpan.mix.select.ALL_LANGUAGES)
-                check_language("mix.languages", lang)
-        return v
-
     @model_validator(mode="after")
     def _targets(self):
         if self.targets:
@@ -389,15 +369,6 @@ class GateSection(_Strict):
     language_tolerance: float = Field(0.1, ge=0)
     rate_band: float = Field(0.15, ge=0)  # duplicate / per-rule removal rates vs the previous release
     max_contamination_hits: int = Field(0, ge=0)
-
-    @field_validator("language_shares")
-    @classmethod
-    def _languages(cls, v: dict[str, float]) -> dict[str, float]:
-        from goldpan.recipe_checks import check_language
-
-        for lang in v:
-            check_language("gate.language_shares", lang)
-        return v
 
 
 class ReleaseSection(_Strict):
@@ -517,39 +488,3 @@ def expand_vars(obj: Any, env: dict[str, str] | None = None) -> Any:
     if isinstance(obj, dict):
         return {k: expand_vars(v, env) for k, v in obj.items()}
     return obj
-
-
-def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None = None) -> Recipe:
-    if not isinstance(data, dict):
-        raise RecipeError(f"{origin}: a recipe must be a mapping, got {type(data).__name__}")
-    try:
-        return Recipe.model_validate(expand_vars(data, env))
-    except RecipeError as exc:
-        raise RecipeError(f"{origin}: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(_problem(e) for e in exc.errors())
-        raise RecipeError(f"{origin}: {problems}") from None
-
-
-def _problem(err: Any) -> str:
-    """One pydantic error as `where: what`, an unknown key with the nearest valid key."""
-    from goldpan.recipe_checks import extra_key_hint
-
-    loc = tuple(err["loc"])
-    where = ".".join(map(str, loc))
-    if err["type"] == "extra_forbidden":
-        return f"{where}: unknown key {loc[-1]!r}{extra_key_hint(Recipe, loc)}"
-    msg = err["msg"].removeprefix("Value error, ")
-    # goldpan's own checks (recipe_checks) already name the full key, e.g. "filter.rules.zn: ..."
-    return msg if loc and msg.startswith(f"{loc[0]}.") else f"{where}: {msg}"
-
-
-def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:
-    p = Path(path)
-    if not p.exists():
-        raise RecipeError(f"recipe file not found: {p}")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{p}: not valid YAML: {exc}") from None
-    return parse_recipe(data, str(p), env)

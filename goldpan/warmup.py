@@ -16,9 +16,9 @@ from goldpan.engine.cache import worker_cache
 
 
 def warm() -> None:
+    from goldpan.bpe.counter import TokenCounter
     from goldpan.extract.langid import LanguageIdentifier, default_model_path
     from goldpan.text.tokenize import _chunk_cache
-    from goldpan.tokens.counter import TokenCounter
 
     path = default_model_path()
     with contextlib.suppress(Exception):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from goldpan.recipe import Recipe, load_recipe
+from goldpan.recipe import Recipe
+from goldpan.recipe_loader import load_recipe
 
 
 class RecipeResource(dg.ConfigurableResource):

@@ -27,10 +27,7 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 def ensure_dagster_home() -> None:
     from resources.instance import prepare_instance
 
-    prepare_instance(os.environ["DAGSTER_HOME"])
-    from goldpan.instance import ensure_instance_config
-
-    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))  # adds the community prompt switch (nux)
+    prepare_instance(os.environ["DAGSTER_HOME"])  # run queue, monitoring, telemetry and community prompt off
 
 
 # A fixed id in the batch-id format (`b<UTC time>-<label>`): timestamps would change page and
@@ -134,9 +131,9 @@ def main() -> int:
     from goldpan.lake import Lake
     from goldpan.lineage.report import format_funnel
     from goldpan.mix.stage import plan_from_lake
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from goldpan.release.promote import releases
-    from goldpan.sample_site import SampleSite
+    from sample.server import SampleSite
 
     lake_root = os.environ.get("GOLDPAN_LAKE", "lake")
     recipe_path = os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")
@@ -245,7 +242,7 @@ def _in_release(lake, url: str) -> bool:
 
 
 def _request_takedown(lake, url: str) -> None:
-    """Take a page down as `goldpan takedown --url` does: record the request (contract 5), then delete
+    """Take a page down as `goldpan takedown --url` does: record the request (the `takedowns` table), then delete
     its rows from every derived table and mark the frontier; once per URL."""
     from goldpan.audit.erase import apply_takedown
     from goldpan.audit.takedowns import TakedownMatcher, record_request

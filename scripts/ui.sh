@@ -14,7 +14,7 @@ export DAGSTER_HOME
 .venv/bin/python -m assets.recovery
 export GOLDPAN_ALLOW_PRIVATE="${GOLDPAN_ALLOW_PRIVATE:-1}"
 
-.venv/bin/python -m goldpan.sample_site --port 8765 &
+.venv/bin/python -m sample.server --port 8765 &
 site=$!
 trap 'kill "$site" 2>/dev/null || true' EXIT
 

@@ -40,7 +40,7 @@ def _isolated_env(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def sample_site():
-    from goldpan.sample_site import SampleSite
+    from sample.server import SampleSite
 
     with SampleSite() as site:
         yield site

@@ -62,7 +62,8 @@ def recipe_for(lake: Lake, release_row: dict | None, search: list[str] | None = 
 
 def _from_files(sha1: str | None, search: list[str] | None) -> dict | None:
     """Fallback for releases promoted before snapshots existed: a recipe file that hashes the same."""
-    from goldpan.recipe import RecipeError, load_recipe
+    from goldpan.recipe import RecipeError
+    from goldpan.recipe_loader import load_recipe
 
     if not sha1:
         return None

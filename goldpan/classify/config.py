@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from goldpan.classify.decide import KeepRule
-from goldpan.classify.domain import MiningConfig
+from goldpan.classify.mining import MiningConfig
 from goldpan.classify.model import FastTextParams
 from goldpan.classify.quality import QualityTraining
 from goldpan.classify.reference import ReferenceSource

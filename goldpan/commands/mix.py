@@ -14,7 +14,8 @@ def run(args) -> int:
     from goldpan.decontam.index import build_index
     from goldpan.mix.budget import MixInfeasible
     from goldpan.mix.stage import run_mix
-    from goldpan.recipe import RecipeError, load_recipe
+    from goldpan.recipe import RecipeError
+    from goldpan.recipe_loader import load_recipe
 
     lake = open_lake(args)
     try:

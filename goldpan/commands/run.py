@@ -27,7 +27,7 @@ def _crawl_recipe(recipe_path: str, seeds: list[str], out_dir: Path) -> str:
     """A copy of the recipe whose crawl starts from `seeds` (and may visit their hosts)."""
     import yaml
 
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
 
     rc = load_recipe(recipe_path)
     data = rc.model_dump(mode="json")

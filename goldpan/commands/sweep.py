@@ -16,7 +16,8 @@ from goldpan.commands._lake import open_lake
 
 def _ruleset(recipe_path: str | None):
     from goldpan.filter.rules import ruleset_from_section
-    from goldpan.recipe import FilterSection, load_recipe
+    from goldpan.recipe import FilterSection
+    from goldpan.recipe_loader import load_recipe
 
     return ruleset_from_section(load_recipe(recipe_path).filter if recipe_path else FilterSection())
 

@@ -37,7 +37,7 @@ PRELOAD = [
     "goldpan.filter.signals",
     "goldpan.dedup.clusters",
     "goldpan.classify.scores",
-    "goldpan.tokens.counter",
+    "goldpan.bpe.counter",
     "goldpan.warmup",  # outside the engine package: it imports the stages, which import the engine
 ]
 

@@ -5,7 +5,7 @@ fewer than 3 words, mentioning "javascript" or a cookie policy is removed) follo
 rules on what is left (lorem ipsum, a curly bracket, fewer than 5 sentences), and FineWeb's rules
 are computed on the text C4 left (datatrove runs `C4QualityFilter` before `FineWebQualityFilter`
 and C4 rewrites `doc.text`). Computing FineWeb's numbers on the original text disagrees with a
-datatrove pipeline for ~20% of documents (measured-hints.md), so this module replays C4's line
+datatrove pipeline for ~20% of documents (bench/datatrove_agreement.py shows it), so this module replays C4's line
 filter once and derives both rule sets from it.
 
 Line-level settings are *signal parameters* (`C4LineConfig`, part of SIGNALS_VERSION): changing

@@ -10,8 +10,8 @@ heuristic filtering, and the reference tools re-tokenise in every filter and thr
 after comparing them with a threshold. Here one pass produces all numbers; `rules.py` compares them
 with thresholds later, so a threshold sweep or a new per-language recipe never recomputes anything.
 
-Definitions follow datatrove's `GopherQualityFilter` and `GopherRepetitionFilter` (anchors.md §2.1,
-§2.2) so that decisions agree with FineWeb's. Where we deliberately differ, the reason is given:
+Definitions follow datatrove 0.10's `GopherQualityFilter` and `GopherRepetitionFilter` so that
+decisions agree with FineWeb's. Where we deliberately differ, the reason is given:
 
 Tokens and words
 - `tokens` are all tokens of the shared tokeniser (`goldpan.text.tokenize.tokens`): spaCy's blank

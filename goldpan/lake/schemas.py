@@ -212,7 +212,7 @@ CURATED_DOCUMENTS = pa.schema(
     ]
 )
 
-# BPE tokens per document (contract 7), counted once per (doc_id, text digest) and reused.
+# BPE tokens per document (the unit of every token budget and share), counted once per (doc_id, text digest) and reused.
 DOC_TOKENS = pa.schema(
     [
         ("doc_id", pa.string()),

@@ -30,7 +30,7 @@ def _views(con) -> set[str]:
 
 def token_source(con) -> tuple[str, str] | None:
     """(table, column) holding per-document BPE token counts, if the release stage stored them."""
-    # Only the release stage's token table counts (contract 7): doc_signals/documents carry word-level
+    # Only the release stage's token table counts (budgets and shares are in BPE tokens): doc_signals/documents carry word-level
     # `n_tokens` from spaCy/jieba, which are not BPE tokens.
     views = _views(con)
     for table in sorted(views):

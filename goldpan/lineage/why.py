@@ -194,7 +194,7 @@ def _scope_reason(lake: Lake, url: str, recipe_path: str | None) -> tuple[str | 
         crawl, name = snap["recipe"].get("crawl"), snap["recipe_id"]
     if crawl is None and recipe_path:
         try:
-            from goldpan.recipe import load_recipe
+            from goldpan.recipe_loader import load_recipe
 
             r = load_recipe(recipe_path)
             crawl, name = r.crawl.model_dump(), r.recipe_id

@@ -36,7 +36,7 @@ def _rid(kind: str, url: str) -> str:
 
 def crawl_rows() -> list[dict]:
     from goldpan.crawl.crawler import CrawlConfig, crawl_batch
-    from goldpan.sample_site import SampleSite
+    from sample.server import SampleSite
 
     with SampleSite() as site:
         cfg = CrawlConfig.from_dict({"seeds": [site.url("/")], "allowed_hosts": ["127.0.0.1"],

@@ -12,7 +12,8 @@ import yaml
 
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
-from goldpan.recipe import RecipeError, load_recipe
+from goldpan.recipe import RecipeError
+from goldpan.recipe_loader import load_recipe
 from tests.integration.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration

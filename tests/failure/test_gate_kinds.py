@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.recipe import load_recipe
+from goldpan.recipe_loader import load_recipe
 from goldpan.release.promote import PromotionRefused, _update_attempt, promote, record_gate_attempt, releases
 from quality_checks.gate import validate_candidate
 from tests.integration.pipeline_helpers import run_batch

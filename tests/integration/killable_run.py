@@ -12,7 +12,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from goldpan.crawl.registry import CRAWL, record_batch
+from goldpan.crawl.batch_table import CRAWL, record_batch
 from goldpan.lake import Lake
 
 BATCH = "b20260101T000000-killed"

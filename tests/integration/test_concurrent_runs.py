@@ -8,6 +8,7 @@ order, on a fresh instance and lake.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
 from resources.instance import prepare_instance
 
-# Four real runs of the whole graph: ~3 min on an idle 2-core machine, far more on a loaded one.
+# Four real runs of the whole graph per fixture: ~3 min each on an idle 2-core machine, more on a loaded one.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(2400)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,18 +30,19 @@ WARC = str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")
 WET = str(REPO / "sample" / "warc" / "eskerford-sample.warc.wet.gz")
 BATCHES = [("b20260101T000000-warc", WARC), ("b20260101T000001-wet", WET)]
 
-# What must be identical: every decision, keyed by the ids that link it upstream.
-COMPARED = {
-    "pages": "SELECT page_id, batch_id, status, reason FROM pages",
-    "documents": "SELECT doc_id, page_id, status, rule FROM documents",
-    "dedup_clusters": "SELECT doc_id, status, rule, duplicate_of, is_representative, cluster_id, cluster_size, "
-                      "paragraphs_removed FROM dedup_clusters",
-    "rejections": "SELECT doc_id, stage, rule, round(value, 6), threshold FROM rejections",
-    "doc_scores": "SELECT doc_id, round(quality_score, 4), domain FROM doc_scores",
-    "mix_decisions": "SELECT doc_id, status, rule, repeat FROM mix_decisions",
-    "training_corpus": "SELECT doc_id, md5(text), repeat FROM training_corpus",
-    "corpus_releases": "SELECT release, status, n_docs, content_sha1 FROM corpus_releases",
-}
+
+def _harness():
+    """bench/concurrent_runs.py: real batches, the sequential and the queued (daemon) runs, the compared tables."""
+    if "concurrent_runs" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("concurrent_runs", REPO / "bench" / "concurrent_runs.py")
+        mod = importlib.util.module_from_spec(spec)
+        assert spec.loader is not None
+        sys.modules["concurrent_runs"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["concurrent_runs"]
+
+
+COMPARED = _harness().COMPARED
 
 
 def _env(home: Path, lake: Path) -> dict:
@@ -74,9 +76,7 @@ def _finish(proc: subprocess.Popen) -> list[str]:
 
 
 def _tables(lake_root: Path) -> dict[str, list[tuple]]:
-    lake = Lake(lake_root)
-    with lake.connect() as con:
-        return {name: sorted(con.sql(sql).fetchall(), key=repr) for name, sql in COMPARED.items()}
+    return _harness().compared_tables(lake_root)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,49 @@ def test_instance_prepared_once_under_concurrency(tmp_path):
     errs = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errs
     assert "max_concurrent_runs" in (home / "dagster.yaml").read_text()
+
+
+# Four batches of real pages through the run queue: a backfill launched by the real dagster-daemon.
+PER_BATCH = 20
+
+
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory):
+    h = _harness()
+    work = tmp_path_factory.mktemp("queued")
+    try:
+        batches = h.real_batches(work / "warc", PER_BATCH, n_batches=4, copies=5)
+    except h._realdocs().PackageUnavailable as exc:
+        pytest.skip(f"Debian package mirror unreachable: {exc}")
+    recipe = REPO / "recipes" / "warc.yaml"
+    seq_env = h.env_for(work / "seq_home", work / "seq_lake", recipe)
+    h.prepare(work / "seq_home", work / "seq_lake", batches, recipe)
+    _, seq_failed = h.run_sequential(seq_env, batches)
+    q_env = h.env_for(work / "q_home", work / "q_lake", recipe)
+    h.prepare(work / "q_home", work / "q_lake", batches, recipe)
+    _, runs = h.run_backfill(q_env, batches, timeout_s=1500)
+    return work, batches, seq_failed, runs
+
+
+def test_backfill_of_four_real_batches_through_the_run_queue_decides_as_sequential_runs(queued):
+    import dagster as dg
+
+    work, batches, seq_failed, runs = queued
+    assert sorted(runs) == [b for b, _ in batches]
+    # the same verdicts: only the release gate may refuse, and then in both ways of running
+    assert {b: r["failed_steps"] for b, r in runs.items()} == seq_failed
+    assert all(set(f) <= {"corpus_candidate_candidate_gate"} for f in seq_failed.values()), seq_failed
+    with dg.DagsterInstance.from_config(str(work / "q_home")) as instance:
+        records = [instance.get_run_by_id(r["run_id"]) for r in runs.values()]
+        # launched by the daemon from the queue, as a UI backfill is, and overlapping in time
+        assert all(r.tags.get("dagster/backfill") for r in records)
+        stats = [instance.get_run_stats(r.run_id) for r in records]
+    assert max(s.start_time for s in stats) < min(s.end_time for s in stats), "the runs never overlapped"
+    h = _harness()
+    seq, con = h.compared_tables(work / "seq_lake"), h.compared_tables(work / "q_lake")
+    # each later batch really depends on the one before: its mirrored copies are duplicates of it
+    assert sum(1 for r in seq["dedup_clusters"] if r[1] != "kept" and r[3]) >= 3 * 5
+    for name in COMPARED:
+        assert con[name] == seq[name], f"{name} differs between the queued backfill and the sequential runs"
+    with Lake(work / "q_lake").connect() as con_:
+        assert all(r.balanced for r in compute_funnel(con_))

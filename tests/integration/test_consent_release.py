@@ -21,7 +21,7 @@ from goldpan.lineage.diff import diff_releases
 from goldpan.lineage.report import format_funnel
 from goldpan.lineage.trace import format_trace, trace
 from goldpan.lineage.why import why
-from goldpan.sample_site import SampleSite
+from sample.server import SampleSite
 from tests.integration.pipeline_helpers import run_batch
 from tests.unit.consent_site import HEADERS, make_site
 

@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from assets.recovery import dead_run_sensor, recover
-from goldpan.instance import ensure_instance_config
 from goldpan.lake import Lake
 from goldpan.lake.schemas import PAGES
 from resources import LakeResource
+from resources.instance import prepare_instance
 from tests.integration.killable_run import BATCH, UNCOMMITTED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,20 +27,22 @@ pytestmark = pytest.mark.integration
 
 
 def test_instance_config_turns_off_telemetry_and_the_community_prompt(tmp_path):
-    home = tmp_path / "home"
-    cfg = ensure_instance_config(home)
+    home = prepare_instance(tmp_path / "home")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert not instance.telemetry_enabled and not instance.nux_enabled
+        assert instance.run_coordinator.__class__.__name__ == "QueuedRunCoordinator"
     # a user's own settings stay; only missing keys are added
-    cfg.write_text(yaml.safe_dump({"telemetry": {"enabled": True}, "run_monitoring": {"enabled": True}}))
-    ensure_instance_config(home)
+    cfg = home / "dagster.yaml"
+    cfg.write_text(yaml.safe_dump({"telemetry": {"enabled": True}, "run_monitoring": {"enabled": False}}))
+    prepare_instance(home)
     got = yaml.safe_load(cfg.read_text())
-    assert got == {"telemetry": {"enabled": True}, "run_monitoring": {"enabled": True}, "nux": {"enabled": False}}
+    assert got["telemetry"] == {"enabled": True} and got["run_monitoring"] == {"enabled": False}
+    assert got["nux"] == {"enabled": False} and got["concurrency"]["runs"]["max_concurrent_runs"] == 4
 
 
 def test_killed_run_is_marked_failed_and_its_uncommitted_work_dropped(tmp_path):
     home, lake_root = Path(os.environ["DAGSTER_HOME"]), tmp_path / "lake"
-    ensure_instance_config(home)
+    prepare_instance(home)
     lake = Lake(lake_root)
     committed = pa.RecordBatch.from_pylist([{"page_id": "p0", "batch_id": BATCH, "url": "http://127.0.0.1:8765/",
                                              "status": "kept"}], schema=PAGES)  # fmt: skip

@@ -14,7 +14,7 @@ from goldpan.lake.schemas import CORPUS_RELEASES
 from goldpan.lineage.figures import recipe_targets
 from goldpan.lineage.html import build_report, hbar
 from goldpan.lineage.why import why
-from goldpan.recipe import parse_recipe
+from goldpan.recipe_loader import parse_recipe
 from tests.unit.audit_lake import URLS, add_kept_document, build_lake
 
 RECIPE = {

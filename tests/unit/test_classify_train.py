@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from goldpan.classify.domain import LabelledSets, MiningConfig, mine_domain
+from goldpan.classify.mining import LabelledSets, MiningConfig, mine_domain
 from goldpan.classify.model import FastTextParams, file_sha1
 from goldpan.classify.quality import QualityTraining, train_quality
 from goldpan.classify.reference import ReferenceSource

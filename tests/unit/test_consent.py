@@ -33,8 +33,8 @@ from goldpan.crawl.crawler import CrawlConfig
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.lake import Lake
 from goldpan.recipe import ConsentExclude, ConsentSection
-from goldpan.sample_site import SampleSite
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from sample.server import SampleSite
 from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
 UA = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
@@ -263,7 +263,7 @@ def test_warc_records_get_the_same_signals_and_unknown_origin_files(crawled, tmp
 
 
 def test_consent_suite_checks_one_signals_row_per_page(crawled) -> None:
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
     from quality_checks.gate import validate_stage
 
     _, lake, _, _ = crawled

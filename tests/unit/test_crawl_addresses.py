@@ -19,7 +19,8 @@ from goldpan.crawl.addresses import AddressPolicy, PrivateNotOptedIn, embedded_i
 from goldpan.crawl.crawler import CrawlConfig, CrawlConfigError, CrawlStats, crawl_batch
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.crawl.scope import CrawlScope
-from goldpan.recipe import RecipeError, parse_recipe
+from goldpan.recipe import RecipeError
+from goldpan.recipe_loader import parse_recipe
 
 PAGE = "<html><body><p>Ein Satz. 一句话。</p></body></html>".encode()
 

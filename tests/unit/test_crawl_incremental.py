@@ -28,7 +28,7 @@ from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.crawler import CrawlConfig
 from goldpan.lake import Lake
 from goldpan.lake.schemas import TAKEDOWNS
-from goldpan.sample_site import SampleSite
+from sample.server import SampleSite
 from tests.unit.test_crawl_http import _Server
 
 REPO = Path(__file__).resolve().parents[2]

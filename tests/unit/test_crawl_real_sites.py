@@ -24,7 +24,7 @@ from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
 from goldpan.crawl.sitemaps import inflate, parse_sitemap, robots_sitemaps
 from goldpan.lake import Lake
-from goldpan.sample_site import SampleSite
+from sample.server import SampleSite
 from tests.unit.test_crawl_incremental import config, frontier, make_site, pages_of
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from goldpan.bpe import stage as bpe_stage
 from goldpan.classify import stage as classify_stage
 from goldpan.dedup import stage as dedup_stage
 from goldpan.engine import (
@@ -31,8 +32,8 @@ from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.lake.schemas import REJECTIONS
-from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection, load_recipe
-from goldpan.tokens import stage as tokens_stage
+from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection
+from goldpan.recipe_loader import load_recipe
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +152,7 @@ def _all_stages(lake: Lake, engine, rows: int) -> dict[str, tuple[int, str]]:
     filter_stage.run(lake, BATCH, engine=engine, batch_rows=rows)
     classify_stage.run(lake, ClassifySection(), BATCH, engine=engine, batch_rows=rows)
     lake.ensure("rejections", REJECTIONS)
-    tokens_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
+    bpe_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
     return {t: _table_digest(lake, t) for t in ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")}
 
 

@@ -27,7 +27,7 @@ from goldpan.extract.lines import LINE_FEATURES
 from goldpan.extract.stage import extract_one
 from goldpan.lake.schemas import ERROR, KEPT
 from goldpan.recipe import ExtractSection
-from goldpan.sample_site import default_site_root
+from sample.server import default_site_root
 
 SITE = default_site_root()
 

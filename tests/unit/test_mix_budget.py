@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from goldpan.mix.budget import ALL, MixInfeasible, allocate
-from goldpan.recipe import MixSection, RecipeError, parse_recipe
+from goldpan.recipe import MixSection, RecipeError
+from goldpan.recipe_loader import parse_recipe
 
 
 def test_shares_are_met_with_the_derived_total():

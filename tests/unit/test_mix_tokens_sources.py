@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import write_deltalake
 
+from goldpan.bpe.counter import GPT2_FILES, TokenCounter, TokenizerUnavailable, seed_cache
 from goldpan.mix.sources import SourceError, curated_batch_id, read_curated
 from goldpan.recipe import MixSource
-from goldpan.tokens.counter import GPT2_FILES, TokenCounter, TokenizerUnavailable, seed_cache
 
 
 def test_gpt2_counts_offline_from_a_seeded_cache(tmp_path, monkeypatch):

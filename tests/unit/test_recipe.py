@@ -9,7 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from goldpan.recipe import Recipe, RecipeError, expand_vars, load_recipe, parse_recipe
+from goldpan.recipe import Recipe, RecipeError, expand_vars
+from goldpan.recipe_loader import load_recipe, parse_recipe
 
 DEMO = Path(__file__).resolve().parents[2] / "recipes" / "demo.yaml"
 

@@ -6,10 +6,10 @@ import json
 
 import pyarrow as pa
 
+from goldpan.bpe.counter import TokenCounter
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOCUMENTS, MIX_DECISIONS
 from goldpan.release.candidate import write_candidate
-from goldpan.tokens.counter import TokenCounter
 
 TEXT = "Write to the editor at jane.doe@example.org or call +1 415 555 0199 before Friday, 9 June."
 ZH = "欢迎来信：lin.wei@example.cn，我们会在三个工作日内回复。"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goldpan.recipe import load_recipe
+from goldpan.recipe_loader import load_recipe
 
 
 def test_broken_gate_recipe_equals_the_demo_except_the_language_expectation():

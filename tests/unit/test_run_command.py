@@ -9,7 +9,7 @@ import pytest
 
 from goldpan.cli import build_parser
 from goldpan.commands.run import _crawl_recipe
-from goldpan.recipe import load_recipe
+from goldpan.recipe_loader import load_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 

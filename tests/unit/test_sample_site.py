@@ -27,7 +27,7 @@ import pytest
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-from goldpan.sample_site import ENV_VAR, SampleSite, default_site_root, load_headers_map
+from sample.server import ENV_VAR, SampleSite, default_site_root, load_headers_map
 
 REPO = Path(__file__).resolve().parents[2]
 SITE_ROOT = REPO / "sample" / "site"
@@ -303,7 +303,7 @@ def test_stop_releases_port_and_is_idempotent():
 def test_cli_serves_until_interrupted():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "goldpan.sample_site", "--root", str(SITE_ROOT)],
+        [sys.executable, "-m", "sample.server", "--root", str(SITE_ROOT)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -406,7 +406,7 @@ def test_german_page_is_kept_by_extract_as_german(site):
 
 def test_german_page_is_left_out_by_the_demo_recipes_mix():
     from goldpan.mix.select import decide_mix
-    from goldpan.recipe import load_recipe
+    from goldpan.recipe_loader import load_recipe
 
     mix = load_recipe(REPO / "recipes" / "demo.yaml").mix
     assert "de" not in mix.languages

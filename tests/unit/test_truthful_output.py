@@ -20,7 +20,8 @@ from goldpan.lake.schemas import MIX_DECISIONS
 from goldpan.lineage.report import format_funnel
 from goldpan.lineage.why import why
 from goldpan.mix.select import decide_mix
-from goldpan.recipe import MixSection, RecipeError, parse_recipe
+from goldpan.recipe import MixSection, RecipeError
+from goldpan.recipe_loader import parse_recipe
 from tests.unit.audit_lake import TEXT, URLS, add_kept_document, build_lake
 
 EVAL_EN = ("the lighthouse keeper wrote in his log that the storm broke at midnight and the "

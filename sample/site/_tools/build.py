@@ -8,7 +8,7 @@ someone edits an article. The generated HTML is committed, so nothing at run tim
 crawler, tests) depends on this script; it only needs the standard library.
 
 Everything under a path segment starting with "_" (this folder, `_src/`, `_headers.yaml`) is
-never served by `goldpan.sample_site`, so the crawler cannot see it.
+never served by `sample.server`, so the crawler cannot see it.
 
 All prose in `_src/` and below was written for this project.
 """

@@ -17,7 +17,7 @@ Design points:
   starting with "_" (the `_headers.yaml` config, `_src/`, `_tools/`) are private: 404.
 - Plain Python, no Dagster: the Dagster resource that wraps it lives elsewhere.
 
-Run it by hand with `python -m goldpan.sample_site [--root DIR] [--port N]`.
+Run it by hand with `python -m sample.server [--root DIR] [--port N]`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def default_site_root() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser().resolve()
-    return Path(__file__).resolve().parent.parent / "sample" / "site"
+    return Path(__file__).resolve().parent / "site"
 
 
 def load_headers_map(root: Path) -> dict[str, dict[str, Any]]:
@@ -337,7 +337,7 @@ class SampleSite:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m goldpan.sample_site",
+        prog="python -m sample.server",
         description="Serve the goldpan sample site on 127.0.0.1 until Ctrl-C.",
     )
     parser.add_argument(

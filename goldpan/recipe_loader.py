@@ -1,16 +1,27 @@
-"""Recipe checks that need more than pydantic's types: names that must exist somewhere else.
+"""Loading a recipe: YAML, `${VAR}` expansion, pydantic's types, then names that must exist elsewhere.
 
 A misspelled filter rule used to surface only at the filter stage (after crawling and extracting),
 and a misspelled language section (`zn:` for `zh:`) was silently ignored, so its thresholds never
 applied. These checks run when the recipe is loaded and name the key plus the nearest valid one.
+
+Why a module apart from `goldpan.recipe`: the name checks read the filter rule table and the
+language-ID model's labels, and those packages read the recipe's types. The types stay at the
+bottom of the import graph; loading, which needs both, sits above them.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from goldpan.recipe import Recipe, RecipeError, expand_vars
 
 DEFAULT_SECTION = "default"
 INHERIT_KEY = "_inherit"
@@ -108,3 +119,51 @@ def _model_of(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
+
+
+def check_names(recipe: Recipe) -> None:
+    """Rules and languages the recipe names exist; raises ValueError naming the key and a near match."""
+    check_filter_rules(recipe.filter.rules)  # unknown rules and languages fail at load, not at the filter stage
+    for lang in recipe.mix.languages:
+        if lang != "*":  # every language (goldpan.mix.select.ALL_LANGUAGES)
+            check_language("mix.languages", lang)
+    for lang in recipe.gate.language_shares:
+        check_language("gate.language_shares", lang)
+
+
+def parse_recipe(data: Any, origin: str = "<recipe>", env: dict[str, str] | None = None) -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError(f"{origin}: a recipe must be a mapping, got {type(data).__name__}")
+    try:
+        recipe = Recipe.model_validate(expand_vars(data, env))
+    except RecipeError as exc:
+        raise RecipeError(f"{origin}: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors())
+        raise RecipeError(f"{origin}: {problems}") from None
+    try:
+        check_names(recipe)
+    except ValueError as exc:
+        raise RecipeError(f"{origin}: {exc}") from None
+    return recipe
+
+
+def _problem(err: Any) -> str:
+    """One pydantic error as `where: what`, an unknown key with the nearest valid key."""
+    loc = tuple(err["loc"])
+    where = ".".join(map(str, loc))
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key {loc[-1]!r}{extra_key_hint(Recipe, loc)}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}"
+
+
+def load_recipe(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Recipe:
+    p = Path(path)
+    if not p.exists():
+        raise RecipeError(f"recipe file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{p}: not valid YAML: {exc}") from None
+    return parse_recipe(data, str(p), env)

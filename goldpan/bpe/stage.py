@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from goldpan.bpe.counter import TokenCounter
 from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, run_pooled
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
-from goldpan.tokens.counter import TokenCounter
 
 TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens"]
 
