@@ -27,6 +27,7 @@ language's) counts as English. That reference is independent of lid.176.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -194,11 +195,22 @@ SIGNAL_CODE = ("goldpan/filter/signals.py", "goldpan/filter/lines.py", "goldpan/
 
 
 LID_CODE = ("goldpan/extract/langid.py", "goldpan/extract/stage.py", "goldpan/text/scripts.py",
-            "goldpan/text/technical.py", "goldpan/recipe.py")
+            "goldpan/text/technical.py")
 
 
-def _code_key(paths) -> str:
-    return hashlib.sha1(b"".join((ROOT / m).read_bytes() for m in paths)).hexdigest()[:10]
+def _code_only(path: Path) -> bytes:
+    """The module's code without comments and docstrings: what a cache of its results depends on."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree).encode("utf-8")
+
+
+def _code_key(paths, extra: str = "") -> str:
+    return hashlib.sha1(b"".join(_code_only(ROOT / m) for m in paths) + extra.encode()).hexdigest()[:10]
 
 
 class SignalCache:
@@ -276,7 +288,9 @@ def main() -> int:
     print(f"{len(pages)} real pages -> {len(docs)} extracted, deduplicated documents "
           f"({time.perf_counter() - t0:.0f} s)", flush=True)
     t_lid = time.perf_counter()
-    lid_cache_path = ROOT / "bench" / "data" / f"filter_multilingual_lid_{_code_key(LID_CODE)}.json"
+    lid_settings = json.dumps({k: v for k, v in ex_cfg.model_dump().items() if k.startswith(("lid_", "mixed_"))},
+                              sort_keys=True, default=str)
+    lid_cache_path = ROOT / "bench" / "data" / f"filter_multilingual_lid_{_code_key(LID_CODE, lid_settings)}.json"
     lid_cache = json.loads(lid_cache_path.read_text()) if lid_cache_path.exists() else {}
     for d in docs:
         # The extract stage's language ID (goldpan.extract.stage.language_profile), with and without the
