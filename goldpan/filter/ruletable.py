@@ -105,13 +105,13 @@ RULE_TABLE: tuple[RuleSpec, ...] = (
        doc="newlines per word: a list, one short item per line"),
     # goldpan's signals of machine-made pages (goldpan.filter.junk); defaults measured on the
     # multilingual benchmark (bench/filter_multilingual.py), not published values.
-    _r("distinct_words",             J,  "distinct_word_ratio", GREATER, "max_ratio",  0.9,     _SHARE,
+    _r("distinct_words",             J,  "distinct_word_ratio", GREATER, "max_ratio",  0.95,     _SHARE,
        doc="nearly every word distinct in each 100-word window: word salad, random strings"),
     _r("lorem_words",                J,  "lorem_word_ratio",    GREATER, "max_ratio",  0.1,     _SHARE,
        doc="words of lorem-ipsum generators: template filler"),
     _r("url_lines",                  J,  "url_lines_ratio",     GREATER, "max_ratio",  0.5,     _SHARE,
        doc="most lines hold a URL: link farm, link list"),
-    _r("long_line_chars",            J,  "long_line_char_frac", LESS,    "min_ratio",  0.1,     _SHARE,
+    _r("long_line_chars",            J,  "long_line_char_frac", LESS,    "min_ratio",  0.05,     _SHARE,
        doc="too little text in lines of 8+ words: menus, footers, breadcrumbs"),
 )
 

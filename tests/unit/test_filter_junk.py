@@ -44,8 +44,9 @@ def test_word_salad_from_the_languages_vocabulary_fails_distinct_words(rules: Ru
                     if any(c.isalpha() for c in t)})
     rng = random.Random(3)
     sep = "" if lang == "zh" else " "
-    salad = "\n\n".join(sep.join(rng.choice(vocab) for _ in range(60)) + ("。" if lang == "zh" else ".")
-                        for _ in range(6))
+    # the vocabulary in random order, each word once: dictionary-word salad without grammar
+    drawn = rng.sample(vocab, len(vocab))[:360]
+    salad = "\n\n".join(sep.join(drawn[i : i + 60]) + ("。" if lang == "zh" else ".") for i in range(0, len(drawn), 60))
     f = failed(rules, salad, lang)
     assert "distinct_words" in f, f
     assert f["distinct_words"].threshold == rules.config[f["distinct_words"].section].get(
