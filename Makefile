@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## test: the whole suite (unit, integration, failure)
+## test: the whole suite (unit, integration, failure), in TEST_PROCESSES processes (a test file stays in one)
+TEST_PROCESSES ?= 2
 test: $(STAMP)
 	@bash scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 ## test-fast: unit tests only
 test-fast: $(STAMP)

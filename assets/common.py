@@ -78,14 +78,26 @@ def engine_for(recipe):
 
 
 def perf_metadata(run) -> dict[str, Any]:
-    """Per-document throughput, peak memory of the process tree and the engine of a pooled stage run."""
+    """Per-document throughput, peak memory of the process tree and the engine of a pooled stage run,
+    with each worker's rows and rate (rows per busy second), so an uneven cluster shows in the UI."""
     p = run.perf()
-    return {
+    meta: dict[str, Any] = {
         "docs_per_s": dg.MetadataValue.float(float(p["docs_per_s"])),
         "stage_seconds": dg.MetadataValue.float(float(p["seconds"])),
         "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
         "engine": f"{p['engine']} x{p['workers']}",
+        "engine_kind": p["engine"],
+        "engine_workers": dg.MetadataValue.int(int(p["workers"])),
     }
+    per_worker = p.get("per_worker") or {}
+    if per_worker:
+        rates = [w["rows_per_s"] for w in per_worker.values()]
+        meta["workers_used"] = dg.MetadataValue.int(len(per_worker))
+        meta["per_worker_docs_per_s"] = dg.MetadataValue.float(round(sum(rates) / len(rates), 1))
+        meta["per_worker"] = dg.MetadataValue.md(
+            "| worker | docs | busy s | docs/s |\n|---|---|---|---|\n" + "\n".join(
+                f"| {w} | {int(v['rows'])} | {v['busy_s']} | {v['rows_per_s']} |" for w, v in per_worker.items()))
+    return meta
 
 
 def metered(fn):

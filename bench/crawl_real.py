@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -47,7 +48,9 @@ def peak_rss_mb() -> float:
 # -- the two crawlers, each run in a child process ---------------------------------------------------
 
 
-def run_goldpan(base: str, lake_dir: str, concurrency: int) -> dict:
+def run_goldpan(base: str, lake_dir: str, concurrency: int, parse_processes: int = 0) -> dict:
+    # the benchmark site is on 127.0.0.1: opting in to private addresses is this benchmark's purpose
+    os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"
     from goldpan.crawl.batch import run_crawl
     from goldpan.crawl.crawler import CrawlConfig
     from goldpan.lake import Lake
@@ -56,7 +59,7 @@ def run_goldpan(base: str, lake_dir: str, concurrency: int) -> dict:
         "seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
         "max_depth": 50, "max_pages": 100_000, "per_host_delay_s": 0.0, "concurrency": concurrency,
         "per_host_concurrency": concurrency, "chunk_rows": 256, "revisit_interval_s": 0,
-        "max_bytes": 5_000_000,
+        "max_bytes": 5_000_000, "parse_processes": parse_processes,
     })  # fmt: skip
     lake = Lake(lake_dir)
     out = {}
@@ -64,14 +67,17 @@ def run_goldpan(base: str, lake_dir: str, concurrency: int) -> dict:
     # revisited with a conditional GET (what a site without sitemaps costs)
     no_sitemaps = CrawlConfig.from_dict(cfg.to_dict() | {"sitemaps_from_robots": False})
     for name, batch, c in (("first", "b1", cfg), ("recrawl", "b2", cfg), ("recrawl_304", "b3", no_sitemaps)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = run_crawl(lake, c, batch, "crawl")
         dt = time.perf_counter() - t0
         s = res.stats
+        cpu = time.process_time() - c0 + s.parse_process_cpu_s  # this process and its parse processes
         out[name] = {"seconds": round(dt, 2), "rows": s.fetched, "requests": s.requests, "stored": s.stored,
                      "kept": s.kept, "unchanged": s.unchanged, "rows_per_s": round(s.fetched / dt, 1),
                      "requests_per_s": round(s.requests / dt, 1), "sitemap_urls": s.sitemap_urls,
-                     "reasons": dict(s.reasons.most_common(8)), "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+                     "reasons": dict(s.reasons.most_common(8)), "peak_rss_mb": round(peak_rss_mb(), 1),
+                     "cpu_s": round(cpu, 2), "cpu_ms_per_request": round(cpu * 1000 / max(s.requests, 1), 3),
+                     "load_avg_1m": round(os.getloadavg()[0], 1)}  # fmt: skip
     return out
 
 
@@ -81,12 +87,15 @@ def run_baseline(base: str, concurrency: int) -> dict:
     crawler = BaselineCrawler(base, concurrency)
     out = {}
     for name in ("first", "recrawl"):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n = crawler.crawl()
         dt = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         out[name] = {"seconds": round(dt, 2), "requests": n, "pages": crawler.pages_200,
                      "not_modified": crawler.not_modified, "requests_per_s": round(n / dt, 1),
-                     "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+                     "peak_rss_mb": round(peak_rss_mb(), 1), "cpu_s": round(cpu, 2),
+                     "cpu_ms_per_request": round(cpu * 1000 / max(n, 1), 3),
+                     "load_avg_1m": round(os.getloadavg()[0], 1)}  # fmt: skip
     return out
 
 
@@ -141,9 +150,10 @@ def link_timing(site: Path, packages: list[str], old_max_links: int) -> list[dic
 # -- driver --------------------------------------------------------------------------------------------
 
 
-def _child(role: str, base: str, concurrency: int, out: Path, lake_dir: str | None = None) -> dict:
+def _child(role: str, base: str, concurrency: int, out: Path, lake_dir: str | None = None,
+           parse_processes: int = 0) -> dict:  # fmt: skip
     args = [sys.executable, __file__, "--role", role, "--base", base, "--concurrency", str(concurrency),
-            "--out", str(out)] + (["--lake", lake_dir] if lake_dir else [])  # fmt: skip
+            "--out", str(out), "--parse-processes", str(parse_processes)] + (["--lake", lake_dir] if lake_dir else [])
     subprocess.run(args, check=True)
     return json.loads(out.read_text())
 
@@ -155,13 +165,14 @@ def main() -> int:
     ap.add_argument("--server-procs", type=int, default=2)
     ap.add_argument("--old-max-links", type=int, default=800)  # the old loop is quadratic: ~10 s at 800 links
     ap.add_argument("--no-frontier-rss", action="store_true")
+    ap.add_argument("--parse-processes", type=int, default=0, help="goldpan's crawl.parse_processes")
     ap.add_argument("--role", choices=["goldpan", "baseline"], default=None)
     ap.add_argument("--base")
     ap.add_argument("--lake")
     ap.add_argument("--out")
     args = ap.parse_args()
     if args.role == "goldpan":
-        Path(args.out).write_text(json.dumps(run_goldpan(args.base, args.lake, args.concurrency)))
+        Path(args.out).write_text(json.dumps(run_goldpan(args.base, args.lake, args.concurrency, args.parse_processes)))
         return 0
     if args.role == "baseline":
         Path(args.out).write_text(json.dumps(run_baseline(args.base, args.concurrency)))
@@ -172,14 +183,16 @@ def main() -> int:
 
     packages = QUICK if args.quick else FULL
     site_dir = realdocs.site_root(packages)
-    results: dict = {"packages": packages, "concurrency": args.concurrency, "machine": "shared (loaded)"}
+    results: dict = {"packages": packages, "concurrency": args.concurrency, "machine": "shared (loaded)",
+                     "cpus": os.cpu_count(), "load_avg_at_start": [round(x, 1) for x in os.getloadavg()],
+                     "parse_processes": args.parse_processes}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, RealSite(site_dir, packages, procs=args.server_procs) as site:
         results["site"] = {"html_pages": site.html_pages, "sitemap_urls": site.sitemap_urls}
         print(f"site: {site.html_pages} HTML pages under {site_dir} at {site.base}", flush=True)
         results["baseline"] = _child("baseline", site.base, args.concurrency, Path(tmp) / "baseline.json")
         print("baseline:", json.dumps(results["baseline"]), flush=True)
         results["goldpan"] = _child("goldpan", site.base, args.concurrency, Path(tmp) / "goldpan.json",
-                                    str(Path(tmp) / "lake"))  # fmt: skip
+                                    str(Path(tmp) / "lake"), args.parse_processes)  # fmt: skip
         print("goldpan:", json.dumps(results["goldpan"]), flush=True)
     results["link_discovery"] = link_timing(site_dir, packages, args.old_max_links)
     if not args.no_frontier_rss:
@@ -199,7 +212,8 @@ def _report(r: dict) -> None:
     g, b = r["goldpan"], r["baseline"]
     g_rate, b_rate = g["first"]["requests_per_s"], b["first"]["requests_per_s"]
     print(f"\nreal documentation web: {r['site']['html_pages']} HTML pages, concurrency {r['concurrency']} "
-          f"(machine shared: compare ratios)")  # fmt: skip
+          f"(machine shared: compare ratios; load average {r['load_avg_at_start']} on {r['cpus']} CPUs at start, "
+          f"{g['first']['load_avg_1m']} after goldpan's first crawl)")  # fmt: skip
     print(f"{'':28} {'goldpan':>14} {'baseline':>14}")
     print(f"{'first crawl requests':28} {g['first']['requests']:>14} {b['first']['requests']:>14}")
     print(f"{'first crawl seconds':28} {g['first']['seconds']:>14} {b['first']['seconds']:>14}")
@@ -208,6 +222,8 @@ def _report(r: dict) -> None:
     b_pages = round(b["first"]["pages"] / b["first"]["seconds"], 1)
     print(f"{'first crawl pages/s (200s)':28} {g_pages:>14} {b_pages:>14}   ratio {g_pages / b_pages:.2f} "
           f"(target >= 0.70 and >= 300 pages/s)")
+    g_cpu, b_cpu = g["first"]["cpu_ms_per_request"], b["first"]["cpu_ms_per_request"]
+    print(f"{'first crawl CPU ms/request':28} {g_cpu:>14} {b_cpu:>14}   ratio {g_cpu / b_cpu:.2f} (load-independent)")
     print(f"{'recrawl seconds':28} {g['recrawl']['seconds']:>14} {b['recrawl']['seconds']:>14}")
     speed_g = g["first"]["seconds"] / g["recrawl"]["seconds"]
     speed_b = b["first"]["seconds"] / b["recrawl"]["seconds"]
@@ -215,7 +231,8 @@ def _report(r: dict) -> None:
     print(f"{'recrawl new documents':28} {g['recrawl']['kept']:>14} {'-':>14}")
     r304 = g["recrawl_304"]
     print(f"{'recrawl w/o sitemaps (304s)':28} {r304['seconds']:>14} {'':>14}   speed-up "
-          f"{g['first']['seconds'] / r304['seconds']:.1f}x, {r304['unchanged']} unchanged, {r304['kept']} new documents")
+          f"{g['first']['seconds'] / r304['seconds']:.1f}x, {r304['unchanged']} unchanged, {r304['kept']} new documents, "
+          f"{r304['cpu_ms_per_request']} CPU ms/request")
     print(f"{'peak RSS MB':28} {g['recrawl']['peak_rss_mb']:>14} {b['recrawl']['peak_rss_mb']:>14}")
     if "frontier_100k" in r:
         f = r["frontier_100k"]

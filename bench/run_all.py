@@ -60,6 +60,7 @@ BENCHMARKS: list[str] = [
     "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index
     "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
     "bench/end_to_end.py",  # whole graph on >= 5,000 real pages vs datatrove's FineWeb pipeline; 1 vs 2 workers
+    "bench/ray_engine.py",  # pooled stages on real pages: in-process vs local processes vs Ray, 1 and 2 workers
 ]
 
 

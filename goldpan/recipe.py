@@ -74,15 +74,22 @@ class CrawlSection(_Strict):
     revisit_redirect_s: float = Field(30 * 86400.0, ge=0)
     # CPU seconds of link discovery per page: a pathological page becomes an error row
     parse_cpu_budget_s: float = Field(10.0, gt=0)
+    # link discovery in this many processes (0: in the crawl's threads), so one fast host is not
+    # bound by the GIL on an idle multi-core machine; they start once a batch has parsed
+    # parse_processes_after pages in threads. Off by default: on a loaded 2-core machine the pipe
+    # round trips cost more than they save (bench/crawl_real.py --parse-processes N measures it).
+    parse_processes: int = Field(0, ge=0, le=64)
+    parse_processes_after: int = Field(200, ge=0)
     # sitemaps: robots.txt `Sitemap:` lines, /sitemap.xml of the seed hosts when asked, listed ones
     sitemaps_from_robots: bool = True
     sitemap_xml: bool = False
     sitemap_urls: list[str] = []
     max_sitemaps: int = Field(50, ge=0)
     max_sitemap_urls: int = Field(100_000, ge=0)
-    # frontier changes are merged into Delta every this many pages rows (and at the end)
+    # frontier changes are merged into Delta every this many pages rows (bodyless rows count 1/8; and at the end)
     frontier_merge_rows: int = Field(5_000, ge=1)
-    # pages are committed in chunks so a killed crawl resumes where it stopped
+    # pages are committed in chunks so a killed crawl resumes where it stopped (rows without a
+    # body -- 304, 404, redirect -- count 1/8 of a row: they are small and cheap to redo)
     chunk_rows: int = Field(256, ge=1)
     chunk_seconds: float = Field(30.0, gt=0)
     chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
@@ -421,14 +428,27 @@ class ConsentSection(_Strict):
             raise ValueError(f"ai_agents must be robots.txt product tokens (letters, _ and -): {bad}")
         return v
 
+class RayEngineSection(_Strict):
+    """Where the Ray engine runs (used when `engine.kind` is ray). $GOLDPAN_RAY_ADDRESS overrides
+    `address`. `runtime_env` is Ray's own (pip, env_vars, working_dir...): on a cluster it must
+    give workers goldpan, e.g. `{"pip": ["goldpan==0.1.0"]}`, unless the image has it."""
+
+    address: str | None = None  # None/"local": a private Ray on this machine; "auto"; "ray://head:10001"
+    runtime_env: dict[str, Any] = Field(default_factory=dict)
+    max_retries: int = Field(3, ge=0, le=100)  # a task whose worker died is retried this often
+    object_store_mb: int | None = Field(None, ge=75, le=1_000_000)  # private instance only
+
+
 class EngineSection(_Strict):
     """Where per-document work runs (goldpan.engine). Not part of the recipe id: every engine and
     worker count writes the same rows (tests/unit/test_engine.py), so moving a run to more cores does
     not make a new recipe. The environment overrides it: GOLDPAN_ENGINE, GOLDPAN_WORKERS."""
 
-    kind: Literal["local", "inprocess"] = "local"  # local: worker processes; inprocess: this process only
-    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core
+    # local: worker processes; inprocess: this process only; ray: Ray tasks (goldpan.engine.ray_engine)
+    kind: Literal["local", "inprocess", "ray"] = "local"
+    workers: int | None = Field(None, ge=1, le=1024)  # None: one per core (ray: CPUs a stage may use)
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+    ray: RayEngineSection = RayEngineSection()
 
 
 class Recipe(_Strict):

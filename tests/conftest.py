@@ -85,3 +85,28 @@ def local_s3(monkeypatch):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """A real local Ray instance (2 CPUs, small object store, no dashboard) for one test module, always
+    shut down afterwards. Test modules' own batch functions travel by value (workers cannot import
+    test files). Skips when Ray (the `ray` extra, in `.[dev]`) is missing."""
+    import sys
+
+    ray = pytest.importorskip("ray", reason="ray (the ray extra, included in dev) runs the Ray engine tests")
+    from goldpan.engine.ray_engine import ensure_ray, shutdown_ray
+
+    shutdown_ray()
+    ensure_ray(None, num_cpus=2, object_store_memory=200 * 2**20)
+    registered = []
+    for name, mod in list(sys.modules.items()):
+        if name.startswith(("tests.", "test_")) and mod is not None and getattr(mod, "__file__", None):
+            ray.cloudpickle.register_pickle_by_value(mod)
+            registered.append(mod)
+    try:
+        yield ray
+    finally:
+        for mod in registered:
+            ray.cloudpickle.unregister_pickle_by_value(mod)
+        shutdown_ray()

@@ -57,6 +57,10 @@ def run(args) -> int:
         recipe = _crawl_recipe(recipe, args.seed, Path(home) / "goldpan-run")
     if args.workers:
         os.environ["GOLDPAN_WORKERS"] = str(args.workers)
+    if args.engine:
+        os.environ["GOLDPAN_ENGINE"] = args.engine
+    if args.ray_address:
+        os.environ["GOLDPAN_RAY_ADDRESS"] = args.ray_address
     # The code location's resources read these when definitions.py is imported.
     os.environ["GOLDPAN_LAKE"] = lake
     os.environ["GOLDPAN_RECIPE"] = os.path.abspath(recipe)
@@ -76,5 +80,9 @@ def register(sub) -> None:
     p.add_argument("--recipe", help="recipe YAML (default: $GOLDPAN_RECIPE, else recipes/warc.yaml for --warc, "
                    "recipes/demo.yaml for --crawl)")
     p.add_argument("--workers", type=int, help="worker processes (default: $GOLDPAN_WORKERS, recipe, cores)")
+    p.add_argument("--engine", choices=["local", "inprocess", "ray"],
+                   help="where per-document work runs (default: $GOLDPAN_ENGINE, else the recipe's engine.kind)")
+    p.add_argument("--ray-address", help="Ray cluster to use with --engine ray: auto, ray://head:10001 "
+                   "(default: $GOLDPAN_RAY_ADDRESS, recipe engine.ray.address, else a private local Ray)")
     p.add_argument("--batch", help="batch id (default: b<UTC time>-warc-<file> or b<UTC time>-crawl)")
     p.set_defaults(fn=run)

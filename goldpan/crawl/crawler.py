@@ -64,6 +64,7 @@ from goldpan.crawl.fetcher import (
 from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.frontier import url_key as _key
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
+from goldpan.crawl.parse_pool import ParsePool
 from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
 from goldpan.crawl.robots import RobotsCache, RobotsEntry
 from goldpan.crawl.scope import TOO_DEEP, CrawlScope
@@ -126,6 +127,8 @@ class CrawlConfig:
     revisit_gone_s: float = 30 * 86400.0  # 404/410: doubles per consecutive gone answer
     revisit_redirect_s: float = 30 * 86400.0  # a URL that redirected elsewhere
     parse_cpu_budget_s: float = 10.0  # CPU seconds of link discovery per page
+    parse_processes: int = 0  # link discovery in this many processes (0: in the crawl's threads)
+    parse_processes_after: int = 200  # ... once the batch has parsed this many pages in its threads
     sitemaps_from_robots: bool = True  # follow `Sitemap:` lines of robots.txt
     sitemap_xml: bool = False  # also try /sitemap.xml of every seed host
     sitemap_urls: list[str] = field(default_factory=list)  # further sitemaps to read
@@ -156,7 +159,7 @@ class CrawlConfig:
                 raise CrawlConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s", "revisit_interval_s",
                      "retry_backoff_s", "max_retries", "max_requests", "revisit_gone_s", "revisit_redirect_s",
-                     "max_sitemaps", "max_sitemap_urls"):
+                     "max_sitemaps", "max_sitemap_urls", "parse_processes", "parse_processes_after"):
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s", "chunk_seconds",
@@ -318,6 +321,7 @@ class CrawlStats:
     sitemaps_read: int = 0
     sitemap_urls: int = 0  # URLs listed by the sitemaps read
     sitemap_skipped_unchanged: int = 0  # due URLs whose <lastmod> predates their last fetch
+    parse_process_cpu_s: float = 0.0  # CPU seconds used by link discovery in parse processes
     queued: int = 0
     elapsed_s: float = 0.0
     rows_per_s: float = 0.0
@@ -412,6 +416,9 @@ class BatchCrawler:
             sleep=sleep,
         )
         self.snapshot = frontier if frontier is not None else FrontierSnapshot()
+        # link discovery off the GIL once the batch proves big enough (goldpan.crawl.parse_pool)
+        self.parsers = ParsePool(config.parse_processes, config.parse_processes_after) if config.parse_processes else None
+        self._strip_params = frozenset(config.strip_params)
         self.hosts: dict[str, _Host] = {}
         self.active: set[str] = set()  # hosts with queued entries
         # URLs whose response this batch already has (incl. redirect targets): never requested twice.
@@ -500,6 +507,9 @@ class BatchCrawler:
             return self.stats
         finally:
             pool.close()  # never waits: a worker stuck on a page must not hold a terminated run
+            if self.parsers is not None:
+                self.stats.parse_process_cpu_s = round(self.parsers.cpu_seconds(), 3)
+                self.parsers.close()  # kills the parse processes, busy or not
             if self._own_fetcher:
                 self.fetcher.close()
 
@@ -778,11 +788,13 @@ class BatchCrawler:
                 row["headers_json"] = json.dumps(headers, sort_keys=True)
         return row, links, delay, robots_fetched
 
-    def _links(self, row: Mapping[str, Any]) -> list[str]:
-        """Normalised outgoing links of a stored HTML row, within the recipe's CPU budget."""
-        return extract_links(row["content"], row["final_url"], row.get("charset_declared"),
-                             strip_params=frozenset(self.config.strip_params),
-                             cpu_budget_s=self.config.parse_cpu_budget_s)  # fmt: skip
+    def _links(self, row: Mapping[str, Any], *, in_thread: bool = False) -> list[str]:
+        """Normalised outgoing links of a stored HTML row, within the recipe's CPU budget: in a
+        parse process once the batch is big enough, else in this thread."""
+        args = (row["content"], row["final_url"], row.get("charset_declared"))
+        if not in_thread and self.parsers is not None and self.parsers.wants():
+            return self.parsers.extract(*args, self._strip_params, self.config.parse_cpu_budget_s)
+        return extract_links(*args, strip_params=self._strip_params, cpu_budget_s=self.config.parse_cpu_budget_s)
 
     def _no_request_row(self, entry: FrontierEntry, reason: str) -> dict[str, Any]:
         return make_row(
@@ -879,7 +891,7 @@ class BatchCrawler:
         links: list[str] = []
         if row["status"] == KEPT and row.get("content_type") in HTML_CONTENT_TYPES and row.get("content"):
             try:
-                links = self._links(row)
+                links = self._links(row, in_thread=True)  # before run(): no parse processes yet
             except LinkBudgetExceeded:
                 links = []
         self._absorb(entry, row, links, count=False)

@@ -35,6 +35,7 @@ make matching exponential.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ _SITEMAP_KEYS = (b"sitemap", b"site-map")
 GLOBAL = "*"
 
 
+@functools.lru_cache(maxsize=64)  # asked twice per URL with the crawl's one user agent
 def product_token(user_agent: str) -> str:
     """The product token a crawler matches robots.txt groups with: `goldpan/0.1 (+url)` -> `goldpan`.
 

@@ -190,3 +190,67 @@ def page_id(batch_id: str, url: str) -> str:
     with the old one, while reruns of the same batch are idempotent.
     """
     return hashlib.sha1(f"{batch_id}|{url}".encode()).hexdigest()[:20]
+
+
+# A relative reference that needs none of normalize_url's work once joined to a normalised base:
+# path characters quote() keeps and no escape ("%"), query, fragment, backslash, whitespace or
+# scheme (":"). Dot segments are handled by RelativeJoiner; anything else takes the full path.
+_CLEAN_REF = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=@/-]*")
+# An absolute http(s) URL already in normal form but for its path's dot segments: lower-case
+# scheme and ASCII host, no port, userinfo, query, escapes or fragment.
+_CLEAN_ABS = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9_.~!$&'()*+,;=@/-]*)?")
+
+
+class RelativeJoiner:
+    """`normalize_url(href, base)` for the hrefs of one page, with a fast path for the common
+    case: a clean relative path (`os.html`, `../ref/sql.html`, `/docs/`) joined to a normalised
+    base is already normalised, so it is a string concatenation instead of urljoin + urlsplit +
+    quote + urlunsplit (~20x less CPU; link normalisation was half of a crawl's CPU time).
+    Any other href (absolute, query, escapes, odd dot segments) goes through normalize_url."""
+
+    __slots__ = ("_dir_segments", "_origin", "base", "strip_params")
+
+    def __init__(self, base: str, strip_params: frozenset[str] = TRACKING_PARAMS) -> None:
+        self.base, self.strip_params = base, strip_params
+        self._origin: str | None = None
+        self._dir_segments: list[str] = []
+        norm = normalize_url(base, strip_params=strip_params)
+        if norm is None or norm != base:  # only a normalised base makes concatenation exact
+            return
+        parts = urlsplit(norm)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        # "/a/b/c.html" -> ["a", "b"]: the directories a relative path starts from
+        self._dir_segments = parts.path.split("/")[1:-1]
+
+    def join(self, href: str) -> str | None:
+        """`normalize_url(href, base)`: the normalised absolute URL of `href`, or None."""
+        if self._origin is None or not href:
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if href[0] == "#":  # the page itself
+            return self.base
+        if href[0] == "h" and (m := _CLEAN_ABS.fullmatch(href)) is not None:
+            path = m.group(3) or "/"
+            if (all(len(label) <= 63 for label in m.group(2).split(".")) and "//" not in path
+                    and "/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))):  # fmt: skip
+                return f"{m.group(1)}://{m.group(2)}{path}"
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if _CLEAN_REF.fullmatch(href) is None:
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if "//" in href:  # a network-path reference (another host), or empty segments urljoin drops
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if href[0] == "/":
+            segments, rest = [], href[1:]
+        else:
+            segments, rest = list(self._dir_segments), href
+        while rest.startswith("../"):  # RFC 3986 5.2.4: ".." above the root stays at the root
+            if segments:
+                segments.pop()
+            rest = rest[3:]
+        while rest.startswith("./"):
+            rest = rest[2:]
+        if rest in (".", "..") or "/./" in rest or "/../" in rest or rest.endswith(("/.", "/..")):
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        if rest.startswith(("./", "../")):  # a mix such as "./../x": rare, take the full path
+            return normalize_url(href, base=self.base, strip_params=self.strip_params)
+        segments.append(rest)
+        return self._origin + "/" + "/".join(segments)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,6 +45,10 @@ from goldpan.dedup.minhash import MinHasher
 from goldpan.dedup.shingles import SHINGLE_VERSION, jaccard, shingle_hashes
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import url_key
+from goldpan.engine.shuffle import local_group_by_key
+
+#: (keys, owners) -> owners of every key held by >= 2 entries, sorted (see goldpan.engine.shuffle).
+GroupByKey = Callable[[np.ndarray, np.ndarray], list[np.ndarray]]
 
 RULE_URL = "url_duplicate"
 RULE_EXACT = "exact_duplicate"
@@ -192,8 +196,10 @@ def _content_order(d: DedupInput) -> tuple:
 class BatchDeduplicator:
     """Runs the four steps of the module docstring for one batch against a `PriorStore`."""
 
-    def __init__(self, config: DedupConfig | None = None) -> None:
+    def __init__(self, config: DedupConfig | None = None, group_by_key: GroupByKey | None = None) -> None:
         self.cfg = config or DedupConfig()
+        # The band-key group-by of step 3: in process by default, the engine's shuffle when given.
+        self.group_by_key = group_by_key or local_group_by_key
         self.hasher = MinHasher(self.cfg.num_bands, self.cfg.rows_per_band, self.cfg.seed)
 
     @property
@@ -243,13 +249,13 @@ class BatchDeduplicator:
         # 1. URL ------------------------------------------------------------------------------
         url_rep: dict[int, int] = {}  # url_dup position -> position of the newest fetch
         if cfg.url_dedup:
-            groups: dict[int, list[int]] = defaultdict(list)
-            for i, r in enumerate(res):
-                if r.url_key is not None:
-                    groups[r.url_key].append(i)
-            for members in groups.values():
-                if len(members) < 2:
-                    continue
+            # A group-by on the URL key (the engine's: a shuffle on Ray); owners are input positions.
+            with_url = [i for i, r in enumerate(res) if r.url_key is not None]
+            url_groups = self.group_by_key(
+                np.array([res[i].url_key for i in with_url], dtype=np.int64), np.array(with_url, dtype=np.int64)
+            ) if len(with_url) >= 2 else []
+            for group in url_groups:
+                members = group.tolist()
                 t = lambda i: docs[i].fetched_at if docs[i].fetched_at is not None else -math.inf
                 newest = min(members, key=lambda i: (-t(i), docs[i].doc_id))
                 for i in members:
@@ -275,7 +281,18 @@ class BatchDeduplicator:
             cur = prior_sha.get(h.key)
             if cur is None or (h.batch_id, h.doc_id) < (cur.batch_id, cur.doc_id):
                 prior_sha[h.key] = h  # the earliest earlier copy
-        first_of_sha: dict[str, int] = {}
+        # Copies inside the batch: a group-by on the SHA-1 key (the engine's), owners in content order;
+        # the first of each full SHA-1 in a group is the original, the later ones its exact copies.
+        live = [i for i in order if alive[i]]
+        copy_of: dict[int, int] = {}
+        for group in self.group_by_key(np.array([sha1_key(res[i].text_sha1) for i in live], dtype=np.int64),
+                                       np.array([rank[i] for i in live], dtype=np.int64)) if len(live) >= 2 else []:
+            firsts: dict[str, int] = {}
+            for rk in group.tolist():
+                i = order[rk]
+                j = firsts.setdefault(res[i].text_sha1, i)
+                if j != i:
+                    copy_of[i] = j
         primaries: list[int] = []
         exact_of: dict[int, int] = {}
         for i in order:
@@ -288,20 +305,19 @@ class BatchDeduplicator:
                 r.cluster_id = h.cluster_id
                 _reject(r, RULE_EXACT, h.doc_id, 1.0, None)
                 continue
-            j = first_of_sha.get(r.text_sha1)
+            j = copy_of.get(i)
             if j is not None:
                 alive[i] = False
                 exact_of[i] = j
                 _reject(r, RULE_EXACT, docs[j].doc_id, 1.0, None)
                 continue
-            first_of_sha[r.text_sha1] = i
             primaries.append(i)
 
         # 3. Near -----------------------------------------------------------------------------
         nonempty = [i for i in primaries if shingles[i].size]
         edges: dict[tuple[str, str], float] = {}
         cand_pairs: set[tuple[int, int]] = set()
-        for members in _shared_key_groups(nonempty, bkeys, rank):
+        for members in _shared_key_groups(nonempty, bkeys, rank, self.group_by_key):
             heads = members[:MAX_BUCKET_PAIRS]
             for a_pos, a in enumerate(members):
                 for b in heads[: min(MAX_BUCKET_PAIRS, a_pos)]:
@@ -454,30 +470,22 @@ class BatchDeduplicator:
         return BatchOutcome(res, rows, pcounts, dict(stats))
 
 
-def _shared_key_groups(idx: list[int], bkeys: np.ndarray, rank: dict[int, int]) -> list[list[int]]:
+def _shared_key_groups(idx: list[int], bkeys: np.ndarray, rank: dict[int, int],
+                       group_by_key: GroupByKey = local_group_by_key) -> list[list[int]]:
     """Groups (>= 2 documents, in rank order) of the batch documents `idx` sharing a band key.
 
-    Vectorised: sort the flattened (key, rank) pairs and cut where the key changes, so a batch of
-    10k documents x 28 bands costs one numpy sort instead of 280k dict operations.
+    A group-by on the band key (`goldpan.engine.shuffle`): one numpy sort in process, a shuffle by
+    key on Ray; both return the same groups, so the candidate pairs do not depend on the engine.
     """
     if len(idx) < 2:
         return []
     sub = bkeys[idx]
     nb = sub.shape[1]
-    keys = sub.ravel()
     owner = np.repeat(np.array([rank[i] for i in idx], dtype=np.int64), nb)
-    order = np.lexsort((owner, keys))
-    ks, ow = keys[order], owner[order]
-    cut = np.flatnonzero(np.diff(ks)) + 1
-    starts = np.concatenate(([0], cut))
-    ends = np.concatenate((cut, [ks.size]))
-    big = np.flatnonzero(ends - starts >= 2)
-    if big.size == 0:
-        return []
     by_rank = {rank[i]: i for i in idx}
     groups = []
-    for g in big.tolist():
-        members = [by_rank[r] for r in ow[starts[g] : ends[g]].tolist()]
+    for ranks in group_by_key(sub.ravel(), owner):
+        members = [by_rank[r] for r in ranks.tolist()]
         groups.append(list(dict.fromkeys(members)))
     return [m for m in groups if len(m) >= 2]
 

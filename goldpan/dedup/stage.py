@@ -19,8 +19,8 @@ import pyarrow as pa
 from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupConfig, DedupInput
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
-from goldpan.engine import Engine, StageMeter, worker_cache
-from goldpan.engine.pooled import StageRun
+from goldpan.engine import Engine, worker_cache
+from goldpan.engine.pooled import StageRun, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
@@ -111,8 +111,9 @@ def run(
     batch_rows: int = 128,
 ) -> StageRun:
     """Dedup the kept documents of `batch_id` against earlier batches; write clusters, then the index."""
-    dd = BatchDeduplicator(dedup_config(section))
-    run = StageRun(written=None, meter=StageMeter(), engine=engine.name, workers=engine.workers)
+    # Band keys are grouped by the engine (a shuffle by key on Ray): the same groups on every engine.
+    dd = BatchDeduplicator(dedup_config(section), group_by_key=engine.group_by_key)
+    run, before = start_run(engine)
     with run.meter:
         docs: list[_Doc] = []
         inputs: list[DedupInput] = []
@@ -141,6 +142,7 @@ def run(
                                  compact_files=dd.cfg.index_compact_files)
     progress.finished = True
     report(progress)
+    finish_run(run, engine, before)
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
         index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,

@@ -13,10 +13,13 @@ from goldpan.engine.base import BatchFn, Engine
 from goldpan.engine.cache import worker_cache
 from goldpan.engine.local import EngineWorkerDied, InProcessEngine, LocalProcessEngine
 from goldpan.engine.meter import StageMeter
+from goldpan.engine.tally import WorkerTally
 from goldpan.recipe import EngineSection
 
 ENV_WORKERS = "GOLDPAN_WORKERS"
 ENV_ENGINE = "GOLDPAN_ENGINE"
+ENV_RAY_ADDRESS = "GOLDPAN_RAY_ADDRESS"
+KINDS = ("local", "inprocess", "ray")
 
 
 def resolve_workers(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -39,14 +42,22 @@ def resolve_workers(section: EngineSection | None = None, env: Mapping[str, str]
 def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> Engine:
     """The engine a run uses: the recipe's `engine` section, overridden by the environment.
 
-    One worker runs in process: a pool of one only adds the cost of shipping batches.
+    One local worker runs in process: a pool of one only adds the cost of shipping batches. Ray
+    keeps one worker as one Ray worker (a cluster's head should not do the work).
     """
     env = os.environ if env is None else env
     section = section or EngineSection()
     kind = (env.get(ENV_ENGINE) or section.kind).strip()
-    if kind not in ("local", "inprocess"):
-        raise ValueError(f"{ENV_ENGINE} must be 'local' or 'inprocess', got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"{ENV_ENGINE} must be one of {', '.join(KINDS)}, got {kind!r}")
     workers = resolve_workers(section, env)
+    if kind == "ray":
+        from goldpan.engine.ray_engine import RayEngine
+
+        r = section.ray
+        return RayEngine(workers, address=(env.get(ENV_RAY_ADDRESS) or r.address or None),
+                         runtime_env=r.runtime_env, max_retries=r.max_retries,
+                         object_store_memory=r.object_store_mb * 2**20 if r.object_store_mb else None)
     if kind == "inprocess" or workers == 1:
         return InProcessEngine()
     return LocalProcessEngine(workers)
@@ -59,6 +70,7 @@ __all__ = [
     "InProcessEngine",
     "LocalProcessEngine",
     "StageMeter",
+    "WorkerTally",
     "make_engine",
     "resolve_workers",
     "worker_cache",

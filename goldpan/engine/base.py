@@ -3,7 +3,7 @@
 A stage hands the engine a *batch function* and a stream of Arrow record batches; the engine returns
 the function's output batches **in input order**. Because order is kept and the function is pure
 (a batch's output depends only on that batch and the context), the stage writes the same rows
-whether the work ran in this process, in local worker processes or, later, on a Ray cluster.
+whether the work ran in this process, in local worker processes or on a Ray cluster.
 
 Contract of a batch function `fn(batch, context) -> pa.RecordBatch`:
 - a module-level function (workers import it by name), `context` small and picklable (recipe
@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pyarrow as pa
+
+from goldpan.engine.tally import WorkerTally
 
 BatchFn = Callable[[pa.RecordBatch, Any], pa.RecordBatch]
 
@@ -28,9 +31,15 @@ class Engine(Protocol):
 
     name: str
     workers: int
+    tally: WorkerTally  # rows and busy seconds per worker (per-worker throughput)
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
         """`fn(batch, context)` for every batch, yielded in input order, streaming (bounded in flight)."""
+        ...
+
+    def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
+        """Set-level group-by (goldpan.engine.shuffle): owners of every key held by >= 2 entries,
+        sorted, in key order. Identical on every engine; Ray runs it as a shuffle."""
         ...
 
     def worker_pids(self) -> list[int]:

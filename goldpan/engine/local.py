@@ -19,15 +19,19 @@ import atexit
 import multiprocessing as mp
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from goldpan.engine.base import BatchFn
+from goldpan.engine.shuffle import local_group_by_key
+from goldpan.engine.tally import WorkerTally
 
 # Modules every worker needs; imported once in the forkserver, so forked workers share them.
 PRELOAD = [
@@ -52,9 +56,19 @@ class InProcessEngine:
     name = "inprocess"
     workers = 1
 
+    def __init__(self) -> None:
+        self.tally = WorkerTally()
+
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
+        worker = f"pid{os.getpid()}"
         for b in batches:
-            yield fn(b, context)
+            t0 = time.perf_counter()
+            out = fn(b, context)
+            self.tally.add(worker, b.num_rows, time.perf_counter() - t0)
+            yield out
+
+    def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
+        return local_group_by_key(keys, owners)
 
     def worker_pids(self) -> list[int]:
         return []
@@ -67,8 +81,11 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> pa.RecordBatch:
-    return fn(batch, context)
+def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
+    """In the worker: the output, which worker made it and how long it took (per-worker throughput)."""
+    t0 = time.perf_counter()
+    out = fn(batch, context)
+    return out, f"pid{os.getpid()}", time.perf_counter() - t0
 
 
 _POOLS: dict[tuple[int, str], ProcessPoolExecutor] = {}
@@ -118,24 +135,27 @@ class LocalProcessEngine:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.in_flight = max(self.workers, int(in_flight or 2 * self.workers))
         self.start_method = start_method
+        self.tally = WorkerTally()
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
         pool = _shared_pool(self.workers, self.start_method)
         window: deque[Future] = deque()
         try:
             for b in batches:
-                window.append(pool.submit(_run, fn, b, context))
+                window.append((pool.submit(_run, fn, b, context), b.num_rows))
                 if len(window) >= self.in_flight:
-                    yield self._result(window.popleft())
+                    yield self._result(*window.popleft())
             while window:
-                yield self._result(window.popleft())
+                yield self._result(*window.popleft())
         finally:
-            for f in window:
+            for f, _ in window:
                 f.cancel()
 
-    def _result(self, fut: Future) -> pa.RecordBatch:
+    def _result(self, fut: Future, rows: int) -> pa.RecordBatch:
         try:
-            return fut.result()
+            out, worker, seconds = fut.result()
+            self.tally.add(worker, rows, seconds)
+            return out
         except BrokenProcessPool as exc:
             _drop_pool(self.workers, self.start_method)
             raise EngineWorkerDied(
@@ -148,6 +168,10 @@ class LocalProcessEngine:
         pool = _shared_pool(self.workers, self.start_method)
         for f in [pool.submit(_noop) for _ in range(self.workers)]:
             f.result()
+
+    def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
+        """On the driver: one sort of the batch's band keys costs less than shipping them to workers."""
+        return local_group_by_key(keys, owners)
 
     def worker_pids(self) -> list[int]:
         pool = _POOLS.get((self.workers, self.start_method))

@@ -31,10 +31,26 @@ class StageRun:
     engine: str = "inprocess"
     workers: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    #: rows, busy seconds and rows per busy second of each worker that ran a batch of this stage
+    per_worker: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def perf(self) -> dict[str, Any]:
         """Throughput, peak memory and engine: what each asset shows in the UI."""
-        return {**self.meter.as_metadata(), "engine": self.engine, "workers": self.workers}
+        return {**self.meter.as_metadata(), "engine": self.engine, "workers": self.workers,
+                "per_worker": self.per_worker}
+
+
+def start_run(engine: Engine) -> tuple[StageRun, dict]:
+    """A StageRun for `engine` and the tally snapshot its per-worker figures are counted from."""
+    run = StageRun(written=None, engine=engine.name, workers=engine.workers)
+    tally = getattr(engine, "tally", None)
+    return run, (tally.snapshot() if tally is not None else {})
+
+
+def finish_run(run: StageRun, engine: Engine, before: dict) -> None:
+    tally = getattr(engine, "tally", None)
+    if tally is not None:
+        run.per_worker = tally.since(before)
 
 
 def counted(
@@ -78,7 +94,7 @@ def run_pooled(
 
     `on_batch` sees every output batch (in order) before it is written, e.g. to sum a column;
     `total` (input rows, when known) lets a progress display show a fraction and an ETA."""
-    run = StageRun(written=None, engine=engine.name, workers=engine.workers)
+    run, before = start_run(engine)
     progress = StageProgress(table, 0, total, time.perf_counter())
     report(progress)
     with run.meter:
@@ -89,6 +105,7 @@ def run_pooled(
         )
     progress.finished = True
     report(progress)
+    finish_run(run, engine, before)
     return run
 
 

@@ -149,7 +149,8 @@ class Lake:
         # deltalake pulls the stream from inside its async runtime; producer code that opens a Delta
         # table there panics ("Cannot start a runtime from within a runtime"). Running the producer
         # on its own thread keeps any caller's lazy reads safe.
-        reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(_on_thread(source)))
+        failures: list[BaseException] = []
+        reader = pa.RecordBatchReader.from_batches(schema, counter.wrap(_on_thread(source, failures=failures)))
         meta = {k: str(v) for k, v in (commit_metadata or {}).items()}
         try:
             write_deltalake(
@@ -170,6 +171,12 @@ class Lake:
             # and can be retried, which evaluates its predicate and inputs again.
             raise CommitConflict(f"{table}: a concurrent writer changed what this write replaces "
                                  f"({predicate or 'whole table'}); nothing was committed: {exc}") from exc
+        except Exception as exc:
+            # The input stream failed (e.g. an engine worker died): deltalake reports it as its own
+            # DeltaError; raise what really happened. Nothing was committed either way.
+            if failures:
+                raise failures[0] from exc
+            raise
         dt = self.table(table)
         assert dt is not None
         return WriteResult(table=table, uri=self.uri(table), version=dt.version(), rows=counter.rows)
@@ -310,8 +317,10 @@ class _RowCounter:
             yield b
 
 
-def _on_thread(batches: Iterable[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
-    """Iterate `batches` on a producer thread, handing them over through a bounded queue."""
+def _on_thread(batches: Iterable[pa.RecordBatch], depth: int = 4,
+               failures: list[BaseException] | None = None) -> Iterator[pa.RecordBatch]:
+    """Iterate `batches` on a producer thread, handing them over through a bounded queue; an exception
+    of the producer is re-raised here and also appended to `failures` (the caller's copy)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -339,6 +348,8 @@ def _on_thread(batches: Iterable[pa.RecordBatch], depth: int = 4) -> Iterator[pa
             if item is done:
                 return
             if isinstance(item, _Failure):
+                if failures is not None:
+                    failures.append(item.exc)
                 raise item.exc
             yield item
     finally:

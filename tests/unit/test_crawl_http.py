@@ -103,6 +103,7 @@ def _default_routes(path: str, h: BaseHTTPRequestHandler) -> tuple[int, dict[str
 class _Server:
     def __init__(self, routes: dict[str, Route] | None = None) -> None:
         self.hits: Counter[str] = Counter()
+        self.connections: set[tuple[str, int]] = set()  # client (address, port) of every request
         server_self = self
         overrides = routes or {}
 
@@ -112,6 +113,7 @@ class _Server:
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 server_self.hits[path] += 1
+                server_self.connections.add(self.client_address)
                 result = overrides[path](self) if path in overrides else _default_routes(path, self)
                 if result is None:
                     result = 404, {"Content-Type": HTML}, b"not found"
@@ -346,6 +348,8 @@ def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
         # one address in the answer is internal -> the whole name is refused
         row = _get(f, f"http://rebind.test:{server.port}/echo", scope=scope)
         assert row["reason"] == "address_not_allowed"
+        # the checked answer is reused for a minute: no lookup per request
+        assert _get(f, f"http://pinned.test:{server.port}/echo?again", scope=scope)["status"] == "kept"
     assert calls == ["pinned.test", "rebind.test"]
     with pytest.raises(ValueError, match="addresses, not host names"):  # names are no opt-in (issue 20)
         Fetcher(allow_private={"rebind.test"}, resolver=resolver)
@@ -532,3 +536,23 @@ def test_crawl_with_unreadable_robots_fetches_nothing(make_server: Callable[...,
     rows, stats, _ = _crawl(_config(site.base))
     assert [(r["status"], r["reason"]) for r in rows] == [("rejected", "robots_unavailable")]
     assert (stats.robots_blocked, stats.requests, site.hits["/"]) == (1, 0, 0)
+
+
+def test_bodiless_answers_keep_the_connection(make_server: Callable[..., _Server], fetcher: Fetcher) -> None:
+    """304s, 404s, redirects and refused content types do not cost a new TCP connection each:
+    a recrawl answered by 304s used to open one connection per URL (on both sides)."""
+    etag = '"v1"'
+
+    def validated(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if h.headers.get("If-None-Match") == etag:
+            return 304, {"ETag": etag}, b""
+        return _page("<p>Grüße aus dem Archiv, 来自档案馆的问候</p>".encode(), ETag=etag)
+
+    srv = make_server({"/page": validated, "/moved": lambda h: _redirect("/page", 302),
+                       "/pdf": lambda h: _page(b"%PDF-1.4 small", "application/pdf")})  # fmt: skip
+    first = _get(fetcher, srv.base + "/page")
+    assert first["status"] == "kept"
+    rows = [_get(fetcher, srv.base + "/page", conditional={"If-None-Match": etag}) for _ in range(3)]
+    rows += [_get(fetcher, srv.base + p) for p in ("/missing", "/moved", "/pdf")]
+    assert [r["reason"] for r in rows] == ["unchanged"] * 3 + ["http_404", None, "content_type:application/pdf"]
+    assert srv.hits["/page"] == 5 and len(srv.connections) == 1

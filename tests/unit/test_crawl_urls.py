@@ -74,3 +74,25 @@ def test_host_and_origin() -> None:
     assert host_of("http://Example.com:8080/x") == "example.com"
     assert host_of("not a url") is None
     assert origin_of("http://example.com:8080/x?y") == "http://example.com:8080"
+
+
+def test_relative_joiner_agrees_with_normalize_url() -> None:
+    """The concatenation fast path must give exactly normalize_url's answer, for clean paths
+    and for every odd case it hands back to normalize_url (dot segments, '//', escapes, queries,
+    schemes, non-ASCII, an unnormalised base)."""
+    from goldpan.crawl.urls import RelativeJoiner
+
+    hrefs = ["os.html", "../x.html", "../../../../a", "/abs/p", "./a", "a/./b", "a/../b", "..", ".", "./", "../",
+             "a//b", "a:b", "?q", "dir/", "/", "//other.org/x", "../a/../b", "./../x", "a;b", "~u/", "a b", "%41",
+             "caf\u00e9.html", "\u6587\u6863/\u7d22\u5f15.html", ".hidden", "..a", "a..", "a/.", "a/..", "/..",
+             "mailto:x@y.z", "javascript:void(0)", "a?utm_source=x&b=1", "a\\b", "A/B.HTML", "#top", "", " ",
+             "http://h.com", "https://docs.python.org/3/library/os.html", "http://Other.org/x", "http://a.b/./c",
+             "http://a.b/c/..", "https://a.b//c", "http://a.b:80/x", "http://u:p@a.b/", "http://a.b/c?d=1",
+             "http://a..b/", "http://" + "x" * 64 + ".org/", "https://en.wikipedia.org/wiki/SQL",
+             "http://a.b/%7Euser", "http://例子.cn/文"]  # fmt: skip
+    bases = ["http://h.com/d1/d2/page.html", "http://h.com/", "http://h.com:8080/a/", "http://h.com/a/b?x=1",
+             "HTTP://H.com/a/b", "http://h.com", "http://h.com/a;p/b;q", "https://\u4f8b\u5b50.cn/\u6587/"]  # fmt: skip
+    for base in bases:
+        joiner = RelativeJoiner(base)
+        for href in hrefs:
+            assert joiner.join(href) == normalize_url(href, base=base), (base, href)

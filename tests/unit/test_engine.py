@@ -189,3 +189,39 @@ def test_a_bad_page_is_an_error_row_and_the_batch_still_extracts() -> None:
     assert out[0]["status"] == "kept" and out[0]["lang"] in ("de", "zh")
     assert out[1]["status"] == "error" and "no content" in out[1]["detail"]
     assert out[2]["doc_id"] == extract_stage.doc_id_for("p3")  # bytes that are not text still get their row
+
+
+def test_ray_is_chosen_by_the_recipe_the_environment_or_the_recipe_resource() -> None:
+    from goldpan.engine.ray_engine import RayEngine
+    from resources import RecipeResource
+
+    section = EngineSection(kind="ray", workers=3, ray={"address": "ray://head:10001", "max_retries": 1,
+                                                        "runtime_env": {"env_vars": {"X": "1"}}})
+    eng = make_engine(section, env={})
+    assert isinstance(eng, RayEngine) and eng.workers == 3 and eng.address == "ray://head:10001"
+    assert eng.max_retries == 1 and eng.runtime_env == {"env_vars": {"X": "1"}}
+    # constructing the engine does not connect: nothing starts until a stage runs
+    eng = make_engine(EngineSection(workers=2), env={"GOLDPAN_ENGINE": "ray", "GOLDPAN_RAY_ADDRESS": "auto"})
+    assert isinstance(eng, RayEngine) and eng.address == "auto" and eng._task is None
+    with pytest.raises(ValueError, match="GOLDPAN_ENGINE"):
+        make_engine(EngineSection(), env={"GOLDPAN_ENGINE": "spark"})
+    # the Dagster switch: same recipe (same id), engine from the resource
+    base = RecipeResource(path=str(REPO / "recipes" / "warc.yaml")).load()
+    on_ray = RecipeResource(path=str(REPO / "recipes" / "warc.yaml"), engine="ray", workers=2,
+                            ray_address="ray://head:10001").load()
+    assert on_ray.engine.kind == "ray" and on_ray.engine.workers == 2 and on_ray.engine.ray.address == "ray://head:10001"
+    assert on_ray.recipe_id == base.recipe_id
+    assert on_ray.engine.batch_rows == base.engine.batch_rows
+
+
+def test_the_band_key_group_by_of_every_engine_gives_the_same_groups() -> None:
+    import numpy as np
+
+    from goldpan.engine.shuffle import local_group_by_key
+
+    keys = np.array([5, -3, 5, 9, -3, 5, 7], dtype=np.int64)
+    owners = np.array([4, 1, 0, 2, 3, 0, 6], dtype=np.int64)
+    groups = local_group_by_key(keys, owners)
+    assert [g.tolist() for g in groups] == [[1, 3], [0, 0, 4]]  # keys -3 and 5, in key order; 7 and 9 alone
+    for engine in (InProcessEngine(), LocalProcessEngine(2)):
+        assert [g.tolist() for g in engine.group_by_key(keys, owners)] == [[1, 3], [0, 0, 4]]

@@ -1,0 +1,184 @@
+"""The engines side by side on real pages: in process, local worker processes and Ray, 1 and 2 workers.
+
+Material: the >= 5,000-page real WARC of bench/end_to_end.py (Debian documentation in 20 languages,
+4 shards, built by bench/realdocs.py into its cache). The pages are imported into a Delta lake once;
+then, for each engine, a copy of that lake runs every pooled stage the engine drives, in graph order:
+extract (`documents`), dedup (features on the workers, band-key group-by on the engine, clusters),
+filter signals (`doc_signals`), classify (`doc_scores`) and token counts (`doc_tokens`).
+
+Everything runs in this one invocation, one engine after the other, in this order: in-process,
+local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first). Ray runs start a
+private Ray instance with as many CPUs as workers (start-up timed apart and not in the stage times;
+worker start and module imports are in, as they are for the local pool). Every engine's tables are
+checked equal to the in-process tables (row digests in key order).
+
+Prints seconds per stage and engine, docs/s over all stages, and the ratios: Ray over local at 1 and
+2 workers (overhead), 1 -> 2 workers (scaling) for each, and the load average before and after.
+The machine may be shared: the ratios of this one run are what to compare. Writes bench/out/ray_engine.json.
+
+`--quick`: 1,000 pages.  `--pages N`: another page count (N >= 5,000 for the issue's figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+BATCH = "b-bench-ray"
+STAGES = ("extract", "dedup", "filter", "classify", "tokens")
+KEYS = {"documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["doc_id"], "doc_scores": ["doc_id"],
+        "doc_tokens": ["doc_id", "text_md5"]}
+
+
+def import_pages(shards: list[Path], root: Path) -> int:
+    from goldpan.lake import Lake
+    from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+
+    stats = import_warc_batch(Lake(root), [str(s) for s in shards], BATCH, WarcImportConfig())
+    with Lake(root).connect(tables=["pages"]) as con:
+        return int(con.execute("SELECT count(*) FROM pages WHERE status = 'kept'").fetchone()[0]) or stats.records
+
+
+def run_stages(root: Path, engine, batch_rows: int) -> dict[str, float]:
+    """Seconds of each pooled stage on `engine` (the same calls and batch sizes as the assets)."""
+    from goldpan.bpe import stage as tokens_stage
+    from goldpan.classify import stage as classify_stage
+    from goldpan.dedup import stage as dedup_stage
+    from goldpan.extract import stage as extract_stage
+    from goldpan.filter import stage as filter_stage
+    from goldpan.lake import Lake
+    from goldpan.lake.schemas import REJECTIONS
+    from goldpan.recipe_loader import load_recipe
+
+    rc = load_recipe(ROOT / "recipes" / "warc.yaml")
+    lake = Lake(root)
+    calls = {
+        "extract": lambda: extract_stage.run(lake, rc.extract, BATCH, engine=engine, batch_rows=max(1, batch_rows // 2)),
+        "dedup": lambda: dedup_stage.run(lake, rc.dedup, BATCH, engine=engine, batch_rows=batch_rows),
+        "filter": lambda: filter_stage.run(lake, BATCH, engine=engine, batch_rows=batch_rows),
+        "classify": lambda: classify_stage.run(lake, rc.classify, BATCH, engine=engine, batch_rows=batch_rows * 4),
+        "tokens": lambda: (lake.ensure("rejections", REJECTIONS),
+                           tokens_stage.run(lake, rc.mix.tokenizer, engine=engine, batch_rows=batch_rows * 4)),
+    }
+    seconds = {}
+    for name in STAGES:
+        t0 = time.perf_counter()
+        calls[name]()
+        seconds[name] = round(time.perf_counter() - t0, 2)
+    return seconds
+
+
+def digests(root: Path) -> dict[str, str]:
+    from goldpan.lake import Lake
+
+    lake, out = Lake(root), {}
+    for table, keys in KEYS.items():
+        t = lake.read_table(table)
+        t = t.select(sorted(t.column_names)).sort_by([(k, "ascending") for k in keys])
+        h = hashlib.sha256()
+        for name in t.column_names:
+            h.update(name.encode())
+            h.update(repr(t.column(name).to_pylist()).encode())
+        out[table] = f"{t.num_rows}:{h.hexdigest()[:16]}"
+    return out
+
+
+def make(kind: str, workers: int):
+    from goldpan.engine import InProcessEngine, LocalProcessEngine
+    from goldpan.engine.ray_engine import RayEngine, ensure_ray, shutdown_ray
+
+    if kind == "inprocess":
+        return InProcessEngine(), 0.0
+    if kind == "local":
+        return LocalProcessEngine(workers), 0.0
+    shutdown_ray()
+    t0 = time.perf_counter()
+    ensure_ray(None, num_cpus=workers, object_store_memory=300 * 2**20)
+    return RayEngine(workers), round(time.perf_counter() - t0, 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from end_to_end import shard_warcs
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=6000)
+    ap.add_argument("--quick", action="store_true", help="1,000 pages")
+    ap.add_argument("--batch-rows", type=int, default=128, help="engine.batch_rows (the recipe default)")
+    ap.add_argument("--runs", default="inprocess,local2,ray2,local1,ray1")
+    args = ap.parse_args(argv)
+    pages = 1000 if args.quick else args.pages
+    OUT.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("GOLDPAN_ENGINE_WARM", "1")
+    shards = shard_warcs(pages)
+    load0 = os.getloadavg()
+    print(f"WARC: {pages} real pages in {len(shards)} shards; machine: {os.cpu_count()} cores, "
+          f"load average {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f}", flush=True)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="goldpan-ray-bench-") as tmp:
+        base = Path(tmp) / "pages"
+        t0 = time.perf_counter()
+        docs = import_pages(shards, base)
+        print(f"imported {docs} pages in {time.perf_counter() - t0:.1f}s", flush=True)
+        ref = None
+        for run in args.runs.split(","):
+            kind, workers = run.rstrip("0123456789"), int(run[len(run.rstrip("0123456789")):] or 1)
+            root = Path(tmp) / run
+            shutil.copytree(base, root)
+            engine, start_s = make(kind, workers)
+            load = os.getloadavg()[0]
+            seconds = run_stages(root, engine, args.batch_rows)
+            total = round(sum(seconds.values()), 2)
+            d = digests(root)
+            ref = ref or d
+            results[run] = {"kind": kind, "workers": workers, "seconds": seconds, "total_s": total,
+                            "docs_per_s": round(docs / total, 1), "engine_start_s": start_s,
+                            "load_at_start": round(load, 1), "identical_to_first": d == ref}
+            print(f"  {run:<10} {total:7.1f}s  {seconds}  start {start_s}s  identical {d == ref}", flush=True)
+            engine.close()
+            shutil.rmtree(root, ignore_errors=True)
+        if any(r["kind"] == "ray" for r in results.values()):
+            from goldpan.engine.ray_engine import shutdown_ray
+
+            shutdown_ray()
+    load1 = os.getloadavg()
+    print()
+    print(f"{'engine':<11}" + "".join(f"{s:>10}" for s in STAGES) + f"{'total s':>10}{'docs/s':>9}{'same rows':>11}")
+    for run, r in results.items():
+        print(f"{run:<11}" + "".join(f"{r['seconds'][s]:>10}" for s in STAGES)
+              + f"{r['total_s']:>10}{r['docs_per_s']:>9}{r['identical_to_first']!s:>11}")
+    ratios = {}
+    t = {k: v["total_s"] for k, v in results.items()}
+    for w in (1, 2):
+        if f"ray{w}" in t and f"local{w}" in t:
+            ratios[f"ray_over_local_{w}_workers"] = round(t[f"ray{w}"] / t[f"local{w}"], 2)
+    for kind in ("local", "ray"):
+        if f"{kind}1" in t and f"{kind}2" in t:
+            ratios[f"{kind}_speedup_1_to_2_workers"] = round(t[f"{kind}1"] / t[f"{kind}2"], 2)
+    if "inprocess" in t and "ray2" in t:
+        ratios["inprocess_over_ray_2_workers"] = round(t["inprocess"] / t["ray2"], 2)
+    print()
+    for k, v in ratios.items():
+        print(f"{k:<34}{v:>8}")
+    print(f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (2 cores; other jobs share the machine)")
+    print("targets: Ray within 15 % of local at 2 workers (ratio <= 1.15), >= 1.8x from 1 to 2 workers")
+    (OUT / "ray_engine.json").write_text(json.dumps(
+        {"pages": pages, "documents": docs, "results": results, "ratios": ratios,
+         "load_before": load0, "load_after": load1}, indent=2))
+    return 0 if all(r["identical_to_first"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

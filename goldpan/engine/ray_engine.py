@@ -1,0 +1,189 @@
+"""The Ray engine: the same batch functions as the local engines, as Ray tasks on a cluster.
+
+Why tasks and not Ray Data: a stage's output must come back *in input order* so every engine
+writes the same rows (base.py). A sliding window of task references consumed first-in first-out
+gives that order, bounds memory the same way as `LocalProcessEngine`, and needs no Ray Data
+planner on the driver; each task is one Arrow record batch in, one out (zero-copy through the
+object store on one node).
+
+Transactions: workers never commit. They return Arrow batches; the stage's driver streams them into
+one Delta write (`Lake.write`), so a stage and batch is one commit whatever the engine. A worker
+that dies mid-task is retried by Ray (`max_retries`); when the retries run out the stage raises
+`EngineWorkerDied` before the commit, leaving the table at its previous version.
+
+Connecting: `address=None` or "local" starts a private Ray instance in this process with
+`workers` CPUs (tests, one machine); "auto" joins the cluster `ray start` runs on this node;
+"ray://host:10001" connects a Ray Client to a remote cluster (e.g. a KubeRay RayCluster's head).
+If Ray is already initialised in this process (a test fixture, a Dagster resource), it is reused.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from goldpan.engine.base import BatchFn
+from goldpan.engine.local import EngineWorkerDied
+from goldpan.engine.tally import WorkerTally
+
+_INIT_LOCK = threading.Lock()
+_STARTED_HERE = False  # this process started a private Ray instance (shut it down at exit)
+START_ATTEMPTS = 3
+
+
+def _timed(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
+    """Runs inside the Ray worker: the output, which worker made it, and how long it took."""
+    t0 = time.perf_counter()
+    out = fn(batch, context)
+    return out, f"{_node_prefix()}pid{os.getpid()}", time.perf_counter() - t0
+
+
+def _node_prefix() -> str:
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()[:8] + ":"
+    except Exception:  # noqa: BLE001 -- the label is cosmetic
+        return ""
+
+
+def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
+               runtime_env: Mapping[str, Any] | None = None, object_store_memory: int | None = None,
+               namespace: str = "goldpan") -> None:
+    """Initialise Ray once per process (reusing an existing connection): see the module docstring."""
+    global _STARTED_HERE
+    import ray
+
+    with _INIT_LOCK:
+        if ray.is_initialized():
+            return
+        kwargs: dict[str, Any] = {"namespace": namespace, "include_dashboard": False, "log_to_driver": False,
+                                  "configure_logging": False}
+        if runtime_env:
+            kwargs["runtime_env"] = dict(runtime_env)
+        if address in (None, "", "local"):
+            kwargs.update(num_cpus=num_cpus or os.cpu_count() or 1)
+            if object_store_memory:
+                kwargs["object_store_memory"] = object_store_memory
+            # Ray gives its raylet a fixed 30 s to register; on a saturated machine that can pass.
+            for attempt in range(START_ATTEMPTS):
+                try:
+                    ray.init(**kwargs)
+                    break
+                except Exception as exc:  # Ray raises a bare Exception for this
+                    ray.shutdown()
+                    if "timed out during startup" not in str(exc) or attempt == START_ATTEMPTS - 1:
+                        raise
+            _STARTED_HERE = True
+        else:
+            ray.init(address=address, **kwargs)
+
+
+def shutdown_ray() -> None:
+    """Shut down the Ray instance this process started (a connection to a cluster is only closed)."""
+    global _STARTED_HERE
+    import ray
+
+    with _INIT_LOCK:
+        if ray.is_initialized():
+            ray.shutdown()
+        _STARTED_HERE = False
+
+
+class RayEngine:
+    """Runs batch functions as Ray tasks, at most `in_flight` batches ahead of the consumer, in order.
+
+    `workers`: CPUs of the private instance when this engine starts one, and the parallelism used for
+    the window and the set-level shuffles (on a cluster: how many CPUs this stage may use).
+    """
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, *, address: str | None = None,
+                 runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,
+                 max_retries: int = 3, object_store_memory: int | None = None, cpus_per_task: float = 1.0):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.address = address
+        self.runtime_env = dict(runtime_env or {})
+        self.in_flight = max(self.workers, int(in_flight or 2 * self.workers))
+        self.max_retries = max(0, int(max_retries))
+        self.object_store_memory = object_store_memory
+        self.cpus_per_task = cpus_per_task
+        self.tally = WorkerTally()
+        self._task = None
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _remote(self):
+        if self._task is None:
+            import ray
+
+            ensure_ray(self.address, num_cpus=self.workers, runtime_env=self.runtime_env,
+                       object_store_memory=self.object_store_memory)
+            self._task = ray.remote(_timed).options(
+                num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
+        return self._task
+
+    def prestart(self) -> None:
+        """Connect (or start the private instance) and run one no-op task per worker."""
+        import ray
+
+        task = self._remote()
+        empty = pa.RecordBatch.from_pydict({"x": pa.array([], pa.int64())})
+        ray.get([task.remote(_identity, empty, None) for _ in range(self.workers)])
+
+    # -- the engine interface ----------------------------------------------------------------
+    def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
+        import ray
+
+        task = self._remote()
+        # The context is the same for every batch: put it in the object store once.
+        ctx_ref = ray.put(context)
+        window: deque = deque()
+        try:
+            for b in batches:
+                window.append((task.remote(fn, b, ctx_ref), b.num_rows))
+                if len(window) >= self.in_flight:
+                    yield self._result(*window.popleft())
+            while window:
+                yield self._result(*window.popleft())
+        finally:
+            for ref, _ in window:
+                ray.cancel(ref, force=False)
+
+    def _result(self, ref, rows: int) -> pa.RecordBatch:
+        import ray
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        try:
+            out, worker, seconds = ray.get(ref)
+        except (WorkerCrashedError, RayActorError) as exc:
+            raise EngineWorkerDied(
+                f"a Ray worker died while holding a batch ({self.max_retries} retries exhausted): {exc}"
+            ) from exc
+        self.tally.add(worker, rows, seconds)
+        return out
+
+    def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
+        """Set-level shuffle (see `goldpan.engine.shuffle`) as Ray map and reduce tasks."""
+        from goldpan.engine.shuffle import ray_group_by_key
+
+        self._remote()
+        return ray_group_by_key(keys, owners, partitions=self.workers)
+
+    def worker_pids(self) -> list[int]:
+        return self.tally.local_pids()
+
+    def close(self) -> None:
+        """Nothing to release per stage: the Ray connection lives as long as the process."""
+        return
+
+
+def _identity(batch: pa.RecordBatch, _ctx: Any) -> pa.RecordBatch:
+    return batch
