@@ -171,6 +171,8 @@ class ExtractSection(_Strict):
     lid_labels: list[str] = []
     lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
     lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
+    # A language holding most of the main text's identified lines is the page's (partly translated pages).
+    lid_line_majority: bool = True
     # pages cut at the byte cap: rejected (rule `truncated`) unless kept here, flagged `truncated`
     keep_truncated: bool = False
 
