@@ -19,7 +19,7 @@ from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import DEDUP_CLUSTERS
 from resources import LakeResource, RecipeResource
 
-CODE_VERSION = "dedup-v3"  # v3: signature stored as list<int64> (Delta has no uint32)
+CODE_VERSION = "dedup-v4"  # v4: per-script shingles, OPH signatures, verified clusters, dedup_merges
 
 
 @dg.asset(
@@ -33,7 +33,7 @@ CODE_VERSION = "dedup-v3"  # v3: signature stored as list<int64> (Delta has no u
     "signature and band keys, cluster id/size/representative, and the decision (url_duplicate, "
     "exact_duplicate, near_duplicate, paragraph-dedup rejections). `dedup_text` holds the text after "
     "paragraph dedup when paragraphs were removed. Also appends the batch to `dedup_index` and "
-    "`dedup_paragraphs`.",
+    "`dedup_paragraphs`; changes to earlier clusters (merges, new representatives) go to `dedup_merges`.",
 )
 def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource) -> dg.MaterializeResult:
     wait_for_earlier_batches(context, "dedup_clusters", ordering)
@@ -54,6 +54,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: LakeResource, recipe
             "prior_rows_read": dg.MetadataValue.json(run.extra["prior_rows_read"]),
             "match_stats": dg.MetadataValue.json(run.extra["stats"]),
             "minhash_config": run.extra["config_id"],
+            "cluster_merges": dg.MetadataValue.int(run.extra["cluster_merges"]),
             "phase_seconds": dg.MetadataValue.json(run.extra["seconds"]),
             **{k: dg.MetadataValue.int(v) for k, v in run.extra["index"].items()},
             **perf_metadata(run),

@@ -6,7 +6,7 @@ What it does:
 2. Collects real pages: the HTML of Debian's `python3.11-doc` (fetched once with `apt-get download`
    + `dpkg -x` into bench/out/cache), the bundled sample site, and any `--html-dir`. Extracts them
    with goldpan's extractor, so both sides judge the same text; keeps English documents.
-3. goldpan: every signal in one pass (`compute_signal_batch`, 46 columns incl. C4, FineWeb, PII) in
+3. goldpan: every signal in one pass (`compute_signal_batch`, every column of `SIGNAL_COLUMNS` incl. C4, FineWeb, PII) in
    a fresh process (cold caches), then the default rules.
 4. datatrove (`bench/datatrove_worker.py` in its venv): GopherRepetitionFilter, GopherQualityFilter,
    C4QualityFilter as FineWeb runs it (filter_no_terminal_punct=False) and with datatrove's default,
@@ -278,7 +278,9 @@ def main() -> int:
     speed["ratio_vs_four_filters"] = speed["goldpan_signals_docs_per_s"] / speed["datatrove_four_filters_docs_per_s"]
     speed["ratio_vs_pipeline"] = speed["goldpan_signals_docs_per_s"] / speed["datatrove_pipeline_docs_per_s"]
     print("\nthroughput, one process each, per CPU-second of that process (1 core; shared machine):")
-    print(f"  goldpan all signals (46 columns, one pass)      {speed['goldpan_signals_docs_per_s']:>9.1f} docs/s")
+    from goldpan.filter.signals import SIGNAL_COLUMNS
+
+    print(f"  goldpan all signals ({len(SIGNAL_COLUMNS)} columns, one pass)     {speed['goldpan_signals_docs_per_s']:>9.1f} docs/s")
     print(f"  goldpan decisions over stored signals           {speed['goldpan_decisions_docs_per_s']:>9.1f} docs/s")
     for k in ("gopher_repetition", "gopher_quality", "c4", "fineweb"):
         print(f"  datatrove {k:<38}{n / dt['seconds'][k]:>9.1f} docs/s")

@@ -6,7 +6,7 @@ index, without spending an hour building a 1M-document lake through the full mat
     .venv/bin/python bench/dedup_lookup.py --docs 1000000      # build (or reuse) then measure
     .venv/bin/python bench/dedup_lookup.py --quick             # 100k docs
 
-Writes bench/out/dedup_lookup.json.
+Writes bench/out/dedup_lookup_<docs>.json.
 """
 
 from __future__ import annotations
@@ -25,18 +25,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from goldpan.dedup.clusters import KIND_BAND, KIND_SHA1, KIND_URL, BatchOutcome, IndexRows
+from goldpan.dedup.clusters import (
+    KIND_ANCHOR,
+    KIND_BAND,
+    KIND_SHA1,
+    KIND_URL,
+    BatchOutcome,
+    DedupConfig,
+    IndexRows,
+)
 from goldpan.dedup.store import DeltaPriorStore, write_index
 
-BANDS = 28
-CONFIG = "minhash-v2-bench"
+BANDS = DedupConfig().banding[0]  # the recipe default's bands (S-curve for its threshold)
+ANCHORS = 64  # content anchors per document: shingles / anchor_rate (16) of a ~1,000-word page
+CONFIG = f"bench-b{BANDS}-a{ANCHORS}"
+PER_DOC = ((KIND_URL, 1), (KIND_SHA1, 1), (KIND_BAND, BANDS), (KIND_ANCHOR, ANCHORS))
 
 
 def batch_outcome(b: int, bs: int) -> BatchOutcome:
     rng = np.random.default_rng(1000 + b)
     doc_ids = [f"d{b * bs + k:08d}" for k in range(bs)]
     kinds, keys, docs = [], [], []
-    for kind, per in ((KIND_URL, 1), (KIND_SHA1, 1), (KIND_BAND, BANDS)):
+    for kind, per in PER_DOC:
         n = bs * per
         keys.append(rng.integers(-(2**63), 2**63 - 1, size=n, dtype=np.int64))
         kinds += [kind] * n
@@ -44,7 +54,7 @@ def batch_outcome(b: int, bs: int) -> BatchOutcome:
     rows = IndexRows()
     rows.kinds, rows.keys, rows.doc_ids, rows.cluster_ids = kinds, np.concatenate(keys), docs, list(docs)
     out = BatchOutcome.__new__(BatchOutcome)
-    out.index_rows, out.paragraph_counts = rows, {}
+    out.index_rows, out.paragraph_counts, out.merges = rows, {}, []
     return out
 
 
@@ -52,7 +62,7 @@ def probe_keys(n_batches: int, bs: int) -> dict[str, np.ndarray]:
     """A 10k batch's keys: random (misses) plus ~1% that hit documents of earlier batches."""
     rng = np.random.default_rng(424242)
     res = {}
-    for kind, per in ((KIND_URL, 1), (KIND_SHA1, 1), (KIND_BAND, BANDS)):
+    for kind, per in PER_DOC:
         res[kind] = rng.integers(-(2**63), 2**63 - 1, size=bs * per, dtype=np.int64)
     # ~1% of the batch's band keys hit: 28 bands x 100 documents, spread over all earlier batches
     # (one document per batch as far as there are batches), as real near copies would be.
@@ -107,14 +117,14 @@ def main() -> int:
     from goldpan.dedup.store import partition_file_counts
 
     files = partition_file_counts(lake, "dedup_index")
-    res = {"docs": n_docs, "compact_files": args.compact_files, "index_files": sum(files.values()), "index_rows": n_docs * (BANDS + 2), "built_batches": built, "build_s": round(build_s, 1),
+    res = {"docs": n_docs, "compact_files": args.compact_files, "index_files": sum(files.values()), "index_rows": n_docs * sum(p for _, p in PER_DOC), "bands": BANDS, "anchors_per_doc": ANCHORS, "built_batches": built, "build_s": round(build_s, 1),
            "lookup_cpu_s_best": round(min(r["cpu_s"] for r in runs), 3),
            "lookup_wall_s_best": round(min(r["wall_s"] for r in runs), 3),
            "runs": runs, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "loadavg": os.getloadavg()}
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "dedup_lookup.json").write_text(json.dumps(res, indent=2, default=str))
+    (out_dir / f"dedup_lookup_{n_docs}.json").write_text(json.dumps(res, indent=2, default=str))
     for k, v in res.items():
         print(f"{k:<24} {v}")
     return 0

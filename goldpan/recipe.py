@@ -171,6 +171,8 @@ class ExtractSection(_Strict):
     lid_labels: list[str] = []
     lid_label_map: dict[str, str] = {"no": "nb"}  # lid.176 label -> the label stored (e.g. Norwegian)
     lid_short_text_letters: int = Field(200, ge=0)  # fewer letters: the script decides when it can
+    # A language holding most of the main text's identified lines is the page's (partly translated pages).
+    lid_line_majority: bool = True
     # pages cut at the byte cap: rejected (rule `truncated`) unless kept here, flagged `truncated`
     keep_truncated: bool = False
 
@@ -184,21 +186,57 @@ class ExtractSection(_Strict):
 
 
 class DedupSection(_Strict):
-    """Dedup (goldpan.dedup). 112 hashes like FineWeb, but banded 28 x 4 instead of 14 x 8: 14 x 8
-    finds a pair at Jaccard 0.8 only 92% of the time (1-(1-0.8^8)^14), 28 x 4 > 99.99%, and the
-    extra low-similarity candidates are removed by verifying each pair (bench/dedup_quality.py)."""
+    """Dedup (goldpan.dedup). Defaults are the setting that met issue 18's quality targets in
+    bench/dedup_quality.py (5,046 real documentation pages, 300 planted families: recall of copies
+    0.992, 0.993 at 10% of words edited, contained pages 297/300, precision 0.995 against the true
+    duplicate components, 0.988 with grey-zone pairs counted false), where FineWeb's 14x8
+    word-5-gram setting found 0.45 of the copies and none at 10% edits."""
 
-    num_bands: int = Field(28, ge=1)
-    rows_per_band: int = Field(4, ge=1)
-    threshold: float = Field(0.8, gt=0, le=1)  # Jaccard of the shingle sets (FineWeb: ~0.8)
-    word_ngram: int = Field(5, ge=1)  # FineWeb: word 5-grams
-    char_ngram: int = Field(5, ge=1)  # zh/ja: character 5-grams
+    # Jaccard of the shingle sets a verified near-duplicate must reach. 0.4 on word 3-grams is where
+    # 10-15% of words changed still pass (their Jaccard is ~0.45-0.6); the coverage check below is
+    # what keeps unrelated pages in one template apart at that level.
+    threshold: float = Field(0.4, gt=0, le=1)
+    # Space-separated scripts: "word" n-grams (word_ngram) or "char" n-grams (char_ngram) over the
+    # normalised text; CJK is always shingled by characters (cjk_ngram: a CJK character carries about
+    # as much as a short word, so bigrams play the role of word 3-grams).
+    shingle: Literal["word", "char"] = "word"
+    word_ngram: int = Field(3, ge=1)
+    char_ngram: int = Field(5, ge=1)
+    cjk_ngram: int = Field(2, ge=1)
+    # "oph": one-permutation hashing (one hash per shingle, cost independent of num_perm); or
+    # "permutations": classic MinHash with num_perm hash functions (datatrove/FineWeb).
+    minhash: Literal["oph", "permutations"] = "oph"
+    num_perm: int = Field(256, ge=2)
+    # LSH banding; None = chosen from the S-curve so a pair at `threshold` is a candidate with
+    # probability >= lsh_min_recall with the fewest candidates below it (256 hashes, 0.4 -> 54 x 3).
+    num_bands: int | None = Field(None, ge=1)
+    rows_per_band: int | None = Field(None, ge=1)
+    lsh_min_recall: float = Field(0.97, gt=0, lt=1)
     seed: int = 1
-    # "exact": a candidate pair is a duplicate when the exact Jaccard of the shingle sets reaches
-    # `threshold` (earlier documents are re-shingled from the lake); "signature": the MinHash
-    # estimate must (cheaper, but a pair at true 0.82 then passes only ~70% of the time).
+    # "exact": verify each candidate pair on the exact shingle sets (Jaccard + coverage, or
+    # containment; earlier documents are re-shingled from the lake); "signature": accept when the
+    # MinHash estimate reaches the threshold (no coverage or containment check).
     verify: Literal["exact", "signature"] = "exact"
-    prefilter_margin: float = Field(0.15, ge=0, le=1)  # pairs estimated below threshold-margin skip verification
+    prefilter_margin: float = Field(0.15, ge=0, le=1)  # band pairs estimated below threshold-margin skip verification
+    # A page that sits inside a longer one: found through content anchors (shingles whose hash is
+    # 0 mod anchor_rate; >= anchor_min_shared shared), accepted when >= containment_threshold of the
+    # smaller page's shingles are in the larger and it has >= containment_min_shingles of them.
+    containment: bool = True
+    containment_threshold: float = Field(0.8, gt=0, le=1)
+    containment_min_shingles: int = Field(50, ge=1)
+    anchor_rate: int = Field(16, ge=1)
+    anchor_min_shared: int = Field(2, ge=1)
+    # Coverage: each page is cut into `segments` pieces; all but `segments_may_fail` pieces must have
+    # >= segment_min of their shingles in the other page (a copy is similar everywhere, two pages in
+    # one template only in the template).
+    segments: int = Field(8, ge=1)
+    segment_min: float = Field(0.35, ge=0, le=1)
+    segments_may_fail: int = Field(2, ge=0)
+    max_bucket: int = Field(64, ge=2)  # a key shared by more documents pairs each with the first 64 only
+    # Which document represents a cluster when a batch adds to or links earlier clusters: "oldest"
+    # (the earlier representative stays), "longest" (longest text), "newest" (latest batch/fetch).
+    # Quality scores are computed after dedup, so "highest quality" is not a dedup-time rule.
+    representative: Literal["oldest", "longest", "newest"] = "oldest"
     url_dedup: bool = True  # same canonical URL: keep the newest fetch
     paragraph_dedup: bool = True
     paragraph_min_docs: int = Field(3, ge=2)  # a paragraph in >= this many documents is boilerplate

@@ -15,7 +15,8 @@ def run(args) -> int:
     if not lake.exists("dedup_clusters"):
         print("goldpan: no dedup_clusters table yet", file=sys.stderr)
         return 1
-    with lake.connect(tables=["dedup_clusters"]) as con:
+    tables = ["dedup_clusters"] + (["dedup_merges"] if lake.exists("dedup_merges") else [])
+    with lake.connect(tables=tables) as con:
         if args.doc:
             doc = args.doc
             if "://" in doc:  # a URL: its newest document
@@ -29,14 +30,21 @@ def run(args) -> int:
             if not members:
                 print(f"goldpan: no document {doc}", file=sys.stderr)
                 return 1
+            history = report.cluster_history(con, doc)
             if args.json:
-                print(json.dumps(members, indent=2, default=str))
+                print(json.dumps({"members": members, "merges": history}, indent=2, default=str))
             else:
                 print(f"cluster of {doc}: {len(members)} member(s)")
                 for m in members:
                     tag = "representative" if m["is_representative"] else (m["rule"] or m["status"])
                     sim = "" if m["similarity"] is None else f" sim={m['similarity']:.3f}"
                     print(f"  {m['doc_id']}  {m['batch_id']}  {tag}{sim}  {m['url']}")
+                for h in history:
+                    what = (f"cluster {h['cluster_id']} merged into {h['into_cluster_id']}"
+                            if h["reason"] == "clusters_linked" else f"cluster {h['cluster_id']} re-represented")
+                    print(f"  batch {h['batch_id']}: {what}: {h['via_doc_id']} matched {h['linked_to']} "
+                          f"({h['match']} {h['similarity']:.3f}); representative {h['old_representative']} -> "
+                          f"{h['new_representative']} (rule {h['representative_rule']})")
             return 0
         dist = report.size_distribution(con, args.batch)
         top = report.largest_clusters(con, args.top)

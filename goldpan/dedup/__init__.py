@@ -1,7 +1,7 @@
 """Dedup: URL, exact, MinHash near-duplicate and paragraph dedup, incremental across crawl batches.
 
 `exact` gives the normalised-text SHA-1, `urlkey` the canonical-URL key, `shingles` the n-gram hash
-sets, `minhash` signatures and LSH band keys, `unionfind` the clusters, `paragraphs` the
+sets, `signatures` MinHash signatures and LSH band keys, `candidates` and `verify` the pairs, `paragraphs` the
 boilerplate removal, `clusters.BatchDeduplicator` runs them for one batch against a `PriorStore`
 (`store.DeltaPriorStore` reads the lake), and `report` summarises clusters. No Dagster imports.
 """

@@ -39,7 +39,6 @@ import unicodedata
 # Bump when the rules above change: stored `text_sha1` values are only comparable within a version.
 NORMALIZATION_VERSION = 1
 
-_WS = re.compile(r"\s+", re.UNICODE)
 
 
 def _build_translate_table() -> dict[int, str | None]:
@@ -68,6 +67,21 @@ def _table() -> dict[int, str | None]:
     return _TABLE
 
 
+_UTF8_TABLE: bytes | None = None
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _utf8_table() -> bytes:
+    """The mapping of the ASCII code points as a bytes.translate table over UTF-8 (a C table lookup
+    per byte instead of a dict lookup per character). Bytes >= 0x80 map to themselves: in UTF-8
+    they only occur inside multi-byte sequences, which `_NON_ASCII` runs handle at str level."""
+    global _UTF8_TABLE
+    if _UTF8_TABLE is None:
+        t = _table()
+        _UTF8_TABLE = bytes((ord(t[c]) if c < 128 and t.get(c) else c) for c in range(256))  # type: ignore[arg-type]
+    return _UTF8_TABLE
+
+
 def normalize_for_hash(text: str) -> str:
     """Normalise `text` so that copies differing only in invisible or layout details are equal.
 
@@ -75,9 +89,21 @@ def normalize_for_hash(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize_for_hash expects str, got {type(text).__name__}")
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = t.translate(_table())
-    return _WS.sub(" ", t).strip()
+    return finish_normalized(unicodedata.normalize("NFKC", text).casefold())
+
+
+def finish_normalized(folded: str) -> str:
+    """The rest of `normalize_for_hash` on an already NFKC-normalised, case-folded text (shingling
+    does those two steps too, so a caller computing both does them once)."""
+    if folded.isascii():
+        t = folded.encode("ascii").translate(_utf8_table()).decode("ascii")
+    elif len(folded.encode("utf-8", "surrogatepass")) > 1.5 * len(folded):  # mostly non-ASCII (CJK)
+        t = folded.translate(_table())
+    else:  # mostly ASCII: only the non-ASCII runs pay for the dict lookups
+        table = _table()
+        t = _NON_ASCII.sub(lambda m: m.group().translate(table), folded)
+        t = t.encode("utf-8", "surrogatepass").translate(_utf8_table()).decode("utf-8", "surrogatepass")
+    return " ".join(t.split())  # str.split() splits on exactly the characters re's \s matches
 
 
 def text_sha1(text: str) -> str:
@@ -87,3 +113,8 @@ def text_sha1(text: str) -> str:
     raising, so one malformed page cannot stop a batch.
     """
     return hashlib.sha1(normalize_for_hash(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def sha1_of_folded(folded: str) -> str:
+    """`text_sha1` from the NFKC-normalised, case-folded text."""
+    return hashlib.sha1(finish_normalized(folded).encode("utf-8", "surrogatepass")).hexdigest()

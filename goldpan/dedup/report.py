@@ -49,19 +49,71 @@ def largest_clusters(con, limit: int = 10, sample_urls: int = 3) -> list[dict]:
     return [{"cluster_id": c, "size": int(n), "representative_url": ru, "sample_urls": list(u)} for c, n, ru, u in rows]
 
 
+def _has_merges(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'dedup_merges'")
+                .fetchone()[0])
+
+
+def merge_records(con) -> list:
+    """Every recorded cluster change (`dedup_merges`), in order, as `ClusterMerge`s ([] without the table)."""
+    from goldpan.dedup.clusters import ClusterMerge
+    from goldpan.dedup.store import MERGE_FIELDS
+
+    if not _has_merges(con):
+        return []
+    rows = con.execute(f"SELECT {', '.join(MERGE_FIELDS)} FROM dedup_merges ORDER BY batch_id, seq").fetchall()
+    return [ClusterMerge(**dict(zip(MERGE_FIELDS, r, strict=True))) for r in rows]
+
+
+def current_cluster(con, cluster_id: str) -> tuple[str, str, list[str]]:
+    """(current cluster id, its representative, every stored cluster id now part of it) after the
+    recorded merges: rows keep the cluster id they were written with, so a cluster's members are
+    the rows of all the ids that resolve to it."""
+    from goldpan.dedup.clusters import resolve_clusters
+
+    state = resolve_clusters(merge_records(con))
+    cur = state[cluster_id].cluster_id if cluster_id in state else cluster_id
+    rep = state[cur].representative if cur in state else cur
+    ids = sorted({cur} | {c for c, s in state.items() if s.cluster_id == cur})
+    return cur, rep, ids
+
+
+def cluster_history(con, doc_id: str) -> list[dict]:
+    """The recorded changes to `doc_id`'s cluster (merges it took part in, representative changes),
+    oldest first: what `goldpan clusters --doc` and `goldpan trace` show to explain a merged cluster."""
+    row = con.execute("SELECT cluster_id FROM dedup_clusters WHERE doc_id = ? LIMIT 1", [doc_id]).fetchone()
+    if row is None or not _has_merges(con):
+        return []
+    _, _, ids = current_cluster(con, row[0])
+    rows = con.execute(
+        "SELECT batch_id, cluster_id, into_cluster_id, old_representative, new_representative, via_doc_id, linked_to, "
+        "similarity, match, reason, representative_rule FROM dedup_merges "
+        "WHERE list_contains(?, cluster_id) OR list_contains(?, into_cluster_id) ORDER BY batch_id, seq",
+        [ids, ids]).fetchall()
+    cols = ["batch_id", "cluster_id", "into_cluster_id", "old_representative", "new_representative", "via_doc_id",
+            "linked_to", "similarity", "match", "reason", "representative_rule"]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
 def cluster_members(con, doc_id: str, limit: int = 50) -> list[dict]:
-    """Every member of `doc_id`'s cluster, `doc_id` included (representative first, then by batch and
-    doc_id), as dicts with MEMBER_COLUMNS; [] if the document is unknown. `goldpan trace` calls this."""
+    """Every member of `doc_id`'s cluster, `doc_id` included, as dicts with MEMBER_COLUMNS; [] if the
+    document is unknown. The cluster is the one it belongs to now: members of clusters merged into
+    it by later batches count, and the current representative comes first (then by batch, doc_id).
+    `goldpan trace` calls this."""
+    row = con.execute("SELECT cluster_id FROM dedup_clusters WHERE doc_id = ? LIMIT 1", [doc_id]).fetchone()
+    if row is None:
+        return []
+    cur, rep, ids = current_cluster(con, row[0])
+    cols = [c for c in MEMBER_COLUMNS if c not in ("is_representative", "cluster_id")]
     rows = con.execute(
         f"""
-        SELECT {", ".join(MEMBER_COLUMNS)}
-        FROM dedup_clusters
-        WHERE cluster_id = (SELECT cluster_id FROM dedup_clusters WHERE doc_id = ? LIMIT 1)
-        ORDER BY is_representative DESC, batch_id, doc_id LIMIT ?
+        SELECT {", ".join(cols)}, doc_id = ? AS is_representative, ? AS cluster_id
+        FROM dedup_clusters WHERE list_contains(?, cluster_id)
+        ORDER BY doc_id = ? DESC, batch_id, doc_id LIMIT ?
         """,
-        [doc_id, limit],
+        [rep, cur, ids, rep, limit],
     ).fetchall()
-    return [dict(zip(MEMBER_COLUMNS, r, strict=True)) for r in rows]
+    return [dict(zip([*cols, "is_representative", "cluster_id"], r, strict=True)) for r in rows]
 
 
 def outcome_counts(con, batch_id: str | None = None) -> dict[str, int]:

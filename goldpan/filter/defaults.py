@@ -137,10 +137,26 @@ def _fineweb2_section(entry: dict[str, Any]) -> dict[str, Any]:
 #   0.774) while the word ratio separates prose (>= 0.88 for 95 % of real pages) from tables and code;
 # - `stop_word_ratio` >= 0.02: function words among the words (real pages >= 0.024 in every language
 #   measured, dictionary-word salad <= 0.008; bench/filter_multilingual.py).
+# goldpan's rules for machine-made pages (goldpan.filter.junk), in every language section of multilingual
+# mode (not in datatrove mode, whose decisions must stay datatrove's). Thresholds from the real pages and
+# development spam of bench/filter_multilingual.py (see each rule's comment); held-out spam measures them.
+JUNK_RULES: dict[str, Any] = {
+    # real pages <= 0.93 in the 2nd-99th percentile of every language (Korean, Turkish and Arabic, whose
+    # words carry their particles, are the highest), uniform word salad >= 0.958
+    "distinct_words": {"max_ratio": 0.95},
+    # real pages <= 0.045 (99th percentile, any language), generated lorem ipsum >= 0.41
+    "lorem_words": {"max_ratio": 0.1},
+    # real pages <= 0.34 (99th percentile), link farms 1.0
+    "url_lines": {"max_ratio": 0.5},
+    # menus and footers have no line of 8+ words (0.0); 5 of ~1,800 kept real pages are below 0.05
+    "long_line_chars": {"min_ratio": 0.05},
+}
+
 MULTILINGUAL_CHANGES: dict[str, Any] = {
     "gopher_alpha_words": None,
     "letter_words": {"min_ratio": 0.8},
     "stop_word_ratio": {"min_ratio": 0.02},
+    **JUNK_RULES,
     "fineweb_char_dup_ratio": {"max_ratio": 0.1},
     "fineweb_short_line_ratio": None,
     "c4_curly_bracket": None,

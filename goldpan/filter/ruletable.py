@@ -46,7 +46,7 @@ def _r(name, family, signal, op, arg, default, upper=None, key="", strict=None, 
     return RuleSpec(name, family, signal, op, arg, float(default), upper, key, strict, doc)
 
 
-G, R, C4, FW = "gopher_quality", "gopher_repetition", "c4", "fineweb"
+G, R, C4, FW, J = "gopher_quality", "gopher_repetition", "c4", "fineweb", "junk"
 _SHARE = 1.0
 
 # name                          family signal                      op       arg           default  upper
@@ -103,6 +103,16 @@ RULE_TABLE: tuple[RuleSpec, ...] = (
        doc="characters in repeated lines (FineWeb's strict 1 %)"),
     _r("fineweb_list_ratio",         FW, "fw_newline_ratio",    GREATER, "max_ratio",  0.3,     None,
        doc="newlines per word: a list, one short item per line"),
+    # goldpan's signals of machine-made pages (goldpan.filter.junk); defaults measured on the
+    # multilingual benchmark (bench/filter_multilingual.py), not published values.
+    _r("distinct_words",             J,  "distinct_word_ratio", GREATER, "max_ratio",  0.95,     _SHARE,
+       doc="nearly every word distinct in each 100-word window: word salad, random strings"),
+    _r("lorem_words",                J,  "lorem_word_ratio",    GREATER, "max_ratio",  0.1,     _SHARE,
+       doc="words of lorem-ipsum generators: template filler"),
+    _r("url_lines",                  J,  "url_lines_ratio",     GREATER, "max_ratio",  0.5,     _SHARE,
+       doc="most lines hold a URL: link farm, link list"),
+    _r("long_line_chars",            J,  "long_line_char_frac", LESS,    "min_ratio",  0.05,     _SHARE,
+       doc="too little text in lines of 8+ words: menus, footers, breadcrumbs"),
 )
 
 RULES: dict[str, RuleSpec] = {s.name: s for s in RULE_TABLE}

@@ -1,7 +1,8 @@
 """Quality signals: every heuristic statistic of a document, computed once and stored as a row.
 
 Columns: the Gopher quality and repetition statistics (below), the C4 and FineWeb statistics
-(`goldpan.filter.lines`: C4's line filter replayed once, FineWeb's ratios over the lines it kept)
+(`goldpan.filter.lines`: C4's line filter replayed once, FineWeb's ratios over the lines it kept),
+signals of machine-made pages (`goldpan.filter.junk`: word salad, lorem ipsum, link farms, menus)
 and PII counts (`goldpan.filter.pii`). The document is tokenised once, line by line.
 
 Why signals apart from decisions (the Dolma / RedPajama-v2 model): tokenisation dominates the cost of
@@ -72,6 +73,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from goldpan.filter.junk import (
+    JUNK_SIGNALS,
+    distinct_word_ratio,
+    long_line_char_frac,
+    lorem_word_ratio,
+    url_lines_ratio,
+)
 from goldpan.filter.lines import C4LineConfig, line_stats
 from goldpan.filter.pii import count_pii
 from goldpan.filter.stopwords import count_stop_words
@@ -81,7 +89,9 @@ from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, us
 # v2: C4 and FineWeb line statistics and PII counts added to the single pass.
 # v3: code lines (goldpan.text.technical) and every text statistic again over the prose lines
 #     (`prose_*`); FineWeb-2 stop-word lists; Korean eojeol and Japanese Sudachi words.
-SIGNALS_VERSION = "signals-v3"
+# v4: signals of machine-made pages (goldpan.filter.junk): distinct-word ratio, lorem-ipsum words,
+#     URL lines, characters in long lines.
+SIGNALS_VERSION = "signals-v4"
 
 # Status vocabulary shared with the lake (goldpan.lake.schemas): a signal row is "kept" when its
 # numbers were computed, "error" when computing them raised.
@@ -134,6 +144,8 @@ _TEXT_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("fw_short_line_ratio", pa.float64()),
     ("fw_char_dup_ratio", pa.float64()),
     ("fw_newline_ratio", pa.float64()),
+    # Machine-made pages (goldpan.filter.junk).
+    *((name, pa.float64()) for name in JUNK_SIGNALS),
 ]
 # The statistics above, computed a second time over the prose lines only (code, shell sessions and
 # paths left out, goldpan.text.technical): the multilingual rules read these, datatrove mode the
@@ -376,6 +388,12 @@ def _text_signals(
     for n in DUP_NGRAM_SIZES:
         out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(glued, n), n_chars)
     out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
+    word_list = [t for t in toks if _token_class(t, cjk)[0]]
+    out["distinct_word_ratio"] = distinct_word_ratio(word_list)
+    out["lorem_word_ratio"] = lorem_word_ratio(word_list)
+    out["url_lines_ratio"] = url_lines_ratio(q_lines)
+    out["long_line_char_frac"] = long_line_char_frac(
+        q_lines, [sum(1 for t in lt if _token_class(t, cjk)[0]) for lt in line_toks], cjk)
     return out
 
 

@@ -134,6 +134,31 @@ DEDUP_CLUSTERS = pa.schema(
         ("n_paragraphs", pa.int64()),
         ("paragraphs_removed", pa.int64()),
         ("chars_removed", pa.int64()),
+        # Issue 18: how a near duplicate matched its neighbour: jaccard | containment.
+        ("match", pa.string()),
+    ]
+)
+
+# Changes a batch made to earlier dedup clusters (goldpan.dedup.clusters.ClusterMerge): a new
+# document linked two or more earlier clusters (reason clusters_linked: cluster_id now belongs to
+# into_cluster_id), or the representative rule gave an earlier cluster a new representative
+# (reason representative_rule). Earlier rows of dedup_clusters are never rewritten; readers resolve
+# cluster ids through this table (goldpan.dedup.report, the mixer).
+DEDUP_MERGES = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("seq", pa.int64()),  # order of the merges within the batch
+        ("cluster_id", pa.string()),
+        ("into_cluster_id", pa.string()),
+        ("old_representative", pa.string()),
+        ("new_representative", pa.string()),
+        ("new_representative_batch", pa.string()),
+        ("via_doc_id", pa.string()),  # the new document whose verified match linked the cluster
+        ("linked_to", pa.string()),  # the earlier document it matched
+        ("similarity", pa.float64()),
+        ("match", pa.string()),  # jaccard | containment
+        ("reason", pa.string()),  # clusters_linked | representative_rule
+        ("representative_rule", pa.string()),  # oldest | longest | newest
     ]
 )
 
@@ -141,7 +166,7 @@ DEDUP_CLUSTERS = pa.schema(
 DEDUP_INDEX = pa.schema(
     [
         ("bucket", pa.int32()),  # key & 15: the partition a lookup of this key reads
-        ("kind", pa.string()),  # url | sha1 | band
+        ("kind", pa.string()),  # url | sha1 | band | anchor
         ("key", pa.int64()),
         ("doc_id", pa.string()),
         ("cluster_id", pa.string()),
@@ -511,6 +536,7 @@ TABLES: dict[str, pa.Schema] = {
     "document_variants": DOCUMENT_VARIANTS,
     "dedup_clusters": DEDUP_CLUSTERS,
     "dedup_index": DEDUP_INDEX,
+    "dedup_merges": DEDUP_MERGES,
     "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,

@@ -176,6 +176,8 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
                                    "is_representative": d.get("is_representative"),
                                    "duplicate_of": d.get("duplicate_of"), "duplicate_of_url": dup_url,
                                    "text_sha1": d.get("text_sha1"), "paragraphs_removed": d.get("dedup_text") is not None,
+                                   "match": d.get("match"), "supersedes": d.get("supersedes"),
+                                   "cluster_changes": _cluster_history(con, doc_id),
                                    "other_members": members},
                      rule=d.get("rule"), value=d.get("similarity"), threshold=d.get("threshold"))
             steps.append(s)
@@ -411,6 +413,13 @@ def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
     cur = con.execute("SELECT doc_id, url, status, rule FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? "
                       "ORDER BY url LIMIT ?", [d["cluster_id"], doc_id, limit])
     return [dict(zip([c[0] for c in cur.description], r)) for r in cur.fetchall()]
+
+
+def _cluster_history(con, doc_id: str) -> list[dict]:
+    """Later batches' merges of this document's dedup cluster (goldpan.dedup.report.cluster_history)."""
+    from goldpan.dedup.report import cluster_history
+
+    return cluster_history(con, doc_id)
 
 
 def _absent(steps: list[Step], stage: str, table: str, ver: dict) -> Step:

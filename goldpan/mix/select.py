@@ -3,7 +3,8 @@
 The mix stage sees every document that survived dedup and filtering (all crawl batches) plus the
 curated corpora the recipe lists, and records for each one whether it is eligible and if not which
 rule left it out: language, language score, domain, quality score, takedown, publisher opt-out
-(goldpan.consent.decide), contamination with an eval set, per-host cap. Token budgets
+(goldpan.consent.decide), a newer fetch of the same URL, a cluster merge that gave its cluster
+another representative, contamination with an eval set, per-host cap. Token budgets
 (goldpan.mix.budget) then choose among the eligible ones.
 """
 
@@ -48,8 +49,10 @@ def decide_mix(
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
     host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
     `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
-    `url` (for takedowns), `text` (for decontamination) and `consent` (the latest `consent` row
-    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider).
+    `url` (for takedowns), `text` (for decontamination), `consent` (the latest `consent` row
+    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider),
+    `superseded_by` (a newer fetch of the URL that dedup kept) and `replaced_by` (the
+    representative that replaced this one in its dedup cluster).
     """
     languages = set(cfg.languages)
     any_language = ALL_LANGUAGES in languages
@@ -91,6 +94,11 @@ def decide_mix(
             row.update(status=REJECTED, rule="takedown_parent", detail=f"{hit[1]}: parent {hit[0]}")
         elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
             row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
+        elif d.get("superseded_by"):
+            row.update(status=REJECTED, rule="superseded", detail=f"newer fetch of the URL: {d['superseded_by']}")
+        elif d.get("replaced_by"):
+            row.update(status=REJECTED, rule="cluster_representative_replaced",
+                       detail=f"a later batch made {d['replaced_by']} its dedup cluster's representative (dedup_merges)")
         elif not any_language and d.get("lang") not in languages:
             row.update(status=REJECTED, rule="lang_not_in_recipe", detail=f"{d.get('lang')} not in {sorted(languages)}")
         elif score is None or score < cfg.min_lang_score:

@@ -20,7 +20,15 @@ import pyarrow.parquet as pq
 
 from goldpan.lake import Lake, WriteResult
 from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS, ERROR, KEPT, MIX_DECISIONS, REJECTED
+from goldpan.lake.schemas import (
+    CURATED_DOCUMENTS,
+    DEDUP_MERGES,
+    DOC_TOKENS,
+    ERROR,
+    KEPT,
+    MIX_DECISIONS,
+    REJECTED,
+)
 from goldpan.lake.snapshot import COMMIT_KEY
 from goldpan.lake.snapshot import take as take_snapshot
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
@@ -31,6 +39,17 @@ from goldpan.recipe import MixSource, Recipe
 
 TEXT_SQL = CURRENT_TEXT_SQL
 
+
+# What later dedup batches decided about an earlier kept document: a newer fetch of its URL that
+# dedup kept (`supersedes`), or a cluster change that gave its cluster another representative
+# (`dedup_merges`). Earlier rows are never rewritten, so the mix applies these at read time.
+DEDUP_LATER_SQL = """
+    LEFT JOIN (SELECT supersedes AS doc_id, min(doc_id) AS superseded_by FROM dedup_clusters
+               WHERE supersedes IS NOT NULL AND status = 'kept' GROUP BY 1) sup ON sup.doc_id = d.doc_id
+    LEFT JOIN (SELECT old_representative AS doc_id, arg_max(new_representative, batch_id || '/' || lpad(seq::VARCHAR, 9, '0'))
+                      AS replaced_by
+               FROM dedup_merges WHERE old_representative <> new_representative GROUP BY 1) mg ON mg.doc_id = d.doc_id
+"""
 
 # The latest observation with a response of each URL (goldpan.consent.decide judges by it).
 LATEST_CONSENT_SQL = "SELECT url, arg_max(c, c.fetched_at) AS consent FROM consent c WHERE c.observed GROUP BY url"
@@ -51,10 +70,11 @@ def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
     return f"""
     SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
            p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source,
-           cs.consent
+           cs.consent, sup.superseded_by, mg.replaced_by
     FROM documents d
     JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
     LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
+    {DEDUP_LATER_SQL}
     LEFT JOIN (SELECT page_id, any_value(source) AS source, any_value(url) AS url FROM pages GROUP BY page_id) p
            ON p.page_id = d.page_id
     {consent}
@@ -67,7 +87,7 @@ def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
 CURATED_DOCS_SQL = """
     SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
-           cd.source, NULL AS consent
+           cd.source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by
     FROM curated_documents cd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
@@ -155,6 +175,7 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     epochs = {s.name: s.max_epochs for s in sources}
     lake.ensure("doc_tokens", DOC_TOKENS)
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
+    lake.ensure("dedup_merges", DEDUP_MERGES)
     present = set(lake.list_tables())
     with_scores, with_consent = "doc_scores" in present, "consent" in present
     no_parents = "NULL::VARCHAR[] AS parent_urls"
@@ -163,7 +184,8 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     if "synthetic_documents" in present:
         parts.append(SYNTHETIC_DOCS_SQL)
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY host NULLS FIRST, doc_id"
-    tables = ["documents", "dedup_clusters", "doc_signals", "rejections", "pages", "curated_documents", "doc_tokens"]
+    tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
+              "curated_documents", "doc_tokens"]
     tables += ["synthetic_documents"] if "synthetic_documents" in present else []
     tables += (["doc_scores"] if with_scores else []) + (["consent"] if with_consent else [])
     consent = ConsentDecider(recipe.consent, recipe.crawl.user_agent)

@@ -19,7 +19,7 @@ def _outcome(b: int, n_docs: int = 40, bands: int = 6) -> BatchOutcome:
         rows.add(KIND_SHA1, int(rng.integers(-(2**62), 2**62)), doc, cluster)
         rows.add_many(KIND_BAND, rng.integers(-(2**62), 2**62, size=bands).tolist(), doc, doc)
     out = BatchOutcome.__new__(BatchOutcome)
-    out.index_rows, out.paragraph_counts = rows, {int(k): 1 for k in rng.integers(0, 2**40, size=10)}
+    out.index_rows, out.paragraph_counts, out.merges = rows, {int(k): 1 for k in rng.integers(0, 2**40, size=10)}, []
     return out
 
 

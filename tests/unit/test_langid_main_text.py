@@ -43,3 +43,25 @@ def test_scripts() -> None:
     assert has_letter("किताब") and has_letter("ب") and not has_letter("2023") and not has_letter("->")
     assert script_language("これは日本語です") == "ja" and script_language("中文文本") == "zh"
     assert script_language("Привет мир") is None  # Cyrillic is shared by many languages: the model decides
+
+
+def test_partly_translated_page_takes_the_language_of_most_of_its_lines(lid: LanguageIdentifier) -> None:
+    # LibreOffice help as Debian ships it in Hungarian: headings and one sentence translated, the
+    # explanations left in English (real text of libreoffice-help-hu, sbasic/shared/03020303.html).
+    page = ("Lof függvény\n\nEgy megnyitott fájl méretét adja vissza bájtban.\n\nSzintaxis:\n\n"
+            "Lof (FileNumber) As Long\n\nVisszatérési érték:\n\nLong\n\nParaméterek:\n\n"
+            "FileNumber: Any numeric expression that contains the file number that is specified in the Open "
+            "statement.\n\nTo obtain the length of a file that is not open, use the FileLen function.\n\n"
+            "Hibakódok:\n\n5 Érvénytelen eljáráshívás\n\n52 Érvénytelen fájlnév vagy fájlszám\n\nPélda:")
+    assert lid.profile(page, line_majority=False).lang == "hu"  # one whole-text prediction
+    prof = lid.profile(page)
+    assert (prof.lang, prof.lang2, prof.mixed) == ("en", "hu", True)
+    assert 0.5 < prof.score < 0.7  # the majority's share of the identified text
+    # a Chinese page whose code examples are English stays Chinese: code lines do not vote
+    zh = "\n".join([  # noqa: FLY002
+        "使用 Dim 语句可以声明变量。变量名称最多可以包含 255 个字符，第一个字符必须是字母。",
+        "Dim sText As String ' the text to show in the dialog",
+        "MsgBox sText, MB_OK, \"Title of the message box\"",
+        "在 LibreOffice Basic 中，您无须明确地声明变量，但声明变量可以让程序更容易阅读和维护。",
+    ])
+    assert lid.profile(zh).lang == "zh"

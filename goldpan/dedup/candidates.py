@@ -1,0 +1,130 @@
+"""Candidate pairs: LSH banding chosen from the S-curve, band and anchor pairs of a batch in DuckDB.
+
+Banding. A pair at Jaccard s shares at least one of b bands of r rows with probability
+1 - (1 - s^r)^b, an S-curve. `choose_banding` picks (b, r) with b x r <= num_perm so that a pair at
+the threshold is found with a stated probability and as few pairs below it as possible are
+(datasketch's `optimal_param` minimises a weighted sum instead, which leaves P ~0.8 at the
+threshold), so the recipe states the threshold and the banding follows.
+
+Set-level work is relational: band keys and anchors of a batch are an Arrow table (doc, key); the
+pairs are a self-join on the key in DuckDB. On Ray the same join is a shuffle by key followed by
+the same per-key pairing, so the functions here take and return Arrow tables, not Python objects.
+
+- Band pairs: documents sharing any band key. A key shared by more than `max_bucket` documents
+  (templated junk) pairs each member only with the first `max_bucket` members (in rank order)
+  instead of all pairs, so one key cannot produce millions of pairs.
+- Anchor pairs: a page copied into a longer one has a low Jaccard with it, so LSH misses it.
+  Anchors are the shingles whose hash has its low `log2(anchor_rate)` bits zero: a content-defined
+  sample, so every anchor of a page is also an anchor of any page containing it. Two documents
+  sharing at least `anchor_min_shared` anchors (or all the smaller one's, if it has fewer) are a
+  containment candidate. Anchors found in more than `max_bucket` documents (phrases like "for
+  example the") are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+
+
+def collision_probability(s: float, bands: int, rows: int) -> float:
+    """P(a pair at Jaccard s shares a band) = 1 - (1 - s^r)^b."""
+    return 1.0 - (1.0 - s**rows) ** bands
+
+
+@lru_cache(maxsize=64)
+def choose_banding(threshold: float, num_perm: int, min_recall: float = 0.97) -> tuple[int, int]:
+    """(bands, rows), bands x rows <= num_perm: of the settings that make a pair *at* the threshold
+    a candidate with probability >= `min_recall` (so pairs above it are found at least that
+    often), the one with the fewest candidates below the threshold (least area under the S-curve on
+    [0, threshold], i.e. the least verification work)."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError("threshold must be in (0, 1)")
+    xs = np.linspace(0.0, threshold, 201)
+    best, best_fp = None, math.inf
+    for r in range(1, num_perm + 1):
+        b = np.arange(1, num_perm // r + 1)
+        at_t = 1.0 - (1.0 - threshold**r) ** b
+        ok = b[at_t >= min_recall]
+        if ok.size == 0:
+            continue
+        b_min = int(ok[0])  # for a fixed r, fewer bands = fewer false candidates
+        fp = float(np.trapezoid(1.0 - (1.0 - xs**r) ** b_min, xs))
+        if fp < best_fp - 1e-12:
+            best, best_fp = (b_min, r), fp
+    if best is None:
+        raise ValueError(f"no banding of {num_perm} hashes finds pairs at {threshold} with P >= {min_recall}")
+    return best
+
+
+def band_table(ranks: np.ndarray, keys: np.ndarray) -> pa.Table:
+    """(rank, key) rows of the band keys `keys` (n, bands) of documents with batch ranks `ranks`."""
+    b = keys.shape[1]
+    return pa.table({"rank": pa.array(np.repeat(ranks.astype(np.int64), b)), "key": pa.array(keys.ravel())})
+
+
+def anchor_table(ranks: np.ndarray, anchors: list[np.ndarray]) -> pa.Table:
+    """(rank, key) rows, one per distinct anchor of each document."""
+    lens = np.array([a.size for a in anchors], dtype=np.int64)
+    flat = np.concatenate(anchors) if anchors else np.empty(0, np.int64)
+    return pa.table({"rank": pa.array(np.repeat(ranks.astype(np.int64), lens)), "key": pa.array(flat.astype(np.int64))})
+
+
+def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
+    """(a, b) rank pairs, a < b, of documents sharing a band key (star-capped per key), sorted."""
+    if t.num_rows == 0:
+        return np.empty((0, 2), np.int64)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        rows = con.execute(
+            f"""
+            WITH r AS (SELECT DISTINCT key, rank FROM t),
+            g AS (SELECT key, rank, row_number() OVER (PARTITION BY key ORDER BY rank) AS rn FROM r
+                  WHERE key IN (SELECT key FROM r GROUP BY key HAVING count(*) > 1))
+            SELECT DISTINCT h.rank AS a, m.rank AS b FROM g h JOIN g m USING (key)
+            WHERE h.rn <= {int(max_bucket)} AND h.rn < m.rn ORDER BY a, b
+            """
+        ).fetchnumpy()
+    finally:
+        con.close()
+    return np.stack([rows["a"], rows["b"]], axis=1).astype(np.int64) if len(rows["a"]) else np.empty((0, 2), np.int64)
+
+
+def anchor_pairs(t: pa.Table, min_shared: int, max_bucket: int, min_share: float = 0.0) -> np.ndarray:
+    """(a, b) rank pairs, a < b, sharing >= min(min_shared, anchors of the smaller) anchors and
+    >= `min_share` of the smaller one's anchors (an estimate of its containment in the other)."""
+    if t.num_rows == 0:
+        return np.empty((0, 2), np.int64)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        rows = con.execute(
+            f"""
+            WITH r AS (SELECT DISTINCT key, rank FROM t),
+            n AS (SELECT rank, count(*) AS n FROM r GROUP BY rank),
+            ok AS (SELECT key FROM r GROUP BY key HAVING count(*) BETWEEN 2 AND {int(max_bucket)}),
+            s AS (SELECT x.rank AS a, y.rank AS b, count(*) AS shared FROM r x JOIN r y USING (key)
+                  WHERE x.rank < y.rank AND key IN (SELECT key FROM ok) GROUP BY ALL)
+            SELECT a, b FROM s JOIN n na ON na.rank = a JOIN n nb ON nb.rank = b
+            WHERE shared >= least({int(min_shared)}, na.n, nb.n) AND shared >= {float(min_share)} * least(na.n, nb.n)
+            ORDER BY a, b
+            """
+        ).fetchnumpy()
+    finally:
+        con.close()
+    return np.stack([rows["a"], rows["b"]], axis=1).astype(np.int64) if len(rows["a"]) else np.empty((0, 2), np.int64)
+
+
+def anchors_of(shingles: np.ndarray, rate: int) -> np.ndarray:
+    """The content-defined anchor sample of a sorted shingle set (as int64 keys)."""
+    if rate <= 1:
+        return shingles.view(np.int64)
+    return shingles[(shingles & np.uint64(rate - 1)) == 0].view(np.int64)
