@@ -99,7 +99,7 @@ CURATED_DOCS_SQL = """
 SYNTHETIC_DOCS_SQL = """
     SELECT sd.doc_id, sd.batch_id, sd.lang, 1.0::DOUBLE AS lang_score, NULL AS host, NULL AS url, sd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'synthetic' AS origin,
-           NULL AS source, NULL AS consent, sd.parent_urls
+           NULL AS source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by, sd.parent_urls
     FROM synthetic_documents sd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = sd.doc_id AND t.text_md5 = md5(sd.text)
