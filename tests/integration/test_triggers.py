@@ -85,3 +85,27 @@ def test_new_batch_sensor_requests_every_batch_written_between_two_ticks(tmp_pat
         result = _tick(defs.resolve_sensor_def("new_batch_sensor"), instance, cursor=None, definitions=defs)
         assert sorted(r.partition_key for r in result.run_requests) == batches
         assert len({r.run_key for r in result.run_requests}) == 2
+
+
+def test_a_job_started_for_an_unregistered_batch_registers_it_before_writing(tmp_path, monkeypatch):
+    """`dagster job execute` with a new batch in the run's tags (no registration first): the import
+    registers the batch, and its rows and the materialization land (they used to be refused with
+    "Nonexistent partition keys" after the rows were written)."""
+    from pathlib import Path
+
+    from tests.integration.trigger_jobs import warc_import_job
+
+    lake_root = str(tmp_path / "lake")
+    monkeypatch.setenv("GOLDPAN_LAKE", lake_root)
+    warc = str(Path(__file__).resolve().parents[2] / "sample" / "warc" / "eskerford-sample.warc.gz")
+    batch = "b20260301T000000-adhoc"
+    with dg.instance_for_test() as instance:
+        assert batch not in instance.get_dynamic_partitions(crawl_batches.name)
+        result = dg.execute_job(dg.reconstructable(warc_import_job), instance=instance,
+                                tags={"dagster/partition": batch},
+                                run_config={"ops": {"pages": {"config": {"warc_files": [warc]}}}})
+        assert result.success
+        assert batch in instance.get_dynamic_partitions(crawl_batches.name)
+        assert instance.get_latest_materialization_event(dg.AssetKey("pages")) is not None
+    with Lake(lake_root).connect(tables=["pages"]) as con:
+        assert con.execute("SELECT count(*) FROM pages WHERE batch_id = ?", [batch]).fetchall()[0][0] > 10
