@@ -4,8 +4,9 @@ Four batches of real documentation pages (bench/realdocs.py: Debian packages in 
 Japanese and German, downloaded once into a cache shared with the real-size test). Each later batch
 holds copies of pages of the batch before it under mirror URLs, so its dedup must see that batch.
 
-They are processed twice, each time on a fresh Dagster instance and lake:
+They are processed three ways, each on a fresh Dagster instance and lake:
 - one `full_batch_job` run after the other, in batch order, each in its own process;
+- the first two batches as two runs started at the same moment, in two processes;
 - one backfill of all four (`dagster job backfill`), which the real `dagster-daemon` launches through
   the instance's run queue (`instance/dagster.yaml`): four runs at once in separate processes, as a
   backfill launched from the UI runs. `assets/ordering.py` keeps their cross-batch steps in batch order.
@@ -28,7 +29,7 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
 
-# Eight real runs of the whole graph (four one after the other, four at once): ~5 min on an idle 2-core machine.
+# Ten real runs of the whole graph (four one after the other, two and four at once): ~6 min on an idle 2-core machine.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,14 +57,32 @@ def queued(tmp_path_factory):
         pytest.skip(f"Debian package mirror unreachable: {exc}")
     recipe = REPO / "recipes" / "warc.yaml"
     h.prepare(work / "seq_home", work / "seq_lake", batches, recipe)
-    _, seq_failed = h.run_sequential(h.env_for(work / "seq_home", work / "seq_lake", recipe), batches)
+    seq_env = h.env_for(work / "seq_home", work / "seq_lake", recipe)
+    _, seq_failed = h.run_sequential(seq_env, batches[:2])
+    after_two = h.compared_tables(work / "seq_lake")  # the reference for two batches at once
+    seq_failed |= h.run_sequential(seq_env, batches[2:])[1]
+    # two batches started at the same moment, each in its own process
+    h.prepare(work / "two_home", work / "two_lake", batches[:2], recipe)
+    _, two_failed = h.run_at_once(h.env_for(work / "two_home", work / "two_lake", recipe), batches[:2])
+    # four batches as one backfill through the run queue
     h.prepare(work / "q_home", work / "q_lake", batches, recipe)
     _, runs = h.run_backfill(h.env_for(work / "q_home", work / "q_lake", recipe), batches, timeout_s=2400)
-    return work, batches, seq_failed, runs
+    return work, batches, seq_failed, runs, (after_two, two_failed)
+
+
+def test_two_real_batches_started_at_once_decide_as_sequential_runs(queued):
+    work, batches, seq_failed, _, (after_two, two_failed) = queued
+    assert two_failed == {b: seq_failed[b] for b, _ in batches[:2]}
+    two = _harness().compared_tables(work / "two_lake")
+    assert any(r[1] != "kept" and r[3] for r in after_two["dedup_clusters"])  # the second found the first's copies
+    for name in _harness().COMPARED:
+        assert two[name] == after_two[name], f"{name} differs between two runs at once and one after the other"
+    with Lake(work / "two_lake").connect() as con:
+        assert all(r.balanced for r in compute_funnel(con))
 
 
 def test_backfill_of_four_real_batches_through_the_run_queue_decides_as_sequential_runs(queued):
-    work, batches, seq_failed, runs = queued
+    work, batches, seq_failed, runs, _ = queued
     assert sorted(runs) == [b for b, _ in batches]
     # the same verdicts: only the release gate may refuse, and then in both ways of running
     assert {b: r["failed_steps"] for b, r in runs.items()} == seq_failed
@@ -83,7 +102,7 @@ def test_backfill_of_four_real_batches_through_the_run_queue_decides_as_sequenti
 
 
 def test_every_batch_is_balanced_and_released(queued):
-    work, batches, _, _ = queued
+    work, batches, _, _, _ = queued
     with Lake(work / "q_lake").connect() as con:
         rows = compute_funnel(con)
         released = con.sql("SELECT count(*) FROM corpus_releases WHERE status = 'promoted'").fetchall()[0][0]
