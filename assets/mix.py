@@ -4,7 +4,12 @@
 import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
-from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
+from assets.ordering import (
+    OrderingResource,
+    batches_in_flight,
+    version_written_in_run,
+    wait_for_earlier_batches,
+)
 from goldpan.bpe import stage as bpe_stage
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
 from resources import LakeResource, ModelsResource, RecipeResource
@@ -147,8 +152,10 @@ def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, reci
     from goldpan.release.candidate import write_candidate
 
     lk, rc = lake.lake(), recipe.load()
+    # This run's mix, not a later batch's mix that another run wrote since (None: a candidate run on its own).
     out = write_candidate(lk, rc.release.redact_pii, TokenCounter(rc.mix.tokenizer),
-                          lake.commit_metadata(context, CANDIDATE_CODE_VERSION))
+                          lake.commit_metadata(context, CANDIDATE_CODE_VERSION),
+                          mix_version=version_written_in_run(context, "mix_decisions"))
     if rc.release.redact_pii and not out.pii_applied:
         context.log.warning("PII redaction NOT applied: goldpan.filter.pii.redact_pii is not available")
     with lk.connect(tables=["corpus_candidate"]) as con:

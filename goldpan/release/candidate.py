@@ -61,10 +61,11 @@ class CandidateOutcome:
     docs_redacted: int = 0
 
 
-def candidate_snapshot(lake: Lake) -> Snapshot:
-    """What the candidate is built from: the latest `mix_decisions` and the snapshot that mix read, so
-    the candidate never mixes one run's decisions with another run's later documents."""
-    mix_version = lake.version("mix_decisions")
+def candidate_snapshot(lake: Lake, mix_version: int | None = None) -> Snapshot:
+    """What the candidate is built from: the `mix_decisions` version this run wrote (else the latest)
+    and the snapshot that mix read, so the candidate never mixes one run's decisions with another
+    run's later documents, nor takes a later batch's mix that another run wrote in the meantime."""
+    mix_version = lake.version("mix_decisions") if mix_version is None else mix_version
     if mix_version is None:
         raise RuntimeError("mix_decisions has never been written")
     recorded = of_commit(lake, "mix_decisions", mix_version)
@@ -72,12 +73,14 @@ def candidate_snapshot(lake: Lake) -> Snapshot:
     return base.pinned(mix_decisions=mix_version)
 
 
-def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None) -> CandidateOutcome:
-    """Write `corpus_candidate` (replaced whole) from the kept mix decisions."""
+def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None,
+                    mix_version: int | None = None) -> CandidateOutcome:
+    """Write `corpus_candidate` (replaced whole) from the kept decisions of mix version `mix_version`
+    (default: the latest)."""
     redactor = load_redactor() if redact else None
     totals: Counter[str] = Counter()
     docs_redacted = 0
-    snap = candidate_snapshot(lake)
+    snap = candidate_snapshot(lake, mix_version)
     commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
     synthetic = lake.exists("synthetic_documents")
     sql = CANDIDATE_SQL.replace("{synthetic}", SYNTHETIC_CANDIDATE_SQL if synthetic else "")

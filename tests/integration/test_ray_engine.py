@@ -27,6 +27,7 @@ import pytest
 
 from assets.ordering import OrderingResource
 from assets.partitions import crawl_batches
+from definitions import build_resources
 from goldpan.dedup import stage as dedup_stage
 from goldpan.engine import EngineWorkerDied, InProcessEngine, make_engine
 from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
@@ -230,7 +231,8 @@ def _run_graph(lake_root: str, opts: dict, engine: str) -> dg.ExecuteInProcessRe
             [*ALL_ASSETS, *ASSET_CHECKS], partition_key=GRAPH_BATCH, instance=instance,
             resources={"lake": LakeResource(root=lake_root, storage_options=opts),
                        "recipe": RecipeResource(path="recipes/warc.yaml", engine=engine, workers=2),
-                       "models": ModelsResource(), "ordering": OrderingResource()},
+                       "models": ModelsResource(), "ordering": OrderingResource(),
+                       "llm": build_resources()["llm"]},  # the code location's endpoint (synthesis is off here)
             run_config={"ops": {"pages": {"config": {"warc_files": [WARC]}}}},
             raise_on_error=False,
         )
