@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 #: Tables with one slice per batch (`batch_id`). A snapshot restricted to some batches shows only those
 #: slices; cross-batch tables (mix, candidate, tokens, curated) are shown whole at their pinned version.
+#: `dedup_merges` is per batch too: the merges a later batch's dedup made must not reach an earlier run's mix.
 PER_BATCH_TABLES: frozenset[str] = frozenset(
-    {"pages", "consent", "documents", "document_variants", "dedup_clusters", "doc_signals", "rejections",
-     "doc_scores", "synthetic_documents", "doc_perplexity"}
+    {"pages", "consent", "documents", "document_variants", "dedup_clusters", "dedup_merges", "doc_signals",
+     "rejections", "doc_scores", "synthetic_documents", "doc_perplexity"}
 )
 
 #: Commit-metadata key under which a cross-batch write records the snapshot it was built from.
