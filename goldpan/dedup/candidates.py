@@ -73,8 +73,8 @@ def anchor_table(ranks: np.ndarray, anchors: list[np.ndarray]) -> pa.Table:
     return pa.table({"rank": pa.array(np.repeat(ranks.astype(np.int64), lens)), "key": pa.array(flat.astype(np.int64))})
 
 
-def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
-    """(a, b) rank pairs, a < b, of documents sharing a band key (star-capped per key), sorted."""
+def _rank_pairs(t: pa.Table, sql: str) -> np.ndarray:
+    """Run `sql` (columns a, b) over the (rank, key) table `t` registered as `t`; an (n, 2) int64 array."""
     if t.num_rows == 0:
         return np.empty((0, 2), np.int64)
     import duckdb
@@ -82,32 +82,27 @@ def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
     con = duckdb.connect()
     try:
         con.register("t", t)
-        rows = con.execute(
-            f"""
-            WITH r AS (SELECT DISTINCT key, rank FROM t),
-            g AS (SELECT key, rank, row_number() OVER (PARTITION BY key ORDER BY rank) AS rn FROM r
-                  WHERE key IN (SELECT key FROM r GROUP BY key HAVING count(*) > 1))
-            SELECT DISTINCT h.rank AS a, m.rank AS b FROM g h JOIN g m USING (key)
-            WHERE h.rn <= {int(max_bucket)} AND h.rn < m.rn ORDER BY a, b
-            """
-        ).fetchnumpy()
+        rows = con.execute(sql).fetchnumpy()
     finally:
         con.close()
     return np.stack([rows["a"], rows["b"]], axis=1).astype(np.int64) if len(rows["a"]) else np.empty((0, 2), np.int64)
 
 
+def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
+    """(a, b) rank pairs, a < b, of documents sharing a band key (star-capped per key), sorted."""
+    return _rank_pairs(t, f"""
+            WITH r AS (SELECT DISTINCT key, rank FROM t),
+            g AS (SELECT key, rank, row_number() OVER (PARTITION BY key ORDER BY rank) AS rn FROM r
+                  WHERE key IN (SELECT key FROM r GROUP BY key HAVING count(*) > 1))
+            SELECT DISTINCT h.rank AS a, m.rank AS b FROM g h JOIN g m USING (key)
+            WHERE h.rn <= {int(max_bucket)} AND h.rn < m.rn ORDER BY a, b
+            """)
+
+
 def anchor_pairs(t: pa.Table, min_shared: int, max_bucket: int, min_share: float = 0.0) -> np.ndarray:
     """(a, b) rank pairs, a < b, sharing >= min(min_shared, anchors of the smaller) anchors and
     >= `min_share` of the smaller one's anchors (an estimate of its containment in the other)."""
-    if t.num_rows == 0:
-        return np.empty((0, 2), np.int64)
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("t", t)
-        rows = con.execute(
-            f"""
+    return _rank_pairs(t, f"""
             WITH r AS (SELECT DISTINCT key, rank FROM t),
             n AS (SELECT rank, count(*) AS n FROM r GROUP BY rank),
             ok AS (SELECT key FROM r GROUP BY key HAVING count(*) BETWEEN 2 AND {int(max_bucket)}),
@@ -116,11 +111,7 @@ def anchor_pairs(t: pa.Table, min_shared: int, max_bucket: int, min_share: float
             SELECT a, b FROM s JOIN n na ON na.rank = a JOIN n nb ON nb.rank = b
             WHERE shared >= least({int(min_shared)}, na.n, nb.n) AND shared >= {float(min_share)} * least(na.n, nb.n)
             ORDER BY a, b
-            """
-        ).fetchnumpy()
-    finally:
-        con.close()
-    return np.stack([rows["a"], rows["b"]], axis=1).astype(np.int64) if len(rows["a"]) else np.empty((0, 2), np.int64)
+            """)
 
 
 def anchors_of(shingles: np.ndarray, rate: int) -> np.ndarray:
