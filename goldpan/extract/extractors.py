@@ -51,18 +51,25 @@ class Extractor(ABC):
         return self.extract(page), self.name
 
 
+# resiliparse's own options: main content, formatting kept (code blocks, table rows), list bullets,
+# nothing that is not visible text. The learned extractor's first pass uses the same ones.
+RESILIPARSE_TEXT_OPTIONS: dict[str, Any] = {
+    "main_content": True,
+    "preserve_formatting": True,
+    "list_bullets": True,
+    "alt_texts": False,
+    "links": False,
+    "form_fields": False,
+    "noscript": False,
+    "comments": False,
+}
+
+
 class ResiliparseExtractor(Extractor):
     name = "resiliparse"
     package = "resiliparse"
     defaults: ClassVar[dict[str, Any]] = {
-        "main_content": True,
-        "preserve_formatting": True,
-        "list_bullets": True,
-        "alt_texts": False,
-        "links": False,
-        "form_fields": False,
-        "noscript": False,
-        "comments": False,
+        **RESILIPARSE_TEXT_OPTIONS,
         # goldpan post-processing (see goldpan.extract.boilerplate); 0 / False disables it.
         "drop_link_lines_max_words": 0,
         "strip_boilerplate_elements": False,

@@ -15,23 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from goldpan.extract.extractors import RESILIPARSE_TEXT_OPTIONS
 from goldpan.extract.line_model import LineModel
 from goldpan.extract.lines import LINE_FEATURES, anchor_texts, line_features, split_lines
 
-# resiliparse options of the first pass: formatting kept (code blocks, table rows), list bullets
-# (a feature), nothing that is not visible text.
-FIRST_PASS_OPTIONS = {
-    "main_content": True,
-    "preserve_formatting": True,
-    "list_bullets": True,
-    "alt_texts": False,
-    "links": False,
-    "form_fields": False,
-    "noscript": False,
-    "comments": False,
-    # bylines, dates and other post metadata out already in C (resiliparse's own heuristics)
-    "post_meta": False,
-}
+# resiliparse options of the first pass: the resiliparse extractor's (list bullets are a feature), and
+# bylines, dates and other post metadata out already in C (resiliparse's own heuristics).
+FIRST_PASS_OPTIONS = {**RESILIPARSE_TEXT_OPTIONS, "post_meta": False}
 
 
 # resiliparse's main-content mode drops every <ul> (measured: all unordered lists vanish, ordered
