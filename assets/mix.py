@@ -90,8 +90,9 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     group_name="mix",
     # quality_decisions (classify) also writes `rejections` rows the mix must see first.
     # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
+    # doc_perplexity: merges doc_scores.perplexity (mix.max_perplexity) before the mix reads it.
     deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent",
-          "synthetic_documents"],
+          "synthetic_documents", "doc_perplexity"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches) and per curated record: "

@@ -369,6 +369,9 @@ class MixSection(_Strict):
     # doc_scores filters (classify stage); unscored documents have domain "general" and no score.
     domains: list[str] = []  # allowed doc_scores.domain values; empty = any
     min_quality_score: float | None = Field(None, ge=0, le=1)
+    # doc_scores.perplexity (synthesize.perplexity, opt-in and sampled): above it a document is rejected;
+    # a document without one (not sampled, not scored) is not judged by this rule.
+    max_perplexity: float | None = Field(None, gt=0)
     # Token budgets: shares of the total per source or per domain; empty = take every eligible doc.
     budget_by: Literal["source", "domain"] = "source"
     targets: dict[str, float] = {}
@@ -526,7 +529,8 @@ class GuardSection(_Strict):
 
 
 class PerplexitySection(_Strict):
-    """Perplexity of documents under a small reference model (CCNet-style), stored in `doc_perplexity`."""
+    """Perplexity of documents under a small reference model (CCNet-style): every sampled document's outcome
+    in `doc_perplexity`, the value in `doc_scores.perplexity` with the model's sha256 (`mix.max_perplexity`)."""
 
     enabled: bool = False
     model: str = "smollm2-135m-instruct"  # bundled name (gemma3-270m is the base model) or .gguf path

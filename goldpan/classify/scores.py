@@ -10,7 +10,7 @@ import pyarrow as pa
 from goldpan.classify.model import line_probability, load
 from goldpan.classify.registry import local_model_path
 from goldpan.classify.text import fasttext_line
-from goldpan.lake.schemas import DOC_SCORES, ERROR, KEPT
+from goldpan.lake.schemas import DOC_SCORES, DOC_SCORES_PERPLEXITY, ERROR, KEPT
 
 
 @dataclass
@@ -77,6 +77,8 @@ class Scorer:
             cols["code_score"].append(co[i])
             cols["domain"].append(self.domain_of(ma[i], co[i]) if good else None)
             cols["domain_model"].append(self.domain_model if good else None)
+            for name in DOC_SCORES_PERPLEXITY:  # merged in later by the perplexity step
+                cols[name].append(None)
         return pa.RecordBatch.from_pydict(cols, schema=DOC_SCORES)
 
     def score_stream(self, rows: Iterable[dict], chunk: int = 1024) -> Iterator[pa.RecordBatch]:

@@ -361,8 +361,18 @@ DOC_SCORES = pa.schema(
         ("code_score", pa.float64()),
         ("domain", pa.string()),  # math | code | general (null when no domain model)
         ("domain_model", pa.string()),  # "math:<sha1>,code:<sha1>"
+        # Perplexity under the recipe's reference model (synthesize.perplexity, goldpan.synthesize.perplexity_stage),
+        # merged in after the classify stage wrote the row; null when not scored (opt-in, sampled).
+        ("perplexity", pa.float64()),  # exp(-ppl_logprob)
+        ("ppl_logprob", pa.float64()),  # mean natural-log likelihood per token over the first ppl_tokens tokens
+        ("ppl_tokens", pa.int32()),
+        ("ppl_model", pa.string()),  # model name
+        ("ppl_model_sha256", pa.string()),  # sha256 of the weights file (null for a remote model)
     ]
 )
+
+#: the perplexity columns of doc_scores (written by the perplexity step, not by the classify stage)
+DOC_SCORES_PERPLEXITY = ("perplexity", "ppl_logprob", "ppl_tokens", "ppl_model", "ppl_model_sha256")
 
 # Every classifier training attempt (trained or refused), with its held-out metrics and config.
 MODELS = pa.schema(

@@ -23,6 +23,7 @@ MIX_RULE_OPS: dict[str, str] = {
     "min_quality_score": "<",
     "contaminated": ">",
     "max_docs_per_domain": ">",
+    "max_perplexity": ">",
 }
 
 
@@ -31,6 +32,24 @@ def _parent_takedown(takedowns, parent_urls) -> tuple[str, str] | None:
     for url in parent_urls or ():
         if (rid := takedowns.match(url)) is not None:
             return url, rid
+    return None
+
+
+def _opt_out(consent, origin: str, d: Mapping) -> tuple[str, str] | None:
+    """A lake document's own opt-out; a synthetic one's parents'; curated corpora carry none."""
+    if origin == "lake":
+        return consent.check(d.get("consent"))
+    if origin == "synthetic":
+        return _parent_opt_out(consent, d.get("parent_consents"))
+    return None
+
+
+def _parent_opt_out(consent, parent_consents) -> tuple[str, str] | None:
+    """(rule, detail) of the first parent whose publisher opted out: a model's text from an opted-out
+    page is that page's use, so the child follows its parents' consent (goldpan.consent.decide)."""
+    for p in parent_consents or ():
+        if (hit := consent.check(p.get("consent"))) is not None:
+            return hit[0], f"{hit[1]}; parent {p.get('parent')} of this synthetic document"
     return None
 
 
@@ -49,8 +68,10 @@ def decide_mix(
     `docs` must be ordered by (host, doc_id): the per-domain cap keeps the first documents of each
     host in that order, which makes the choice deterministic across reruns. Optional keys of a doc:
     `source` (None = matches no recipe source), `origin`, `domain`, `quality_score`, `n_tokens`,
-    `url` (for takedowns), `text` (for decontamination), `consent` (the latest `consent` row
-    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider),
+    `perplexity`, `ppl_model`, `ppl_model_sha256` (doc_scores), `url` (for takedowns), `text` (for
+    decontamination), `consent` (the latest `consent` row
+    of the URL, judged by `consent.check`, a goldpan.consent.decide.ConsentDecider; for a synthetic
+    document `parent_consents`, [{parent, consent}] of its parents),
     `superseded_by` (a newer fetch of the URL that dedup kept) and `replaced_by` (the
     representative that replaced this one in its dedup cluster).
     """
@@ -92,7 +113,7 @@ def decide_mix(
             row.update(status=REJECTED, rule="takedown", detail=rid)
         elif takedowns is not None and (hit := _parent_takedown(takedowns, d.get("parent_urls"))) is not None:
             row.update(status=REJECTED, rule="takedown_parent", detail=f"{hit[1]}: parent {hit[0]}")
-        elif consent is not None and row["origin"] == "lake" and (opt_out := consent.check(d.get("consent"))):
+        elif consent is not None and (opt_out := _opt_out(consent, row["origin"], d)):
             row.update(status=REJECTED, rule=opt_out[0], detail=opt_out[1])
         elif d.get("superseded_by"):
             row.update(status=REJECTED, rule="superseded", detail=f"newer fetch of the URL: {d['superseded_by']}")
@@ -113,6 +134,9 @@ def decide_mix(
                 threshold=cfg.min_quality_score,
                 detail=None if quality is not None else "no doc_scores row",
             )
+        elif cfg.max_perplexity is not None and (d.get("perplexity") or 0.0) > cfg.max_perplexity:
+            row.update(status=REJECTED, rule="max_perplexity", value=d["perplexity"], threshold=cfg.max_perplexity,
+                       detail=f"doc_scores.perplexity under {d.get('ppl_model')} ({d.get('ppl_model_sha256')})")
         elif decontam is not None and (hit := decontam.check(d.get("text"))) is not None:
             row.update(
                 status=REJECTED,

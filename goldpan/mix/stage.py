@@ -55,22 +55,29 @@ DEDUP_LATER_SQL = """
 LATEST_CONSENT_SQL = "SELECT url, arg_max(c, c.fetched_at) AS consent FROM consent c WHERE c.observed GROUP BY url"
 
 
-def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
+# doc_scores' perplexity columns (merged in by goldpan.synthesize.perplexity_stage; null when not scored)
+PPL_COLUMNS = "any_value(perplexity) AS perplexity, any_value(ppl_model) AS ppl_model, " \
+              "any_value(ppl_model_sha256) AS ppl_model_sha256"
+NO_PPL = "NULL::DOUBLE AS perplexity, NULL::VARCHAR AS ppl_model, NULL::VARCHAR AS ppl_model_sha256"
+
+
+def lake_docs_sql(with_scores: bool, with_consent: bool = False, with_perplexity: bool = False) -> str:
     """Filter-kept lake documents with everything the mix decides on (text for decontamination)."""
     filter_kept, _, _ = stage_sql("mix")
     consent = (f"LEFT JOIN ({LATEST_CONSENT_SQL}) cs ON cs.url = p.url" if with_consent
                else "LEFT JOIN (SELECT NULL::VARCHAR AS url, NULL AS consent) cs ON cs.url = p.url")
+    ppl = PPL_COLUMNS if with_perplexity else NO_PPL
     scores = (
-        "LEFT JOIN (SELECT doc_id, any_value(domain) AS domain, any_value(quality_score) AS quality_score "
-        "FROM doc_scores GROUP BY doc_id) s ON s.doc_id = d.doc_id"
+        "LEFT JOIN (SELECT doc_id, any_value(domain) AS domain, any_value(quality_score) AS quality_score, "
+        f"{ppl} FROM doc_scores GROUP BY doc_id) s ON s.doc_id = d.doc_id"
         if with_scores
-        else "LEFT JOIN (SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS domain, NULL::DOUBLE AS quality_score) s "
-        "ON s.doc_id = d.doc_id"
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS domain, NULL::DOUBLE AS quality_score, "
+        f"{NO_PPL}) s ON s.doc_id = d.doc_id"
     )
     return f"""
     SELECT d.doc_id, d.batch_id, d.lang, d.lang_score, d.host, d.url, {TEXT_SQL} AS text,
            p.source AS page_source, s.domain, s.quality_score, t.n_tokens, 'lake' AS origin, NULL AS source,
-           cs.consent, sup.superseded_by, mg.replaced_by
+           cs.consent, sup.superseded_by, mg.replaced_by, s.perplexity, s.ppl_model, s.ppl_model_sha256
     FROM documents d
     JOIN ({filter_kept}) k ON k.doc_id = d.doc_id
     LEFT JOIN dedup_clusters c ON c.doc_id = d.doc_id
@@ -87,7 +94,8 @@ def lake_docs_sql(with_scores: bool, with_consent: bool = False) -> str:
 CURATED_DOCS_SQL = """
     SELECT cd.doc_id, cd.batch_id, cd.lang, cd.lang_score, cd.host, cd.url, cd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'curated' AS origin,
-           cd.source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by
+           cd.source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by, NULL::DOUBLE AS perplexity,
+           NULL AS ppl_model, NULL AS ppl_model_sha256
     FROM curated_documents cd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = cd.doc_id AND t.text_md5 = md5(cd.text)
@@ -95,14 +103,28 @@ CURATED_DOCS_SQL = """
 
 
 # Guard-kept model outputs: their own source (recipe `mix.sources` kind synthetic). `parent_urls` lets a
-# takedown of any parent remove the output; url is null (a synthetic text has no address of its own).
-SYNTHETIC_DOCS_SQL = """
+# takedown of any parent remove the output, `parent_consents` (each parent's latest consent row, found as
+# for a lake document: parent doc -> its page's URL) lets a parent's opt-out keep it out; url is null
+# (a synthetic text has no address of its own).
+def synthetic_docs_sql(with_consent: bool) -> str:
+    consent = (f"LEFT JOIN ({LATEST_CONSENT_SQL}) cs ON cs.url = pp.url" if with_consent
+               else "LEFT JOIN (SELECT NULL::VARCHAR AS url, NULL AS consent) cs ON cs.url = pp.url")
+    return f"""
     SELECT sd.doc_id, sd.batch_id, sd.lang, 1.0::DOUBLE AS lang_score, NULL AS host, NULL AS url, sd.text,
            NULL AS page_source, NULL AS domain, NULL::DOUBLE AS quality_score, t.n_tokens, 'synthetic' AS origin,
-           NULL AS source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by, sd.parent_urls
+           NULL AS source, NULL AS consent, NULL AS superseded_by, NULL AS replaced_by, NULL::DOUBLE AS perplexity,
+           NULL AS ppl_model, NULL AS ppl_model_sha256, sd.parent_urls, pc.parent_consents
     FROM synthetic_documents sd
     LEFT JOIN (SELECT doc_id, text_md5, min(n_tokens) AS n_tokens FROM doc_tokens WHERE tokenizer = $tok
                GROUP BY ALL) t ON t.doc_id = sd.doc_id AND t.text_md5 = md5(sd.text)
+    LEFT JOIN (
+        SELECT x.doc_id, list(struct_pack(parent := x.parent_id, consent := cs.consent) ORDER BY x.parent_id)
+               AS parent_consents
+        FROM (SELECT doc_id, unnest(parent_ids) AS parent_id FROM synthetic_documents WHERE status = 'kept') x
+        LEFT JOIN documents pd ON pd.doc_id = x.parent_id
+        LEFT JOIN (SELECT page_id, any_value(url) AS url FROM pages GROUP BY page_id) pp ON pp.page_id = pd.page_id
+        {consent}
+        GROUP BY x.doc_id) pc ON pc.doc_id = sd.doc_id
     WHERE sd.status = 'kept'
 """
 
@@ -178,11 +200,12 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     lake.ensure("dedup_merges", DEDUP_MERGES)
     present = set(lake.list_tables())
     with_scores, with_consent = "doc_scores" in present, "consent" in present
-    no_parents = "NULL::VARCHAR[] AS parent_urls"
-    parts = [f"SELECT *, {no_parents} FROM ({lake_docs_sql(with_scores, with_consent)})",
+    no_parents = "NULL::VARCHAR[] AS parent_urls, NULL AS parent_consents"
+    with_ppl = with_scores and "perplexity" in lake.table("doc_scores").schema().to_arrow().names
+    parts = [f"SELECT *, {no_parents} FROM ({lake_docs_sql(with_scores, with_consent, with_ppl)})",
              f"SELECT *, {no_parents} FROM ({CURATED_DOCS_SQL})"]
     if "synthetic_documents" in present:
-        parts.append(SYNTHETIC_DOCS_SQL)
+        parts.append(synthetic_docs_sql(with_consent))
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY host NULLS FIRST, doc_id"
     tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
               "curated_documents", "doc_tokens"]

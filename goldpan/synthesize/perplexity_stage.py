@@ -1,15 +1,28 @@
 """The perplexity step for one batch: a seeded sample of the filter-kept documents scored by the
-recipe's reference model, written to `doc_perplexity` (one slice per batch) with the model's sha256,
-so a sweep or the mix can use it and a model change is visible on every row."""
+recipe's reference model (issue 23 point 8).
+
+Two tables, two jobs:
+- `doc_perplexity` (one slice per batch) is the step's own record: every sampled document with its
+  outcome (kept = scored, error = why not), the model's sha256, N and the text's md5. It is also the
+  cache: a document whose text, model and N are unchanged is not scored again, so re-running the
+  classify stage (which rewrites `doc_scores`) costs no model time.
+- `doc_scores` is where signals live for the sweep and the mix (`mix.max_perplexity`): the step
+  merges `perplexity`, `ppl_logprob`, `ppl_tokens`, `ppl_model` and `ppl_model_sha256` into the
+  classify stage's rows of the batch, and clears them on rows it no longer scores.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from goldpan.lake import Lake, WriteResult, batch_predicate
 from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import DOC_PERPLEXITY
+from goldpan.lake.schemas import DOC_PERPLEXITY, DOC_SCORES, DOC_SCORES_PERPLEXITY, KEPT
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.llm.client import EndpointConfig
 from goldpan.llm.endpoint import open_endpoint
@@ -24,6 +37,8 @@ class PerplexityResult:
     errors: int
     seconds: float
     model: dict
+    cache_hits: int = 0
+    doc_scores_updated: int = 0  # doc_scores rows of the batch that carry the perplexity now
 
 
 def input_sql(section: PerplexitySection) -> tuple[str, list]:
@@ -41,41 +56,101 @@ def input_sql(section: PerplexitySection) -> tuple[str, list]:
     return sql, params
 
 
-def run(lake: Lake, section: PerplexitySection, batch_id: str, endpoint_cfg: EndpointConfig,
-        commit_metadata: Mapping[str, str] | None = None) -> PerplexityResult:
-    sql, params = input_sql(section)
-    docs = lake.iter_rows(sql, [batch_id, *params],
-                          tables=["documents", "dedup_clusters", "doc_signals", "rejections"])
-    counts = {"kept": 0, "error": 0}
-    if not endpoint_cfg.base_url:  # the embedded model: llama.cpp in process (see LocalScorer)
-        import time
+def model_of(section: PerplexitySection, cfg: EndpointConfig) -> tuple[str, str | None]:
+    """(name, sha256) of the scoring model, known before anything is scored (the cache key needs it)."""
+    if cfg.base_url:
+        return cfg.model, None
+    from goldpan.llm.models import resolve_model
 
+    m = resolve_model(section.model)
+    return m.name, m.sha256
+
+
+def _cached(lake: Lake, batch_id: str, model: tuple[str, str | None], first_tokens: int) -> dict[tuple, dict]:
+    """Scored rows of this batch under the same model and N, keyed by (doc_id, text md5)."""
+    if not lake.exists("doc_perplexity"):
+        return {}
+    sql = ("SELECT * FROM doc_perplexity WHERE batch_id = ? AND status = 'kept' AND first_tokens = ? "
+           "AND model_name = ? AND model_sha256 IS NOT DISTINCT FROM ?")
+    rows = lake.iter_rows(sql, [batch_id, first_tokens, model[0], model[1]], tables=["doc_perplexity"])
+    return {(r["doc_id"], r["text_md5"]): r for r in rows}
+
+
+def _scored(section: PerplexitySection, cfg: EndpointConfig, docs: list[dict]) -> tuple[Iterator[dict], dict]:
+    """Rows for `docs` from the embedded model in process (see LocalScorer) or a remote endpoint."""
+    if not docs:
+        return iter(()), {}
+    if not cfg.base_url:
         from goldpan.llm.models import resolve_model
         from goldpan.llm.perplexity import LocalScorer, score_documents_locally
 
         model = resolve_model(section.model)
-        scorer = LocalScorer(model.path, n_threads=endpoint_cfg.n_threads)
-        t0 = time.perf_counter()
+        scorer = LocalScorer(model.path, n_threads=cfg.n_threads)
+        return (score_documents_locally(scorer, docs, section.first_tokens, model.name, model.sha256),
+                {"model": model.name, "model_sha256": model.sha256, "runtime": "llama-cpp-python (in process)"})
 
-        def local_rows():
-            for r in score_documents_locally(scorer, docs, section.first_tokens, model.name, model.sha256):
-                counts[r["status"]] += 1
-                yield r
+    def remote() -> Iterator[dict]:
+        with open_endpoint(cfg, logits_all=True) as ep:
+            info.update(ep.describe())
+            yield from score_documents(ep.client, docs, section.first_tokens, ep.model_name, ep.model_sha256)
 
-        written = lake.write("doc_perplexity", rows_to_batches(local_rows(), DOC_PERPLEXITY), DOC_PERPLEXITY,
-                             predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
-                             commit_metadata=commit_metadata)
-        return PerplexityResult(written, counts["kept"], counts["error"], time.perf_counter() - t0,
-                                {"model": model.name, "model_sha256": model.sha256, "runtime": "llama-cpp-python (in process)"})
-    cfg = endpoint_cfg
-    with open_endpoint(cfg, logits_all=True) as ep:
+    info: dict = {}
+    return remote(), info
 
-        def rows():
-            for r in score_documents(ep.client, docs, section.first_tokens, ep.model_name, ep.model_sha256):
-                counts[r["status"]] += 1
-                yield r
 
-        written = lake.write("doc_perplexity", rows_to_batches(rows(), DOC_PERPLEXITY), DOC_PERPLEXITY,
-                             predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
-                             commit_metadata=commit_metadata)
-        return PerplexityResult(written, counts["kept"], counts["error"], ep.client.stats.seconds, ep.describe())
+def run(lake: Lake, section: PerplexitySection, batch_id: str, endpoint_cfg: EndpointConfig,
+        commit_metadata: Mapping[str, str] | None = None) -> PerplexityResult:
+    sql, params = input_sql(section)
+    docs = list(lake.iter_rows(sql, [batch_id, *params],  # bounded by the batch (texts cut to first N later)
+                               tables=["documents", "dedup_clusters", "doc_signals", "rejections"]))
+    model = model_of(section, endpoint_cfg)
+    cache = _cached(lake, batch_id, model, section.first_tokens)
+    hits, misses = [], []
+    for d in docs:
+        hit = cache.get((d["doc_id"], hashlib.md5((d["text"] or "").encode()).hexdigest()))
+        (hits if hit is not None else misses).append(hit if hit is not None else d)
+    counts = {"kept": 0, "error": 0}
+    t0 = time.perf_counter()
+    fresh, info = _scored(section, endpoint_cfg, misses)
+
+    def rows() -> Iterator[dict]:
+        for r in [*hits, *fresh]:
+            counts[r["status"]] += 1
+            yield r
+
+    written = lake.write("doc_perplexity", rows_to_batches(rows(), DOC_PERPLEXITY), DOC_PERPLEXITY,
+                         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
+                         commit_metadata=commit_metadata)
+    seconds = time.perf_counter() - t0
+    updated = merge_into_doc_scores(lake, batch_id, commit_metadata)
+    info = info or {"model": model[0], "model_sha256": model[1], "note": "every document cached: no model loaded"}
+    return PerplexityResult(written, counts["kept"], counts["error"], seconds, info, len(hits), updated)
+
+
+def merge_into_doc_scores(lake: Lake, batch_id: str, commit_metadata: Mapping[str, str] | None = None) -> int:
+    """Copy the batch's scored `doc_perplexity` rows into `doc_scores` (by doc_id); rows of the batch
+    without one get nulls. Returns the doc_scores rows that carry a perplexity. No doc_scores table
+    (classify has not run): nothing to merge into, 0."""
+    from deltalake import CommitProperties
+
+    dt = lake.table("doc_scores")
+    if dt is None:
+        return 0
+    with lake.connect(tables=["doc_perplexity"]) as con:
+        src = con.execute(
+            "SELECT doc_id, batch_id, perplexity, mean_logprob AS ppl_logprob, n_tokens AS ppl_tokens, "
+            "model_name AS ppl_model, model_sha256 AS ppl_model_sha256 FROM doc_perplexity "
+            "WHERE batch_id = ? AND status = ?", [batch_id, KEPT]).to_arrow_reader().read_all()
+    src = src.cast(pa.schema([DOC_SCORES.field(n) for n in ("doc_id", "batch_id", *DOC_SCORES_PERPLEXITY)]))
+    meta = {k: str(v) for k, v in (commit_metadata or {}).items()} | {"perplexity_merge": batch_id}
+    in_batch = "t." + batch_predicate("batch_id", batch_id)
+    (dt.merge(src, f"t.doc_id = s.doc_id AND {in_batch}", source_alias="s",
+              target_alias="t", merge_schema=True, streamed_exec=False,
+              commit_properties=CommitProperties(custom_metadata=meta))
+       .when_matched_update({c: f"s.{c}" for c in DOC_SCORES_PERPLEXITY})
+       .when_not_matched_by_source_update({c: "NULL" for c in DOC_SCORES_PERPLEXITY},
+                                          predicate=in_batch)
+       .execute())
+    with lake.connect(tables=["doc_scores"]) as con:
+        return int(con.execute("SELECT count(*) FROM doc_scores WHERE batch_id = ? AND perplexity IS NOT NULL",
+                               [batch_id]).fetchone()[0])
