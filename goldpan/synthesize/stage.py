@@ -29,6 +29,7 @@ from goldpan.llm.client import EndpointConfig, LLMRequest, LLMResult
 from goldpan.llm.endpoint import Endpoint
 from goldpan.recipe import Recipe, SynthTask
 from goldpan.synthesize.guard import Guard
+from goldpan.synthesize.near_dups import DupVerdict, Output, earlier_outputs, find_duplicates
 from goldpan.synthesize.prompts import load_template
 from goldpan.synthesize.select import Parent, select_parents
 
@@ -126,34 +127,40 @@ class SynthResult:
 
 
 class Judge:
-    """Turns an answer into a row outcome: usable or not, then the guard, duplicates, the filter rules."""
+    """Turns an answer into a row outcome: usable or not, then the guard, duplicates, the filter rules.
 
-    def __init__(self, recipe: Recipe, identify, crawled_md5: Callable[[list[str]], set[str]]):
+    Duplicates need the whole batch: `find_duplicates` runs once over every usable answer (goldpan's
+    dedup against the crawled corpus, earlier kept outputs and each other, `near_dups`) before rows are
+    judged one by one."""
+
+    def __init__(self, recipe: Recipe, identify, duplicates: dict[str, DupVerdict] | None = None):
         self.guard = Guard(recipe.synthesize.guard, identify)
         self.ruleset = ruleset_from_section(recipe.filter) if recipe.synthesize.apply_filter else None
-        self.crawled_md5 = crawled_md5
-        self.seen: dict[str, str] = {}
+        self.duplicates = duplicates or {}
 
-    def judge(self, unit: Unit, row: dict) -> None:
+    @staticmethod
+    def unusable(unit: Unit, row: dict) -> bool:
+        """An answer that is no output (empty, or cut at max_tokens) becomes an error row."""
         text = row["text"]
         if not text or not text.strip():
             row.update(status=ERROR, rule=EMPTY, detail="the model returned no text")
-            return
+            return True
         if row["finish_reason"] == "length":
             row.update(status=ERROR, rule=LENGTH, value=float(row["tokens_out"] or 0), op=">=",
                        threshold=float(unit.task.max_tokens), detail="output cut at max_tokens")
+            return True
+        return False
+
+    def judge(self, unit: Unit, row: dict) -> None:
+        if self.unusable(unit, row):
             return
+        text = row["text"]
         fails = self.guard.check(text, [unit.parent.passage], unit.parent.lang, unit.task.skip_guard)
         failures = [{"rule": f.rule, "value": f.value, "op": f.op, "threshold": f.threshold, "detail": f.detail}
                     for f in fails]
-        md5 = hashlib.md5(text.encode("utf-8")).hexdigest()
-        if self.seen.get(md5, row["doc_id"]) != row["doc_id"]:
-            failures.append({"rule": "exact_duplicate", "value": 1.0, "op": ">", "threshold": 0.0,
-                             "detail": f"same text as {self.seen[md5]}"})
-        elif md5 in self.crawled_md5([md5]):
-            failures.append({"rule": "duplicate_of_crawled", "value": 1.0, "op": ">", "threshold": 0.0,
-                             "detail": "same text as a crawled document"})
-        self.seen.setdefault(md5, row["doc_id"])
+        if (dup := self.duplicates.get(row["doc_id"])) is not None:
+            failures.append({"rule": dup.rule, "value": dup.value, "op": ">=", "threshold": dup.threshold,
+                             "detail": dup.detail})
         signals = compute_signals(text, unit.parent.lang) if self.ruleset is not None else {}
         for f in self.ruleset.evaluate(row["doc_id"], unit.parent.lang, signals) if self.ruleset is not None else ():
             failures.append({"rule": f"filter.{f.rule}", "value": f.value, "op": f.op, "threshold": f.threshold,
@@ -165,6 +172,16 @@ class Judge:
                        threshold=first["threshold"], detail=first["detail"])
         else:
             row.update(status=KEPT, rule=None, value=None, op=None, threshold=None, detail=None)
+
+
+def _duplicates(lake: Lake, recipe: Recipe, batch_id: str, units: list[Unit], final: dict[str, dict]) -> dict:
+    """Dedup verdicts for the batch's usable answers (see `near_dups`)."""
+    outputs = []
+    for u in units:
+        row = final[u.doc_id]
+        if row["answered"] and not Judge.unusable(u, dict(row)):
+            outputs.append(Output(u.doc_id, row["text"], u.parent.lang or "unknown", row["created_at"]))
+    return find_duplicates(lake, recipe.dedup, batch_id, outputs, earlier_outputs(lake, batch_id))
 
 
 def _base_row(unit: Unit, batch_id: str, recipe_id: str, model: ModelIdentity) -> dict:
@@ -201,19 +218,6 @@ def _cached_answers(lake: Lake, keys: list[str]) -> dict[str, dict]:
     sql = ("SELECT * FROM synthetic_documents WHERE answered AND cache_key IN (SELECT unnest(?::VARCHAR[])) "
            "ORDER BY created_at")
     return {r["cache_key"]: r for r in lake.iter_rows(sql, [keys], tables=["synthetic_documents"])}
-
-
-def _crawled_md5_lookup(lake: Lake) -> Callable[[list[str]], set[str]]:
-    con = lake.connect(tables=["documents"]) if lake.exists("documents") else None
-
-    def lookup(md5s: list[str]) -> set[str]:
-        if con is None or not md5s:
-            return set()
-        rows = con.execute("SELECT DISTINCT md5(text) FROM documents WHERE md5(text) IN (SELECT unnest(?::VARCHAR[]))",
-                           [md5s]).fetchall()
-        return {r[0] for r in rows}
-
-    return lookup
 
 
 def run(lake: Lake, recipe: Recipe, batch_id: str, endpoint_cfg: EndpointConfig, *,
@@ -262,7 +266,7 @@ def run(lake: Lake, recipe: Recipe, batch_id: str, endpoint_cfg: EndpointConfig,
             s = ep.client.stats
             out.requests = s.requests - before
             out.tokens_in, out.tokens_out, out.request_seconds = s.tokens_in, s.tokens_out, s.seconds
-    judge = Judge(recipe, identify, _crawled_md5_lookup(lake))
+    judge = Judge(recipe, identify, _duplicates(lake, recipe, batch_id, units, final))
     counts: dict[str, Counter] = {t.name: Counter() for t in section.tasks}
     rules: Counter[str] = Counter()
     rows = []

@@ -36,8 +36,9 @@ def _write(lake: Lake, table: str, schema: pa.Schema, rows: list[dict]) -> None:
     lake.write(table, [pa.RecordBatch.from_pylist(rows, schema=schema)], schema, mode="append")
 
 
-def build_lake(root: Path, n_en: int = 3, n_zh: int = 1) -> tuple[Lake, dict[str, str]]:
-    """Pages, documents, dedup and filter rows for real passages; returns the lake and doc_id -> url."""
+def build_lake(root: Path, n_en: int = 3, n_zh: int = 1, dedup: bool = True) -> tuple[Lake, dict[str, str]]:
+    """Pages, documents, dedup and filter rows for real passages; returns the lake and doc_id -> url.
+    `dedup=False`: no dedup_clusters rows (the caller runs the real dedup stage, which writes its index)."""
     lake = Lake(root)
     docs = [("en", t) for t in real_passages("en", n_en)] + [("zh", t) for t in real_passages("zh", n_zh, 80, 300)]
     now = datetime.now(UTC)
@@ -59,7 +60,8 @@ def build_lake(root: Path, n_en: int = 3, n_zh: int = 1) -> tuple[Lake, dict[str
                         **{k: v for k, v in compute_signals(text, lang).items() if k in signals_schema().names}})
     _write(lake, "pages", PAGES, pages)
     _write(lake, "documents", DOCUMENTS, documents)
-    _write(lake, "dedup_clusters", DEDUP_CLUSTERS, clusters)
+    if dedup:
+        _write(lake, "dedup_clusters", DEDUP_CLUSTERS, clusters)
     _write(lake, "doc_signals", signals_schema(), signals)
     lake.ensure("rejections", REJECTIONS)
     return lake, urls
