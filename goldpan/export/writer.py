@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
+from goldpan.synthesize.provenance import synthetic_provenance, synthetic_share
 
 EXPORT_COLUMNS = ["doc_id", "text", "url", "title", "lang", "source", "domain", "n_tokens", "repeat", "batch_id",
                   "page_id", "recipe_id"]
@@ -124,21 +125,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def synthetic_provenance(lake: Lake, version: int) -> list[dict]:
-    """Models and prompts behind the release's synthetic documents: one entry per (model, template)."""
-    if not lake.exists("synthetic_documents"):
-        return []
-    sql = """SELECT s.model_name, s.model_sha256, s.model_runtime, s.template_id, s.template_sha1, s.task,
-                    count(*) AS documents, sum(t.n_tokens * t.repeat) AS tokens
-             FROM training_corpus t JOIN synthetic_documents s ON s.doc_id = t.doc_id
-             WHERE t.origin = 'synthetic' GROUP BY ALL ORDER BY ALL"""
-    with lake.connect(versions={"training_corpus": version}, tables=["training_corpus", "synthetic_documents"]) as con:
-        cur = con.execute(sql)
-        cols = [d[0] for d in cur.description]
-        return [{k: (int(v) if k in ("documents", "tokens") and v is not None else v) for k, v in zip(cols, r)}
-                for r in cur.fetchall()]
-
-
 def export_release(lake: Lake, release: str, out_dir: str | Path, shard_docs: int = 10_000,
                    zstd_level: int = 10, on_takedown: str = "refuse") -> ExportResult:
     """Write `release` into `out_dir` (created; existing shard files are replaced).
@@ -205,7 +191,8 @@ def export_release(lake: Lake, release: str, out_dir: str | Path, shard_docs: in
         "shards": shards,
     }
     synthetic = synthetic_provenance(lake, version)
-    if synthetic:  # only releases holding model outputs carry the key (older exports stay byte-identical)
-        manifest["synthetic"] = synthetic
+    if synthetic:  # only releases holding model outputs carry the keys (older exports stay byte-identical)
+        manifest["synthetic"] = synthetic  # one entry per (model, prompt template, task)
+        manifest["synthetic_share"] = synthetic_share(lake, version)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return ExportResult(out_dir=out, manifest=manifest, taken_down=tuple(hits))

