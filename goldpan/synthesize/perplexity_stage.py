@@ -137,10 +137,10 @@ def merge_into_doc_scores(lake: Lake, batch_id: str, commit_metadata: Mapping[st
     if dt is None:
         return 0
     with lake.connect(tables=["doc_perplexity"]) as con:
-        src = con.execute(
+        src = con.sql(
             "SELECT doc_id, batch_id, perplexity, mean_logprob AS ppl_logprob, n_tokens AS ppl_tokens, "
             "model_name AS ppl_model, model_sha256 AS ppl_model_sha256 FROM doc_perplexity "
-            "WHERE batch_id = ? AND status = ?", [batch_id, KEPT]).to_arrow_reader().read_all()
+            "WHERE batch_id = ? AND status = ?", params=[batch_id, KEPT]).to_arrow_table()
     src = src.cast(pa.schema([DOC_SCORES.field(n) for n in ("doc_id", "batch_id", *DOC_SCORES_PERPLEXITY)]))
     meta = {k: str(v) for k, v in (commit_metadata or {}).items()} | {"perplexity_merge": batch_id}
     in_batch = "t." + batch_predicate("batch_id", batch_id)
