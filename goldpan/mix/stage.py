@@ -138,7 +138,7 @@ def write_curated(lake: Lake, recipe: Recipe, identify: Callable[[str], tuple[st
 
     def rows() -> Iterator[dict]:
         for src in recipe.mix.effective_sources:
-            if src.kind == "lake":
+            if src.kind in ("lake", "synthetic"):  # read from the lake's own tables, not snapshotted
                 continue
             for r in read_curated(src, identify):
                 counts[src.name] += 1

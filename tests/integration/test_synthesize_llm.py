@@ -159,33 +159,65 @@ def test_child_of_opted_out_parent_never_enters_the_corpus(synthesized):
     assert {parent, child["doc_id"]} <= _candidate_ids(lake, recipe)
 
 
-def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
-    from goldpan.audit.takedowns import TakedownMatcher, record_request
-    from goldpan.bpe import stage as tokens_stage
-    from goldpan.engine import make_engine
-    from goldpan.mix.stage import run_mix
-    from goldpan.recipe import EngineSection
-    from goldpan.release.candidate import write_candidate
+def _promote(lake, recipe) -> dict:
+    """Gate (approved) and promote the current corpus_candidate: the next release."""
+    from goldpan.release.promote import promote, record_gate_attempt
+
+    version = lake.version("corpus_candidate")
+    record_gate_attempt(lake, passed=True, candidate_version=version, recipe_id=recipe.recipe_id,
+                        recipe_sha1="test", gate={}, run_id="test")
+    return promote(lake, candidate_version=version, run_id="test")
+
+
+def test_takedown_of_parent_removes_children_and_lineage_shows_synthetic(synthesized, model, tmp_path):
+    """A release with a synthetic child: `why` (the child by doc id, the parent page by URL), the export
+    manifest and the HTML report name its share, model and prompt; a takedown of its parent removes it
+    from the next release, and `diff` says so (reason takedown)."""
+    from goldpan.audit.takedowns import record_request
+    from goldpan.export.writer import export_release
+    from goldpan.lineage.diff import diff_releases, format_diff
+    from goldpan.lineage.html import build_report
+    from goldpan.lineage.why import format_why, why
 
     lake, _, recipe, _, _ = synthesized
     kept = rows(lake, "status = 'kept'")
-    tokens_stage.run(lake, recipe.mix.tokenizer, engine=make_engine(EngineSection(kind="inprocess")))
-
-    def candidate_ids() -> set[str]:
-        run_mix(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
-        write_candidate(lake, redact=False)
-        with lake.connect(tables=["corpus_candidate"]) as con:
-            return {r[0] for r in con.execute("SELECT doc_id FROM corpus_candidate").fetchall()}
-
-    first = candidate_ids()
-    child = kept[0]
+    first = _candidate_ids(lake, recipe)
+    child, parent_url = kept[0], kept[0]["parent_urls"][0]
     assert child["doc_id"] in first and child["parent_ids"][0] in first
-    record_request(lake, "url", child["parent_urls"][0], "publisher request", requested_by="test")
-    second = candidate_ids()
+    v1 = _promote(lake, recipe)
+    n_syn = len(first & {r["doc_id"] for r in kept})
+
+    ans = why(lake, child["doc_id"])
+    assert ans.in_release and ans.release == v1["release"]
+    assert ans.evidence["model_sha256"] == model.sha256 and ans.evidence["template_id"] == "rewrite.en"
+    assert ans.evidence["parent_urls"] == [parent_url] and model.sha256 in format_why(ans)
+    page = why(lake, parent_url)
+    assert page.in_release and any(c.startswith(f"{child['doc_id']} (rewrite-en, model smollm2-135m-instruct, "
+                                                "template rewrite.en): in release")
+                                   for c in page.evidence["synthetic_children"])
+
+    manifest = export_release(lake, v1["release"], tmp_path / "export").manifest
+    (entry,) = manifest["synthetic"]
+    assert (entry["model_sha256"], entry["template_id"], entry["task"]) == (model.sha256, "rewrite.en", "rewrite-en")
+    share = manifest["synthetic_share"]
+    assert entry["documents"] == share["documents"] == n_syn == manifest["documents_by_source"]["synthetic"]
+    assert share["tokens"] == manifest["tokens_by_source"]["synthetic"] == entry["tokens"]
+    assert share["share_of_tokens"] == pytest.approx(share["tokens"] / manifest["tokens"], abs=1e-6)
+    html = build_report(lake)
+    assert "Synthetic documents (model outputs)" in html and model.sha256[:16] in html and "rewrite.en" in html
+
+    record_request(lake, "url", parent_url, "publisher request", requested_by="test")
+    second = _candidate_ids(lake, recipe)
     assert child["doc_id"] not in second and child["parent_ids"][0] not in second
     with lake.connect(tables=["mix_decisions"]) as con:
         rule, detail = con.execute("SELECT rule, detail FROM mix_decisions WHERE doc_id = ?", [child["doc_id"]]).fetchone()
-    assert rule == "takedown_parent" and child["parent_urls"][0] in detail
+    assert rule == "takedown_parent" and parent_url in detail
+    v2 = _promote(lake, recipe)
+    d = diff_releases(lake, v1["release"], v2["release"])
+    gone = {c.url: c for c in d.removed}
+    assert gone[f"synthetic:{child['doc_id']}"].reason == "takedown" and gone[parent_url].reason == "takedown"
+    assert d.synthetic["a"]["documents"] == n_syn and d.synthetic["b"]["documents"] == n_syn - 1
+    assert f"synthetic in {v1['release']}: {n_syn} docs" in format_diff(d)
 
 
 def test_server_killed_mid_batch_resumes_without_repeating(tmp_path, model):
