@@ -27,9 +27,11 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
         "recipe": RecipeResource(path=recipe_path or os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")),
         "models": ModelsResource(),
         "ordering": OrderingResource(),
-        # GOLDPAN_LLM_BASE_URL points every run at an OpenAI-compatible server; unset: embedded llama.cpp.
+        # GOLDPAN_LLM_BASE_URL points every run at an OpenAI-compatible server; unset: embedded llama.cpp
+        # with GOLDPAN_LLM_THREADS threads (1 on an oversubscribed machine: ggml's barriers stall 2 threads).
         "llm": LLMEndpointResource(base_url=os.environ.get("GOLDPAN_LLM_BASE_URL") or None,
-                                   model=os.environ.get("GOLDPAN_LLM_MODEL", "smollm2-135m-instruct")),
+                                   model=os.environ.get("GOLDPAN_LLM_MODEL", "smollm2-135m-instruct"),
+                                   n_threads=int(os.environ.get("GOLDPAN_LLM_THREADS", "2"))),
     }
 
 
