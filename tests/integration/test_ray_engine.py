@@ -117,9 +117,16 @@ def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake
 
 # -- a Ray worker killed mid-stage ----------------------------------------------------------------
 
+_CALLS: dict[int, int] = {}
+
+
 def stall_once(batch: pa.RecordBatch, ctx: tuple) -> pa.RecordBatch:
-    """The first batch to arrive records its worker's pid and waits to be killed; retries run normally."""
+    """The second batch of a task (its first is already in the task's Parquet part) records its worker's
+    pid and waits to be killed, once in the whole run; every other call, and the retry, runs normally."""
     fn, marker, inner = ctx
+    _CALLS[id(ctx)] = _CALLS.get(id(ctx), 0) + 1  # the context is deserialised afresh for every task
+    if _CALLS[id(ctx)] < 2:
+        return fn(batch, inner)
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -131,7 +138,7 @@ def stall_once(batch: pa.RecordBatch, ctx: tuple) -> pa.RecordBatch:
 
 
 class StallingEngine:
-    """A Ray engine whose first task stalls until the test kills its worker (the stage is unchanged)."""
+    """A Ray engine whose tasks stall once until the test kills the worker (the stage is unchanged)."""
 
     def __init__(self, inner, marker: Path):
         self.inner, self.marker = inner, str(marker)
@@ -139,6 +146,9 @@ class StallingEngine:
 
     def map_batches(self, fn, batches, context=None):
         return self.inner.map_batches(stall_once, batches, (fn, self.marker, context))
+
+    def map_slices(self, fn, context, job):
+        return self.inner.map_slices(stall_once, (fn, self.marker, context), job)
 
     def group_by_key(self, keys, owners):
         return self.inner.group_by_key(keys, owners)
@@ -166,6 +176,16 @@ def _kill_when_stalled(marker: Path, killed: list[int]) -> threading.Thread:
     return t
 
 
+def _orphans(lake: Lake, table: str) -> set[str]:
+    """Parquet files under the table that no version of its log references (written by a dead task)."""
+    root = Path(lake.uri(table))
+    on_disk = {str(p.relative_to(root)) for p in root.rglob("*.parquet")}
+    referenced = set()
+    for v in range(lake.version(table) + 1):
+        referenced |= {f.removeprefix("file://").removeprefix(str(root) + "/") for f in lake.table(table, v).file_uris()}
+    return on_disk - referenced
+
+
 @pytest.fixture(scope="module")
 def deduped_lake(pages_lake: Path, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ray-kill") / "lake"
@@ -190,8 +210,10 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     run = filter_stage.run(lake, BATCH, engine=StallingEngine(ray_engine(max_retries=2), marker), batch_rows=4)
     t.join(timeout=5)
     assert killed, "no worker stalled, so none was killed"
+    assert run.extra["lake_io"] == "workers"  # the workers read their slices and wrote the parts
     assert run.written is not None and run.written.version == 0  # one commit
     assert _table_digest(lake, "doc_signals") == expected
+    assert _orphans(lake, "doc_signals"), "the killed task's part should be on disk, uncommitted"
 
 
 def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_table_as_it_was(
@@ -210,6 +232,7 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     t.join(timeout=5)
     assert killed
     assert (lake.version("doc_signals"), _table_digest(lake, "doc_signals")) == before  # nothing committed
+    assert _orphans(lake, "doc_signals")  # parts of the failed attempt exist, referenced by no commit
 
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
