@@ -110,6 +110,7 @@ class RayEngine:
     """
 
     name = "ray"
+    shuffles = True  # set-level group-bys (URL, text and MinHash band keys) run as Ray shuffles
 
     def __init__(self, workers: int | None = None, *, address: str | None = None,
                  runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,

@@ -29,6 +29,7 @@ from assets.ordering import OrderingResource
 from assets.partitions import crawl_batches
 from definitions import build_resources
 from goldpan.dedup import stage as dedup_stage
+from goldpan.dedup.candidates import band_pairs, band_pairs_grouped
 from goldpan.engine import EngineWorkerDied, InProcessEngine, make_engine
 from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
 from goldpan.extract import stage as extract_stage
@@ -95,6 +96,28 @@ def test_band_key_shuffle_on_ray_gives_the_local_groups(ray_local) -> None:
         assert len(got) == len(local)
         assert all(np.array_equal(a, b) for a, b in zip(got, local, strict=True))
     assert ray_group_by_key(keys[:1], owners[:1], partitions=2) == []
+    # MinHash band-key candidate pairs as that shuffle: the DuckDB self-join's pairs, star cap included
+    bands = pa.table({"rank": owners % 97, "key": keys})
+    engine = ray_engine()
+    assert engine.shuffles
+    for cap in (2, 1000):
+        assert np.array_equal(band_pairs_grouped(bands, cap, engine.group_by_key), band_pairs(bands, cap))
+
+
+def test_decontamination_runs_on_ray_workers_with_the_in_process_hits(ray_local) -> None:
+    from goldpan.decontam.batches import with_contamination
+    from goldpan.decontam.index import DecontamIndex, contamination_of
+    from tests.unit.test_mix_decontam import EVAL_EN, EVAL_ZH, _docs_batches
+
+    index = DecontamIndex(n=13)
+    index.add("bench-en", [EVAL_EN])
+    index.add("bench-zh", [EVAL_ZH])
+    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    engine = ray_engine()
+    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(engine, _docs_batches(), index)
+           for r in b.to_pylist()]
+    assert got == want and sum(1 for _, h in got if h is not None) == 4
+    assert os.getpid() not in engine.tally.local_pids()
 
 
 @pytest.fixture(scope="module")

@@ -121,3 +121,28 @@ def test_shipped_demo_eval_set_flags_exactly_the_two_planted_sample_pages():
         if idx.check(text) is not None:
             flagged.add(p.name)
     assert flagged == {"winter-heating.html", "city-cycling.html"}
+
+
+def _docs_batches():
+    texts = [PLANTED_EN, CLEAN_EN, None, PLANTED_ZH, CLEAN_ZH, "", EVAL_EN, EVAL_ZH]
+    for i in range(0, len(texts), 3):
+        chunk = texts[i:i + 3]
+        yield pa.RecordBatch.from_pydict({"doc_id": [f"d{i + j}" for j in range(len(chunk))],
+                                          "text": pa.array(chunk, pa.string())})
+
+
+def test_decontamination_on_worker_processes_finds_what_the_index_finds(index):
+    """The join runs on the engine's workers, each rebuilding the index (string hashes differ per
+    process): every row's hit is `index.check` of its text, in order, on one process or two workers."""
+    from goldpan.decontam.batches import with_contamination
+    from goldpan.decontam.index import contamination_of
+    from goldpan.engine import InProcessEngine, LocalProcessEngine
+
+    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    assert sum(1 for _, h in want if h is not None) == 4  # planted and verbatim, English and Chinese
+    for engine in (InProcessEngine(), LocalProcessEngine(2)):
+        got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(engine, _docs_batches(), index)
+               for r in b.to_pylist()]
+        assert got == want, engine.name
+        if engine.name == "local":
+            assert len(engine.tally.since({})) >= 1
