@@ -2,17 +2,11 @@
 shuffle, every pooled stage's rows identical to the in-process engine, and a Ray worker killed
 mid-stage (SIGKILL from outside): retried to the same rows, or, with no retries left, a failed stage
 with the table at its previous version and a rerun that completes.
-
-Last (slow): the whole Dagster graph on Ray with the lake on a real S3-compatible server on
-127.0.0.1, the same assets, partitions and checks as the code location; only the resource switch
-differs (`RecipeResource(engine="ray")`). Every table must be row-for-row the in-process run's:
-same ids, decisions and release. Columns that record *when* or *how long* (timestamps, durations,
-run and attempt ids) differ between any two runs and are left out of the comparison.
+The whole graph on Ray over object storage: test_ray_graph.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -20,14 +14,10 @@ import threading
 import time
 from pathlib import Path
 
-import dagster as dg
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from assets.ordering import OrderingResource
-from assets.partitions import crawl_batches
-from definitions import build_resources
 from goldpan.dedup import stage as dedup_stage
 from goldpan.dedup.candidates import band_pairs, band_pairs_grouped
 from goldpan.engine import EngineWorkerDied, InProcessEngine, make_engine
@@ -35,12 +25,8 @@ from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
 from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
-from goldpan.lake.schemas import TABLES
 from goldpan.recipe import DedupSection, EngineSection, ExtractSection
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
-from quality_checks.checks import ASSET_CHECKS
-from resources import LakeResource, ModelsResource, RecipeResource
-from tests.integration.pipeline_helpers import ALL_ASSETS
 from tests.unit.test_engine import _all_stages, _table_digest
 
 pytestmark = pytest.mark.integration
@@ -260,86 +246,3 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
     assert _table_digest(lake, "doc_signals") == before[1]
-
-
-# -- the whole Dagster graph on Ray, the lake on a local S3 server ------------------------------------
-
-WARC = str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")
-GRAPH_BATCH = "b20260301T000000-ray"
-VOLATILE = {"attempt_id", "run_id", "dagster_run_id", "elapsed_ms", "train_seconds", "seconds", "created_by_run"}
-POOLED = ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")
-
-
-def _run_graph(lake_root: str, opts: dict, engine: str) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(crawl_batches.name, [GRAPH_BATCH])
-        return dg.materialize(
-            [*ALL_ASSETS, *ASSET_CHECKS], partition_key=GRAPH_BATCH, instance=instance,
-            resources={"lake": LakeResource(root=lake_root, storage_options=opts),
-                       "recipe": RecipeResource(path="recipes/warc.yaml", engine=engine, workers=2),
-                       "models": ModelsResource(), "ordering": OrderingResource(),
-                       "llm": build_resources()["llm"]},  # the code location's endpoint (synthesis is off here)
-            run_config={"ops": {"pages": {"config": {"warc_files": [WARC]}}}},
-            raise_on_error=False,
-        )
-
-
-def _stable_rows(lake: Lake, table: str) -> list[tuple]:
-    """Rows without the volatile columns, the lake's own root replaced by `<lake>` (model paths) and
-    the recorded engine section dropped (recipe snapshots): what must not depend on the engine."""
-    t = lake.read_table(table)
-    keep = [f.name for f in t.schema if not pa.types.is_timestamp(f.type) and f.name not in VOLATILE
-            and not f.name.endswith(("_seconds", "_at"))]
-    return sorted(tuple(_stable_value(v, lake.root) for v in row.values()) for row in t.select(keep).to_pylist())
-
-
-def _stable_value(v, root: str) -> str:
-    if isinstance(v, str):
-        v = v.replace(root, "<lake>")
-        if v.startswith("{") and '"engine"' in v:
-            obj = json.loads(v)
-            obj.pop("engine", None)
-            v = json.dumps(obj, sort_keys=True)
-    return repr(v)
-
-
-@pytest.mark.slow
-def test_the_graph_on_ray_over_s3_writes_the_in_process_tables(ray_local, local_s3, tmp_path) -> None:
-    """Reference: in process on a local lake. Under test: Ray, the lake on the S3 server."""
-    _endpoint, s3, opts = local_s3
-    s3.create_bucket(Bucket="lake")
-    roots = {"inprocess": (str(tmp_path / "lake"), {}), "ray": ("s3://lake/ray", opts)}
-    runs = {}
-    for name, (root, storage) in roots.items():
-        t0 = time.perf_counter()
-        runs[name] = _run_graph(root, storage, name)
-        print(f"whole graph, {name}: {time.perf_counter() - t0:.1f}s")
-    for name, res in runs.items():
-        failed = [e.step_key for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
-        assert res.success, f"{name}: failed steps {failed}"
-
-    # Metadata: the engine, its workers and each worker's throughput, one materialization per asset.
-    mats = {m.asset_key.to_user_string(): m.metadata for m in
-            (e.materialization for e in runs["ray"].get_asset_materialization_events())}
-    docs = mats["documents"]
-    assert docs["engine_kind"].value == "ray" and docs["engine_workers"].value == 2
-    assert docs["workers_used"].value >= 1 and docs["per_worker_docs_per_s"].value > 0
-    assert "| worker |" in docs["per_worker"].value
-    assert len(mats) == len(runs["ray"].get_asset_materialization_events())
-    assert mats["documents"]["engine_kind"].value == "ray"
-    assert {m.asset_key.to_user_string() for m in (e.materialization for e in
-            runs["inprocess"].get_asset_materialization_events())} == set(mats)
-
-    lakes = {name: Lake(root, storage) for name, (root, storage) in roots.items()}
-    tables = [t for t in sorted(set(TABLES) | {"doc_signals"}) if lakes["inprocess"].exists(t)]
-    assert set(POOLED) <= set(tables) and "training_corpus" in tables
-    differ = {}
-    for table in tables:
-        assert lakes["ray"].exists(table), table
-        ref, got = _stable_rows(lakes["inprocess"], table), _stable_rows(lakes["ray"], table)
-        if got != ref:
-            differ[table] = (len(ref), len(got), next((a, b) for a, b in zip(ref, got, strict=False) if a != b))
-    assert not differ, f"tables where the Ray run differs from the in-process run: {differ}"
-    # every pooled table was written in one commit per stage and batch
-    for table in POOLED:
-        assert lakes["ray"].version(table) == lakes["inprocess"].version(table)
