@@ -100,7 +100,7 @@ class PartWriter:
             b = pa.RecordBatch.from_arrays([b.column(f.name) for f in self.target.file_schema],
                                            schema=self.target.file_schema)
             if self._writer is None:
-                if "/" in self.rel_path and not is_uri(self.target.table_uri):
+                if not is_uri(self.target.table_uri):  # object stores have no folders to make
                     self._fs.create_dir(self._path.rsplit("/", 1)[0], recursive=True)
                 self._sink = self._fs.open_output_stream(self._path)
                 self._writer = pq.ParquetWriter(self._sink, self.target.file_schema, compression="snappy")
