@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from goldpan.decontam.index import contamination_of
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 from goldpan.recipe import MixSection
 
@@ -137,7 +138,7 @@ def decide_mix(
         elif cfg.max_perplexity is not None and (d.get("perplexity") or 0.0) > cfg.max_perplexity:
             row.update(status=REJECTED, rule="max_perplexity", value=d["perplexity"], threshold=cfg.max_perplexity,
                        detail=f"doc_scores.perplexity under {d.get('ppl_model')} ({d.get('ppl_model_sha256')})")
-        elif decontam is not None and (hit := decontam.check(d.get("text"))) is not None:
+        elif decontam is not None and (hit := contamination_of(d, decontam)) is not None:
             row.update(
                 status=REJECTED,
                 rule="contaminated",
