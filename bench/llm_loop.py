@@ -416,7 +416,7 @@ def spearman(a: list[float], b: list[float]) -> float:
     return cov / (va * vb)
 
 
-def perplexity(model, items: list[dict], first_tokens: int, n_shuffled: int = 20) -> dict:
+def perplexity(model, items: list[dict], first_tokens: int, n_shuffled: int = 20, threads: int = 2) -> dict:
     from goldpan.classify.model import FastTextParams, positive_probability, train_binary
     from goldpan.classify.reference import ReferenceSource, load_reference
     from goldpan.llm.perplexity import LocalScorer, score_documents_locally
@@ -431,7 +431,7 @@ def perplexity(model, items: list[dict], first_tokens: int, n_shuffled: int = 20
                                                bucket=d.bucket, max_chars=d.max_chars))
     docs = [{"doc_id": p["id"], "batch_id": "b", "lang": p["lang"], "text": p["text"]} for p in items]
     quality = dict(zip([p["id"] for p in items], positive_probability(clf, [p["text"] for p in items], d.max_chars)))
-    scorer = LocalScorer(model.path)  # llama.cpp in process (the server's echo logprobs are off by one)
+    scorer = LocalScorer(model.path, n_threads=threads)  # llama.cpp in process (the server's echo logprobs are off by one)
     t0 = time.perf_counter()
     rows = list(score_documents_locally(scorer, docs, first_tokens, model.name, model.sha256))
     secs = time.perf_counter() - t0
@@ -513,7 +513,7 @@ def main() -> int:
                 continue
             key = "perplexity" if name == model.name else f"perplexity_{name}"
             res[key] = perplexity(resolve_model(name), en[: 30 if args.quick else 80] + zh[: 15 if args.quick else 40],
-                                  256, 10 if args.quick else 20)
+                                  256, 10 if args.quick else 20, args.threads)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "llm_loop.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
