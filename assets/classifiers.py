@@ -14,22 +14,19 @@ from assets.common import counts_markdown, engine_for, materialize_result, meter
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
-from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
-from goldpan.classify.decide import STAGE, quality_rejections
+from goldpan.classify.config import mining_config, quality_training, sources
 from goldpan.classify.mining import LabelledSets, MiningPool, mine_domain
 from goldpan.classify.quality import train_quality
 from goldpan.classify.reference import load_reference
 from goldpan.classify.registry import record_models
 from goldpan.lake import batch_predicate
-from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lake.views import stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
 DOMAIN_CODE_VERSION = "domain_models-v1"
 SCORES_CODE_VERSION = "doc_scores-v1"
-DECISIONS_CODE_VERSION = "quality_decisions-v1"
+DECISIONS_CODE_VERSION = "quality_decisions-v2"
 
 
 def _record_md(recs) -> str:
@@ -190,34 +187,18 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     code_version=DECISIONS_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="The recipe's keep rule (threshold or per-batch top fraction) over stored quality scores of "
-    "the documents that passed the filter: one `rejections` row (stage 'classify') per document below it.",
+    "the documents that passed the filter: one row (stage 'classify', the `rejections` columns) per "
+    "document below it.",
 )
 @metered
 def quality_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    rule = keep_rule(rc.classify)
-    filter_kept, _, _ = stage_sql(STAGE)
-    with lk.connect(tables=["doc_signals", "rejections", "doc_scores"]) as con:
-        rel = con.execute(
-            f"SELECT s.doc_id, s.batch_id, s.quality_score FROM doc_scores s JOIN ({filter_kept}) k "
-            "ON k.doc_id = s.doc_id WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
-            [batch],
-        )
-        rows = [{"doc_id": a, "batch_id": b, "quality_score": c} for a, b, c in rel.fetchall()]
-    rejected, summary = quality_rejections(rows, rule, rc.recipe_id)
-    predicate = f"{batch_predicate('batch_id', batch)} AND {batch_predicate('stage', STAGE)}"
-    written = lk.write(
-        "rejections",
-        rows_to_batches(rejected, REJECTIONS),
-        REJECTIONS,
-        predicate=predicate,
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, DECISIONS_CODE_VERSION),
-    )
+    written, summary = classify_stage.decide(lk, rc.classify, batch, rc.recipe_id,
+                                             lake.commit_metadata(context, DECISIONS_CODE_VERSION))
     return materialize_result(
         lk, written, REJECTIONS,
         preview_columns=["doc_id", "rule", "value", "op", "threshold"],
-        where=predicate,
+        where=batch_predicate("batch_id", batch),
         extra={"decision": dg.MetadataValue.json(summary), "recipe_id": rc.recipe_id},
     )

@@ -11,11 +11,36 @@ is counted by distinct id and outcomes by row, so an id with two outcome rows un
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import pyarrow as pa
+
+from goldpan.lake.schemas import REJECTIONS
 
 #: The text a document carries after dedup: paragraph dedup may have removed boilerplate paragraphs
 #: (`dedup_clusters.dedup_text`), else the extracted text. Every stage after dedup reads this.
 CURRENT_TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+
+
+#: The two tables of rejection rows, one writer each: `rejections` (the filter's rules, asset
+#: `rejections`) and `quality_decisions` (the classify keep rule, asset `quality_decisions`). Both have
+#: the `REJECTIONS` schema; `stage` says which one a row came from.
+REJECTION_TABLES = ("rejections", "quality_decisions")
+
+
+
+def all_rejections_sql(present: Iterable[str]) -> str:
+    """A relation over the rejection rows of both tables, for readers that report on the filter and the
+    classify decisions together; `present` names the views of the connection (a lake written before
+    the classify stage ran has no `quality_decisions` yet)."""
+    have = set(present)
+    parts = [f"SELECT * FROM {t}" for t in REJECTION_TABLES if t in have]
+    if not parts:
+        cols = ", ".join(f"NULL::{'DOUBLE' if REJECTIONS.field(n).type == pa.float64() else 'VARCHAR'} AS {n}"
+                         for n in REJECTIONS.names)
+        parts = [f"SELECT {cols} WHERE false"]
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
 
 
 def current_text(dedup_alias: str = "c", doc_alias: str = "d") -> str:
@@ -64,7 +89,7 @@ STAGES: list[tuple[str, str, str, str]] = [
                   CASE WHEN q.status = 'error' THEN 'error'
                        WHEN r.doc_id IS NOT NULL THEN 'rejected' ELSE 'kept' END AS status
            FROM doc_scores q
-           LEFT JOIN (SELECT DISTINCT doc_id FROM rejections WHERE stage = 'classify') r USING (doc_id)
+           LEFT JOIN (SELECT DISTINCT doc_id FROM quality_decisions) r USING (doc_id)
            WHERE q.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')""",
         "doc_id",
     ),
@@ -72,7 +97,8 @@ STAGES: list[tuple[str, str, str, str]] = [
         "mix",
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
-             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
+             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')
+             AND s.doc_id NOT IN (SELECT doc_id FROM quality_decisions)""",
         ("SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated' "
          "AND origin IS DISTINCT FROM 'synthetic'"),
         "doc_id",
@@ -149,7 +175,8 @@ class FunnelRow:
 
 
 def required_tables() -> set[str]:
-    return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "mix_decisions",
+    return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "quality_decisions",
+            "mix_decisions",
             "corpus_candidate", "curated_documents", "synthetic_documents"}
 
 
@@ -180,8 +207,9 @@ def rejection_counts(con) -> list[tuple[str, str, int]]:
         parts.append("SELECT 'dedup', rule, count(*) FROM dedup_clusters WHERE status <> 'kept' GROUP BY ALL")
     if "doc_signals" in present:
         parts.append("SELECT 'filter', 'signal_error', count(*) FROM doc_signals WHERE status = 'error' HAVING count(*) > 0")
-    if "rejections" in present:
-        parts.append("SELECT stage, rule, count(DISTINCT doc_id) FROM rejections GROUP BY ALL")
+    for table in REJECTION_TABLES:
+        if table in present:
+            parts.append(f"SELECT stage, rule, count(DISTINCT doc_id) FROM {table} GROUP BY ALL")
     if "mix_decisions" in present:
         parts.append("SELECT 'mix', rule, count(*) FROM mix_decisions WHERE status <> 'kept' GROUP BY ALL")
     if not parts:

@@ -210,8 +210,8 @@ def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) 
     if doc_id and stop is None and has("doc_scores"):
         sc = _one(con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc_id])
         if sc is not None:
-            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
-                              "WHERE doc_id = ? AND stage = 'classify'", [doc_id]).fetchall() if has("rejections") else []
+            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM quality_decisions "
+                              "WHERE doc_id = ?", [doc_id]).fetchall() if has("quality_decisions") else []
             outcome = "error" if sc.get("status") == "error" else ("rejected" if rej else "kept")
             s = Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch), outcome,
                      {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id", "status")})

@@ -117,6 +117,7 @@ TABLES = {
     "dedup_clusters": (DEDUP_CLUSTERS, _dedup),
     "doc_signals": (SIGNALS, _signals),
     "rejections": (REJECTIONS, _rejections),
+    "quality_decisions": (REJECTIONS, list),  # written by the classify stage; no classify rejections here
     "mix_decisions": (MIX_DECISIONS, _mix),
     "corpus_candidate": (CORPUS, _candidate),
 }
