@@ -14,10 +14,11 @@ from pydantic import Field
 
 from assets.common import counts_markdown, materialize_result, metered
 from assets.partitions import crawl_batches
+from goldpan.crawl import settings
 from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.batch_table import CRAWL, WARC, batch_info, record_batch
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats
+from goldpan.crawl.crawler import CrawlStats
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
@@ -70,14 +71,15 @@ def pages(
 def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
 
-    cfg = CrawlConfig.from_dict(rc.crawl.model_dump())
+    cfg = rc.crawl
+    settings.check(cfg)  # before the batch is recorded: nothing is written on refusal
     try:
-        cfg.check_private_opt_in()  # before the batch is recorded: nothing is written on refusal
+        settings.check_private_opt_in(cfg)
     except PrivateNotOptedIn as exc:
         raise dg.Failure(str(exc)) from None
     matcher = TakedownMatcher.from_lake(lk)
     run_id, started = context.run.run_id, datetime.now(UTC)
-    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id,
+    record_batch(lk, batch, kind=CRAWL, sources=settings.normalized_seeds(cfg), recipe_id=rc.recipe_id,
                  state="running", run_id=run_id, started_at=started)  # fmt: skip
     last = [time.monotonic()]
 
@@ -90,7 +92,7 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
                        progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
                        restart=restart)  # fmt: skip
     stats = result.stats
-    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id, state="done",
+    record_batch(lk, batch, kind=CRAWL, sources=settings.normalized_seeds(cfg), recipe_id=rc.recipe_id, state="done",
                  stats=stats.as_dict(), run_id=run_id, started_at=started)  # fmt: skip
     context.log.info(f"crawl {batch} done: {stats.as_dict()}")
     return _result(lk, batch, stats.fetched, {

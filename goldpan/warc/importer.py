@@ -44,7 +44,13 @@ import pyarrow as pa
 from deltalake import ColumnProperties, WriterProperties
 
 from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
-from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
+from goldpan.crawl.fetcher import (
+    DEFAULT_CONTENT_TYPES,
+    DEFAULT_MAX_BYTES,
+    DROPPED_HEADERS,
+    make_row,
+    parse_content_type,
+)
 from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, normalize_url
 from goldpan.lake import batch_predicate
@@ -73,7 +79,7 @@ _WEB = ("http://", "https://")
 
 @dataclass(frozen=True)
 class WarcImportConfig:
-    max_bytes: int = 5_000_000
+    max_bytes: int = DEFAULT_MAX_BYTES
     verify_digests: bool = True
     # Which digest proves a record intact (see _record_row). "payload": a response's
     # WARC-Payload-Digest, checked with the same SHA-1 pass that gives content_sha1 (records without

@@ -1,4 +1,4 @@
-"""Fetcher, RobotsCache and crawl_batch against a real local HTTP server on 127.0.0.1.
+"""Fetcher, RobotsCache and BatchCrawler against a real local HTTP server on 127.0.0.1.
 
 One ThreadingHTTPServer per "site" (robots.txt is per origin, so robots variants need their own
 port). Nothing here talks to anything but 127.0.0.1: addresses like 10.0.0.1 are refused by the
@@ -20,11 +20,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
+from goldpan.crawl.crawler import BatchCrawler, CrawlStats
 from goldpan.crawl.fetcher import ROW_KEYS, Fetcher
 from goldpan.crawl.robots import RobotsCache
 from goldpan.crawl.scope import CrawlScope
 from goldpan.lake.schemas import PAGES
+from goldpan.recipe import CrawlSection
 
 LOCAL = frozenset({"127.0.0.1"})
 SCOPE = CrawlScope(allowed_hosts=LOCAL)
@@ -436,8 +437,8 @@ def test_robots_ttl(make_server: Callable[..., _Server], fetcher: Fetcher) -> No
 # -- crawler end to end -----------------------------------------------------------------------
 
 
-def _config(base: str, **kw: Any) -> CrawlConfig:
-    return CrawlConfig.from_dict(
+def _config(base: str, **kw: Any) -> CrawlSection:
+    return CrawlSection.model_validate(
         {"seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
          "max_depth": 3, "read_timeout_s": 2.0, "per_host_delay_s": 0.0, **kw}
     )  # fmt: skip
@@ -458,10 +459,10 @@ class FakeTime:
         self.now += s
 
 
-def _crawl(cfg: CrawlConfig, **kw: Any) -> tuple[list[dict[str, Any]], CrawlStats, FakeTime]:
+def _crawl(cfg: CrawlSection, **kw: Any) -> tuple[list[dict[str, Any]], CrawlStats, FakeTime]:
     t = FakeTime()
     stats = CrawlStats()
-    rows = list(crawl_batch(cfg, "batch-1", "crawl:test", stats=stats, sleep=t.sleep, clock=t.clock, **kw))
+    rows = list(BatchCrawler(cfg, "batch-1", "crawl:test", stats=stats, sleep=t.sleep, clock=t.clock, **kw).run())
     return rows, stats, t
 
 

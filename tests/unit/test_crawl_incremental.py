@@ -25,9 +25,9 @@ import pytest
 
 from goldpan.audit.takedowns import TakedownMatcher
 from goldpan.crawl.batch import run_crawl
-from goldpan.crawl.crawler import CrawlConfig
 from goldpan.lake import Lake
 from goldpan.lake.schemas import TAKEDOWNS
+from goldpan.recipe import CrawlSection
 from sample.server import SampleSite
 from tests.unit.test_crawl_http import _Server
 
@@ -47,8 +47,8 @@ def make_site(root: Path, pages: dict[str, str] | None = None, headers: str = ""
     return root
 
 
-def config(base: str, **kw: Any) -> CrawlConfig:
-    return CrawlConfig.from_dict({"seeds": [base + "/index.html"], "allowed_hosts": ["127.0.0.1"],
+def config(base: str, **kw: Any) -> CrawlSection:
+    return CrawlSection.model_validate({"seeds": [base + "/index.html"], "allowed_hosts": ["127.0.0.1"],
                                   "allow_private": ["127.0.0.1"], "per_host_delay_s": 0.0, "revisit_interval_s": 0,
                                   "read_timeout_s": 5.0, **kw})  # fmt: skip
 
@@ -148,9 +148,9 @@ _CHILD = textwrap.dedent(
     import sys
     sys.path.insert(0, {repo!r})
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig
+    from goldpan.recipe import CrawlSection
     from goldpan.lake import Lake
-    cfg = CrawlConfig.from_dict({cfg!r})
+    cfg = CrawlSection.model_validate({cfg!r})
     run_crawl(Lake({lake!r}), cfg, "b-crash", "crawl:test")
     print("finished", flush=True)
     """
@@ -164,7 +164,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
     lake_path = tmp_path / "lake"
     with SampleSite(root) as site:
         # slow and polite (0.3 s between requests), two rows per commit: killed mid-batch for sure
-        cfg = config(site.base_url, per_host_delay_s=0.3, chunk_rows=2, concurrency=1).to_dict()
+        cfg = config(site.base_url, per_host_delay_s=0.3, chunk_rows=2, concurrency=1).model_dump()
         child = subprocess.Popen([sys.executable, "-c", _CHILD.format(repo=str(REPO), cfg=cfg, lake=str(lake_path))],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
         lake = Lake(lake_path)
@@ -183,7 +183,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
         assert b"finished" not in child.stdout.read()
         hits_at_kill = dict(site.hits)
 
-        stats = run_crawl(lake, CrawlConfig.from_dict(cfg), "b-crash", "crawl:test").stats
+        stats = run_crawl(lake, CrawlSection.model_validate(cfg), "b-crash", "crawl:test").stats
         after = pages_of(lake, "b-crash")
         assert set(after) == {"index.html", *(f"p{i}.html" for i in range(12))}
         urls = [r["url"] for r in lake.iter_rows("SELECT url FROM pages WHERE batch_id = 'b-crash'",
@@ -196,7 +196,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
         assert all(f[n]["last_batch_id"] == "b-crash" and f[n]["state"] == "fetched" for n in after)
         # a finished batch rerun is a no-op
         before = dict(site.hits)
-        again = run_crawl(lake, CrawlConfig.from_dict(cfg), "b-crash", "crawl:test").stats
+        again = run_crawl(lake, CrawlSection.model_validate(cfg), "b-crash", "crawl:test").stats
         assert dict(site.hits) == before and again.fetched == 13
 
 

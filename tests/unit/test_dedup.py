@@ -13,7 +13,6 @@ import pytest
 
 from goldpan.dedup import (
     BatchDeduplicator,
-    DedupConfig,
     DedupInput,
     MemoryPriorStore,
     MinHasher,
@@ -24,10 +23,12 @@ from goldpan.dedup import (
     text_sha1,
 )
 from goldpan.dedup import paragraphs as para
+from goldpan.dedup import settings as dedup_settings
 from goldpan.dedup.minhash import is_empty_signature
 from goldpan.dedup.signatures import doc_shingles
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import canonical_url, url_key
+from goldpan.recipe import DedupSection
 
 # ---------------------------------------------------------------- texts (original, for tests only)
 
@@ -110,7 +111,7 @@ def edit_scattered(text: str, frac: float, seed: int) -> str:
 
 def true_jaccard(a: str, b: str, lang: str) -> float:
     """Exact Jaccard under the recipe default's shingling (word 3-grams, CJK character bigrams)."""
-    sc = DedupConfig().signature_config
+    sc = dedup_settings.signature_config(DedupSection())
     return jaccard(doc_shingles(a, lang, sc), doc_shingles(b, lang, sc))
 
 
@@ -120,7 +121,7 @@ def doc(doc_id: str, text: str, lang: str = "en", order: float | None = 0, url: 
 
 def dedup(**kw) -> BatchDeduplicator:
     kw.setdefault("paragraph_dedup", False)
-    return BatchDeduplicator(DedupConfig(**kw))
+    return BatchDeduplicator(DedupSection(**kw))
 
 
 def run(docs, batch: str = "b1", store: MemoryPriorStore | None = None, commit: bool = True, **kw):
@@ -405,9 +406,9 @@ def test_rerun_of_written_batch_does_not_match_itself() -> None:
 def test_signature_verification_mode_and_config_id() -> None:
     a, b = dedup(), dedup(num_bands=14, rows_per_band=8)
     assert a.config_id != b.config_id and "b54:r3" in a.config_id and "b14:r8" in b.config_id
-    assert DedupConfig().banding == (54, 3)  # chosen from the S-curve for threshold 0.4 on 256 hashes
+    assert dedup_settings.banding(DedupSection()) == (54, 3)  # chosen from the S-curve for threshold 0.4 on 256 hashes
     with pytest.raises(ValueError):
-        DedupConfig(verify="maybe")
+        DedupSection(verify="maybe")
 
 
 # ---------------------------------------------------------------- paragraphs
