@@ -111,3 +111,20 @@ def test_no_cycles_between_packages():
     (recipe loading, which reads the filter rule table and the language-ID labels, sits above them in
     `recipe_loader`; the recipe types stay at the bottom)."""
     assert _cycles(_cross_package_edges(_package)) == []
+
+
+#: An asset wires the library to Dagster: a call into the library's stage entry point plus metadata.
+MAX_ASSET_FUNCTION_LINES = 40
+
+
+def test_asset_functions_are_short():
+    """Every function in assets/*.py (nested ones counted inside their parent), from `def` to its last
+    line, fits in MAX_ASSET_FUNCTION_LINES: stage work lives in `goldpan/<stage>/`, not in the wiring."""
+    long = {}
+    for path in sorted((ROOT / "assets").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_ASSET_FUNCTION_LINES:
+                    long[f"{path.name}:{node.name}"] = lines
+    assert long == {}
