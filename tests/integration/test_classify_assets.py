@@ -11,7 +11,7 @@ from goldpan.classify.model import file_sha1
 from goldpan.extract.line_model import load_line_model
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
-from tests.integration.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
+from tests.fixtures.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

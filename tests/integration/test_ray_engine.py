@@ -39,8 +39,8 @@ from goldpan.recipe import DedupSection, EngineSection, ExtractSection
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 from quality_checks.checks import ASSET_CHECKS
 from resources import LakeResource, ModelsResource, RecipeResource
-from tests.integration.pipeline_helpers import ALL_ASSETS
-from tests.unit.test_engine import _all_stages, _table_digest
+from tests.fixtures.pipeline_helpers import ALL_ASSETS
+from tests.fixtures.stage_runs import run_all_stages, table_digest
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,7 @@ def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake
     for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
-        digests[name] = _all_stages(Lake(root), engine, rows=8)
+        digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=8)
     assert digests["inprocess"]["dedup_clusters"][0] > 0 and digests["inprocess"]["doc_signals"][0] > 0
     assert digests["ray2"] == digests["inprocess"]
 
@@ -180,7 +180,7 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     ref_root = tmp_path / "ref"
     shutil.copytree(deduped_lake, ref_root)
     filter_stage.run(Lake(ref_root), BATCH, engine=InProcessEngine(), batch_rows=4)
-    expected = _table_digest(Lake(ref_root), "doc_signals")
+    expected = table_digest(Lake(ref_root), "doc_signals")
 
     root = tmp_path / "ray"
     shutil.copytree(deduped_lake, root)
@@ -191,7 +191,7 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     t.join(timeout=5)
     assert killed, "no worker stalled, so none was killed"
     assert run.written is not None and run.written.version == 0  # one commit
-    assert _table_digest(lake, "doc_signals") == expected
+    assert table_digest(lake, "doc_signals") == expected
 
 
 def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_table_as_it_was(
@@ -200,7 +200,7 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     shutil.copytree(deduped_lake, root)
     lake = Lake(root)
     first = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
-    before = (lake.version("doc_signals"), _table_digest(lake, "doc_signals"))
+    before = (lake.version("doc_signals"), table_digest(lake, "doc_signals"))
     assert before[0] == first.written.version
 
     marker, killed = tmp_path / "stalled.pid", []
@@ -209,11 +209,11 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
         filter_stage.run(lake, BATCH, engine=StallingEngine(ray_engine(max_retries=0), marker), batch_rows=4)
     t.join(timeout=5)
     assert killed
-    assert (lake.version("doc_signals"), _table_digest(lake, "doc_signals")) == before  # nothing committed
+    assert (lake.version("doc_signals"), table_digest(lake, "doc_signals")) == before  # nothing committed
 
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
-    assert _table_digest(lake, "doc_signals") == before[1]
+    assert table_digest(lake, "doc_signals") == before[1]
 
 
 # -- the whole Dagster graph on Ray, the lake on a local S3 server ------------------------------------

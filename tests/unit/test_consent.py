@@ -34,7 +34,7 @@ from goldpan.lake import Lake
 from goldpan.recipe import DEFAULT_USER_AGENT, ConsentExclude, ConsentSection, CrawlSection
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
 from sample.server import SampleSite
-from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
+from tests.fixtures.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
 UA = DEFAULT_USER_AGENT
 

@@ -18,7 +18,6 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -29,40 +28,10 @@ from goldpan.lake import Lake
 from goldpan.lake.schemas import TAKEDOWNS
 from goldpan.recipe import CrawlSection
 from sample.server import SampleSite
-from tests.unit.test_crawl_http import _Server
+from tests.fixtures.file_site import config, frontier, make_site, pages_of
+from tests.fixtures.http_site import LocalServer
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = {
-    "index.html": '<h1>Home</h1><a href="a.html">a</a> <a href="b.html">b</a> <a href="down.html">down</a>',
-    "a.html": "<p>Alpha page: the river walk past the old mill.</p>",
-    "b.html": "<p>第二页：老磨坊旁边的河边小路。</p>",
-}
-
-
-def make_site(root: Path, pages: dict[str, str] | None = None, headers: str = "") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, body in (pages or PAGES).items():
-        (root / name).write_text(f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>", "utf-8")
-    (root / "_headers.yaml").write_text(headers or "/down.html:\n  status: 503\n", "utf-8")
-    return root
-
-
-def config(base: str, **kw: Any) -> CrawlSection:
-    return CrawlSection.model_validate({"seeds": [base + "/index.html"], "allowed_hosts": ["127.0.0.1"],
-                                  "allow_private": ["127.0.0.1"], "per_host_delay_s": 0.0, "revisit_interval_s": 0,
-                                  "read_timeout_s": 5.0, **kw})  # fmt: skip
-
-
-def pages_of(lake: Lake, batch: str) -> dict[str, dict]:
-    rows = lake.iter_rows("SELECT * FROM pages WHERE batch_id = ?", [batch], tables=["pages"])
-    return {r["url"].rsplit("/", 1)[-1]: r for r in rows}
-
-
-def frontier(lake: Lake) -> dict[str, dict]:
-    rows = lake.iter_rows("SELECT * FROM crawl_frontier", tables=["crawl_frontier"])
-    return {r["url"].rsplit("/", 1)[-1]: r for r in rows}
-
-
 def test_second_crawl_revisits_with_conditional_get_and_stores_only_unchanged(tmp_path):
     root = make_site(tmp_path / "site")
     lake = Lake(tmp_path / "lake")
@@ -106,7 +75,7 @@ def test_second_crawl_revisits_with_conditional_get_and_stores_only_unchanged(tm
 
 def test_same_bytes_without_validators_are_unchanged(tmp_path):
     """A server that sends no ETag / Last-Modified: the content hash still recognises the page."""
-    server = _Server()
+    server = LocalServer()
     try:
         lake = Lake(tmp_path)
         cfg = config(server.base, seeds=[server.base + "/c"], max_depth=1)
@@ -226,7 +195,7 @@ def test_per_host_concurrency_is_a_hard_limit(tmp_path, per_host):
     routes = {f"/s{i}": c.route for i in range(9)}
     routes["/"] = lambda h: (200, {"Content-Type": "text/html"}, index)
     routes["/robots.txt"] = lambda h: (404, {}, b"")
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         cfg = config(server.base, seeds=[server.base + "/"], concurrency=8, per_host_concurrency=per_host)
         stats = run_crawl(Lake(tmp_path), cfg, "b1", "crawl:test").stats
@@ -248,7 +217,7 @@ def test_robots_crawl_delay_spaces_real_requests(tmp_path):
 
     routes = {"/": page, "/x1": page, "/x2": page,
               "/robots.txt": lambda h: (200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 0.4\n")}
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         cfg = config(server.base, seeds=[server.base + "/"], concurrency=4, per_host_concurrency=4)
         run_crawl(Lake(tmp_path), cfg, "b1", "crawl:test")
@@ -289,7 +258,7 @@ def test_redirect_into_a_taken_down_url_stops_before_requesting_it(tmp_path):
         "/secret": lambda h: (200, {"Content-Type": "text/html"}, b"<p>must not be fetched</p>"),
         "/robots.txt": lambda h: (404, {}, b""),
     }
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         lake = Lake(tmp_path)
         _add_takedown(lake, "url", server.base + "/secret", "td-9")

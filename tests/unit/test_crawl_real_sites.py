@@ -26,7 +26,7 @@ from goldpan.crawl.sitemaps import inflate, parse_sitemap, robots_sitemaps
 from goldpan.lake import Lake
 from goldpan.recipe import CrawlSection
 from sample.server import SampleSite
-from tests.unit.test_crawl_incremental import config, frontier, make_site, pages_of
+from tests.fixtures.file_site import config, frontier, make_site, pages_of
 
 REPO = Path(__file__).resolve().parents[2]
 EN = "<p>The river walk passes the old mill, the ferry and the harbour market.</p>"

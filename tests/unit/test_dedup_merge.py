@@ -17,7 +17,7 @@ from goldpan.dedup.verify import verify_pair
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DEDUP_CLUSTERS, DEDUP_MERGES, DOCUMENTS
 from goldpan.recipe import DedupSection
-from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
+from tests.fixtures.dedup_texts import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
 
 ZH_RIVER = """老街尽头的渡口已经有七十多年的历史了。每天清晨五点半，第一班渡船从对岸出发，船上多是挑着蔬菜去集市的农民，
 还有几个背着书包的孩子。摆渡的老周今年六十三岁，从父亲手里接过这条船，一干就是四十年。他说河水比从前清了，

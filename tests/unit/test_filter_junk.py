@@ -17,8 +17,8 @@ from goldpan.filter.signals import compute_signals
 from goldpan.filter.spam import ALL_KINDS, HELD_OUT_KINDS, SPAM_KINDS, LanguageMaterial, make_spam, spam_set
 from goldpan.recipe import FilterSection
 from goldpan.text.tokenize import tokens
-from tests.unit.filter_samples import GOOD_EN, GOOD_ZH
-from tests.unit.filter_samples_multilingual import AR_DOC, EN_CODE_DOC, JA_DOC, KO_DOC, RU_DOC
+from tests.fixtures.filter_samples import GOOD_EN, GOOD_ZH
+from tests.fixtures.filter_samples_multilingual import AR_DOC, EN_CODE_DOC, JA_DOC, KO_DOC, RU_DOC
 
 DOCS = {"ja": JA_DOC, "ko": KO_DOC, "ru": RU_DOC, "ar": AR_DOC, "en": EN_CODE_DOC, "zh": GOOD_ZH}
 JUNK_RULES = {"distinct_words", "lorem_words", "url_lines", "long_line_chars"}

@@ -14,7 +14,7 @@ from goldpan.filter.rules import Failure, RuleSet, build_rules, decide_batch
 from goldpan.filter.ruletable import RECIPE_KEYS, RULE_TABLE, rule_names
 from goldpan.filter.signals import compute_signal_batch, compute_signals
 from goldpan.lake.schemas import REJECTIONS
-from tests.unit.filter_samples import (
+from tests.fixtures.filter_samples import (
     ELLIPSIS_LIST_EN,
     GOOD_EN,
     GOOD_ZH,

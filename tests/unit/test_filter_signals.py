@@ -19,7 +19,7 @@ from goldpan.filter.signals import (
 )
 from goldpan.filter.stopwords import FINEWEB2_STOP_WORDS_CMN_HANI
 from goldpan.text.tokenize import is_punct_token, tokens
-from tests.unit.filter_samples import (
+from tests.fixtures.filter_samples import (
     ELLIPSIS_LIST_EN,
     GOOD_EN,
     GOOD_ZH,
