@@ -9,12 +9,13 @@ threshold.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from goldpan.audit.takedowns import TakedownMatcher, requests
 from goldpan.consent.decide import CONSENT_RULES, rule_source
 from goldpan.crawl.urls import normalize_url
+from goldpan.dedup.report import cluster_history, cluster_members
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
 
@@ -223,7 +224,7 @@ def _dedup_step(r: _Reader, doc: dict) -> Step | None:
                    "text_sha1": d.get("text_sha1"), "paragraphs_removed": d.get("dedup_text") is not None,
                    "match": d.get("match"), "supersedes": d.get("supersedes"),
                    "cluster_changes": _cluster_history(r.con, doc_id),
-                   "other_members": _cluster_members(r.con, d, doc_id)},
+                   "other_members": _cluster_members(r.con, doc_id)},
                   rule=d.get("rule"), value=d.get("similarity"), threshold=d.get("threshold"))
 
 
@@ -444,30 +445,13 @@ def _trace_synthetic(lake: Lake, con, query: str, syn: dict, ver: dict, versions
     return Trace(query, doc_id, None, None, steps, in_releases, verdict)
 
 
-def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
-    """Other documents of the cluster: the dedup engineer's `cluster_members` when present, else SQL."""
-    try:
-        from goldpan.dedup.report import cluster_members  # type: ignore[import-not-found]
-    except ImportError:
-        cluster_members = None
-    if cluster_members is not None:
-        try:
-            rows = [r if isinstance(r, dict) else (asdict(r) if is_dataclass(r) else r._asdict())
-                    for r in cluster_members(con, doc_id)]
-            return [r for r in rows if r.get("doc_id") != doc_id][:limit]
-        except Exception:  # noqa: BLE001, S110 -- fall back to the plain query below
-            pass
-    if not d.get("cluster_id"):
-        return []
-    cur = con.execute("SELECT doc_id, url, status, rule FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? "
-                      "ORDER BY url LIMIT ?", [d["cluster_id"], doc_id, limit])
-    return [dict(zip([c[0] for c in cur.description], r)) for r in cur.fetchall()]
+def _cluster_members(con, doc_id: str, limit: int = 10) -> list[dict]:
+    """Other documents of the cluster `doc_id` belongs to now (after later batches' merges)."""
+    return [r for r in cluster_members(con, doc_id) if r["doc_id"] != doc_id][:limit]
 
 
 def _cluster_history(con, doc_id: str) -> list[dict]:
     """Later batches' merges of this document's dedup cluster (goldpan.dedup.report.cluster_history)."""
-    from goldpan.dedup.report import cluster_history
-
     return cluster_history(con, doc_id)
 
 
