@@ -73,7 +73,7 @@ def candidate_gate(context: dg.AssetCheckExecutionContext, lake: LakeResource, r
 
 
 STAGE_TABLES = {"pages": True, "consent": True, "documents": True, "dedup_clusters": True, "doc_signals": True,
-                "rejections": True, "quality_decisions": True, "mix_decisions": False}  # table -> partitioned by crawl batch
+                "rejections": True, "mix_decisions": False}  # table -> partitioned by crawl batch
 
 
 def _stage_check(table: str, partitioned: bool):

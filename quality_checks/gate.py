@@ -169,7 +169,7 @@ def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None
 
 
 STAGE_TABLE_FUNNEL = {"pages": "crawl", "documents": "extract", "dedup_clusters": "dedup", "doc_signals": "filter",
-                      "quality_decisions": "classify", "mix_decisions": "mix"}
+                      "mix_decisions": "mix"}
 
 
 def validate_stage(lake: Lake, recipe: Recipe, table: str, batch: str | None = None) -> GateReport:

@@ -31,8 +31,6 @@ STAGE_FRAMES: dict[str, str] = {
     "dedup_clusters": "SELECT doc_id, page_id, batch_id, status, rule, similarity, threshold FROM dedup_clusters {where}",
     "doc_signals": "SELECT doc_id, batch_id, status FROM doc_signals {where}",
     "rejections": "SELECT batch_id, stage, doc_id, rule, doc_id || '/' || stage || '/' || rule AS key FROM rejections {where}",
-    "quality_decisions": "SELECT batch_id, stage, doc_id, rule, doc_id || '/' || stage || '/' || rule AS key "
-                         "FROM quality_decisions {where}",
     "mix_decisions": "SELECT doc_id, batch_id, status, rule, repeat, quality_score, n_tokens, origin FROM mix_decisions {where}",
     # consent: exactly one signals row per pages row of the batch (pages_row / consent_row flag each side)
     "consent": """SELECT * FROM (
@@ -51,12 +49,12 @@ def stage_expectations(table: str, recipe: Recipe) -> list:
     import great_expectations.expectations as gxe
 
     e: list = []
-    id_col = {"pages": "page_id", "rejections": "key", "quality_decisions": "key", "consent": "page_id"}.get(table, "doc_id")
+    id_col = {"pages": "page_id", "rejections": "key", "consent": "page_id"}.get(table, "doc_id")
     e += [gxe.ExpectColumnValuesToNotBeNull(column=id_col), gxe.ExpectColumnValuesToBeUnique(column=id_col),
           gxe.ExpectColumnValuesToNotBeNull(column="batch_id")]
     if table in ("documents", "dedup_clusters"):
         e.append(gxe.ExpectColumnValuesToNotBeNull(column="page_id"))
-    if table not in ("rejections", "quality_decisions", "consent"):
+    if table not in ("rejections", "consent"):
         e.append(gxe.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES))
     if table == "consent":
         e += [gxe.ExpectColumnValuesToBeInSet(column="pages_row", value_set=[True]),
@@ -73,7 +71,7 @@ def stage_expectations(table: str, recipe: Recipe) -> list:
         e.append(gxe.ExpectColumnValuesToBeBetween(column="n_words", min_value=0))
     if table == "dedup_clusters":
         e.append(gxe.ExpectColumnValuesToBeBetween(column="similarity", min_value=0, max_value=1))
-    if table in ("rejections", "quality_decisions"):
+    if table == "rejections":
         e.append(gxe.ExpectColumnValuesToNotBeNull(column="rule"))
     if table == "mix_decisions":
         e.append(gxe.ExpectColumnValuesToBeBetween(column="repeat", min_value=0))
