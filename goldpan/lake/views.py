@@ -180,9 +180,23 @@ def required_tables() -> set[str]:
             "corpus_candidate", "curated_documents", "synthetic_documents"}
 
 
+def _present(con) -> set[str]:
+    """The lake views of `con`; a rejection table nobody wrote is shown empty (no rejections).
+
+    A stage exists in the funnel when its outcome table does (`doc_scores` for classify): a lake whose
+    batches never ran the classify keep rule has no `quality_decisions`, and its mix input is then the
+    filter's kept rows."""
+    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table in REJECTION_TABLES:
+        if table not in present:
+            con.register(table, REJECTIONS.empty_table())
+            present.add(table)
+    return present
+
+
 def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:
     """Funnel rows for the stages whose tables exist in `con` (a DuckDB connection with lake views)."""
-    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = _present(con)
     usable = []
     for name, inp, out, _ in STAGES:
         if stages is not None and name not in stages:
@@ -240,7 +254,7 @@ class TokenRow:
 
 def token_funnel(con, stages: list[str] | None = None) -> list[TokenRow]:
     """(stage, batch) -> tokens of the stage's input and of what it kept, for the stages with text."""
-    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = _present(con)
     if "documents" not in present:
         return []
     parts = []

@@ -169,6 +169,14 @@ def test_balanced_funnel_counts_every_stage_and_batch(lake):
     assert list(rows[0].__dict__) == FUNNEL_COLUMNS
 
 
+def test_a_lake_that_never_ran_the_classify_decisions_still_shows_the_mix(lake):
+    """No `quality_decisions` table (a run without the classify stage): no classify rejections, so the
+    mix input is the filter's kept rows and the funnel is the same."""
+    build(lake, only=set(TABLES) - {"quality_decisions"})
+    assert not lake.exists("quality_decisions")
+    assert funnel(lake) == BALANCED
+
+
 def test_kept_page_without_a_documents_row_is_missing(lake):
     docs = [d for d in _documents() if d["page_id"] != "p2"]
     build(lake, {"documents": docs})
