@@ -168,7 +168,7 @@ def test_determinism_across_instances_and_processes() -> None:
     m = MinHasher(28, 4)
     sig_en = m.signature(shingle_hashes(EN_GARDEN, "en"))
     code = ("import sys; sys.path.insert(0, '.'); from goldpan.dedup import MinHasher, shingle_hashes; "
-            "import tests.unit.test_dedup as t; m = MinHasher(28, 4); "
+            "import tests.fixtures.dedup_texts as t; m = MinHasher(28, 4); "
             "print(m.band_keys(m.signature(shingle_hashes(t.EN_GARDEN, 'en'))).tolist())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          env={"PYTHONHASHSEED": "123", "PATH": ""})

@@ -17,13 +17,7 @@ from goldpan.dedup.verify import verify_pair
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DEDUP_CLUSTERS, DEDUP_MERGES, DOCUMENTS
 from goldpan.recipe import DedupSection
-from tests.fixtures.dedup_texts import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
-
-ZH_RIVER = """老街尽头的渡口已经有七十多年的历史了。每天清晨五点半，第一班渡船从对岸出发，船上多是挑着蔬菜去集市的农民，
-还有几个背着书包的孩子。摆渡的老周今年六十三岁，从父亲手里接过这条船，一干就是四十年。他说河水比从前清了，
-鱼也多了，只是坐船的人一年比一年少。对岸修了大桥以后，年轻人都骑电动车过河，只有老人和赶早市的人还愿意坐船。
-镇上曾经讨论过要不要取消渡口，最后还是保留了下来，因为桥离老街太远，老人走不过去。去年夏天发大水，桥上封了路，
-渡船连着跑了三天三夜，把困在对岸的一百多人接了回来。那以后再没有人提取消渡口的事。"""
+from tests.fixtures.dedup_texts import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_RIVER, ZH_TEA, edit_scattered
 
 
 def doc(doc_id: str, text: str, lang: str = "en", t: float = 0.0, url: str | None = None) -> DedupInput:
