@@ -350,6 +350,9 @@ def main() -> int:
     sig_cache = SignalCache(ROOT / "bench" / "data" / f"filter_multilingual_signals_{_code_key(SIGNAL_CODE)}.jsonl")
     t1 = time.perf_counter()
     gp_keep, dm_keep, reasons = {}, {}, defaultdict(Counter)
+    # Real pages, per language: every rule that failed (any_rule) and the rule that alone rejected a page
+    # (sole_rule: the page is kept without it), to see which rule costs which language its pages.
+    any_rule, sole_rule = defaultdict(Counter), defaultdict(Counter)
     for d in docs + spam:
         if d["doc_id"] in at_dedup:  # spam removed by the dedup stage: never reaches the filter
             gp_keep[d["doc_id"]] = dm_keep[d["doc_id"]] = False
@@ -362,6 +365,10 @@ def main() -> int:
         dm_keep[d["doc_id"]] = not dtmode.evaluate(d["doc_id"], lang, sig)
         for f in fails[:1]:
             reasons[d.get("kind") or base_lang(d["ref_lang"])][f.rule] += 1
+        if not d.get("kind"):
+            any_rule[base_lang(d["ref_lang"])].update({f.rule for f in fails})
+            if len({f.rule for f in fails}) == 1:
+                sole_rule[base_lang(d["ref_lang"])][fails[0].rule] += 1
     sig_cache.save()
     t_gp = time.perf_counter() - t1
     if args.dump:
@@ -400,6 +407,8 @@ def main() -> int:
             "spam_removed_datatrove_mode": share(dm_keep, sp, False),
             "spam_removed_datatrove": share(dt_keep, sp, False) if dt_keep else None,
             "top_rejections": dict(reasons[lang].most_common(3)),
+            "rejections_any_rule": dict(any_rule[lang].most_common()),
+            "rejections_sole_rule": dict(sole_rule[lang].most_common()),
         }
     keeps = (("goldpan", gp_keep), ("datatrove_mode", dm_keep), ("datatrove", dt_keep))
     spam_removed = {}

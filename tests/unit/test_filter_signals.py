@@ -262,8 +262,9 @@ def test_schema_has_ids_then_every_signal_in_order() -> None:
     schema = signals_schema()
     assert schema.names[:6] == ["doc_id", "batch_id", "lang", "signals_version", "status", "error"]
     assert schema.names[6:] == list(SIGNAL_NAMES)
-    # 26 Gopher-style + 14 C4 + 5 FineWeb, again over the prose lines, + 2 code + 3 PII
-    assert len(SIGNAL_COLUMNS) == 49 * 2 + 2 + 3
+    # 26 Gopher-style + 14 C4 + 5 FineWeb + 6 machine-made-page signals, again over the prose lines,
+    # + 2 code + 3 PII
+    assert len(SIGNAL_COLUMNS) == 51 * 2 + 2 + 3
     assert schema.field("n_words").type == pa.int64()
     assert schema.field("dup_10gram_char_frac").type == pa.float64()
     assert set(compute_signals(GOOD_EN, "en")) == set(SIGNAL_NAMES)
