@@ -160,10 +160,28 @@ JUNK_RULES: dict[str, Any] = {
 
 # goldpan's own per-language values where FineWeb-2's (or the default) do not fit the way goldpan
 # counts words, measured on bench/filter_multilingual.py's real pages and development spam.
+# Gopher's minimum of 50 words is ~255 word characters of English (median word length 5.11 on the
+# benchmark's real English pages). Languages that write longer words (compounds, agglutination: Hungarian
+# "párbeszédablak-szerkesztőben" = "in the dialog editor") say the same in fewer words, so 50 of their
+# words is a longer text and their short help pages fail where the English original passes. Each minimum
+# below is the word count of that much text at the language's median word length on real pages
+# (bench/filter_multilingual.py, pages of >= 50 words): round(50 x 5.11 / median). Only lowered: languages
+# with shorter words (vi, ko, ja) keep 50.
+MIN_WORDS_SAME_TEXT: dict[str, int] = {
+    "cs": 44, "de": 40, "el": 42, "es": 49, "fr": 49, "hu": 38, "id": 43, "it": 47, "nl": 44, "pl": 40,
+    "pt": 49, "ru": 41, "sv": 45, "tr": 38,
+}
+
 LANGUAGE_CHANGES: dict[str, dict[str, Any]] = {
+    **{lang: {"gopher_min_words": {"min_words": n}} for lang, n in MIN_WORDS_SAME_TEXT.items()},
     # Chinese keyphrases are 4-character n-grams, and real pages repeat their topic's words as much:
     # 99th percentile 9.1, max 12 of 126 real pages.
-    "zh": {"keyword_dominance": {"max_ratio": 12.0}},
+    "zh": {"keyword_dominance": {"max_ratio": 12.0},
+           # a token is a character: real documentation pages >= 0.23 of their character pairs recur
+           # (min of 94 pages with >= 200 pairs), narrative prose 0.11 (tests), characters drawn by
+           # frequency (gibberish, development spam) <= 0.025. Only Chinese so far: the other
+           # languages' values were not calibrated.
+           "recurring_bigrams": {"min_ratio": 0.05}},
     # (Chinese: not `distinct_words` 0.78, although real documentation pages' 100-character windows are
     # <= 0.744 distinct and characters drawn by frequency >= 0.79: real Chinese narrative prose reaches
     # 0.82, tests/unit/test_filter_junk.py.)

@@ -117,6 +117,8 @@ RULE_TABLE: tuple[RuleSpec, ...] = (
        doc="one content-word bigram far more frequent than any other: a pushed keyphrase"),
     _r("unbalanced_brackets",        J,  "unbalanced_bracket_ratio", GREATER, "max_ratio", 0.5, _SHARE,
        doc="most brackets unpaired on their line: text assembled without structure"),
+    _r("recurring_bigrams",          J,  "recurring_bigram_share", LESS,  "min_ratio",  0.05,    _SHARE,
+       doc="almost no word pair occurs twice: characters or words drawn independently"),
 )
 
 RULES: dict[str, RuleSpec] = {s.name: s for s in RULE_TABLE}

@@ -79,6 +79,7 @@ from goldpan.filter.junk import (
     keyword_dominance,
     long_line_char_frac,
     lorem_word_ratio,
+    recurring_bigram_share,
     unbalanced_bracket_ratio,
     url_lines_ratio,
 )
@@ -93,7 +94,7 @@ from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, us
 #     (`prose_*`); FineWeb-2 stop-word lists; Korean eojeol and Japanese Sudachi words.
 # v4: signals of machine-made pages (goldpan.filter.junk): distinct-word ratio, lorem-ipsum words,
 #     URL lines, characters in long lines.
-# v5: keyword dominance and unbalanced brackets (goldpan.filter.junk); long lines of CJK text counted in
+# v5: keyword dominance, unbalanced brackets, recurring word pairs (goldpan.filter.junk); long lines of CJK text counted in
 #     word characters (24), not tokens (16).
 SIGNALS_VERSION = "signals-v5"
 
@@ -402,6 +403,7 @@ def _text_signals(
     out["keyword_dominance"] = keyword_dominance(
         word_list, stop_words_for(lang) or frozenset(), cjk and lang_base(lang) != "ja")
     out["unbalanced_bracket_ratio"] = unbalanced_bracket_ratio(q_lines)
+    out["recurring_bigram_share"] = recurring_bigram_share(word_list)
     return out
 
 
