@@ -41,3 +41,13 @@ AR_DOC = (
 # Debian FAQ, zh-cn translation, chapter 13 (debian-faq-zh-cn package), as goldpan extracts it: prose
 # with fullwidth and ASCII brackets, untranslated names.
 ZH_DOC = '贡献时间（开发新的软件包、维护现有的软件包，或提供用户支持）、资源（建立软件包和 WWW 档案的镜像）或金钱（用于购买测试用机和档案库的硬件）都可以帮助本计划。也请参见您如何协助 Debian？\n\n13.1. 如何成为 Debian 成员或 Debian 开发者？\n\nDebian 的开发对所有人开放，我们也需要具有合适的技术且/或有学习意愿的新用户来维护被之前的维护者“遗弃”的现有的软件包、开发新的软件包、编写文档、进行翻译工作、帮助维护 Debian 网站，以及提供用户支持等。\n\n成为 Debian 成员的相关描述可以在 Debian 网站的新成员专区找到。\n\n13.2. 如何向 Debian 计划捐赠资源？\n\n因为本计划致力于让全世界的用户都能方便快捷地获取大量的软件，所以我们需要镜像站点。能够镜像档案库的全部内容是一件锦上添花的事情，但不是必需的。请访问 Debian 镜像大小页面获取磁盘空间需求信息。\n\n绝大部分镜像工作都是通过脚本自动完成的，不需要任何交互。不过，偶尔会出现小问题或系统调整，这时候就需要人工干预了。\n\n如果您具有高速互联网连接、能镜像发行版部分或全部内容的系统资源，并愿意花时间（或找人）进行日常的系统维护，请联系\n\n13.3. 如何向 Debian 计划捐赠金钱？\n\n赞助者的捐赠让 Debian 可以购买机器和其他硬件、组织会议和开发活动，以及做其他一些事情。更多信息请浏览 Debian 捐赠。该页面同时列出了几种不同的捐赠方式。\n\n您可以以个人名义向对 Debian 计划的开发有关键作用的组织进行捐赠。主要的组织是 Software in the Public Interest，成立于美国，但也有其他组织。\n\nSoftware in the Public Interest（SPI）是一个 IRS 501(c)(3) 非营利组织，位于美国。该组织的目标是开发和分发自由软件。\n\n它鼓励程序员使用 GNU General Public License 或其他允许软件的自由再分发和使用的许可证，并鼓励硬件开发者公开文档，以允许其他人为他们的产品编写设备驱动程序。\n\nSPI 为许多自由和开源项目提供经济上的支持。从该组织创立以来，Debian 项目就是它的一个关联项目。\n\n在多个国家都有组织受托管理 Debian 的资产。捐赠页面列出了个人可以进行捐赠的受信任的组织。在此回答写就时，总共有两个这种组织：Debian France Association（位于法国）和 debian.ch（位于瑞士和列支敦士登公国）。其他的成员组织列表可以在 Debian 维基的组织页面找到。'
+
+# LibreOffice help, Hungarian translation (libreoffice-help-hu, MPL-2.0), "Control properties" page after
+# goldpan's dedup stage: a complete help page of 48 words (its English original has ~60).
+HU_HELP_PAGE = (
+    "Beállíthatja a párbeszédablakhoz hozzáadni kívánt vezérlőelem tulajdonságait. Módosíthatja például a "
+    "hozzáadott gomb színét, nevét és méretét. Párbeszédablak létrehozásakor vagy szerkesztésekor a legtöbb "
+    "vezérlőelem-tulajdonságot módosíthatja. Viszont futási időben csak néhány tulajdonságot módosíthat.\n\n"
+    "A vezérlőelem tulajdonságainak módosításához tervező módban kattintson a jobb egérgombbal a "
+    "vezérlőelemre, majd válassza a Tulajdonságok elemet."
+)

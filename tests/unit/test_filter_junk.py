@@ -16,6 +16,7 @@ from goldpan.filter.junk import (
     keyword_dominance,
     long_line_char_frac,
     lorem_word_ratio,
+    recurring_bigram_share,
     unbalanced_bracket_ratio,
     url_lines_ratio,
 )
@@ -25,11 +26,19 @@ from goldpan.filter.spam import ALL_KINDS, HELD_OUT_KINDS, SPAM_KINDS, LanguageM
 from goldpan.recipe import FilterSection
 from goldpan.text.tokenize import tokens
 from tests.unit.filter_samples import GOOD_EN, GOOD_ZH
-from tests.unit.filter_samples_multilingual import AR_DOC, EN_CODE_DOC, JA_DOC, KO_DOC, RU_DOC, ZH_DOC
+from tests.unit.filter_samples_multilingual import (
+    AR_DOC,
+    EN_CODE_DOC,
+    HU_HELP_PAGE,
+    JA_DOC,
+    KO_DOC,
+    RU_DOC,
+    ZH_DOC,
+)
 
 DOCS = {"ja": JA_DOC, "ko": KO_DOC, "ru": RU_DOC, "ar": AR_DOC, "en": EN_CODE_DOC, "zh": GOOD_ZH}
 JUNK_RULES = {"distinct_words", "lorem_words", "url_lines", "long_line_chars", "keyword_dominance",
-              "unbalanced_brackets"}
+              "unbalanced_brackets", "recurring_bigrams"}
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +212,40 @@ def test_spam_set_held_out_kinds_and_material_halves() -> None:
     assert a != spam_set(texts, per_kind=1, kinds=ALL_KINDS, seed=2)
     with pytest.raises(ValueError, match="unknown spam kind"):
         spam_set(texts, kinds=["phishing"])
+
+
+def test_frequency_drawn_chinese_characters_fail_recurring_bigrams(rules: RuleSet) -> None:
+    # real Chinese: documentation reuses its words, narrative prose less, but far more than random draws
+    assert compute_signals(ZH_DOC, "zh")["prose_recurring_bigram_share"] > 0.2
+    assert compute_signals(GOOD_ZH, "zh")["prose_recurring_bigram_share"] > 0.05
+    rng = random.Random(4)
+    chars = [c for c in ZH_DOC + GOOD_ZH if "\u4e00" <= c <= "\u9fff"]  # drawn by their frequency
+    gib = "\n\n".join("".join(rng.choices(chars, k=20)) + "，" + "".join(rng.choices(chars, k=25)) + "。"
+                       for _ in range(12))
+    f = failed(rules, gib, "zh")
+    assert f["recurring_bigrams"].threshold == 0.05 and f["recurring_bigrams"].section == "zh"
+    assert f["recurring_bigrams"].value < 0.05
+
+
+def test_recurring_bigram_share_in_english_and_short_texts() -> None:
+    words = [t for t in tokens(GOOD_EN + "\n" + EN_CODE_DOC, "en") if any(map(str.isalpha, t))]
+    real = recurring_bigram_share(words)
+    salad = recurring_bigram_share(random.Random(2).sample(words, len(words)))
+    assert real is not None and salad is not None and salad < real / 2
+    assert recurring_bigram_share(words[:100]) is None  # < 200 pairs: not judged
+
+
+def test_minimum_words_is_the_same_amount_of_text_per_language(rules: RuleSet) -> None:
+    # A whole Hungarian help page of 48 words: long words say in 48 what English says in ~60.
+    f = failed(rules, HU_HELP_PAGE, "hu")
+    assert "gopher_min_words" not in f
+    hu_min = next(r for r in rules.rules_for("hu") if r.name == "gopher_min_words")
+    assert hu_min.threshold == 38
+    # English and Chinese keep their minimums (50 words; 100 characters), and datatrove mode keeps 50 for all.
+    assert next(r for r in rules.rules_for("en") if r.name == "gopher_min_words").threshold == 50
+    assert next(r for r in rules.rules_for("zh") if r.name == "gopher_min_words").threshold == 100
+    dt = RuleSet.default()
+    assert next(r for r in dt.rules_for("hu") if r.name == "gopher_min_words").threshold == 50
+    assert "gopher_min_words" in {x.rule for x in dt.evaluate("d", "hu", compute_signals(HU_HELP_PAGE, "hu"))}
+    short_en = " ".join(GOOD_EN.split()[:45])
+    assert "gopher_min_words" in failed(rules, short_en, "en")
