@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from goldpan.crawl.batch_table import WARC, record_batch
 from goldpan.lake import Lake
 from goldpan.recipe import WarcSection
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
+from goldpan.warc.importer import WarcStats, import_warc_batch
 from goldpan.warc.inputs import WarcInputError, check_sources
 from goldpan.warc.sources import expand_sources
 
@@ -25,13 +25,9 @@ class WarcRunResult:
     stats: WarcStats
 
 
-def import_config(section: WarcSection, storage_options: Mapping[str, str]) -> WarcImportConfig:
-    """The importer's settings from the recipe's `warc` section and the resolved storage options."""
-    return WarcImportConfig(max_bytes=section.max_bytes, verify_digests=section.verify_digests,
-                            digest=section.digest, allowed_content_types=tuple(section.allowed_content_types),
-                            storage_options=dict(storage_options), chunk_rows=section.chunk_rows,
-                            parquet_compression=section.parquet_compression,
-                            parquet_compression_level=section.parquet_compression_level)  # fmt: skip
+def import_config(section: WarcSection, storage_options: Mapping[str, str]) -> WarcSection:
+    """The recipe's `warc` section with the storage options resolved (its own, else the lake's)."""
+    return section.model_copy(update={"storage_options": dict(storage_options)})
 
 
 def run(

@@ -25,8 +25,8 @@ from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
 from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
-from goldpan.recipe import DedupSection, EngineSection, ExtractSection
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from goldpan.recipe import DedupSection, EngineSection, ExtractSection, WarcSection
+from goldpan.warc.importer import import_warc_batch
 from tests.fixtures.stage_runs import run_all_stages, table_digest
 
 pytestmark = pytest.mark.integration
@@ -110,7 +110,7 @@ def test_decontamination_runs_on_ray_workers_with_the_in_process_hits(ray_local)
 def pages_lake(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ray-engine") / "pages"
     import_warc_batch(Lake(root), [str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")], BATCH,
-                      WarcImportConfig(chunk_rows=16))
+                      WarcSection(chunk_rows=16))
     return root
 
 

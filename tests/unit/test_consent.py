@@ -31,8 +31,8 @@ from goldpan.crawl import policy_files
 from goldpan.crawl.batch import run_crawl
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.lake import Lake
-from goldpan.recipe import DEFAULT_USER_AGENT, ConsentExclude, ConsentSection, CrawlSection
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from goldpan.recipe import DEFAULT_USER_AGENT, ConsentExclude, ConsentSection, CrawlSection, WarcSection
+from goldpan.warc.importer import import_warc_batch
 from sample.server import SampleSite
 from tests.fixtures.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
@@ -239,7 +239,7 @@ def test_warc_records_get_the_same_signals_and_unknown_origin_files(crawled, tmp
     site, _, _, _ = crawled
     lake = Lake(tmp_path / "lake")
     _warc(tmp_path / "a.warc.gz", site.base_url)
-    import_warc_batch(lake, [str(tmp_path / "a.warc.gz")], "w1", WarcImportConfig())
+    import_warc_batch(lake, [str(tmp_path / "a.warc.gz")], "w1", WarcSection())
     before = len(site.access_log)
     run_consent(lake, "w1", ConsentSection(), user_agent=UA)
     assert len(site.access_log) == before  # the recipe did not allow fetching: nothing requested

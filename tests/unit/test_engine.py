@@ -26,9 +26,9 @@ from goldpan.engine import (
 )
 from goldpan.extract import stage as extract_stage
 from goldpan.lake import Lake
-from goldpan.recipe import EngineSection, ExtractSection
+from goldpan.recipe import EngineSection, ExtractSection, WarcSection
 from goldpan.recipe_loader import load_recipe
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from goldpan.warc.importer import import_warc_batch
 from tests.fixtures.stage_runs import run_all_stages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -141,7 +141,7 @@ def pages_lake(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("engine") / "pages"
     lake = Lake(root)
     import_warc_batch(lake, [str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")], BATCH,
-                      WarcImportConfig(chunk_rows=16))
+                      WarcSection(chunk_rows=16))
     return root
 
 
