@@ -6,7 +6,6 @@ recipe's keep rule to stored scores (a threshold change re-runs only this cheap 
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 
@@ -14,22 +13,15 @@ from assets.common import counts_markdown, engine_for, materialize_result, meter
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
 from goldpan.classify import stage as classify_stage
-from goldpan.classify.config import keep_rule, mining_config, quality_training, sources
-from goldpan.classify.decide import STAGE, quality_rejections
-from goldpan.classify.mining import LabelledSets, MiningPool, mine_domain
-from goldpan.classify.quality import train_quality
-from goldpan.classify.reference import load_reference
-from goldpan.classify.registry import record_models
+from goldpan.classify import training
 from goldpan.lake import batch_predicate
-from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
-from goldpan.lake.views import stage_sql
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
 DOMAIN_CODE_VERSION = "domain_models-v1"
 SCORES_CODE_VERSION = "doc_scores-v1"
-DECISIONS_CODE_VERSION = "quality_decisions-v1"
+DECISIONS_CODE_VERSION = "quality_decisions-v2"
 
 
 def _record_md(recs) -> str:
@@ -58,16 +50,20 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     wait_for_earlier_batches(context, "quality_model", ordering)
     # Train on what a run of the batches one after the other would see: not later or unfinished batches.
     lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
-    section = rc.classify
-    if not section.quality.enabled:
+    if not rc.classify.quality.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
-    rec = train_quality(lk, quality_training(section))
-    version = record_models(lk, [rec], rc.recipe_id, context.run.run_id,
-                            lake.commit_metadata(context, QUALITY_CODE_VERSION))
+    out = training.train_quality_model(lk, rc.classify, rc.recipe_id, context.run.run_id,
+                                       lake.commit_metadata(context, QUALITY_CODE_VERSION))
+    rec = out.records[0]
     if rec.status != "trained":
         context.log.warning(f"quality model not trained: {rec.reason}")
+    meta = {**_quality_metadata(rec), "models_delta_version": out.models_version, "recipe_id": rc.recipe_id}
+    return dg.MaterializeResult(metadata=meta, data_version=dg.DataVersion(rec.sha1 or f"refused@{out.models_version}"))
+
+
+def _quality_metadata(rec) -> dict:
     m = rec.metrics
-    meta = {
+    return {
         "status": rec.status,
         "reason": rec.reason or "",
         "model_sha1": rec.sha1 or "",
@@ -81,10 +77,7 @@ def quality_model(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
         "train_seconds": dg.MetadataValue.float(round(rec.train_seconds, 3)),
         "config": dg.MetadataValue.json(rec.config),
         "positive_sources": dg.MetadataValue.json(rec.sources),
-        "models_delta_version": version,
-        "recipe_id": rc.recipe_id,
     }
-    return dg.MaterializeResult(metadata=meta, data_version=dg.DataVersion(rec.sha1 or f"refused@{version}"))
 
 
 @dg.asset(
@@ -102,55 +95,36 @@ def domain_models(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     wait_for_earlier_batches(context, "domain_models", ordering)
     # Train on what a run of the batches one after the other would see: not later or unfinished batches.
     lk, rc = lake.lake().excluding(batches_in_flight(context, needs="dedup_clusters")), recipe.load()
-    d = rc.classify.domains
-    if not d.enabled:
+    if not rc.classify.domains.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled"}, data_version=dg.DataVersion("disabled"))
-    cfg = mining_config(rc.classify)
-    texts = {name: load_reference(sources(getattr(d, name)), lk) for name in ("math", "code", "general")}
-
-    def observe(rec) -> None:
-        context.log.info(f"{rec.name} round {rec.round}: {rec.status} "
-                         f"{json.dumps(rec.metrics.as_dict()) if rec.metrics else rec.reason}")
-        context.log_event(dg.AssetObservation(
-            asset_key="domain_models",
-            metadata={"model": rec.name, "round": rec.round, "status": rec.status,
-                      "train_pos": rec.n_train_pos, "train_neg": rec.n_train_neg, "mined_before_round": rec.n_mined,
-                      "newly_mined": rec.config.get("newly_mined", 0),
-                      "heldout": dg.MetadataValue.json(rec.metrics.as_dict() if rec.metrics else {}),
-                      "sha1": rec.sha1 or "", "reason": rec.reason or ""},
-        ))
-
-    mining_pool = MiningPool.sample(lk, cfg)  # once for both domains: one copy of the texts, preprocessed once
-
-    def mine(name: str, other: str) -> list:
-        sets = LabelledSets(positives=texts[name], others=texts[other], general=texts["general"])
-        srcs = [s.describe() for s in sources(getattr(d, name))]
-        return mine_domain(lk, name, sets, cfg, srcs, pool=mining_pool)
-
-    # Math and code are independent and fastText training releases the GIL: two threads halve the
-    # step's wall time on two cores, with the same models (each training is single-threaded, seeded).
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="domain-mining") as pool:
-        futures = [pool.submit(mine, "math", "code"), pool.submit(mine, "code", "math")]
-        records = [rec for f in futures for rec in f.result()]
-    for rec in records:
-        observe(rec)
-    version = record_models(lk, records, rc.recipe_id, context.run.run_id,
-                            lake.commit_metadata(context, DOMAIN_CODE_VERSION))
-    final = {n: [r for r in records if r.name == n and r.status == "trained"] for n in ("math", "code")}
+    out = training.train_domain_models(lk, rc.classify, rc.recipe_id, context.run.run_id,
+                                       lake.commit_metadata(context, DOMAIN_CODE_VERSION),
+                                       observe=lambda rec: _observe_round(context, rec))
+    final = {n: out.final(n) for n in training.DOMAINS}
     return dg.MaterializeResult(
         metadata={
-            "rounds": dg.MetadataValue.md(_record_md(records)),
-            "math_model_sha1": final["math"][-1].sha1 if final["math"] else "",
-            "code_model_sha1": final["code"][-1].sha1 if final["code"] else "",
-            "math_rounds": len(final["math"]),
-            "code_rounds": len(final["code"]),
-            "models_delta_version": version,
+            "rounds": dg.MetadataValue.md(_record_md(out.records)),
+            **{f"{n}_model_sha1": (final[n].sha1 if final[n] else "") for n in training.DOMAINS},
+            **{f"{n}_rounds": out.rounds(n) for n in training.DOMAINS},
+            "models_delta_version": out.models_version,
             "recipe_id": rc.recipe_id,
         },
-        data_version=dg.DataVersion(
-            "+".join((f[-1].sha1 or "") if f else "none" for f in final.values())
-        ),
+        data_version=dg.DataVersion("+".join((f.sha1 or "") if f else "none" for f in final.values())),
     )
+
+
+def _observe_round(context: dg.AssetExecutionContext, rec) -> None:
+    """One mining round as a log line and an AssetObservation (its held-out precision/recall)."""
+    context.log.info(f"{rec.name} round {rec.round}: {rec.status} "
+                     f"{json.dumps(rec.metrics.as_dict()) if rec.metrics else rec.reason}")
+    context.log_event(dg.AssetObservation(
+        asset_key="domain_models",
+        metadata={"model": rec.name, "round": rec.round, "status": rec.status,
+                  "train_pos": rec.n_train_pos, "train_neg": rec.n_train_neg, "mined_before_round": rec.n_mined,
+                  "newly_mined": rec.config.get("newly_mined", 0),
+                  "heldout": dg.MetadataValue.json(rec.metrics.as_dict() if rec.metrics else {}),
+                  "sha1": rec.sha1 or "", "reason": rec.reason or ""},
+    ))
 
 
 @dg.asset(
@@ -190,34 +164,18 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     code_version=DECISIONS_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="The recipe's keep rule (threshold or per-batch top fraction) over stored quality scores of "
-    "the documents that passed the filter: one `rejections` row (stage 'classify') per document below it.",
+    "the documents that passed the filter: one row (stage 'classify', the `rejections` columns) per "
+    "document below it.",
 )
 @metered
 def quality_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
-    rule = keep_rule(rc.classify)
-    filter_kept, _, _ = stage_sql(STAGE)
-    with lk.connect(tables=["doc_signals", "rejections", "doc_scores"]) as con:
-        rel = con.execute(
-            f"SELECT s.doc_id, s.batch_id, s.quality_score FROM doc_scores s JOIN ({filter_kept}) k "
-            "ON k.doc_id = s.doc_id WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
-            [batch],
-        )
-        rows = [{"doc_id": a, "batch_id": b, "quality_score": c} for a, b, c in rel.fetchall()]
-    rejected, summary = quality_rejections(rows, rule, rc.recipe_id)
-    predicate = f"{batch_predicate('batch_id', batch)} AND {batch_predicate('stage', STAGE)}"
-    written = lk.write(
-        "rejections",
-        rows_to_batches(rejected, REJECTIONS),
-        REJECTIONS,
-        predicate=predicate,
-        partition_by=["batch_id"],
-        commit_metadata=lake.commit_metadata(context, DECISIONS_CODE_VERSION),
-    )
+    written, summary = classify_stage.decide(lk, rc.classify, batch, rc.recipe_id,
+                                             lake.commit_metadata(context, DECISIONS_CODE_VERSION))
     return materialize_result(
         lk, written, REJECTIONS,
         preview_columns=["doc_id", "rule", "value", "op", "threshold"],
-        where=predicate,
+        where=batch_predicate("batch_id", batch),
         extra={"decision": dg.MetadataValue.json(summary), "recipe_id": rc.recipe_id},
     )

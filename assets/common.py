@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from goldpan.engine.meter import StageMeter
 from goldpan.lake import Lake, WriteResult
 
 PREVIEW_ROWS = 5
@@ -117,33 +118,12 @@ def metered(fn=None, *, unit: str = "rows"):
     import functools
     import inspect
 
-    from goldpan.engine.meter import StageMeter
-
-    def add(result, meter: StageMeter):
-        if not isinstance(result, dg.MaterializeResult):
-            return result
-        meta = dict(result.metadata or {})
-        rows = meta.get("dagster/row_count")
-        rows = getattr(rows, "value", rows)
-        override = meta.pop("throughput_rows", None)
-        rows = getattr(override, "value", override) if override is not None else rows
-        meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
-        meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
-        meta.setdefault("cpu_s", dg.MetadataValue.float(round(meter.total_cpu_s, 3)))
-        if isinstance(rows, int) and meter.wall_s > 0:
-            meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
-            if unit != "rows":
-                meta.setdefault(f"{unit}_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
-        if isinstance(rows, int) and rows > 0:
-            meta.setdefault("cpu_ms_per_row", dg.MetadataValue.float(round(1000 * meter.total_cpu_s / rows, 3)))
-        return result._replace(metadata=meta)
-
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             with StageMeter() as meter:
                 results = list(fn(*args, **kwargs))
-            yield from (add(r, meter) for r in results)
+            yield from (_with_meter(r, meter, unit) for r in results)
 
         return gen_wrapper
 
@@ -151,6 +131,27 @@ def metered(fn=None, *, unit: str = "rows"):
     def wrapper(*args, **kwargs):
         with StageMeter() as meter:
             result = fn(*args, **kwargs)
-        return add(result, meter)
+        return _with_meter(result, meter, unit)
 
     return wrapper
+
+
+def _with_meter(result, meter: StageMeter, unit: str):
+    """`result` (a MaterializeResult; anything else passes through) with the step's meter figures added."""
+    if not isinstance(result, dg.MaterializeResult):
+        return result
+    meta = dict(result.metadata or {})
+    rows = meta.get("dagster/row_count")
+    rows = getattr(rows, "value", rows)
+    override = meta.pop("throughput_rows", None)
+    rows = getattr(override, "value", override) if override is not None else rows
+    meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
+    meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
+    meta.setdefault("cpu_s", dg.MetadataValue.float(round(meter.total_cpu_s, 3)))
+    if isinstance(rows, int) and meter.wall_s > 0:
+        meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+        if unit != "rows":
+            meta.setdefault(f"{unit}_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))
+    if isinstance(rows, int) and rows > 0:
+        meta.setdefault("cpu_ms_per_row", dg.MetadataValue.float(round(1000 * meter.total_cpu_s / rows, 3)))
+    return result._replace(metadata=meta)

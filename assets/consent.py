@@ -25,13 +25,13 @@ CODE_VERSION = "consent-v1"
 )
 def consent(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     from goldpan.consent.stage import run
-    from goldpan.crawl.crawler import CrawlConfig
+    from goldpan.crawl.settings import make_fetcher
 
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
     fetcher = None
     if rc.consent.warc_fetch_origin_files:  # WARC rows only: crawled rows use the versions their crawl stored
-        fetcher = CrawlConfig.from_dict(rc.crawl.model_dump()).make_fetcher()
+        fetcher = make_fetcher(rc.crawl)
     try:
         out = run(lk, batch, rc.consent, user_agent=rc.crawl.user_agent, fetcher=fetcher,
                   commit_metadata=lake.commit_metadata(context, CODE_VERSION))

@@ -5,10 +5,9 @@ import dagster as dg
 
 from assets.common import metered
 from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
-from goldpan.audit.recipes import record_recipe
-from goldpan.audit.takedowns import removed_by_takedowns
 from goldpan.lineage.figures import release_markdown
-from goldpan.release.promote import PromotionRefused, promote, releases
+from goldpan.release import stage as release_stage
+from goldpan.release.promote import PromotionRefused
 from resources import LakeResource, RecipeResource
 
 CODE_VERSION = "promote-v1"
@@ -46,57 +45,53 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
 def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource):
     wait_for_earlier_batches(context, "training_corpus", ordering)
     lk = lake.lake()
-    version = version_written_in_run(context, "corpus_candidate")
-    if version is None:  # promotion run on its own: the latest candidate (promote() still needs its approval)
-        version = lk.version("corpus_candidate")
-    if version is None:
-        raise dg.Failure("corpus_candidate has never been materialized")
-    # Audit (issue 8): the recipe text behind this release, and what takedowns remove vs the last release.
-    record_recipe(lk, recipe.load(), context.run.run_id)
-    taken_down = removed_by_takedowns(lk, version)
-    try:
-        attempt = promote(
-            lk,
-            candidate_version=version,
-            run_id=context.run.run_id,
-            commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-        )
+    try:  # this run's candidate; a promotion run on its own takes the latest (still needing its approval)
+        out = release_stage.run(lk, recipe.load(), context.run.run_id,
+                                candidate_version=version_written_in_run(context, "corpus_candidate"),
+                                commit_metadata=lake.commit_metadata(context, CODE_VERSION))
     except PromotionRefused as exc:
         raise dg.Failure(str(exc)) from None
+    attempt = out.attempt
     context.log.info(
         f"release {attempt['release']}: {attempt['status']} (training_corpus version {attempt['corpus_version']}, "
         f"{attempt['n_docs']} documents)"
     )
-    meta = {
+    yield dg.MaterializeResult(
+        asset_key="training_corpus",
+        metadata={**_corpus_metadata(lk, out), **{k: dg.MetadataValue.md(v) for k, v in release_markdown(lk).items()}},
+        data_version=dg.DataVersion(f"training_corpus@{attempt['corpus_version']}"),
+    )
+    yield dg.MaterializeResult(
+        asset_key="corpus_releases",
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(out.history)),
+            "delta_version": dg.MetadataValue.int(lk.version("corpus_releases")),
+            "latest_attempts": dg.MetadataValue.md(_attempts_md(out.history[-10:])),
+        },
+    )
+
+
+def _corpus_metadata(lk, out) -> dict:
+    attempt = out.attempt
+    return {
         "release": attempt["release"],
         "status": attempt["status"],
         "corpus_version": dg.MetadataValue.int(attempt["corpus_version"]),
-        "candidate_version": dg.MetadataValue.int(version),
+        "candidate_version": dg.MetadataValue.int(out.candidate_version),
         "dagster/row_count": dg.MetadataValue.int(attempt["n_docs"]),
         "words": dg.MetadataValue.int(attempt["n_words"]),
         "content_sha1": attempt["content_sha1"],
         "recipe_id": attempt["recipe_id"],
         "table_uri": dg.MetadataValue.path(lk.uri("training_corpus")),
-        "takedowns_removed": dg.MetadataValue.json(taken_down),
-        **{k: dg.MetadataValue.md(v) for k, v in release_markdown(lk).items()},
+        "takedowns_removed": dg.MetadataValue.json(out.taken_down),
     }
-    yield dg.MaterializeResult(
-        asset_key="training_corpus",
-        metadata=meta,
-        data_version=dg.DataVersion(f"training_corpus@{attempt['corpus_version']}"),
-    )
-    history = releases(lk)
+
+
+def _attempts_md(attempts: list[dict]) -> str:
     table = ["| release | status | corpus version | candidate version | documents | decided at |", "|---|---|---|---|---|---|"]
     table += [
         f"| {r['release'] or ''} | {r['status']} | {r['corpus_version'] if r['corpus_version'] is not None else ''} "
         f"| {r['candidate_version']} | {r['n_docs']} | {r['decided_at']:%Y-%m-%d %H:%M:%S} |"
-        for r in history[-10:]
+        for r in attempts
     ]
-    yield dg.MaterializeResult(
-        asset_key="corpus_releases",
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(history)),
-            "delta_version": dg.MetadataValue.int(lk.version("corpus_releases")),
-            "latest_attempts": dg.MetadataValue.md("\n".join(table)),
-        },
-    )
+    return "\n".join(table)

@@ -7,27 +7,26 @@ A batch comes from one of two sources, recorded in the `batches` table:
 """
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import dagster as dg
 from pydantic import Field
 
 from assets.common import counts_markdown, materialize_result, metered
 from assets.partitions import crawl_batches
+from goldpan.crawl import stage as crawl_stage
 from goldpan.crawl.addresses import PrivateNotOptedIn
-from goldpan.crawl.batch import run_crawl
-from goldpan.crawl.batch_table import CRAWL, WARC, batch_info, record_batch
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats
+from goldpan.crawl.batch_table import WARC, batch_info
+from goldpan.crawl.crawler import CrawlStats
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch
-from goldpan.warc.inputs import WarcInputError, check_sources
-from goldpan.warc.sources import expand_sources
+from goldpan.warc import stage as warc_stage
+from goldpan.warc.importer import WarcStats
+from goldpan.warc.inputs import WarcInputError
 from resources import LakeResource, RecipeResource
 
 CODE_VERSION = "crawl-v3"
 PROGRESS_EVERY_S = 10.0
-CRAWL_SOURCE = "crawl"  # pages.source of crawled rows (WARC/WET imports: "warc" / "wet"); the recipe is in `batches`
 
 
 class PagesConfig(dg.Config):
@@ -67,33 +66,36 @@ def pages(
     return _crawl(context, lake, lk, rc, batch, config.restart)
 
 
+def _progress(context, what: str, line: Callable) -> Callable:
+    """A progress callback that logs `line(stats)` at most every PROGRESS_EVERY_S seconds."""
+    last = [time.monotonic()]
+
+    def progress(stats) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+            last[0] = time.monotonic()
+            context.log.info(f"{what}: {line(stats)}")
+
+    return progress
+
+
 def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
 
-    cfg = CrawlConfig.from_dict(rc.crawl.model_dump())
+    matcher = TakedownMatcher.from_lake(lk)
     try:
-        cfg.check_private_opt_in()  # before the batch is recorded: nothing is written on refusal
+        result = crawl_stage.run(lk, rc.crawl, batch, recipe_id=rc.recipe_id, run_id=context.run.run_id,
+                                 takedowns=matcher.match if matcher else None, restart=restart,
+                                 progress=_progress(context, f"crawl {batch}", CrawlStats.progress_line),
+                                 commit_metadata=lake.commit_metadata(context, CODE_VERSION))  # fmt: skip
     except PrivateNotOptedIn as exc:
         raise dg.Failure(str(exc)) from None
-    matcher = TakedownMatcher.from_lake(lk)
-    run_id, started = context.run.run_id, datetime.now(UTC)
-    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id,
-                 state="running", run_id=run_id, started_at=started)  # fmt: skip
-    last = [time.monotonic()]
-
-    def progress(s: CrawlStats) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
-            last[0] = time.monotonic()
-            context.log.info(f"crawl {batch}: {s.progress_line()}")
-
-    result = run_crawl(lk, cfg, batch, CRAWL_SOURCE, takedowns=matcher.match if matcher else None,
-                       progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-                       restart=restart)  # fmt: skip
     stats = result.stats
-    record_batch(lk, batch, kind=CRAWL, sources=cfg.normalized_seeds(), recipe_id=rc.recipe_id, state="done",
-                 stats=stats.as_dict(), run_id=run_id, started_at=started)  # fmt: skip
     context.log.info(f"crawl {batch} done: {stats.as_dict()}")
-    return _result(lk, batch, stats.fetched, {
+    return _result(lk, batch, stats.fetched, {**_crawl_metadata(stats), "recipe_id": rc.recipe_id})
+
+
+def _crawl_metadata(stats: CrawlStats) -> dict:
+    return {
         "source": "crawl",
         "fetched": dg.MetadataValue.int(stats.fetched),
         "stored_pages": dg.MetadataValue.int(stats.stored),
@@ -112,44 +114,27 @@ def _crawl(context, lake, lk, rc, batch, restart) -> dg.MaterializeResult:
         "outcomes": dg.MetadataValue.md(counts_markdown(
             {"kept": stats.kept, "rejected": stats.rejected, "errored": stats.errored})),
         "crawl_stats": dg.MetadataValue.json(stats.as_dict()),
-        "recipe_id": rc.recipe_id,
-    })  # fmt: skip
+    }  # fmt: skip
 
 
 def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResult:
     from goldpan.audit.takedowns import TakedownMatcher
 
-    storage = dict(rc.warc.storage_options) or lk.storage_options or {}
-    uris = expand_sources(files, storage)
-    if not uris:
-        raise dg.Failure(f"batch {batch}: no WARC/WET file matches {files}")
+    matcher = TakedownMatcher.from_lake(lk)
+    line = lambda s: f"{s.records} records, {s.rows} rows, {s.bytes_read / 1e6:.1f} MB"
     try:
-        check_sources(uris, storage)  # before the batch is recorded: a refusal writes nothing
+        out = warc_stage.run(lk, rc.warc, batch, files, recipe_id=rc.recipe_id, run_id=context.run.run_id,
+                             takedowns=matcher.match if matcher else None, restart=restart,
+                             progress=_progress(context, f"import {batch}", line),
+                             commit_metadata=lake.commit_metadata(context, CODE_VERSION))  # fmt: skip
     except WarcInputError as exc:
         raise dg.Failure(f"batch {batch}: {exc}") from None
-    run_id, started = context.run.run_id, datetime.now(UTC)
-    record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="running", run_id=run_id,
-                 started_at=started)  # fmt: skip
-    cfg = WarcImportConfig(max_bytes=rc.warc.max_bytes, verify_digests=rc.warc.verify_digests,
-                           digest=rc.warc.digest, allowed_content_types=tuple(rc.warc.allowed_content_types),
-                           storage_options=storage, chunk_rows=rc.warc.chunk_rows,
-                           parquet_compression=rc.warc.parquet_compression,
-                           parquet_compression_level=rc.warc.parquet_compression_level)  # fmt: skip
-    last = [time.monotonic()]
+    context.log.info(f"import {batch} done: {out.stats.as_dict()}")
+    return _result(lk, batch, out.stats.rows, {**_import_metadata(out.uris, out.stats), "recipe_id": rc.recipe_id})
 
-    def progress(s: WarcStats) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
-            last[0] = time.monotonic()
-            context.log.info(f"import {batch}: {s.records} records, {s.rows} rows, {s.bytes_read / 1e6:.1f} MB")
 
-    matcher = TakedownMatcher.from_lake(lk)
-    stats = import_warc_batch(lk, uris, batch, cfg, takedowns=matcher.match if matcher else None,
-                              progress=progress, commit_metadata=lake.commit_metadata(context, CODE_VERSION),
-                              restart=restart)  # fmt: skip
-    record_batch(lk, batch, kind=WARC, sources=uris, recipe_id=rc.recipe_id, state="done", stats=stats.as_dict(),
-                 run_id=run_id, started_at=started)  # fmt: skip
-    context.log.info(f"import {batch} done: {stats.as_dict()}")
-    return _result(lk, batch, stats.rows, {
+def _import_metadata(uris: list[str], stats: WarcStats) -> dict:
+    return {
         "source": "warc",
         "files": dg.MetadataValue.json(uris),
         "fetched": dg.MetadataValue.int(stats.rows),
@@ -163,8 +148,7 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
         "not_pages": dg.MetadataValue.json(dict(sorted(stats.skipped_types.items()))),
         "formats": dg.MetadataValue.json(dict(sorted(stats.formats.items()))),
         "warc_stats": dg.MetadataValue.json(stats.as_dict()),
-        "recipe_id": rc.recipe_id,
-    })  # fmt: skip
+    }  # fmt: skip
 
 
 def _result(lk, batch: str, rows: int, extra: dict) -> dg.MaterializeResult:

@@ -106,15 +106,26 @@ def launch(
     prepare_instance()  # the project's instance config, created and migrated once under a lock
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(crawl_batches.name, [batch])
-    # The progress display is the console output; Dagster's own log lines go to the UI (warnings shown).
-    run_config = {**(warc_run_config(files) if files else {}),
-                  "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     stream.write(f"goldpan run: batch {batch} ({'WARC ' + ', '.join(files) if files else 'crawl'})\n"
                  f"  lake {lake_root}, recipe {recipe_path}, Dagster instance {os.environ.get('DAGSTER_HOME')}\n")
     _prestart_engine(recipe_path)
+    t0 = time.perf_counter()
+    result = _execute(instance, batch, files, stream)
+    stream.write(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in "
+                 f"{time.perf_counter() - t0:.1f}s (open the Dagster UI: `make ui`, Runs)\n\n")
+    lake = Lake(lake_root)
+    if lake.exists("pages"):
+        stream.write(format_funnel(lake, batch) + "\n")
+    return result.success, batch
+
+
+def _execute(instance: dg.DagsterInstance, batch: str, files: list[str], stream):
+    """Run the graph for `batch` on `instance`, with the progress display on `stream`, then its steps."""
+    # The progress display is the console output; Dagster's own log lines go to the UI (warnings shown).
+    run_config = {**(warc_run_config(files) if files else {}),
+                  "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     display = ProgressDisplay(stream)
     stage_progress.add_listener(display)
-    t0 = time.perf_counter()
     try:
         result = dg.execute_job(
             dg.reconstructable(run_job_def),
@@ -127,12 +138,7 @@ def launch(
         _print_steps(instance, result.run_id, stream)
     finally:
         stage_progress.remove_listener(display)
-    stream.write(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in "
-                 f"{time.perf_counter() - t0:.1f}s (open the Dagster UI: `make ui`, Runs)\n\n")
-    lake = Lake(lake_root)
-    if lake.exists("pages"):
-        stream.write(format_funnel(lake, batch) + "\n")
-    return result.success, batch
+    return result
 
 
 # Languages whose spaCy tokenizer rules the workers' forkserver loads once for all workers (French and

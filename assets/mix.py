@@ -55,7 +55,7 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
 @dg.asset(
     key="doc_tokens",
     group_name="mix",
-    deps=["rejections", "documents", "dedup_clusters", "curated_documents", "synthetic_documents"],
+    deps=["rejections", "quality_decisions", "documents", "dedup_clusters", "curated_documents", "synthetic_documents"],
     code_version=TOKENS_CODE_VERSION,
     kinds={"delta"},
     description="BPE token count (tiktoken GPT-2, offline) of every document the mix can select, counted once "
@@ -88,7 +88,6 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
 @dg.asset(
     key="mix_decisions",
     group_name="mix",
-    # quality_decisions (classify) also writes `rejections` rows the mix must see first.
     # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
     # doc_perplexity: merges doc_scores.perplexity (mix.max_perplexity) before the mix reads it.
     deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent",

@@ -50,6 +50,7 @@ COMPARED = {
     "dedup_clusters": "SELECT doc_id, status, rule, duplicate_of, is_representative, cluster_id, cluster_size, "
                       "paragraphs_removed FROM dedup_clusters",
     "rejections": "SELECT doc_id, stage, rule, round(value, 6), threshold FROM rejections",
+    "quality_decisions": "SELECT doc_id, stage, rule, round(value, 6), threshold FROM quality_decisions",
     "doc_scores": "SELECT doc_id, round(quality_score, 4), domain FROM doc_scores",
     "mix_decisions": "SELECT doc_id, status, rule, repeat FROM mix_decisions",
     "training_corpus": "SELECT doc_id, md5(text), repeat FROM training_corpus",

@@ -100,10 +100,10 @@ def worker(code_root: str, base: str, pages: int, with_consent: bool) -> dict:
     """One crawl with the goldpan found under `code_root` (run in a fresh process)."""
     sys.path.insert(0, code_root)
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig
     from goldpan.lake import Lake
+    from goldpan.recipe import CrawlSection
 
-    cfg = CrawlConfig.from_dict({
+    cfg = CrawlSection.model_validate({
         "seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"], "max_depth": 50,
         "max_pages": pages, "per_host_delay_s": 0.0, "concurrency": 8, "per_host_concurrency": 8,
         "chunk_rows": 500, "revisit_interval_s": 0,

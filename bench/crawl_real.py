@@ -52,10 +52,10 @@ def run_goldpan(base: str, lake_dir: str, concurrency: int, parse_processes: int
     # the benchmark site is on 127.0.0.1: opting in to private addresses is this benchmark's purpose
     os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig
     from goldpan.lake import Lake
+    from goldpan.recipe import CrawlSection
 
-    cfg = CrawlConfig.from_dict({
+    cfg = CrawlSection.model_validate({
         "seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
         "max_depth": 50, "max_pages": 100_000, "per_host_delay_s": 0.0, "concurrency": concurrency,
         "per_host_concurrency": concurrency, "chunk_rows": 256, "revisit_interval_s": 0,
@@ -65,7 +65,7 @@ def run_goldpan(base: str, lake_dir: str, concurrency: int, parse_processes: int
     out = {}
     # recrawl: sitemap <lastmod> skips unchanged pages; recrawl_304: no sitemaps, every due page is
     # revisited with a conditional GET (what a site without sitemaps costs)
-    no_sitemaps = CrawlConfig.from_dict(cfg.to_dict() | {"sitemaps_from_robots": False})
+    no_sitemaps = CrawlSection.model_validate(cfg.model_dump() | {"sitemaps_from_robots": False})
     for name, batch, c in (("first", "b1", cfg), ("recrawl", "b2", cfg), ("recrawl_304", "b3", no_sitemaps)):
         t0, c0 = time.perf_counter(), time.process_time()
         res = run_crawl(lake, c, batch, "crawl")

@@ -8,7 +8,7 @@ The site (served by a separate process, HTTP/1.1 keep-alive) is a tree: page n l
 lifted (no delay, 8 connections to the one host) as the issue asks; robots.txt is 404. The crawl
 runs through `run_crawl` into a temporary Delta lake, i.e. with chunked pages commits and
 frontier merges, the way the `pages` asset runs it. A second figure crawls the same site without
-a lake (`crawl_batch`), to show what the lake costs. Peak RSS is sampled every chunk.
+a lake (`BatchCrawler.run`), to show what the lake costs. Peak RSS is sampled every chunk.
 Writes bench/out/crawl_throughput.json. Not a test: the machine is shared, numbers are noisy.
 """
 
@@ -84,8 +84,9 @@ def main() -> int:
     os.environ["GOLDPAN_ALLOW_PRIVATE"] = "1"  # the site is on 127.0.0.1: this benchmark opts in on purpose
 
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
+    from goldpan.crawl.crawler import BatchCrawler, CrawlStats
     from goldpan.lake import Lake
+    from goldpan.recipe import CrawlSection
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -93,7 +94,7 @@ def main() -> int:
     server.start()
     port = q.get(timeout=30)
     base = f"http://127.0.0.1:{port}"
-    cfg = CrawlConfig.from_dict({
+    cfg = CrawlSection.model_validate({
         "seeds": [base + "/p/0.html"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
         "max_depth": 50, "max_pages": pages, "per_host_delay_s": 0.0, "concurrency": args.concurrency,
         "per_host_concurrency": args.concurrency, "chunk_rows": 500, "revisit_interval_s": 0,
@@ -120,7 +121,7 @@ def main() -> int:
         stats = CrawlStats()
         mem: list[tuple[int, int, float]] = []
         t0 = time.perf_counter()
-        for row in crawl_batch(cfg, "b-bench-mem", "crawl:bench", stats=stats):
+        for row in BatchCrawler(cfg, "b-bench-mem", "crawl:bench", stats=stats).run():
             if stats.fetched % 1000 == 0:
                 mem.append((stats.fetched, stats.discovered, round(rss_mb(), 1)))
         dt = time.perf_counter() - t0
@@ -134,7 +135,7 @@ def main() -> int:
     print(f"{'crawl into Delta (run_crawl)':<34} {results['lake']['pages_per_s']:>8} pages/s  "
           f"{results['lake']['seconds']:>7}s  frontier {results['lake']['frontier_urls']} URLs  "
           f"RSS {results['lake']['rss_start_mb']} -> peak {results['lake']['rss_peak_mb']} MB")
-    print(f"{'crawl, no lake (crawl_batch)':<34} {results['no_lake']['pages_per_s']:>8} pages/s  "
+    print(f"{'crawl, no lake (BatchCrawler)':<34} {results['no_lake']['pages_per_s']:>8} pages/s  "
           f"{results['no_lake']['seconds']:>7}s")
     print("RSS (MB) as the frontier grows [fetched, frontier URLs, RSS]:", results["lake"]["rss_by_frontier"])
     print("  same, no lake (frontier in memory only):", results["no_lake"]["rss_by_frontier"])

@@ -25,18 +25,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from goldpan.dedup import settings as dedup_settings
 from goldpan.dedup.clusters import (
     KIND_ANCHOR,
     KIND_BAND,
     KIND_SHA1,
     KIND_URL,
     BatchOutcome,
-    DedupConfig,
     IndexRows,
 )
 from goldpan.dedup.store import DeltaPriorStore, write_index
+from goldpan.recipe import DedupSection
 
-BANDS = DedupConfig().banding[0]  # the recipe default's bands (S-curve for its threshold)
+BANDS = dedup_settings.banding(DedupSection())[0]  # the recipe default's bands (S-curve for its threshold)
 ANCHORS = 64  # content anchors per document: shingles / anchor_rate (16) of a ~1,000-word page
 CONFIG = f"bench-b{BANDS}-a{ANCHORS}"
 PER_DOC = ((KIND_URL, 1), (KIND_SHA1, 1), (KIND_BAND, BANDS), (KIND_ANCHOR, ANCHORS))

@@ -50,8 +50,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import dedup_corpus
 import numpy as np
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
 from goldpan.dedup.clusters import resolve_clusters
+from goldpan.recipe import DedupSection
 
 FINEWEB = {"minhash": "permutations", "num_perm": 112, "num_bands": 14, "rows_per_band": 8, "word_ngram": 5,
            "cjk_ngram": 5, "verify": "signature", "threshold": 0.01, "containment": False}
@@ -66,7 +67,7 @@ CONFIGS = {
 
 def run_config(docs: list[dedup_corpus.Doc], overrides: dict) -> tuple[dict[str, str], float, float, dict]:
     """Final cluster of every document (after merges), wall and CPU seconds, and match stats."""
-    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, url_dedup=False, **overrides))
+    dd = BatchDeduplicator(DedupSection(paragraph_dedup=False, url_dedup=False, **overrides))
     store = MemoryPriorStore()
     second = {d.doc_id for k, d in enumerate(docs)
               if (d.kind in ("copy", "contained") and k % 2) or d.doc_id.startswith("gcc12:")}
@@ -106,7 +107,7 @@ def show_errors(name: str, over: dict, by_id: dict, false_pairs: list, cluster: 
     from goldpan.dedup.signatures import doc_sequence
     from goldpan.dedup.verify import verify_pair
 
-    dd = BatchDeduplicator(DedupConfig(**over))
+    dd = BatchDeduplicator(DedupSection(**over))
 
     def feats(d: str):
         q = doc_sequence(by_id[d].text, by_id[d].lang, dd.sig_cfg)

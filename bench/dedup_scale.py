@@ -30,11 +30,12 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from goldpan.dedup.clusters import BatchDeduplicator, DedupConfig, DedupInput
+from goldpan.dedup.clusters import BatchDeduplicator, DedupInput
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
+from goldpan.recipe import DedupSection
 
 TEXTS = pa.schema([("doc_id", pa.string()), ("batch_id", pa.string()), ("lang", pa.string()),
                    ("text", pa.large_string())])
@@ -154,7 +155,7 @@ def main() -> int:
     n_batches = n_docs // bs
     root = Path(args.data) / "scale_lake"
     empty_root = Path(args.data) / "scale_lake_empty"
-    dd = BatchDeduplicator(DedupConfig())
+    dd = BatchDeduplicator(DedupSection())
     s = Synth()
     probe = make_probe(s, bs)
     if args.probe_only:

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import dedup_corpus
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
+from goldpan.recipe import DedupSection
 
 
 def datatrove_python() -> Path:
@@ -57,7 +58,7 @@ def main() -> int:
     chars = sum(len(d.text) for d in docs)
     inputs = [DedupInput(d.doc_id, d.text, d.lang, None, float(i)) for i, d in enumerate(docs)]
 
-    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, url_dedup=False))
+    dd = BatchDeduplicator(DedupSection(paragraph_dedup=False, url_dedup=False))
     dd.features(inputs[:5])  # warm the normalisation tables
     c0 = time.process_time()
     feats = dd.features(inputs)

@@ -4,10 +4,11 @@ Material: >= 3,000 real documentation pages in 20 languages from Debian packages
 LibreOffice help, Debian manuals, PostgreSQL/Python manuals), extracted by goldpan's extract stage
 (resiliparse + lid.176 language ID), deduplicated by exact text; plus the spam set `goldpan.filter.spam`
 builds from each language's own pages (keyword stuffing, lorem ipsum, navigation-only,
-boilerplate-only, repeated lines, word salad). As in the pipeline, the dedup stage's paragraph step
-(paragraphs found in >= 3 documents removed; a page left with < 200 characters rejected) runs over real
-pages and spam together before the filter; a real page it rejects does not reach the filter (the keep
-rate is over pages reaching the filter, as in issue 17), a spam page it rejects counts as removed for
+boilerplate-only, repeated lines, word salad, and held-out kinds). As in the pipeline, goldpan's dedup
+stage (URL, exact and near-duplicate clusters, then paragraphs found in >= 3 documents removed and a page
+left with < 200 characters rejected; the recipe's dedup section) runs over real pages and spam together
+before the filter; a real page it rejects does not reach the filter (the keep rate is over the
+deduplicated pages reaching the filter, as in issue 17), a spam page it rejects counts as removed for
 every filter compared.
 
 Compared on the same documents, in one run:
@@ -44,8 +45,8 @@ sys.path.insert(0, str(BENCH))
 
 from realdocs import real_pages
 
-from goldpan.dedup.paragraphs import apply as apply_paragraphs
-from goldpan.dedup.paragraphs import batch_counts, split_paragraphs
+from goldpan.dedup.clusters import BatchDeduplicator, DedupInput, MemoryPriorStore
+from goldpan.dedup.stage import dedup_config
 from goldpan.extract.langid import LanguageIdentifier, letter_weight, main_lines
 from goldpan.extract.stage import extract_documents, language_profile
 from goldpan.filter.defaults import DATATROVE_RULES_CONFIG
@@ -162,17 +163,30 @@ def dedup_exact(docs: list[dict]) -> list[dict]:
     return out
 
 
-def paragraph_dedup(items: list[dict]) -> None:
-    """goldpan's dedup-stage boilerplate removal (paragraphs in >= 3 documents), as the filter's input is
-    the text dedup kept: sets `dedup_rule` on documents left with only boilerplate, and the text."""
-    cfg = DedupSection()
-    paras = [split_paragraphs(d["text"], cfg.paragraph_min_chars) for d in items]
-    counts = batch_counts(paras)
-    for d, p in zip(items, paras):
-        o = apply_paragraphs(p, counts, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
-        d["dedup_rule"] = o.rule
-        if o.n_removed:
-            d["text"] = o.text
+def dedup_stage(items: list[dict]) -> dict[str, str]:
+    """goldpan's dedup stage over real pages and spam together, as one batch (the recipe's dedup section:
+    URL, exact, near-duplicate clusters, then paragraphs in >= 3 documents removed and a page left with
+    < 200 characters rejected). Sets each kept document's text to the text dedup kept; returns
+    {doc_id: dedup rule} of the rejected ones.
+
+    Why the whole stage and not only its paragraph step: an untranslated page ships in every
+    translated package (LibreOffice help in 10 languages carries the same English page), and exact
+    text dedup misses the copies (their menus differ). Without the near-duplicate step all copies reach
+    the paragraph step, which then finds every paragraph in >= 3 documents and strips each copy to its
+    headings: the filter would judge gutted duplicates, not documentation pages.
+    """
+    dd = BatchDeduplicator(dedup_config(DedupSection()))
+    inputs = [DedupInput(doc_id=d["doc_id"], text=d["text"], lang=d.get("lid", d["lang"]), url=d.get("url"))
+              for d in items]
+    out = dd.run(inputs, MemoryPriorStore().begin("bench"))
+    rejected = {}
+    for d, r in zip(items, out.results):
+        d["dedup_rule"] = r.rule if r.status != "kept" else None
+        if d["dedup_rule"]:
+            rejected[d["doc_id"]] = d["dedup_rule"]
+        elif r.dedup_text is not None:
+            d["text"] = r.dedup_text
+    return rejected
 
 
 def run_datatrove(docs: list[dict]) -> dict[str, bool] | None:
@@ -322,23 +336,27 @@ def main() -> int:
         s["lid"] = language_profile(lid, s["text"], ex_cfg).lang
     print(f"{len(spam)} spam pages in {len({s['lang'] for s in spam})} languages "
           f"({Counter(s['set'] for s in spam)})", flush=True)
-    # The dedup stage's paragraph step runs over real pages and spam together, as in one batch.
-    paragraph_dedup(docs + spam)
-    at_dedup = {d["doc_id"] for d in docs + spam if d["dedup_rule"]}
-    n_real_dedup = sum(1 for d in docs if d["doc_id"] in at_dedup)
+    # goldpan's dedup stage runs over real pages and spam together, as in one batch.
+    at_dedup_rules = dedup_stage(docs + spam)
+    at_dedup = set(at_dedup_rules)
+    n_real_dedup = Counter(at_dedup_rules[d["doc_id"]] for d in docs if d["doc_id"] in at_dedup)
+    n_spam_dedup = Counter(at_dedup_rules[s["doc_id"]] for s in spam if s["doc_id"] in at_dedup)
     docs = [d for d in docs if d["doc_id"] not in at_dedup]  # real pages reaching the filter
-    print(f"paragraph dedup: {n_real_dedup} real pages left with boilerplate only, "
-          f"{len(at_dedup) - n_real_dedup} spam pages removed", flush=True)
+    print(f"dedup stage: real pages rejected {dict(n_real_dedup)}, spam pages rejected {dict(n_spam_dedup)}; "
+          f"{len(docs)} real pages reach the filter", flush=True)
 
     multi = ruleset_from_section(FilterSection())
     dtmode = RuleSet.from_config(DATATROVE_RULES_CONFIG)
     sig_cache = SignalCache(ROOT / "bench" / "data" / f"filter_multilingual_signals_{_code_key(SIGNAL_CODE)}.jsonl")
     t1 = time.perf_counter()
     gp_keep, dm_keep, reasons = {}, {}, defaultdict(Counter)
+    # Real pages, per language: every rule that failed (any_rule) and the rule that alone rejected a page
+    # (sole_rule: the page is kept without it), to see which rule costs which language its pages.
+    any_rule, sole_rule = defaultdict(Counter), defaultdict(Counter)
     for d in docs + spam:
         if d["doc_id"] in at_dedup:  # spam removed by the dedup stage: never reaches the filter
             gp_keep[d["doc_id"]] = dm_keep[d["doc_id"]] = False
-            reasons[d.get("kind")]["paragraph_dedup"] += 1
+            reasons[d.get("kind")][f"dedup:{at_dedup_rules[d['doc_id']]}"] += 1
             continue
         lang = d.get("lid", d["lang"])
         sig = sig_cache.get(d["text"], lang)
@@ -347,6 +365,10 @@ def main() -> int:
         dm_keep[d["doc_id"]] = not dtmode.evaluate(d["doc_id"], lang, sig)
         for f in fails[:1]:
             reasons[d.get("kind") or base_lang(d["ref_lang"])][f.rule] += 1
+        if not d.get("kind"):
+            any_rule[base_lang(d["ref_lang"])].update({f.rule for f in fails})
+            if len({f.rule for f in fails}) == 1:
+                sole_rule[base_lang(d["ref_lang"])][fails[0].rule] += 1
     sig_cache.save()
     t_gp = time.perf_counter() - t1
     if args.dump:
@@ -357,6 +379,7 @@ def main() -> int:
                 lang = d.get("lid", d["lang"])
                 f.write(json.dumps({"doc_id": d["doc_id"], "lang": lang, "ref": base_lang(d.get("ref_lang", d["lang"])),
                                     "kind": d.get("kind"), "set": d.get("set"), "keep": gp_keep[d["doc_id"]],
+                                    "package": d.get("package"), "text": d["text"],
                                     "section": multi.section_for(lang, sig_cache.get(d["text"], lang)),
                                     "sig": sig_cache.get(d["text"], lang)}, ensure_ascii=False) + "\n")
     print(f"goldpan signals + both modes: {t_gp:.0f} s for {len(docs) + len(spam)} documents", flush=True)
@@ -384,6 +407,8 @@ def main() -> int:
             "spam_removed_datatrove_mode": share(dm_keep, sp, False),
             "spam_removed_datatrove": share(dt_keep, sp, False) if dt_keep else None,
             "top_rejections": dict(reasons[lang].most_common(3)),
+            "rejections_any_rule": dict(any_rule[lang].most_common()),
+            "rejections_sole_rule": dict(sole_rule[lang].most_common()),
         }
     keeps = (("goldpan", gp_keep), ("datatrove_mode", dm_keep), ("datatrove", dt_keep))
     spam_removed = {}
@@ -400,7 +425,7 @@ def main() -> int:
                     "kept_goldpan": sorted(s["doc_id"] for s in items if gp_keep[s["doc_id"]])}
     first_rules = {kind: dict(reasons[kind].most_common(4)) for kind in ALL_KINDS}
     result = {"pages": len(pages), "documents_reaching_filter": len(docs), "spam": len(spam),
-              "real_pages_boilerplate_only_at_dedup": n_real_dedup, "language_id": lid_results,
+              "real_pages_rejected_at_dedup": dict(n_real_dedup), "spam_rejected_at_dedup": dict(n_spam_dedup), "language_id": lid_results,
               "spam_removed": spam_removed, "spam_by_kind": spam_by_kind, "spam_first_rule": first_rules,
               "languages": rows,
               "untranslated_counted_as_en": sum(1 for d in docs if d["ref_lang"] != base_lang(d["package_lang"])),

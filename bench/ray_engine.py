@@ -48,9 +48,10 @@ KEYS = {"documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["
 
 def import_pages(shards: list[Path], root: Path) -> int:
     from goldpan.lake import Lake
-    from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+    from goldpan.recipe import WarcSection
+    from goldpan.warc.importer import import_warc_batch
 
-    stats = import_warc_batch(Lake(root), [str(s) for s in shards], BATCH, WarcImportConfig())
+    stats = import_warc_batch(Lake(root), [str(s) for s in shards], BATCH, WarcSection())
     with Lake(root).connect(tables=["pages"]) as con:
         return int(con.execute("SELECT count(*) FROM pages WHERE status = 'kept'").fetchone()[0]) or stats.records
 

@@ -1,7 +1,7 @@
 """The WARC importer as it is on another git revision (default `main`), loaded as a separate module
 next to the current one, so that one benchmark run times both under the same machine load.
 
-    old = load_importer("main")   # a module with rows_from_file, import_warc_batch, WarcImportConfig
+    old = load_importer("main")   # a module with rows_from_file, import_warc_batch, WarcSection (WarcImportConfig before)
 
 Only `goldpan/warc/importer.py` and `goldpan/warc/reader.py` of that revision are taken (what the
 import's speed depends on); the rest of goldpan (crawl helpers, lake) is the current one.

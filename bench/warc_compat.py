@@ -38,8 +38,9 @@ def main() -> int:
 
     from goldpan.extract.langid import LanguageIdentifier
     from goldpan.extract.stage import extract_documents
+    from goldpan.recipe import WarcSection
     from goldpan.warc.conformance import warcio_reading
-    from goldpan.warc.importer import WarcImportConfig, WarcStats, rows_from_file
+    from goldpan.warc.importer import WarcStats, rows_from_file
 
     old = None
     if args.baseline:
@@ -50,7 +51,7 @@ def main() -> int:
     table = []
     for path in files:
         stats = WarcStats()
-        rows = list(rows_from_file(str(path), "b-compat", WarcImportConfig(), stats))
+        rows = list(rows_from_file(str(path), "b-compat", WarcSection(), stats))
         kept = [r for r in rows if r["status"] == "kept"]
         docs = list(extract_documents(kept, lid))
         ref = warcio_reading(path)
@@ -58,7 +59,7 @@ def main() -> int:
         before = None
         if old is not None:
             try:
-                got = [r for r in old.rows_from_file(str(path), "b-compat", old.WarcImportConfig(), old.WarcStats())
+                got = [r for r in old.rows_from_file(str(path), "b-compat", old.WarcSection(), old.WarcStats())
                        if r["status"] == "kept"]  # fmt: skip
                 same_before = Counter((r["url"], r["content"]) for r in got) == Counter(ref.pages)
                 before = f"{len(got)} ({'same' if same_before else 'differs'})"

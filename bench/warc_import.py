@@ -90,6 +90,13 @@ def _ratio(results: dict, new: str, old: str) -> dict:
     return {"cpu": round(o["cpu_s"] / n["cpu_s"], 3), "wall": round(n["records_per_s"] / o["records_per_s"], 3)}
 
 
+def _config(module, **kw):
+    """The importer's settings for `module`: the recipe's `WarcSection` now, `WarcImportConfig` in
+    revisions before the two were one model."""
+    cls = getattr(module, "WarcSection", None) or module.WarcImportConfig
+    return cls(**kw)
+
+
 def main() -> int:
     global REPEAT
     ap = argparse.ArgumentParser()
@@ -150,7 +157,7 @@ def main() -> int:
         def rows(module, verify: bool = True):
             def run() -> tuple[int, int]:
                 stats = module.WarcStats()
-                cfg = module.WarcImportConfig(verify_digests=verify)
+                cfg = _config(module, verify_digests=verify)
                 n_rows = sum(1 for _ in module.rows_from_file(str(path), "b-bench", cfg, stats))
                 return stats.records, n_rows
             return run
@@ -160,7 +167,7 @@ def main() -> int:
         def lake(module, **kw):
             def run() -> tuple[int, int]:
                 lake_dir = Path(tmp) / f"lake{next(runs)}"
-                stats = module.import_warc_batch(Lake(lake_dir), [str(path)], "b-bench", module.WarcImportConfig(**kw))
+                stats = module.import_warc_batch(Lake(lake_dir), [str(path)], "b-bench", _config(module, **kw))
                 if module is importer:
                     results.setdefault("parquet_mb", {})[kw.get("parquet_compression", "ZSTD") or "default"] = round(
                         sum(f.stat().st_size for f in lake_dir.rglob("*.parquet")) / 1e6, 2)

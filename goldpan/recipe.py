@@ -27,6 +27,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The crawler's User-Agent, the largest body a page may have and the content types kept: one
+#: definition, read by the crawl and WARC sections and by a Fetcher built without a recipe.
+DEFAULT_USER_AGENT = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
+DEFAULT_MAX_BYTES = 5_000_000
+DEFAULT_CONTENT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+
 class CrawlSection(_Strict):
     """What and how to crawl. Defaults follow Apache Nutch's published defaults where one exists
     (fetcher.server.delay 5 s, fetcher.threads.fetch 10, fetcher.threads.per.queue 1,
@@ -51,13 +58,13 @@ class CrawlSection(_Strict):
     max_crawl_delay_s: float = Field(30.0, ge=0)
     concurrency: int = Field(10, ge=1, le=256)
     per_host_concurrency: int = Field(1, ge=1, le=64)
-    user_agent: str = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
+    user_agent: str = Field(DEFAULT_USER_AGENT, pattern=r"\S")
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(15.0, gt=0)
     total_timeout_s: float = Field(60.0, gt=0)
-    max_bytes: int = Field(5_000_000, ge=1024)
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1024)
     max_redirects: int = Field(5, ge=0, le=30)
-    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    allowed_content_types: list[str] = list(DEFAULT_CONTENT_TYPES)
     robots_ttl_s: float = Field(3600.0, ge=0)
     # TDMRep: read each origin's /.well-known/tdmrep.json with its robots.txt (one request per origin,
     # only where robots.txt allows it); the consent section decides what a reservation does.
@@ -95,21 +102,25 @@ class CrawlSection(_Strict):
     chunk_bytes: int = Field(8_000_000, ge=1)  # body bytes per commit (the Delta writer needs ~6x in memory)
     schedule_cron: str = "0 3 * * *"
 
-    @field_validator("allow_private")
+    # `allow_private` / `connect_to` entries and the seeds' place in the crawl scope need the crawler's
+    # code: goldpan.crawl.settings checks them when the recipe is loaded and when a crawl starts.
+
+    @field_validator("allowed_hosts")
     @classmethod
-    def _addresses_only(cls, v: list[str]) -> list[str]:
-        from goldpan.crawl.addresses import parse_allow_entry
+    def _host_names(cls, v: list[str]) -> list[str]:
+        hosts = [h.strip().lower().rstrip(".") for h in v]
+        if any(not h for h in hosts):
+            raise ValueError("allowed_hosts must be a non-empty list of host names")
+        return hosts
 
-        for entry in v:
-            parse_allow_entry(entry)
-        return v
-
-    @field_validator("connect_to")
+    @field_validator("include_patterns", "exclude_patterns")
     @classmethod
-    def _connect_to(cls, v: dict[str, str]) -> dict[str, str]:
-        from goldpan.crawl.addresses import parse_connect_to
-
-        parse_connect_to(v)
+    def _regexes(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
         return v
 
 
@@ -125,8 +136,8 @@ class WarcSection(_Strict):
     # Parquet codec of the pages files an import writes (bodies dominate); null = deltalake default.
     parquet_compression: Literal["ZSTD", "LZ4_RAW", "SNAPPY", "GZIP", "BROTLI", "UNCOMPRESSED"] | None = "ZSTD"
     parquet_compression_level: int | None = 1
-    max_bytes: int = Field(5_000_000, ge=1024)
-    allowed_content_types: list[str] = ["text/html", "application/xhtml+xml", "text/plain"]
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1024)
+    allowed_content_types: list[str] = list(DEFAULT_CONTENT_TYPES)
     storage_options: dict[str, str] = {}  # empty: the lake's storage options
     chunk_rows: int = Field(2048, ge=1)  # rows per pages commit (also committed every 64 MB of content)
 
@@ -245,6 +256,14 @@ class DedupSection(_Strict):
     # Compact dedup_index/dedup_paragraphs (Delta optimize) once a partition holds more files than
     # this: a lookup pays per file, so without it lookups slow down with every batch. 0 = never.
     index_compact_files: int = Field(16, ge=0)
+
+    @model_validator(mode="after")
+    def _banding_and_anchors(self) -> DedupSection:
+        if (self.num_bands is None) != (self.rows_per_band is None):
+            raise ValueError("give both num_bands and rows_per_band, or neither (chosen from the S-curve)")
+        if self.anchor_rate & (self.anchor_rate - 1):
+            raise ValueError("anchor_rate must be a power of two")
+        return self
 
 
 class FilterSection(_Strict):

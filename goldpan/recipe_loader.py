@@ -141,8 +141,12 @@ def _model_of(annotation: Any) -> Any:
 
 
 def check_names(recipe: Recipe) -> None:
-    """Rules and languages the recipe names exist; raises ValueError naming the key and a near match."""
+    """Rules and languages the recipe names exist and the crawl's address entries parse; raises
+    ValueError naming the key and a near match."""
+    from goldpan.crawl.settings import check_addresses
+
     check_filter_rules(recipe.filter.rules)  # unknown rules and languages fail at load, not at the filter stage
+    check_addresses(recipe.crawl)  # allow_private / connect_to entries fail at load, not at the crawl
     for lang in recipe.mix.languages:
         if lang != "*":  # every language (goldpan.mix.select.ALL_LANGUAGES)
             check_language("mix.languages", lang)

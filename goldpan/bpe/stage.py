@@ -17,10 +17,10 @@ from goldpan.engine.pooled import StageRun, run_pooled
 from goldpan.engine.slices import LakeQuery
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
-from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
+from goldpan.lake.views import CURRENT_TEXT_SQL, REJECTION_TABLES, stage_sql
 
-TABLES = ["documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "synthetic_documents",
-          "doc_tokens"]
+TABLES = ["documents", "dedup_clusters", "doc_signals", *REJECTION_TABLES, "curated_documents",
+          "synthetic_documents", "doc_tokens"]
 
 
 def tokens_input_sql(with_synthetic: bool = False) -> str:

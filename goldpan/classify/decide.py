@@ -1,7 +1,7 @@
 """The keep decision over stored quality scores: a threshold or a per-batch top fraction (DCLM ~10%).
 
 Cheap on purpose: it reads `doc_scores` only, so changing the recipe's threshold re-decides without
-re-scoring. A rejected document becomes one `rejections` row (stage 'classify', rule
+re-scoring. A rejected document becomes one `quality_decisions` row (stage 'classify', rule
 'quality_fasttext', value = its score, op '<', threshold = the cutoff actually applied; for
 top_fraction that is the score of the last kept document, and ties at the cutoff are all kept).
 Documents without a score (no model was trained) are not decided and are counted as such.

@@ -1,7 +1,9 @@
-"""The classify stage's per-document work: `doc_scores` (quality, math and code scores) of a batch.
+"""The classify stage's per-batch entry points: `run` writes `doc_scores` (quality, math and code
+scores) of a batch; `decide` writes the keep rule's rejections of that batch (`quality_decisions`).
 
 The models are trained across batches (`quality_model`, `domain_models`); scoring one batch is pure
 per-document work, run on the engine's workers. Each worker loads a model once, by path and sha1.
+Deciding is cheap and separate, so a threshold change re-decides without re-scoring.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from goldpan.classify.config import keep_rule
+from goldpan.classify.decide import STAGE, quality_rejections
 from goldpan.classify.model import load
 from goldpan.classify.registry import latest_model, local_model_path
 from goldpan.classify.scores import LoadedModel, Scorer
@@ -18,8 +22,9 @@ from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.engine.slices import LakeQuery
 from goldpan.lake import Lake, batch_predicate
-from goldpan.lake.schemas import DOC_SCORES, ERROR
-from goldpan.lake.views import CURRENT_TEXT_SQL
+from goldpan.lake.delta import WriteResult, rows_to_batches
+from goldpan.lake.schemas import DOC_SCORES, ERROR, REJECTIONS
+from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.recipe import ClassifySection
 
 # Every document with computed signals, with its current text.
@@ -134,3 +139,26 @@ def run(
 def _placeholder(ref: ModelRef | None) -> LoadedModel | None:
     """A LoadedModel carrying only the sha1 (for the model description; nothing is loaded)."""
     return None if ref is None else LoadedModel(ref.sha1, None)
+
+
+#: The table `decide` writes: one row per document of a batch below the keep rule (REJECTIONS schema).
+DECISIONS_TABLE = "quality_decisions"
+
+
+def decide(lake: Lake, section: ClassifySection, batch_id: str, recipe_id: str,
+           commit_metadata: Mapping[str, str] | None = None) -> tuple[WriteResult, dict]:
+    """Apply the recipe's keep rule to the stored quality scores of the documents of `batch_id` the
+    filter kept; replace the batch's `quality_decisions` slice. Returns (write, decision summary)."""
+    filter_kept, _, _ = stage_sql(STAGE)
+    with lake.connect(tables=["doc_signals", "rejections", "doc_scores"]) as con:
+        rel = con.execute(
+            f"SELECT s.doc_id, s.batch_id, s.quality_score FROM doc_scores s JOIN ({filter_kept}) k "
+            "ON k.doc_id = s.doc_id WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id",
+            [batch_id],
+        )
+        rows = [{"doc_id": a, "batch_id": b, "quality_score": c} for a, b, c in rel.fetchall()]
+    rejected, summary = quality_rejections(rows, keep_rule(section), recipe_id)
+    written = lake.write(DECISIONS_TABLE, rows_to_batches(rejected, REJECTIONS), REJECTIONS,
+                         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
+                         commit_metadata=commit_metadata)
+    return written, summary

@@ -19,7 +19,6 @@ the crawler's workers are daemon threads, so nothing waits for a busy worker.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -27,9 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from goldpan.crawl import policy_files
+from goldpan.crawl import policy_files, settings
 from goldpan.crawl.committer import Committer
-from goldpan.crawl.crawler import BatchCrawler, CrawlConfig, CrawlStats
+from goldpan.crawl.crawler import BatchCrawler, CrawlStats
 from goldpan.crawl.fetcher import UNCHANGED
 from goldpan.crawl.frontier import TABLE as FRONTIER
 from goldpan.crawl.frontier import FrontierEntry, FrontierStore
@@ -37,6 +36,7 @@ from goldpan.crawl.urls import host_of
 from goldpan.lake import batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import KEPT, PAGES
+from goldpan.recipe import CrawlSection
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _unmerged_rows(lake, batch_id: str):
 
 def run_crawl(
     lake,
-    config: CrawlConfig,
+    config: CrawlSection,
     batch_id: str,
     source: str,
     *,
@@ -127,7 +127,7 @@ def run_crawl(
     if stats.resumed_rows:
         log.info("batch %s: resuming after %d stored rows", batch_id, stats.resumed_rows)
 
-    snapshot = store.load(batch_id, now, seeds=config.normalized_seeds(),
+    snapshot = store.load(batch_id, now, seeds=settings.normalized_seeds(config),
                           revisit_seeds=config.revisit_seeds_every_batch, include_batch=restart)  # fmt: skip
     crawler = BatchCrawler(config, batch_id, source, stats=stats, sleep=sleep, clock=clock, frontier=snapshot,
                            takedowns=takedowns, done_urls=done, frontier_lookup=store.lookup)  # fmt: skip
@@ -186,7 +186,7 @@ def run_crawl(
     if stats.resumed_rows and not restart:
         # the interrupted run read the sitemaps (their URLs reached the frontier with its first
         # chunk); a rerun of a finished batch must make no request at all
-        config = dataclasses.replace(config, sitemaps_from_robots=False, sitemap_xml=False, sitemap_urls=[])
+        config = config.model_copy(update={"sitemaps_from_robots": False, "sitemap_xml": False, "sitemap_urls": []})
         crawler.config = config
     try:
         for row in crawler.run():

@@ -42,36 +42,29 @@ import dataclasses
 import heapq
 import json
 import logging
-import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from goldpan.crawl.addresses import AddressPolicy, parse_connect_to, require_private_opt_in
-from goldpan.crawl.fetcher import (
-    DEFAULT_CONTENT_TYPES,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_USER_AGENT,
-    HTML_CONTENT_TYPES,
-    UNCHANGED,
-    Fetcher,
-    make_row,
-)
+from goldpan.crawl import settings
+from goldpan.crawl.fetcher import HTML_CONTENT_TYPES, UNCHANGED, Fetcher, make_row
 from goldpan.crawl.frontier import FrontierEntry, FrontierSnapshot
 from goldpan.crawl.frontier import url_key as _key
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
 from goldpan.crawl.parse_pool import ParsePool
-from goldpan.crawl.revisit import QUEUED, TAKEDOWN, RevisitPolicy
+from goldpan.crawl.revisit import QUEUED, TAKEDOWN
 from goldpan.crawl.robots import RobotsCache, RobotsEntry
-from goldpan.crawl.scope import TOO_DEEP, CrawlScope
+from goldpan.crawl.scope import TOO_DEEP
 from goldpan.crawl.sitemaps import read_sitemaps, robots_sitemaps
-from goldpan.crawl.urls import TRACKING_PARAMS, host_of, normalize_url, origin_of
+from goldpan.crawl.urls import host_of, origin_of
 from goldpan.crawl.workers import DaemonPool
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
+from goldpan.recipe import CrawlSection
 
 log = logging.getLogger(__name__)
 
@@ -82,213 +75,9 @@ ROBOTS_UNAVAILABLE = "robots_unavailable"
 ADDRESS_NOT_ALLOWED = "address_not_allowed"
 
 
-class CrawlConfigError(ValueError):
-    """Bad crawl configuration. A ValueError (also for wrong types) so callers catch one thing."""
-
-
 CRAWL_DELAY_TOO_LONG = "crawl_delay_too_long"
 PARSE_BUDGET_EXCEEDED = "parse_budget_exceeded"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass
-class CrawlConfig:
-    """What one crawl batch may do. Construct via `from_dict` for config coming from YAML/JSON:
-    it rejects unknown keys and wrong types, so a typo (`max_page: 10`) fails loudly instead
-    of silently crawling 500 pages."""
-
-    seeds: list[str]
-    allowed_hosts: list[str]
-    max_depth: int = 3
-    max_pages: int = 500  # stored pages (kept or unchanged rows)
-    max_requests: int = 0  # HTTP requests; 0 = 4 x max_pages
-    include_patterns: list[str] = field(default_factory=list)
-    exclude_patterns: list[str] = field(default_factory=list)
-    strip_params: list[str] = field(default_factory=lambda: sorted(TRACKING_PARAMS))
-    user_agent: str = DEFAULT_USER_AGENT
-    per_host_delay_s: float = 5.0  # Nutch fetcher.server.delay
-    max_crawl_delay_s: float = 30.0
-    concurrency: int = 10  # Nutch fetcher.threads.fetch
-    per_host_concurrency: int = 1  # Nutch fetcher.threads.per.queue
-    allow_private: list[str] = field(default_factory=list)
-    connect_to: dict[str, str] = field(default_factory=dict)  # {"host:port": "ip:port"} (addresses.parse_connect_to)
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
-    total_timeout_s: float = 60.0
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_redirects: int = 5
-    allowed_content_types: list[str] = field(default_factory=lambda: sorted(DEFAULT_CONTENT_TYPES))
-    robots_ttl_s: float = 3600.0
-    fetch_tdmrep: bool = True  # read each origin's /.well-known/tdmrep.json with its robots.txt (consent)
-    revisit_interval_s: float = 30 * 86400.0  # Nutch db.fetch.interval.default
-    revisit_seeds_every_batch: bool = True
-    retry_backoff_s: float = 3600.0
-    max_retries: int = 3  # Nutch db.fetch.retry.max
-    revisit_gone_s: float = 30 * 86400.0  # 404/410: doubles per consecutive gone answer
-    revisit_redirect_s: float = 30 * 86400.0  # a URL that redirected elsewhere
-    parse_cpu_budget_s: float = 10.0  # CPU seconds of link discovery per page
-    parse_processes: int = 0  # link discovery in this many processes (0: in the crawl's threads)
-    parse_processes_after: int = 200  # ... once the batch has parsed this many pages in its threads
-    sitemaps_from_robots: bool = True  # follow `Sitemap:` lines of robots.txt
-    sitemap_xml: bool = False  # also try /sitemap.xml of every seed host
-    sitemap_urls: list[str] = field(default_factory=list)  # further sitemaps to read
-    max_sitemaps: int = 50  # sitemap files read per batch (indexes included)
-    max_sitemap_urls: int = 100_000  # URLs taken from sitemaps per batch
-    frontier_merge_rows: int = 5_000  # pages rows between two frontier merges (Delta)
-    chunk_rows: int = 256
-    chunk_seconds: float = 30.0
-    chunk_bytes: int = 8_000_000  # body bytes per pages commit: the Delta writer needs ~6x that in memory
-    schedule_cron: str = "0 3 * * *"
-
-    def __post_init__(self) -> None:
-        self.allowed_hosts = [h.strip().lower().rstrip(".") for h in self.allowed_hosts]
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise CrawlConfigError (a ValueError) describing the first problem found."""
-        if not self.allowed_hosts or any(not h for h in self.allowed_hosts):
-            raise CrawlConfigError("allowed_hosts must be a non-empty list of host names")
-        if not self.seeds:
-            raise CrawlConfigError("seeds must contain at least one URL")
-        for name in ("max_depth", "max_redirects"):
-            if getattr(self, name) < 0:
-                raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("max_pages", "max_bytes", "concurrency", "per_host_concurrency", "chunk_rows",
-                     "frontier_merge_rows", "chunk_bytes"):
-            if getattr(self, name) < 1:
-                raise CrawlConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("per_host_delay_s", "max_crawl_delay_s", "robots_ttl_s", "revisit_interval_s",
-                     "retry_backoff_s", "max_retries", "max_requests", "revisit_gone_s", "revisit_redirect_s",
-                     "max_sitemaps", "max_sitemap_urls", "parse_processes", "parse_processes_after"):
-            if getattr(self, name) < 0:
-                raise CrawlConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("connect_timeout_s", "read_timeout_s", "total_timeout_s", "chunk_seconds",
-                     "parse_cpu_budget_s"):
-            if getattr(self, name) <= 0:
-                raise CrawlConfigError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.user_agent.strip():
-            raise CrawlConfigError("user_agent must not be empty")
-        for name in ("include_patterns", "exclude_patterns"):
-            for pattern in getattr(self, name):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise CrawlConfigError(f"{name}: invalid regex {pattern!r}: {exc}") from None
-        try:
-            AddressPolicy.from_entries(self.allow_private)
-            parse_connect_to(self.connect_to)
-        except ValueError as exc:
-            raise CrawlConfigError(str(exc)) from None
-        scope = self.scope()
-        for seed in self.seeds:
-            norm = self.normalize(seed)
-            if norm is None:
-                raise CrawlConfigError(f"seed {seed!r} is not an absolute http(s) URL")
-            why = scope.why_not(norm, 0)
-            if why is not None:
-                raise CrawlConfigError(f"seed {seed!r} is outside the crawl scope ({why})")
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CrawlConfig:
-        """Build and validate a config from plain data (parsed YAML/JSON)."""
-        if not isinstance(d, Mapping):
-            raise CrawlConfigError(f"crawl config must be a mapping, got {type(d).__name__}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - set(fields))
-        if unknown:
-            raise CrawlConfigError(f"unknown crawl config keys: {', '.join(map(str, unknown))}")
-        for required in ("seeds", "allowed_hosts"):
-            if required not in d:
-                raise CrawlConfigError(f"crawl config is missing {required!r}")
-        kwargs: dict[str, Any] = {}
-        for key, value in d.items():
-            f = fields[key]
-            # The default's type is the field's type; list fields (and required seeds /
-            # allowed_hosts, which have no default) are lists of strings.
-            if f.default is not dataclasses.MISSING:
-                default = f.default
-            else:
-                default = f.default_factory() if f.default_factory is not dataclasses.MISSING else []
-            kwargs[key] = _coerce(key, value, default)
-        return cls(**kwargs)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def normalize(self, url: str | None, base: str | None = None) -> str | None:
-        """The recipe's URL normalisation (its tracking-parameter list): one page, one frontier row."""
-        return normalize_url(url, base, frozenset(self.strip_params))
-
-    def normalized_seeds(self) -> list[str]:
-        return list(dict.fromkeys(u for u in (self.normalize(s) for s in self.seeds) if u is not None))
-
-    def policy(self) -> RevisitPolicy:
-        return RevisitPolicy(self.revisit_interval_s, self.retry_backoff_s, self.max_retries,
-                             self.revisit_gone_s, self.revisit_redirect_s)  # fmt: skip
-
-    @property
-    def request_cap(self) -> int:
-        """HTTP requests one batch may make (`max_requests`, or 4 x max_pages when 0)."""
-        return self.max_requests or 4 * self.max_pages
-
-    def scope(self) -> CrawlScope:
-        return CrawlScope(
-            allowed_hosts=frozenset(self.allowed_hosts),
-            include_patterns=tuple(self.include_patterns),
-            exclude_patterns=tuple(self.exclude_patterns),
-            max_depth=self.max_depth,
-        )
-
-    def check_private_opt_in(self, env: Mapping[str, str] | None = None) -> None:
-        """Refuse to crawl with `allow_private` unless GOLDPAN_ALLOW_PRIVATE=1 (addresses module)."""
-        require_private_opt_in(self.allow_private, env)
-
-    def make_fetcher(self) -> Fetcher:
-        self.check_private_opt_in()
-        return Fetcher(
-            user_agent=self.user_agent,
-            connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=self.read_timeout_s,
-            total_timeout_s=self.total_timeout_s,
-            max_bytes=self.max_bytes,
-            max_redirects=self.max_redirects,
-            allowed_content_types=self.allowed_content_types,
-            allow_private=frozenset(self.allow_private),
-            connect_to=dict(self.connect_to),
-            max_pools=max(64, self.concurrency * 2),
-            pool_maxsize=max(4, self.per_host_concurrency),
-        )
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    """Type-check one config value against its field's default type."""
-    if isinstance(default, dict):
-        if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise CrawlConfigError(f"{key} must be a mapping of strings")
-        return dict(value)
-    if isinstance(default, list):
-        if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise CrawlConfigError(f"{key} must be a list of strings, got {type(value).__name__}")
-        if not all(isinstance(v, str) for v in value):
-            raise CrawlConfigError(f"{key} must be a list of strings")
-        return list(value)
-    if isinstance(default, bool) or isinstance(value, bool):
-        if not isinstance(value, bool) or not isinstance(default, bool):
-            raise CrawlConfigError(f"{key} must be a {type(default).__name__}, got {type(value).__name__}")
-        return value
-    if isinstance(default, int) and not isinstance(default, bool):
-        if not isinstance(value, int):
-            raise CrawlConfigError(f"{key} must be an integer, got {type(value).__name__}")
-        return value
-    if isinstance(default, float):
-        if not isinstance(value, (int, float)):
-            raise CrawlConfigError(f"{key} must be a number, got {type(value).__name__}")
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise CrawlConfigError(f"{key} must be a string, got {type(value).__name__}")
-        return value
-    return value
 
 
 @dataclass
@@ -371,7 +160,10 @@ class _Host:
 
 
 class BatchCrawler:
-    """State of one batch crawl. Use `crawl_batch` unless you need to inspect the state.
+    """State of one batch crawl; `BatchCrawler(section, batch_id, source).run()` crawls without a lake
+    (seeds only, nothing remembered), `goldpan.crawl.batch.run_crawl` with one (frontier, chunks, resume).
+    `sleep`/`clock` are injectable so tests check politeness without waiting; a Fetcher built from
+    the section is created and closed by `run` unless one is passed in.
 
     `frontier` is the snapshot loaded from `crawl_frontier` (None: seeds only, nothing known).
     `done_urls` are URLs this batch already stored (a resumed run): they are not requested again.
@@ -381,7 +173,7 @@ class BatchCrawler:
 
     def __init__(
         self,
-        config: CrawlConfig,
+        config: CrawlSection,
         batch_id: str,
         source: str,
         fetcher: Fetcher | None = None,
@@ -396,18 +188,19 @@ class BatchCrawler:
         now: Callable[[], datetime] = utcnow,
         frontier_lookup: FrontierLookup | None = None,
     ) -> None:
+        settings.check(config)
         self.config = config
         self.batch_id = batch_id
         self.source = source
         self._own_fetcher = fetcher is None
-        self.fetcher = fetcher if fetcher is not None else config.make_fetcher()
+        self.fetcher = fetcher if fetcher is not None else settings.make_fetcher(config)
         self.progress = progress
         self.stats = stats if stats is not None else CrawlStats()
         self.sleep = sleep
         self.clock = clock
         self.now = now
-        self.scope = config.scope()
-        self.policy = config.policy()
+        self.scope = settings.scope(config)
+        self.policy = settings.revisit_policy(config)
         self.takedowns = takedowns
         self.frontier_lookup = frontier_lookup
         self.robots = RobotsCache(
@@ -439,7 +232,7 @@ class BatchCrawler:
                 continue
             if not self._taken_down(entry):
                 self._enqueue(entry)
-        for seed in config.normalized_seeds():
+        for seed in settings.normalized_seeds(config):
             if self.snapshot.add_known(seed):
                 entry = FrontierEntry(seed, host_of(seed) or "", 0, self._next_seq(), first_seen_at=started,
                                       is_seed=True)  # fmt: skip
@@ -453,7 +246,7 @@ class BatchCrawler:
         cfg = self.config
         pool = DaemonPool(cfg.concurrency)
         inflight: dict[int, FrontierEntry] = {}
-        cap_requests = cfg.request_cap
+        cap_requests = settings.request_cap(cfg)
         self._t0 = self.clock()
         try:
             self._read_sitemaps()
@@ -514,7 +307,7 @@ class BatchCrawler:
                 self.fetcher.close()
 
     def _capped(self) -> bool:
-        return self.stats.stored >= self.config.max_pages or self.stats.requests >= self.config.request_cap
+        return self.stats.stored >= self.config.max_pages or self.stats.requests >= settings.request_cap(self.config)
 
     def _next_token(self) -> int:
         self._token += 1
@@ -548,7 +341,7 @@ class BatchCrawler:
 
     def _sitemap_roots(self) -> list[str]:
         cfg, roots = self.config, list(self.config.sitemap_urls)
-        origins = list(dict.fromkeys(o for o in (origin_of(u) for u in cfg.normalized_seeds()) if o))
+        origins = list(dict.fromkeys(o for o in (origin_of(u) for u in settings.normalized_seeds(cfg)) if o))
         for origin in origins:
             if cfg.sitemaps_from_robots:
                 home = origin + "/"
@@ -592,7 +385,7 @@ class BatchCrawler:
         roots = self._sitemap_roots()
         if not roots:
             return
-        found = read_sitemaps(roots, self._fetch_sitemap, normalize=cfg.normalize, max_files=cfg.max_sitemaps,
+        found = read_sitemaps(roots, self._fetch_sitemap, normalize=partial(settings.normalize, cfg), max_files=cfg.max_sitemaps,
                               max_urls=cfg.max_sitemap_urls, max_bytes=cfg.max_bytes)  # fmt: skip
         for url, why in found.errors.items():
             log.info("sitemap %s not read: %s", url, why)
@@ -601,7 +394,7 @@ class BatchCrawler:
         ordered = sorted(found.urls, key=lambda u: u.lastmod or oldest, reverse=True)
         changed: dict[str, datetime] = {}
         for item in ordered:
-            url = cfg.normalize(item.url)
+            url = settings.normalize(cfg, item.url)
             if url is None:
                 continue
             due = self._due.get(url)
@@ -975,29 +768,3 @@ def _hops(row: Mapping[str, Any]) -> list[tuple[str, int]]:
         return [(h["url"], int(h["status"])) for h in json.loads(chain)]
     except (ValueError, KeyError, TypeError):
         return []
-
-
-def crawl_batch(
-    config: CrawlConfig,
-    batch_id: str,
-    source: str,
-    fetcher: Fetcher | None = None,
-    progress: ProgressCallback | None = None,
-    *,
-    stats: CrawlStats | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    frontier: FrontierSnapshot | None = None,
-    takedowns: TakedownLookup | None = None,
-) -> Generator[dict[str, Any], None, CrawlStats]:
-    """Crawl one batch and yield one `pages` row per decided URL (no lake needed).
-
-    Pass `stats=CrawlStats()` to read the counters after (or during) iteration; they are also
-    the generator's return value and are handed to `progress(stats, row)` after every row.
-    A Fetcher built from `config` is created and closed here unless one is passed in.
-    `sleep`/`clock` are injectable so tests can check politeness without waiting.
-    `goldpan.crawl.batch.run_crawl` is the lake-backed version (frontier, chunks, resume).
-    """
-    crawler = BatchCrawler(config, batch_id, source, fetcher, progress, stats=stats, sleep=sleep, clock=clock,
-                           frontier=frontier, takedowns=takedowns)  # fmt: skip
-    return crawler.run()

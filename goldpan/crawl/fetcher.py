@@ -51,12 +51,13 @@ from goldpan.crawl.scope import HOST_NOT_ALLOWED, CrawlScope
 from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, host_of, normalize_url, page_id
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
+from goldpan.recipe import DEFAULT_CONTENT_TYPES as RECIPE_CONTENT_TYPES
+from goldpan.recipe import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_USER_AGENT = "goldpan/0.1 (+https://github.com/goldpan; research crawler)"
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+# The recipe's defaults (one definition): a Fetcher built without a recipe behaves like the default one.
+DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(RECIPE_CONTENT_TYPES)
 HTML_CONTENT_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Headers never written to the lake: they can carry session tokens and are useless for curation.

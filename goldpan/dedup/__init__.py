@@ -9,7 +9,6 @@ boilerplate removal, `clusters.BatchDeduplicator` runs them for one batch agains
 from goldpan.dedup.clusters import (
     BatchDeduplicator,
     BatchOutcome,
-    DedupConfig,
     DedupInput,
     DedupResult,
     IndexHit,
@@ -23,7 +22,6 @@ from goldpan.dedup.shingles import jaccard, shingle_hashes
 __all__ = [
     "BatchDeduplicator",
     "BatchOutcome",
-    "DedupConfig",
     "DedupInput",
     "DedupResult",
     "IndexHit",

@@ -48,6 +48,7 @@ from typing import Protocol
 import numpy as np
 
 from goldpan.dedup import paragraphs as para
+from goldpan.dedup import settings
 from goldpan.dedup.candidates import (
     anchor_pairs,
     anchor_table,
@@ -55,14 +56,14 @@ from goldpan.dedup.candidates import (
     band_pairs,
     band_pairs_grouped,
     band_table,
-    choose_banding,
 )
 from goldpan.dedup.shingles import sorted_unique
-from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures, doc_sequence
+from goldpan.dedup.signatures import SignatureBatch, compute_signatures, doc_sequence
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import url_key
-from goldpan.dedup.verify import MATCH_CONTAINED, DocShingles, VerifyConfig, verify_docs
+from goldpan.dedup.verify import MATCH_CONTAINED, DocShingles, verify_docs
 from goldpan.engine.shuffle import local_group_by_key
+from goldpan.recipe import DedupSection
 
 #: (keys, owners) -> owners of every key held by >= 2 entries, sorted (see goldpan.engine.shuffle).
 GroupByKey = Callable[[np.ndarray, np.ndarray], list[np.ndarray]]
@@ -75,74 +76,6 @@ REPRESENTATIVE_RULES = ("oldest", "longest", "newest")
 MERGE_LINKED = "clusters_linked"
 MERGE_REPRESENTATIVE = "representative_rule"
 MERGE_CONTAINED = "contained"
-
-
-@dataclass(frozen=True)
-class DedupConfig:
-    """Mirrors `goldpan.recipe.DedupSection`; see there for what each knob means."""
-
-    threshold: float = 0.4
-    shingle: str = "word"
-    word_ngram: int = 3
-    char_ngram: int = 5
-    cjk_ngram: int = 2
-    minhash: str = "oph"
-    num_perm: int = 256
-    num_bands: int | None = None
-    rows_per_band: int | None = None
-    lsh_min_recall: float = 0.97
-    seed: int = 1
-    verify: str = "exact"
-    prefilter_margin: float = 0.15
-    containment: bool = True
-    containment_threshold: float = 0.8
-    containment_min_shingles: int = 50
-    anchor_rate: int = 16
-    anchor_min_shared: int = 2
-    segments: int = 8
-    segment_min: float = 0.35
-    segments_may_fail: int = 2
-    max_bucket: int = 64
-    representative: str = "oldest"
-    url_dedup: bool = True
-    paragraph_dedup: bool = True
-    paragraph_min_docs: int = 3
-    paragraph_min_chars: int = 30
-    paragraph_min_doc_chars: int = 200
-    index_compact_files: int = 16  # used by the Delta store's writer, not by matching
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.threshold <= 1.0:
-            raise ValueError("threshold must be in (0, 1]")
-        if self.verify not in ("exact", "signature"):
-            raise ValueError("verify must be 'exact' or 'signature'")
-        if self.representative not in REPRESENTATIVE_RULES:
-            raise ValueError(f"representative must be one of {REPRESENTATIVE_RULES}")
-        if (self.num_bands is None) != (self.rows_per_band is None):
-            raise ValueError("give both num_bands and rows_per_band, or neither (chosen from the S-curve)")
-        if self.anchor_rate < 1 or self.anchor_rate & (self.anchor_rate - 1):
-            raise ValueError("anchor_rate must be a power of two")
-
-    @property
-    def banding(self) -> tuple[int, int]:
-        """(bands, rows): as given, or chosen from the S-curve for `threshold` (candidates.choose_banding)."""
-        if self.num_bands is not None and self.rows_per_band is not None:
-            return self.num_bands, self.rows_per_band
-        return choose_banding(min(self.threshold, 0.99), self.num_perm, self.lsh_min_recall)
-
-    @property
-    def signature_config(self) -> SignatureConfig:
-        b, r = self.banding
-        return SignatureConfig(shingle=self.shingle, word_ngram=self.word_ngram, char_ngram=self.char_ngram,
-                               cjk_ngram=self.cjk_ngram, minhash=self.minhash, num_perm=self.num_perm,
-                               num_bands=b, rows_per_band=r, seed=self.seed)
-
-    @property
-    def verify_config(self) -> VerifyConfig:
-        return VerifyConfig(threshold=self.threshold, containment=self.containment,
-                            containment_threshold=self.containment_threshold,
-                            containment_min_shingles=self.containment_min_shingles, segments=self.segments,
-                            segment_min=self.segment_min, segments_may_fail=self.segments_may_fail)
 
 
 @dataclass(frozen=True)
@@ -333,16 +266,16 @@ class _Prior:
 class BatchDeduplicator:
     """Runs the four steps of the module docstring for one batch against a `PriorStore`."""
 
-    def __init__(self, config: DedupConfig | None = None, group_by_key: GroupByKey | None = None,
+    def __init__(self, config: DedupSection | None = None, group_by_key: GroupByKey | None = None,
                  shuffle_band_keys: bool = False) -> None:
-        self.cfg = config or DedupConfig()
+        self.cfg = config or DedupSection()
         # Group-bys on URL and text keys: in process by default, the engine's shuffle when given.
         self.group_by_key = group_by_key or local_group_by_key
         # Band-key candidate pairs: a DuckDB self-join over the batch (`candidates.band_pairs`), or, on an
         # engine that shuffles (Ray), its group-by on the band key and the same pairing: the same pairs.
         self.shuffle_band_keys = shuffle_band_keys
-        self.sig_cfg = self.cfg.signature_config
-        self.verify_cfg = self.cfg.verify_config
+        self.sig_cfg = settings.signature_config(self.cfg)
+        self.verify_cfg = settings.verify_config(self.cfg)
 
     @property
     def _anchor_share(self) -> float:

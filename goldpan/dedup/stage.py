@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupConfig, DedupInput
+from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupInput
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
@@ -31,11 +31,6 @@ from goldpan.recipe import DedupSection
 _INT64_LIST = pa.list_(pa.int64())
 FEATURES_SCHEMA = pa.schema([("doc_id", pa.string()), ("shingles", _INT64_LIST), ("sequence", _INT64_LIST),
                              ("signature", _INT64_LIST), ("band_keys", _INT64_LIST), ("text_sha1", pa.string())])
-
-
-def dedup_config(section: DedupSection) -> DedupConfig:
-    """The recipe's dedup section as the library's config (same field names)."""
-    return DedupConfig(**section.model_dump())
 
 
 def _list_array(flat: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
@@ -126,7 +121,7 @@ def run(
     """Dedup the kept documents of `batch_id` against earlier batches; write clusters, then the index."""
     # URL, text and (on an engine that shuffles) band keys are grouped by the engine: the same groups on
     # every engine, a shuffle by key on Ray.
-    dd = BatchDeduplicator(dedup_config(section), group_by_key=engine.group_by_key,
+    dd = BatchDeduplicator(section, group_by_key=engine.group_by_key,
                            shuffle_band_keys=getattr(engine, "shuffles", False))
     run, before = start_run(engine)
     with run.meter:

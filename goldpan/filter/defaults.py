@@ -150,6 +150,44 @@ JUNK_RULES: dict[str, Any] = {
     "url_lines": {"max_ratio": 0.5},
     # menus and footers have no line of 8+ words (0.0); 5 of ~1,800 kept real pages are below 0.05
     "long_line_chars": {"min_ratio": 0.05},
+    # real pages: 99th percentile 5.8, 99.8th 7.9, 3 of 2,080 above 8 (any language); set from real pages
+    # only: the spam kinds it is meant for are held out (bench/filter_multilingual.py)
+    "keyword_dominance": {"max_ratio": 8.0},
+    # real pages (>= 8 brackets): 99.5th percentile 0.32, 2 of 2,080 above 0.5; dictionary-word salad
+    # (development spam) median 0.84
+    "unbalanced_brackets": {"max_ratio": 0.5},
+}
+
+# goldpan's own per-language values where FineWeb-2's (or the default) do not fit the way goldpan
+# counts words, measured on bench/filter_multilingual.py's real pages and development spam.
+# Gopher's minimum of 50 words is ~255 word characters of English (median word length 5.11 on the
+# benchmark's real English pages). Languages that write longer words (compounds, agglutination: Hungarian
+# "párbeszédablak-szerkesztőben" = "in the dialog editor") say the same in fewer words, so 50 of their
+# words is a longer text and their short help pages fail where the English original passes. Each minimum
+# below is the word count of that much text at the language's median word length on real pages
+# (bench/filter_multilingual.py, pages of >= 50 words): round(50 x 5.11 / median). Only lowered: languages
+# with shorter words (vi, ko, ja) keep 50.
+MIN_WORDS_SAME_TEXT: dict[str, int] = {
+    "cs": 44, "de": 40, "el": 42, "es": 49, "fr": 49, "hu": 38, "id": 43, "it": 47, "nl": 44, "pl": 40,
+    "pt": 49, "ru": 41, "sv": 45, "tr": 38,
+}
+
+LANGUAGE_CHANGES: dict[str, dict[str, Any]] = {
+    **{lang: {"gopher_min_words": {"min_words": n}} for lang, n in MIN_WORDS_SAME_TEXT.items()},
+    # Chinese keyphrases are 4-character n-grams, and real pages repeat their topic's words as much:
+    # 99th percentile 9.1, max 12 of 126 real pages.
+    "zh": {"keyword_dominance": {"max_ratio": 12.0},
+           # a token is a character: real documentation pages >= 0.23 of their character pairs recur
+           # (min of 94 pages with >= 200 pairs), narrative prose 0.11 (tests), characters drawn by
+           # frequency (gibberish, development spam) <= 0.025. Only Chinese so far: the other
+           # languages' values were not calibrated.
+           "recurring_bigrams": {"min_ratio": 0.05}},
+    # (Chinese: not `distinct_words` 0.78, although real documentation pages' 100-character windows are
+    # <= 0.744 distinct and characters drawn by frequency >= 0.79: real Chinese narrative prose reaches
+    # 0.82, tests/unit/test_filter_junk.py.)
+    # Sudachi (mode A) words of real Japanese average >= 1.81 characters (min of 89 pages); FineWeb-2's
+    # minimum of 1 was set for its own tokenizer. Random kana/kanji split by Sudachi average 1.2.
+    "ja": {"gopher_mean_word_length": {"min_length": 1.5}},
 }
 
 MULTILINGUAL_CHANGES: dict[str, Any] = {
@@ -177,6 +215,10 @@ def _multilingual() -> dict[str, dict[str, Any]]:
         if lang in _OWN_SECTIONS:
             continue
         cfg[lang] = _fineweb2_section(entry)
+    for lang, changes in LANGUAGE_CHANGES.items():
+        section = cfg.setdefault(lang, {})
+        for key, args in changes.items():  # argument by argument: {min_length} keeps the section's max_length
+            section[key] = {**(section.get(key) or {}), **args}
     cfg[CODE_SECTION_NAME] = copy.deepcopy(CODE_SECTION)
     return cfg
 

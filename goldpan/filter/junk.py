@@ -16,22 +16,52 @@ signal below measures one of these, with a definition that works for space-separ
 - `url_lines_ratio`: share of non-empty lines that hold a URL (`scheme://` or `www.`): link farms
   and doorway pages are lists of links; documentation cites a URL on a few lines.
 - `long_line_char_frac`: share of the text's characters (without whitespace) in lines of at least
-  `LONG_LINE_WORDS` words (`LONG_LINE_CHAR_TOKENS` tokens when words are characters, as in Chinese):
-  the running sentences a page has. A menu, a breadcrumb trail or a footer is short lines only;
-  documentation with tables and headings still has paragraphs.
+  `LONG_LINE_WORDS` words (`LONG_LINE_CJK_CHARS` characters of words where words are written without
+  spaces, as in Chinese and Japanese): the running sentences a page has. A menu, a breadcrumb trail
+  or a footer is short lines only; documentation with tables and headings still has paragraphs.
+  Why characters for CJK: a Chinese word token is one character and a Japanese (Sudachi) word 1-3, so
+  a token count means different lengths in the two; 24 characters is a sentence in both (~12-15
+  English words), where a menu entry or heading is rarely longer than 20.
+- `keyword_dominance`: how many times more often the page's most frequent *content-word* bigram
+  (both words with a letter, not stop words of the language) occurs than its second most frequent,
+  when it occurs at least `KEYWORD_MIN_COUNT` times (else 0). Real text spreads its repetition over
+  the topic's several terms (Zipf: the top term is ~1-3x the next); a page built around one pushed
+  keyphrase (SEO keyword injection) has one bigram far above all others. Bigrams of stop words are
+  left out so "of the" never dominates; a ratio, not a density, so long and short pages compare.
+- `recurring_bigram_share`: share of the adjacent word pairs (both words with a letter; lowercased)
+  that occur at least twice in the text, when it has at least `RECURRING_MIN_PAIRS` pairs (else null).
+  Real text reuses its phrases (in Chinese, where a token is a character, a pair is mostly a word:
+  the topic's words recur); characters or words drawn independently of each other almost never
+  form the same pair twice. Real Chinese documentation >= 0.23, Chinese narrative prose 0.11,
+  frequency-drawn Chinese characters <= 0.025.
+- `unbalanced_bracket_ratio`: share of the brackets ((), [], fullwidth （）, 「」, 『』, «») of the
+  lines that have no partner on their line, when the text has at least `BRACKET_MIN` brackets (else
+  0). Writers close what they open; text assembled from real tokens without long-range structure
+  (word salad, chains of word pairs, shuffled fragments) leaves brackets open or closes unopened ones.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 WINDOW_WORDS = 100
 LONG_LINE_WORDS = 8
-LONG_LINE_CHAR_TOKENS = 16
+LONG_LINE_CJK_CHARS = 24
+KEYWORD_MIN_COUNT = 5
+KEYWORD_SPAN = 3
+KEYWORD_CJK_TOKENS = 4
+BRACKET_MIN = 8
+RECURRING_MIN_PAIRS = 200
+_CLOSERS = {")": "(", "]": "[", "）": "（", "」": "「", "』": "『", "»": "«"}
+_OPENERS = frozenset(_CLOSERS.values())
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|\bwww\.)\S", re.IGNORECASE)
 
-JUNK_SIGNALS: tuple[str, ...] = ("distinct_word_ratio", "lorem_word_ratio", "url_lines_ratio", "long_line_char_frac")
+JUNK_SIGNALS: tuple[str, ...] = (
+    "distinct_word_ratio", "lorem_word_ratio", "url_lines_ratio", "long_line_char_frac", "keyword_dominance",
+    "unbalanced_bracket_ratio", "recurring_bigram_share",
+)
 
 
 @lru_cache(maxsize=1)
@@ -71,11 +101,13 @@ def url_lines_ratio(lines: list[str]) -> float:
 
 
 def long_line_char_frac(lines: list[str], line_words: list[int], char_tokens: bool) -> float:
-    """Characters (whitespace left out) in lines of at least LONG_LINE_WORDS words / all characters.
+    """Characters (whitespace left out) in long lines / all characters.
 
-    `line_words[i]` = words (non-punctuation tokens) of `lines[i]`.
+    `line_words[i]` = words (non-punctuation tokens) of `lines[i]`, or for text written without spaces
+    (`char_tokens`) the characters of those words; a long line has LONG_LINE_WORDS words or
+    LONG_LINE_CJK_CHARS word characters.
     """
-    need = LONG_LINE_CHAR_TOKENS if char_tokens else LONG_LINE_WORDS
+    need = LONG_LINE_CJK_CHARS if char_tokens else LONG_LINE_WORDS
     total = long = 0
     for line, n in zip(lines, line_words):
         chars = len(line) - sum(1 for c in line if c.isspace())
@@ -83,3 +115,65 @@ def long_line_char_frac(lines: list[str], line_words: list[int], char_tokens: bo
         if n >= need:
             long += chars
     return long / total if total else 0.0
+
+
+def keyword_dominance(words: list[str], stop_words: frozenset[str], char_tokens: bool) -> float:
+    """Count of the most frequent content-word n-gram / count of the most frequent *independent* one (0
+    when the top one occurs fewer than KEYWORD_MIN_COUNT times; 1 stands in for a missing second).
+
+    n-gram: 2 words, or KEYWORD_CJK_TOKENS tokens when `char_tokens` (the tokens are single characters,
+    as goldpan tokenises Chinese; a Chinese token is one character, so a bigram is one word, and every frequent word of the topic would
+    compete with the keyphrase; 4 characters is the usual two-word keyphrase). Content words:
+    lowercased, hold a letter, not in `stop_words`, and (space-separated text) longer than one
+    character; every word of the n-gram must be one. Independent: an occurrence within KEYWORD_SPAN
+    words of an occurrence of the top n-gram does not count, because it is the same phrase continued
+    ("cheap flights online" is "cheap flights" + "flights online").
+    """
+    n = KEYWORD_CJK_TOKENS if char_tokens else 2
+    low = [w.lower() for w in words]
+    content = [any(c.isalpha() for c in w) and w not in stop_words and (char_tokens or len(w) > 1) for w in low]
+    positions: dict[tuple[str, ...], list[int]] = {}
+    for i in range(len(low) - n + 1):
+        if all(content[i : i + n]):
+            positions.setdefault(tuple(low[i : i + n]), []).append(i)
+    if not positions:
+        return 0.0
+    top = max(positions.values(), key=len)
+    if len(top) < KEYWORD_MIN_COUNT:
+        return 0.0
+    span = KEYWORD_SPAN + n - 1
+    near = {p + d for p in top for d in range(-span, span + 1)}
+    second = max((sum(1 for p in ps if p not in near) for ps in positions.values() if ps is not top), default=0)
+    return len(top) / max(second, 1)
+
+
+def unbalanced_bracket_ratio(lines: list[str]) -> float:
+    """Brackets without a partner on their line / all brackets (0 below BRACKET_MIN brackets)."""
+    total = unmatched = 0
+    for line in lines:
+        stack: list[str] = []
+        for ch in line:
+            if ch in _OPENERS:
+                stack.append(ch)
+                total += 1
+            elif ch in _CLOSERS:
+                total += 1
+                if stack and stack[-1] == _CLOSERS[ch]:
+                    stack.pop()
+                else:
+                    unmatched += 1
+        unmatched += len(stack)
+    return unmatched / total if total >= BRACKET_MIN else 0.0
+
+
+def recurring_bigram_share(words: list[str]) -> float | None:
+    """Adjacent word pairs (both with a letter) occurring >= 2 times / all such pairs; None below
+    RECURRING_MIN_PAIRS pairs (too short to judge: the rule then passes)."""
+    low = [w.lower() for w in words]
+    pairs = [(a, b) for a, b in pairwise(low) if any(map(str.isalpha, a)) and any(map(str.isalpha, b))]
+    if len(pairs) < RECURRING_MIN_PAIRS:
+        return None
+    counts: dict[tuple[str, str], int] = {}
+    for pair in pairs:
+        counts[pair] = counts.get(pair, 0) + 1
+    return sum(1 for pair in pairs if counts[pair] >= 2) / len(pairs)

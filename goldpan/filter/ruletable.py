@@ -113,6 +113,12 @@ RULE_TABLE: tuple[RuleSpec, ...] = (
        doc="most lines hold a URL: link farm, link list"),
     _r("long_line_chars",            J,  "long_line_char_frac", LESS,    "min_ratio",  0.05,     _SHARE,
        doc="too little text in lines of 8+ words: menus, footers, breadcrumbs"),
+    _r("keyword_dominance",          J,  "keyword_dominance",   GREATER, "max_ratio",  5.0,     None,
+       doc="one content-word bigram far more frequent than any other: a pushed keyphrase"),
+    _r("unbalanced_brackets",        J,  "unbalanced_bracket_ratio", GREATER, "max_ratio", 0.5, _SHARE,
+       doc="most brackets unpaired on their line: text assembled without structure"),
+    _r("recurring_bigrams",          J,  "recurring_bigram_share", LESS,  "min_ratio",  0.05,    _SHARE,
+       doc="almost no word pair occurs twice: characters or words drawn independently"),
 )
 
 RULES: dict[str, RuleSpec] = {s.name: s for s in RULE_TABLE}

@@ -76,13 +76,16 @@ import pyarrow as pa
 from goldpan.filter.junk import (
     JUNK_SIGNALS,
     distinct_word_ratio,
+    keyword_dominance,
     long_line_char_frac,
     lorem_word_ratio,
+    recurring_bigram_share,
+    unbalanced_bracket_ratio,
     url_lines_ratio,
 )
 from goldpan.filter.lines import C4LineConfig, line_stats
 from goldpan.filter.pii import count_pii
-from goldpan.filter.stopwords import count_stop_words
+from goldpan.filter.stopwords import count_stop_words, lang_base, stop_words_for
 from goldpan.text.technical import split_prose
 from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, uses_char_tokens
 
@@ -91,7 +94,9 @@ from goldpan.text.tokenize import is_cjk_char, is_punct_token, tokenizer_for, us
 #     (`prose_*`); FineWeb-2 stop-word lists; Korean eojeol and Japanese Sudachi words.
 # v4: signals of machine-made pages (goldpan.filter.junk): distinct-word ratio, lorem-ipsum words,
 #     URL lines, characters in long lines.
-SIGNALS_VERSION = "signals-v4"
+# v5: keyword dominance, unbalanced brackets, recurring word pairs (goldpan.filter.junk); long lines of CJK text counted in
+#     word characters (24), not tokens (16).
+SIGNALS_VERSION = "signals-v5"
 
 # Status vocabulary shared with the lake (goldpan.lake.schemas): a signal row is "kept" when its
 # numbers were computed, "error" when computing them raised.
@@ -393,7 +398,12 @@ def _text_signals(
     out["lorem_word_ratio"] = lorem_word_ratio(word_list)
     out["url_lines_ratio"] = url_lines_ratio(q_lines)
     out["long_line_char_frac"] = long_line_char_frac(
-        q_lines, [sum(1 for t in lt if _token_class(t, cjk)[0]) for lt in line_toks], cjk)
+        q_lines, [sum(len(t) if cjk else 1 for t in lt if _token_class(t, cjk)[0]) for lt in line_toks], cjk)
+    # Japanese tokens are Sudachi words, so its keyphrases are word bigrams as in spaced languages.
+    out["keyword_dominance"] = keyword_dominance(
+        word_list, stop_words_for(lang) or frozenset(), cjk and lang_base(lang) != "ja")
+    out["unbalanced_bracket_ratio"] = unbalanced_bracket_ratio(q_lines)
+    out["recurring_bigram_share"] = recurring_bigram_share(word_list)
     return out
 
 

@@ -228,6 +228,8 @@ class Lake:
         """
         import duckdb
 
+        from goldpan.lake.schemas import TABLES
+
         snapshot = snapshot if snapshot is not None else self.view
         pins = {**(snapshot.versions if snapshot is not None else {}), **(versions or {})}
         con = duckdb.connect()
@@ -236,6 +238,10 @@ class Lake:
             if dt is not None:
                 where = snapshot.view_filter(name) if snapshot is not None else None
                 self._register(con, name, dt, where)
+            elif tables is not None and name in TABLES and name not in pins:
+                # A table asked for by name that its writer has not written yet holds no rows (a lake
+                # whose batches have not reached the classify decisions has no `quality_decisions`).
+                con.register(name, TABLES[name].empty_table())
         return con
 
     def snapshot(self, tables: Iterable[str] | None = None, batches: Iterable[str] | None = None) -> Snapshot:

@@ -348,7 +348,8 @@ BATCHES = pa.schema(
 )
 
 # Classify stage (goldpan.classify): one row per document that reached the filter decisions, per batch.
-# Scores are signals; the keep decision (rejections with stage 'classify') is a separate cheap step.
+# Scores are signals; the keep decision (`quality_decisions`: rejection rows with stage 'classify', the
+# REJECTIONS columns) is a separate cheap step with its own table.
 DOC_SCORES = pa.schema(
     [
         ("doc_id", pa.string()),
@@ -549,6 +550,7 @@ TABLES: dict[str, pa.Schema] = {
     "dedup_merges": DEDUP_MERGES,
     "dedup_paragraphs": DEDUP_PARAGRAPHS,
     "rejections": REJECTIONS,
+    "quality_decisions": REJECTIONS,
     "mix_decisions": MIX_DECISIONS,
     "curated_documents": CURATED_DOCUMENTS,
     "doc_tokens": DOC_TOKENS,

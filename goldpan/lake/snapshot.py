@@ -21,7 +21,7 @@ from dataclasses import dataclass
 #: `dedup_merges` is per batch too: the merges a later batch's dedup made must not reach an earlier run's mix.
 PER_BATCH_TABLES: frozenset[str] = frozenset(
     {"pages", "consent", "documents", "document_variants", "dedup_clusters", "dedup_merges", "doc_signals",
-     "rejections", "doc_scores", "synthetic_documents", "doc_perplexity"}
+     "rejections", "doc_scores", "quality_decisions", "synthetic_documents", "doc_perplexity"}
 )
 
 #: Commit-metadata key under which a cross-batch write records the snapshot it was built from.

@@ -11,11 +11,36 @@ is counted by distinct id and outcomes by row, so an id with two outcome rows un
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import pyarrow as pa
+
+from goldpan.lake.schemas import REJECTIONS
 
 #: The text a document carries after dedup: paragraph dedup may have removed boilerplate paragraphs
 #: (`dedup_clusters.dedup_text`), else the extracted text. Every stage after dedup reads this.
 CURRENT_TEXT_SQL = "COALESCE(c.dedup_text, d.text)"
+
+
+#: The two tables of rejection rows, one writer each: `rejections` (the filter's rules, asset
+#: `rejections`) and `quality_decisions` (the classify keep rule, asset `quality_decisions`). Both have
+#: the `REJECTIONS` schema; `stage` says which one a row came from.
+REJECTION_TABLES = ("rejections", "quality_decisions")
+
+
+
+def all_rejections_sql(present: Iterable[str]) -> str:
+    """A relation over the rejection rows of both tables, for readers that report on the filter and the
+    classify decisions together; `present` names the views of the connection (a lake written before
+    the classify stage ran has no `quality_decisions` yet)."""
+    have = set(present)
+    parts = [f"SELECT * FROM {t}" for t in REJECTION_TABLES if t in have]
+    if not parts:
+        cols = ", ".join(f"NULL::{'DOUBLE' if REJECTIONS.field(n).type == pa.float64() else 'VARCHAR'} AS {n}"
+                         for n in REJECTIONS.names)
+        parts = [f"SELECT {cols} WHERE false"]
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
 
 
 def current_text(dedup_alias: str = "c", doc_alias: str = "d") -> str:
@@ -64,7 +89,7 @@ STAGES: list[tuple[str, str, str, str]] = [
                   CASE WHEN q.status = 'error' THEN 'error'
                        WHEN r.doc_id IS NOT NULL THEN 'rejected' ELSE 'kept' END AS status
            FROM doc_scores q
-           LEFT JOIN (SELECT DISTINCT doc_id FROM rejections WHERE stage = 'classify') r USING (doc_id)
+           LEFT JOIN (SELECT DISTINCT doc_id FROM quality_decisions) r USING (doc_id)
            WHERE q.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')""",
         "doc_id",
     ),
@@ -72,7 +97,8 @@ STAGES: list[tuple[str, str, str, str]] = [
         "mix",
         """SELECT s.batch_id, s.doc_id FROM doc_signals s
            WHERE s.status = 'kept'
-             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage IN ('filter', 'classify'))""",
+             AND s.doc_id NOT IN (SELECT doc_id FROM rejections WHERE stage = 'filter')
+             AND s.doc_id NOT IN (SELECT doc_id FROM quality_decisions)""",
         ("SELECT batch_id, doc_id, status FROM mix_decisions WHERE origin IS DISTINCT FROM 'curated' "
          "AND origin IS DISTINCT FROM 'synthetic'"),
         "doc_id",
@@ -149,13 +175,28 @@ class FunnelRow:
 
 
 def required_tables() -> set[str]:
-    return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "mix_decisions",
+    return {"pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "rejections", "quality_decisions",
+            "mix_decisions",
             "corpus_candidate", "curated_documents", "synthetic_documents"}
+
+
+def _present(con) -> set[str]:
+    """The lake views of `con`; a rejection table nobody wrote is shown empty (no rejections).
+
+    A stage exists in the funnel when its outcome table does (`doc_scores` for classify): a lake whose
+    batches never ran the classify keep rule has no `quality_decisions`, and its mix input is then the
+    filter's kept rows."""
+    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table in REJECTION_TABLES:
+        if table not in present:
+            con.register(table, REJECTIONS.empty_table())
+            present.add(table)
+    return present
 
 
 def compute_funnel(con, stages: list[str] | None = None) -> list[FunnelRow]:
     """Funnel rows for the stages whose tables exist in `con` (a DuckDB connection with lake views)."""
-    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = _present(con)
     usable = []
     for name, inp, out, _ in STAGES:
         if stages is not None and name not in stages:
@@ -180,8 +221,9 @@ def rejection_counts(con) -> list[tuple[str, str, int]]:
         parts.append("SELECT 'dedup', rule, count(*) FROM dedup_clusters WHERE status <> 'kept' GROUP BY ALL")
     if "doc_signals" in present:
         parts.append("SELECT 'filter', 'signal_error', count(*) FROM doc_signals WHERE status = 'error' HAVING count(*) > 0")
-    if "rejections" in present:
-        parts.append("SELECT stage, rule, count(DISTINCT doc_id) FROM rejections GROUP BY ALL")
+    for table in REJECTION_TABLES:
+        if table in present:
+            parts.append(f"SELECT stage, rule, count(DISTINCT doc_id) FROM {table} GROUP BY ALL")
     if "mix_decisions" in present:
         parts.append("SELECT 'mix', rule, count(*) FROM mix_decisions WHERE status <> 'kept' GROUP BY ALL")
     if not parts:
@@ -212,7 +254,7 @@ class TokenRow:
 
 def token_funnel(con, stages: list[str] | None = None) -> list[TokenRow]:
     """(stage, batch) -> tokens of the stage's input and of what it kept, for the stages with text."""
-    present = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = _present(con)
     if "documents" not in present:
         return []
     parts = []

@@ -26,6 +26,7 @@ from typing import Any
 from goldpan.consent.decide import CONSENT_RULES
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
+from goldpan.lake.views import REJECTION_TABLES, all_rejections_sql
 
 EXPLAIN_LIMIT = 2000  # removals explained one by one; the rest are counted as "unexplained (limit)"
 
@@ -154,14 +155,15 @@ def _threshold_table(lake: Lake, versions: dict[str, int] | None, recipe_id: str
     out: dict[tuple, float] = {}
     tables = set(lake.list_tables())
     try:
-        con = lake.connect(versions=versions, tables=[t for t in ("rejections", "mix_decisions") if t in tables])
+        con = lake.connect(versions=versions,
+                           tables=[t for t in (*REJECTION_TABLES, "mix_decisions") if t in tables])
     except Exception:  # noqa: BLE001
         return out
     with con:
-        if "rejections" in tables:
+        if tables & set(REJECTION_TABLES):
             for stage, rule, op, thr in con.execute(
-                    "SELECT stage, rule, op, max(threshold) FROM rejections WHERE recipe_id = ? AND threshold IS NOT NULL "
-                    "GROUP BY ALL", [recipe_id]).fetchall():
+                    f"SELECT stage, rule, op, max(threshold) FROM {all_rejections_sql(tables)} "
+                    "WHERE recipe_id = ? AND threshold IS NOT NULL GROUP BY ALL", [recipe_id]).fetchall():
                 out[(stage, rule, op)] = thr
         if "mix_decisions" in tables:
             for rule, thr in con.execute(

@@ -9,11 +9,13 @@ threshold.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from goldpan.audit.takedowns import TakedownMatcher, requests
 from goldpan.consent.decide import CONSENT_RULES, rule_source
 from goldpan.crawl.urls import normalize_url
+from goldpan.dedup.report import cluster_history, cluster_members
 from goldpan.lake import Lake
 from goldpan.lake.releases import PROMOTED, releases
 
@@ -83,179 +85,227 @@ def trace(lake: Lake, query: str, versions: dict[str, int] | None = None) -> Tra
         return _trace(lake, con, query, versions)
 
 
+@dataclass
+class _Reader:
+    """What every step of a trace reads: the lake, one connection, the table versions, and the batch
+    of the traced page or document (whose writing run each step names)."""
+
+    lake: Lake
+    con: Any
+    ver: dict[str, int | None]
+    batch: str | None = None
+
+    def has(self, table: str) -> bool:
+        return table in self.ver
+
+    def step(self, stage: str, table: str, outcome: str, facts: dict, *, per_batch: bool = True,
+             shown_version: str | None = None, **decision: Any) -> Step:
+        """A step read from `table` (its version, and the run that wrote the batch or the table)."""
+        return Step(stage, table, self.ver.get(shown_version or table),
+                    _run_for(self.lake, shown_version or table, self.batch if per_batch else None),
+                    outcome, facts, **decision)
+
+    def absent(self, stage: str, table: str) -> Step:
+        return Step(stage, table, self.ver.get(table), None, "absent",
+                    {"note": "stage has not processed this document yet"})
+
+
 def _trace(lake: Lake, con, query: str, versions: dict[str, int] | None = None) -> Trace:
     tables = set(lake.list_tables())
-    ver = {t: (versions or {}).get(t, lake.version(t)) for t in tables}
+    r = _Reader(lake, con, {t: (versions or {}).get(t, lake.version(t)) for t in tables})
+    found = _subject(r, query, versions)
+    if isinstance(found, Trace):
+        return found
+    page, doc = found
+    r.batch = (page or doc or {}).get("batch_id")
+    steps: list[Step] = [_crawl_step(r, page)] if page is not None else []
+    stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
+    for stage in (_extract_step, _dedup_step, _filter_step, _classify_step, _mix_step):
+        if doc is None or stop is not None:
+            break
+        s = stage(r, doc)
+        if s is not None:
+            steps.append(s)
+            stop = s if s.outcome != "kept" else None
+    if doc is not None and stop is None and r.has("corpus_candidate"):
+        steps.append(_candidate_step(r, doc["doc_id"]))
+    doc_id = doc["doc_id"] if doc else None
+    in_releases = _releases_containing(lake, doc_id) if doc_id and versions is None else []
+    url = (page or doc or {}).get("url")
+    return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases,
+                 _verdict(steps, stop, in_releases))
 
-    def has(t: str) -> bool:
-        return t in tables
 
-    page = doc = None
-    if "://" in query and has("pages"):
+def _subject(r: _Reader, query: str, versions) -> tuple[dict | None, dict | None] | Trace:
+    """The page and document `query` (URL, doc_id or page_id) names; or the whole trace when it names
+    a curated record, a synthetic document or a taken-down URL. Raises TraceNotFound otherwise."""
+    con, page, doc = r.con, None, None
+    if "://" in query and r.has("pages"):
         for form in dict.fromkeys([query, normalize_url(query) or query]):
             page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE url = ? OR final_url = ? "
                              "ORDER BY (status = 'kept') DESC, batch_id DESC, fetched_at DESC LIMIT 1", [form, form])
             if page is not None:
                 break
-    elif has("documents"):
+    elif r.has("documents"):
         doc = _one(con, "SELECT * FROM documents WHERE doc_id = ?", [query])
-        if doc is None and has("pages"):
-            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [query])
-        elif doc is not None and has("pages"):
-            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?", [doc["page_id"]])
-    if page is None and doc is None and has("curated_documents"):
-        cur = _one(con, "SELECT * EXCLUDE (text) FROM curated_documents WHERE doc_id = ? OR url = ? LIMIT 1",
+        if r.has("pages"):
+            page = _one(con, "SELECT * EXCLUDE (content) FROM pages WHERE page_id = ?",
+                        [query if doc is None else doc["page_id"]])
+    if page is None and doc is None:
+        return _trace_elsewhere(r, query, versions)
+    if page is not None and doc is None and r.has("documents"):
+        doc = _one(con, "SELECT * FROM documents WHERE page_id = ? ORDER BY extractor LIMIT 1", [page["page_id"]])
+    return page, doc
+
+
+def _trace_elsewhere(r: _Reader, query: str, versions) -> Trace:
+    """A query no page or document matches: a curated record, a synthetic document, a taken-down URL."""
+    if r.has("curated_documents"):
+        cur = _one(r.con, "SELECT * EXCLUDE (text) FROM curated_documents WHERE doc_id = ? OR url = ? LIMIT 1",
                    [query, query])
         if cur is not None:
-            return _trace_curated(lake, con, query, cur, ver, versions)
-    if page is None and doc is None and has("synthetic_documents"):
-        syn = _one(con, "SELECT * FROM synthetic_documents WHERE doc_id = ? LIMIT 1", [query])
+            return _trace_curated(r.lake, r.con, query, cur, r.ver, versions)
+    if r.has("synthetic_documents"):
+        syn = _one(r.con, "SELECT * FROM synthetic_documents WHERE doc_id = ? LIMIT 1", [query])
         if syn is not None:
-            return _trace_synthetic(lake, con, query, syn, ver, versions)
-    if page is None and doc is None and "://" in query:
-        from goldpan.audit.takedowns import TakedownMatcher, requests
-
-        rid = TakedownMatcher.from_lake(lake).match(query)
+            return _trace_synthetic(r.lake, r.con, query, syn, r.ver, versions)
+    if "://" in query:
+        rid = TakedownMatcher.from_lake(r.lake).match(query)
         if rid is not None:
-            req = next((r for r in requests(lake) if r["request_id"] == rid), {})
-            step = Step("takedown", "takedowns", ver.get("takedowns"), None, "rejected",
+            req = next((q for q in requests(r.lake) if q["request_id"] == rid), {})
+            step = Step("takedown", "takedowns", r.ver.get("takedowns"), None, "rejected",
                         {k: req.get(k) for k in ("kind", "value", "reason", "requested_by", "requested_at",
                                                  "rows_deleted_json")}, rule="takedown")
             return Trace(query, None, None, query, [step], [],
                          f"taken down by request {rid}: every derived row was deleted ({req.get('reason')})")
-    if page is None and doc is None:
-        raise TraceNotFound(f"no page or document matches {query!r} in the lake at {lake.root}")
-    if page is not None and doc is None and has("documents"):
-        doc = _one(con, "SELECT * FROM documents WHERE page_id = ? ORDER BY extractor LIMIT 1", [page["page_id"]])
+    raise TraceNotFound(f"no page or document matches {query!r} in the lake at {r.lake.root}")
 
-    steps: list[Step] = []
-    batch = (page or doc or {}).get("batch_id")
-    if page is not None:
-        facts = {k: page.get(k) for k in ("batch_id", "url", "final_url", "fetched_at", "http_status", "content_type",
-                                          "content_bytes", "content_sha1", "depth", "discovered_from", "source")}
-        if page.get("headers_json"):
-            facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
-        if page.get("robots_version") and has("policy_files"):  # which robots.txt allowed (or refused) the fetch
-            facts["robots_txt"] = _policy_file(con, page["robots_version"])
-        if has("consent") and (signals := _consent_facts(con, page, ver)) is not None:
-            facts["consent"] = signals  # the publisher's opt-out signals (decided at the mix)
-        steps.append(Step(
-            "crawl", "pages", ver.get("pages"), _run_for(lake, "pages", batch), page["status"], facts,
-            rule=page.get("reason"),
-        ))
-    stop: Step | None = None if page is None or page["status"] == "kept" else steps[-1]
-    doc_id = doc["doc_id"] if doc else None
 
-    if doc is not None and stop is None:
-        s = Step("extract", "documents", ver.get("documents"), _run_for(lake, "documents", batch), doc["status"],
-                 {k: doc.get(k) for k in ("doc_id", "title", "lang", "lang_score", "n_words", "n_sentences",
-                                          "n_tokens", "encoding", "encoding_source", "extractor", "extractor_version",
-                                          "registered_domain") if k in doc},
-                 rule=doc.get("rule"), value=doc.get("value"), threshold=doc.get("threshold"))
-        if doc.get("detail"):
-            s.facts["detail"] = doc["detail"]
-        steps.append(s)
-        if doc["status"] != "kept":
-            stop = s
-    if doc_id and stop is None and has("dedup_clusters"):
-        d = _one(con, "SELECT * FROM dedup_clusters WHERE doc_id = ?", [doc_id])
-        if d is not None:
-            for big in ("signature", "band_keys"):
-                d.pop(big, None)
-        if d is None:
-            stop = _absent(steps, "dedup", "dedup_clusters", ver)
-        else:
-            members = _cluster_members(con, d, doc_id)
-            dup_url = None
-            if d.get("duplicate_of"):
-                hit = next(iter(con.execute("SELECT url FROM dedup_clusters WHERE doc_id = ?", [d["duplicate_of"]]).fetchall()), None)
-                dup_url = hit[0] if hit else None
-            rep = d.get("cluster_id")
-            s = Step("dedup", "dedup_clusters", ver.get("dedup_clusters"), _run_for(lake, "dedup_clusters", batch),
-                     d["status"], {"cluster_id": rep, "representative": rep,
-                                   "is_representative": d.get("is_representative"),
-                                   "duplicate_of": d.get("duplicate_of"), "duplicate_of_url": dup_url,
-                                   "text_sha1": d.get("text_sha1"), "paragraphs_removed": d.get("dedup_text") is not None,
-                                   "match": d.get("match"), "supersedes": d.get("supersedes"),
-                                   "cluster_changes": _cluster_history(con, doc_id),
-                                   "other_members": members},
-                     rule=d.get("rule"), value=d.get("similarity"), threshold=d.get("threshold"))
-            steps.append(s)
-            if d["status"] != "kept":
-                stop = s
-    if doc_id and stop is None and has("doc_signals"):
-        sig = _one(con, "SELECT * FROM doc_signals WHERE doc_id = ?", [doc_id])
-        if sig is None:
-            stop = _absent(steps, "filter", "doc_signals", ver)
-        else:
-            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
-                              "WHERE doc_id = ? AND stage = 'filter'", [doc_id]).fetchall() if has("rejections") else []
-            outcome = "error" if sig["status"] == "error" else ("rejected" if rej else "kept")
-            s = Step("filter", "doc_signals+rejections", ver.get("rejections"), _run_for(lake, "rejections", batch),
-                     outcome, {k: sig[k] for k in SIGNAL_PREVIEW if k in sig})
-            if rej:
-                s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
-                s.facts["failed_rules"] = [
-                    {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
-            recipe_id = rej[0][4] if rej else _recipe_id_of(con, doc_id, has)
-            decisions = rule_decisions(lake, recipe_id, (doc or {}).get("lang") or sig.get("lang"), sig)
-            if decisions:
-                s.facts["rule_decisions"] = decisions
-                s.facts["rules_recipe"] = recipe_id
-            if sig["status"] == "error":
-                s.rule, s.facts["error"] = "signal_error", sig.get("error")
-            steps.append(s)
-            if outcome != "kept":
-                stop = s
-    if doc_id and stop is None and has("doc_scores"):
-        sc = _one(con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc_id])
-        if sc is not None:
-            rej = con.execute("SELECT rule, value, op, threshold, recipe_id FROM rejections "
-                              "WHERE doc_id = ? AND stage = 'classify'", [doc_id]).fetchall() if has("rejections") else []
-            outcome = "error" if sc.get("status") == "error" else ("rejected" if rej else "kept")
-            s = Step("classify", "doc_scores", ver.get("doc_scores"), _run_for(lake, "doc_scores", batch), outcome,
-                     {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id", "status")})
-            if rej:
-                s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
-                s.facts["failed_rules"] = [
-                    {"rule": r[0], "value": r[1], "op": r[2], "threshold": r[3], "recipe_id": r[4]} for r in rej]
-            steps.append(s)
-            if outcome != "kept":
-                stop = s
-    if doc_id and stop is None and has("mix_decisions"):
-        m = _one(con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc_id])
-        if m is None:
-            stop = _absent(steps, "mix", "mix_decisions", ver)
-        else:
-            s = Step("mix", "mix_decisions", ver.get("mix_decisions"), _run_for(lake, "mix_decisions", None),
-                     m["status"], {k: v for k, v in m.items()
-                                   if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
-                     rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
-            if m.get("rule") in CONSENT_RULES:  # a publisher's opt-out: the value is the signal's source
-                s.value = rule_source(m.get("detail"))
-            steps.append(s)
-            if m["status"] != "kept":
-                stop = s
-    if doc_id and stop is None and has("corpus_candidate"):
-        c = _one(con, "SELECT doc_id, n_words, repeat FROM corpus_candidate WHERE doc_id = ?", [doc_id])
-        if c is not None and has("doc_tokens"):
-            tok = _one(con, "SELECT tokenizer, n_tokens FROM doc_tokens WHERE doc_id = ?", [doc_id])
-            c |= tok or {}
-        steps.append(Step("candidate", "corpus_candidate", ver.get("corpus_candidate"),
-                          _run_for(lake, "corpus_candidate", None), "kept" if c else "absent", dict(c or {})))
+def _crawl_step(r: _Reader, page: dict) -> Step:
+    facts = {k: page.get(k) for k in ("batch_id", "url", "final_url", "fetched_at", "http_status", "content_type",
+                                      "content_bytes", "content_sha1", "depth", "discovered_from", "source")}
+    if page.get("headers_json"):
+        facts["headers_sha1"] = hashlib.sha1(page["headers_json"].encode()).hexdigest()
+    if page.get("robots_version") and r.has("policy_files"):  # which robots.txt allowed (or refused) the fetch
+        facts["robots_txt"] = _policy_file(r.con, page["robots_version"])
+    if r.has("consent") and (signals := _consent_facts(r.con, page, r.ver)) is not None:
+        facts["consent"] = signals  # the publisher's opt-out signals (decided at the mix)
+    return r.step("crawl", "pages", page["status"], facts, rule=page.get("reason"))
 
-    in_releases = _releases_containing(lake, doc_id) if doc_id and versions is None else []
+
+def _extract_step(r: _Reader, doc: dict) -> Step:
+    s = r.step("extract", "documents", doc["status"],
+               {k: doc.get(k) for k in ("doc_id", "title", "lang", "lang_score", "n_words", "n_sentences",
+                                        "n_tokens", "encoding", "encoding_source", "extractor", "extractor_version",
+                                        "registered_domain") if k in doc},
+               rule=doc.get("rule"), value=doc.get("value"), threshold=doc.get("threshold"))
+    if doc.get("detail"):
+        s.facts["detail"] = doc["detail"]
+    return s
+
+
+def _dedup_step(r: _Reader, doc: dict) -> Step | None:
+    if not r.has("dedup_clusters"):
+        return None
+    doc_id = doc["doc_id"]
+    d = _one(r.con, "SELECT * FROM dedup_clusters WHERE doc_id = ?", [doc_id])
+    if d is None:
+        return r.absent("dedup", "dedup_clusters")
+    for big in ("signature", "band_keys"):
+        d.pop(big, None)
+    dup_url = None
+    if d.get("duplicate_of"):
+        hit = next(iter(r.con.execute("SELECT url FROM dedup_clusters WHERE doc_id = ?", [d["duplicate_of"]]).fetchall()), None)
+        dup_url = hit[0] if hit else None
+    rep = d.get("cluster_id")
+    return r.step("dedup", "dedup_clusters", d["status"],
+                  {"cluster_id": rep, "representative": rep, "is_representative": d.get("is_representative"),
+                   "duplicate_of": d.get("duplicate_of"), "duplicate_of_url": dup_url,
+                   "text_sha1": d.get("text_sha1"), "paragraphs_removed": d.get("dedup_text") is not None,
+                   "match": d.get("match"), "supersedes": d.get("supersedes"),
+                   "cluster_changes": _cluster_history(r.con, doc_id),
+                   "other_members": _cluster_members(r.con, doc_id)},
+                  rule=d.get("rule"), value=d.get("similarity"), threshold=d.get("threshold"))
+
+
+def _failed_rules(r: _Reader, table: str, stage: str, doc_id: str) -> list[tuple]:
+    """(rule, value, op, threshold, recipe_id) of every rejection row of `doc_id` at `stage` in `table`."""
+    if not r.has(table):
+        return []
+    return r.con.execute(f"SELECT rule, value, op, threshold, recipe_id FROM {table} WHERE doc_id = ? AND stage = ?",
+                         [doc_id, stage]).fetchall()
+
+
+def _with_failures(s: Step, rej: list[tuple]) -> Step:
+    """The first failed rule as the step's decision, and every failed rule in its facts."""
+    if rej:
+        s.rule, s.value, s.threshold = rej[0][0], rej[0][1], rej[0][3]
+        s.facts["failed_rules"] = [
+            {"rule": x[0], "value": x[1], "op": x[2], "threshold": x[3], "recipe_id": x[4]} for x in rej]
+    return s
+
+
+def _filter_step(r: _Reader, doc: dict) -> Step | None:
+    if not r.has("doc_signals"):
+        return None
+    doc_id = doc["doc_id"]
+    sig = _one(r.con, "SELECT * FROM doc_signals WHERE doc_id = ?", [doc_id])
+    if sig is None:
+        return r.absent("filter", "doc_signals")
+    rej = _failed_rules(r, "rejections", "filter", doc_id)
+    outcome = "error" if sig["status"] == "error" else ("rejected" if rej else "kept")
+    s = _with_failures(r.step("filter", "doc_signals+rejections", outcome,
+                              {k: sig[k] for k in SIGNAL_PREVIEW if k in sig}, shown_version="rejections"), rej)
+    recipe_id = rej[0][4] if rej else _recipe_id_of(r.con, doc_id, r.has)
+    decisions = rule_decisions(r.lake, recipe_id, doc.get("lang") or sig.get("lang"), sig)
+    if decisions:
+        s.facts["rule_decisions"] = decisions
+        s.facts["rules_recipe"] = recipe_id
+    if sig["status"] == "error":
+        s.rule, s.facts["error"] = "signal_error", sig.get("error")
+    return s
+
+
+def _classify_step(r: _Reader, doc: dict) -> Step | None:
+    sc = _one(r.con, "SELECT * FROM doc_scores WHERE doc_id = ?", [doc["doc_id"]]) if r.has("doc_scores") else None
+    if sc is None:
+        return None
+    rej = _failed_rules(r, "quality_decisions", "classify", doc["doc_id"])
+    outcome = "error" if sc.get("status") == "error" else ("rejected" if rej else "kept")
+    return _with_failures(r.step("classify", "doc_scores", outcome,
+                                 {k: v for k, v in sc.items() if k not in ("doc_id", "batch_id", "status")}), rej)
+
+
+def _mix_step(r: _Reader, doc: dict) -> Step | None:
+    if not r.has("mix_decisions"):
+        return None
+    m = _one(r.con, "SELECT * FROM mix_decisions WHERE doc_id = ?", [doc["doc_id"]])
+    if m is None:
+        return r.absent("mix", "mix_decisions")
+    s = r.step("mix", "mix_decisions", m["status"],
+               {k: v for k, v in m.items() if k not in ("doc_id", "batch_id", "status", "rule", "value", "threshold")},
+               per_batch=False, rule=m.get("rule"), value=m.get("value"), threshold=m.get("threshold"))
+    if m.get("rule") in CONSENT_RULES:  # a publisher's opt-out: the value is the signal's source
+        s.value = rule_source(m.get("detail"))
+    return s
+
+
+def _candidate_step(r: _Reader, doc_id: str) -> Step:
+    c = _one(r.con, "SELECT doc_id, n_words, repeat FROM corpus_candidate WHERE doc_id = ?", [doc_id])
+    if c is not None and r.has("doc_tokens"):
+        c |= _one(r.con, "SELECT tokenizer, n_tokens FROM doc_tokens WHERE doc_id = ?", [doc_id]) or {}
+    return r.step("candidate", "corpus_candidate", "kept" if c else "absent", dict(c or {}), per_batch=False)
+
+
+def _verdict(steps: list[Step], stop: Step | None, in_releases: list[str]) -> str:
     if in_releases:
-        verdict = f"in training_corpus release(s) {', '.join(in_releases)}"
-    elif stop is not None:
+        return f"in training_corpus release(s) {', '.join(in_releases)}"
+    if stop is not None:
         detail = f" by {stop.rule}" if stop.rule else ""
         if stop.value is not None or stop.threshold is not None:
             detail += f" (value {_fmt(stop.value)}, threshold {_fmt(stop.threshold)})"
-        verdict = f"{stop.outcome} at stage {stop.stage}{detail}"
-    else:
-        verdict = "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
-    url = (page or doc or {}).get("url")
-    return Trace(query, doc_id, (page or doc or {}).get("page_id"), url, steps, in_releases, verdict)
+        return f"{stop.outcome} at stage {stop.stage}{detail}"
+    return "not in any release yet (reached " + (steps[-1].stage if steps else "nothing") + ")"
 
 
 _POLICY_FACTS = "version_id, origin, path, http_status, outcome, sha1, n_bytes, fetched_at, batch_id"
@@ -395,37 +445,14 @@ def _trace_synthetic(lake: Lake, con, query: str, syn: dict, ver: dict, versions
     return Trace(query, doc_id, None, None, steps, in_releases, verdict)
 
 
-def _cluster_members(con, d: dict, doc_id: str, limit: int = 10) -> list[dict]:
-    """Other documents of the cluster: the dedup engineer's `cluster_members` when present, else SQL."""
-    try:
-        from goldpan.dedup.report import cluster_members  # type: ignore[import-not-found]
-    except ImportError:
-        cluster_members = None
-    if cluster_members is not None:
-        try:
-            rows = [r if isinstance(r, dict) else (asdict(r) if is_dataclass(r) else r._asdict())
-                    for r in cluster_members(con, doc_id)]
-            return [r for r in rows if r.get("doc_id") != doc_id][:limit]
-        except Exception:  # noqa: BLE001, S110 -- fall back to the plain query below
-            pass
-    if not d.get("cluster_id"):
-        return []
-    cur = con.execute("SELECT doc_id, url, status, rule FROM dedup_clusters WHERE cluster_id = ? AND doc_id <> ? "
-                      "ORDER BY url LIMIT ?", [d["cluster_id"], doc_id, limit])
-    return [dict(zip([c[0] for c in cur.description], r)) for r in cur.fetchall()]
+def _cluster_members(con, doc_id: str, limit: int = 10) -> list[dict]:
+    """Other documents of the cluster `doc_id` belongs to now (after later batches' merges)."""
+    return [r for r in cluster_members(con, doc_id) if r["doc_id"] != doc_id][:limit]
 
 
 def _cluster_history(con, doc_id: str) -> list[dict]:
     """Later batches' merges of this document's dedup cluster (goldpan.dedup.report.cluster_history)."""
-    from goldpan.dedup.report import cluster_history
-
     return cluster_history(con, doc_id)
-
-
-def _absent(steps: list[Step], stage: str, table: str, ver: dict) -> Step:
-    s = Step(stage, table, ver.get(table), None, "absent", {"note": "stage has not processed this document yet"})
-    steps.append(s)
-    return s
 
 
 def _releases_containing(lake: Lake, doc_id: str) -> list[str]:

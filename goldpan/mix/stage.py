@@ -31,7 +31,7 @@ from goldpan.lake.schemas import (
 )
 from goldpan.lake.snapshot import COMMIT_KEY
 from goldpan.lake.snapshot import take as take_snapshot
-from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
+from goldpan.lake.views import CURRENT_TEXT_SQL, REJECTION_TABLES, stage_sql
 from goldpan.mix.budget import ALL, MixPlan, allocate
 from goldpan.mix.select import decide_mix
 from goldpan.mix.sources import read_curated
@@ -209,7 +209,7 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     if "synthetic_documents" in present:
         parts.append(synthetic_docs_sql(with_consent))
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY host NULLS FIRST, doc_id"
-    tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", "rejections", "pages",
+    tables = ["documents", "dedup_clusters", "dedup_merges", "doc_signals", *REJECTION_TABLES, "pages",
               "curated_documents", "doc_tokens"]
     tables += ["synthetic_documents"] if "synthetic_documents" in present else []
     tables += (["doc_scores"] if with_scores else []) + (["consent"] if with_consent else [])

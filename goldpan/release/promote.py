@@ -24,7 +24,8 @@ from goldpan.lake.schemas import CORPUS, CORPUS_RELEASES
 __all__ = ["APPROVED", "PROMOTED", "REFUSED", "UNCHANGED", "PromotionRefused", "promote", "record_gate_attempt",
            "releases"]
 
-UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "curated_documents", "doc_tokens",
+UPSTREAM_TABLES = ("pages", "documents", "dedup_clusters", "doc_signals", "rejections", "quality_decisions",
+                   "curated_documents", "doc_tokens",
                    "synthetic_documents",
                    "consent", "policy_files",
                    "doc_scores", "takedowns", "mix_decisions", "corpus_candidate")

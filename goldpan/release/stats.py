@@ -12,7 +12,7 @@ import json
 from collections import Counter
 
 from goldpan.lake import Lake
-from goldpan.lake.views import compute_funnel
+from goldpan.lake.views import all_rejections_sql, compute_funnel
 
 RATE_STAGES = ("extract", "dedup", "filter", "classify")  # data-quality rules whose rates should stay stable
 
@@ -22,7 +22,7 @@ cur AS (SELECT DISTINCT doc_id FROM corpus_candidate),
 gone AS (SELECT doc_id, url FROM prev WHERE doc_id NOT IN (SELECT doc_id FROM cur))
 SELECT COALESCE(
          (SELECT any_value(rule) FROM mix_decisions m WHERE m.doc_id = g.doc_id AND m.status <> 'kept'),
-         (SELECT any_value(rule) FROM rejections r WHERE r.doc_id = g.doc_id),
+         (SELECT any_value(rule) FROM {rejections} r WHERE r.doc_id = g.doc_id),
          (SELECT any_value(rule) FROM dedup_clusters c WHERE c.doc_id = g.doc_id AND c.status <> 'kept'),
          (SELECT any_value(rule) FROM documents d WHERE d.doc_id = g.doc_id AND d.status <> 'kept'),
          'no_longer_in_input') AS reason, g.url
@@ -57,8 +57,8 @@ def compute_stats(lake: Lake, candidate_version: int, previous: dict | None, dec
         rule_counts = con.sql(
             "SELECT 'dedup', rule, count(*) FROM dedup_clusters WHERE status = 'rejected' GROUP BY ALL "
             "UNION ALL SELECT 'extract', rule, count(*) FROM documents WHERE status = 'rejected' GROUP BY ALL "
-            "UNION ALL SELECT stage, rule, count(DISTINCT doc_id) FROM rejections WHERE stage IN ('filter', 'classify') "
-            "GROUP BY ALL"
+            f"UNION ALL SELECT stage, rule, count(DISTINCT doc_id) FROM {all_rejections_sql(_views(con))} "
+            "WHERE stage IN ('filter', 'classify') GROUP BY ALL"
         ).fetchall() if {"dedup_clusters", "documents", "rejections"} <= _views(con) else []
     inputs: Counter[str] = Counter()
     for f in funnel:
@@ -114,7 +114,7 @@ def removed_vs_previous(lake: Lake, candidate_version: int, previous: dict | Non
 
     versions = {"corpus_candidate": candidate_version, "training_corpus": int(previous["corpus_version"])}
     with lake.connect(versions=versions) as con:
-        rows = con.sql(REMOVAL_SQL).fetchall()
+        rows = con.sql(REMOVAL_SQL.format(rejections=all_rejections_sql(_views(con)))).fetchall()
     # A takedown applied by `goldpan takedown` deletes the document's rows everywhere, so no stage
     # names it any more: the takedowns table still does.
     matcher = TakedownMatcher.from_lake(lake)

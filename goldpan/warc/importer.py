@@ -17,7 +17,7 @@ Which files and producers are read, and how, is in goldpan.warc.formats; per rec
   content_type 'text/plain', charset utf-8.
 
 Damaged input never stops a file: an unparsable region (goldpan.warc.reader, goldpan.warc.arc), a
-digest that does not match (`WarcImportConfig.digest`: the payload digest, verified with the SHA-1
+digest that does not match (`WarcSection.digest`: the payload digest, verified with the SHA-1
 that also gives content_sha1, or the block digest, which costs a second pass), or unreadable HTTP
 headers become `error` rows naming file, offset (and WACZ member) and the reason, and the rest of
 the file still imports. (A .warc.gz also has gzip's CRC-32 per record, which fastwarc checks:
@@ -38,17 +38,22 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import pyarrow as pa
 from deltalake import ColumnProperties, WriterProperties
 
 from goldpan.crawl.batch import COMPACT_AFTER_CHUNKS, compact_batch
-from goldpan.crawl.fetcher import DEFAULT_CONTENT_TYPES, DROPPED_HEADERS, make_row, parse_content_type
+from goldpan.crawl.fetcher import (
+    DROPPED_HEADERS,
+    make_row,
+    parse_content_type,
+)
 from goldpan.crawl.sniff import binary_kind
 from goldpan.crawl.urls import ALLOWED_SCHEMES, normalize_url
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import ERROR, KEPT, PAGES, REJECTED
+from goldpan.recipe import WarcSection
 from goldpan.warc.formats import ARC, Part, open_parts
 from goldpan.warc.inputs import EMPTY_FILE, TRUNCATED_FILE, check_sources, is_gzip_file, tail_problem
 from goldpan.warc.payload import CHUNKED_INCOMPLETE, CHUNKED_OK, content_codings, dechunk, decode_bounded
@@ -71,35 +76,19 @@ _PAGE_TYPES = frozenset({"response", "resource", "revisit", "conversion"})
 _WEB = ("http://", "https://")
 
 
-@dataclass(frozen=True)
-class WarcImportConfig:
-    max_bytes: int = 5_000_000
-    verify_digests: bool = True
-    # Which digest proves a record intact (see _record_row). "payload": a response's
-    # WARC-Payload-Digest, checked with the same SHA-1 pass that gives content_sha1 (records without
-    # one fall back to the block digest); "block": WARC-Block-Digest (HTTP headers + payload), a
-    # second full SHA-1 pass over every record (~15% of the import's CPU in bench/warc_import.py).
-    digest: Literal["payload", "block"] = "payload"
-    allowed_content_types: tuple[str, ...] = tuple(sorted(DEFAULT_CONTENT_TYPES))
-    storage_options: Mapping[str, str] = field(default_factory=dict)
-    chunk_rows: int = 2048
-    # Parquet codec for the pages files this import writes. Page bodies dominate the bytes, and
-    # deltalake's default (snappy) spends more CPU than zstd level 1 for a worse ratio on HTML
-    # (bench/warc_import.py prints both). None = deltalake's default.
-    parquet_compression: Literal["ZSTD", "LZ4_RAW", "SNAPPY", "GZIP", "BROTLI", "UNCOMPRESSED"] | None = "ZSTD"
-    parquet_compression_level: int | None = 1
-
-    def writer_properties(self) -> WriterProperties | None:
-        """Parquet settings: the chosen codec, and no dictionary for the body/headers columns
-        (every page body is unique: the writer would build a dictionary only to discard it)."""
-        if not self.parquet_compression:
-            return None
-        no_dict = ColumnProperties(dictionary_enabled=False)
-        return WriterProperties(
-            compression=self.parquet_compression.upper(),  # type: ignore[arg-type]
-            compression_level=self.parquet_compression_level,
-            column_properties={"content": no_dict, "headers_json": no_dict},
-        )
+def writer_properties(cfg: WarcSection) -> WriterProperties | None:
+    """Parquet settings of the pages files an import writes: the recipe's codec (page bodies dominate
+    the bytes, and deltalake's default, snappy, spends more CPU than zstd level 1 for a worse ratio on
+    HTML; bench/warc_import.py prints both), and no dictionary for the body/headers columns (every
+    page body is unique: the writer would build a dictionary only to discard it)."""
+    if not cfg.parquet_compression:
+        return None
+    no_dict = ColumnProperties(dictionary_enabled=False)
+    return WriterProperties(
+        compression=cfg.parquet_compression.upper(),  # type: ignore[arg-type]
+        compression_level=cfg.parquet_compression_level,
+        column_properties={"content": no_dict, "headers_json": no_dict},
+    )
 
 
 @dataclass
@@ -181,7 +170,7 @@ def _error_row(batch_id: str, part: _Part, offset: int, reason: str, source: str
 def rows_from_file(
     uri: str,
     batch_id: str,
-    cfg: WarcImportConfig,
+    cfg: WarcSection,
     stats: WarcStats,
     *,
     takedowns: Callable[[str], str | None] | None = None,
@@ -200,7 +189,7 @@ def rows_from_file(
 
 
 @contextmanager
-def _opened(uri: str, cfg: WarcImportConfig) -> Iterator[list[Part]]:
+def _opened(uri: str, cfg: WarcSection) -> Iterator[list[Part]]:
     local = "://" not in uri or uri.startswith("file://")
     path = uri.removeprefix("file://") if local else None
     stream = open_source(uri, cfg.storage_options)
@@ -211,7 +200,7 @@ def _opened(uri: str, cfg: WarcImportConfig) -> Iterator[list[Part]]:
         stream.close()
 
 
-def _file_rows(uri: str, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
+def _file_rows(uri: str, batch_id: str, cfg: WarcSection, stats: WarcStats,
                takedowns: Callable[[str], str | None] | None, index: RevisitIndex) -> Iterator[dict[str, Any]]:  # fmt: skip
     stats.files += 1
     is_wet = ".wet" in uri.rsplit("/", 1)[-1].lower()
@@ -241,7 +230,7 @@ def _file_rows(uri: str, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
         stats.bytes_read += source_size(uri, cfg.storage_options) or 0
 
 
-def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
+def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcSection, stats: WarcStats,
                takedowns: Callable[[str], str | None] | None, index: RevisitIndex,
                last: list[int | None] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Rows of one part (one archive); `last[0]` follows the offset of the last record read whole
@@ -294,7 +283,7 @@ def _part_rows(part: Part, where: _Part, batch_id: str, cfg: WarcImportConfig, s
         yield row
 
 
-def resolve_revisits(index: RevisitIndex, batch_id: str, cfg: WarcImportConfig, stats: WarcStats,
+def resolve_revisits(index: RevisitIndex, batch_id: str, cfg: WarcSection, stats: WarcStats,
                      takedowns: Callable[[str], str | None] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
     """The held-back revisit rows: each whose original was read in this import becomes that
     original's page (payload, content type, outcome) under the revisit's URL, date and HTTP
@@ -323,7 +312,7 @@ def resolve_revisits(index: RevisitIndex, batch_id: str, cfg: WarcImportConfig, 
     index.clear()
 
 
-def _reread(uri: str, member: str | None, start: int, ids: set[str], batch_id: str, cfg: WarcImportConfig,
+def _reread(uri: str, member: str | None, start: int, ids: set[str], batch_id: str, cfg: WarcSection,
             takedowns: Callable[[str], str | None] | None) -> dict[str, dict[str, Any]]:  # fmt: skip
     """The rows of the records `ids` of one file (or WACZ member), read from offset `start`."""
     out: dict[str, dict[str, Any]] = {}
@@ -351,7 +340,7 @@ def _reread(uri: str, member: str | None, start: int, ids: set[str], batch_id: s
 
 
 def _record_row(rec, rtype: str, part: _Part, offset: int, raw_target: str, target: str, batch_id: str,
-                cfg: WarcImportConfig, stats: WarcStats,
+                cfg: WarcSection, stats: WarcStats,
                 takedowns: Callable[[str], str | None] | None) -> dict[str, Any] | None:  # fmt: skip
     """The row of one page-like record (`rtype`: its WARC-Type). Two working fields ride along
     for the revisit index, `x_record_id` and `x_digest`, and are removed before the row is written."""
@@ -551,7 +540,7 @@ def import_warc_batch(
     lake,
     uris: list[str],
     batch_id: str,
-    cfg: WarcImportConfig,
+    cfg: WarcSection,
     *,
     takedowns: Callable[[str], str | None] | None = None,
     progress: Callable[[WarcStats], None] | None = None,
@@ -590,7 +579,7 @@ def import_warc_batch(
             yield row
 
     rows = new_rows()
-    wp = cfg.writer_properties()
+    wp = writer_properties(cfg)
     chunks = 0
     while (first := next(rows, None)) is not None:
         # The chunk's rows are read lazily, on the lake's producer thread, while deltalake encodes

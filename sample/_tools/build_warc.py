@@ -35,14 +35,15 @@ def _rid(kind: str, url: str) -> str:
 
 
 def crawl_rows() -> list[dict]:
-    from goldpan.crawl.crawler import CrawlConfig, crawl_batch
+    from goldpan.crawl.crawler import BatchCrawler
+    from goldpan.recipe import CrawlSection
     from sample.server import SampleSite
 
     with SampleSite() as site:
-        cfg = CrawlConfig.from_dict({"seeds": [site.url("/")], "allowed_hosts": ["127.0.0.1"],
+        cfg = CrawlSection.model_validate({"seeds": [site.url("/")], "allowed_hosts": ["127.0.0.1"],
                                      "allow_private": ["127.0.0.1"], "max_depth": 4, "max_pages": 300,
                                      "per_host_delay_s": 0.0, "concurrency": 1})  # fmt: skip
-        rows = [r for r in crawl_batch(cfg, "build-warc", "crawl:sample") if r["http_status"] is not None]
+        rows = [r for r in BatchCrawler(cfg, "build-warc", "crawl:sample").run() if r["http_status"] is not None]
         for r in rows:
             r["url"] = BASE + r["url"].removeprefix(site.base_url)
     return sorted(rows, key=lambda r: r["url"])

@@ -14,7 +14,7 @@ from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
 from goldpan.recipe import RecipeError
 from goldpan.recipe_loader import load_recipe
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 
 import goldpan.dedup.stage as dedup_stage
 from goldpan.lake import Lake
-from tests.integration.pipeline_helpers import run_batch
-from tests.integration.test_dedup_assets import B1, BATCH1_DOCS, _rows, _write_docs
+from tests.fixtures.dedup_lake import B1, BATCH1_DOCS, cluster_rows, write_docs
+from tests.fixtures.pipeline_helpers import run_batch
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ def test_crash_after_clusters_before_index_is_repaired_by_rerun(tmp_path, monkey
     clean = Lake(tmp_path / "clean")
     crashed = Lake(tmp_path / "crashed")
     for lk in (clean, crashed):
-        _write_docs(lk, B1, BATCH1_DOCS)
+        write_docs(lk, B1, BATCH1_DOCS)
     with dg.instance_for_test() as instance:
         assert run_batch(instance, clean.root, B1, selection=["dedup_clusters"]).success
 
@@ -32,7 +32,7 @@ def test_crash_after_clusters_before_index_is_repaired_by_rerun(tmp_path, monkey
         assert crashed.exists("dedup_clusters") and not crashed.exists("dedup_index")
         monkeypatch.undo()
         assert run_batch(instance, crashed.root, B1, selection=["dedup_clusters"]).success
-    assert _rows(crashed, B1) == _rows(clean, B1)
+    assert cluster_rows(crashed, B1) == cluster_rows(clean, B1)
     with clean.connect(tables=["dedup_index"]) as a, crashed.connect(tables=["dedup_index"]) as b:
         q = "SELECT kind, key, doc_id, cluster_id, batch_id, config FROM dedup_index ORDER BY ALL"
         assert a.execute(q).fetchall() == b.execute(q).fetchall()

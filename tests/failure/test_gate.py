@@ -11,7 +11,7 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.lake.schemas import MIX_DECISIONS
 from goldpan.release.promote import releases
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
 BATCH = "b20260101T000000-gate"

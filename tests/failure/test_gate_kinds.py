@@ -17,7 +17,7 @@ from goldpan.lake import Lake
 from goldpan.recipe_loader import load_recipe
 from goldpan.release.promote import PromotionRefused, _update_attempt, promote, record_gate_attempt, releases
 from quality_checks.gate import validate_candidate
-from tests.integration.pipeline_helpers import run_batch
+from tests.fixtures.pipeline_helpers import run_batch
 
 pytestmark = pytest.mark.integration
 BATCH = "b20260101T000000-kinds"

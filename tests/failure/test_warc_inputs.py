@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch, rows_from_file
+from goldpan.recipe import WarcSection
+from goldpan.warc.importer import WarcStats, import_warc_batch, rows_from_file
 from goldpan.warc.inputs import WarcInputError
 
 SAMPLE_WARC = Path(__file__).resolve().parents[2] / "sample" / "warc" / "eskerford-sample.warc.gz"
 
 
 def _rows(path: Path) -> list[dict]:
-    return list(rows_from_file(str(path), "b-warc", WarcImportConfig(), WarcStats()))
+    return list(rows_from_file(str(path), "b-warc", WarcSection(), WarcStats()))
 
 
 def _errors(rows: list[dict]) -> list[str]:
@@ -27,7 +28,7 @@ def test_missing_file_refuses_the_batch_before_anything_is_written(tmp_path):
     lake = Lake(tmp_path / "lake")
     missing = tmp_path / "nope.warc.gz"
     with pytest.raises(WarcInputError, match=r"1 WARC/WET file\(s\) not found: .*nope\.warc\.gz; nothing was imported"):
-        import_warc_batch(lake, [str(SAMPLE_WARC), str(missing)], "b-warc", WarcImportConfig())
+        import_warc_batch(lake, [str(SAMPLE_WARC), str(missing)], "b-warc", WarcSection())
     assert not lake.exists("pages")  # the good file before it was not imported either
 
 
@@ -36,7 +37,7 @@ def test_empty_file_is_an_error_row_and_the_rest_imports(tmp_path):
     empty.write_bytes(b"")
     assert [(r["status"], r["reason"]) for r in _rows(empty)] == [("error", "empty_file")]
     lake = Lake(tmp_path / "lake")
-    stats = import_warc_batch(lake, [str(empty), str(SAMPLE_WARC)], "b-warc", WarcImportConfig())
+    stats = import_warc_batch(lake, [str(empty), str(SAMPLE_WARC)], "b-warc", WarcSection())
     assert stats.errored == 1 and stats.kept > 10
     with lake.connect(tables=["pages"]) as con:
         row = con.execute("SELECT status, reason, url FROM pages WHERE reason = 'empty_file'").fetchone()

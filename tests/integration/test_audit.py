@@ -25,7 +25,7 @@ from goldpan.lake import Lake
 from goldpan.lineage.diff import diff_releases
 from goldpan.lineage.trace import trace
 from goldpan.lineage.why import why
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 BATCH = "b20260301T000000-audit"
 RATE_BAND = 0.75  # the second recipe's gate band (the demo's is narrower), so the rate change is promoted

@@ -11,7 +11,7 @@ from goldpan.classify.model import file_sha1
 from goldpan.extract.line_model import load_line_model
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
-from tests.integration.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
+from tests.fixtures.pipeline_helpers import REPO_RECIPE, run_batch, seed_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -90,19 +90,22 @@ def test_doc_scores_cover_every_document_with_signals_and_stay_in_range(built):
 def test_classify_rejections_follow_the_keep_rule_and_the_funnel_balances(built):
     _, lake, _, _ = built
     with lake.connect() as con:
-        rej = con.execute("SELECT doc_id, value, op, threshold FROM rejections WHERE stage = 'classify' "
+        rej = con.execute("SELECT doc_id, value, op, threshold FROM quality_decisions WHERE stage = 'classify' "
                           "AND batch_id = ?", [BATCH]).fetchall()
         kept = con.execute("""SELECT s.quality_score FROM doc_scores s WHERE s.batch_id = ?
-                              AND s.doc_id NOT IN (SELECT doc_id FROM rejections)""", [BATCH]).fetchall()
+                              AND s.doc_id NOT IN (SELECT doc_id FROM rejections)
+                              AND s.doc_id NOT IN (SELECT doc_id FROM quality_decisions)""", [BATCH]).fetchall()
+        only_filter = con.execute("SELECT count(*) FROM rejections WHERE stage <> 'filter'").fetchall()[0][0]
         funnel = {r.stage: r for r in compute_funnel(con) if r.batch_id == BATCH}
         in_mix = con.execute("SELECT count(*) FROM mix_decisions WHERE doc_id IN "
-                             "(SELECT doc_id FROM rejections WHERE stage = 'classify')").fetchall()[0][0]
+                             "(SELECT doc_id FROM quality_decisions)").fetchall()[0][0]
     assert rej and all(op == "<" and v < t for _, v, op, t in rej)
     assert min(k[0] for k in kept) >= rej[0][3]
     c = funnel["classify"]
     assert c.balanced and c.rejected == len(rej) and c.input == funnel["filter"].kept
     assert funnel["mix"].balanced and funnel["mix"].input == c.kept
     assert in_mix == 0  # the mixer never sees a document the quality rule rejected
+    assert only_filter == 0  # one writer per table: the filter's `rejections` holds no classify rows
 
 
 def test_threshold_change_re_decides_without_re_scoring(built):
@@ -113,7 +116,7 @@ def test_threshold_change_re_decides_without_re_scoring(built):
     assert res.success
     assert lake.version("doc_scores") == scores_version
     with lake.connect() as con:
-        n_rej = con.execute("SELECT count(*) FROM rejections WHERE stage = 'classify' AND batch_id = ?",
+        n_rej = con.execute("SELECT count(*) FROM quality_decisions WHERE stage = 'classify' AND batch_id = ?",
                             [BATCH]).fetchall()[0][0]
         n_in = next(r for r in compute_funnel(con, ["classify"]) if r.batch_id == BATCH)
     assert n_rej == n_in.input and n_in.balanced  # every score is below 0.999
@@ -131,7 +134,7 @@ def test_tiny_pool_refuses_training_and_scores_stay_null(built, tmp_path):
     with lake.connect() as con:
         nulls = con.execute("SELECT count(*), count(quality_score), count(math_score) FROM doc_scores "
                             "WHERE batch_id = ?", [BATCH]).fetchone()
-        n_rej = con.execute("SELECT count(*) FROM rejections WHERE stage = 'classify' AND batch_id = ?",
+        n_rej = con.execute("SELECT count(*) FROM quality_decisions WHERE stage = 'classify' AND batch_id = ?",
                             [BATCH]).fetchall()[0][0]
         row = con.execute("SELECT status, reason FROM models WHERE name = 'quality' ORDER BY trained_at DESC "
                           "LIMIT 1").fetchone()

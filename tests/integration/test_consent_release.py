@@ -22,8 +22,8 @@ from goldpan.lineage.report import format_funnel
 from goldpan.lineage.trace import format_trace, trace
 from goldpan.lineage.why import why
 from sample.server import SampleSite
-from tests.integration.pipeline_helpers import run_batch
-from tests.unit.consent_site import HEADERS, make_site
+from tests.fixtures.consent_site import HEADERS, make_site
+from tests.fixtures.pipeline_helpers import run_batch
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ import pytest
 
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
 

@@ -3,53 +3,27 @@ materialized with an ephemeral Dagster instance, two batches, re-runs, report an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import dagster as dg
 import pytest
 
 from goldpan.dedup.report import cluster_members, largest_clusters, size_distribution
 from goldpan.lake import Lake
-from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import DOCUMENTS
 from goldpan.lake.views import compute_funnel
-from tests.integration.pipeline_helpers import run_batch
-from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_runs
+from tests.fixtures.dedup_lake import (
+    B1,
+    BATCH1_DOCS,
+    EN_CANAL,
+    cluster_rows,
+    doc_row,
+    with_boilerplate,
+    write_docs,
+)
+from tests.fixtures.dedup_texts import EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_runs
+from tests.fixtures.pipeline_helpers import run_batch
 
 pytestmark = pytest.mark.integration
 
-B1 = "b20260301T000000-dd"
 B2 = "b20260302T000000-dd"
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-EN_CANAL = " ".join(  # noqa: FLY002 -- one sentence list, re-spaced
-    ["The", "canal", "was", "dug", "in", "the", "eighteen", "twenties", "to", "carry", "coal", "from", "the", "hill", "pits", "to", "the", "river", "wharves,", "and", "for", "forty", "years", "it", "made", "the", "town", "rich.", "Then", "the", "railway", "came", "along", "the", "valley", "floor", "and", "the", "barges", "stopped", "almost", "overnight.", "The", "locks", "silted", "up,", "the", "towpath", "became", "a", "lovers'", "lane", "and", "later", "a", "shortcut", "for", "children", "walking", "to", "school,", "and", "the", "basin", "behind", "the", "brewery", "was", "filled", "in", "and", "paved", "as", "a", "car", "park.", "Restoration", "began", "with", "a", "handful", "of", "volunteers", "who", "cleared", "one", "lock", "by", "hand", "over", "three", "summers,", "pulling", "out", "shopping", "trolleys,", "a", "motorcycle", "and", "a", "surprising", "number", "of", "bicycles.", "Today", "narrowboats", "can", "travel", "six", "miles", "from", "the", "river", "to", "the", "old", "tunnel", "mouth,", "and", "the", "trust", "that", "runs", "the", "waterway", "publishes", "a", "small", "guide", "to", "the", "bridges,", "each", "of", "which", "has", "a", "number", "cast", "into", "an", "iron", "plate", "and", "a", "story", "that", "the", "older", "residents", "are", "happy", "to", "tell."]
-)
-
-
-def _pages(body: str) -> str:
-    return "\n".join([*BOILERPLATE.split("\n"), *body.split(". ")])
-
-
-def _doc(batch: str, doc_id: str, url: str, text: str, lang: str = "en", minutes: int = 0) -> dict:
-    return {"doc_id": doc_id, "page_id": "p-" + doc_id, "batch_id": batch, "url": url, "host": "site",
-            "fetched_at": T0 + timedelta(minutes=minutes), "status": "kept", "text": text, "lang": lang,
-            "n_chars": len(text), "title": doc_id}
-
-
-def _write_docs(lake: Lake, batch: str, docs: list[dict]) -> None:
-    from goldpan.lake import batch_predicate
-
-    lake.write("documents", rows_to_batches(docs, DOCUMENTS), DOCUMENTS,
-               predicate=batch_predicate("batch_id", batch), partition_by=["batch_id"])
-
-
-def _rows(lake: Lake, batch: str) -> list[tuple]:
-    with lake.connect(tables=["dedup_clusters"]) as con:
-        return con.execute(
-            "SELECT doc_id, status, rule, duplicate_of, cluster_id, is_representative, similarity, value, "
-            "cluster_size, paragraphs_removed, dedup_text, supersedes, signature FROM dedup_clusters "
-            "WHERE batch_id = ? ORDER BY doc_id", [batch]).fetchall()
 
 
 def _dedup(instance, lake: Lake, batch: str):
@@ -58,27 +32,12 @@ def _dedup(instance, lake: Lake, batch: str):
     return res
 
 
-BATCH1_DOCS = [
-    _doc(B1, "en-garden", "http://site/en/garden.html", _pages(EN_GARDEN), minutes=1),
-    _doc(B1, "en-garden-print", "http://site/en/print/garden.html", _pages(EN_GARDEN), minutes=2),
-    _doc(B1, "en-garden-near", "http://site/en/news/garden.html", _pages(edit_runs(EN_GARDEN, 3, 3, seed=7)), minutes=3),
-    _doc(B1, "en-bike", "http://site/en/bike.html", _pages(EN_BICYCLE), minutes=4),
-    _doc(B1, "en-canal", "http://site/en/canal.html", _pages(EN_CANAL), minutes=5),
-    _doc(B1, "en-notice", "http://site/en/notice.html", BOILERPLATE, minutes=6),
-    _doc(B1, "zh-tea", "http://site/zh/tea.html", ZH_TEA, "zh", minutes=7),
-    _doc(B1, "zh-tea-repost", "http://site/zh/tea-repost.html",
-         ZH_TEA.replace("\u674e\u5e08\u5085", "\u738b\u5e08\u5085").replace("\u4e94\u65a4", "\u56db\u65a4"), "zh", 8),
-    # the same canonical URL fetched twice in one batch (fragment differs): the newest fetch is kept
-    _doc(B1, "en-canal-old", "http://site/en/canal.html#top", _pages(EN_CANAL.replace("coal", "stone")), minutes=0),
-]
-
-
 def test_two_batches_through_the_asset(tmp_path):
     lake = Lake(tmp_path / "lake")
-    _write_docs(lake, B1, BATCH1_DOCS)
+    write_docs(lake, B1, BATCH1_DOCS)
     with dg.instance_for_test() as instance:
         res = _dedup(instance, lake, B1)
-        by = {r[0]: r for r in _rows(lake, B1)}
+        by = {r[0]: r for r in cluster_rows(lake, B1)}
         status = {k: (v[1], v[2], v[3]) for k, v in by.items()}
         assert status["en-garden"] == ("kept", None, None)
         assert status["en-garden-print"] == ("rejected", "exact_duplicate", "en-garden")
@@ -117,15 +76,15 @@ def test_two_batches_through_the_asset(tmp_path):
 
         # batch 2: copies of batch-1 pages under new URLs, a later re-fetch of a page, and one new page
         b2 = [
-            _doc(B2, "b2-garden", "http://mirror/garden.html", _pages(EN_GARDEN), minutes=-100),
-            _doc(B2, "b2-bike-near", "http://mirror/bike.html", _pages(edit_runs(EN_BICYCLE, 3, 2, seed=3)), minutes=-100),
-            _doc(B2, "b2-tea", "http://mirror/tea.html", ZH_TEA, "zh", minutes=-100),
-            _doc(B2, "b2-canal", "http://site/en/canal.html", _pages(EN_CANAL), minutes=60),
-            _doc(B2, "b2-new", "http://site/en/new.html", _pages(" ".join(EN_CANAL.split()[::-1])), minutes=60),
+            doc_row(B2, "b2-garden", "http://mirror/garden.html", with_boilerplate(EN_GARDEN), minutes=-100),
+            doc_row(B2, "b2-bike-near", "http://mirror/bike.html", with_boilerplate(edit_runs(EN_BICYCLE, 3, 2, seed=3)), minutes=-100),
+            doc_row(B2, "b2-tea", "http://mirror/tea.html", ZH_TEA, "zh", minutes=-100),
+            doc_row(B2, "b2-canal", "http://site/en/canal.html", with_boilerplate(EN_CANAL), minutes=60),
+            doc_row(B2, "b2-new", "http://site/en/new.html", with_boilerplate(" ".join(EN_CANAL.split()[::-1])), minutes=60),
         ]
-        _write_docs(lake, B2, b2)
+        write_docs(lake, B2, b2)
         _dedup(instance, lake, B2)
-        by2 = {r[0]: r for r in _rows(lake, B2)}
+        by2 = {r[0]: r for r in cluster_rows(lake, B2)}
         # the later copies are marked, the earlier documents kept (even with earlier fetch times)
         assert (by2["b2-garden"][1], by2["b2-garden"][2], by2["b2-garden"][4]) == ("rejected", "exact_duplicate", "en-garden")
         assert (by2["b2-bike-near"][2], by2["b2-bike-near"][4]) == ("near_duplicate", "en-bike")
@@ -136,12 +95,12 @@ def test_two_batches_through_the_asset(tmp_path):
         assert all(by[k][1] == v for k, v in [("en-garden", "kept"), ("en-bike", "kept")])
 
         # re-running batch 1 after batch 2 changes nothing (it sees neither itself nor batch 2)
-        before1, before2 = _rows(lake, B1), _rows(lake, B2)
+        before1, before2 = cluster_rows(lake, B1), cluster_rows(lake, B2)
         with lake.connect(tables=["dedup_index"]) as con:
             idx_before = con.execute("SELECT * FROM dedup_index ORDER BY ALL").fetchall()
         _dedup(instance, lake, B1)
         _dedup(instance, lake, B2)
-        assert _rows(lake, B1) == before1 and _rows(lake, B2) == before2
+        assert cluster_rows(lake, B1) == before1 and cluster_rows(lake, B2) == before2
         with lake.connect(tables=["dedup_index"]) as con:
             assert con.execute("SELECT * FROM dedup_index ORDER BY ALL").fetchall() == idx_before
 
@@ -150,7 +109,7 @@ def test_clusters_command(tmp_path, capsys):
     from goldpan.cli import main
 
     lake = Lake(tmp_path / "lake")
-    _write_docs(lake, B1, BATCH1_DOCS)
+    write_docs(lake, B1, BATCH1_DOCS)
     with dg.instance_for_test() as instance:
         _dedup(instance, lake, B1)
     assert main(["--lake", str(lake.root), "clusters"]) == 0

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from goldpan.lake import Lake
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

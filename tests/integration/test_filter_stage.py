@@ -12,7 +12,7 @@ from goldpan.cli import main as cli_main
 from goldpan.filter.ruletable import rule_names
 from goldpan.filter.signals import SIGNAL_NAMES
 from goldpan.lake import Lake
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
 

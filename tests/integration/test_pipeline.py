@@ -14,7 +14,7 @@ from goldpan.lake.views import compute_funnel
 from goldpan.lineage.report import stage_totals
 from goldpan.lineage.trace import trace
 from goldpan.release.promote import releases
-from tests.integration.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import run_batch, seed_env
 
 pytestmark = pytest.mark.integration
 

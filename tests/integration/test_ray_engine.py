@@ -25,9 +25,9 @@ from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
 from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
-from goldpan.recipe import DedupSection, EngineSection, ExtractSection
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
-from tests.unit.test_engine import _all_stages, _table_digest
+from goldpan.recipe import DedupSection, EngineSection, ExtractSection, WarcSection
+from goldpan.warc.importer import import_warc_batch
+from tests.fixtures.stage_runs import run_all_stages, table_digest
 
 pytestmark = pytest.mark.integration
 
@@ -93,14 +93,14 @@ def test_band_key_shuffle_on_ray_gives_the_local_groups(ray_local) -> None:
 def test_decontamination_runs_on_ray_workers_with_the_in_process_hits(ray_local) -> None:
     from goldpan.decontam.batches import with_contamination
     from goldpan.decontam.index import DecontamIndex, contamination_of
-    from tests.unit.test_mix_decontam import EVAL_EN, EVAL_ZH, _docs_batches
+    from tests.fixtures.decontam_texts import EVAL_EN, EVAL_ZH, docs_batches
 
     index = DecontamIndex(n=13)
     index.add("bench-en", [EVAL_EN])
     index.add("bench-zh", [EVAL_ZH])
-    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    want = [(r["doc_id"], index.check(r["text"])) for b in docs_batches() for r in b.to_pylist()]
     engine = ray_engine()
-    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(engine, _docs_batches(), index)
+    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(engine, docs_batches(), index)
            for r in b.to_pylist()]
     assert got == want and sum(1 for _, h in got if h is not None) == 4
     assert os.getpid() not in engine.tally.local_pids()
@@ -110,7 +110,7 @@ def test_decontamination_runs_on_ray_workers_with_the_in_process_hits(ray_local)
 def pages_lake(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ray-engine") / "pages"
     import_warc_batch(Lake(root), [str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")], BATCH,
-                      WarcImportConfig(chunk_rows=16))
+                      WarcSection(chunk_rows=16))
     return root
 
 
@@ -119,7 +119,7 @@ def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake
     for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
-        digests[name] = _all_stages(Lake(root), engine, rows=8)
+        digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=8)
     assert digests["inprocess"]["dedup_clusters"][0] > 0 and digests["inprocess"]["doc_signals"][0] > 0
     assert digests["ray2"] == digests["inprocess"]
 
@@ -209,7 +209,7 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     ref_root = tmp_path / "ref"
     shutil.copytree(deduped_lake, ref_root)
     filter_stage.run(Lake(ref_root), BATCH, engine=InProcessEngine(), batch_rows=4)
-    expected = _table_digest(Lake(ref_root), "doc_signals")
+    expected = table_digest(Lake(ref_root), "doc_signals")
 
     root = tmp_path / "ray"
     shutil.copytree(deduped_lake, root)
@@ -221,7 +221,7 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     assert killed, "no worker stalled, so none was killed"
     assert run.extra["lake_io"] == "workers"  # the workers read their slices and wrote the parts
     assert run.written is not None and run.written.version == 0  # one commit
-    assert _table_digest(lake, "doc_signals") == expected
+    assert table_digest(lake, "doc_signals") == expected
     assert _orphans(lake, "doc_signals"), "the killed task's part should be on disk, uncommitted"
 
 
@@ -231,7 +231,7 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     shutil.copytree(deduped_lake, root)
     lake = Lake(root)
     first = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
-    before = (lake.version("doc_signals"), _table_digest(lake, "doc_signals"))
+    before = (lake.version("doc_signals"), table_digest(lake, "doc_signals"))
     assert before[0] == first.written.version
 
     marker, killed = tmp_path / "stalled.pid", []
@@ -240,9 +240,9 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
         filter_stage.run(lake, BATCH, engine=StallingEngine(ray_engine(max_retries=0), marker), batch_rows=4)
     t.join(timeout=5)
     assert killed
-    assert (lake.version("doc_signals"), _table_digest(lake, "doc_signals")) == before  # nothing committed
+    assert (lake.version("doc_signals"), table_digest(lake, "doc_signals")) == before  # nothing committed
     assert _orphans(lake, "doc_signals")  # parts of the failed attempt exist, referenced by no commit
 
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
-    assert _table_digest(lake, "doc_signals") == before[1]
+    assert table_digest(lake, "doc_signals") == before[1]

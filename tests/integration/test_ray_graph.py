@@ -33,8 +33,8 @@ from goldpan.lake import Lake
 from goldpan.lake.schemas import TABLES
 from quality_checks.checks import ASSET_CHECKS
 from resources import LakeResource, ModelsResource, RecipeResource
-from tests.integration.pipeline_helpers import ALL_ASSETS
-from tests.integration.test_real_size import PACKAGES, _realdocs
+from tests.fixtures.pipeline_helpers import ALL_ASSETS
+from tests.fixtures.real_pages import PACKAGES, realdocs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -52,7 +52,7 @@ WORKER_PART = re.compile(r"part-\d{5}-[0-9a-f]{32}\.snappy\.parquet$")
 
 @pytest.fixture(scope="module")
 def real_warc() -> Path:
-    rd = _realdocs()
+    rd = realdocs()
     out = rd.cache_dir() / "warc" / f"ci-ray-{REAL_PAGES}.warc.gz"
     if not out.exists():
         try:

@@ -13,15 +13,14 @@ promoted, non-empty release. Real volume is what found the unsigned-signature cr
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from pathlib import Path
 
 import pytest
 
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
+from tests.fixtures.real_pages import PACKAGES, realdocs
 
 # ~2 minutes on an idle 2-core machine; a loaded shared machine took ~10: the timeout leaves room.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -29,26 +28,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180
 REPO = Path(__file__).resolve().parents[2]
 MIN_PAGES = 1000
 # Small packages (~13 MB of .deb in all) holding well over 1,000 pages in four languages.
-PACKAGES = {
-    "en": ("postgresql-doc-15",),
-    "zh": ("libreoffice-help-zh-cn", "debian-reference-zh-cn"),
-    "ja": ("libreoffice-help-ja", "maint-guide-ja"),
-    "de": ("libreoffice-help-de", "debian-reference-de"),
-}
-
-
-def _realdocs():
-    spec = importlib.util.spec_from_file_location("realdocs", REPO / "bench" / "realdocs.py")
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules.setdefault("realdocs", mod)  # its dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(mod)
-    return sys.modules["realdocs"]
-
-
 @pytest.fixture(scope="module")
 def real_warc() -> Path:
-    rd = _realdocs()
+    rd = realdocs()
     out = rd.cache_dir() / "warc" / f"ci-realsize-{MIN_PAGES}.warc.gz"
     if not out.exists():
         try:

@@ -18,7 +18,7 @@ from goldpan.llm.client import EndpointConfig, LLMClient
 from goldpan.llm.endpoint import Endpoint
 from goldpan.llm.models import resolve_model
 from goldpan.llm.server import EmbeddedServer, runtime_available, runtime_version
-from tests.integration.synth_lake import BATCH, build_lake, real_passages, synth_recipe
+from tests.fixtures.synth_lake import BATCH, build_lake, real_passages, synth_recipe
 
 pytestmark = pytest.mark.skipif(not runtime_available(),
                                 reason="llama-cpp-python[server] not installed (`make test` installs the llm extra)")

@@ -13,7 +13,7 @@ from assets.partitions import crawl_batches
 from definitions import build_resources
 from goldpan.lake import Lake
 from goldpan.release.promote import releases
-from tests.integration.pipeline_helpers import seed_env
+from tests.fixtures.pipeline_helpers import seed_env
 from tests.integration.trigger_jobs import bound_definitions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -10,7 +10,7 @@ import pytest
 
 from goldpan.cli import main
 from goldpan.lake import Lake
-from tests.unit.audit_lake import URLS, build_lake
+from tests.fixtures.audit_lake import URLS, build_lake
 
 
 @pytest.fixture

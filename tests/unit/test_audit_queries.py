@@ -1,4 +1,4 @@
-"""why / sql / recipe diffs / report rendering on the small real lake of tests/unit/audit_lake.py."""
+"""why / sql / recipe diffs / report rendering on the small real lake of tests/fixtures/audit_lake.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from goldpan.lineage.figures import recipe_targets
 from goldpan.lineage.html import build_report, hbar
 from goldpan.lineage.why import why
 from goldpan.recipe_loader import parse_recipe
-from tests.unit.audit_lake import URLS, add_kept_document, build_lake
+from tests.fixtures.audit_lake import URLS, add_kept_document, build_lake
 
 RECIPE = {
     "name": "unit",

@@ -1,4 +1,4 @@
-"""Takedowns on a small real Delta lake (tests/unit/audit_lake.py): what is deleted, what is kept,
+"""Takedowns on a small real Delta lake (tests/fixtures/audit_lake.py): what is deleted, what is kept,
 vacuum, re-apply after a crash, bad input, and the count the next promotion states."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from goldpan.audit.erase import apply_takedown
 from goldpan.audit.takedowns import TakedownMatcher, record_request, requests
 from goldpan.cli import main
 from goldpan.lake import Lake
-from tests.unit.audit_lake import URLS, build_lake
+from tests.fixtures.audit_lake import URLS, build_lake
 
 
 def _count(lake: Lake, table: str, where: str = "true") -> int:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
 from goldpan.dedup.candidates import band_pairs, band_pairs_grouped
 from goldpan.engine.shuffle import local_group_by_key
-from tests.unit.test_dedup import EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
-from tests.unit.test_dedup_merge import ZH_RIVER
+from goldpan.recipe import DedupSection
+from tests.fixtures.dedup_texts import EN_BICYCLE, EN_GARDEN, ZH_RIVER, ZH_TEA, edit_scattered
 
 
 def test_grouped_band_pairs_equal_the_self_join_with_repeated_keys_and_capped_buckets() -> None:
@@ -34,7 +34,7 @@ def test_dedup_with_band_keys_grouped_by_the_engine_gives_the_same_clusters() ->
     docs = [DedupInput(f"d{i}", t, "zh" if i >= 5 else "en", None, float(i)) for i, t in enumerate(texts)]
     outs = []
     for shuffle in (False, True):
-        dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False), group_by_key=local_group_by_key,
+        dd = BatchDeduplicator(DedupSection(paragraph_dedup=False), group_by_key=local_group_by_key,
                                shuffle_band_keys=shuffle)
         out = dd.run(docs, MemoryPriorStore().begin("b1"))
         outs.append([(r.doc_id, r.status, r.cluster_id, r.duplicate_of, r.rule) for r in out.results])

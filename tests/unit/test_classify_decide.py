@@ -7,7 +7,7 @@ import pytest
 from goldpan.classify.decide import KeepRule, cutoff, quality_rejections
 from goldpan.classify.model import FastTextParams, train_binary
 from goldpan.classify.scores import LoadedModel, Scorer
-from tests.unit.classify_samples import GOOD_EN, GOOD_ZH, MATH_DOCS, SPAM
+from tests.fixtures.classify_samples import GOOD_EN, GOOD_ZH, MATH_DOCS, SPAM
 
 
 def _rows(scores):

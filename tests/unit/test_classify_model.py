@@ -19,9 +19,7 @@ from goldpan.classify.model import (
     train_binary,
 )
 from goldpan.classify.text import fasttext_line
-from tests.unit.classify_samples import GOOD_EN, GOOD_ZH, SPAM
-
-SMALL = FastTextParams(dim=16, epoch=40, lr=0.5, bucket=10_000, seed=7)
+from tests.fixtures.classify_samples import GOOD_EN, GOOD_ZH, SMALL, SPAM
 
 
 def test_fasttext_line_pads_punctuation_and_splits_chinese_into_characters():

@@ -10,8 +10,7 @@ from goldpan.classify.model import positive_probability, train_binary
 from goldpan.classify.registry import local_model_path, models_dir, store_model
 from goldpan.classify.scores import LoadedModel
 from goldpan.lake import Lake
-from tests.unit.classify_samples import GOOD_EN, GOOD_ZH, SPAM
-from tests.unit.test_classify_model import SMALL
+from tests.fixtures.classify_samples import GOOD_EN, GOOD_ZH, SMALL, SPAM
 
 
 def test_model_round_trips_through_a_bucket(local_s3, tmp_path, monkeypatch):

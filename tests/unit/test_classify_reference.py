@@ -9,7 +9,7 @@ import pytest
 
 from goldpan.classify.reference import ReferenceError, ReferenceSource, iter_reference, load_reference
 from goldpan.lake import Lake
-from tests.unit.classify_samples import GOOD_EN, GOOD_ZH
+from tests.fixtures.classify_samples import GOOD_EN, GOOD_ZH
 
 
 def _jsonl(path, rows):

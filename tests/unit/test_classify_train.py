@@ -11,7 +11,7 @@ from goldpan.classify.quality import QualityTraining, train_quality
 from goldpan.classify.reference import ReferenceSource
 from goldpan.classify.registry import latest_model, record_models
 from goldpan.classify.sampling import sample_documents, split
-from tests.unit.classify_samples import GOOD_EN, GOOD_ZH, MATH_DOCS, SPAM, write_documents
+from tests.fixtures.classify_samples import GOOD_EN, GOOD_ZH, MATH_DOCS, SPAM, write_documents
 
 PARAMS = FastTextParams(dim=16, epoch=40, lr=0.5, bucket=10_000, seed=11)
 

@@ -29,19 +29,18 @@ from goldpan.consent.signals import (
 from goldpan.consent.stage import run as run_consent
 from goldpan.crawl import policy_files
 from goldpan.crawl.batch import run_crawl
-from goldpan.crawl.crawler import CrawlConfig
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.lake import Lake
-from goldpan.recipe import ConsentExclude, ConsentSection
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from goldpan.recipe import DEFAULT_USER_AGENT, ConsentExclude, ConsentSection, CrawlSection, WarcSection
+from goldpan.warc.importer import import_warc_batch
 from sample.server import SampleSite
-from tests.unit.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
+from tests.fixtures.consent_site import EN, HEADERS, ROBOTS, ZH, make_site
 
-UA = "goldpan/0.1 (+https://github.com/goldpan/goldpan; research crawler)"
+UA = DEFAULT_USER_AGENT
 
 
-def crawl_config(base: str, **kw) -> CrawlConfig:
-    return CrawlConfig.from_dict({"seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
+def crawl_config(base: str, **kw) -> CrawlSection:
+    return CrawlSection.model_validate({"seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
                                   "max_depth": 4, "max_pages": 200, "per_host_delay_s": 0.0, "concurrency": 4,
                                   "revisit_interval_s": 0, "user_agent": UA, **kw})  # fmt: skip
 
@@ -240,7 +239,7 @@ def test_warc_records_get_the_same_signals_and_unknown_origin_files(crawled, tmp
     site, _, _, _ = crawled
     lake = Lake(tmp_path / "lake")
     _warc(tmp_path / "a.warc.gz", site.base_url)
-    import_warc_batch(lake, [str(tmp_path / "a.warc.gz")], "w1", WarcImportConfig())
+    import_warc_batch(lake, [str(tmp_path / "a.warc.gz")], "w1", WarcSection())
     before = len(site.access_log)
     run_consent(lake, "w1", ConsentSection(), user_agent=UA)
     assert len(site.access_log) == before  # the recipe did not allow fetching: nothing requested

@@ -16,10 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from goldpan.crawl.addresses import AddressPolicy, PrivateNotOptedIn, embedded_ipv4, parse_connect_to
-from goldpan.crawl.crawler import CrawlConfig, CrawlConfigError, CrawlStats, crawl_batch
+from goldpan.crawl.crawler import BatchCrawler, CrawlStats
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.crawl.scope import CrawlScope
-from goldpan.recipe import RecipeError
+from goldpan.crawl.settings import CrawlConfigError, check
+from goldpan.recipe import CrawlSection, RecipeError
 from goldpan.recipe_loader import parse_recipe
 
 PAGE = "<html><body><p>Ein Satz. 一句话。</p></body></html>".encode()
@@ -124,24 +125,24 @@ def test_allowed_host_is_still_checked_by_its_resolved_address(site: _Site) -> N
 
 def test_crawl_records_a_refused_address_as_address_not_allowed(site: _Site) -> None:
     """The crawler asks robots.txt first; a refused address there used to surface as robots_unavailable."""
-    cfg = CrawlConfig.from_dict({"seeds": [f"http://metadata.test:{site.port}/"], "allowed_hosts": ["metadata.test"],
+    cfg = CrawlSection.model_validate({"seeds": [f"http://metadata.test:{site.port}/"], "allowed_hosts": ["metadata.test"],
                                  "per_host_delay_s": 0.0})  # fmt: skip
     fetcher = Fetcher(resolver=lambda host, port: ["2002:a9fe:a9fe::1"])
     stats = CrawlStats()
-    rows = list(crawl_batch(cfg, "b1", "crawl", fetcher=fetcher, stats=stats))
+    rows = list(BatchCrawler(cfg, "b1", "crawl", fetcher=fetcher, stats=stats).run())
     assert [(r["status"], r["reason"]) for r in rows] == [("rejected", "address_not_allowed")]
     assert stats.robots_blocked == 0 and sum(site.hits.values()) == 0
 
 
 def test_allow_private_needs_the_operator_opt_in(site: _Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = CrawlConfig.from_dict({"seeds": [f"http://127.0.0.1:{site.port}/"], "allowed_hosts": ["127.0.0.1"],
+    cfg = CrawlSection.model_validate({"seeds": [f"http://127.0.0.1:{site.port}/"], "allowed_hosts": ["127.0.0.1"],
                                  "allow_private": ["127.0.0.1"], "per_host_delay_s": 0.0})  # fmt: skip
     monkeypatch.delenv("GOLDPAN_ALLOW_PRIVATE", raising=False)
     with pytest.raises(PrivateNotOptedIn, match="GOLDPAN_ALLOW_PRIVATE=1"):
-        list(crawl_batch(cfg, "b1", "crawl"))
+        list(BatchCrawler(cfg, "b1", "crawl").run())
     assert sum(site.hits.values()) == 0
     monkeypatch.setenv("GOLDPAN_ALLOW_PRIVATE", "1")
-    rows = list(crawl_batch(cfg, "b1", "crawl"))
+    rows = list(BatchCrawler(cfg, "b1", "crawl").run())
     assert rows[0]["status"] == "kept" and site.hits["/"] == 1
 
 
@@ -175,4 +176,5 @@ def test_connect_to_keeps_the_url_and_checks_the_target(site: _Site) -> None:
     with pytest.raises(ValueError, match="IP address and port, not a name"):
         parse_connect_to({"a.test:80": "localhost:80"})
     with pytest.raises(CrawlConfigError, match="HOST:PORT"):
-        CrawlConfig.from_dict({"seeds": ["http://a.test/"], "allowed_hosts": ["a.test"], "connect_to": {"a.test": "1.2.3.4:80"}})
+        check(CrawlSection.model_validate({"seeds": ["http://a.test/"], "allowed_hosts": ["a.test"],
+                                           "connect_to": {"a.test": "1.2.3.4:80"}}))

@@ -9,7 +9,7 @@ import pytest
 from goldpan.crawl.fetcher import Fetcher
 from goldpan.crawl.scope import CrawlScope
 from goldpan.crawl.sniff import binary_kind
-from tests.unit.test_crawl_http import _Server
+from tests.fixtures.http_site import LocalServer
 
 HTML = "text/html; charset=utf-8"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -28,7 +28,7 @@ def server():
         "/gbk-says-utf8": lambda h: (200, {"Content-Type": HTML}, GBK_TEXT.encode("gbk")),
         "/br-bomb": lambda h: (200, {"Content-Type": HTML, "Content-Encoding": "br"}, BR_BOMB),
     }
-    s = _Server(routes)
+    s = LocalServer(routes)
     yield s
     s.close()
 

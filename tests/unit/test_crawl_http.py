@@ -1,4 +1,4 @@
-"""Fetcher, RobotsCache and crawl_batch against a real local HTTP server on 127.0.0.1.
+"""Fetcher, RobotsCache and BatchCrawler against a real local HTTP server on 127.0.0.1.
 
 One ThreadingHTTPServer per "site" (robots.txt is per origin, so robots variants need their own
 port). Nothing here talks to anything but 127.0.0.1: addresses like 10.0.0.1 are refused by the
@@ -7,160 +7,40 @@ fetcher before any connection, which is exactly what those tests assert.
 
 from __future__ import annotations
 
-import gzip
 import socket
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
+from goldpan.crawl.crawler import BatchCrawler, CrawlStats
 from goldpan.crawl.fetcher import ROW_KEYS, Fetcher
 from goldpan.crawl.robots import RobotsCache
 from goldpan.crawl.scope import CrawlScope
 from goldpan.lake.schemas import PAGES
+from goldpan.recipe import CrawlSection
+from tests.fixtures.http_site import BIG, GZ_HTML, SITE, LocalServer, Route, html_page, redirect_to
 
 LOCAL = frozenset({"127.0.0.1"})
 SCOPE = CrawlScope(allowed_hosts=LOCAL)
 
-HTML = "text/html; charset=utf-8"
-BIG = b"<html><body>" + b"x" * 200_000 + b"</body></html>"
-GZ_HTML = b"<html><body><p>compressed hello</p></body></html>"
-BOMB = gzip.compress(b"<p>" + b"a" * 20_000_000)  # ~20 KB on the wire, 20 MB decoded (text, not NULs: those are binary)
-
-ROBOTS = b"User-agent: *\nDisallow: /private\nCrawl-delay: 1\n"
-SITE: dict[str, bytes] = {
-    "/": b"""<html><body>
-        <a href="/a">a</a> <a href="/b">b</a> <a href="/a#top">a again</a>
-        <a href="/private/secret">private</a> <a href="http://other.example/x">elsewhere</a>
-        <a href="mailto:x@example.com">mail</a> <a href="/pdf">pdf</a> <a href="/404">gone</a>
-        </body></html>""",
-    "/a": b'<a href="/c">c</a> <a href="/redirect-to-b">to b</a> <a href="/">home</a>',
-    "/b": b'<a href="/a?utm_source=newsletter">a with tracking</a>',
-    "/c": b'<a href="/d">d</a>',
-    "/d": b'<a href="/e">e</a>',
-    "/e": b"too deep to be fetched",
-}
-Route = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
-
-
-def _page(body: bytes, ctype: str = HTML, **extra: str) -> tuple[int, dict[str, str], bytes]:
-    return 200, {"Content-Type": ctype, **extra}, body
-
-
-def _redirect(to: str, code: int = 301) -> tuple[int, dict[str, str], bytes]:
-    return code, {"Location": to, "Content-Type": HTML}, b"moved"
-
-
-def _default_routes(path: str, h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes] | None:
-    if path in SITE:
-        return _page(SITE[path])
-    if path == "/robots.txt":
-        return _page(ROBOTS, "text/plain")
-    if path == "/redirect-to-b":
-        return _redirect("/b")
-    if path == "/loop1":
-        return _redirect("/loop2")
-    if path == "/loop2":
-        return _redirect("/loop1", 302)
-    if path.startswith("/chain/"):
-        return _redirect(f"/chain/{int(path.rsplit('/', 1)[1]) + 1}")
-    if path == "/redirect-out":
-        return _redirect("http://elsewhere.example/")
-    if path == "/redirect-internal":
-        return _redirect("http://10.0.0.1/admin")
-    if path == "/slow":
-        time.sleep(6)
-        return _page(b"finally")
-    if path == "/big":
-        return _page(BIG)
-    if path == "/gzip":
-        return _page(gzip.compress(GZ_HTML), **{"Content-Encoding": "gzip"})
-    if path == "/bomb":
-        return _page(BOMB, **{"Content-Encoding": "gzip"})
-    if path == "/pdf":
-        return _page(b"%PDF-1.4 ...", "application/pdf")
-    if path == "/latin":
-        return _page("caf\u00e9".encode("latin-1"), 'text/html; Charset="ISO-8859-1"')
-    if path == "/no-type":
-        return 200, {}, b"mystery"
-    if path == "/cookie":
-        return _page(b"hi", **{"Set-Cookie": "session=secret", "X-Custom": "Yes"})
-    if path == "/echo":
-        text = f"host={h.headers.get('Host')} ua={h.headers.get('User-Agent')}"
-        return _page(text.encode(), "text/plain")
-    if path == "/server-error":
-        return 503, {"Content-Type": HTML}, b"down"
-    return None
-
-
-class _Server:
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
-        self.hits: Counter[str] = Counter()
-        self.connections: set[tuple[str, int]] = set()  # client (address, port) of every request
-        server_self = self
-        overrides = routes or {}
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                server_self.hits[path] += 1
-                server_self.connections.add(self.client_address)
-                result = overrides[path](self) if path in overrides else _default_routes(path, self)
-                if result is None:
-                    result = 404, {"Content-Type": HTML}, b"not found"
-                code, headers, body = result
-                try:
-                    self.send_response(code)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:  # client gave up (timeout / truncation tests)
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        class Quiet(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass
-
-        self.httpd = Quiet(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[_Server]:
-    s = _Server()
+def server() -> Iterator[LocalServer]:
+    s = LocalServer()
     yield s
     s.close()
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., _Server]]:
-    made: list[_Server] = []
+def make_server() -> Iterator[Callable[..., LocalServer]]:
+    made: list[LocalServer] = []
 
-    def make(routes: dict[str, Route] | None = None) -> _Server:
-        made.append(_Server(routes))
+    def make(routes: dict[str, Route] | None = None) -> LocalServer:
+        made.append(LocalServer(routes))
         return made[-1]
 
     yield make
@@ -189,7 +69,7 @@ def _free_port() -> int:
 # -- fetcher: happy path and row contract -----------------------------------------------------
 
 
-def test_kept_row_matches_pages_schema(server: _Server, fetcher: Fetcher) -> None:
+def test_kept_row_matches_pages_schema(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/a#frag")
     assert tuple(row) == ROW_KEYS
     assert set(row) == set(PAGES.names)
@@ -203,13 +83,13 @@ def test_kept_row_matches_pages_schema(server: _Server, fetcher: Fetcher) -> Non
     pa.Table.from_pylist([row, _get(fetcher, server.base + "/404")], schema=PAGES)  # writable
 
 
-def test_sends_user_agent_and_host(server: _Server, fetcher: Fetcher) -> None:
+def test_sends_user_agent_and_host(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/echo")
     assert row["content"] == f"host=127.0.0.1:{server.port} ua={fetcher.user_agent}".encode()
     assert fetcher.user_agent.startswith("goldpan/")
 
 
-def test_headers_json_lowercase_without_cookies(server: _Server, fetcher: Fetcher) -> None:
+def test_headers_json_lowercase_without_cookies(server: LocalServer, fetcher: Fetcher) -> None:
     import json
 
     headers = json.loads(_get(fetcher, server.base + "/cookie")["headers_json"])
@@ -217,7 +97,7 @@ def test_headers_json_lowercase_without_cookies(server: _Server, fetcher: Fetche
     assert "set-cookie" not in headers
 
 
-def test_charset_declared(server: _Server, fetcher: Fetcher) -> None:
+def test_charset_declared(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/latin")
     assert (row["content_type"], row["charset_declared"]) == ("text/html", "iso-8859-1")
 
@@ -237,13 +117,13 @@ def test_charset_declared(server: _Server, fetcher: Fetcher) -> None:
         ("/redirect-out", "redirect_out_of_scope", 301),
     ],
 )
-def test_rejections(server: _Server, fetcher: Fetcher, path: str, reason: str, http_status: int) -> None:
+def test_rejections(server: LocalServer, fetcher: Fetcher, path: str, reason: str, http_status: int) -> None:
     row = _get(fetcher, server.base + path)
     assert (row["status"], row["reason"], row["http_status"]) == ("rejected", reason, http_status)
     assert row["content"] is None and row["content_sha1"] is None
 
 
-def test_redirect_followed_and_limits(server: _Server, fetcher: Fetcher) -> None:
+def test_redirect_followed_and_limits(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/redirect-to-b")
     assert row["status"] == "kept"
     assert row["url"] == server.base + "/redirect-to-b" and row["final_url"] == server.base + "/b"
@@ -254,7 +134,7 @@ def test_redirect_followed_and_limits(server: _Server, fetcher: Fetcher) -> None
     assert row["final_url"] == server.base + "/loop1"
 
 
-def test_redirect_to_already_fetched_is_not_downloaded(server: _Server, fetcher: Fetcher) -> None:
+def test_redirect_to_already_fetched_is_not_downloaded(server: LocalServer, fetcher: Fetcher) -> None:
     before = server.hits["/b"]
     row = _get(fetcher, server.base + "/redirect-to-b", already_fetched={server.base + "/b"})
     assert (row["status"], row["reason"]) == ("rejected", "redirect_to_fetched")
@@ -262,7 +142,7 @@ def test_redirect_to_already_fetched_is_not_downloaded(server: _Server, fetcher:
     assert server.hits["/b"] == before
 
 
-def test_host_not_allowed(make_server: Callable[..., _Server], fetcher: Fetcher) -> None:
+def test_host_not_allowed(make_server: Callable[..., LocalServer], fetcher: Fetcher) -> None:
     site = make_server()
     row = _get(fetcher, site.base + "/a", scope=CrawlScope(allowed_hosts=frozenset({"example.com"})))
     assert (row["status"], row["reason"]) == ("rejected", "host_not_allowed")
@@ -311,7 +191,7 @@ def test_internal_addresses_refused_without_connecting(url: str, monkeypatch: py
     assert (row["status"], row["reason"]) == ("error", "address_not_allowed")
 
 
-def test_loopback_needs_allow_private(make_server: Callable[..., _Server]) -> None:
+def test_loopback_needs_allow_private(make_server: Callable[..., LocalServer]) -> None:
     site = make_server()
     with Fetcher() as f:
         row = _get(f, site.base + "/a")
@@ -324,7 +204,7 @@ def test_loopback_needs_allow_private(make_server: Callable[..., _Server]) -> No
     assert site.hits["/a"] == 2
 
 
-def test_redirect_to_internal_address_refused(server: _Server) -> None:
+def test_redirect_to_internal_address_refused(server: LocalServer) -> None:
     scope = CrawlScope(allowed_hosts=frozenset({"127.0.0.1", "10.0.0.1"}))
     with Fetcher(allow_private=LOCAL) as f:
         row = _get(f, server.base + "/redirect-internal", scope=scope)
@@ -332,7 +212,7 @@ def test_redirect_to_internal_address_refused(server: _Server) -> None:
     assert row["final_url"] == "http://10.0.0.1/admin"
 
 
-def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
+def test_dns_is_pinned_to_the_checked_address(server: LocalServer) -> None:
     """The name resolves once; we connect to that IP and send the name as Host."""
     calls: list[str] = []
 
@@ -360,7 +240,7 @@ def test_dns_is_pinned_to_the_checked_address(server: _Server) -> None:
 # -- fetcher: errors and bounds ---------------------------------------------------------------
 
 
-def test_read_timeout(server: _Server, fetcher: Fetcher) -> None:
+def test_read_timeout(server: LocalServer, fetcher: Fetcher) -> None:
     t0 = time.monotonic()
     row = _get(fetcher, server.base + "/slow")
     assert (row["status"], row["reason"]) == ("error", "timeout")
@@ -374,7 +254,7 @@ def test_connection_refused() -> None:
     assert (row["status"], row["reason"]) == ("error", "connection_error")
 
 
-def test_truncation(server: _Server, fetcher: Fetcher) -> None:
+def test_truncation(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/big")
     assert (row["status"], row["reason"], row["truncated"]) == ("kept", None, True)
     assert row["content_bytes"] == 100_000 == len(row["content"])
@@ -382,13 +262,13 @@ def test_truncation(server: _Server, fetcher: Fetcher) -> None:
     assert _get(fetcher, server.base + "/a")["status"] == "kept"  # pool still usable
 
 
-def test_gzip_decoded(server: _Server, fetcher: Fetcher) -> None:
+def test_gzip_decoded(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/gzip")
     assert row["content"] == GZ_HTML and row["truncated"] is False
     assert "gzip" in row["headers_json"]
 
 
-def test_gzip_bomb_bounded(server: _Server, fetcher: Fetcher) -> None:
+def test_gzip_bomb_bounded(server: LocalServer, fetcher: Fetcher) -> None:
     row = _get(fetcher, server.base + "/bomb")
     assert (row["status"], row["truncated"], row["content_bytes"]) == ("kept", True, 100_000)
 
@@ -396,7 +276,7 @@ def test_gzip_bomb_bounded(server: _Server, fetcher: Fetcher) -> None:
 # -- robots -----------------------------------------------------------------------------------
 
 
-def test_robots_rules_and_crawl_delay(server: _Server, fetcher: Fetcher) -> None:
+def test_robots_rules_and_crawl_delay(server: LocalServer, fetcher: Fetcher) -> None:
     robots = RobotsCache(fetcher, fetcher.user_agent, scope=SCOPE)
     assert robots.allowed(server.base + "/a")
     assert not robots.allowed(server.base + "/private/secret")
@@ -406,7 +286,7 @@ def test_robots_rules_and_crawl_delay(server: _Server, fetcher: Fetcher) -> None
 
 
 def test_robots_404_allows_all_and_5xx_disallows(
-    make_server: Callable[..., _Server], fetcher: Fetcher
+    make_server: Callable[..., LocalServer], fetcher: Fetcher
 ) -> None:
     missing = make_server({"/robots.txt": lambda h: (404, {}, b"")})
     broken = make_server({"/robots.txt": lambda h: (500, {}, b"oops")})
@@ -419,7 +299,7 @@ def test_robots_404_allows_all_and_5xx_disallows(
     assert robots.entry(broken.base + "/").outcome == "disallow_all:http_500"
 
 
-def test_robots_ttl(make_server: Callable[..., _Server], fetcher: Fetcher) -> None:
+def test_robots_ttl(make_server: Callable[..., LocalServer], fetcher: Fetcher) -> None:
     site = make_server()
     now = [0.0]
     robots = RobotsCache(fetcher, fetcher.user_agent, ttl_seconds=10, scope=SCOPE, clock=lambda: now[0])
@@ -436,8 +316,8 @@ def test_robots_ttl(make_server: Callable[..., _Server], fetcher: Fetcher) -> No
 # -- crawler end to end -----------------------------------------------------------------------
 
 
-def _config(base: str, **kw: Any) -> CrawlConfig:
-    return CrawlConfig.from_dict(
+def _config(base: str, **kw: Any) -> CrawlSection:
+    return CrawlSection.model_validate(
         {"seeds": [base + "/"], "allowed_hosts": ["127.0.0.1"], "allow_private": ["127.0.0.1"],
          "max_depth": 3, "read_timeout_s": 2.0, "per_host_delay_s": 0.0, **kw}
     )  # fmt: skip
@@ -458,14 +338,14 @@ class FakeTime:
         self.now += s
 
 
-def _crawl(cfg: CrawlConfig, **kw: Any) -> tuple[list[dict[str, Any]], CrawlStats, FakeTime]:
+def _crawl(cfg: CrawlSection, **kw: Any) -> tuple[list[dict[str, Any]], CrawlStats, FakeTime]:
     t = FakeTime()
     stats = CrawlStats()
-    rows = list(crawl_batch(cfg, "batch-1", "crawl:test", stats=stats, sleep=t.sleep, clock=t.clock, **kw))
+    rows = list(BatchCrawler(cfg, "batch-1", "crawl:test", stats=stats, sleep=t.sleep, clock=t.clock, **kw).run())
     return rows, stats, t
 
 
-def test_crawl_bfs_end_to_end(make_server: Callable[..., _Server]) -> None:
+def test_crawl_bfs_end_to_end(make_server: Callable[..., LocalServer]) -> None:
     site = make_server()
     b = site.base
     seen_progress: list[str] = []
@@ -509,7 +389,7 @@ def test_crawl_bfs_end_to_end(make_server: Callable[..., _Server]) -> None:
     assert [r["page_id"] for r in rows2] == [r["page_id"] for r in rows]
 
 
-def test_crawl_limits(make_server: Callable[..., _Server]) -> None:
+def test_crawl_limits(make_server: Callable[..., LocalServer]) -> None:
     site = make_server()
     rows, stats, _ = _crawl(_config(site.base, max_pages=3))
     assert len(rows) == 3 and stats.frontier_left > 0
@@ -520,7 +400,7 @@ def test_crawl_limits(make_server: Callable[..., _Server]) -> None:
     assert not any(r["url"].endswith(("/pdf", "/404")) for r in rows)
 
 
-def test_crawl_delay_policy(make_server: Callable[..., _Server]) -> None:
+def test_crawl_delay_policy(make_server: Callable[..., LocalServer]) -> None:
     site = make_server({"/robots.txt": lambda h: (404, {}, b"")})
     _, stats, t = _crawl(_config(site.base, per_host_delay_s=0.25))
     assert stats.robots_blocked == 0
@@ -531,14 +411,14 @@ def test_crawl_delay_policy(make_server: Callable[..., _Server]) -> None:
     assert slow.hits["/"] == 0
 
 
-def test_crawl_with_unreadable_robots_fetches_nothing(make_server: Callable[..., _Server]) -> None:
+def test_crawl_with_unreadable_robots_fetches_nothing(make_server: Callable[..., LocalServer]) -> None:
     site = make_server({"/robots.txt": lambda h: (503, {}, b"busy")})
     rows, stats, _ = _crawl(_config(site.base))
     assert [(r["status"], r["reason"]) for r in rows] == [("rejected", "robots_unavailable")]
     assert (stats.robots_blocked, stats.requests, site.hits["/"]) == (1, 0, 0)
 
 
-def test_bodiless_answers_keep_the_connection(make_server: Callable[..., _Server], fetcher: Fetcher) -> None:
+def test_bodiless_answers_keep_the_connection(make_server: Callable[..., LocalServer], fetcher: Fetcher) -> None:
     """304s, 404s, redirects and refused content types do not cost a new TCP connection each:
     a recrawl answered by 304s used to open one connection per URL (on both sides)."""
     etag = '"v1"'
@@ -546,10 +426,10 @@ def test_bodiless_answers_keep_the_connection(make_server: Callable[..., _Server
     def validated(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         if h.headers.get("If-None-Match") == etag:
             return 304, {"ETag": etag}, b""
-        return _page("<p>Grüße aus dem Archiv, 来自档案馆的问候</p>".encode(), ETag=etag)
+        return html_page("<p>Grüße aus dem Archiv, 来自档案馆的问候</p>".encode(), ETag=etag)
 
-    srv = make_server({"/page": validated, "/moved": lambda h: _redirect("/page", 302),
-                       "/pdf": lambda h: _page(b"%PDF-1.4 small", "application/pdf")})  # fmt: skip
+    srv = make_server({"/page": validated, "/moved": lambda h: redirect_to("/page", 302),
+                       "/pdf": lambda h: html_page(b"%PDF-1.4 small", "application/pdf")})  # fmt: skip
     first = _get(fetcher, srv.base + "/page")
     assert first["status"] == "kept"
     rows = [_get(fetcher, srv.base + "/page", conditional={"If-None-Match": etag}) for _ in range(3)]

@@ -18,51 +18,20 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from goldpan.audit.takedowns import TakedownMatcher
 from goldpan.crawl.batch import run_crawl
-from goldpan.crawl.crawler import CrawlConfig
 from goldpan.lake import Lake
 from goldpan.lake.schemas import TAKEDOWNS
+from goldpan.recipe import CrawlSection
 from sample.server import SampleSite
-from tests.unit.test_crawl_http import _Server
+from tests.fixtures.file_site import config, frontier, make_site, pages_of
+from tests.fixtures.http_site import LocalServer
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = {
-    "index.html": '<h1>Home</h1><a href="a.html">a</a> <a href="b.html">b</a> <a href="down.html">down</a>',
-    "a.html": "<p>Alpha page: the river walk past the old mill.</p>",
-    "b.html": "<p>第二页：老磨坊旁边的河边小路。</p>",
-}
-
-
-def make_site(root: Path, pages: dict[str, str] | None = None, headers: str = "") -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, body in (pages or PAGES).items():
-        (root / name).write_text(f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>", "utf-8")
-    (root / "_headers.yaml").write_text(headers or "/down.html:\n  status: 503\n", "utf-8")
-    return root
-
-
-def config(base: str, **kw: Any) -> CrawlConfig:
-    return CrawlConfig.from_dict({"seeds": [base + "/index.html"], "allowed_hosts": ["127.0.0.1"],
-                                  "allow_private": ["127.0.0.1"], "per_host_delay_s": 0.0, "revisit_interval_s": 0,
-                                  "read_timeout_s": 5.0, **kw})  # fmt: skip
-
-
-def pages_of(lake: Lake, batch: str) -> dict[str, dict]:
-    rows = lake.iter_rows("SELECT * FROM pages WHERE batch_id = ?", [batch], tables=["pages"])
-    return {r["url"].rsplit("/", 1)[-1]: r for r in rows}
-
-
-def frontier(lake: Lake) -> dict[str, dict]:
-    rows = lake.iter_rows("SELECT * FROM crawl_frontier", tables=["crawl_frontier"])
-    return {r["url"].rsplit("/", 1)[-1]: r for r in rows}
-
-
 def test_second_crawl_revisits_with_conditional_get_and_stores_only_unchanged(tmp_path):
     root = make_site(tmp_path / "site")
     lake = Lake(tmp_path / "lake")
@@ -106,7 +75,7 @@ def test_second_crawl_revisits_with_conditional_get_and_stores_only_unchanged(tm
 
 def test_same_bytes_without_validators_are_unchanged(tmp_path):
     """A server that sends no ETag / Last-Modified: the content hash still recognises the page."""
-    server = _Server()
+    server = LocalServer()
     try:
         lake = Lake(tmp_path)
         cfg = config(server.base, seeds=[server.base + "/c"], max_depth=1)
@@ -148,9 +117,9 @@ _CHILD = textwrap.dedent(
     import sys
     sys.path.insert(0, {repo!r})
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig
+    from goldpan.recipe import CrawlSection
     from goldpan.lake import Lake
-    cfg = CrawlConfig.from_dict({cfg!r})
+    cfg = CrawlSection.model_validate({cfg!r})
     run_crawl(Lake({lake!r}), cfg, "b-crash", "crawl:test")
     print("finished", flush=True)
     """
@@ -164,7 +133,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
     lake_path = tmp_path / "lake"
     with SampleSite(root) as site:
         # slow and polite (0.3 s between requests), two rows per commit: killed mid-batch for sure
-        cfg = config(site.base_url, per_host_delay_s=0.3, chunk_rows=2, concurrency=1).to_dict()
+        cfg = config(site.base_url, per_host_delay_s=0.3, chunk_rows=2, concurrency=1).model_dump()
         child = subprocess.Popen([sys.executable, "-c", _CHILD.format(repo=str(REPO), cfg=cfg, lake=str(lake_path))],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
         lake = Lake(lake_path)
@@ -183,7 +152,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
         assert b"finished" not in child.stdout.read()
         hits_at_kill = dict(site.hits)
 
-        stats = run_crawl(lake, CrawlConfig.from_dict(cfg), "b-crash", "crawl:test").stats
+        stats = run_crawl(lake, CrawlSection.model_validate(cfg), "b-crash", "crawl:test").stats
         after = pages_of(lake, "b-crash")
         assert set(after) == {"index.html", *(f"p{i}.html" for i in range(12))}
         urls = [r["url"] for r in lake.iter_rows("SELECT url FROM pages WHERE batch_id = 'b-crash'",
@@ -196,7 +165,7 @@ def test_crawl_killed_mid_batch_resumes_without_refetching_what_is_stored(tmp_pa
         assert all(f[n]["last_batch_id"] == "b-crash" and f[n]["state"] == "fetched" for n in after)
         # a finished batch rerun is a no-op
         before = dict(site.hits)
-        again = run_crawl(lake, CrawlConfig.from_dict(cfg), "b-crash", "crawl:test").stats
+        again = run_crawl(lake, CrawlSection.model_validate(cfg), "b-crash", "crawl:test").stats
         assert dict(site.hits) == before and again.fetched == 13
 
 
@@ -226,7 +195,7 @@ def test_per_host_concurrency_is_a_hard_limit(tmp_path, per_host):
     routes = {f"/s{i}": c.route for i in range(9)}
     routes["/"] = lambda h: (200, {"Content-Type": "text/html"}, index)
     routes["/robots.txt"] = lambda h: (404, {}, b"")
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         cfg = config(server.base, seeds=[server.base + "/"], concurrency=8, per_host_concurrency=per_host)
         stats = run_crawl(Lake(tmp_path), cfg, "b1", "crawl:test").stats
@@ -248,7 +217,7 @@ def test_robots_crawl_delay_spaces_real_requests(tmp_path):
 
     routes = {"/": page, "/x1": page, "/x2": page,
               "/robots.txt": lambda h: (200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 0.4\n")}
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         cfg = config(server.base, seeds=[server.base + "/"], concurrency=4, per_host_concurrency=4)
         run_crawl(Lake(tmp_path), cfg, "b1", "crawl:test")
@@ -289,7 +258,7 @@ def test_redirect_into_a_taken_down_url_stops_before_requesting_it(tmp_path):
         "/secret": lambda h: (200, {"Content-Type": "text/html"}, b"<p>must not be fetched</p>"),
         "/robots.txt": lambda h: (404, {}, b""),
     }
-    server = _Server(routes)
+    server = LocalServer(routes)
     try:
         lake = Lake(tmp_path)
         _add_takedown(lake, "url", server.base + "/secret", "td-9")

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 
 from goldpan.crawl.batch import run_crawl
-from goldpan.crawl.crawler import CrawlConfig, CrawlStats, crawl_batch
+from goldpan.crawl.crawler import BatchCrawler, CrawlStats
 from goldpan.crawl.links import LinkBudgetExceeded, extract_links
 from goldpan.crawl.sitemaps import inflate, parse_sitemap, robots_sitemaps
 from goldpan.lake import Lake
+from goldpan.recipe import CrawlSection
 from sample.server import SampleSite
-from tests.unit.test_crawl_incremental import config, frontier, make_site, pages_of
+from tests.fixtures.file_site import config, frontier, make_site, pages_of
 
 REPO = Path(__file__).resolve().parents[2]
 EN = "<p>The river walk passes the old mill, the ferry and the harbour market.</p>"
@@ -140,8 +141,8 @@ def test_recipe_asks_for_sitemap_xml(tmp_path: Path) -> None:
     root = make_site(tmp_path / "site", {"index.html": "<p>home</p>", "hidden.html": ZH}, headers="{}\n")
     with SampleSite(root) as site:
         (root / "sitemap.xml").write_text(_urlset(site.base_url, [("/hidden.html", None)]))
-        without = [r["url"] for r in crawl_batch(config(site.base_url), "b", "crawl:test")]
-        with_sm = [r["url"] for r in crawl_batch(config(site.base_url, sitemap_xml=True), "b", "crawl:test")]
+        without = [r["url"] for r in BatchCrawler(config(site.base_url), "b", "crawl:test").run()]
+        with_sm = [r["url"] for r in BatchCrawler(config(site.base_url, sitemap_xml=True), "b", "crawl:test").run()]
         hidden = f"{site.base_url}/hidden.html"
     assert hidden not in without and hidden in with_sm
 
@@ -203,11 +204,11 @@ def test_max_pages_counts_stored_pages_and_max_requests_counts_requests(tmp_path
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /private.html\n")
     with SampleSite(root) as site:
         stats = CrawlStats()
-        rows = list(crawl_batch(config(site.base_url, max_pages=4), "b", "crawl:test", stats=stats))
+        rows = list(BatchCrawler(config(site.base_url, max_pages=4), "b", "crawl:test", stats=stats).run())
         assert stats.stored == 4 and sum(r["status"] == "kept" for r in rows) == 4
         assert sum(r["reason"] == "http_404" for r in rows) == 5 and stats.robots_blocked == 1
         capped = CrawlStats()
-        list(crawl_batch(config(site.base_url, max_pages=100, max_requests=3), "b", "crawl:test", stats=capped))
+        list(BatchCrawler(config(site.base_url, max_pages=100, max_requests=3), "b", "crawl:test", stats=capped).run())
         assert capped.requests == 3
 
 
@@ -288,7 +289,7 @@ _CHILD = textwrap.dedent("""
     import signal, sys
     sys.path.insert(0, {repo!r})
     from goldpan.crawl.batch import run_crawl
-    from goldpan.crawl.crawler import CrawlConfig
+    from goldpan.recipe import CrawlSection
     from goldpan.lake import Lake
 
     class Interrupted(Exception):  # what Dagster raises on a run termination
@@ -298,7 +299,7 @@ _CHILD = textwrap.dedent("""
         raise Interrupted()
 
     signal.signal(signal.SIGTERM, on_term)
-    run_crawl(Lake({lake!r}), CrawlConfig.from_dict({cfg!r}), "b-stop", "crawl:test")
+    run_crawl(Lake({lake!r}), CrawlSection.model_validate({cfg!r}), "b-stop", "crawl:test")
     print("finished")
 """)
 
@@ -308,7 +309,7 @@ def test_sigterm_during_a_slow_page_stops_within_seconds_and_the_batch_resumes(t
     lake_path = tmp_path / "lake"
     try:
         cfg = config(site.base, concurrency=2, per_host_concurrency=2, chunk_rows=1, read_timeout_s=300,
-                     total_timeout_s=300).to_dict()  # fmt: skip
+                     total_timeout_s=300).model_dump()  # fmt: skip
         child = subprocess.Popen([sys.executable, "-c", _CHILD.format(repo=str(REPO), cfg=cfg, lake=str(lake_path))],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
         assert site.slow_started.wait(60), "the slow page was never requested"
@@ -328,7 +329,7 @@ def test_sigterm_during_a_slow_page_stops_within_seconds_and_the_batch_resumes(t
         stored = pages_of(lake, "b-stop")
         assert len(stored) == 9 and "slow.html" not in stored
         site.fast = True
-        stats = run_crawl(lake, CrawlConfig.from_dict(cfg), "b-stop", "crawl:test").stats
+        stats = run_crawl(lake, CrawlSection.model_validate(cfg), "b-stop", "crawl:test").stats
         after = pages_of(lake, "b-stop")
         assert set(after) == set(stored) | {"slow.html"} and stats.resumed_rows == 9 and stats.fetched == 10
         urls = [r["url"] for r in lake.iter_rows("SELECT url FROM pages WHERE batch_id='b-stop'", tables=["pages"])]

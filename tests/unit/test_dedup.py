@@ -13,7 +13,6 @@ import pytest
 
 from goldpan.dedup import (
     BatchDeduplicator,
-    DedupConfig,
     DedupInput,
     MemoryPriorStore,
     MinHasher,
@@ -24,93 +23,20 @@ from goldpan.dedup import (
     text_sha1,
 )
 from goldpan.dedup import paragraphs as para
+from goldpan.dedup import settings as dedup_settings
 from goldpan.dedup.minhash import is_empty_signature
 from goldpan.dedup.signatures import doc_shingles
 from goldpan.dedup.unionfind import UnionFind
 from goldpan.dedup.urlkey import canonical_url, url_key
+from goldpan.recipe import DedupSection
+from tests.fixtures.dedup_texts import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_runs, edit_scattered
 
-# ---------------------------------------------------------------- texts (original, for tests only)
-
-EN_GARDEN = """The old freight yard behind Willow Street sat empty for most of a decade before a group of
-neighbours asked the city whether they could borrow it. The answer, after eleven months of
-meetings, was a five year lease at a nominal rent and a long list of conditions about soil testing.
-The tests came back better than anyone expected: a little lead near the fence line, nothing
-serious in the middle of the lot. The volunteers built raised beds anyway, partly out of caution
-and partly because raised beds are easier on the knees of the retired machinists who turned out to
-be the most dependable workers. By the second spring there were forty two beds, a tool shed made
-from salvaged pallets, and a rain barrel system that one member described as held together by
-optimism and zip ties. Tomatoes did well, squash did too well, and the carrots were a disappointment
-that nobody wanted to discuss. What surprised the organisers was not the harvest but the traffic.
-Parents started walking their children home through the garden instead of along the main road.
-A retired teacher began holding informal reading hours on the bench by the compost bins. The
-corner shop reported that it sold more cold drinks on Saturdays than it had in years. None of this
-appeared in the original proposal, which talked about food security and storm water and said
-almost nothing about people sitting down together. The lease comes up for renewal next year, and
-the group is now preparing a report for the council. They plan to include the rainfall numbers and
-the harvest weights, but the chair says the strongest argument is simpler: people use the place.
-On a warm evening you can count thirty visitors, most of whom never planted anything at all, and
-who come only because it is the one quiet green spot within walking distance of their flats."""
-
-EN_BICYCLE = """Restoring a bicycle that spent twenty winters in a damp garage is mostly an exercise in
-patience with seized threads. Start with the seat post, because if it will not come out the frame
-is probably not worth the rest of your weekend. Penetrating oil needs time, not force: apply it in
-the evening, twist gently in the morning, and repeat for as many days as it takes. The bottom
-bracket is the next test. Older cup and cone designs can usually be cleaned and regreased, but if
-the cups are pitted you will feel a gritty notch as the cranks turn, and no amount of fresh grease
-will hide it. Replacement cartridges are cheap, yet the threading on vintage frames varies, so
-measure twice and consult a chart before you order anything. Wheels deserve a careful look at the
-rims. Steel rims rust from the inside where you cannot see it, and a rim that has been used with rim
-brakes for decades may be worn thinner than is safe. Spokes that ping when plucked at different
-pitches tell you the wheel needs truing, which is a skill worth learning even if the first attempt
-makes things worse. Cables and housings should simply be replaced; they cost little and old ones
-drag. Brake pads harden with age and stop poorly even when they look fine. Finally, resist the urge
-to repaint before everything mechanical works. A shiny frame on a bike that will not shift is a
-decoration, while a scratched frame that rides smoothly is transport, and the second kind is what
-you wanted when you dragged it out of the garage in the first place. Keep the old parts in a labelled
-box until the new ones have proved themselves over a few hundred kilometres of ordinary riding."""
-
-BOILERPLATE = """We use cookies to understand how visitors use this site and to improve your experience.
-By continuing to browse you agree to our use of cookies. Read our privacy policy to learn more.
-Subscribe to our weekly newsletter for local stories, events and offers delivered to your inbox.
-All rights reserved. Reproduction without written permission is prohibited. Contact the editorial
-team with corrections or tips."""
-
-ZH_TEA = """清晨六点，山上的雾还没有散开，采茶的人已经背着竹篓走进了茶园。今年春天来得晚，
-头一批嫩芽比往年迟了将近十天，村里的老人说这样的茶反而更耐泡。采下来的叶子要先摊在竹匾上
-晾几个小时，让水分慢慢散去，然后才能下锅杀青。杀青全靠手感，锅温太高叶子会焦，太低又会闷
-出一股水气。做了三十多年茶的李师傅说，他从来不看温度计，只听叶子在锅里翻动的声音。揉捻之后
-的茶叶还要再烘干，整个过程下来，五斤鲜叶只能做出一斤干茶。过去这些茶大多卖给镇上的收购站，
-价格由别人说了算。这几年村里的年轻人开始在网上直播采茶和炒茶的过程，订单直接从城市里来，
-收入比以前高了不少。不过李师傅也担心，来买茶的人越来越多，有些人家为了赶产量，开始用机器代替
-手工，味道就不一样了。他希望村里能定一个统一的标准，让好茶卖出好价钱，也让这门手艺能够一代
-一代传下去。"""
-
-
-# ---------------------------------------------------------------- helpers
-def edit_runs(text: str, n_runs: int, run_len: int, seed: int, tag: str = "x") -> str:
-    """Replace `n_runs` runs of `run_len` consecutive words with new words (a changed date, a
-    renamed person, a rewritten clause). Runs are spread out (one per slot) so they never overlap."""
-    ws = text.split()
-    rnd = random.Random(seed)
-    slot = len(ws) // n_runs
-    for r in range(n_runs):
-        start = r * slot + rnd.randrange(0, slot - run_len)
-        for i in range(start, start + run_len):
-            ws[i] = f"{tag}{r}w{i}"
-    return " ".join(ws)
-
-
-def edit_scattered(text: str, frac: float, seed: int) -> str:
-    ws = text.split()
-    rnd = random.Random(seed)
-    for i in rnd.sample(range(len(ws)), round(len(ws) * frac)):
-        ws[i] = f"new{i}"
-    return " ".join(ws)
+# Texts: tests/fixtures/dedup_texts.py (shared with the dedup asset tests).
 
 
 def true_jaccard(a: str, b: str, lang: str) -> float:
     """Exact Jaccard under the recipe default's shingling (word 3-grams, CJK character bigrams)."""
-    sc = DedupConfig().signature_config
+    sc = dedup_settings.signature_config(DedupSection())
     return jaccard(doc_shingles(a, lang, sc), doc_shingles(b, lang, sc))
 
 
@@ -120,7 +46,7 @@ def doc(doc_id: str, text: str, lang: str = "en", order: float | None = 0, url: 
 
 def dedup(**kw) -> BatchDeduplicator:
     kw.setdefault("paragraph_dedup", False)
-    return BatchDeduplicator(DedupConfig(**kw))
+    return BatchDeduplicator(DedupSection(**kw))
 
 
 def run(docs, batch: str = "b1", store: MemoryPriorStore | None = None, commit: bool = True, **kw):
@@ -242,7 +168,7 @@ def test_determinism_across_instances_and_processes() -> None:
     m = MinHasher(28, 4)
     sig_en = m.signature(shingle_hashes(EN_GARDEN, "en"))
     code = ("import sys; sys.path.insert(0, '.'); from goldpan.dedup import MinHasher, shingle_hashes; "
-            "import tests.unit.test_dedup as t; m = MinHasher(28, 4); "
+            "import tests.fixtures.dedup_texts as t; m = MinHasher(28, 4); "
             "print(m.band_keys(m.signature(shingle_hashes(t.EN_GARDEN, 'en'))).tolist())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                          env={"PYTHONHASHSEED": "123", "PATH": ""})
@@ -405,9 +331,9 @@ def test_rerun_of_written_batch_does_not_match_itself() -> None:
 def test_signature_verification_mode_and_config_id() -> None:
     a, b = dedup(), dedup(num_bands=14, rows_per_band=8)
     assert a.config_id != b.config_id and "b54:r3" in a.config_id and "b14:r8" in b.config_id
-    assert DedupConfig().banding == (54, 3)  # chosen from the S-curve for threshold 0.4 on 256 hashes
+    assert dedup_settings.banding(DedupSection()) == (54, 3)  # chosen from the S-curve for threshold 0.4 on 256 hashes
     with pytest.raises(ValueError):
-        DedupConfig(verify="maybe")
+        DedupSection(verify="maybe")
 
 
 # ---------------------------------------------------------------- paragraphs

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
+from goldpan.dedup import settings as dedup_settings
 from goldpan.dedup.candidates import choose_banding, collision_probability
 from goldpan.dedup.clusters import MERGE_CONTAINED, MERGE_LINKED, MERGE_REPRESENTATIVE, resolve_clusters
 from goldpan.dedup.signatures import SignatureBatch, compute_signatures, doc_sequence, doc_shingles
@@ -15,13 +16,8 @@ from goldpan.dedup.store import DeltaPriorStore, read_merges, write_index
 from goldpan.dedup.verify import verify_pair
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DEDUP_CLUSTERS, DEDUP_MERGES, DOCUMENTS
-from tests.unit.test_dedup import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_TEA, edit_scattered
-
-ZH_RIVER = """老街尽头的渡口已经有七十多年的历史了。每天清晨五点半，第一班渡船从对岸出发，船上多是挑着蔬菜去集市的农民，
-还有几个背着书包的孩子。摆渡的老周今年六十三岁，从父亲手里接过这条船，一干就是四十年。他说河水比从前清了，
-鱼也多了，只是坐船的人一年比一年少。对岸修了大桥以后，年轻人都骑电动车过河，只有老人和赶早市的人还愿意坐船。
-镇上曾经讨论过要不要取消渡口，最后还是保留了下来，因为桥离老街太远，老人走不过去。去年夏天发大水，桥上封了路，
-渡船连着跑了三天三夜，把困在对岸的一百多人接了回来。那以后再没有人提取消渡口的事。"""
+from goldpan.recipe import DedupSection
+from tests.fixtures.dedup_texts import BOILERPLATE, EN_BICYCLE, EN_GARDEN, ZH_RIVER, ZH_TEA, edit_scattered
 
 
 def doc(doc_id: str, text: str, lang: str = "en", t: float = 0.0, url: str | None = None) -> DedupInput:
@@ -29,7 +25,7 @@ def doc(doc_id: str, text: str, lang: str = "en", t: float = 0.0, url: str | Non
 
 
 def run(store: MemoryPriorStore, batch: str, docs: list[DedupInput], **cfg):
-    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, **cfg))
+    dd = BatchDeduplicator(DedupSection(paragraph_dedup=False, **cfg))
     out = dd.run(docs, store.begin(batch))
     store.commit(batch, docs, out)
     return {r.doc_id: r for r in out.results}, out
@@ -132,14 +128,14 @@ def test_container_takes_the_contained_page_and_its_copies_and_later_copies_find
 
 
 def test_unrelated_pages_in_one_template_are_not_merged() -> None:
-    cfg = DedupConfig()
+    cfg = DedupSection()
     body_a = " ".join(EN_GARDEN.split()[:120])
     body_b = " ".join(EN_BICYCLE.split()[:120])
     page_a = f"{BOILERPLATE}\n{body_a}\n{BOILERPLATE}"
     page_b = f"{BOILERPLATE}\n{body_b}\n{BOILERPLATE}"
-    sc = cfg.signature_config
+    sc = dedup_settings.signature_config(cfg)
     v = verify_pair(doc_shingles(page_a, "en", sc), doc_sequence(page_a, "en", sc), doc_shingles(page_b, "en", sc),
-                    doc_sequence(page_b, "en", sc), cfg.verify_config)
+                    doc_sequence(page_b, "en", sc), dedup_settings.verify_config(cfg))
     assert v.match is None and v.coverage < cfg.segment_min
     store = MemoryPriorStore()
     r, _ = run(store, "b1", [doc("a", page_a, t=1), doc("b", page_b, t=2)])
@@ -152,7 +148,7 @@ def test_unrelated_pages_in_one_template_are_not_merged() -> None:
 
 # ------------------------------------------------------------------ the pure signature function
 def test_compute_signatures_slices_concatenate_to_the_whole_batch() -> None:
-    cfg = DedupConfig().signature_config
+    cfg = dedup_settings.signature_config(DedupSection())
     texts = [EN_GARDEN, EN_BICYCLE, ZH_TEA, ZH_RIVER, "", "short words only"]
     langs = ["en", "en", "zh", "zh", "en", "en"]
     whole = compute_signatures(texts, langs, cfg)
@@ -173,7 +169,7 @@ def test_banding_from_the_s_curve() -> None:
 
 # ------------------------------------------------------------------ Delta: merges recorded, mix drops
 def _commit(lake: Lake, batch: str, docs: list[DedupInput], urls: dict[str, str], **cfg) -> dict:
-    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False, **cfg))
+    dd = BatchDeduplicator(DedupSection(paragraph_dedup=False, **cfg))
     docs = [DedupInput(d.doc_id, d.text, d.lang, urls[d.doc_id], d.fetched_at) for d in docs]
     lake.write("documents", [pa.RecordBatch.from_pylist(
         [{"doc_id": d.doc_id, "page_id": "p" + d.doc_id, "batch_id": batch, "url": urls[d.doc_id], "status": "kept",

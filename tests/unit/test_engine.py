@@ -3,12 +3,11 @@
 The determinism test runs every pooled stage (extract, dedup features, signals, scores, tokens) over
 the real pages of the bundled WARC, in process and on 2 and 4 local workers with tiny batches (so
 every worker holds several and finishes them out of order), and compares each table's content
-in key order (deltalake's writer does not keep row order, see `_table_digest`).
+in key order (deltalake's writer does not keep row order, see tests/fixtures/stage_runs.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -17,9 +16,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from goldpan.bpe import stage as bpe_stage
-from goldpan.classify import stage as classify_stage
-from goldpan.dedup import stage as dedup_stage
 from goldpan.engine import (
     EngineWorkerDied,
     InProcessEngine,
@@ -29,12 +25,11 @@ from goldpan.engine import (
     resolve_workers,
 )
 from goldpan.extract import stage as extract_stage
-from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
-from goldpan.lake.schemas import REJECTIONS
-from goldpan.recipe import ClassifySection, DedupSection, EngineSection, ExtractSection
+from goldpan.recipe import EngineSection, ExtractSection, WarcSection
 from goldpan.recipe_loader import load_recipe
-from goldpan.warc.importer import WarcImportConfig, import_warc_batch
+from goldpan.warc.importer import import_warc_batch
+from tests.fixtures.stage_runs import run_all_stages
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = "b-engine"
@@ -141,41 +136,13 @@ def test_stage_meter_counts_the_workers_cpu_time_not_only_the_drivers() -> None:
 
 # -- every pooled stage writes the same rows on any engine ---------------------------------------
 
-KEYS = {"documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["doc_id"], "doc_scores": ["doc_id"],
-        "doc_tokens": ["doc_id", "text_md5"]}
-
-
-def _table_digest(lake: Lake, table: str) -> tuple[int, str]:
-    """Rows and a digest of the table's content in key order.
-
-    Key order, not storage order: deltalake's writer spreads incoming batches over its threads, so
-    the row order inside the Parquet files differs from run to run even in one process."""
-    t = lake.table(table).to_pyarrow_table()
-    t = t.select(sorted(t.column_names)).sort_by([(k, "ascending") for k in KEYS[table]])
-    h = hashlib.sha256()
-    for name in t.column_names:
-        h.update(name.encode())
-        h.update(repr(t.column(name).to_pylist()).encode())
-    return t.num_rows, h.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def pages_lake(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("engine") / "pages"
     lake = Lake(root)
     import_warc_batch(lake, [str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")], BATCH,
-                      WarcImportConfig(chunk_rows=16))
+                      WarcSection(chunk_rows=16))
     return root
-
-
-def _all_stages(lake: Lake, engine, rows: int) -> dict[str, tuple[int, str]]:
-    extract_stage.run(lake, ExtractSection(), BATCH, engine=engine, batch_rows=rows)
-    dedup_stage.run(lake, DedupSection(), BATCH, engine=engine, batch_rows=rows)
-    filter_stage.run(lake, BATCH, engine=engine, batch_rows=rows)
-    classify_stage.run(lake, ClassifySection(), BATCH, engine=engine, batch_rows=rows)
-    lake.ensure("rejections", REJECTIONS)
-    bpe_stage.run(lake, "gpt2", engine=engine, batch_rows=rows)
-    return {t: _table_digest(lake, t) for t in ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")}
 
 
 def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_lake: Path, tmp_path) -> None:
@@ -184,7 +151,7 @@ def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_l
                          ("local4", LocalProcessEngine(4))):
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
-        digests[name] = _all_stages(Lake(root), engine, rows=3)
+        digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=3)
     ref = digests["inprocess"]
     assert ref["documents"][0] >= 30 and ref["dedup_clusters"][0] > 0 and ref["doc_signals"][0] > 0
     assert ref["doc_tokens"][0] > 0

@@ -15,7 +15,7 @@ from goldpan.filter.stopwords import fineweb2_table
 from goldpan.recipe import FilterSection
 from goldpan.text.technical import code_lines, split_prose
 from goldpan.text.tokenize import tokens
-from tests.unit.filter_samples_multilingual import AR_DOC, EN_CODE_DOC, JA_DOC, KO_DOC, RU_DOC
+from tests.fixtures.filter_samples_multilingual import AR_DOC, EN_CODE_DOC, JA_DOC, KO_DOC, RU_DOC
 
 DOCS = {"ja": JA_DOC, "ko": KO_DOC, "ru": RU_DOC, "ar": AR_DOC, "en": EN_CODE_DOC}
 

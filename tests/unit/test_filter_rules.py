@@ -14,7 +14,7 @@ from goldpan.filter.rules import Failure, RuleSet, build_rules, decide_batch
 from goldpan.filter.ruletable import RECIPE_KEYS, RULE_TABLE, rule_names
 from goldpan.filter.signals import compute_signal_batch, compute_signals
 from goldpan.lake.schemas import REJECTIONS
-from tests.unit.filter_samples import (
+from tests.fixtures.filter_samples import (
     ELLIPSIS_LIST_EN,
     GOOD_EN,
     GOOD_ZH,
@@ -127,7 +127,8 @@ def test_default_config_equals_published_gopher_defaults(ruleset: RuleSet) -> No
     assert [(r.name, r.threshold) for r in ruleset.rules_for("en")] == expected
     # the table's own defaults are the published ones too, and the table is the registry of names
     goldpan_own = {"letter_words", "stop_word_ratio",  # multilingual mode's rules, not datatrove's
-                   "distinct_words", "lorem_words", "url_lines", "long_line_chars"}
+                   "distinct_words", "lorem_words", "url_lines", "long_line_chars", "keyword_dominance",
+                   "unbalanced_brackets", "recurring_bigrams"}
     assert [(s.name, s.default) for s in RULE_TABLE if s.name not in goldpan_own] == expected
     assert set(rule_names()) == {name for name, _ in expected} | goldpan_own
 

@@ -19,7 +19,7 @@ from goldpan.filter.signals import (
 )
 from goldpan.filter.stopwords import FINEWEB2_STOP_WORDS_CMN_HANI
 from goldpan.text.tokenize import is_punct_token, tokens
-from tests.unit.filter_samples import (
+from tests.fixtures.filter_samples import (
     ELLIPSIS_LIST_EN,
     GOOD_EN,
     GOOD_ZH,
@@ -189,7 +189,10 @@ def test_cjk_alpha_ignores_mojibake_letters() -> None:
 def test_empty_text_gives_zeros_not_nan() -> None:
     s = compute_signals("", "en")
     assert s["n_words"] == 0 and s["n_chars"] == 0
-    assert all(v == 0 for k, v in s.items() if k != "stop_words_count")
+    # recurring word pairs need >= 200 pairs to be judged: null (the rule passes), never NaN
+    too_short = {"recurring_bigram_share", "prose_recurring_bigram_share"}
+    assert all(s[k] is None for k in too_short)
+    assert all(v == 0 for k, v in s.items() if k != "stop_words_count" and k not in too_short)
     assert s["stop_words_count"] == 0
 
 
@@ -262,8 +265,9 @@ def test_schema_has_ids_then_every_signal_in_order() -> None:
     schema = signals_schema()
     assert schema.names[:6] == ["doc_id", "batch_id", "lang", "signals_version", "status", "error"]
     assert schema.names[6:] == list(SIGNAL_NAMES)
-    # 26 Gopher-style + 14 C4 + 5 FineWeb, again over the prose lines, + 2 code + 3 PII
-    assert len(SIGNAL_COLUMNS) == 49 * 2 + 2 + 3
+    # 26 Gopher-style + 14 C4 + 5 FineWeb + 7 machine-made-page signals, again over the prose lines,
+    # + 2 code + 3 PII
+    assert len(SIGNAL_COLUMNS) == 52 * 2 + 2 + 3
     assert schema.field("n_words").type == pa.int64()
     assert schema.field("dup_10gram_char_frac").type == pa.float64()
     assert set(compute_signals(GOOD_EN, "en")) == set(SIGNAL_NAMES)

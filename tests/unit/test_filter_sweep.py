@@ -9,7 +9,7 @@ import pytest
 from goldpan.filter.rules import RuleSet
 from goldpan.filter.signals import compute_signal_batch
 from goldpan.filter.sweep import find_spec, format_table, svg_chart, sweep
-from tests.unit.filter_samples import GOOD_EN, GOOD_ZH, SHORT_EN, SYMBOL_TABLE_EN
+from tests.fixtures.filter_samples import GOOD_EN, GOOD_ZH, SHORT_EN, SYMBOL_TABLE_EN
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_language_curves_keep_rate_against_spam_removed() -> None:
     from goldpan.filter.rules import ruleset_from_section
     from goldpan.filter.sweep import format_language_table, language_curves
     from goldpan.recipe import FilterSection
-    from tests.unit.filter_samples_multilingual import RU_DOC
+    from tests.fixtures.filter_samples_multilingual import RU_DOC
 
     paras = [p for p in RU_DOC.split("\n\n") if len(p) > 40]
     texts = [GOOD_EN] + ["\n\n".join(paras[i:] + paras[:i]) for i in range(len(paras))]

@@ -18,7 +18,7 @@ import pytest
 from goldpan.filter.rules import Failure, RuleSet
 from goldpan.filter.signals import compute_signals
 from goldpan.filter.stopwords import FINEWEB2_STOP_WORDS_CMN_HANI, GOPHER_STOP_WORDS_EN
-from tests.unit.filter_samples import GOOD_EN, GOOD_ZH
+from tests.fixtures.filter_samples import GOOD_EN, GOOD_ZH
 
 RULES = RuleSet.default()
 # Distinct real words / characters in text order, without stop words (the stop-word case adds them).

@@ -117,6 +117,7 @@ TABLES = {
     "dedup_clusters": (DEDUP_CLUSTERS, _dedup),
     "doc_signals": (SIGNALS, _signals),
     "rejections": (REJECTIONS, _rejections),
+    "quality_decisions": (REJECTIONS, list),  # written by the classify stage; no classify rejections here
     "mix_decisions": (MIX_DECISIONS, _mix),
     "corpus_candidate": (CORPUS, _candidate),
 }
@@ -166,6 +167,14 @@ def test_balanced_funnel_counts_every_stage_and_batch(lake):
     assert rows == BALANCED
     assert all(r.balanced for r in rows)
     assert list(rows[0].__dict__) == FUNNEL_COLUMNS
+
+
+def test_a_lake_that_never_ran_the_classify_decisions_still_shows_the_mix(lake):
+    """No `quality_decisions` table (a run without the classify stage): no classify rejections, so the
+    mix input is the filter's kept rows and the funnel is the same."""
+    build(lake, only=set(TABLES) - {"quality_decisions"})
+    assert not lake.exists("quality_decisions")
+    assert funnel(lake) == BALANCED
 
 
 def test_kept_page_without_a_documents_row_is_missing(lake):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.audit_lake import build_lake
+from tests.fixtures.audit_lake import build_lake
 
 REPO = Path(__file__).resolve().parents[2]
 READ_ALL = """

@@ -6,7 +6,7 @@ import pytest
 
 from goldpan.extract.langid import LanguageIdentifier
 from goldpan.text.scripts import has_letter, script_language, script_of
-from tests.unit.filter_samples_multilingual import EN_CODE_DOC, KO_DOC
+from tests.fixtures.filter_samples_multilingual import EN_CODE_DOC, KO_DOC
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,15 @@ import pytest
 from goldpan.decontam.index import DecontamIndex, EvalSetError, build_index, read_texts
 from goldpan.decontam.ngrams import units
 from goldpan.recipe import EvalSet
-
-EVAL_EN = ("Question: Why do bread doughs need to rest? Answer: Resting lets the gluten relax, so the dough "
-           "stretches without tearing and rises evenly in the oven.")
-EVAL_ZH = "问题：为什么要在清明前后播种？答案：这个时候气温回升，土地变得松软湿润，正适合播种。"
-CLEAN_EN = ("Bread has a reputation for being difficult, but a plain white loaf needs only four ingredients and "
-            "a little patience. Resting the dough matters, and so does a hot oven.")
-CLEAN_ZH = "清明是二十四节气中的第五个，一般在每年公历四月四日到六日之间。奶奶会把去年留下的南瓜子拿出来。"
-PLANTED_EN = ("My grandmother always said it plainly: resting lets the gluten relax, so the dough stretches "
-              "without tearing and rises evenly in the oven. She was right about that.")
-PLANTED_ZH = "北方的冰雪早已融化，这个时候气温回升，土地变得松软湿润，正适合播种。奶奶会在这几天把种子拿出来。"
+from tests.fixtures.decontam_texts import (
+    CLEAN_EN,
+    CLEAN_ZH,
+    EVAL_EN,
+    EVAL_ZH,
+    PLANTED_EN,
+    PLANTED_ZH,
+    docs_batches,
+)
 
 
 @pytest.fixture
@@ -123,14 +122,6 @@ def test_shipped_demo_eval_set_flags_exactly_the_two_planted_sample_pages():
     assert flagged == {"winter-heating.html", "city-cycling.html"}
 
 
-def _docs_batches():
-    texts = [PLANTED_EN, CLEAN_EN, None, PLANTED_ZH, CLEAN_ZH, "", EVAL_EN, EVAL_ZH]
-    for i in range(0, len(texts), 3):
-        chunk = texts[i:i + 3]
-        yield pa.RecordBatch.from_pydict({"doc_id": [f"d{i + j}" for j in range(len(chunk))],
-                                          "text": pa.array(chunk, pa.string())})
-
-
 def test_decontamination_as_engine_work_finds_what_the_index_finds(index):
     """The join as a batch function (goldpan.decontam.batches): the index is rebuilt from its entries
     (string hashes differ per process; tests/integration/test_ray_engine.py runs it on Ray workers) and
@@ -141,8 +132,8 @@ def test_decontamination_as_engine_work_finds_what_the_index_finds(index):
 
     rebuilt = DecontamIndex.from_entries(index.n, IndexShipment.of(index).entries)
     assert rebuilt.keys == index.keys
-    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    want = [(r["doc_id"], index.check(r["text"])) for b in docs_batches() for r in b.to_pylist()]
     assert sum(1 for _, h in want if h is not None) == 4  # planted and verbatim, English and Chinese
-    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(InProcessEngine(), _docs_batches(), index)
+    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(InProcessEngine(), docs_batches(), index)
            for r in b.to_pylist()]
     assert got == want

@@ -111,3 +111,55 @@ def test_no_cycles_between_packages():
     (recipe loading, which reads the filter rule table and the language-ID labels, sits above them in
     `recipe_loader`; the recipe types stay at the bottom)."""
     assert _cycles(_cross_package_edges(_package)) == []
+
+
+#: An asset wires the library to Dagster: a call into the library's stage entry point plus metadata.
+MAX_ASSET_FUNCTION_LINES = 40
+
+
+def test_asset_functions_are_short():
+    """Every function in assets/*.py (nested ones counted inside their parent), from `def` to its last
+    line, fits in MAX_ASSET_FUNCTION_LINES: stage work lives in `goldpan/<stage>/`, not in the wiring."""
+    long = {}
+    for path in sorted((ROOT / "assets").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_ASSET_FUNCTION_LINES:
+                    long[f"{path.name}:{node.name}"] = lines
+    assert long == {}
+
+
+def _test_sources() -> dict[str, ast.Module]:
+    return {p.relative_to(ROOT).as_posix(): ast.parse(p.read_text(encoding="utf-8"))
+            for p in (ROOT / "tests").rglob("*.py")}
+
+
+def test_tests_share_helpers_through_fixtures_only():
+    """Shared helpers live in tests/fixtures/; no module imports a test module (tests/**/test_*.py)."""
+    offenders = []
+    for path, tree in _test_sources().items():
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path}: {n}" for n in names if n.rpartition(".")[2].startswith("test_")]
+    assert offenders == []
+
+
+def test_no_test_monkeypatches_the_asset_layer():
+    """Library behaviour is reached through the library: a test that must patch `assets.*` tests the
+    wiring instead (the dedup crash test patches goldpan.dedup.stage, where the write order lives)."""
+    offenders = []
+    for path, tree in _test_sources().items():
+        from_assets = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                       and (node.module or "").split(".")[0] == "assets" for a in node.names}
+        from_assets |= {(a.asname or a.name).split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                        for a in node.names if a.name.split(".")[0] == "assets"}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "setattr"
+                    and node.args):
+                target = node.args[0]
+                if (isinstance(target, ast.Constant) and str(target.value).startswith("assets.")) or (
+                        isinstance(target, ast.Name) and target.id in from_assets):
+                    offenders.append(f"{path}:{node.lineno}")
+    assert offenders == []

@@ -22,7 +22,7 @@ from goldpan.lineage.why import why
 from goldpan.mix.select import decide_mix
 from goldpan.recipe import MixSection, RecipeError
 from goldpan.recipe_loader import parse_recipe
-from tests.unit.audit_lake import TEXT, URLS, add_kept_document, build_lake
+from tests.fixtures.audit_lake import TEXT, URLS, add_kept_document, build_lake
 
 EVAL_EN = ("the lighthouse keeper wrote in his log that the storm broke at midnight and the "
            "fishing boats came home safely before dawn on the second day")

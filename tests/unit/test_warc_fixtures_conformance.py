@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from goldpan.recipe import WarcSection
 from goldpan.warc.conformance import warcio_reading
-from goldpan.warc.importer import WarcImportConfig, WarcStats, rows_from_file
+from goldpan.warc.importer import WarcStats, rows_from_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "warc-fixtures"
 FILES = sorted(p for p in FIXTURES.glob("*") if p.is_file() and p.name != "README.md") if FIXTURES.is_dir() else []
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(not FILES, reason="../shared/data/warc-fixtures 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_fixture_imports_as_warcio_reads_it(path):
     stats = WarcStats()
-    rows = list(rows_from_file(str(path), "b-fixture", WarcImportConfig(), stats))
+    rows = list(rows_from_file(str(path), "b-fixture", WarcSection(), stats))
     ref = warcio_reading(path)
     kept = Counter((r["url"], r["content"]) for r in rows if r["status"] == "kept")
     assert kept == Counter(ref.pages)
@@ -41,7 +42,7 @@ def test_every_fixture_file_gives_pages_or_says_why():
     pages = {}
     for path in FILES:
         stats = WarcStats()
-        pages[path.name] = sum(r["status"] == "kept" for r in rows_from_file(str(path), "b", WarcImportConfig(), stats))
+        pages[path.name] = sum(r["status"] == "kept" for r in rows_from_file(str(path), "b", WarcSection(), stats))
     for name in ("example-iana.org-chunked.warc", "example-wget-bad-target-uri.warc.gz", "example.arc",
                  "example.arc.gz", "example-space-in-url.arc", "example-bad-non-chunked.warc.gz",
                  "example-wrong-chunks.warc.gz", "example-resource.warc.gz"):  # fmt: skip

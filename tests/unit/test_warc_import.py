@@ -11,7 +11,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from goldpan.lake import Lake
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch, rows_from_file
+from goldpan.recipe import WarcSection
+from goldpan.warc.importer import WarcStats, import_warc_batch, rows_from_file
 from goldpan.warc.sources import expand_sources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def write_warc(path: Path, n: int = 5, gz: bool = True) -> list[int]:
 
 def _rows(path: Path, **cfg) -> tuple[list[dict], WarcStats]:
     stats = WarcStats()
-    rows = list(rows_from_file(str(path), "b-warc", WarcImportConfig(**cfg), stats))
+    rows = list(rows_from_file(str(path), "b-warc", WarcSection(**cfg), stats))
     return rows, stats
 
 
@@ -198,7 +199,7 @@ def test_sample_warc_and_wet_import_and_resume(tmp_path):
     lake = Lake(tmp_path)
     uris = expand_sources([str(SAMPLE_WARC.parent) + "/*.gz"])
     assert uris == [str(SAMPLE_WARC), str(SAMPLE_WET)]
-    stats = import_warc_batch(lake, uris, "b-sample", WarcImportConfig(chunk_rows=16))
+    stats = import_warc_batch(lake, uris, "b-sample", WarcSection(chunk_rows=16))
     with lake.connect() as con:
         counts = dict(con.sql("SELECT source || ':' || status, count(*) FROM pages GROUP BY ALL").fetchall())
         reasons = {r for (r,) in con.sql("SELECT DISTINCT reason FROM pages WHERE status = 'rejected'").fetchall()}
@@ -206,7 +207,7 @@ def test_sample_warc_and_wet_import_and_resume(tmp_path):
     assert {"http_404", "content_type:application/pdf"} <= reasons
     assert stats.rows == sum(counts.values()) and stats.skipped_types["request"] > 0
     # a second run of the same batch stores nothing twice
-    again = import_warc_batch(lake, uris, "b-sample", WarcImportConfig(chunk_rows=16))
+    again = import_warc_batch(lake, uris, "b-sample", WarcSection(chunk_rows=16))
     with lake.connect() as con:
         assert con.sql("SELECT count(*), count(DISTINCT page_id) FROM pages").fetchall() == [(stats.rows, stats.rows)]
     assert again.resumed_rows == stats.rows and again.rows == stats.rows

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from goldpan.warc.importer import WarcImportConfig, WarcStats, rows_from_file
+from goldpan.recipe import WarcSection
+from goldpan.warc.importer import WarcStats, rows_from_file
 from goldpan.warc.sources import expand_sources
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample" / "warc" / "eskerford-sample.warc.gz"
@@ -27,7 +28,7 @@ def test_warc_glob_and_stream_from_a_bucket(bucket):
     uris = expand_sources(["s3://crawls/segments/*.warc.gz"], bucket)
     assert uris == ["s3://crawls/segments/CC-MAIN-1.warc.gz", "s3://crawls/segments/CC-MAIN-2.warc.gz"]
     stats = WarcStats()
-    rows = list(rows_from_file(uris[0], "b-s3", WarcImportConfig(storage_options=bucket), stats))
+    rows = list(rows_from_file(uris[0], "b-s3", WarcSection(storage_options=bucket), stats))
     kept = [r for r in rows if r["status"] == "kept"]
     assert len(kept) >= 30 and not [r for r in rows if r["status"] == "error"]
     assert stats.bytes_read == SAMPLE.stat().st_size

@@ -18,7 +18,8 @@ import brotli
 import pytest
 
 from goldpan.lake import Lake
-from goldpan.warc.importer import WarcImportConfig, WarcStats, import_warc_batch, rows_from_file
+from goldpan.recipe import WarcSection
+from goldpan.warc.importer import WarcStats, import_warc_batch, rows_from_file
 
 EN = "The ferry crossed the estuary at dawn, and the gulls followed it all the way to the harbour wall."
 ZH = "清晨，渡船穿过河口，海鸥一路跟着它飞到港口的防波堤。"
@@ -54,7 +55,7 @@ def _gz_members(records: list[bytes]) -> bytes:
 
 def _rows(path: Path, **cfg) -> tuple[list[dict], WarcStats]:
     stats = WarcStats()
-    rows = list(rows_from_file(str(path), "b-prod", WarcImportConfig(**cfg), stats))
+    rows = list(rows_from_file(str(path), "b-prod", WarcSection(**cfg), stats))
     return rows, stats
 
 
@@ -220,7 +221,7 @@ def test_a_revisit_resolves_to_its_original_in_the_same_file_and_across_files(tm
     assert (stats.revisits_resolved, stats.revisits_unresolved) == (1, 2)
 
     lake = Lake(tmp_path / "lake")  # both files in one import: the revisit finds its original in b.warc.gz
-    stats = import_warc_batch(lake, [str(first), str(second)], "b-rev", WarcImportConfig())
+    stats = import_warc_batch(lake, [str(first), str(second)], "b-rev", WarcSection())
     with lake.connect() as con:
         got = dict(con.sql("SELECT url, status FROM pages").fetchall())
         mirror = con.sql("SELECT content, headers_json FROM pages WHERE url LIKE '%mirror'").fetchall()[0]
@@ -240,7 +241,7 @@ def test_wacz_is_read_without_unpacking(tmp_path):
         zf.writestr("pages/pages.jsonl", '{"format": "json-pages-1.0"}\n')
         zf.writestr("datapackage.json", json.dumps({"profile": "data-package", "wacz_version": "1.1.1"}))
     lake = Lake(tmp_path / "lake")
-    stats = import_warc_batch(lake, [str(path)], "b-wacz", WarcImportConfig())
+    stats = import_warc_batch(lake, [str(path)], "b-wacz", WarcSection())
     with lake.connect() as con:
         rows = con.sql("SELECT url, status, content, headers_json FROM pages ORDER BY url, headers_json").fetchall()
     assert [(u, s) for u, s, _, _ in rows] == [("http://harbour.example/ferry", "kept")] * 2 + [
