@@ -20,7 +20,7 @@ def main() -> int:
     from goldpan.llm.models import resolve_model
     from goldpan.llm.server import EmbeddedServer
     from goldpan.synthesize import stage
-    from tests.integration.synth_lake import BATCH, build_lake, synth_recipe
+    from tests.fixtures.synth_lake import BATCH, build_lake, synth_recipe
     from tests.integration.test_synthesize_llm import CFG, _candidate_ids, _promote, endpoint_of, rows
 
     root = Path(tempfile.mkdtemp(prefix="goldpan-synth-trace-"))

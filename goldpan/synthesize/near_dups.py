@@ -16,13 +16,11 @@ URL and paragraph dedup are off (an output has no URL, and its paragraphs are it
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from goldpan.dedup.clusters import RULE_EXACT, BatchDeduplicator, DedupInput
-from goldpan.dedup.stage import dedup_config
 from goldpan.dedup.store import DeltaPriorStore
 from goldpan.lake import Lake
 from goldpan.recipe import DedupSection
@@ -66,7 +64,7 @@ def find_duplicates(lake: Lake, section: DedupSection, batch_id: str, outputs: S
     kept output or another output of this batch; outputs absent from the result are unique."""
     if not outputs:
         return {}
-    cfg = dataclasses.replace(dedup_config(section), url_dedup=False, paragraph_dedup=False, representative="oldest")
+    cfg = section.model_copy(update={"url_dedup": False, "paragraph_dedup": False, "representative": "oldest"})
     dd = BatchDeduplicator(cfg)
     docs = [DedupInput(o.doc_id, o.text, o.lang, None, o.created_at.timestamp() if o.created_at else None)
             for o in [*earlier, *outputs]]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from goldpan.synthesize.near_dups import DUP_OF_CRAWLED, DUP_OF_SYNTHETIC, Output, find_duplicates
-from tests.integration.synth_lake import BATCH, build_lake, real_passages, synth_recipe
+from tests.fixtures.synth_lake import BATCH, build_lake, real_passages, synth_recipe
 
 
 def _edit(text: str) -> str:
