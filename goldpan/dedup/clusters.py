@@ -521,13 +521,15 @@ class BatchDeduplicator:
             for h in ahits:
                 per_key[h.key].append(h)
             shared: dict[tuple[int, str], int] = defaultdict(int)
-            for i in idx:
-                for k in anchors[i].tolist():
-                    hs = per_key.get(k)
-                    if hs and len(hs) <= cfg.max_bucket:
-                        for h in hs:
-                            shared[(i, h.doc_id)] += 1
-                            prior.hits.setdefault(h.doc_id, h)
+            # only the anchors that hit (searched in the sorted hit keys), not every anchor in Python
+            hit_keys = np.array(sorted(k for k, hs in per_key.items() if len(hs) <= cfg.max_bucket), dtype=np.int64)
+            for i in idx if hit_keys.size else ():
+                a = anchors[i]
+                at = np.minimum(np.searchsorted(hit_keys, a), hit_keys.size - 1)
+                for k in a[hit_keys[at] == a].tolist():
+                    for h in per_key[k]:
+                        shared[(i, h.doc_id)] += 1
+                        prior.hits.setdefault(h.doc_id, h)
             n_prior = _anchor_counts(ahits)
             for (i, d), n in shared.items():
                 small = min(anchors[i].size, n_prior.get(d, anchors[i].size))
@@ -1063,6 +1065,8 @@ class MemoryPriorStore:
         self._merges.extend((batch_id, with_batch(m, batch_id)) for m in out.merges)
 
     def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
+        if not self._index:
+            return []
         return [h for k in keys.tolist() for h in self._index.get((kind, k), ()) if h.batch_id < self.current]
 
     def signatures(self, refs: list[tuple[str, str]]) -> dict[str, np.ndarray]:

@@ -139,24 +139,29 @@ def codepoints(folded: str) -> np.ndarray:
     return np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-_CJK_WORD: np.ndarray | None = None
+_CLASS: np.ndarray | None = None
+_WORD_CLASS, _CJK_CLASS = 1, 2
 
 
-def _cjk_word_chars() -> np.ndarray:
-    """bool per code point: a Han / kana / Hangul character (`goldpan.text.tokenize._CJK_CHAR`) that
-    `\\w` matches, i.e. a character that is a token of its own. Built once per process."""
-    global _CJK_WORD
-    if _CJK_WORD is None:
+def _char_classes() -> np.ndarray:
+    """uint8 per code point: 0 = not `\\w`, 1 = a word character, 2 = a Han / kana / Hangul
+    character (`goldpan.text.tokenize._CJK_CHAR`) that `\\w` matches, i.e. a token of its own.
+    One table, so a text's characters are classified by one gather. Built once per process."""
+    global _CLASS
+    if _CLASS is None:
         import codecs
 
         from goldpan.text.tokenize import _CJK_CHAR
 
         chars = codecs.decode(_CJK_CHAR, "unicode_escape")
-        t = np.zeros(0x110000, dtype=bool)
+        cjk = np.zeros(0x110000, dtype=bool)
         for i in range(0, len(chars), 3):
-            t[ord(chars[i]): ord(chars[i + 2]) + 1] = True
-        _CJK_WORD = t & _word_chars()
-    return _CJK_WORD
+            cjk[ord(chars[i]): ord(chars[i + 2]) + 1] = True
+        w = _word_chars()
+        c = w.astype(np.uint8)
+        c[cjk & w] = _CJK_CLASS
+        _CLASS = c
+    return _CLASS
 
 
 def _run_hashes(cps: np.ndarray, isw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,11 +202,12 @@ def mixed_tokens(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     when there is none) of a normalised text's code points (module docstring)."""
     if cps.size == 0:
         return np.empty(0, np.uint64), None
-    cj = _cjk_word_chars()[cps]
-    if not cj.any():
-        return _run_hashes(cps, _word_chars()[cps])[0], None
-    wh, wpos = _run_hashes(cps, _word_chars()[cps] & ~cj)
-    cpos = np.flatnonzero(cj)
+    cls = _char_classes()[cps]
+    isw = cls == _WORD_CLASS
+    cpos = np.flatnonzero(cls == _CJK_CLASS)
+    if cpos.size == 0:
+        return _run_hashes(cps, isw)[0], None
+    wh, wpos = _run_hashes(cps, isw)
     ch = fmix64(cps[cpos].astype(np.uint64) ^ np.uint64(SHINGLE_SEED))
     if wh.size == 0:
         return ch, np.ones(ch.size, dtype=bool)
