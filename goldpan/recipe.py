@@ -196,9 +196,10 @@ class DedupSection(_Strict):
     # 10-15% of words changed still pass (their Jaccard is ~0.45-0.6); the coverage check below is
     # what keeps unrelated pages in one template apart at that level.
     threshold: float = Field(0.4, gt=0, le=1)
-    # Space-separated scripts: "word" n-grams (word_ngram) or "char" n-grams (char_ngram) over the
-    # normalised text; CJK is always shingled by characters (cjk_ngram: a CJK character carries about
-    # as much as a short word, so bigrams play the role of word 3-grams).
+    # "word": word n-grams (word_ngram) with every Han/kana/Hangul character a token of its own whose
+    # shingles span cjk_ngram tokens, on any page whatever its label (a CJK character carries about as
+    # much as a short word, so bigrams play the role of word 3-grams); "char": char_ngram-grams over the
+    # normalised text (cjk_ngram-grams on CJK-labelled pages). Thai, Lao, Khmer, ...: characters.
     shingle: Literal["word", "char"] = "word"
     word_ngram: int = Field(3, ge=1)
     char_ngram: int = Field(5, ge=1)

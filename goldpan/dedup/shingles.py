@@ -20,7 +20,7 @@
 Why the hashing is vectorised: per-shingle Python work (join + hash of every n-gram) dominated
 the old implementation, and then per-word Python work (regex findall + a hash per word) did. Here
 the words are found by a table lookup over the text's code-point array, every word's hash is a
-polynomial of its code points computed for all words at once from prefix sums (`_word_hashes_of`),
+polynomial of its code points computed for all words at once from prefix sums (`_run_hashes`),
 and every n-gram hash is a polynomial combination of its word hashes, followed by a 64-bit
 finaliser (murmur3 fmix64) so MinHash sees well-mixed bits.
 For CJK, code points are mixed the same way, so no per-character Python work remains.

@@ -6,11 +6,13 @@ Tables (schemas in `goldpan.lake.schemas`):
   document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
   per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
   `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows. A batch's
-  keys are random, so its lookup touches every bucket and must read every key of its kind once;
-  what keeps that cheap is (1) no string predicate in the scan (a semi-join against the batch's
-  keys; the batch/config filters run on the few matches, not on every row) and (2) few files:
-  `write_index` compacts a table once a partition holds more than `compact_files` files, because
-  the per-file cost dominated (1M documents in 100 batches = 1,600 band files).
+  keys are random, so its lookup touches every bucket and must look at every key of its kind once;
+  what keeps that cheap is (1) on a local lake, only the int64 key column is decoded for every
+  row, and the string columns only for the row groups holding a match (`keyscan`; files are
+  written with `INDEX_ROW_GROUP_ROWS`-row groups), with the batch/config filters applied to the few
+  matches; (2) few files: `write_index` compacts a table once a partition holds more than
+  `compact_files` files, because the per-file cost dominated (1M documents in 100 batches = 1,600
+  band files). On an object store the lookup is a DuckDB join over the Arrow dataset.
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
