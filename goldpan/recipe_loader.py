@@ -12,6 +12,7 @@ bottom of the import graph; loading, which needs both, sits above them.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -77,7 +78,25 @@ def known_rule_keys() -> frozenset[str]:
 
 def check_filter_rules(rules: Mapping[str, Mapping[str, Any]]) -> None:
     """Section names are `default` or languages; rule keys exist; then the merged rule set builds
-    (arguments and their ranges are checked by the rules themselves)."""
+    (arguments and their ranges are checked by the rules themselves).
+
+    Building the rule set for every language costs ~0.25 CPU-s, and one run loads its recipe once per
+    step (27 times for the whole graph), so a rules mapping already checked in this process is not
+    checked again: the check is a pure function of the mapping."""
+    try:
+        key = json.dumps(rules, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # not JSON-like: check it, uncached
+        _check_filter_rules(rules)
+        return
+    _check_filter_rules_once(key)
+
+
+@lru_cache(maxsize=64)
+def _check_filter_rules_once(rules_json: str) -> None:
+    _check_filter_rules(json.loads(rules_json))
+
+
+def _check_filter_rules(rules: Mapping[str, Mapping[str, Any]]) -> None:
     from goldpan.filter.rules import DEFAULT_RULES_CONFIG, RuleSet, merge_rules_config
 
     keys = known_rule_keys()
