@@ -188,9 +188,9 @@ class ExtractSection(_Strict):
 class DedupSection(_Strict):
     """Dedup (goldpan.dedup). Defaults are the setting that met issue 18's quality targets in
     bench/dedup_quality.py (5,046 real documentation pages, 300 planted families: recall of copies
-    0.992, 0.993 at 10% of words edited, contained pages 297/300, precision 0.995 against the true
+    0.999, 1.0 at 10% of words edited, contained pages 299/300, precision 0.995 against the true
     duplicate components, 0.988 with grey-zone pairs counted false), where FineWeb's 14x8
-    word-5-gram setting found 0.45 of the copies and none at 10% edits."""
+    word-5-gram setting found 0.46 of the copies and 0.01 at 10% edits."""
 
     # Jaccard of the shingle sets a verified near-duplicate must reach. 0.4 on word 3-grams is where
     # 10-15% of words changed still pass (their Jaccard is ~0.45-0.6); the coverage check below is

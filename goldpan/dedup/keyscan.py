@@ -7,7 +7,7 @@ documents, so a lookup must look at every index key once, but it needs the strin
 selected string columns of every row before the join, which made the lookup grow with the index
 (2.3x from 10k to 200k documents). Here the per-index-row work is a decode of one int64 and a
 lookup in a byte map of the probe keys' top bits (no hashing, no sort of the index keys); only the
-~3 % of keys that pass the byte map go through a binary search in the sorted probes, and string
+~1 % of keys that pass the byte map go through a binary search in the sorted probes, and string
 columns are decoded only for the matching row groups. `store.write_index` writes the index with
 small row groups (`INDEX_ROW_GROUP_ROWS`) so that a match costs a few thousand rows of strings,
 not a whole file's.
@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 
 from goldpan.dedup.shingles import sorted_unique
 
-# Bits of the probe-key byte map: 2^24 bytes (16 MiB). With K probe keys, a non-matching index key
-# passes the map with probability ~K / 2^24 (3 % for a 10k-document batch's 540k band keys).
-MAP_BITS = 24
+# Bits of the probe-key byte map: 2^26 bytes (64 MiB). With K probe keys, a non-matching index key
+# passes the map with probability ~K / 2^26 (0.8 % for a 10k-document batch's 540k band keys).
+MAP_BITS = 26
 _SHIFT = np.uint64(64 - MAP_BITS)
 
 
