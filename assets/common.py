@@ -91,6 +91,8 @@ def perf_metadata(run) -> dict[str, Any]:
         "engine_kind": p["engine"],
         "engine_workers": dg.MetadataValue.int(int(p["workers"])),
     }
+    if run.extra.get("lake_io"):  # "workers": the workers read and wrote the lake (Ray), else this process
+        meta["lake_io"] = run.extra["lake_io"]
     per_worker = p.get("per_worker") or {}
     if per_worker:
         rates = [w["rows_per_s"] for w in per_worker.values()]

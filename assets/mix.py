@@ -113,7 +113,8 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
         if in_flight:
             context.log.info(f"mix leaves out batches other runs are still processing: {sorted(in_flight)}")
         out = run_mix(lk, rc, takedowns=TakedownMatcher.from_lake(lk), decontam=index,
-                      commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION), skip_batches=in_flight)
+                      commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION), skip_batches=in_flight,
+                      engine=engine_for(rc) if index else None)
     except MixInfeasible as exc:
         context.log.error(f"{exc}\n{exc.plan.table()}")
         raise dg.Failure(

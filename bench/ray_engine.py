@@ -4,7 +4,10 @@ Material: the >= 5,000-page real WARC of bench/end_to_end.py (Debian documentati
 4 shards, built by bench/realdocs.py into its cache). The pages are imported into a Delta lake once;
 then, for each engine, a copy of that lake runs every pooled stage the engine drives, in graph order:
 extract (`documents`), dedup (features on the workers, band-key group-by on the engine, clusters),
-filter signals (`doc_signals`), classify (`doc_scores`) and token counts (`doc_tokens`).
+filter signals (`doc_signals`), classify (`doc_scores`) and token counts (`doc_tokens`). On Ray the
+workers of extract, filter, classify and tokens read their input slices from the lake and write
+Parquet parts into it, the driver only commits (goldpan.engine.slices); dedup's band-key pairs are a
+Ray shuffle. The local engines stream rows through the driver.
 
 Everything runs in this one invocation, one engine after the other, in this order: in-process,
 local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first). Ray runs start a

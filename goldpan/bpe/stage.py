@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from goldpan.bpe.counter import TokenCounter
 from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, run_pooled
+from goldpan.engine.slices import LakeQuery
 from goldpan.lake import Lake
 from goldpan.lake.schemas import CURATED_DOCUMENTS, DOC_TOKENS
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
@@ -72,17 +72,11 @@ def run(
     lake.ensure("curated_documents", CURATED_DOCUMENTS)
     synthetic = lake.exists("synthetic_documents")
     tables = TABLES if synthetic else [t for t in TABLES if t != "synthetic_documents"]
-    inputs = lake.iter_batches(tokens_input_sql(synthetic), params={"tok": tokenizer}, tables=tables,
-                               batch_size=batch_rows)
+    query = LakeQuery(tokens_input_sql(synthetic), {"tok": tokenizer}, tables, batch_rows=batch_rows)
     # In process, tiktoken's own threads are the parallelism; on workers, the workers are.
     ctx = TokensContext(tokenizer, threads=2 if engine.workers == 1 else 1)
-    tokens = {"n": 0}
-
-    def add(b: pa.RecordBatch) -> None:
-        tokens["n"] += pc.sum(b.column("n_tokens")).as_py() or 0
-
     result = run_pooled(lake, engine, table="doc_tokens", schema=DOC_TOKENS, fn=tokens_batch, context=ctx,
-                        inputs=inputs, predicate=None, mode="append", commit_metadata=commit_metadata,
-                        status_column=None, on_batch=add)
-    result.extra["tokens"] = tokens["n"]
+                        query=query, predicate=None, mode="append", commit_metadata=commit_metadata,
+                        status_column=None, sum_columns=("n_tokens",))
+    result.extra["tokens"] = int(result.extra["sums"]["n_tokens"])
     return result

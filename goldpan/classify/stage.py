@@ -16,6 +16,7 @@ from goldpan.classify.registry import latest_model, local_model_path
 from goldpan.classify.scores import LoadedModel, Scorer
 from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
+from goldpan.engine.slices import LakeQuery
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.schemas import DOC_SCORES, ERROR
 from goldpan.lake.views import CURRENT_TEXT_SQL
@@ -107,10 +108,10 @@ def run(
     """Score every document of `batch_id` that has signals with the latest models (one commit)."""
     ctx, recs = score_context(lake, section)
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], ["doc_signals", "documents", "dedup_clusters"])
-    inputs = lake.iter_batches(SCORES_INPUT_SQL, [batch_id], tables=["doc_signals", "documents", "dedup_clusters"],
-                               batch_size=batch_rows)
+    query = LakeQuery(SCORES_INPUT_SQL, [batch_id], ["doc_signals", "documents", "dedup_clusters"],
+                      batch_rows=batch_rows)
     result = run_pooled(
-        lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, inputs=inputs,
+        lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
         total=total,
     )

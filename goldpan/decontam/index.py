@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,21 @@ class DecontamIndex:
     def __bool__(self) -> bool:
         return bool(self.keys)
 
+    def entries(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every indexed n-gram with its eval set, in indexing order: what another process needs to
+        rebuild an equal index (the keys are Python string hashes, valid in this process only)."""
+        return tuple(self.keys.values())
+
+    @classmethod
+    def from_entries(cls, n: int, entries) -> DecontamIndex:
+        """The index `entries()` came from, keyed with this process's string hashes."""
+        idx = cls(n=n)
+        for eval_set, gram in entries:
+            key = hash("\x1f".join(gram))
+            if key not in idx.keys:  # the first eval set to index an n-gram keeps it, as in `add`
+                idx.keys[key] = (eval_set, tuple(gram))
+        return idx
+
     def check(self, text: str | None) -> Contamination | None:
         """The first eval set whose n-gram occurs in `text`, with that n-gram; None when clean."""
         if not self.keys:
@@ -103,6 +118,16 @@ class DecontamIndex:
         if first is None:
             return None
         return Contamination(eval_set=first[0], ngram=first[1], hits=len(hits))
+
+
+def contamination_of(doc: Mapping, index: DecontamIndex) -> Contamination | None:
+    """A document's contamination: the hit already found for it on the engine's workers when its row
+    carries one (goldpan.decontam.batches adds `contam_*` columns), else `index.check` of its text."""
+    if "contam_hits" not in doc:
+        return index.check(doc.get("text"))
+    if doc.get("contam_eval_set") is None:
+        return None
+    return Contamination(eval_set=doc["contam_eval_set"], ngram=doc["contam_ngram"], hits=int(doc["contam_hits"]))
 
 
 def build_index(eval_sets: Iterable, n: int) -> DecontamIndex:

@@ -7,8 +7,9 @@ the threshold is found with a stated probability and as few pairs below it as po
 threshold), so the recipe states the threshold and the banding follows.
 
 Set-level work is relational: band keys and anchors of a batch are an Arrow table (doc, key); the
-pairs are a self-join on the key in DuckDB. On Ray the same join is a shuffle by key followed by
-the same per-key pairing, so the functions here take and return Arrow tables, not Python objects.
+pairs are a self-join on the key in DuckDB. On Ray the band-key join is a shuffle by key followed by
+the same per-key pairing (`band_pairs_grouped`), so the functions here take Arrow tables, not Python
+objects.
 
 - Band pairs: documents sharing any band key. A key shared by more than `max_bucket` documents
   (templated junk) pairs each member only with the first `max_bucket` members (in rank order)
@@ -97,6 +98,22 @@ def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
             SELECT DISTINCT h.rank AS a, m.rank AS b FROM g h JOIN g m USING (key)
             WHERE h.rn <= {int(max_bucket)} AND h.rn < m.rn ORDER BY a, b
             """)
+
+
+def band_pairs_grouped(t: pa.Table, max_bucket: int, group_by_key) -> np.ndarray:
+    """`band_pairs` with the grouping by band key done by `group_by_key` (an engine's: a shuffle by band
+    key on Ray, goldpan.engine.shuffle), then the same star-capped pairing per key: the same pairs."""
+    if t.num_rows == 0:
+        return np.empty((0, 2), np.int64)
+    kr = np.unique(np.stack([t.column("key").to_numpy(), t.column("rank").to_numpy()], axis=1).astype(np.int64), axis=0)
+    chunks = []
+    for g in group_by_key(kr[:, 0], kr[:, 1]):  # the distinct ranks sharing one key, ascending
+        i, j = np.triu_indices(g.size, k=1)
+        keep = i < max_bucket  # each member pairs only with the first `max_bucket` members
+        chunks.append(np.stack([g[i[keep]], g[j[keep]]], axis=1))
+    if not chunks:
+        return np.empty((0, 2), np.int64)
+    return np.unique(np.concatenate(chunks), axis=0).astype(np.int64)  # distinct, ordered by (a, b)
 
 
 def anchor_pairs(t: pa.Table, min_shared: int, max_bucket: int, min_share: float = 0.0) -> np.ndarray:

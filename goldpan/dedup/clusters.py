@@ -54,6 +54,7 @@ from goldpan.dedup.candidates import (
     anchor_table,
     anchors_of,
     band_pairs,
+    band_pairs_grouped,
     band_table,
     choose_banding,
 )
@@ -333,11 +334,14 @@ class _Prior:
 class BatchDeduplicator:
     """Runs the four steps of the module docstring for one batch against a `PriorStore`."""
 
-    def __init__(self, config: DedupConfig | None = None, group_by_key: GroupByKey | None = None) -> None:
+    def __init__(self, config: DedupConfig | None = None, group_by_key: GroupByKey | None = None,
+                 shuffle_band_keys: bool = False) -> None:
         self.cfg = config or DedupConfig()
         # Group-bys on URL and text keys: in process by default, the engine's shuffle when given.
-        # (Band-key candidate pairs are a DuckDB self-join over the batch, `candidates.band_pairs`.)
         self.group_by_key = group_by_key or local_group_by_key
+        # Band-key candidate pairs: a DuckDB self-join over the batch (`candidates.band_pairs`), or, on an
+        # engine that shuffles (Ray), its group-by on the band key and the same pairing: the same pairs.
+        self.shuffle_band_keys = shuffle_band_keys
         self.sig_cfg = self.cfg.signature_config
         self.verify_cfg = self.cfg.verify_config
 
@@ -489,7 +493,10 @@ class BatchDeduplicator:
         ranks = np.array([b.rank[i] for i in idx], dtype=np.int64)
         by_rank = {b.rank[i]: i for i in idx}
         out: dict[tuple[int, int], str] = {}
-        for a, c in band_pairs(band_table(ranks, b.feats.band_keys[idx]), cfg.max_bucket).tolist():
+        bands = band_table(ranks, b.feats.band_keys[idx])
+        pairs = band_pairs_grouped(bands, cfg.max_bucket, self.group_by_key) if self.shuffle_band_keys else \
+            band_pairs(bands, cfg.max_bucket)
+        for a, c in pairs.tolist():
             out[(by_rank[a], by_rank[c])] = KIND_BAND
         b.stats["lsh_pairs_in_batch"] = len(out)
         if anchors:

@@ -124,8 +124,10 @@ def run(
     batch_rows: int = 128,
 ) -> StageRun:
     """Dedup the kept documents of `batch_id` against earlier batches; write clusters, then the index."""
-    # Band keys are grouped by the engine (a shuffle by key on Ray): the same groups on every engine.
-    dd = BatchDeduplicator(dedup_config(section), group_by_key=engine.group_by_key)
+    # URL, text and (on an engine that shuffles) band keys are grouped by the engine: the same groups on
+    # every engine, a shuffle by key on Ray.
+    dd = BatchDeduplicator(dedup_config(section), group_by_key=engine.group_by_key,
+                           shuffle_band_keys=getattr(engine, "shuffles", False))
     run, before = start_run(engine)
     with run.meter:
         docs: list[_Doc] = []

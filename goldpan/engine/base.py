@@ -31,6 +31,9 @@ class Engine(Protocol):
 
     name: str
     workers: int
+    #: set-level steps (e.g. MinHash band-key candidate pairs) go through `group_by_key` (Ray: a shuffle)
+    #: rather than a DuckDB join in the driver; the results are identical either way
+    shuffles: bool
     tally: WorkerTally  # rows and busy seconds per worker (per-worker throughput)
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:

@@ -55,6 +55,7 @@ class InProcessEngine:
 
     name = "inprocess"
     workers = 1
+    shuffles = False  # set-level group-bys run here, in one process
 
     def __init__(self) -> None:
         self.tally = WorkerTally()
@@ -130,6 +131,7 @@ class LocalProcessEngine:
     """
 
     name = "local"
+    shuffles = False  # set-level group-bys run on the driver: one sort costs less than shipping keys
 
     def __init__(self, workers: int | None = None, in_flight: int | None = None, start_method: str = "forkserver"):
         self.workers = max(1, int(workers or os.cpu_count() or 1))

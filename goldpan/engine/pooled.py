@@ -1,8 +1,9 @@
 """The shape every pooled stage shares: stream input batches through the engine into one Delta write.
 
 read (DuckDB, streamed in record batches) -> engine.map_batches(fn) (ordered) -> Lake.write (one
-commit for the stage and batch), while a `StageMeter` records documents, time and peak memory of
-the process tree. The stage's `run()` supplies the query, the batch function and the table.
+commit for the stage and batch); on Ray, workers read their slices and write Parquet parts and the
+driver makes the one commit (goldpan.engine.slices). Meanwhile a `StageMeter` records documents,
+time and peak memory of the process tree. The stage's `run()` supplies the query, the batch function and the table.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from goldpan.engine.base import BatchFn, Engine
 from goldpan.engine.meter import StageMeter
 from goldpan.engine.progress import StageProgress, report
-from goldpan.lake.delta import Lake, WriteResult
+from goldpan.engine.slices import LakeQuery, SliceJob, slice_count
+from goldpan.lake.delta import Lake, WriteResult, predicate_partition
+from goldpan.lake.parts import PartTarget, commit_parts
 
 
 @dataclass
@@ -81,32 +85,81 @@ def run_pooled(
     schema: pa.Schema,
     fn: BatchFn,
     context: Any,
-    inputs: Iterable[pa.RecordBatch],
+    inputs: Iterable[pa.RecordBatch] | None = None,
+    query: LakeQuery | None = None,
     predicate: str | None,
     partition_by: list[str] | None = None,
     mode: str = "overwrite",
     commit_metadata: Mapping[str, str] | None = None,
     status_column: str | None = "status",
-    on_batch: Callable[[pa.RecordBatch], None] | None = None,
+    sum_columns: tuple[str, ...] = (),
     total: int | None = None,
 ) -> StageRun:
-    """Run `fn` over `inputs` on `engine` and write its output to `table` in one commit.
+    """Run `fn` over the stage's input on `engine` and write its output to `table` in one commit.
 
-    `on_batch` sees every output batch (in order) before it is written, e.g. to sum a column;
-    `total` (input rows, when known) lets a progress display show a fraction and an ETA."""
+    The input is `query` (lake tables) or, for input that is not in the lake, `inputs`. On an engine
+    whose workers reach the lake (`map_slices`: Ray), the workers read their slices of `query` and
+    write Parquet parts themselves and this process only commits them; otherwise this process streams
+    the query through `engine.map_batches` into one Delta write. Either way: one commit, same rows.
+    `sum_columns`: output columns summed into `extra["sums"]` (e.g. tokens counted); `total` (input
+    rows, when known) lets a progress display show a fraction and an ETA."""
     run, before = start_run(engine)
     progress = StageProgress(table, 0, total, time.perf_counter())
     report(progress)
+    sums = {c: 0 for c in sum_columns}
+    replace = predicate_partition(predicate)
+    # Parts are committed as an append or as the replacement of one partition (a batch's slice).
+    fits = (mode == "append" and predicate is None) or (
+        mode == "overwrite" and replace is not None and set(replace) <= set(partition_by or ()))
+    direct = query is not None and hasattr(engine, "map_slices") and fits
     with run.meter:
-        out = counted(engine.map_batches(fn, inputs, context), run, status_column, on_batch, progress)
-        run.written = lake.write(
-            table, out, schema, mode=mode, predicate=predicate, partition_by=partition_by,
-            commit_metadata=commit_metadata,
-        )
+        if direct:
+            run.written = _run_direct(lake, engine, run, progress, sums, table=table, schema=schema, fn=fn,
+                                      context=context, query=query, replace=replace, partition_by=partition_by,
+                                      mode=mode, commit_metadata=commit_metadata, status_column=status_column)
+        else:
+            source = inputs if inputs is not None else (query.batches(lake) if query is not None else iter(()))
+
+            def add(b: pa.RecordBatch) -> None:
+                for c in sum_columns:
+                    sums[c] += pc.sum(b.column(c)).as_py() or 0
+
+            out = counted(engine.map_batches(fn, source, context), run, status_column, add, progress)
+            run.written = lake.write(
+                table, out, schema, mode=mode, predicate=predicate, partition_by=partition_by,
+                commit_metadata=commit_metadata,
+            )
     progress.finished = True
     report(progress)
     finish_run(run, engine, before)
+    run.extra["sums"] = sums
+    run.extra["lake_io"] = "workers" if direct else "driver"
     return run
+
+
+def _run_direct(lake: Lake, engine: Engine, run: StageRun, progress: StageProgress, sums: dict, *, table: str,
+                schema: pa.Schema, fn: BatchFn, context: Any, query: LakeQuery, replace: dict[str, str] | None,
+                partition_by: list[str] | None, mode: str, commit_metadata: Mapping[str, str] | None,
+                status_column: str | None) -> WriteResult:
+    """Workers read slices and write parts (goldpan.engine.slices); here: plan, count, one commit."""
+    job = SliceJob(lake_root=lake.root, storage_options=lake.storage_options, snapshot=lake.snapshot(query.tables),
+                   query=query, slices=slice_count(engine.workers),
+                   target=PartTarget(lake.uri(table), lake.storage_options, schema, dict(replace or {})),
+                   sum_columns=tuple(sums), status_column=status_column)
+    parts = []
+    for res in engine.map_slices(fn, context, job):  # type: ignore[attr-defined]
+        progress.done += res.rows_in
+        report(progress)
+        run.meter.docs += res.rows_out
+        run.outcomes.update(res.outcomes)
+        for c, v in res.sums.items():
+            sums[c] += v
+        if res.part is not None:
+            parts.append(res.part)
+    # Parts in slice order: the commit (and so the table's file list) does not depend on timing.
+    parts.sort(key=lambda p: p.path)
+    return commit_parts(lake, table, parts, schema, mode=mode, partition_by=partition_by, replace=replace,
+                        commit_metadata=commit_metadata)
 
 
 def count_rows(lake: Lake, sql: str, params: list | None, tables: list[str]) -> int | None:

@@ -6,10 +6,14 @@ gives that order, bounds memory the same way as `LocalProcessEngine`, and needs 
 planner on the driver; each task is one Arrow record batch in, one out (zero-copy through the
 object store on one node).
 
-Transactions: workers never commit. They return Arrow batches; the stage's driver streams them into
-one Delta write (`Lake.write`), so a stage and batch is one commit whatever the engine. A worker
-that dies mid-task is retried by Ray (`max_retries`); when the retries run out the stage raises
-`EngineWorkerDied` before the commit, leaving the table at its previous version.
+Lake I/O on the workers (`map_slices`): a stage that reads lake tables and writes one table gives
+each task a slice of its input to read from the lake itself and a place to write its output as a
+Parquet part (goldpan.engine.slices, goldpan.lake.parts); tasks return the part's description, the
+driver makes one Delta commit adding every part. Rows never pass through the driver. A worker that
+dies mid-task is retried by Ray (`max_retries`); its half-written file is never committed. When
+the retries run out the stage raises `EngineWorkerDied` before the commit, leaving the table at its
+previous version. `map_batches` (rows in, rows out through the object store) remains for stages
+whose input is not a lake query (dedup's features, the mix's decontamination).
 
 Connecting: `address=None` or "local" starts a private Ray instance in this process with
 `workers` CPUs (tests, one machine); "auto" joins the cluster `ray start` runs on this node;
@@ -31,6 +35,7 @@ import pyarrow as pa
 
 from goldpan.engine.base import BatchFn
 from goldpan.engine.local import EngineWorkerDied
+from goldpan.engine.slices import SliceJob, SliceResult, run_slice
 from goldpan.engine.tally import WorkerTally
 
 _INIT_LOCK = threading.Lock()
@@ -105,6 +110,7 @@ class RayEngine:
     """
 
     name = "ray"
+    shuffles = True  # set-level group-bys (URL, text and MinHash band keys) run as Ray shuffles
 
     def __init__(self, workers: int | None = None, *, address: str | None = None,
                  runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,
@@ -170,6 +176,33 @@ class RayEngine:
         self.tally.add(worker, rows, seconds)
         return out
 
+    def map_slices(self, fn: BatchFn, context: Any, job: SliceJob) -> Iterator[SliceResult]:
+        """One Ray task per slice of `job`: each reads its slice from the lake, runs `fn` and writes a
+        Parquet part into the output table (goldpan.engine.slices); results arrive as tasks finish.
+        A killed worker's task is retried (`max_retries`), reading the same pinned slice again."""
+        import ray
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        self._remote()
+        task = ray.remote(_slice_task).options(num_cpus=self.cpus_per_task, max_retries=self.max_retries,
+                                                retry_exceptions=False)
+        ctx_ref, job_ref = ray.put(context), ray.put(job)
+        pending = [task.remote(fn, ctx_ref, job_ref, i) for i in range(job.slices)]
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                try:
+                    res = ray.get(done[0])
+                except (WorkerCrashedError, RayActorError) as exc:
+                    raise EngineWorkerDied(
+                        f"a Ray worker died while holding a slice ({self.max_retries} retries exhausted): {exc}"
+                    ) from exc
+                self.tally.add(res.worker, res.rows_in, res.busy_s)
+                yield res
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=False)
+
     def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
         """Set-level shuffle (see `goldpan.engine.shuffle`) as Ray map and reduce tasks."""
         from goldpan.engine.shuffle import ray_group_by_key
@@ -183,6 +216,11 @@ class RayEngine:
     def close(self) -> None:
         """Nothing to release per stage: the Ray connection lives as long as the process."""
         return
+
+
+def _slice_task(fn: BatchFn, context: Any, job: SliceJob, index: int) -> SliceResult:
+    """Runs inside the Ray worker: read, compute and write one slice (see goldpan.engine.slices)."""
+    return run_slice(fn, context, job, index, f"{_node_prefix()}pid{os.getpid()}")
 
 
 def _identity(batch: pa.RecordBatch, _ctx: Any) -> pa.RecordBatch:

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from goldpan.engine import Engine, worker_cache
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
+from goldpan.engine.slices import LakeQuery
 from goldpan.extract.budget import PageTimeout, run_with_budget
 from goldpan.extract.counts import count_text
 from goldpan.extract.domain import host_of, registered_domain
@@ -317,16 +318,17 @@ def run(
     the page, so the funnel invariant holds per batch.
     """
     table, schema = ("document_variants", DOCUMENT_VARIANTS) if variants else ("documents", DOCUMENTS)
-    total = None
+    total, query, inputs = None, None, None
     if variants and len(config.extractors) < 2:
-        inputs: Iterable[pa.RecordBatch] = iter(())
+        inputs = iter(())
     else:
         total = count_rows(lake, PAGES_SQL, [batch_id], ["pages"])
-        inputs = lake.iter_batches(PAGES_SQL, [batch_id], tables=["pages"], batch_size=batch_rows)
+        query = LakeQuery(PAGES_SQL, [batch_id], ["pages"], batch_rows=batch_rows, key="page_id")
     lid_path = lid_model_path or default_model_path()
     result = run_pooled(
         lake, engine, table=table, schema=schema, fn=extract_batch,
-        context=ExtractContext(config, lid_path, variants, tuple(sorted((byte_caps or {}).items()))), inputs=inputs,
+        context=ExtractContext(config, lid_path, variants, tuple(sorted((byte_caps or {}).items()))),
+        inputs=inputs, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
         total=None if total is None else total * (len(config.extractors) - 1 if variants else 1),
     )

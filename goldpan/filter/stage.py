@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, count_rows, run_pooled
+from goldpan.engine.slices import LakeQuery
 from goldpan.filter.signals import compute_signal_batch, signals_schema
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.views import CURRENT_TEXT_SQL
@@ -41,10 +42,9 @@ def run(
     """Compute and write the signals of every document of `batch_id` that dedup kept (one commit)."""
     tables = ["documents", "dedup_clusters"]
     total = count_rows(lake, SIGNALS_INPUT_SQL, [batch_id, batch_id], tables)
-    inputs = lake.iter_batches(SIGNALS_INPUT_SQL, [batch_id, batch_id], tables=["documents", "dedup_clusters"],
-                               batch_size=batch_rows)
+    query = LakeQuery(SIGNALS_INPUT_SQL, [batch_id, batch_id], tables, batch_rows=batch_rows)
     return run_pooled(
-        lake, engine, table="doc_signals", schema=signals_schema(), fn=signals_batch, context=None, inputs=inputs,
+        lake, engine, table="doc_signals", schema=signals_schema(), fn=signals_batch, context=None, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,
         total=total,
     )

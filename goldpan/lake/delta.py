@@ -62,6 +62,12 @@ def batch_predicate(column: str, value: str) -> str:
     return f"{column} = '{value}'"
 
 
+def predicate_partition(predicate: str | None) -> dict[str, str] | None:
+    """`{column: value}` of a `batch_predicate` (the one partition a stage's write replaces), else None."""
+    m = re.match(r"^([a-z_][a-z0-9_]*) = '([A-Za-z0-9_.:\-]{1,128})'$", predicate or "")
+    return {m.group(1): m.group(2)} if m else None
+
+
 #: How often delta-rs retries a commit that lost a race but does not conflict with the winner.
 COMMIT_RETRIES = 25
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from goldpan.decontam.index import contamination_of
 from goldpan.lake.schemas import ERROR, KEPT, REJECTED
 from goldpan.recipe import MixSection
 
@@ -113,7 +114,7 @@ def decide_mix(
                 threshold=cfg.min_quality_score,
                 detail=None if quality is not None else "no doc_scores row",
             )
-        elif decontam is not None and (hit := decontam.check(d.get("text"))) is not None:
+        elif decontam is not None and (hit := contamination_of(d, decontam)) is not None:
             row.update(
                 status=REJECTED,
                 rule="contaminated",

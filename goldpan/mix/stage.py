@@ -157,7 +157,7 @@ STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.fie
 
 
 def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
-            write: bool = True, skip_batches: set[str] | None = None) -> MixOutcome:
+            write: bool = True, skip_batches: set[str] | None = None, engine=None) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
     Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to `batches` when
@@ -167,6 +167,8 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     are decided here by the recipe's consent rules (goldpan.consent.decide), right after takedowns.
     Raises goldpan.mix.budget.MixInfeasible (nothing written) when a target cannot be met.
     `write=False` is a dry run: the same decisions and plan, nothing written (written is None).
+    With an `engine`, decontamination (the join of every text against the eval n-gram index) runs on
+    its workers (goldpan.decontam.batches); the decisions are the same as without.
     """
     from goldpan.consent.decide import ConsentDecider
 
@@ -191,9 +193,12 @@ def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_me
     consent = ConsentDecider(recipe.consent, recipe.crawl.user_agent)
     snap = take_snapshot(lake, tables, excluded=skip_batches or ())
     commit_metadata = dict(commit_metadata or {}) | {COMMIT_KEY: snap.to_json()}
-    docs = (r for b in lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512,
-                                         snapshot=snap)
-            for r in b.to_pylist())
+    batches = lake.iter_batches(sql, params={"tok": cfg.tokenizer}, tables=tables, batch_size=512, snapshot=snap)
+    if decontam and engine is not None:
+        from goldpan.decontam.batches import with_contamination
+
+        batches = with_contamination(engine, batches, decontam)
+    docs = (r for b in batches for r in b.to_pylist())
 
     def annotated() -> Iterator[dict]:
         for d in docs:

@@ -2,17 +2,11 @@
 shuffle, every pooled stage's rows identical to the in-process engine, and a Ray worker killed
 mid-stage (SIGKILL from outside): retried to the same rows, or, with no retries left, a failed stage
 with the table at its previous version and a rerun that completes.
-
-Last (slow): the whole Dagster graph on Ray with the lake on a real S3-compatible server on
-127.0.0.1, the same assets, partitions and checks as the code location; only the resource switch
-differs (`RecipeResource(engine="ray")`). Every table must be row-for-row the in-process run's:
-same ids, decisions and release. Columns that record *when* or *how long* (timestamps, durations,
-run and attempt ids) differ between any two runs and are left out of the comparison.
+The whole graph on Ray over object storage: test_ray_graph.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -20,26 +14,19 @@ import threading
 import time
 from pathlib import Path
 
-import dagster as dg
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from assets.ordering import OrderingResource
-from assets.partitions import crawl_batches
-from definitions import build_resources
 from goldpan.dedup import stage as dedup_stage
+from goldpan.dedup.candidates import band_pairs, band_pairs_grouped
 from goldpan.engine import EngineWorkerDied, InProcessEngine, make_engine
 from goldpan.engine.shuffle import local_group_by_key, ray_group_by_key
 from goldpan.extract import stage as extract_stage
 from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
-from goldpan.lake.schemas import TABLES
 from goldpan.recipe import DedupSection, EngineSection, ExtractSection
 from goldpan.warc.importer import WarcImportConfig, import_warc_batch
-from quality_checks.checks import ASSET_CHECKS
-from resources import LakeResource, ModelsResource, RecipeResource
-from tests.integration.pipeline_helpers import ALL_ASSETS
 from tests.unit.test_engine import _all_stages, _table_digest
 
 pytestmark = pytest.mark.integration
@@ -95,6 +82,28 @@ def test_band_key_shuffle_on_ray_gives_the_local_groups(ray_local) -> None:
         assert len(got) == len(local)
         assert all(np.array_equal(a, b) for a, b in zip(got, local, strict=True))
     assert ray_group_by_key(keys[:1], owners[:1], partitions=2) == []
+    # MinHash band-key candidate pairs as that shuffle: the DuckDB self-join's pairs, star cap included
+    bands = pa.table({"rank": owners % 97, "key": keys})
+    engine = ray_engine()
+    assert engine.shuffles
+    for cap in (2, 1000):
+        assert np.array_equal(band_pairs_grouped(bands, cap, engine.group_by_key), band_pairs(bands, cap))
+
+
+def test_decontamination_runs_on_ray_workers_with_the_in_process_hits(ray_local) -> None:
+    from goldpan.decontam.batches import with_contamination
+    from goldpan.decontam.index import DecontamIndex, contamination_of
+    from tests.unit.test_mix_decontam import EVAL_EN, EVAL_ZH, _docs_batches
+
+    index = DecontamIndex(n=13)
+    index.add("bench-en", [EVAL_EN])
+    index.add("bench-zh", [EVAL_ZH])
+    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    engine = ray_engine()
+    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(engine, _docs_batches(), index)
+           for r in b.to_pylist()]
+    assert got == want and sum(1 for _, h in got if h is not None) == 4
+    assert os.getpid() not in engine.tally.local_pids()
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +126,16 @@ def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake
 
 # -- a Ray worker killed mid-stage ----------------------------------------------------------------
 
+_CALLS: dict[int, int] = {}
+
+
 def stall_once(batch: pa.RecordBatch, ctx: tuple) -> pa.RecordBatch:
-    """The first batch to arrive records its worker's pid and waits to be killed; retries run normally."""
+    """The second batch of a task (its first is already in the task's Parquet part) records its worker's
+    pid and waits to be killed, once in the whole run; every other call, and the retry, runs normally."""
     fn, marker, inner = ctx
+    _CALLS[id(ctx)] = _CALLS.get(id(ctx), 0) + 1  # the context is deserialised afresh for every task
+    if _CALLS[id(ctx)] < 2:
+        return fn(batch, inner)
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -131,7 +147,7 @@ def stall_once(batch: pa.RecordBatch, ctx: tuple) -> pa.RecordBatch:
 
 
 class StallingEngine:
-    """A Ray engine whose first task stalls until the test kills its worker (the stage is unchanged)."""
+    """A Ray engine whose tasks stall once until the test kills the worker (the stage is unchanged)."""
 
     def __init__(self, inner, marker: Path):
         self.inner, self.marker = inner, str(marker)
@@ -139,6 +155,9 @@ class StallingEngine:
 
     def map_batches(self, fn, batches, context=None):
         return self.inner.map_batches(stall_once, batches, (fn, self.marker, context))
+
+    def map_slices(self, fn, context, job):
+        return self.inner.map_slices(stall_once, (fn, self.marker, context), job)
 
     def group_by_key(self, keys, owners):
         return self.inner.group_by_key(keys, owners)
@@ -166,6 +185,16 @@ def _kill_when_stalled(marker: Path, killed: list[int]) -> threading.Thread:
     return t
 
 
+def _orphans(lake: Lake, table: str) -> set[str]:
+    """Parquet files under the table that no version of its log references (written by a dead task)."""
+    root = Path(lake.uri(table))
+    on_disk = {str(p.relative_to(root)) for p in root.rglob("*.parquet")}
+    referenced = set()
+    for v in range(lake.version(table) + 1):
+        referenced |= {f.removeprefix("file://").removeprefix(str(root) + "/") for f in lake.table(table, v).file_uris()}
+    return on_disk - referenced
+
+
 @pytest.fixture(scope="module")
 def deduped_lake(pages_lake: Path, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ray-kill") / "lake"
@@ -190,8 +219,10 @@ def test_a_killed_ray_worker_is_retried_and_the_stage_writes_the_same_rows(ray_l
     run = filter_stage.run(lake, BATCH, engine=StallingEngine(ray_engine(max_retries=2), marker), batch_rows=4)
     t.join(timeout=5)
     assert killed, "no worker stalled, so none was killed"
+    assert run.extra["lake_io"] == "workers"  # the workers read their slices and wrote the parts
     assert run.written is not None and run.written.version == 0  # one commit
     assert _table_digest(lake, "doc_signals") == expected
+    assert _orphans(lake, "doc_signals"), "the killed task's part should be on disk, uncommitted"
 
 
 def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_table_as_it_was(
@@ -210,90 +241,8 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     t.join(timeout=5)
     assert killed
     assert (lake.version("doc_signals"), _table_digest(lake, "doc_signals")) == before  # nothing committed
+    assert _orphans(lake, "doc_signals")  # parts of the failed attempt exist, referenced by no commit
 
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
     assert _table_digest(lake, "doc_signals") == before[1]
-
-
-# -- the whole Dagster graph on Ray, the lake on a local S3 server ------------------------------------
-
-WARC = str(REPO / "sample" / "warc" / "eskerford-sample.warc.gz")
-GRAPH_BATCH = "b20260301T000000-ray"
-VOLATILE = {"attempt_id", "run_id", "dagster_run_id", "elapsed_ms", "train_seconds", "seconds", "created_by_run"}
-POOLED = ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")
-
-
-def _run_graph(lake_root: str, opts: dict, engine: str) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(crawl_batches.name, [GRAPH_BATCH])
-        return dg.materialize(
-            [*ALL_ASSETS, *ASSET_CHECKS], partition_key=GRAPH_BATCH, instance=instance,
-            resources={"lake": LakeResource(root=lake_root, storage_options=opts),
-                       "recipe": RecipeResource(path="recipes/warc.yaml", engine=engine, workers=2),
-                       "models": ModelsResource(), "ordering": OrderingResource(),
-                       "llm": build_resources()["llm"]},  # the code location's endpoint (synthesis is off here)
-            run_config={"ops": {"pages": {"config": {"warc_files": [WARC]}}}},
-            raise_on_error=False,
-        )
-
-
-def _stable_rows(lake: Lake, table: str) -> list[tuple]:
-    """Rows without the volatile columns, the lake's own root replaced by `<lake>` (model paths) and
-    the recorded engine section dropped (recipe snapshots): what must not depend on the engine."""
-    t = lake.read_table(table)
-    keep = [f.name for f in t.schema if not pa.types.is_timestamp(f.type) and f.name not in VOLATILE
-            and not f.name.endswith(("_seconds", "_at"))]
-    return sorted(tuple(_stable_value(v, lake.root) for v in row.values()) for row in t.select(keep).to_pylist())
-
-
-def _stable_value(v, root: str) -> str:
-    if isinstance(v, str):
-        v = v.replace(root, "<lake>")
-        if v.startswith("{") and '"engine"' in v:
-            obj = json.loads(v)
-            obj.pop("engine", None)
-            v = json.dumps(obj, sort_keys=True)
-    return repr(v)
-
-
-@pytest.mark.slow
-def test_the_graph_on_ray_over_s3_writes_the_in_process_tables(ray_local, local_s3, tmp_path) -> None:
-    """Reference: in process on a local lake. Under test: Ray, the lake on the S3 server."""
-    _endpoint, s3, opts = local_s3
-    s3.create_bucket(Bucket="lake")
-    roots = {"inprocess": (str(tmp_path / "lake"), {}), "ray": ("s3://lake/ray", opts)}
-    runs = {}
-    for name, (root, storage) in roots.items():
-        t0 = time.perf_counter()
-        runs[name] = _run_graph(root, storage, name)
-        print(f"whole graph, {name}: {time.perf_counter() - t0:.1f}s")
-    for name, res in runs.items():
-        failed = [e.step_key for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
-        assert res.success, f"{name}: failed steps {failed}"
-
-    # Metadata: the engine, its workers and each worker's throughput, one materialization per asset.
-    mats = {m.asset_key.to_user_string(): m.metadata for m in
-            (e.materialization for e in runs["ray"].get_asset_materialization_events())}
-    docs = mats["documents"]
-    assert docs["engine_kind"].value == "ray" and docs["engine_workers"].value == 2
-    assert docs["workers_used"].value >= 1 and docs["per_worker_docs_per_s"].value > 0
-    assert "| worker |" in docs["per_worker"].value
-    assert len(mats) == len(runs["ray"].get_asset_materialization_events())
-    assert mats["documents"]["engine_kind"].value == "ray"
-    assert {m.asset_key.to_user_string() for m in (e.materialization for e in
-            runs["inprocess"].get_asset_materialization_events())} == set(mats)
-
-    lakes = {name: Lake(root, storage) for name, (root, storage) in roots.items()}
-    tables = [t for t in sorted(set(TABLES) | {"doc_signals"}) if lakes["inprocess"].exists(t)]
-    assert set(POOLED) <= set(tables) and "training_corpus" in tables
-    differ = {}
-    for table in tables:
-        assert lakes["ray"].exists(table), table
-        ref, got = _stable_rows(lakes["inprocess"], table), _stable_rows(lakes["ray"], table)
-        if got != ref:
-            differ[table] = (len(ref), len(got), next((a, b) for a, b in zip(ref, got, strict=False) if a != b))
-    assert not differ, f"tables where the Ray run differs from the in-process run: {differ}"
-    # every pooled table was written in one commit per stage and batch
-    for table in POOLED:
-        assert lakes["ray"].version(table) == lakes["inprocess"].version(table)

@@ -121,3 +121,28 @@ def test_shipped_demo_eval_set_flags_exactly_the_two_planted_sample_pages():
         if idx.check(text) is not None:
             flagged.add(p.name)
     assert flagged == {"winter-heating.html", "city-cycling.html"}
+
+
+def _docs_batches():
+    texts = [PLANTED_EN, CLEAN_EN, None, PLANTED_ZH, CLEAN_ZH, "", EVAL_EN, EVAL_ZH]
+    for i in range(0, len(texts), 3):
+        chunk = texts[i:i + 3]
+        yield pa.RecordBatch.from_pydict({"doc_id": [f"d{i + j}" for j in range(len(chunk))],
+                                          "text": pa.array(chunk, pa.string())})
+
+
+def test_decontamination_as_engine_work_finds_what_the_index_finds(index):
+    """The join as a batch function (goldpan.decontam.batches): the index is rebuilt from its entries
+    (string hashes differ per process; tests/integration/test_ray_engine.py runs it on Ray workers) and
+    every row's hit is `index.check` of its text, in input order."""
+    from goldpan.decontam.batches import IndexShipment, with_contamination
+    from goldpan.decontam.index import DecontamIndex, contamination_of
+    from goldpan.engine import InProcessEngine
+
+    rebuilt = DecontamIndex.from_entries(index.n, IndexShipment.of(index).entries)
+    assert rebuilt.keys == index.keys
+    want = [(r["doc_id"], index.check(r["text"])) for b in _docs_batches() for r in b.to_pylist()]
+    assert sum(1 for _, h in want if h is not None) == 4  # planted and verbatim, English and Chinese
+    got = [(r["doc_id"], contamination_of(r, index)) for b in with_contamination(InProcessEngine(), _docs_batches(), index)
+           for r in b.to_pylist()]
+    assert got == want

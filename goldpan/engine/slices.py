@@ -1,0 +1,115 @@
+"""Tasks that read their slice of a stage's input from the lake and write their output to it.
+
+On a cluster the driver only plans: it pins the input tables' Delta versions, cuts the input into
+`slices` by a hash of a key column and sends each task (query, versions, slice number, where to
+write). The task opens the lake itself (local path or object store, the lake's storage options),
+streams its slice through the stage's batch function in batches of `batch_rows` and writes one
+Parquet part under the output table (`goldpan.lake.parts`). It returns the part's description and a
+few counts, never rows. The driver then commits every part in one Delta commit.
+
+Identical results: every input row is in exactly one slice (DuckDB's `hash` is deterministic), the
+batch functions are per-document (a row's output does not depend on its batch neighbours) and the
+input versions are pinned, so the table holds the same rows as a run on one process. A retried task
+reads the same pinned slice again and writes a new part; the dead attempt's file is never committed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow.compute as pc
+
+from goldpan.engine.base import BatchFn
+from goldpan.lake.delta import Lake
+from goldpan.lake.parts import PartFile, PartTarget, PartWriter
+from goldpan.lake.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class LakeQuery:
+    """A stage's input: a DuckDB query over lake tables, streamed in batches of `batch_rows`.
+
+    `key` names a column of the result whose hash cuts the input into slices (a document id)."""
+
+    sql: str
+    params: Sequence[Any] | Mapping[str, Any] | None
+    tables: Sequence[str]
+    batch_rows: int = 256
+    key: str = "doc_id"
+
+    def batches(self, lake: Lake, snapshot: Snapshot | None = None):
+        """The whole input, read here (engines that do not read the lake on their workers)."""
+        return lake.iter_batches(self.sql, list(self.params) if isinstance(self.params, (list, tuple)) else self.params,
+                                 tables=list(self.tables), batch_size=self.batch_rows, snapshot=snapshot)
+
+    def slice_sql(self, index: int, slices: int) -> str:
+        if not self.key.isidentifier():
+            raise ValueError(f"bad slice key {self.key!r}")
+        if slices <= 1:
+            return self.sql
+        return f'SELECT * FROM ({self.sql}) AS q WHERE hash(q."{self.key}") % {int(slices)} = {int(index)}'
+
+
+@dataclass(frozen=True)
+class SliceJob:
+    """Everything one task needs, small and picklable: where to read, what to run, where to write."""
+
+    lake_root: str
+    storage_options: Mapping[str, str] | None
+    snapshot: Snapshot
+    query: LakeQuery
+    slices: int
+    target: PartTarget
+    #: output columns whose sums the driver needs (e.g. tokens counted); the status column is counted
+    sum_columns: tuple[str, ...] = ()
+    status_column: str | None = "status"
+
+
+@dataclass
+class SliceResult:
+    """What a task hands back: its part (None when the slice was empty) and counts, never rows."""
+
+    index: int
+    part: PartFile | None
+    rows_in: int = 0
+    rows_out: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    sums: dict[str, float] = field(default_factory=dict)
+    worker: str = ""
+    busy_s: float = 0.0
+
+
+def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label: str = "") -> SliceResult:
+    """In the worker: read slice `index` from the lake, run `fn` over it, write one part."""
+    t0 = time.perf_counter()
+    lake = Lake(job.lake_root, job.storage_options)
+    q = job.query
+    reader = lake.iter_batches(q.slice_sql(index, job.slices),
+                               list(q.params) if isinstance(q.params, (list, tuple)) else q.params,
+                               tables=list(q.tables), batch_size=q.batch_rows, snapshot=job.snapshot)
+    writer = PartWriter(job.target, f"{index:05d}")
+    res = SliceResult(index=index, part=None, sums={c: 0 for c in job.sum_columns})
+    for batch in reader:
+        res.rows_in += batch.num_rows
+        out = fn(batch, context)
+        res.rows_out += out.num_rows
+        if job.status_column and job.status_column in out.schema.names:
+            res.outcomes.update(out.column(job.status_column).to_pylist())
+        for c in job.sum_columns:
+            res.sums[c] += pc.sum(out.column(c)).as_py() or 0
+        writer.write(out)
+    res.part = writer.close()
+    res.worker = worker_label or f"pid{os.getpid()}"
+    res.busy_s = time.perf_counter() - t0
+    return res
+
+
+def slice_count(workers: int, per_worker: int = 2) -> int:
+    """Slices per stage: a few per worker, so a slow or retried task does not leave the others idle."""
+    return max(1, workers * per_worker)
+
