@@ -113,7 +113,7 @@ def real_batch(lake, repeat: int) -> dict:
     corpus, _ = dedup_corpus.build(150)
     docs = [DedupInput(d.doc_id, d.text, d.lang, d.url if hasattr(d, "url") else None, float(i))
             for i, d in enumerate(corpus)]
-    dd = BatchDeduplicator(DedupConfig(paragraph_dedup=False))
+    dd = BatchDeduplicator(DedupSection(paragraph_dedup=False))
     dd.features(docs[:5])
     best = None
     for _ in range(repeat):

@@ -8,11 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from goldpan.dedup import BatchDeduplicator, DedupConfig, DedupInput, MemoryPriorStore
+from goldpan.dedup import BatchDeduplicator, DedupInput, MemoryPriorStore
 from goldpan.dedup.shingles import shingle_hashes
 from goldpan.dedup.signatures import doc_shingles
+from goldpan.recipe import DedupSection
 from goldpan.text.tokenize import _CJK_CHAR
-from tests.unit.test_dedup import EN_GARDEN, ZH_TEA
+from tests.fixtures.dedup_texts import EN_GARDEN, ZH_TEA
 
 _HAN = re.compile(f"[{_CJK_CHAR}]")
 
@@ -35,7 +36,7 @@ def test_copy_across_the_script_share_line_is_found() -> None:
     original = mixed_page(170)
     copy = mixed_page(358)  # the copy quotes all of the Chinese passage
     assert han_share(original) < 0.2 < han_share(copy)  # on either side of the old switch
-    cfg = DedupConfig(paragraph_dedup=False, url_dedup=False)
+    cfg = DedupSection(paragraph_dedup=False, url_dedup=False)
     docs = [DedupInput("orig", original, "zh", None, 1.0), DedupInput("copy", copy, "zh", None, 2.0)]
     out = BatchDeduplicator(cfg).run(docs, MemoryPriorStore().begin("b1"))
     by_id = {r.doc_id: r for r in out.results}
@@ -47,7 +48,7 @@ def test_copy_across_the_script_share_line_is_found() -> None:
 
 @pytest.mark.parametrize("zh_chars", [0, 100, 200, 358])
 def test_shingles_do_not_depend_on_the_label(zh_chars: int) -> None:
-    cfg = BatchDeduplicator(DedupConfig()).sig_cfg
+    cfg = BatchDeduplicator(DedupSection()).sig_cfg
     page = mixed_page(zh_chars)  # 200 and 358 are above the old 20 % switch, 0 and 100 below
     en = doc_shingles(page, "en", cfg)
     assert en.size > 100
