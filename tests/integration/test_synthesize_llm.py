@@ -113,7 +113,7 @@ def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     from goldpan.audit.takedowns import TakedownMatcher, record_request
     from goldpan.bpe import stage as tokens_stage
     from goldpan.engine import make_engine
-    from goldpan.mix.stage import run_mix
+    from goldpan.mix import stage as mix_stage
     from goldpan.recipe import EngineSection
     from goldpan.release.candidate import write_candidate
 
@@ -122,7 +122,7 @@ def test_takedown_of_parent_removes_children_from_next_candidate(synthesized):
     tokens_stage.run(lake, recipe.mix.tokenizer, engine=make_engine(EngineSection(kind="inprocess")))
 
     def candidate_ids() -> set[str]:
-        run_mix(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
+        mix_stage.run(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
         write_candidate(lake, redact=False)
         with lake.connect(tables=["corpus_candidate"]) as con:
             return {r[0] for r in con.execute("SELECT doc_id FROM corpus_candidate").fetchall()}
