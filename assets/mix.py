@@ -103,8 +103,8 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
     wait_for_earlier_batches(context, "mix_decisions", ordering)
     from goldpan.audit.takedowns import TakedownMatcher
     from goldpan.decontam.index import build_index
+    from goldpan.mix import stage as mix_stage
     from goldpan.mix.budget import MixInfeasible
-    from goldpan.mix.stage import run_mix
 
     lk, rc = lake.lake(), recipe.load()
     index = build_index(rc.decontam.eval_sets, rc.decontam.ngram) if rc.decontam.eval_sets else None
@@ -112,7 +112,7 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
         in_flight = batches_in_flight(context)
         if in_flight:
             context.log.info(f"mix leaves out batches other runs are still processing: {sorted(in_flight)}")
-        out = run_mix(lk, rc, takedowns=TakedownMatcher.from_lake(lk), decontam=index,
+        out = mix_stage.run(lk, rc, takedowns=TakedownMatcher.from_lake(lk), decontam=index,
                       commit_metadata=lake.commit_metadata(context, MIX_CODE_VERSION), skip_batches=in_flight,
                       engine=engine_for(rc) if index else None)
     except MixInfeasible as exc:

@@ -199,17 +199,18 @@ class ExtractSection(_Strict):
 class DedupSection(_Strict):
     """Dedup (goldpan.dedup). Defaults are the setting that met issue 18's quality targets in
     bench/dedup_quality.py (5,046 real documentation pages, 300 planted families: recall of copies
-    0.992, 0.993 at 10% of words edited, contained pages 297/300, precision 0.995 against the true
+    0.999, 1.0 at 10% of words edited, contained pages 299/300, precision 0.995 against the true
     duplicate components, 0.988 with grey-zone pairs counted false), where FineWeb's 14x8
-    word-5-gram setting found 0.45 of the copies and none at 10% edits."""
+    word-5-gram setting found 0.46 of the copies and 0.01 at 10% edits."""
 
     # Jaccard of the shingle sets a verified near-duplicate must reach. 0.4 on word 3-grams is where
     # 10-15% of words changed still pass (their Jaccard is ~0.45-0.6); the coverage check below is
     # what keeps unrelated pages in one template apart at that level.
     threshold: float = Field(0.4, gt=0, le=1)
-    # Space-separated scripts: "word" n-grams (word_ngram) or "char" n-grams (char_ngram) over the
-    # normalised text; CJK is always shingled by characters (cjk_ngram: a CJK character carries about
-    # as much as a short word, so bigrams play the role of word 3-grams).
+    # "word": word n-grams (word_ngram) with every Han/kana/Hangul character a token of its own whose
+    # shingles span cjk_ngram tokens, on any page whatever its label (a CJK character carries about as
+    # much as a short word, so bigrams play the role of word 3-grams); "char": char_ngram-grams over the
+    # normalised text (cjk_ngram-grams on CJK-labelled pages). Thai, Lao, Khmer, ...: characters.
     shingle: Literal["word", "char"] = "word"
     word_ngram: int = Field(3, ge=1)
     char_ngram: int = Field(5, ge=1)

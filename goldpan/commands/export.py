@@ -27,7 +27,7 @@ def run(args) -> int:
     for src, tok in m["tokens_by_source"].items():
         print(f"  {src:<20}{m['documents_by_source'][src]:>8} docs{tok:>12} tokens")
     for s in m["shards"]:
-        for kind, f in s["files"].items():
+        for f in s["files"].values():
             print(f"  {f['name']:<32}{f['bytes']:>10} B  sha256 {f['sha256'][:16]}…")
     return 0
 

@@ -12,8 +12,8 @@ from goldpan.commands._lake import open_lake
 def run(args) -> int:
     from goldpan.audit.takedowns import TakedownMatcher
     from goldpan.decontam.index import build_index
+    from goldpan.mix import stage as mix_stage
     from goldpan.mix.budget import MixInfeasible
-    from goldpan.mix.stage import run_mix
     from goldpan.recipe import RecipeError
     from goldpan.recipe_loader import load_recipe
 
@@ -25,7 +25,7 @@ def run(args) -> int:
         return 2
     index = build_index(recipe.decontam.eval_sets, recipe.decontam.ngram) if recipe.decontam.eval_sets else None
     try:
-        out = run_mix(lake, recipe, takedowns=TakedownMatcher.from_lake(lake), decontam=index, write=False)
+        out = mix_stage.run(lake, recipe, takedowns=TakedownMatcher.from_lake(lake), decontam=index, write=False)
     except MixInfeasible as exc:
         print(f"REFUSED: {recipe.recipe_id}: the targets cannot be met")
         for p in exc.plan.problems:

@@ -43,6 +43,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Protocol
 
 import numpy as np
@@ -408,14 +409,16 @@ class BatchDeduplicator:
         nonempty = [i for i in b.primaries if b.feats.n_shingles(i)]
         prior = _Prior()
         edges: dict[tuple[str, str], tuple[float, str]] = {}
+        pending = _PendingPairs(edges)
         if nonempty:
             anchors = {i: anchors_of(b.feats.shingles_of(i), cfg.anchor_rate) for i in nonempty} \
                 if cfg.containment else {}
             pairs = self._batch_pairs(b, nonempty, anchors)
             prior_pairs = self._prior_pairs(b, nonempty, anchors, store, prior)
-            edges = self._verify(b, pairs, prior_pairs, store, prior)
+            pending = self._verify(b, pairs, prior_pairs, store, prior, edges)
+        self._assign_clusters(b, edges, store, prior, pending)
+        b.stats["pairs_verified"] = pending.checked
         b.stats["verified_edges"] = len(edges)
-        self._assign_clusters(b, edges, store, prior)
 
     def _batch_pairs(self, b: _Batch, idx: list[int], anchors: dict[int, np.ndarray]) -> list[tuple[int, int, str]]:
         """In-batch candidate pairs (positions, rank order) with their source: band or anchor."""
@@ -458,13 +461,15 @@ class BatchDeduplicator:
             for h in ahits:
                 per_key[h.key].append(h)
             shared: dict[tuple[int, str], int] = defaultdict(int)
-            for i in idx:
-                for k in anchors[i].tolist():
-                    hs = per_key.get(k)
-                    if hs and len(hs) <= cfg.max_bucket:
-                        for h in hs:
-                            shared[(i, h.doc_id)] += 1
-                            prior.hits.setdefault(h.doc_id, h)
+            # only the anchors that hit (searched in the sorted hit keys), not every anchor in Python
+            hit_keys = np.array(sorted(k for k, hs in per_key.items() if len(hs) <= cfg.max_bucket), dtype=np.int64)
+            for i in idx if hit_keys.size else ():
+                a = anchors[i]
+                at = np.minimum(np.searchsorted(hit_keys, a), hit_keys.size - 1)
+                for k in a[hit_keys[at] == a].tolist():
+                    for h in per_key[k]:
+                        shared[(i, h.doc_id)] += 1
+                        prior.hits.setdefault(h.doc_id, h)
             n_prior = _anchor_counts(ahits)
             for (i, d), n in shared.items():
                 small = min(anchors[i].size, n_prior.get(d, anchors[i].size))
@@ -475,8 +480,13 @@ class BatchDeduplicator:
         return out
 
     def _verify(self, b: _Batch, pairs: list[tuple[int, int, str]], prior_pairs: dict[int, dict[str, str]],
-                store: PriorStore, prior: _Prior) -> dict[tuple[str, str], tuple[float, str]]:
-        """Verified edges (doc_id, doc_id) -> (similarity, match)."""
+                store: PriorStore, prior: _Prior,
+                edges: dict[tuple[str, str], tuple[float, str]]) -> _PendingPairs:
+        """Verified edges (doc_id, doc_id) -> (similarity, match) into `edges`, for every pair with an
+        earlier document and every in-batch pair touching a batch document linked to one; the other
+        in-batch pairs are returned unverified (`_PendingPairs`): star clustering needs only the
+        pairs of a representative, and most in-batch pairs of a family of copies join two members
+        (`_assign_clusters` verifies the ones it needs, `_PendingPairs` says why that is the same)."""
         cfg, feats, docs = self.cfg, b.feats, b.docs
         lo = cfg.threshold - cfg.prefilter_margin if cfg.verify == "exact" else cfg.threshold
         sigs = feats.signatures
@@ -493,8 +503,18 @@ class BatchDeduplicator:
                 d = cache[i] = DocShingles.of_sequence(feats.sequence_of(i), feats.shingles_of(i))
             return d
 
-        edges: dict[tuple[str, str], tuple[float, str]] = {}
-        checked = 0
+        pending = _PendingPairs(edges)
+
+        def check(a: int, c: int) -> None:
+            pending.checked += 1
+            v = verify_docs(shingles(a), shingles(c), self.verify_cfg)
+            if v.match == MATCH_CONTAINED and feats.n_shingles(a) > feats.n_shingles(c):
+                edges[(docs[c].doc_id, docs[a].doc_id)] = (v.similarity, v.match)  # (contained, container)
+            elif v.match:
+                edges[(docs[a].doc_id, docs[c].doc_id)] = (v.similarity, v.match)
+
+        pending.check = check
+        batch_pairs: list[tuple[int, int]] = []
         for a, c, kind in pairs:
             e = est(sigs[a], sigs[c])
             if kind == KIND_BAND and e < lo:
@@ -503,12 +523,7 @@ class BatchDeduplicator:
                 if e >= cfg.threshold:
                     edges[(docs[a].doc_id, docs[c].doc_id)] = (e, "jaccard")
                 continue
-            checked += 1
-            v = verify_docs(shingles(a), shingles(c), self.verify_cfg)
-            if v.match == MATCH_CONTAINED and feats.n_shingles(a) > feats.n_shingles(c):
-                edges[(docs[c].doc_id, docs[a].doc_id)] = (v.similarity, v.match)  # (contained, container)
-            elif v.match:
-                edges[(docs[a].doc_id, docs[c].doc_id)] = (v.similarity, v.match)
+            batch_pairs.append((a, c))
         if prior_pairs:
             refs = sorted({(prior.hits[p].batch_id, p) for m in prior_pairs.values() for p in m})
             psig = store.signatures(refs)
@@ -531,17 +546,26 @@ class BatchDeduplicator:
                 for i, ps in need.items():
                     for p in ps:
                         if p in pdocs:
-                            checked += 1
+                            pending.checked += 1
                             v = verify_docs(pdocs[p], shingles(i), self.verify_cfg)
                             if v.match == MATCH_CONTAINED and pdocs[p].set.size > feats.n_shingles(i):
                                 edges[(docs[i].doc_id, p)] = (v.similarity, v.match)  # (contained, container)
                             elif v.match:
                                 edges[(p, docs[i].doc_id)] = (v.similarity, v.match)
-        b.stats["pairs_verified"] = checked
-        return edges
+        # batch documents with a Jaccard edge to an earlier document: all their pairs now (part A
+        # of `_assign_clusters` reads their in-batch edges); the rest on demand
+        linked = {d for (x, y), (_, m) in edges.items() if m != MATCH_CONTAINED and (x in b.pos) != (y in b.pos)
+                  for d in (x, y) if d in b.pos}
+        for a, c in batch_pairs:
+            if docs[a].doc_id in linked or docs[c].doc_id in linked:
+                check(a, c)
+            else:
+                pending.add(a, c, docs[a].doc_id, docs[c].doc_id,
+                            c if feats.n_shingles(a) > feats.n_shingles(c) else a)
+        return pending
 
     def _assign_clusters(self, b: _Batch, edges: dict[tuple[str, str], tuple[float, str]], store: PriorStore,
-                         prior: _Prior) -> None:
+                         prior: _Prior, pending: _PendingPairs) -> None:
         """Clusters from verified edges, each member verified against its representative (star
         clustering), never by chains: with union-find, A ~ B ~ C puts A and C in one cluster however
         different they are, and one chain through pages that share a long block (a site template,
@@ -551,7 +575,9 @@ class BatchDeduplicator:
            cluster; one linked to several earlier clusters merges them (recorded, `dedup_merges`).
         B. The other batch documents, in representative order: the first one left is a
            representative, and every document left with a verified edge to it joins its cluster.
-        Containment edges (contained, container) are applied afterwards (`_contained`).
+           The pending pairs of a representative with documents left are verified here.
+        Containment edges (contained, container) are applied afterwards (`_contained`); the pending
+        pairs whose smaller page is a representative are verified for them first.
         """
         docs, res, pos, rank = b.docs, b.res, b.pos, b.rank
         jac = {k: v for k, v in edges.items() if v[1] != MATCH_CONTAINED}
@@ -614,6 +640,9 @@ class BatchDeduplicator:
             assigned.add(rep_id)
             res[i].cluster_id = rep_id
             res[i].is_representative = True
+            n_edges = len(edges)
+            pending.verify_of(rep_id, lambda d: d not in assigned)
+            _add_edges(edges, n_edges, neighbours, inside)
             for other, s, m in sorted(neighbours[rep_id], key=lambda t: rank.get(pos.get(t[0], -1), -1)):
                 if other not in pos or other in assigned:
                     continue
@@ -623,6 +652,9 @@ class BatchDeduplicator:
                 b.alive[pos[other]] = False
                 _reject(r, RULE_NEAR, rep_id, s, self.cfg.threshold)
                 r.match = m
+        n_edges = len(edges)
+        pending.verify_contained(lambda d: res[pos[d]].is_representative)
+        _add_edges(edges, n_edges, neighbours, inside)
         self._contained(b, inside, prior, states)
         # exact copies and URL duplicates join the cluster of the document they copy
         for i, j in b.exact_of.items():
@@ -787,6 +819,63 @@ class BatchDeduplicator:
         return rows
 
 
+class _PendingPairs:
+    """In-batch candidate pairs not verified yet, and the verifier that decides one into `edges`.
+
+    Why deferring changes nothing: star clustering (part B of `_assign_clusters`) reads an in-batch
+    Jaccard edge only between a representative and a document not assigned yet, and `_contained`
+    reads a containment edge (contained, container) only when the contained page is a
+    representative. So a pair is verified when its representative is reached with the other
+    document still unassigned (`verify_of`), or after part B when its smaller page is a
+    representative (`verify_contained`); every other pair joins two members of clusters and its
+    verdict is never read. Verification of a family of k copies drops from k(k-1)/2 pairs to ~k.
+    """
+
+    def __init__(self, edges: dict[tuple[str, str], tuple[float, str]]) -> None:
+        self.edges = edges
+        self.check: Callable[[int, int], None] = lambda a, c: None
+        self.checked = 0
+        self._by_doc: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)  # doc -> {(a, c): other doc}
+        self._small: dict[tuple[int, int], str] = {}
+
+    def add(self, a: int, c: int, a_id: str, c_id: str, smaller: int) -> None:
+        self._by_doc[a_id][(a, c)] = c_id
+        self._by_doc[c_id][(a, c)] = a_id
+        self._small[(a, c)] = a_id if smaller == a else c_id
+
+    def _run(self, pair: tuple[int, int], a_id: str, c_id: str) -> None:
+        self._by_doc[a_id].pop(pair, None)
+        self._by_doc[c_id].pop(pair, None)
+        self._small.pop(pair, None)
+        self.check(*pair)
+
+    def verify_of(self, doc_id: str, wanted: Callable[[str], bool]) -> None:
+        """Verify `doc_id`'s pending pairs with the documents `wanted` says are still open."""
+        for pair, other in sorted(self._by_doc.get(doc_id, {}).items()):
+            if wanted(other):
+                self._run(pair, doc_id, other)
+
+    def verify_contained(self, is_rep: Callable[[str], bool]) -> None:
+        """Verify the pending pairs whose smaller page `is_rep` (the only containment edges read)."""
+        for pair, small in sorted(self._small.items()):
+            if is_rep(small):
+                other = self._by_doc[small][pair]
+                self._run(pair, small, other)
+
+
+def _add_edges(edges: dict[tuple[str, str], tuple[float, str]], since: int,
+               neighbours: dict[str, list[tuple[str, float, str]]],
+               inside: dict[tuple[str, str], tuple[float, str]]) -> None:
+    """Index the edges added to `edges` after its first `since` (a pair is verified once, so new
+    edges are new keys, and dicts keep insertion order) into `neighbours` (Jaccard) or `inside`."""
+    for (x, y), (sim, m) in islice(reversed(edges.items()), len(edges) - since):
+        if m == MATCH_CONTAINED:
+            inside[(x, y)] = (sim, m)
+        else:
+            neighbours[x].append((y, sim, m))
+            neighbours[y].append((x, sim, m))
+
+
 def is_indexed(r: DedupResult) -> bool:
     """Whether a document's band keys and anchors go to the index, for later batches to match:
     representatives, and pages found inside a longer page (their copies in later batches then
@@ -916,6 +1005,8 @@ class MemoryPriorStore:
         self._merges.extend((batch_id, with_batch(m, batch_id)) for m in out.merges)
 
     def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
+        if not self._index:
+            return []
         return [h for k in keys.tolist() for h in self._index.get((kind, k), ()) if h.batch_id < self.current]
 
     def signatures(self, refs: list[tuple[str, str]]) -> dict[str, np.ndarray]:

@@ -36,6 +36,8 @@ import re
 import sys
 import unicodedata
 
+import numpy as np
+
 # Bump when the rules above change: stored `text_sha1` values are only comparable within a version.
 NORMALIZATION_VERSION = 1
 
@@ -104,6 +106,50 @@ def finish_normalized(folded: str) -> str:
         t = _NON_ASCII.sub(lambda m: m.group().translate(table), folded)
         t = t.encode("utf-8", "surrogatepass").translate(_utf8_table()).decode("utf-8", "surrogatepass")
     return " ".join(t.split())  # str.split() splits on exactly the characters re's \s matches
+
+
+_HASH_MAP: np.ndarray | None = None
+_DELETE = np.uint32(0xFFFFFFFF)  # not a code point: marks a format character to delete
+
+
+def _hash_map() -> np.ndarray:
+    """uint32 per code point: the code point itself, a space for punctuation and whitespace, or
+    `_DELETE` for a format character (the translate table above, as an array). Built once."""
+    global _HASH_MAP
+    if _HASH_MAP is None:
+        m = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+        for cp, v in _table().items():
+            m[cp] = _DELETE if v is None else ord(v)
+        for cp in _SPACES:
+            m[cp] = 0x20
+        _HASH_MAP = m
+    return _HASH_MAP
+
+
+# What str.split() splits on (str.isspace); listed so the table needs no scan of the code space.
+_SPACES = tuple(c for c in (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                            0x2028, 0x2029, 0x202F, 0x205F, 0x3000) if chr(c).isspace())
+
+
+def normalized_codepoints(cps: np.ndarray) -> np.ndarray:
+    """`finish_normalized` on the code points of an NFKC-normalised, case-folded text: the same
+    result as an array, in a few vectorised passes instead of str.translate/split/join (which
+    cost as much as all of shingling on long pages)."""
+    if cps.size == 0:
+        return cps
+    m = _hash_map()[cps]
+    m = m[m != _DELETE]
+    sp = m == 0x20
+    keep = ~sp
+    keep[1:] |= ~sp[:-1]  # the first space of a run only (none at the start)
+    out = m[keep]
+    return out[:-1] if out.size and out[-1] == 0x20 else out  # nor at the end
+
+
+def sha1_of_codepoints(cps: np.ndarray) -> str:
+    """`sha1_of_folded` of the text whose code points (NFKC-normalised, case-folded) are `cps`."""
+    t = normalized_codepoints(cps).astype("<u4", copy=False).tobytes().decode("utf-32-le", "surrogatepass")
+    return hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def text_sha1(text: str) -> str:

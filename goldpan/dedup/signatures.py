@@ -24,24 +24,23 @@ Two signature schemes (recipe `dedup.minhash`):
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from goldpan.dedup.exact import sha1_of_folded
+from goldpan.dedup.exact import sha1_of_codepoints, sha1_of_folded
 from goldpan.dedup.minhash import EMPTY_VALUE, MinHasher
 from goldpan.dedup.shingles import (
     SHINGLE_VERSION,
+    codepoints,
     fmix64,
     has_surrogates,
     sequence_of_folded,
     shingle_sequence,
     sorted_unique,
 )
-from goldpan.text.tokenize import _CJK_CHAR, is_cjk_lang
 
 _U32 = np.uint64(0xFFFFFFFF)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
@@ -135,51 +134,29 @@ class SignatureBatch:
         )
 
 
-# Languages written in Han / kana / Hangul (tokenize._CJK_CHAR); other entries of CJK_LANGS (Thai,
-# Lao, Khmer, ...) have no spaces either but another script, so their label is always followed.
-_HAN_SCRIPT_LANGS = frozenset({"zh", "ja", "ko", "yue", "wuu"})
-_HAN_CHAR = re.compile(f"[{_CJK_CHAR}]")
-_WORD_CHAR = re.compile(r"\w")
-# Below this share of Han/kana/Hangul among word characters, a page labelled zh/ja/ko is shingled
-# by words: an untranslated English chapter of a Japanese manual is English text.
-HAN_MIN_SHARE = 0.2
-
-
-def script_lang(text: str, lang: str) -> str:
-    """The label shingling follows: `lang`, or "und" (words) for a page labelled zh/ja/ko whose text
-    is mostly another script. Character bigrams of Latin text come from an alphabet of a few
-    hundred bigrams, so two unrelated English pages share ~half of them and would pass as near
-    duplicates (bench/dedup_quality.py found such pages of debian-reference-ja merged)."""
-    if not is_cjk_lang(lang) or lang.split("-")[0].split("_")[0].lower() not in _HAN_SCRIPT_LANGS:
-        return lang
-    words = len(_WORD_CHAR.findall(text))
-    return lang if words and len(_HAN_CHAR.findall(text)) >= HAN_MIN_SHARE * words else "und"
-
-
-def _ngram(lang: str, cfg: SignatureConfig) -> int:
-    return cfg.cjk_ngram if is_cjk_lang(lang) else (cfg.char_ngram if cfg.shingle == "char" else cfg.word_ngram)
-
-
 def doc_sequence(text: str, lang: str, cfg: SignatureConfig) -> np.ndarray:
-    """Shingle hashes of one text under `cfg`, in text order (see `shingles.shingle_sequence`)."""
-    lang = script_lang(text, lang)
-    n = _ngram(lang, cfg)
-    return shingle_sequence(text, lang, n, n, latin=cfg.shingle)
+    """Shingle hashes of one text under `cfg`, in text order (see `shingles.sequence_of_folded`)."""
+    return shingle_sequence(text, lang, cfg.word_ngram, cfg.char_ngram, latin=cfg.shingle, cjk_ngram=cfg.cjk_ngram)
 
 
 def _sequence_and_sha1(text: str, lang: str, cfg: SignatureConfig) -> tuple[np.ndarray, str]:
-    """Shingle sequence and exact-duplicate key of one text, normalising (NFKC + casefold) once."""
+    """Shingle sequence and exact-duplicate key of one text, normalising (NFKC + casefold) and
+    decoding to code points once for both. ASCII text skips NFKC (the identity on ASCII) and
+    casefolds by `lower` (the same on ASCII)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    sha1 = sha1_of_folded(folded)
+    if has_surrogates(text):
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        seq = doc_sequence(text, lang, cfg) if not (not text or text.isspace()) else np.empty(0, np.uint64)
+        return seq, sha1_of_folded(folded)
+    folded = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    cps = codepoints(folded)
+    sha1 = sha1_of_codepoints(cps)
     if not text or text.isspace():
         return np.empty(0, np.uint64), sha1
-    if has_surrogates(text):
-        return doc_sequence(text, lang, cfg), sha1
-    lang = script_lang(text, lang)
-    n = _ngram(lang, cfg)
-    return sequence_of_folded(folded, lang, n, n, latin=cfg.shingle), sha1
+    seq = sequence_of_folded(folded, lang, cfg.word_ngram, cfg.char_ngram, latin=cfg.shingle,
+                             cjk_ngram=cfg.cjk_ngram, cps=cps)
+    return seq, sha1
 
 
 def doc_shingles(text: str, lang: str, cfg: SignatureConfig) -> np.ndarray:

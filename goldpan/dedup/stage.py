@@ -26,6 +26,7 @@ from goldpan.engine.progress import StageProgress, report
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.schemas import DEDUP_CLUSTERS
+from goldpan.lake.views import kept_input
 from goldpan.recipe import DedupSection
 
 _INT64_LIST = pa.list_(pa.int64())
@@ -90,8 +91,8 @@ class _Doc:
 
 SOURCE_SQL = (
     "SELECT doc_id, page_id, url, COALESCE(canonical_url, url) AS dedup_url, lang, text, "
-    "epoch_us(fetched_at) / 1e6 AS fetched_s FROM documents WHERE batch_id = ? AND status = 'kept' "
-    "ORDER BY doc_id"
+    "epoch_us(fetched_at) / 1e6 AS fetched_s FROM {} WHERE batch_id = ? AND {} "
+    "ORDER BY doc_id".format(*kept_input("dedup"))
 )
 
 

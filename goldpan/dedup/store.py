@@ -6,11 +6,13 @@ Tables (schemas in `goldpan.lake.schemas`):
   document that survived URL dedup), `sha1` keys (first 8 bytes of the normalised-text SHA-1, one
   per distinct text), `band` keys (the LSH band keys of cluster representatives). Partitioned by
   `kind` and `bucket = key & (N_BUCKETS-1)`: a URL or SHA-1 lookup never reads band rows. A batch's
-  keys are random, so its lookup touches every bucket and must read every key of its kind once;
-  what keeps that cheap is (1) no string predicate in the scan (a semi-join against the batch's
-  keys; the batch/config filters run on the few matches, not on every row) and (2) few files:
-  `write_index` compacts a table once a partition holds more than `compact_files` files, because
-  the per-file cost dominated (1M documents in 100 batches = 1,600 band files).
+  keys are random, so its lookup touches every bucket and must look at every key of its kind once;
+  what keeps that cheap is (1) on a local lake, only the int64 key column is decoded for every
+  row, and the string columns only for the row groups holding a match (`keyscan`; files are
+  written with `INDEX_ROW_GROUP_ROWS`-row groups), with the batch/config filters applied to the few
+  matches; (2) few files: `write_index` compacts a table once a partition holds more than
+  `compact_files` files, because the per-file cost dominated (1M documents in 100 batches = 1,600
+  band files). On an object store the lookup is a DuckDB join over the Arrow dataset.
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
@@ -39,9 +41,13 @@ from goldpan.dedup.clusters import (
     IndexHit,
     with_batch,
 )
+from goldpan.dedup.keyscan import ProbeSet, matching_rows
 from goldpan.lake import Lake
 
 N_BUCKETS = 16
+# Rows per Parquet row group of dedup_index files: a lookup decodes the string columns of the row
+# groups holding a match only (`keyscan`), so a match costs this many rows, not a whole file's.
+INDEX_ROW_GROUP_ROWS = 4096
 URL_CONFIG = "url-v1"
 SHA1_CONFIG = "sha1-v1"
 _SAFE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -117,10 +123,10 @@ class DeltaPriorStore:
             # (key, batch_id, doc_id); strings compare by code point here and bytewise (UTF-8) in
             # DuckDB, which is the same order.
             config = self._config(kind)
+            found = matching_rows(files, ProbeSet(keys), ["doc_id", "cluster_id", "batch_id", "config"]) \
+                if files else []
             rows = sorted(
-                ((k, d, c, b) for k, d, c, b, cfg in
-                 (self._matching_rows(files, keys, ["doc_id", "cluster_id", "batch_id", "config"]) if files else [])
-                 if cfg == config and b < self.batch_id),
+                ((k, d, c, b) for k, d, c, b, cfg in found if cfg == config and b < self.batch_id),
                 key=lambda r: (r[0], r[3], r[1]),
             )
             self.rows_read["index"] += len(rows)
@@ -281,7 +287,17 @@ def partition_file_counts(lake: Lake, table: str) -> dict[str, int]:
     return counts
 
 
-def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadata=None) -> dict[str, int]:
+def index_writer_properties():
+    """Parquet settings of dedup_index files: small row groups (`INDEX_ROW_GROUP_ROWS`), plain int64
+    keys (random 64-bit keys gain nothing from a dictionary)."""
+    from deltalake import ColumnProperties, WriterProperties
+
+    return WriterProperties(max_row_group_size=INDEX_ROW_GROUP_ROWS,
+                            column_properties={"key": ColumnProperties(dictionary_enabled=False)})
+
+
+def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadata=None,
+                          writer_properties=None) -> dict[str, int]:
     """Bin-pack `table`'s small files (Delta `optimize.compact`) once a partition holds more than
     `max_files` files; 0 disables it.
 
@@ -301,7 +317,8 @@ def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadat
     dt = lake.table(table)
     assert dt is not None
     meta = {k: str(v) for k, v in (commit_metadata or {}).items()}
-    res = dt.optimize.compact(commit_properties=CommitProperties(custom_metadata=meta) if meta else None)
+    res = dt.optimize.compact(commit_properties=CommitProperties(custom_metadata=meta) if meta else None,
+                              writer_properties=writer_properties)
     return {f"{table}_files_removed": int(res.get("numFilesRemoved", 0)),
             f"{table}_files_added": int(res.get("numFilesAdded", 0))}
 
@@ -318,7 +335,8 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
 
     pred = batch_predicate("batch_id", batch_id)
     w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
-                    partition_by=["kind", "bucket"], commit_metadata=commit_metadata)
+                    partition_by=["kind", "bucket"], commit_metadata=commit_metadata,
+                    writer_properties=index_writer_properties())
     w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
                     partition_by=["bucket"], commit_metadata=commit_metadata)
     w3 = lake.write("dedup_merges", merge_batches(batch_id, out), DEDUP_MERGES, predicate=pred,
@@ -326,6 +344,6 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
     res = {"dedup_index_rows": w1.rows, "dedup_index_version": w1.version,
            "dedup_paragraphs_rows": w2.rows, "dedup_paragraphs_version": w2.version,
            "dedup_merges_rows": w3.rows}
-    res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata))
+    res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata, index_writer_properties()))
     res.update(compact_if_fragmented(lake, "dedup_paragraphs", compact_files, commit_metadata))
     return res

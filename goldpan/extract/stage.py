@@ -38,6 +38,7 @@ from goldpan.extract.normalize import normalize_text
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batch
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS, ERROR, KEPT, REJECTED
+from goldpan.lake.views import kept_input
 from goldpan.recipe import ExtractorSpec, ExtractSection
 
 # The stage's thresholds and choices are the recipe's `extract` section.
@@ -254,7 +255,7 @@ def extract_variants(
 # the read streams; the order is fixed for a given `pages` version, hence the same for any engine.
 PAGES_SQL = (
     "SELECT page_id, batch_id, url, host, fetched_at, content, content_type, charset_declared, source, "
-    "truncated, content_bytes FROM pages WHERE batch_id = ? AND status = 'kept'"
+    "truncated, content_bytes FROM {} WHERE batch_id = ? AND {}".format(*kept_input("extract"))
 )
 
 

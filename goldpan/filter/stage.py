@@ -15,13 +15,14 @@ from goldpan.engine.pooled import StageRun, count_rows, run_pooled
 from goldpan.engine.slices import LakeQuery
 from goldpan.filter.signals import compute_signal_batch, signals_schema
 from goldpan.lake import Lake, batch_predicate
-from goldpan.lake.views import CURRENT_TEXT_SQL
+from goldpan.lake.views import CURRENT_TEXT_SQL, kept_input
 
 # The current text of every document dedup kept (paragraph dedup may have shortened it).
+_KEPT_TABLE, _KEPT = kept_input("filter", alias="c")
 SIGNALS_INPUT_SQL = (
     f"SELECT d.doc_id, d.batch_id, d.lang, {CURRENT_TEXT_SQL} AS text FROM documents d "
-    "JOIN dedup_clusters c ON c.doc_id = d.doc_id AND c.batch_id = ? "
-    "WHERE d.batch_id = ? AND c.status = 'kept' ORDER BY d.doc_id"
+    f"JOIN {_KEPT_TABLE} c ON c.doc_id = d.doc_id AND c.batch_id = ? "
+    f"WHERE d.batch_id = ? AND {_KEPT} ORDER BY d.doc_id"
 )
 
 

@@ -47,6 +47,22 @@ def current_text(dedup_alias: str = "c", doc_alias: str = "d") -> str:
     """`CURRENT_TEXT_SQL` for other table aliases (`dedup_clusters` as `dedup_alias`, `documents` as `doc_alias`)."""
     return f"COALESCE({dedup_alias}.dedup_text, {doc_alias}.text)"
 
+#: What each per-document stage reads: the table of the stage before it, and the predicate of the rows
+#: that stage kept. The funnel below and the stages' own input queries are both built from it, so the
+#: input a stage reads and the input the funnel counts cannot drift apart.
+KEPT_INPUT: dict[str, tuple[str, str]] = {
+    "extract": ("pages", "status = 'kept'"),
+    "dedup": ("documents", "status = 'kept'"),
+    "filter": ("dedup_clusters", "status = 'kept'"),
+}
+
+
+def kept_input(stage: str, alias: str | None = None) -> tuple[str, str]:
+    """(table, predicate) of `stage`'s input, the predicate qualified by the table's `alias` if given."""
+    table, predicate = KEPT_INPUT[stage]
+    return table, f"{alias}.{predicate}" if alias else predicate
+
+
 # Each stage: (name, input relation, outcome relation, join key). Relations are SQL over the lake
 # views; every outcome relation exposes (batch_id, <key>, status).
 STAGES: list[tuple[str, str, str, str]] = [
@@ -58,19 +74,19 @@ STAGES: list[tuple[str, str, str, str]] = [
     ),
     (
         "extract",
-        "SELECT batch_id, page_id FROM pages WHERE status = 'kept'",
+        "SELECT batch_id, page_id FROM {} WHERE {}".format(*kept_input("extract")),
         "SELECT batch_id, page_id, status FROM documents",
         "page_id",
     ),
     (
         "dedup",
-        "SELECT batch_id, doc_id FROM documents WHERE status = 'kept'",
+        "SELECT batch_id, doc_id FROM {} WHERE {}".format(*kept_input("dedup")),
         "SELECT batch_id, doc_id, status FROM dedup_clusters",
         "doc_id",
     ),
     (
         "filter",
-        "SELECT batch_id, doc_id FROM dedup_clusters WHERE status = 'kept'",
+        "SELECT batch_id, doc_id FROM {} WHERE {}".format(*kept_input("filter")),
         """SELECT s.batch_id, s.doc_id,
                   CASE WHEN s.status = 'error' THEN 'error'
                        WHEN r.doc_id IS NOT NULL THEN 'rejected' ELSE 'kept' END AS status

@@ -62,8 +62,8 @@ class MixPlan:
     def table(self) -> str:
         """Target vs achieved, as a markdown table (CLI and Dagster metadata)."""
         lines = [
-            f"| {self.budget_by} | target share | achieved share | budget tokens | achieved tokens | available | "
-            "capacity | docs | max repeat |",
+            (f"| {self.budget_by} | target share | achieved share | budget tokens | achieved tokens | available | "
+             "capacity | docs | max repeat |"),
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for g in self.groups:

@@ -178,12 +178,12 @@ class MixOutcome:
 STAGE_SCHEMA = MIX_DECISIONS.append(pa.field("host", pa.string())).append(pa.field("max_epochs", pa.int32()))
 
 
-def run_mix(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
-            write: bool = True, skip_batches: set[str] | None = None, engine=None) -> MixOutcome:
+def run(lake: Lake, recipe: Recipe, takedowns=None, decontam=None, commit_metadata=None,
+        write: bool = True, skip_batches: set[str] | None = None, engine=None) -> MixOutcome:
     """Screen every document, plan token budgets, write `mix_decisions` (replaced whole).
 
-    Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to `batches` when
-    to every batch but `skip_batches` (the orchestrator passes the batches other runs are still carrying
+    Reads one pinned snapshot of its inputs (`goldpan.lake.snapshot`), restricted to every batch but
+    `skip_batches` (the orchestrator passes the batches other runs are still carrying
     through the per-batch stages, so a batch half-filtered is never mixed: its own run mixes it), and
     records it in the commit for the candidate and the gate. Publishers' opt-outs stored in `consent`
     are decided here by the recipe's consent rules (goldpan.consent.decide), right after takedowns.

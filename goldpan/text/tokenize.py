@@ -80,7 +80,7 @@ def _spacy_tokenizer(lang: str):
 
     try:
         nlp = spacy.blank(lang)
-    except Exception:  # an unknown language code falls back to the multi-language rules
+    except Exception:  # noqa: BLE001 -- spaCy raises several types for an unknown code: use the multi-language rules
         nlp = spacy.blank("xx")
     return nlp.tokenizer
 
@@ -250,7 +250,7 @@ def _sentencizer(lang: str):
 
     try:
         nlp = spacy.blank(lang)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- as in _spacy_tokenizer: an unknown code gets the multi-language rules
         nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")
     return nlp

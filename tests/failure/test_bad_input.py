@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -58,7 +59,7 @@ def broken_server():
 
 def test_fetch_failures_are_rows_with_reasons_and_the_batch_goes_on(tmp_path, sample_site, broken_server, monkeypatch):
     seed_env(sample_site, monkeypatch)
-    recipe = yaml.safe_load(open("recipes/demo.yaml"))
+    recipe = yaml.safe_load(Path("recipes/demo.yaml").read_text(encoding="utf-8"))
     dead = f"http://127.0.0.1:{_closed_port()}/gone.html"
     broken = f"{broken_server}/broken.html"
     recipe["crawl"]["seeds"] = [sample_site.url("/"), dead, broken]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -164,7 +165,7 @@ def test_unmeetable_target_fails_the_mix_and_the_cli_says_why(lake, tmp_path, ca
 
     from goldpan.cli import main as cli_main
 
-    data = yaml.safe_load(open("recipes/demo.yaml", encoding="utf-8"))
+    data = yaml.safe_load(Path("recipes/demo.yaml").read_text(encoding="utf-8"))
     data["mix"]["total_tokens"] = 1_000_000
     bad = tmp_path / "too-big.yaml"
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -176,7 +177,7 @@ def test_unmeetable_target_fails_the_mix_and_the_cli_says_why(lake, tmp_path, ca
         res = run_batch(instance, lake.root, BATCH, recipe=str(bad), selection=dg.AssetSelection.assets("mix_decisions"),
                         partitioned=False)
     assert not res.success and lake.version("mix_decisions") == before  # nothing approximated, nothing written
-    failure = [e for e in res.all_events if e.event_type_value == "STEP_FAILURE"][0]
+    failure = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE")
     assert "cannot be met" in str(failure.event_specific_data.error)
     # and the demo recipe itself passes the dry run, printing target vs achieved
     assert cli_main(["--lake", lake.root, "mix", "--recipe", "recipes/demo.yaml"]) == 0
@@ -184,13 +185,13 @@ def test_unmeetable_target_fails_the_mix_and_the_cli_says_why(lake, tmp_path, ca
 
 
 def test_sampling_is_deterministic_for_a_seed(lake, tmp_path):
-    from goldpan.mix.stage import run_mix
+    from goldpan.mix import stage as mix_stage
 
     def selected(seed: int) -> list[tuple]:
         # equal shares: the curated corpus (at its epoch limit) binds, so the web budget is cut and
         # the seed decides which web documents fill it
         r = recipe_with("mix", seed=seed, targets={"sample-web": 0.5, "curated-notes": 0.5})
-        run_mix(lake, r)
+        mix_stage.run(lake, r)
         with lake.connect(tables=["mix_decisions"]) as con:
             return con.sql("SELECT doc_id, status, rule, repeat FROM mix_decisions ORDER BY doc_id").fetchall()
 

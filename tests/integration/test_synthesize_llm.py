@@ -113,12 +113,12 @@ def _candidate_ids(lake, recipe) -> set[str]:
     from goldpan.audit.takedowns import TakedownMatcher
     from goldpan.bpe import stage as tokens_stage
     from goldpan.engine import make_engine
-    from goldpan.mix.stage import run_mix
+    from goldpan.mix import stage as mix_stage
     from goldpan.recipe import EngineSection
     from goldpan.release.candidate import write_candidate
 
     tokens_stage.run(lake, recipe.mix.tokenizer, engine=make_engine(EngineSection(kind="inprocess")))
-    run_mix(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
+    mix_stage.run(lake, recipe, takedowns=TakedownMatcher.from_lake(lake))
     write_candidate(lake, redact=False)
     with lake.connect(tables=["corpus_candidate"]) as con:
         return {r[0] for r in con.execute("SELECT doc_id FROM corpus_candidate").fetchall()}

@@ -73,3 +73,28 @@ def test_rewriting_a_batch_after_compaction_replaces_only_its_rows(tmp_path) -> 
     with lake.connect(tables=["dedup_index"]) as con:
         n = con.execute("SELECT batch_id, count(*) FROM dedup_index GROUP BY 1 ORDER BY 1").fetchall()
     assert n == [(b, len(o.index_rows)) for b, o in outs.items()]
+
+
+def test_keyscan_reads_matching_rows_across_row_groups(tmp_path) -> None:
+    """keyscan returns exactly the rows whose key is probed, from files with many row groups (the
+    string columns are read for the matching groups only) and keys at group edges and extremes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from goldpan.dedup.keyscan import ProbeSet, matching_rows
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(-(2**63), 2**63 - 1, size=1000, dtype=np.int64)
+    keys[:3] = [-(2**63), 2**63 - 1, 0]
+    docs = [f"doc-{i}" for i in range(keys.size)]
+    files = []
+    for part in range(2):
+        path = tmp_path / f"part-{part}.parquet"
+        sl = slice(part * 500, (part + 1) * 500)
+        pq.write_table(pa.table({"key": keys[sl], "doc_id": docs[sl]}), path, row_group_size=64)
+        files.append(str(path))
+    wanted = np.concatenate([keys[[0, 1, 2, 63, 64, 499, 500, 999]], rng.integers(0, 2**62, size=50)])
+    got = sorted(matching_rows(files, ProbeSet(wanted), ["doc_id"]))
+    expect = sorted((int(k), d) for k, d in zip(keys, docs, strict=True) if k in set(wanted.tolist()))
+    assert got == expect and len(got) == 8
+    assert list(matching_rows(files, ProbeSet(np.array([5], np.int64)), ["doc_id"])) == []
