@@ -50,7 +50,10 @@ def open_endpoint(cfg: EndpointConfig, *, logits_all: bool = False) -> Iterator[
     sha = model.sha256
     with EmbeddedServer(model, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, logits_all=logits_all,
                         extra_bufts=cfg.extra_bufts) as server:
-        client = LLMClient(server.base_url, model.name, cfg)
+        # llama-cpp-python's server decodes one request at a time: a second request in flight only
+        # queues there while its read timeout runs, and on a slow machine it times out and is retried
+        # (the demo-synth run stalled so). One in flight; the server is the bottleneck either way.
+        client = LLMClient(server.base_url, model.name, cfg.model_copy(update={"concurrency": 1}))
         try:
             yield Endpoint(server.base_url, model.name, sha, f"{runtime_version()} (embedded)",
                            client.server_model_id(), client, server)
