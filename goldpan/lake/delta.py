@@ -165,6 +165,10 @@ class Lake:
                 mode=mode,
                 predicate=predicate,
                 partition_by=partition_by,
+                # A newer goldpan adds columns to a table (new signals, new scores): a lake written by
+                # the older one must take the new batch, its older rows reading null in the new
+                # columns. A table replaced whole takes the new schema outright.
+                schema_mode="overwrite" if mode == "overwrite" and predicate is None else "merge",
                 storage_options=self.storage_options,
                 # delta-rs re-checks a losing commit against the winners and retries it when they do
                 # not conflict (appends, other batches' slices); only a true conflict gets through.

@@ -249,3 +249,24 @@ def test_rows_to_batches_groups_rows():
     assert [b.num_rows for b in batches] == [2, 2, 1]
     assert all(b.schema == SCHEMA for b in batches)
     assert list(rows_to_batches([], SCHEMA)) == []
+
+
+def test_a_newer_schema_writes_into_a_lake_written_by_an_older_goldpan(tmp_path) -> None:
+    """Upgrading goldpan adds columns (signals, scores): the next batch's write must not fail on the
+    old table; earlier batches read null in the new columns, and a table replaced whole takes the
+    new schema."""
+    lake = Lake(tmp_path / "lake")
+    old = pa.schema([("batch_id", pa.string()), ("doc_id", pa.string()), ("n_words", pa.int64())])
+    new = old.append(pa.field("keyword_dominance", pa.float64()))
+    lake.write("doc_signals", pa.table({"batch_id": ["b1", "b2"], "doc_id": ["d1", "d2"], "n_words": [120, 80]},
+                                       schema=old), old, partition_by=["batch_id"])
+    lake.write("doc_signals", pa.table({"batch_id": ["b2"], "doc_id": ["d2"], "n_words": [81],
+                                        "keyword_dominance": [2.5]}, schema=new),
+               new, mode="overwrite", predicate="batch_id = 'b2'", partition_by=["batch_id"])
+    rows = {r["doc_id"]: r for r in lake.read_table("doc_signals").to_pylist()}
+    assert rows["d1"]["n_words"] == 120 and rows["d1"]["keyword_dominance"] is None
+    assert rows["d2"]["n_words"] == 81 and rows["d2"]["keyword_dominance"] == 2.5
+    narrow = pa.schema([("batch_id", pa.string()), ("doc_id", pa.string())])
+    lake.write("mix_like", pa.table({"batch_id": ["b1"], "doc_id": ["d1"], "n_words": [1]}), old)
+    lake.write("mix_like", pa.table({"batch_id": ["b1"], "doc_id": ["d9"]}, schema=narrow), narrow)
+    assert lake.read_table("mix_like").to_pylist() == [{"batch_id": "b1", "doc_id": "d9"}]
