@@ -20,7 +20,7 @@ from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
 DOMAIN_CODE_VERSION = "domain_models-v1"
-SCORES_CODE_VERSION = "doc_scores-v1"
+SCORES_CODE_VERSION = "doc_scores-v2"  # v2: carries the perplexity step's values
 DECISIONS_CODE_VERSION = "quality_decisions-v2"
 
 
@@ -131,11 +131,14 @@ def _observe_round(context: dg.AssetExecutionContext, rec) -> None:
     key="doc_scores",
     group_name="classify",
     partitions_def=crawl_batches,
-    deps=["doc_signals", "quality_model", "domain_models"],
+    # doc_perplexity: the recipe's perplexity step (opt-in) scores before this asset, which copies its
+    # values into doc_scores (its one writer) for the sweep and mix.max_perplexity.
+    deps=["doc_signals", "quality_model", "domain_models", "doc_perplexity"],
     code_version=SCORES_CODE_VERSION,
     kinds={"delta", "fasttext"},
     description="One row per document with computed signals: P(high quality), math and code scores, the "
-    "domain label, and the sha1 of each model that produced them (signals only; no decision).",
+    "domain label, the perplexity when the recipe scores it, and the sha1 of each model that produced them "
+    "(signals only; no decision).",
 )
 def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key

@@ -89,9 +89,8 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
     key="mix_decisions",
     group_name="mix",
     # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
-    # doc_perplexity: merges doc_scores.perplexity (mix.max_perplexity) before the mix reads it.
     deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent",
-          "synthetic_documents", "doc_perplexity"],
+          "synthetic_documents"],
     code_version=MIX_CODE_VERSION,
     kinds={"delta", "duckdb"},
     description="One row per document that passed dedup and filter (all batches) and per curated record: "

@@ -14,7 +14,7 @@ from goldpan.lake.schemas import DOC_PERPLEXITY, SYNTHETIC_DOCUMENTS
 from resources import LakeResource, LLMEndpointResource, ModelsResource, RecipeResource
 
 SYNTH_CODE_VERSION = "synthetic_documents-v1"
-PERPLEXITY_CODE_VERSION = "doc_perplexity-v2"
+PERPLEXITY_CODE_VERSION = "doc_perplexity-v3"  # v3: doc_scores reads it (no merge into doc_scores)
 
 
 @dg.asset(
@@ -67,12 +67,12 @@ def synthetic_documents(context: dg.AssetExecutionContext, lake: LakeResource, r
     key="doc_perplexity",
     group_name="synthesize",
     partitions_def=crawl_batches,
-    deps=["rejections", "doc_scores"],
+    deps=["rejections"],
     code_version=PERPLEXITY_CODE_VERSION,
     kinds={"delta", "llm"},
     description="Perplexity of (a seeded sample of) this batch's filter-kept documents over their first N tokens "
-    "under the recipe's reference model, with the model's sha256; merged into doc_scores (perplexity, "
-    "ppl_logprob, ppl_model_sha256) for the mix (mix.max_perplexity). Cached by (doc, text md5, model, N).",
+    "under the recipe's reference model, with the model's sha256; doc_scores copies it (perplexity, "
+    "ppl_logprob, ppl_model_sha256) for the sweep and the mix (mix.max_perplexity). Cached by (doc, text md5, model, N).",
 )
 @metered
 def doc_perplexity(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource,
@@ -89,7 +89,6 @@ def doc_perplexity(context: dg.AssetExecutionContext, lake: LakeResource, recipe
                               preview_columns=["doc_id", "status", "n_tokens", "perplexity", "model_name"],
                               where=batch_predicate("batch_id", batch),
                               extra={"scored": out.scored, "errors": out.errors, "cache_hits": out.cache_hits,
-                                     "doc_scores_updated": out.doc_scores_updated,
                                      "docs_per_s": dg.MetadataValue.float(round(out.scored / out.seconds, 2)
                                                                           if out.seconds else 0.0),
                                      "model": dg.MetadataValue.json(out.model)})

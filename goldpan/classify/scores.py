@@ -77,8 +77,8 @@ class Scorer:
             cols["code_score"].append(co[i])
             cols["domain"].append(self.domain_of(ma[i], co[i]) if good else None)
             cols["domain_model"].append(self.domain_model if good else None)
-            for name in DOC_SCORES_PERPLEXITY:  # merged in later by the perplexity step
-                cols[name].append(None)
+            for name in DOC_SCORES_PERPLEXITY:  # the perplexity step's value, read with the input
+                cols[name].append(r.get(name))
         return pa.RecordBatch.from_pydict(cols, schema=DOC_SCORES)
 
     def score_stream(self, rows: Iterable[dict], chunk: int = 1024) -> Iterator[pa.RecordBatch]:

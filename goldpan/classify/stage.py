@@ -27,12 +27,17 @@ from goldpan.lake.schemas import DOC_SCORES, ERROR, REJECTIONS
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.recipe import ClassifySection
 
-# Every document with computed signals, with its current text.
+# Every document with computed signals, with its current text, and its perplexity when the recipe's
+# perplexity step (goldpan.synthesize.perplexity_stage, before this stage) scored it: doc_scores has
+# one writer, this stage, and carries the perplexity for the sweep and the mix.
 SCORES_INPUT_SQL = (
-    f"SELECT s.doc_id, s.batch_id, {CURRENT_TEXT_SQL} AS text FROM doc_signals s "
+    f"SELECT s.doc_id, s.batch_id, {CURRENT_TEXT_SQL} AS text, p.perplexity, p.mean_logprob AS ppl_logprob, "
+    "p.n_tokens AS ppl_tokens, p.model_name AS ppl_model, p.model_sha256 AS ppl_model_sha256 FROM doc_signals s "
     "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
+    "LEFT JOIN doc_perplexity p ON p.doc_id = s.doc_id AND p.batch_id = s.batch_id AND p.status = 'kept' "
     "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id"
 )
+SCORES_INPUT_TABLES = ["doc_signals", "documents", "dedup_clusters", "doc_perplexity"]
 
 
 @dataclass(frozen=True)
@@ -112,9 +117,8 @@ def run(
 ) -> StageRun:
     """Score every document of `batch_id` that has signals with the latest models (one commit)."""
     ctx, recs = score_context(lake, section)
-    total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], ["doc_signals", "documents", "dedup_clusters"])
-    query = LakeQuery(SCORES_INPUT_SQL, [batch_id], ["doc_signals", "documents", "dedup_clusters"],
-                      batch_rows=batch_rows)
+    total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
+    query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows)
     result = run_pooled(
         lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,

@@ -1,14 +1,12 @@
 """The perplexity step for one batch: a seeded sample of the filter-kept documents scored by the
 recipe's reference model (issue 23 point 8).
 
-Two tables, two jobs:
-- `doc_perplexity` (one slice per batch) is the step's own record: every sampled document with its
-  outcome (kept = scored, error = why not), the model's sha256, N and the text's md5. It is also the
-  cache: a document whose text, model and N are unchanged is not scored again, so re-running the
-  classify stage (which rewrites `doc_scores`) costs no model time.
-- `doc_scores` is where signals live for the sweep and the mix (`mix.max_perplexity`): the step
-  merges `perplexity`, `ppl_logprob`, `ppl_tokens`, `ppl_model` and `ppl_model_sha256` into the
-  classify stage's rows of the batch, and clears them on rows it no longer scores.
+- `doc_perplexity` (one slice per batch, written only here) is the step's record: every sampled
+  document with its outcome (kept = scored, error = why not), the model's sha256, N and the text's
+  md5. It is also the cache: a document whose text, model and N are unchanged is not scored again.
+- `doc_scores` is where signals live for the sweep and the mix (`mix.max_perplexity`). Its one writer,
+  the classify stage, runs after this step and copies `perplexity`, `ppl_logprob`, `ppl_tokens`,
+  `ppl_model` and `ppl_model_sha256` from the batch's scored rows (goldpan.classify.stage).
 """
 
 from __future__ import annotations
@@ -18,11 +16,9 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from goldpan.lake import Lake, WriteResult, batch_predicate
 from goldpan.lake.delta import rows_to_batches
-from goldpan.lake.schemas import DOC_PERPLEXITY, DOC_SCORES, DOC_SCORES_PERPLEXITY, KEPT
+from goldpan.lake.schemas import DOC_PERPLEXITY
 from goldpan.lake.views import CURRENT_TEXT_SQL, stage_sql
 from goldpan.llm.client import EndpointConfig
 from goldpan.llm.endpoint import open_endpoint
@@ -38,7 +34,6 @@ class PerplexityResult:
     seconds: float
     model: dict
     cache_hits: int = 0
-    doc_scores_updated: int = 0  # doc_scores rows of the batch that carry the perplexity now
 
 
 def input_sql(section: PerplexitySection) -> tuple[str, list]:
@@ -122,35 +117,5 @@ def run(lake: Lake, section: PerplexitySection, batch_id: str, endpoint_cfg: End
                          predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
                          commit_metadata=commit_metadata)
     seconds = time.perf_counter() - t0
-    updated = merge_into_doc_scores(lake, batch_id, commit_metadata)
     info = info or {"model": model[0], "model_sha256": model[1], "note": "every document cached: no model loaded"}
-    return PerplexityResult(written, counts["kept"], counts["error"], seconds, info, len(hits), updated)
-
-
-def merge_into_doc_scores(lake: Lake, batch_id: str, commit_metadata: Mapping[str, str] | None = None) -> int:
-    """Copy the batch's scored `doc_perplexity` rows into `doc_scores` (by doc_id); rows of the batch
-    without one get nulls. Returns the doc_scores rows that carry a perplexity. No doc_scores table
-    (classify has not run): nothing to merge into, 0."""
-    from deltalake import CommitProperties
-
-    dt = lake.table("doc_scores")
-    if dt is None:
-        return 0
-    with lake.connect(tables=["doc_perplexity"]) as con:
-        src = con.sql(
-            "SELECT doc_id, batch_id, perplexity, mean_logprob AS ppl_logprob, n_tokens AS ppl_tokens, "
-            "model_name AS ppl_model, model_sha256 AS ppl_model_sha256 FROM doc_perplexity "
-            "WHERE batch_id = ? AND status = ?", params=[batch_id, KEPT]).to_arrow_table()
-    src = src.cast(pa.schema([DOC_SCORES.field(n) for n in ("doc_id", "batch_id", *DOC_SCORES_PERPLEXITY)]))
-    meta = {k: str(v) for k, v in (commit_metadata or {}).items()} | {"perplexity_merge": batch_id}
-    in_batch = "t." + batch_predicate("batch_id", batch_id)
-    (dt.merge(src, f"t.doc_id = s.doc_id AND {in_batch}", source_alias="s",
-              target_alias="t", merge_schema=True, streamed_exec=False,
-              commit_properties=CommitProperties(custom_metadata=meta))
-       .when_matched_update({c: f"s.{c}" for c in DOC_SCORES_PERPLEXITY})
-       .when_not_matched_by_source_update({c: "NULL" for c in DOC_SCORES_PERPLEXITY},
-                                          predicate=in_batch)
-       .execute())
-    with lake.connect(tables=["doc_scores"]) as con:
-        return int(con.execute("SELECT count(*) FROM doc_scores WHERE batch_id = ? AND perplexity IS NOT NULL",
-                               [batch_id]).fetchone()[0])
+    return PerplexityResult(written, counts["kept"], counts["error"], seconds, info, len(hits))

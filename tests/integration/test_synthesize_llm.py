@@ -282,28 +282,26 @@ def test_perplexity_of_real_paragraph_is_lower_than_shuffled(model):
 
 
 def test_perplexity_lands_in_doc_scores_and_the_mix_uses_it(tmp_path, model):
-    """The perplexity step merges its values, with the model's sha256, into the classify stage's doc_scores
-    rows; a rerun scores nothing (doc_perplexity is its cache); `mix.max_perplexity` rejects above it."""
-    import pyarrow as pa
-
-    from goldpan.lake.schemas import DOC_SCORES
+    """The perplexity step scores the filter-kept documents with the model's sha256 into doc_perplexity;
+    the classify stage, doc_scores' one writer, copies the values into its rows; a rerun scores nothing
+    (doc_perplexity is its cache); `mix.max_perplexity` rejects above it."""
+    from goldpan.classify import stage as classify_stage
+    from goldpan.engine import InProcessEngine
     from goldpan.synthesize import perplexity_stage
 
     lake, urls = build_lake(tmp_path / "lake", n_en=3, n_zh=1)
-    scores = [{"doc_id": d, "batch_id": BATCH, "status": "kept", "domain": "general"} for d in urls]
-    lake.write("doc_scores", [pa.RecordBatch.from_pylist(scores, schema=DOC_SCORES)], DOC_SCORES,
-               partition_by=["batch_id"])
     recipe = synth_recipe(tmp_path, perplexity={"enabled": True, "model": "smollm2-135m-instruct", "first_tokens": 48})
     section = recipe.synthesize.perplexity
     out = perplexity_stage.run(lake, section, BATCH, CFG)
-    assert (out.scored, out.errors, out.cache_hits, out.doc_scores_updated) == (4, 0, 0, 4)
+    assert (out.scored, out.errors, out.cache_hits) == (4, 0, 0)
+    classify_stage.run(lake, recipe.classify, BATCH, engine=InProcessEngine())
     with lake.connect(tables=["doc_scores"]) as con:
         got = dict(con.execute("SELECT doc_id, perplexity FROM doc_scores WHERE ppl_model_sha256 = ? "
                                "AND ppl_model = ? AND ppl_tokens > 8 AND ppl_logprob < 0", [model.sha256, model.name]
                                ).fetchall())
     assert set(got) == set(urls) and all(v > 1 for v in got.values())
     again = perplexity_stage.run(lake, section, BATCH, CFG)
-    assert (again.scored, again.cache_hits, again.doc_scores_updated) == (4, 4, 4) and "note" in again.model
+    assert (again.scored, again.cache_hits) == (4, 4) and "note" in again.model
 
     worst = max(got, key=got.get)
     cut = (got[worst] + max(v for d, v in got.items() if d != worst)) / 2
