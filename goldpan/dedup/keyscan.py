@@ -56,6 +56,18 @@ def _int64_column(t: pa.Table, name: str) -> np.ndarray:
         if col.num_chunks else np.empty(0, np.int64)
 
 
+_VIEW_TYPES = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
+
+
+def _without_views(t: pa.Table) -> pa.Table:
+    """`t` with string_view/binary_view columns as plain string/binary. Why: files that deltalake
+    rewrote (a takedown's delete, a compaction) record Utf8View in their Arrow schema, and pyarrow
+    has no `take` kernel for view types."""
+    if not any(f.type in _VIEW_TYPES for f in t.schema):
+        return t
+    return t.cast(pa.schema([f.with_type(_VIEW_TYPES.get(f.type, f.type)) for f in t.schema]))
+
+
 def matching_rows(files: Sequence[str], probes: ProbeSet, cols: list[str], key: str = "key") -> Iterator[tuple]:
     """(key, *cols) of every row of `files` whose `key` is a probe key, file by file."""
     for path in files:
@@ -68,7 +80,7 @@ def matching_rows(files: Sequence[str], probes: ProbeSet, cols: list[str], key: 
         starts = np.cumsum([0] + [md.row_group(g).num_rows for g in range(md.num_row_groups)])
         groups = np.searchsorted(starts, rows, side="right") - 1
         wanted = np.unique(groups)
-        part = pf.read_row_groups(wanted.tolist(), columns=cols)
+        part = _without_views(pf.read_row_groups(wanted.tolist(), columns=cols))
         # position of each matching row inside the concatenation of the wanted row groups
         base = np.cumsum(np.concatenate([[0], starts[wanted + 1] - starts[wanted]]))[:-1]
         local = rows - starts[groups] + base[np.searchsorted(wanted, groups)]
