@@ -27,6 +27,7 @@ import email.utils
 import hashlib
 import mimetypes
 import os
+import signal
 import sys
 import threading
 from collections import Counter
@@ -346,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: 0, a free port)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
+    # A parent that ignores SIGINT (a shell's background job, pytest-xdist's workers) passes that on,
+    # and Python then installs no KeyboardInterrupt handler: Ctrl-C / SIGINT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     site = SampleSite(args.root, port=args.port, verbose=args.verbose).start()
     print(f"Serving {site.root} at {site.base_url}/ (Ctrl-C to stop)", flush=True)
     try:

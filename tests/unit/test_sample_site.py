@@ -301,6 +301,8 @@ def test_stop_releases_port_and_is_idempotent():
 
 
 def test_cli_serves_until_interrupted():
+    """SIGINT stops the server even when it inherited SIGINT ignored (a shell's background job, or a
+    pytest-xdist worker as parent: Python then installs no KeyboardInterrupt handler by itself)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sample.server", "--root", str(SITE_ROOT)],
@@ -309,6 +311,7 @@ def test_cli_serves_until_interrupted():
         text=True,
         env=env,
         cwd=REPO,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509 -- the inherited state under test
     )
     try:
         line = proc.stdout.readline()
