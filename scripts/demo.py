@@ -228,7 +228,8 @@ def _print_llm_next_step() -> None:
     2 cores), so the demo names the command instead of waiting for the build."""
     from goldpan.llm.server import runtime_available
 
-    run = "`.venv/bin/goldpan run --crawl --recipe recipes/demo-synth.yaml`"
+    run = ("`.venv/bin/python -m sample.server --port 8765 &` then "
+           "`GOLDPAN_ALLOW_PRIVATE=1 .venv/bin/goldpan run --crawl --recipe recipes/demo-synth.yaml`")
     if runtime_available():
         print(f"models in the loop (rewrites, QA pairs, perplexity, guarded and traced): {run}")
     else:
