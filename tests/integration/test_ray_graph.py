@@ -34,7 +34,7 @@ from goldpan.lake.schemas import TABLES
 from quality_checks.checks import ASSET_CHECKS
 from resources import LakeResource, ModelsResource, RecipeResource
 from tests.fixtures.pipeline_helpers import ALL_ASSETS
-from tests.fixtures.real_pages import PACKAGES, realdocs
+from tests.fixtures.real_pages import cached_real_warc
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -52,17 +52,7 @@ WORKER_PART = re.compile(r"part-\d{5}-[0-9a-f]{32}\.snappy\.parquet$")
 
 @pytest.fixture(scope="module")
 def real_warc() -> Path:
-    rd = realdocs()
-    out = rd.cache_dir() / "warc" / f"ci-ray-{REAL_PAGES}.warc.gz"
-    if not out.exists():
-        try:
-            pages = rd.real_pages(REAL_PAGES, list(PACKAGES), packages=PACKAGES)
-        except rd.PackageUnavailable as exc:
-            pytest.skip(f"Debian package mirror unreachable: {exc}")
-        with rd._locked(rd.cache_dir()):
-            if not out.exists():
-                rd.write_warc(pages[:REAL_PAGES], out)
-    return out
+    return cached_real_warc("ci-ray", REAL_PAGES)
 
 
 def _recipe(tmp_path: Path, storage: dict[str, str]) -> str:

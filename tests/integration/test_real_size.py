@@ -20,7 +20,7 @@ import pytest
 
 from goldpan.lake import Lake
 from goldpan.lake.views import compute_funnel
-from tests.fixtures.real_pages import PACKAGES, realdocs
+from tests.fixtures.real_pages import cached_real_warc
 
 # ~2 minutes on an idle 2-core machine; a loaded shared machine took ~10: the timeout leaves room.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -30,18 +30,7 @@ MIN_PAGES = 1000
 # Small packages (~13 MB of .deb in all) holding well over 1,000 pages in four languages.
 @pytest.fixture(scope="module")
 def real_warc() -> Path:
-    rd = realdocs()
-    out = rd.cache_dir() / "warc" / f"ci-realsize-{MIN_PAGES}.warc.gz"
-    if not out.exists():
-        try:
-            pages = rd.real_pages(MIN_PAGES, list(PACKAGES), packages=PACKAGES)
-        except rd.PackageUnavailable as exc:
-            pytest.skip(f"Debian package mirror unreachable: {exc}")
-        assert len(pages) >= MIN_PAGES, f"only {len(pages)} pages in {PACKAGES}"
-        with rd._locked(rd.cache_dir()):
-            if not out.exists():
-                rd.write_warc(pages, out)
-    return out
+    return cached_real_warc("ci-realsize", MIN_PAGES)
 
 
 def test_whole_graph_over_a_real_1000_page_warc(real_warc: Path, tmp_path, monkeypatch) -> None:
