@@ -27,19 +27,12 @@ from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.recipe import DedupSection, EngineSection, ExtractSection, WarcSection
 from goldpan.warc.importer import import_warc_batch
-from tests.fixtures.stage_runs import run_all_stages, table_digest
+from tests.fixtures.stage_runs import run_all_stages, slow_square, table_digest
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = "b-engine"
-
-
-def slow_square(batch: pa.RecordBatch, delay: float) -> pa.RecordBatch:
-    """Earlier batches sleep longer, so workers finish them out of order."""
-    x = batch.column("x").to_pylist()
-    time.sleep(max(0.0, delay * (10 - x[0])))
-    return pa.RecordBatch.from_pydict({"x": x, "sq": [v * v for v in x], "pid": [os.getpid()] * len(x)})
 
 
 def _numbers(n: int, pulled: list[int]):

@@ -29,20 +29,13 @@ from goldpan.lake import Lake
 from goldpan.recipe import EngineSection, ExtractSection, WarcSection
 from goldpan.recipe_loader import load_recipe
 from goldpan.warc.importer import import_warc_batch
-from tests.fixtures.stage_runs import run_all_stages
+from tests.fixtures.stage_runs import run_all_stages, slow_square
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = "b-engine"
 
 
 # -- batch functions the workers import by name --------------------------------------------------
-
-def slow_square(batch: pa.RecordBatch, delay: float) -> pa.RecordBatch:
-    """Earlier batches sleep longer, so workers finish them out of order."""
-    x = batch.column("x").to_pylist()
-    time.sleep(max(0.0, delay * (10 - x[0])))
-    return pa.RecordBatch.from_pydict({"x": x, "sq": [v * v for v in x], "pid": [os.getpid()] * len(x)})
-
 
 def burn_cpu(batch: pa.RecordBatch, seconds: float) -> pa.RecordBatch:
     """Spin on the CPU for `seconds` of this worker's CPU time."""
