@@ -43,8 +43,12 @@ signal below measures one of these, with a definition that works for space-separ
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import and_
+
+from goldpan.text.scripts import has_letter
 
 WINDOW_WORDS = 100
 LONG_LINE_WORDS = 8
@@ -56,6 +60,7 @@ BRACKET_MIN = 8
 RECURRING_MIN_PAIRS = 200
 _CLOSERS = {")": "(", "]": "[", "）": "（", "」": "「", "』": "『", "»": "«"}
 _OPENERS = frozenset(_CLOSERS.values())
+_BRACKET = re.compile("[" + re.escape("".join(_CLOSERS) + "".join(_OPENERS)) + "]")
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|\bwww\.)\S", re.IGNORECASE)
 
 JUNK_SIGNALS: tuple[str, ...] = (
@@ -77,9 +82,13 @@ def distinct_word_ratio(words: list[str], window: int = WINDOW_WORDS) -> float:
     The last, partial window is dropped when there is at least one full window, so every ratio
     is over the same number of words.
     """
-    if not words:
+    return distinct_lower_ratio(list(map(str.lower, words)), window)
+
+
+def distinct_lower_ratio(low: list[str], window: int = WINDOW_WORDS) -> float:
+    """`distinct_word_ratio` of words already lowercased (the signal pass lowercases once for all)."""
+    if not low:
         return 0.0
-    low = [w.lower() for w in words]
     if len(low) < window:
         return len(set(low)) / len(low)
     ratios = [len(set(low[i : i + window])) / window for i in range(0, len(low) - window + 1, window)]
@@ -87,17 +96,26 @@ def distinct_word_ratio(words: list[str], window: int = WINDOW_WORDS) -> float:
 
 
 def lorem_word_ratio(words: list[str]) -> float:
-    if not words:
+    return lorem_lower_ratio(list(map(str.lower, words)))
+
+
+def lorem_lower_ratio(low: list[str]) -> float:
+    """`lorem_word_ratio` of words already lowercased."""
+    if not low:
         return 0.0
-    markers = lorem_markers()
-    return sum(1 for w in words if w.lower() in markers) / len(words)
+    return sum(map(lorem_markers().__contains__, low)) / len(low)
 
 
-def url_lines_ratio(lines: list[str]) -> float:
-    non_empty = [ln for ln in lines if ln.strip()]
+def url_lines_ratio(lines: list[str], text: str | None = None) -> float:
+    """Non-empty lines holding a URL / non-empty lines. `text` (the lines' text, optional) lets a page
+    without "://" and without "www." (any case) skip the per-line search: every match of `_URL`
+    contains one of the two (only "w" and "W" match "w" case-insensitively)."""
+    non_empty = len(list(filter(None, map(str.strip, lines))))
     if not non_empty:
         return 0.0
-    return sum(1 for ln in non_empty if _URL.search(ln)) / len(non_empty)
+    if text is not None and "://" not in text and "www." not in text.lower():
+        return 0 / non_empty
+    return sum(1 for ln in lines if ln.strip() and _URL.search(ln)) / non_empty
 
 
 def long_line_char_frac(lines: list[str], line_words: list[int], char_tokens: bool) -> float:
@@ -110,7 +128,8 @@ def long_line_char_frac(lines: list[str], line_words: list[int], char_tokens: bo
     need = LONG_LINE_CJK_CHARS if char_tokens else LONG_LINE_WORDS
     total = long = 0
     for line, n in zip(lines, line_words):
-        chars = len(line) - sum(1 for c in line if c.isspace())
+        # non-whitespace characters: str.split() splits on exactly the characters str.isspace() accepts
+        chars = sum(map(len, line.split()))
         total += chars
         if n >= need:
             long += chars
@@ -129,13 +148,17 @@ def keyword_dominance(words: list[str], stop_words: frozenset[str], char_tokens:
     words of an occurrence of the top n-gram does not count, because it is the same phrase continued
     ("cheap flights online" is "cheap flights" + "flights online").
     """
+    return keyword_dominance_lower(list(map(str.lower, words)), stop_words, char_tokens)
+
+
+def keyword_dominance_lower(low: list[str], stop_words: frozenset[str], char_tokens: bool) -> float:
+    """`keyword_dominance` of words already lowercased."""
     n = KEYWORD_CJK_TOKENS if char_tokens else 2
-    low = [w.lower() for w in words]
-    content = [any(c.isalpha() for c in w) and w not in stop_words and (char_tokens or len(w) > 1) for w in low]
+    content = [w not in stop_words and (char_tokens or len(w) > 1) and has_letter(w) for w in low]
+    flags = map(and_, content, content[1:]) if n == 2 else map(all, zip(*(content[k:] for k in range(n))))
     positions: dict[tuple[str, ...], list[int]] = {}
-    for i in range(len(low) - n + 1):
-        if all(content[i : i + n]):
-            positions.setdefault(tuple(low[i : i + n]), []).append(i)
+    for i, key in compress(enumerate(zip(*(low[k:] for k in range(n)))), flags):
+        positions.setdefault(key, []).append(i)
     if not positions:
         return 0.0
     top = max(positions.values(), key=len)
@@ -143,7 +166,8 @@ def keyword_dominance(words: list[str], stop_words: frozenset[str], char_tokens:
         return 0.0
     span = KEYWORD_SPAN + n - 1
     near = {p + d for p in top for d in range(-span, span + 1)}
-    second = max((sum(1 for p in ps if p not in near) for ps in positions.values() if ps is not top), default=0)
+    # positions in one list are distinct: those not near = all - those in `near`
+    second = max((len(ps) - len(near.intersection(ps)) for ps in positions.values() if ps is not top), default=0)
     return len(top) / max(second, 1)
 
 
@@ -151,12 +175,15 @@ def unbalanced_bracket_ratio(lines: list[str]) -> float:
     """Brackets without a partner on their line / all brackets (0 below BRACKET_MIN brackets)."""
     total = unmatched = 0
     for line in lines:
+        brackets = _BRACKET.findall(line)  # the line's brackets in order: the only characters that count
+        if not brackets:
+            continue
         stack: list[str] = []
-        for ch in line:
+        for ch in brackets:
             if ch in _OPENERS:
                 stack.append(ch)
                 total += 1
-            elif ch in _CLOSERS:
+            else:
                 total += 1
                 if stack and stack[-1] == _CLOSERS[ch]:
                     stack.pop()
@@ -169,11 +196,14 @@ def unbalanced_bracket_ratio(lines: list[str]) -> float:
 def recurring_bigram_share(words: list[str]) -> float | None:
     """Adjacent word pairs (both with a letter) occurring >= 2 times / all such pairs; None below
     RECURRING_MIN_PAIRS pairs (too short to judge: the rule then passes)."""
-    low = [w.lower() for w in words]
-    pairs = [(a, b) for a, b in pairwise(low) if any(map(str.isalpha, a)) and any(map(str.isalpha, b))]
+    return recurring_bigram_share_lower(list(map(str.lower, words)))
+
+
+def recurring_bigram_share_lower(low: list[str]) -> float | None:
+    """`recurring_bigram_share` of words already lowercased."""
+    letter = list(map(has_letter, low))
+    pairs = list(compress(pairwise(low), map(and_, letter, letter[1:])))
     if len(pairs) < RECURRING_MIN_PAIRS:
         return None
-    counts: dict[tuple[str, str], int] = {}
-    for pair in pairs:
-        counts[pair] = counts.get(pair, 0) + 1
-    return sum(1 for pair in pairs if counts[pair] >= 2) / len(pairs)
+    # pairs occurring >= 2 times, counted with their multiplicity
+    return sum(c for c in Counter(pairs).values() if c >= 2) / len(pairs)

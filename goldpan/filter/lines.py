@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from goldpan.text.tokenize import count_token_sentences, is_punct_token
+from goldpan.text.tokenize import count_token_sentences, is_word_token
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 C4_END_PUNCT: tuple[str, ...] = (".", "?", "!", '"', "'")
@@ -126,7 +126,7 @@ def line_stats(
             short += 1
             continue
         ws_words = line.split()
-        if cfg.max_word_length >= 0 and any(len(w) > cfg.max_word_length for w in ws_words):
+        if cfg.max_word_length >= 0 and max(map(len, ws_words)) > cfg.max_word_length:
             long_word += 1
             continue
         if "[" in line:
@@ -138,7 +138,7 @@ def line_stats(
         terminal_lines += terminal
         if not terminal:
             no_terminal += 1
-        n_words = sum(1 for t in toks if not is_punct_token(t)) if cjk else len(ws_words)
+        n_words = sum(map(is_word_token, toks)) if cjk else len(ws_words)
         if n_words < cfg.min_words_per_line:
             short += 1
             continue

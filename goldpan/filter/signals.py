@@ -67,23 +67,23 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from itertools import accumulate, repeat
-from operator import add, itemgetter
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
 
 from goldpan.filter.junk import (
     JUNK_SIGNALS,
-    distinct_word_ratio,
-    keyword_dominance,
+    distinct_lower_ratio,
+    keyword_dominance_lower,
     long_line_char_frac,
-    lorem_word_ratio,
-    recurring_bigram_share,
+    lorem_lower_ratio,
+    recurring_bigram_share_lower,
     unbalanced_bracket_ratio,
     url_lines_ratio,
 )
 from goldpan.filter.lines import C4LineConfig, line_stats
+from goldpan.filter.ngrams import JoinedNgrams
 from goldpan.filter.pii import count_pii
 from goldpan.filter.stopwords import count_stop_words, lang_base, stop_words_for
 from goldpan.text.technical import split_prose
@@ -221,87 +221,6 @@ def _duplicates(items: list[str]) -> tuple[int, int]:
     return dup_n, dup_chars
 
 
-class _Joined:
-    """The tokens joined once with `sep`, and where each token starts and ends in that string.
-
-    Why: an n-gram joined with `sep` is exactly a slice of the joined string, so the nine n-gram
-    lists (2..10) are built by slicing one string instead of re-joining n tokens per position,
-    and the n-gram strings stay identical to datatrove's `sep.join(tokens[i:i+n])`.
-    """
-
-    __slots__ = ("ends", "joined", "starts")
-
-    def __init__(self, toks: list[str], sep: str) -> None:
-        self.joined = sep.join(toks)
-        lens = list(map(len, toks))
-        # starts[i] = sum of (len + len(sep)) of the tokens before i; ends[i] = starts[i] + len(tok i).
-        # accumulate/map keep the per-token arithmetic in C (this was a Python loop over every token).
-        starts = list(accumulate(map(add, lens, repeat(len(sep))), initial=0))
-        starts.pop()
-        self.starts, self.ends = starts, list(map(add, starts, lens))
-
-    def ngrams(self, n: int) -> list[str]:
-        j = self.joined
-        return [j[a:b] for a, b in zip(self.starts, self.ends[n - 1 :])]
-
-
-def _ngrams(toks: list[str], n: int, sep: str) -> list[str]:
-    return _Joined(toks, sep).ngrams(n)
-
-
-def _top_ngram_chars(toks: list[str] | _Joined, n: int, sep: str = " ") -> int:
-    """len(most frequent n-gram joined with `sep`) x its count; ties go to the first seen.
-
-    With sep " " the join is injective (tokens never contain a space), so counting token tuples
-    (built by zip, in C) finds the same n-gram as counting joined strings; CJK joins with "" and
-    is not injective ("ab"+"c" = "a"+"bc"), so it counts the joined strings themselves.
-    """
-    if isinstance(toks, _Joined):
-        grams: list = toks.ngrams(n)
-        sep_len = None
-    elif sep == " ":
-        grams = list(zip(*(toks[i:] for i in range(n))))
-        sep_len = 1
-    else:
-        grams = _ngrams(toks, n, sep)
-        sep_len = None
-    if not grams:
-        return 0
-    # Counter keeps first-seen order and max() returns the first maximum: the same n-gram as
-    # datatrove's Counter.most_common(1), which matters when tied n-grams differ in length.
-    gram, count = max(Counter(grams).items(), key=itemgetter(1))
-    length = len(gram) if sep_len is None else sum(map(len, gram)) + sep_len * (n - 1)
-    return length * count
-
-
-def _dup_ngram_chars(toks: list[str] | _Joined, n: int) -> int:
-    """Characters in repeated n-grams, walking like datatrove: a repeat adds its length and jumps n.
-
-    Exactly datatrove's walk, done over the few positions that can matter: a gram that occurs once
-    in the whole document can never be a repeat, and whether it was "seen" never matters for
-    another gram, so only positions of grams occurring twice or more are visited. A position is
-    skipped when it falls inside the jump after a repeat, as in the full walk.
-    """
-    grams = toks.ngrams(n) if isinstance(toks, _Joined) else _ngrams(toks, n, "")
-    counts = Counter(grams)
-    if len(counts) == len(grams):  # the common case for n >= 5: no repeat at all
-        return 0
-    multi = {g for g, c in counts.items() if c > 1}
-    seen: set[str] = set()
-    repeated = 0
-    next_free = 0  # first position not covered by the last jump
-    for idx in [i for i, g in enumerate(grams) if g in multi]:
-        if idx < next_free:
-            continue
-        gram = grams[idx]
-        if gram in seen:
-            repeated += len(gram)
-            next_free = idx + n  # jump past the repeat so overlapping repeats are not counted twice
-        else:
-            seen.add(gram)
-    return repeated
-
-
 _DEFAULT_LINE_CFG = C4LineConfig()
 
 
@@ -311,48 +230,68 @@ def compute_signals(
     """All signals of one document (the keys of `SIGNAL_COLUMNS`): a pure function of (text, lang).
 
     The text statistics twice: over the whole text (datatrove's definitions) and over its prose lines
-    (`prose_*`, code lines left out); the second pass only runs when the page has code lines.
+    (`prose_*`, code lines left out); the second pass only runs when the page has code lines, and
+    reuses the tokens of the lines the first pass tokenised (when both passes tokenise the same way).
     Raises TypeError when `text` is not a string (the batch function turns that into an error row).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    out = _text_signals(text, lang, line_cfg)
+    line_tokens: dict[str, list[str]] = {}
+    out = _text_signals(text, lang, line_cfg, line_tokens)
     prose, n_code, code_chars = split_prose(text)
     out["code_lines"] = n_code
     out["code_char_frac"] = code_chars / len(text) if text else 0.0
-    prose_sig = out if n_code == 0 else _text_signals(prose, lang, line_cfg)
+    if n_code == 0:
+        prose_sig = out
+    else:
+        # The memo holds the first pass's tokens per line; valid only when the prose pass picks the same
+        # tokenizer (it can differ for an unknown language, where the share of CJK decides).
+        same = uses_char_tokens(prose, lang) == uses_char_tokens(text, lang)
+        prose_sig = _text_signals(prose, lang, line_cfg, line_tokens if same else {})
     out.update({PROSE_PREFIX + name: prose_sig[name] for name in VIEW_SIGNALS})
     out.update({f"pii_{kind}": n for kind, n in count_pii(text).items()})
     return out
 
 
 def _text_signals(
-    text: str, lang: str | None, line_cfg: C4LineConfig = _DEFAULT_LINE_CFG
+    text: str, lang: str | None, line_cfg: C4LineConfig = _DEFAULT_LINE_CFG,
+    line_tokens: dict[str, list[str]] | None = None,
 ) -> dict[str, float | int | None]:
     """The text statistics (`VIEW_SIGNALS`) of one text.
 
     One tokenisation (line by line: the C4 line rules need each line's tokens, and the document's
     tokens are their concatenation), one line split per definition; everything else is derived
-    from those lists.
+    from those lists. `line_tokens` memoises line -> tokens (filled here, read by the prose pass).
+    Counts over tokens are taken over the distinct tokens with their multiplicity; the n-gram
+    statistics come from hashes (goldpan.filter.ngrams); the words are lowercased once for the junk
+    signals. `goldpan.filter.signals_reference` keeps the direct definitions; tests compare.
     """
     cjk = uses_char_tokens(text, lang)
     tokenize = tokenizer_for(text, lang)
     q_lines = text.splitlines()
-    line_toks = [tokenize(line) for line in q_lines]
-    toks = [t for lt in line_toks for t in lt]
+    memo = {} if line_tokens is None else line_tokens
+    line_toks = []
+    for line in q_lines:
+        lt = memo.get(line)
+        if lt is None:
+            lt = memo[line] = tokenize(line)
+        line_toks.append(lt)
+    toks = list(chain.from_iterable(line_toks))
     n_chars = len(text)
     n_tokens = len(toks)
 
     n_words = word_chars = n_alpha = n_letter_words = 0
-    for tok in toks:
+    word_types: set[str] = set()
+    for tok, count in Counter(toks).items():
         is_word, is_alpha = _token_class(tok, cjk)
         if is_word:
-            n_words += 1
-            word_chars += len(tok)
+            word_types.add(tok)
+            n_words += count
+            word_chars += len(tok) * count
             if is_alpha:
-                n_letter_words += 1
+                n_letter_words += count
         if is_alpha:
-            n_alpha += 1
+            n_alpha += count
 
     stops = count_stop_words(toks, lang)
 
@@ -387,23 +326,29 @@ def _text_signals(
         "dup_line_frac": frac(line_dups, len(r_lines)),
         "dup_line_char_frac": frac(line_dup_chars, n_chars),
     }
-    glued = _Joined(toks, "")
+    # Top n-grams: joined with "" for CJK (the text has no spaces), " " otherwise; repeats always "".
+    glued = JoinedNgrams(toks, "")
+    spaced = glued if cjk else JoinedNgrams(toks, " ")
     for n in TOP_NGRAM_SIZES:
-        out[f"top_{n}gram_char_frac"] = frac(_top_ngram_chars(glued if cjk else toks, n, " "), n_chars)
+        out[f"top_{n}gram_char_frac"] = frac(spaced.top_chars(n), n_chars)
     for n in DUP_NGRAM_SIZES:
-        out[f"dup_{n}gram_char_frac"] = frac(_dup_ngram_chars(glued, n), n_chars)
+        out[f"dup_{n}gram_char_frac"] = frac(glued.dup_chars(n), n_chars)
     out.update(line_stats(q_lines, line_toks, tokenize, cjk, line_cfg))
-    word_list = [t for t in toks if _token_class(t, cjk)[0]]
-    out["distinct_word_ratio"] = distinct_word_ratio(word_list)
-    out["lorem_word_ratio"] = lorem_word_ratio(word_list)
-    out["url_lines_ratio"] = url_lines_ratio(q_lines)
-    out["long_line_char_frac"] = long_line_char_frac(
-        q_lines, [sum(len(t) if cjk else 1 for t in lt if _token_class(t, cjk)[0]) for lt in line_toks], cjk)
+    is_word = word_types.__contains__
+    low = list(map(str.lower, filter(is_word, toks)))
+    out["distinct_word_ratio"] = distinct_lower_ratio(low)
+    out["lorem_word_ratio"] = lorem_lower_ratio(low)
+    out["url_lines_ratio"] = url_lines_ratio(q_lines, text)
+    if cjk:
+        line_words = [sum(map(len, filter(is_word, lt))) for lt in line_toks]
+    else:
+        line_words = [sum(map(is_word, lt)) for lt in line_toks]
+    out["long_line_char_frac"] = long_line_char_frac(q_lines, line_words, cjk)
     # Japanese tokens are Sudachi words, so its keyphrases are word bigrams as in spaced languages.
-    out["keyword_dominance"] = keyword_dominance(
-        word_list, stop_words_for(lang) or frozenset(), cjk and lang_base(lang) != "ja")
+    out["keyword_dominance"] = keyword_dominance_lower(
+        low, stop_words_for(lang) or frozenset(), cjk and lang_base(lang) != "ja")
     out["unbalanced_bracket_ratio"] = unbalanced_bracket_ratio(q_lines)
-    out["recurring_bigram_share"] = recurring_bigram_share(word_list)
+    out["recurring_bigram_share"] = recurring_bigram_share_lower(low)
     return out
 
 

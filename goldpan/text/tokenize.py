@@ -195,6 +195,8 @@ def count_token_sentences(toks: list[str]) -> int:
     if not toks:
         return 0
     ends = sentence_punct_chars()
+    if ends.isdisjoint(toks):  # no sentence end: one sentence (the loop below would not count another)
+        return 1
     n = 1
     seen_end = False
     for tok in toks:
@@ -214,6 +216,12 @@ def _is_spacy_punct_cached(tok: str) -> bool:
 def is_punct_token(tok: str) -> bool:
     """A token made only of punctuation or symbols (Unicode categories P* and S*)."""
     return all(unicodedata.category(c)[0] in "PS" for c in tok)
+
+
+@lru_cache(maxsize=262_144)
+def is_word_token(tok: str) -> bool:
+    """Not `is_punct_token`: what Gopher calls a word. Cached: tokens repeat heavily across documents."""
+    return not is_punct_token(tok)
 
 
 def words(text: str, lang: str | None) -> list[str]:
