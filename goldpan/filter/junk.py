@@ -46,7 +46,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from itertools import compress, pairwise
-from operator import and_
+from operator import and_, itemgetter
 
 from goldpan.text.scripts import has_letter
 
@@ -154,21 +154,32 @@ def keyword_dominance(words: list[str], stop_words: frozenset[str], char_tokens:
 def keyword_dominance_lower(low: list[str], stop_words: frozenset[str], char_tokens: bool) -> float:
     """`keyword_dominance` of words already lowercased."""
     n = KEYWORD_CJK_TOKENS if char_tokens else 2
-    content = [w not in stop_words and (char_tokens or len(w) > 1) and has_letter(w) for w in low]
-    flags = map(and_, content, content[1:]) if n == 2 else map(all, zip(*(content[k:] for k in range(n))))
-    positions: dict[tuple[str, ...], list[int]] = {}
-    for i, key in compress(enumerate(zip(*(low[k:] for k in range(n)))), flags):
-        positions.setdefault(key, []).append(i)
-    if not positions:
+    # decided once per distinct word, then looked up for every occurrence
+    is_content = {w: w not in stop_words and (char_tokens or len(w) > 1) and has_letter(w) for w in set(low)}
+    content = list(map(is_content.__getitem__, low))
+    flags = list(map(and_, content, content[1:]) if n == 2 else map(all, zip(*(content[k:] for k in range(n)))))
+    keys = list(compress(zip(*(low[k:] for k in range(n))), flags))
+    if not keys:
         return 0.0
-    top = max(positions.values(), key=len)
-    if len(top) < KEYWORD_MIN_COUNT:
+    # Counter keeps first-occurrence order and max() returns the first maximum: the n-gram whose
+    # position list is the first longest one in the definition.
+    counts = Counter(keys)
+    top_key, top_count = max(counts.items(), key=itemgetter(1))
+    if top_count < KEYWORD_MIN_COUNT:
         return 0.0
+    positions = list(compress(range(len(flags)), flags))
     span = KEYWORD_SPAN + n - 1
-    near = {p + d for p in top for d in range(-span, span + 1)}
-    # positions in one list are distinct: those not near = all - those in `near`
-    second = max((len(ps) - len(near.intersection(ps)) for ps in positions.values() if ps is not top), default=0)
-    return len(top) / max(second, 1)
+    near = {p + d for p in compress(positions, map(top_key.__eq__, keys)) for d in range(-span, span + 1)}
+    # occurrences of each n-gram near the top one: looked up from the (few) near positions
+    key_at = dict(zip(positions, keys))
+    near_counts = Counter(key_at[p] for p in near if p in key_at)
+    second = 0
+    for key, count in counts.most_common():  # an n-gram's independent count is at most its count
+        if count <= second:
+            break
+        if key != top_key:
+            second = max(second, count - near_counts.get(key, 0))
+    return top_count / max(second, 1)
 
 
 def unbalanced_bracket_ratio(lines: list[str]) -> float:

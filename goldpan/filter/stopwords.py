@@ -77,7 +77,7 @@ def count_stop_words(toks: list[str], lang: str | None) -> tuple[int, int] | Non
                 found.add(match)
                 hits += 1
         return len(found), hits
-    return len(stop.intersection(toks)), sum(1 for t in toks if t in stop)
+    return len(stop.intersection(toks)), sum(map(stop.__contains__, toks))
 
 
 def stop_words_for(lang: str | None) -> frozenset[str] | None:
