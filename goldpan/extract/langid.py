@@ -57,8 +57,21 @@ def main_lines(text: str, min_line_chars: int = 20) -> list[str]:
     """The lines language ID should read: prose lines with at least `min_line_chars` letters
     (code, commands, paths, menus and table cells left out)."""
     lines = text.split("\n")
-    flags = code_lines(lines)
-    return [ln for ln, code in zip(lines, flags) if not code and len(_NON_LETTERS.sub("", ln)) >= min_line_chars]
+    long_enough = [letter_count(ln) >= min_line_chars for ln in lines]
+    flags = code_lines(lines, needed=long_enough)  # short lines are left out whatever their code flag
+    return [ln for ln, code, keep in zip(lines, flags, long_enough) if keep and not code]
+
+
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def letter_count(line: str) -> int:
+    """`len(_NON_LETTERS.sub("", line))`: characters that are letters ([^\\W\\d_]). On an ASCII line
+    those are exactly A-Z and a-z, counted by deleting them from the bytes (one C call)."""
+    if line.isascii():
+        b = line.encode("ascii")
+        return len(b) - len(b.translate(None, _ASCII_LETTERS))
+    return len(_NON_LETTERS.sub("", line))
 
 
 @dataclass(frozen=True)

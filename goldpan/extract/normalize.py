@@ -27,6 +27,7 @@ def normalize_text(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     text = _SURROGATE.sub("\ufffd", text)
-    lines = [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
+    # `_SPACES` never matches a newline, so one pass over the text equals one pass per line
+    lines = [ln.strip() for ln in _SPACES.sub(" ", text).split("\n")]
     text = "\n".join(lines)
     return _BLANK_RUN.sub("\n\n", text).strip()

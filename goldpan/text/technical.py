@@ -103,9 +103,16 @@ def line_code_score(line: str) -> int:
     return max(score, 0)
 
 
-def code_lines(lines: list[str], cfg: CodeConfig | None = None) -> list[bool]:
-    """Which lines are code: strong evidence, or weak evidence next to a code line (blocks are contiguous)."""
+def code_lines(lines: list[str], cfg: CodeConfig | None = None, needed: list[bool] | None = None) -> list[bool]:
+    """Which lines are code: strong evidence, or weak evidence next to a code line (blocks are contiguous).
+
+    `needed` (optional, one flag per line): the caller reads only those lines' answers (language ID
+    skips short lines anyway); the others come back False, and a line is scored only when its own
+    answer or a needed neighbour's depends on it. The needed answers are the same as without it.
+    """
     cfg = cfg or CodeConfig()
+    if needed is not None:
+        return _code_lines_needed(lines, cfg, needed)
     scores = [line_code_score(ln) for ln in lines]
     strong = [sc >= cfg.min_score for sc in scores]
     _mark_numbered_listings(lines, strong)
@@ -120,6 +127,40 @@ def code_lines(lines: list[str], cfg: CodeConfig | None = None) -> list[bool]:
             while 0 <= j < n and not lines[j].strip():
                 j += step
             if 0 <= j < n and strong[j]:
+                out[i] = True
+                break
+    return out
+
+
+def _code_lines_needed(lines: list[str], cfg: CodeConfig, needed: list[bool]) -> list[bool]:
+    """`code_lines` for the needed lines only, scoring other lines lazily (as their neighbours)."""
+    n = len(lines)
+    numbered = [False] * n
+    _mark_numbered_listings(lines, numbered)
+    scores: list[int | None] = [line_code_score(ln) if need else None for ln, need in zip(lines, needed)]
+
+    def strong(j: int) -> bool:
+        if numbered[j]:
+            return True
+        sc = scores[j]
+        if sc is None:
+            sc = scores[j] = line_code_score(lines[j])
+        return sc >= cfg.min_score
+
+    out = [False] * n
+    for i in range(n):
+        if not needed[i]:
+            continue
+        if strong(i):
+            out[i] = True
+            continue
+        if scores[i] < cfg.neighbour_score:  # type: ignore[operator]  # scored: needed
+            continue
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < n and not lines[j].strip():
+                j += step
+            if 0 <= j < n and strong(j):
                 out[i] = True
                 break
     return out
