@@ -11,6 +11,11 @@ languages, CJK included), and prints:
 
     .venv/bin/python bench/stage_hashes.py --pages 1000 --save-reference   # before
     .venv/bin/python bench/stage_hashes.py --pages 1000 --check            # after each change
+    .venv/bin/python bench/stage_hashes.py --pages 1000 --compare 8c7048b  # before/after in one run
+
+`--compare REV` exports goldpan at git revision REV (`git archive`, into a temporary folder) and runs
+this script on it and on the working tree alternately (`--rounds` times each, in subprocesses), then
+prints the CPU ms per row of both side by side (median over rounds) and whether the outputs are equal.
 
 The signals' input is the extracted text of every kept document (in the graph, dedup's paragraph step
 may shorten some texts first; the per-document work is the same function).
@@ -30,9 +35,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
+BENCH = Path(__file__).resolve().parent
 OUT = BENCH / "out"
+# The goldpan tree to measure: this checkout, or an exported revision (--compare sets it for a child).
+ROOT = Path(os.environ.get("GOLDPAN_STAGE_ROOT") or BENCH.parent)
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
@@ -89,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="compare with the stored reference (exit 1 on a difference)")
     ap.add_argument("--profile", help="write a cProfile of the timed part of this stage and print its top")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--compare", metavar="REV", help="measure git revision REV and this tree alternately")
+    ap.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.compare:
+        return compare(args.compare, args.pages, args.stages, args.rounds)
     os.environ.setdefault("GOLDPAN_ENGINE", "inprocess")
 
     from goldpan.extract.langid import default_model_path
@@ -130,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     ref_path = OUT / f"stage_hashes_reference_{args.pages}.json"
     (OUT / f"stage_hashes_{args.pages}.json").write_text(json.dumps(result, indent=2))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result))
     status = 0
     if args.save_reference:
         ref_path.write_text(json.dumps(result, indent=2))
@@ -148,6 +161,37 @@ def main(argv: list[str] | None = None) -> int:
     if prof is not None:
         prof.dump_stats(str(OUT / f"stage_{args.profile}.prof"))
         pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
+    return status
+
+
+def compare(rev: str, pages: int, stages: str, rounds: int) -> int:
+    """CPU ms per row of revision `rev` and of this tree, measured alternately in child processes."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    here = BENCH.parent
+    runs: dict[str, list[dict]] = {rev: [], "this tree": []}
+    with tempfile.TemporaryDirectory(prefix="goldpan-rev-") as tmp:
+        archive = subprocess.run(["git", "-C", str(here), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for _ in range(rounds):
+            for name, root in ((rev, tmp), ("this tree", str(here))):
+                out = Path(tmp) / "result.json"
+                env = {**os.environ, "GOLDPAN_STAGE_ROOT": root}
+                subprocess.run([sys.executable, __file__, "--pages", str(pages), "--stages", stages,
+                                "--json-out", str(out)], check=True, env=env, cwd=root, stdout=subprocess.DEVNULL)
+                runs[name].append(json.loads(out.read_text()))
+    status = 0
+    print(f"{pages} real pages, {rounds} alternating runs per side, load now {os.getloadavg()[0]:.1f}")
+    print(f"{'stage':<14}{rev + ' ms/row':>20}{'this tree ms/row':>20}{'speed-up':>10}  outputs")
+    for stage in stages.split(","):
+        before = statistics.median(r["stages"][stage]["cpu_ms_per_row"] for r in runs[rev])
+        after = statistics.median(r["stages"][stage]["cpu_ms_per_row"] for r in runs["this tree"])
+        same = runs[rev][0]["stages"][stage]["hashes"] == runs["this tree"][0]["stages"][stage]["hashes"]
+        status |= not same
+        print(f"{stage:<14}{before:>20.2f}{after:>20.2f}{before / after:>9.2f}x  {'identical' if same else 'DIFFER'}")
+    (OUT / f"stage_compare_{pages}.json").write_text(json.dumps(runs, indent=2))
     return status
 
 
