@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _PROMPT = re.compile(
     r"^\s*(?:\$|%|#|>>>|\.\.\.|>|[\w.-]+@[\w.-]+(?::[~/\w.-]*)?[$#]|[\w-]+=[#>]|mysql>|sqlite>|postgres[=-]?#|"
@@ -71,8 +72,13 @@ class CodeConfig:
     neighbour_score: int = 1
 
 
+@lru_cache(maxsize=1 << 16)
 def line_code_score(line: str) -> int:
-    """0 = prose, 1 = weak evidence of code, 2+ = code."""
+    """0 = prose, 1 = weak evidence of code, 2+ = code.
+
+    Cached: two thirds of the lines of a documentation site recur (navigation, headings, listings'
+    braces), and the score is a pure function of the line.
+    """
     line = line[:_MAX_LINE]
     s = line.strip()
     if not s:
