@@ -95,6 +95,8 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
             if _valid_ipv6(m.group(0)):
                 found.append((m.start(), m.end(), IP))
     for i, pat in enumerate(_PHONE_PATTERNS):
+        if i == 0 and "+" not in text:  # the international pattern starts with a literal "+"
+            continue
         for m in pat.finditer(text):
             if _phone_ok(m, i):
                 found.append((m.start(), m.end(), PHONE))

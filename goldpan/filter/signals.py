@@ -67,7 +67,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from itertools import chain
+from itertools import accumulate, chain
+from operator import mul, sub
 from typing import Any
 
 import pyarrow as pa
@@ -339,10 +340,12 @@ def _text_signals(
     out["distinct_word_ratio"] = distinct_lower_ratio(low)
     out["lorem_word_ratio"] = lorem_lower_ratio(low)
     out["url_lines_ratio"] = url_lines_ratio(q_lines, text)
-    if cjk:
-        line_words = [sum(map(len, filter(is_word, lt))) for lt in line_toks]
-    else:
-        line_words = [sum(map(is_word, lt)) for lt in line_toks]
+    # words per line (CJK: characters of words), as differences of prefix sums over the document's
+    # tokens: one C-level pass instead of a sum per line
+    per_token = map(mul, map(is_word, toks), map(len, toks)) if cjk else map(is_word, toks)
+    word_prefix = list(accumulate(per_token, initial=0))
+    bounds = list(accumulate(map(len, line_toks), initial=0))
+    line_words = list(map(sub, map(word_prefix.__getitem__, bounds[1:]), map(word_prefix.__getitem__, bounds[:-1])))
     out["long_line_char_frac"] = long_line_char_frac(q_lines, line_words, cjk)
     # Japanese tokens are Sudachi words, so its keyphrases are word bigrams as in spaced languages.
     out["keyword_dominance"] = keyword_dominance_lower(
