@@ -62,6 +62,8 @@ _CLOSERS = {")": "(", "]": "[", "）": "（", "」": "「", "』": "『", "»": 
 _OPENERS = frozenset(_CLOSERS.values())
 _BRACKET = re.compile("[" + re.escape("".join(_CLOSERS) + "".join(_OPENERS)) + "]")
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|\bwww\.)\S", re.IGNORECASE)
+# Every `_URL` match contains "://" or "www." in any case (only "w" and "W" match "w" ignoring case).
+_URL_HINT = re.compile(r"://|www\.", re.IGNORECASE)
 
 JUNK_SIGNALS: tuple[str, ...] = (
     "distinct_word_ratio", "lorem_word_ratio", "url_lines_ratio", "long_line_char_frac", "keyword_dominance",
@@ -115,7 +117,8 @@ def url_lines_ratio(lines: list[str], text: str | None = None) -> float:
         return 0.0
     if text is not None and "://" not in text and "www." not in text.lower():
         return 0 / non_empty
-    return sum(1 for ln in lines if ln.strip() and _URL.search(ln)) / non_empty
+    # `_URL_HINT` (literals, fast) first: `_URL` tries its scheme pattern at every letter of the line
+    return sum(1 for ln in lines if ln.strip() and _URL_HINT.search(ln) and _URL.search(ln)) / non_empty
 
 
 def long_line_char_frac(lines: list[str], line_words: list[int], char_tokens: bool) -> float:
