@@ -50,6 +50,7 @@ BENCHMARKS: list[str] = [
     "bench/crawl_real.py",  # crawl: real documentation web vs a thread-pool baseline, recrawl, link discovery
     "bench/warc_import.py",  # crawl: WARC records/s and MB/s, reading alone and into Delta
     "bench/warc_compat.py",  # crawl: warcio's test files imported, next to what warcio reads
+    "bench/stage_hashes.py",  # extract + filter: CPU ms per page/doc of `documents` and `doc_signals`, output hashes
     "bench/tokenize_speed.py",  # text: cache-miss chunks/s and docs/s, fast path vs spaCy, exact agreement
     "bench/extract_speed.py",  # extract: pages per CPU-second, goldpan vs trafilatura, real pages
     "bench/extract_quality.py",  # extract: F1/P/R + pages/s, news (AEB, trafilatura eval) and docs, vs trafilatura

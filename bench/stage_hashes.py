@@ -97,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--compare", metavar="REV", help="measure git revision REV and this tree alternately")
     ap.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
+    ap.add_argument("--quick", action="store_true", help="200 pages (bench/run_all.py --quick)")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.quick:
+        args.pages = 200
     if args.compare:
         return compare(args.compare, args.pages, args.stages, args.rounds)
     os.environ.setdefault("GOLDPAN_ENGINE", "inprocess")
