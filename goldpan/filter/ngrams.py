@@ -85,17 +85,24 @@ class JoinedNgrams:
         m = self.n_tokens - n + 1
         if m <= 0:
             return 0
-        _uniq, first, inverse, counts = np.unique(self.keys(n), return_index=True, return_inverse=True,
-                                                  return_counts=True)  # fmt: skip
+        keys = self.keys(n)
+        ordered = np.sort(keys)
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        counts = np.diff(np.append(starts, m))
+        top = int(counts.max())
+        if top == 1:  # every hash once, so every n-gram once: the first one wins
+            return len(self.gram(0, n))
         # The hash group with the highest count, the earliest among equals: when its n-gram at that
         # first position really occurs that often (no collision), nothing can beat it, since a
         # string occurs at most as often as its group and never before its group's first position.
-        top = int(counts.max())
-        g = int(np.flatnonzero(counts == top)[first[counts == top].argmin()])
-        gram = self.gram(int(first[g]), n)
-        if top == 1 or sum(self.gram(p, n) == gram for p in np.flatnonzero(inverse == g).tolist()) == top:
+        tied = ordered[starts[counts == top]]
+        first = int(np.flatnonzero(_member(keys, tied))[0])
+        gram = self.gram(first, n)
+        if sum(self.gram(p, n) == gram for p in np.flatnonzero(keys == keys[first]).tolist()) == top:
             return len(gram) * top
-        return self._top_chars_verified(n, first, inverse, counts)
+        _uniq, firsts, inverse, group_counts = np.unique(keys, return_index=True, return_inverse=True,
+                                                         return_counts=True)  # fmt: skip
+        return self._top_chars_verified(n, firsts, inverse, group_counts)
 
     def _top_chars_verified(self, n: int, first: np.ndarray, inverse: np.ndarray, counts: np.ndarray) -> int:
         """`top_chars` when hashes collided: every candidate group checked on its strings."""
@@ -148,6 +155,13 @@ class JoinedNgrams:
             else:
                 seen.add(gram)
         return repeated
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """values[i] in sorted_set, for every i (`sorted_set` sorted, repeats allowed)."""
+    idx = np.searchsorted(sorted_set, values)
+    np.minimum(idx, len(sorted_set) - 1, out=idx)
+    return sorted_set[idx] == values
 
 
 __all__ = ["JoinedNgrams"]

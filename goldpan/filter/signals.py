@@ -68,7 +68,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from itertools import accumulate, chain
-from operator import mul, sub
+from operator import methodcaller, mul, sub
 from typing import Any
 
 import pyarrow as pa
@@ -297,8 +297,8 @@ def _text_signals(
     stops = count_stop_words(toks, lang)
 
     n_qlines = len(q_lines)
-    bullet_lines = sum(1 for s in q_lines if s.lstrip().startswith(_BULLETS))
-    ellipsis_lines = sum(1 for s in q_lines if s.rstrip().endswith(_ELLIPSES))
+    bullet_lines = sum(map(methodcaller("startswith", _BULLETS), map(str.lstrip, q_lines)))
+    ellipsis_lines = sum(map(methodcaller("endswith", _ELLIPSES), map(str.rstrip, q_lines)))
 
     paragraphs = _PARA_SPLIT.split(text.strip())
     para_dups, para_dup_chars = _duplicates(paragraphs)
