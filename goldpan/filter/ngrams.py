@@ -24,6 +24,8 @@ import numpy as np
 _BASE = 0x9E3779B97F4A7C15  # odd (2^64 / golden ratio)
 _BASE_INV = pow(_BASE, -1, 1 << 64)
 _LENGTH_MIX = np.uint64(0xBF58476D1CE4E5B9)
+# Powers kept between documents up to this many characters (2 x 8 MB); longer texts compute their own.
+_KEEP_POWERS = 1 << 20
 
 
 class _Powers:
@@ -34,6 +36,8 @@ class _Powers:
         self.inv = np.ones(1, dtype=np.uint64)
 
     def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n > _KEEP_POWERS:  # a huge document: its powers are not kept for the next one (memory)
+            return _powers_of(_BASE, n), _powers_of(_BASE_INV, n)
         if len(self.pow) < n:
             size = max(n, 2 * len(self.pow), 4096)
             self.pow, self.inv = _powers_of(_BASE, size), _powers_of(_BASE_INV, size)

@@ -72,14 +72,18 @@ class CodeConfig:
     neighbour_score: int = 1
 
 
-@lru_cache(maxsize=1 << 16)
 def line_code_score(line: str) -> int:
     """0 = prose, 1 = weak evidence of code, 2+ = code.
 
     Cached: two thirds of the lines of a documentation site recur (navigation, headings, listings'
-    braces), and the score is a pure function of the line.
+    braces), and the score is a pure function of the line's first `_MAX_LINE` characters (the
+    cache key, so a huge line is never held whole).
     """
-    line = line[:_MAX_LINE]
+    return _line_code_score(line[:_MAX_LINE])
+
+
+@lru_cache(maxsize=1 << 13)
+def _line_code_score(line: str) -> int:
     s = line.strip()
     if not s:
         return 0
