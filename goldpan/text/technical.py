@@ -75,14 +75,23 @@ class CodeConfig:
 def line_code_score(line: str) -> int:
     """0 = prose, 1 = weak evidence of code, 2+ = code.
 
-    Cached: two thirds of the lines of a documentation site recur (navigation, headings, listings'
-    braces), and the score is a pure function of the line's first `_MAX_LINE` characters (the
-    cache key, so a huge line is never held whole).
+    Cached for lines up to `_CACHED_LINE` characters: two thirds of the lines of a documentation site
+    recur (navigation, headings, listings' braces; long lines rarely do), and the score is a pure
+    function of the line. The bound keeps the cache under ~16M characters whatever the input.
     """
+    if len(line) <= _CACHED_LINE:
+        return _cached_line_code_score(line)
     return _line_code_score(line[:_MAX_LINE])
 
 
-@lru_cache(maxsize=1 << 13)
+_CACHED_LINE = 256
+
+
+@lru_cache(maxsize=1 << 16)
+def _cached_line_code_score(line: str) -> int:
+    return _line_code_score(line)
+
+
 def _line_code_score(line: str) -> int:
     s = line.strip()
     if not s:
