@@ -35,6 +35,7 @@ import math
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -83,21 +84,29 @@ class Run:
         return int(sum(k.size for k in self.keys.values()))
 
     def probe(self, kind: str, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, payload rows) of every entry of `kind` whose key is in `probes` (sorted, unique)."""
+        """(keys, payload rows) of every entry of `kind` whose key is in `probes` (sorted, unique).
+
+        The smaller side is searched in the larger: a batch's probes in a big run, or a small run's
+        keys in the probes (which also finds every row of a key held by several rows)."""
         keys = self.keys.get(kind)
         if keys is None or keys.size == 0 or probes.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        at = np.searchsorted(keys, probes)
-        inside = at < keys.size
-        hit = np.zeros(probes.size, dtype=bool)
-        hit[inside] = keys[at[inside]] == probes[inside]
-        if not hit.any():
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        lo = at[hit]
-        hi = np.searchsorted(keys, probes[hit], side="right")  # a key can sit in several rows
-        n = hi - lo
-        pos = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
-        return np.asarray(keys[pos]), np.asarray(self.refs[kind][pos]).astype(np.int64)
+        if keys.size <= probes.size:
+            at = np.searchsorted(probes, keys)
+            np.minimum(at, probes.size - 1, out=at)
+            pos = np.flatnonzero(probes[at] == keys)
+        else:
+            at = np.searchsorted(keys, probes)
+            inside = at < keys.size
+            hit = np.zeros(probes.size, dtype=bool)
+            hit[inside] = keys[at[inside]] == probes[inside]
+            if not hit.any():
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            lo = at[hit]
+            hi = np.searchsorted(keys, probes[hit], side="right")  # a key can sit in several rows
+            n = hi - lo
+            pos = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        return keys[pos], self.refs[kind][pos].astype(np.int64)
 
 
 def _plain(t: pa.Table) -> pa.Table:
@@ -109,21 +118,24 @@ def _plain(t: pa.Table) -> pa.Table:
 def run_from_rows(rows: pa.Table, batches: list[str]) -> Run:
     """A run of `rows` (columns kind, key, doc_id, cluster_id, batch_id, config) of `batches`."""
     rows = _plain(rows)
-    payload_cols = [pc.fill_null(rows.column(c), _NULL) for c in PAYLOAD_COLUMNS]
-    joined = pc.binary_join_element_wise(*payload_cols, "\x1f")
-    enc = pc.dictionary_encode(joined).combine_chunks()
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    _, first = np.unique(codes, return_index=True)  # codes are 0..m-1, in order of first occurrence
+    # each row's payload tuple as one integer (per-column dictionary codes), then its distinct values
+    code = np.zeros(rows.num_rows, dtype=np.int64)
+    for c in PAYLOAD_COLUMNS:
+        enc = pc.dictionary_encode(pc.fill_null(rows.column(c), _NULL)).combine_chunks()
+        if code.size and int(code.max()) >= 1 << 31:  # keep the product of dictionary sizes in int64
+            code = np.unique(code, return_inverse=True)[1].astype(np.int64)
+        code = code * max(1, len(enc.dictionary)) + enc.indices.to_numpy(zero_copy_only=False)
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     payload = rows.select(PAYLOAD_COLUMNS).take(pa.array(first)).combine_chunks()
-    kinds = rows.column("kind").to_numpy(zero_copy_only=False)
+    refs_all = inverse.astype(np.int32)
     key_col = rows.column("key").to_numpy()
     keys, refs = {}, {}
     for kind in KINDS:
-        sel = np.flatnonzero(kinds == kind)
+        sel = np.flatnonzero(pc.equal(rows.column("kind"), kind).to_numpy(zero_copy_only=False))
         k = key_col[sel]
-        order = np.argsort(k, kind="stable")
+        order = np.argsort(k)
         keys[kind] = k[order]
-        refs[kind] = codes[sel][order].astype(np.int32)
+        refs[kind] = refs_all[sel][order]
     return Run(keys, refs, payload, sorted(batches))
 
 
@@ -173,8 +185,9 @@ def _save_run(root: Path, run: Run) -> str:
 
 def _load_run(root: Path, name: str, batches: list[str]) -> Run:
     d = root / name
-    keys = {k: np.load(d / f"{k}.keys.npy", mmap_mode="r") for k in KINDS}
-    refs = {k: np.load(d / f"{k}.refs.npy", mmap_mode="r") for k in KINDS}
+    # plain ndarray views of the maps: np.memmap's subclass hooks cost more than a search of a small run
+    keys = {k: np.asarray(np.load(d / f"{k}.keys.npy", mmap_mode="r")) for k in KINDS}
+    refs = {k: np.asarray(np.load(d / f"{k}.refs.npy", mmap_mode="r")) for k in KINDS}
     payload = ipc.open_file(pa.memory_map(str(d / "payload.arrow"))).read_all()
     return Run(keys, refs, payload, list(batches), name)
 
@@ -352,6 +365,7 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
     dt = lake.table(TABLE)
     if root is None or dt is None:
         return {}
+    t0 = time.perf_counter()
     stats = {"keyruns_rebuilt": 0, "keyruns_batches_read": 0, "keyruns_merged": 0}
     with _locked(root):
         m = Manifest.load(root)
@@ -389,7 +403,8 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
         m.runs = [e for _, e in runs]
         m.save(root)
         _remove_unlisted(root, {e["name"] for e in m.runs})
-        stats.update(keyruns_runs=len(m.runs), keyruns_version=m.version)
+        stats.update(keyruns_runs=len(m.runs), keyruns_version=m.version,
+                     keyruns_s=round(time.perf_counter() - t0, 3))
     return stats
 
 

@@ -363,7 +363,8 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
 
     pred = batch_predicate("batch_id", batch_id)
     token = uuid.uuid4().hex
-    w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
+    rows = list(index_batches(batch_id, band_config, out))  # written, then the batch's key run
+    w1 = lake.write("dedup_index", rows, DEDUP_INDEX, predicate=pred,
                     partition_by=["kind", "bucket"],
                     commit_metadata={**(commit_metadata or {}), keyruns.WRITE_TOKEN: token},
                     writer_properties=index_writer_properties())
@@ -377,6 +378,5 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
     res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata, index_writer_properties()))
     res.update(compact_if_fragmented(lake, "dedup_paragraphs", compact_files, commit_metadata))
     if keyruns_on and lake.is_local:
-        res.update(keyruns.update(lake, run_fanin, own=(batch_id, token,
-                                                        lambda: index_batches(batch_id, band_config, out))))
+        res.update(keyruns.update(lake, run_fanin, own=(batch_id, token, lambda: rows)))
     return res
