@@ -258,22 +258,61 @@ def _table_id(dt) -> str:
 
 
 def read_batch_rows(lake, dt, batch_id: str) -> pa.Table:
-    """Batch `batch_id`'s rows of `dedup_index` at `dt`'s version (row groups pruned on batch_id)."""
-    from goldpan.lake.delta import native_filesystem
+    """Batch `batch_id`'s rows of `dedup_index` at `dt`'s version (DuckDB prunes row groups on
+    batch_id statistics: ~1 s of CPU at 1M documents, where a filtered Arrow dataset took 10 s)."""
+    from goldpan.lake import Lake
 
-    ds = dt.to_pyarrow_dataset(filesystem=native_filesystem(lake.uri(TABLE)))
-    return _plain(ds.to_table(columns=ROW_COLUMNS, filter=pc.field("batch_id") == batch_id))
+    whole = Lake(lake.root, lake.storage_options)  # the table as it is, whatever view `lake` has
+    batches = whole.iter_batches(f"SELECT {', '.join(ROW_COLUMNS)} FROM {TABLE} WHERE batch_id = ?", [batch_id],
+                                tables=[TABLE], batch_size=1 << 20, versions={TABLE: dt.version()})
+    schema = pa.schema([("kind", pa.string()), ("key", pa.int64()), *PAYLOAD])
+    return _plain(pa.Table.from_batches([b.cast(schema) for b in batches], schema=schema))
 
 
-def _all_batches(lake, dt) -> list[str]:
-    from goldpan.lake.delta import native_filesystem
+#: Rows per run a rebuild reads at once (the table's files in this many rows per run, then merged).
+REBUILD_CHUNK_ROWS = 16_000_000
 
-    ds = dt.to_pyarrow_dataset(filesystem=native_filesystem(lake.uri(TABLE)))
-    seen: set[str] = set()
-    for b in ds.to_batches(columns=["batch_id"]):
-        seen.update(pc.unique(b.column(0).cast(pa.string())).to_pylist())
-    seen.discard(None)
-    return sorted(seen)
+
+def _rebuild_runs(lake, dt, root: Path, fanin: int) -> list[tuple[Run, dict]]:
+    """Runs of the whole table at `dt`'s version, in one pass over its files: groups of files of about
+    `REBUILD_CHUNK_ROWS` rows become one run each (listing every batch it holds), then merged.
+
+    Why not batch by batch: after compaction every file holds rows of every batch, and a filtered
+    read per batch parses every file footer each time (10 s of CPU per batch at 1M documents)."""
+    import pyarrow.parquet as pq
+
+    from goldpan.dedup.keyscan import _without_views
+
+    paths = sorted(u.removeprefix("file://") for u in dt.file_uris())
+    runs: list[tuple[Run, dict]] = []
+    chunk: list[pa.Table] = []
+    n = 0
+
+    def flush() -> None:
+        nonlocal runs, chunk, n
+        if not chunk:
+            return
+        rows = pa.concat_tables(chunk)
+        batches = sorted(b for b in pc.unique(rows.column("batch_id")).to_pylist() if b is not None)
+        run = run_from_rows(rows, batches)
+        _save_run(root, run)
+        runs.append((run, {"name": run.name, "batches": batches, "level": _level(len(batches), fanin)}))
+        runs, _ = _merge_levels(root, runs, fanin)
+        chunk, n = [], 0
+
+    for path in paths:
+        m = re.search(r"/kind=([^/]+)/", path)
+        t = _without_views(pq.read_table(path, columns=["key", *PAYLOAD_COLUMNS]))
+        if m is None or t.num_rows == 0:
+            if t.num_rows:
+                raise ValueError(f"dedup_index file outside a kind= partition: {path}")
+            continue
+        chunk.append(t.append_column("kind", pa.array([m.group(1)] * t.num_rows, pa.string())))
+        n += t.num_rows
+        if n >= REBUILD_CHUNK_ROWS:
+            flush()
+    flush()
+    return runs
 
 
 # -- the view a lookup uses --------------------------------------------------------------------------
@@ -378,15 +417,14 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
                 changed = None
         if changed is None:  # rebuild
             m = Manifest(table_id=_table_id(dt))
-            runs = []
-            changed = _all_batches(lake, dt)
+            runs = _rebuild_runs(lake, dt, root, fanin)
+            changed = {}
             stats["keyruns_rebuilt"] = 1
-        last_commits = changed if isinstance(changed, dict) else {}
-        for b in changed:
+        for b, commit in changed.items():
             for _, entry in runs:
                 if b in entry["batches"]:
                     entry["batches"] = [x for x in entry["batches"] if x != b]
-            if own is not None and b == own[0] and last_commits.get(b, {}).get(WRITE_TOKEN) == own[1]:
+            if own is not None and b == own[0] and commit.get(WRITE_TOKEN) == own[1]:
                 rows = pa.Table.from_batches(list(own[2]()))
             else:
                 rows = read_batch_rows(lake, dt, b)
