@@ -253,7 +253,7 @@ def changes_since(dt, since: int) -> dict[str, dict] | None:
     return changed
 
 
-def _table_id(dt) -> str:
+def table_id(dt) -> str:
     return str(dt.metadata().id)
 
 
@@ -362,7 +362,7 @@ def open_view(lake, dt) -> RunView | None:
     if root is None:
         return None
     m = Manifest.load(root)
-    if m is None or m.table_id != _table_id(dt):
+    if m is None or m.table_id != table_id(dt):
         return None
     changed = changes_since(dt, m.version)
     if changed is None:
@@ -409,32 +409,24 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
     with _locked(root):
         m = Manifest.load(root)
         changed = None
-        if m is not None and m.table_id == _table_id(dt):
+        if m is not None and m.table_id == table_id(dt):
             changed = changes_since(dt, m.version)
             try:
                 runs = [(_load_run(root, r["name"], r["batches"]), r) for r in m.runs]
             except FileNotFoundError:
                 changed = None
         if changed is None:  # rebuild
-            m = Manifest(table_id=_table_id(dt))
+            m = Manifest(table_id=table_id(dt))
             runs = _rebuild_runs(lake, dt, root, fanin)
             changed = {}
             stats["keyruns_rebuilt"] = 1
         for b, commit in changed.items():
-            for _, entry in runs:
-                if b in entry["batches"]:
-                    entry["batches"] = [x for x in entry["batches"] if x != b]
             if own is not None and b == own[0] and commit.get(WRITE_TOKEN) == own[1]:
                 rows = pa.Table.from_batches(list(own[2]()))
             else:
                 rows = read_batch_rows(lake, dt, b)
                 stats["keyruns_batches_read"] += 1
-            if rows.num_rows == 0:
-                continue
-            run = run_from_rows(rows, [b])
-            _save_run(root, run)
-            runs.append((run, {"name": run.name, "batches": [b], "level": 0}))
-            runs, merged = _merge_levels(root, runs, fanin)
+            runs, merged = add_batch_run(root, runs, b, rows, fanin)
             stats["keyruns_merged"] += merged
         runs = [(r, e) for r, e in runs if e["batches"]]
         m.version = dt.version()
@@ -444,6 +436,20 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
         stats.update(keyruns_runs=len(m.runs), keyruns_version=m.version,
                      keyruns_s=round(time.perf_counter() - t0, 3))
     return stats
+
+
+def add_batch_run(root: Path, runs: list[tuple[Run, dict]], batch_id: str, rows: pa.Table,
+                  fanin: int) -> tuple[list[tuple[Run, dict]], int]:
+    """`runs` with batch `batch_id`'s rows replaced by `rows` (its entries in older runs become dead),
+    merged per `fanin`: what `update` does for each batch a commit replaced. Returns (runs, merges)."""
+    for _, entry in runs:
+        if batch_id in entry["batches"]:
+            entry["batches"] = [x for x in entry["batches"] if x != batch_id]
+    if rows.num_rows == 0:
+        return runs, 0
+    run = run_from_rows(rows, [batch_id])
+    _save_run(root, run)
+    return _merge_levels(root, [*runs, (run, {"name": run.name, "batches": [batch_id], "level": 0})], fanin)
 
 
 def _merge_levels(root: Path, runs: list[tuple[Run, dict]], fanin: int) -> tuple[list[tuple[Run, dict]], int]:

@@ -13,6 +13,10 @@ Tables (schemas in `goldpan.lake.schemas`):
   matches; (2) few files: `write_index` compacts a table once a partition holds more than
   `compact_files` files, because the per-file cost dominated (1M documents in 100 batches = 1,600
   band files). On an object store the lookup is a DuckDB join over the Arrow dataset.
+  That scan still reads every key of the kind, so on a local lake the lookups are answered by the
+  key runs beside the table (`keyruns`: each batch's keys sorted and memory-mapped, merged LSM
+  style, checked against the Delta log), and the scan is the fallback when they are off or cannot
+  vouch for the table's current version.
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
