@@ -161,7 +161,7 @@ def replay_runs(lake, n_batches: int, bs: int, fanin: int) -> dict:
         per_batch.append(time.perf_counter() - t1)
         if b % 10 == 0:
             print(f"runs for batch {b}: {per_batch[-1]:.2f}s (rows {t1 - t:.2f}s), runs {len(runs)}", flush=True)
-    keyruns.Manifest(dt.version(), keyruns.table_id(dt), [e for _, e in runs]).save(root)
+    keyruns.publish(root, keyruns.Manifest(dt.version(), keyruns.table_id(dt), [e for _, e in runs]))
     return {"replayed_batches": n_batches, "merges": merges, "run_s_mean": round(float(np.mean(per_batch)), 3),
             "run_s_max": round(float(np.max(per_batch)), 3)}
 

@@ -431,8 +431,7 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
         runs = [(r, e) for r, e in runs if e["batches"]]
         m.version = dt.version()
         m.runs = [e for _, e in runs]
-        m.save(root)
-        _remove_unlisted(root, {e["name"] for e in m.runs})
+        publish(root, m)
         stats.update(keyruns_runs=len(m.runs), keyruns_version=m.version,
                      keyruns_s=round(time.perf_counter() - t0, 3))
     return stats
@@ -469,6 +468,13 @@ def _merge_levels(root: Path, runs: list[tuple[Run, dict]], fanin: int) -> tuple
         entry = {"name": new.name, "batches": new.batches, "level": _level(len(new.batches), fanin)}
         runs = [x for i, x in enumerate(runs) if i not in ix] + [(new, entry)]
         merged += 1
+
+
+def publish(root: Path, manifest: Manifest) -> None:
+    """Replace the manifest (atomically), then remove run directories it does not name: runs merged
+    away, runs of batches replaced, orphans of a writer that crashed before its manifest."""
+    manifest.save(root)
+    _remove_unlisted(root, {e["name"] for e in manifest.runs})
 
 
 def _remove_unlisted(root: Path, names: set[str]) -> None:
