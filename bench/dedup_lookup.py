@@ -201,7 +201,7 @@ def main() -> int:
             r = write_index(lake, f"b{b:08d}", CONFIG, batch_outcome(b, bs), compact_files=args.compact_files,
                             run_fanin=args.fanin)
             write_s.append(time.perf_counter() - t)
-            runs_s.append(r.get("keyruns_s", 0.0))
+            runs_s.append(r.get("keyruns_ms", 0) / 1000)
             built += 1
             if b % 10 == 0:
                 print(f"built batch {b}: write_index {write_s[-1]:.2f}s of which key runs {runs_s[-1]:.2f}s", flush=True)

@@ -62,6 +62,7 @@ def test_runs_answer_like_the_scan_through_merges_reruns_compaction_and_vacuum(t
     for b, o in outs.items():
         res = write_index(lake, b, CONFIG, o, compact_files=3, run_fanin=2)
         assert res["keyruns_version"] == lake.version("dedup_index")
+        assert all(isinstance(v, int) for v in res.values())  # the asset reports them as int metadata
         # the first batch's runs are built from the table, then each batch's from what it wrote
         assert (res["keyruns_rebuilt"], res["keyruns_batches_read"]) == (int(b == "b0000"), 0)
     m = keyruns.Manifest.load(keyruns.runs_dir(lake))
