@@ -179,9 +179,17 @@ class DeltaPriorStore:
                f"WHERE c.batch_id IN {_in_list(b for b, _ in refs)} AND c.minhash_config = ?")
         with self.lake.connect(tables=["dedup_clusters"]) as con:
             con.register("q", q)
-            # stored as int64 (Delta has no unsigned types); the values are 0 .. 2^32-1
-            out = {d: np.asarray(s, dtype=np.int64).astype(np.uint32)
-                   for d, s in con.execute(sql, [self.band_config]).fetchall()}
+            found = con.sql(sql, params=[self.band_config]).to_arrow_table()
+        # As Arrow, not Python lists: a batch against a large index reads tens of thousands of
+        # signatures (62k in bench/dedup_scale.py at 100k documents, 6 s as lists). Stored as int64
+        # (Delta has no unsigned types); the values are 0 .. 2^32-1.
+        sigs = found.column("signature").combine_chunks() if found.num_rows else None
+        out: dict[str, np.ndarray] = {}
+        if sigs is not None:
+            offsets = sigs.offsets.to_numpy()
+            values = sigs.values.to_numpy(zero_copy_only=False).astype(np.uint32)
+            for i, d in enumerate(found.column("doc_id").to_pylist()):
+                out[d] = values[offsets[i]:offsets[i + 1]]
         self.rows_read["signatures"] += len(out)
         return out
 
