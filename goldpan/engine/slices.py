@@ -34,25 +34,41 @@ from goldpan.lake.snapshot import Snapshot
 class LakeQuery:
     """A stage's input: a DuckDB query over lake tables, streamed in batches of `batch_rows`.
 
-    `key` names a column of the result whose hash cuts the input into slices (a document id)."""
+    `key` names a column of the result whose hash cuts the input into slices (a document id).
+    `slice_table`: the scanned table that holds `key` under the same name and gives each result row
+    exactly one row (the query's driving table, joined to the others by `key`): the slice predicate
+    then goes into that table's view, where DuckDB pushes it into the Parquet scan, so a slice decodes
+    only its own rows' wide columns (page bodies, texts). Without it (a query that unions several
+    sources) the predicate wraps the whole query and every slice reads every row."""
 
     sql: str
     params: Sequence[Any] | Mapping[str, Any] | None
     tables: Sequence[str]
     batch_rows: int = 256
     key: str = "doc_id"
+    slice_table: str | None = None
 
     def batches(self, lake: Lake, snapshot: Snapshot | None = None):
         """The whole input, read here (engines that do not read the lake on their workers)."""
         return lake.iter_batches(self.sql, list(self.params) if isinstance(self.params, (list, tuple)) else self.params,
                                  tables=list(self.tables), batch_size=self.batch_rows, snapshot=snapshot)
 
-    def slice_sql(self, index: int, slices: int) -> str:
+    def _predicate(self, index: int, slices: int, alias: str = "") -> str:
         if not self.key.isidentifier():
             raise ValueError(f"bad slice key {self.key!r}")
-        if slices <= 1:
+        return f'hash({alias}"{self.key}") % {int(slices)} = {int(index)}'
+
+    def slice_sql(self, index: int, slices: int) -> str:
+        """The query of slice `index`: the stage's own when the slice is cut in the scanned table."""
+        if slices <= 1 or self.slice_table is not None:
             return self.sql
-        return f'SELECT * FROM ({self.sql}) AS q WHERE hash(q."{self.key}") % {int(slices)} = {int(index)}'
+        return f"SELECT * FROM ({self.sql}) AS q WHERE {self._predicate(index, slices, 'q.')}"
+
+    def slice_filters(self, index: int, slices: int) -> dict[str, str]:
+        """table -> predicate restricting that table's view to slice `index` (see `slice_table`)."""
+        if slices <= 1 or self.slice_table is None:
+            return {}
+        return {self.slice_table: self._predicate(index, slices)}
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,8 @@ def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label
     q = job.query
     reader = lake.iter_batches(q.slice_sql(index, job.slices),
                                list(q.params) if isinstance(q.params, (list, tuple)) else q.params,
-                               tables=list(q.tables), batch_size=q.batch_rows, snapshot=job.snapshot)
+                               tables=list(q.tables), batch_size=q.batch_rows, snapshot=job.snapshot,
+                               row_filters=q.slice_filters(index, job.slices))
     writer = PartWriter(job.target, f"{index:05d}")
     res = SliceResult(index=index, part=None, sums={c: 0 for c in job.sum_columns})
     for batch in reader:
