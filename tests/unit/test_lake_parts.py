@@ -98,3 +98,30 @@ def test_slices_cut_in_the_scanned_table_cover_every_row_once_and_reach_the_parq
     with lake.connect(tables=q.tables, row_filters=q.slice_filters(1, 3)) as con:
         plan = con.execute("EXPLAIN " + sql.replace("?", "'b1'")).fetchall()[0][1]
     assert "Filters: (hash(doc_id) % 3) = 1" in plan  # in the READ_PARQUET node, not a Filter above it
+
+
+def test_file_slices_deal_the_partition_s_files_and_each_slice_reads_only_its_own(tmp_path) -> None:
+    """With at least one file per slice in the read partition (what a Ray stage leaves: a part per slice),
+    slices are whole files: together every row once, each slice only the rows of its files."""
+    from goldpan.engine.slices import LakeQuery
+
+    lake = Lake(tmp_path / "lake")
+    for chunk in (range(10), range(10, 13), range(13, 30), range(30, 31)):  # four files in b1
+        lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b1", chunk), schema=SCHEMA)], SCHEMA, mode="append",
+                   partition_by=["batch_id"])
+    lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b2", range(5)), schema=SCHEMA)], SCHEMA, mode="append",
+               partition_by=["batch_id"])
+    sql = "SELECT doc_id, text FROM docs WHERE batch_id = ?"
+    q = LakeQuery(sql, ["b1"], ["docs"], slice_table="docs", slice_partition=(("batch_id", "b1"),))
+    snap = lake.snapshot(["docs"])
+    assert q.file_slices(lake, snap, 5) is None  # fewer files than slices: hash slices
+    groups = q.file_slices(lake, snap, 3)
+    assert groups is not None and len(groups) == 3 and sum(len(g) for g in groups) == 4
+    assert all(p.startswith("batch_id=b1/") for g in groups for p in g)
+    got = []
+    for g in groups:
+        rows = [r["doc_id"] for b in lake.iter_batches(sql, ["b1"], tables=["docs"], snapshot=snap, files={"docs": g})
+                for r in b.to_pylist()]
+        assert rows
+        got += rows
+    assert sorted(got) == sorted(f"b1-d{i}" for i in range(31))
