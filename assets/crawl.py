@@ -12,7 +12,7 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from assets.common import counts_markdown, engine_for, materialize_result, metered
+from assets.common import counts_markdown, engine_for, materialize_result, metered, per_worker_metadata
 from assets.partitions import crawl_batches
 from goldpan.crawl import stage as crawl_stage
 from goldpan.crawl.addresses import PrivateNotOptedIn
@@ -131,8 +131,10 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
     except WarcInputError as exc:
         raise dg.Failure(f"batch {batch}: {exc}") from None
     context.log.info(f"import {batch} done: {out.stats.as_dict()}")
+    engine = {"engine_kind": out.engine, "engine_workers": dg.MetadataValue.int(out.workers), "lake_io": out.lake_io,
+              **per_worker_metadata(out.per_worker, unit="pages")}
     return _result(lk, batch, out.stats.rows, {**_import_metadata(out.uris, out.stats), "recipe_id": rc.recipe_id,
-                                               "lake_io": out.lake_io})
+                                               **engine})
 
 
 def _import_metadata(uris: list[str], stats: WarcStats) -> dict:

@@ -8,7 +8,7 @@ resumable chunks (goldpan.warc.importer) and marks it done with its counters.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from goldpan.crawl.batch_table import WARC, record_batch
@@ -26,6 +26,10 @@ class WarcRunResult:
     stats: WarcStats
     #: where the rows were read and written: "workers" (one task per file, goldpan.warc.shards) or "driver"
     lake_io: str = "driver"
+    #: the engine that ran the import, and each worker's rows and busy seconds (Ray: one task per file)
+    engine: str = "inprocess"
+    workers: int = 1
+    per_worker: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def import_config(section: WarcSection, storage_options: Mapping[str, str]) -> WarcSection:
@@ -60,6 +64,7 @@ def run(
     record_batch(lake, batch_id, kind=WARC, sources=uris, recipe_id=recipe_id, state="running", run_id=run_id,
                  started_at=started)  # fmt: skip
     cfg = import_config(section, storage)
+    tally_before = engine.tally.snapshot() if runs_on_workers(engine) else {}
     on_workers = import_on_workers(lake, engine, uris, batch_id, cfg, takedowns=takedowns,
                                    commit_metadata=dict(commit_metadata or {})) if runs_on_workers(engine) else None
     if on_workers is not None:
@@ -71,4 +76,6 @@ def run(
                                   commit_metadata=dict(commit_metadata or {}), restart=restart)  # fmt: skip
     record_batch(lake, batch_id, kind=WARC, sources=uris, recipe_id=recipe_id, state="done", stats=stats.as_dict(),
                  run_id=run_id, started_at=started)  # fmt: skip
-    return WarcRunResult(uris, stats, "workers" if on_workers is not None else "driver")
+    if on_workers is None:
+        return WarcRunResult(uris, stats)
+    return WarcRunResult(uris, stats, "workers", engine.name, engine.workers, engine.tally.since(tally_before))

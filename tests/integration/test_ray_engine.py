@@ -277,6 +277,7 @@ def test_the_warc_import_on_ray_workers_reads_s3_and_writes_the_local_import_row
     lake = Lake("s3://lake/ray", opts)
     got = warc_stage.run(lake, section, "b-import", ["s3://warc/in/*"], recipe_id="r", engine=ray_engine())
     assert (want.lake_io, got.lake_io) == ("driver", "workers")
+    assert got.engine == "ray" and sum(w["rows"] for w in got.per_worker.values()) == got.stats.rows
     assert got.stats.as_dict() == want.stats.as_dict()
     assert (got.stats.revisits_resolved, got.stats.revisits_unresolved) == (2, 1)
     assert _pages_rows(lake) == _pages_rows(ref)

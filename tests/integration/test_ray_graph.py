@@ -136,6 +136,7 @@ def test_the_graph_on_ray_over_s3_writes_the_in_process_tables(local_s3, real_wa
     assert docs["workers_used"].value >= 1 and docs["per_worker_docs_per_s"].value > 0
     assert "| worker |" in docs["per_worker"].value
     assert all(mats[t]["lake_io"].value == "workers" for t in ("pages", "documents", "doc_signals", "doc_scores"))
+    assert mats["pages"]["engine_kind"].value == "ray" and "| worker | pages |" in mats["pages"]["per_worker"].value
     assert len(mats) == len(runs["ray"].get_asset_materialization_events())
     assert {m.asset_key.to_user_string() for m in (e.materialization for e in
             runs["inprocess"].get_asset_materialization_events())} == set(mats)
