@@ -254,18 +254,18 @@ def test_the_warc_import_on_ray_workers_reads_s3_and_writes_the_local_import_row
     lake; one commit. Rows (ids, statuses, bodies, revisits resolved across files) equal the import in
     process; a file listed twice (ids shared by two files) falls back to the driver with the same rows."""
     from goldpan.warc import stage as warc_stage
-    from tests.unit.test_warc_producers import HTML, _gz_members, _response, _revisit
+    from tests.fixtures.warc_records import HTML, gz_members, warc_response, warc_revisit
 
     _endpoint, s3, opts = local_s3
     s3.create_bucket(Bucket="warc")
     s3.create_bucket(Bucket="lake")
     other = HTML.replace(b"Ferry", b"Tide")
     files = {  # a revisit whose original is in the next file, one in the same file, one never captured
-        "a.warc.gz": _gz_members([_revisit("http://harbour.example/mirror", other, "r-0", "o-2"),
-                                  _response("http://harbour.example/ferry", HTML, "o-1"),
-                                  _revisit("http://harbour.example/ferry?day=2", HTML, "r-1", "o-1"),
-                                  _revisit("http://harbour.example/lost", b"never", "r-9", "o-9")]),
-        "b.warc.gz": _gz_members([_response("http://harbour.example/tide", other, "o-2")]),
+        "a.warc.gz": gz_members([warc_revisit("http://harbour.example/mirror", other, "r-0", "o-2"),
+                                 warc_response("http://harbour.example/ferry", HTML, "o-1"),
+                                 warc_revisit("http://harbour.example/ferry?day=2", HTML, "r-1", "o-1"),
+                                 warc_revisit("http://harbour.example/lost", b"never", "r-9", "o-9")]),
+        "b.warc.gz": gz_members([warc_response("http://harbour.example/tide", other, "o-2")]),
     }
     for name, data in files.items():
         s3.put_object(Bucket="warc", Key=f"in/{name}", Body=data)
