@@ -166,7 +166,7 @@ def merge_runs(runs: list[Run], live: Callable[[Run], set[str]]) -> Run:
         keys[kind] = k[order]
         refs[kind] = np.concatenate(rs)[order].astype(np.int32) if rs else np.empty(0, np.int32)
     payload = pa.concat_tables(payloads).combine_chunks() if payloads else PAYLOAD.empty_table()
-    return Run(keys, refs, payload, sorted(batches))
+    return Run(keys, refs, payload, sorted(set(batches)))  # a rebuild's runs share batches
 
 
 def _save_run(root: Path, run: Run) -> str:
@@ -297,7 +297,7 @@ def _rebuild_runs(lake, dt, root: Path, fanin: int) -> list[tuple[Run, dict]]:
         run = run_from_rows(rows, batches)
         _save_run(root, run)
         runs.append((run, {"name": run.name, "batches": batches, "level": _level(len(batches), fanin)}))
-        runs, _ = _merge_levels(root, runs, fanin)
+        runs, _merged = _merge_levels(root, runs, fanin)
         chunk, n = [], 0
 
     for path in paths:
