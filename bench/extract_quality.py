@@ -38,6 +38,7 @@ GOLD_XPATH = {
 # (label, extractor name, options); None name = plain resiliparse 2.0.1 with its own defaults.
 VARIANTS = [
     ("goldpan (learned lines)", "goldpan", {}),
+    ("goldpan, headline not forced", "goldpan", {"keep_headline": False}),
     ("goldpan cascade", "cascade", {}),
     ("goldpan resiliparse (old default)", "resiliparse", {}),
     ("goldpan resiliparse + strip", "resiliparse", {"strip_boilerplate_elements": True}),
