@@ -385,3 +385,12 @@ def test_source_features_describe_the_markup_around_each_line():
     assert not bare[:, col["src_located"]].any()
     missing = line_features(["不在网页里的一行字"], [True], [True], frozenset(), None, TEASERS)
     assert not missing[:, col["src_located"]].any()
+
+
+def test_keep_headline_option_forces_the_headline_or_leaves_it_to_the_model():
+    kept = _extract(make_extractor("goldpan", {"keep_headline": True}), NEWS)
+    free = _extract(make_extractor("goldpan", {"keep_headline": False}), NEWS)
+    assert kept.splitlines()[0] == "Council approves new cycle lanes on Mill Road"
+    # Without the rule the model decides; every line it keeps is one the default keeps too.
+    assert set(free.splitlines()) <= set(kept.splitlines())
+    assert "replaces forty parking spaces" in free
