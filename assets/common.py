@@ -94,15 +94,21 @@ def perf_metadata(run) -> dict[str, Any]:
     }
     if run.extra.get("lake_io"):  # "workers": the workers read and wrote the lake (Ray), else this process
         meta["lake_io"] = run.extra["lake_io"]
-    per_worker = p.get("per_worker") or {}
-    if per_worker:
-        rates = [w["rows_per_s"] for w in per_worker.values()]
-        meta["workers_used"] = dg.MetadataValue.int(len(per_worker))
-        meta["per_worker_docs_per_s"] = dg.MetadataValue.float(round(sum(rates) / len(rates), 1))
-        meta["per_worker"] = dg.MetadataValue.md(
-            "| worker | docs | busy s | docs/s |\n|---|---|---|---|\n" + "\n".join(
-                f"| {w} | {int(v['rows'])} | {v['busy_s']} | {v['rows_per_s']} |" for w, v in per_worker.items()))
-    return meta
+    return meta | per_worker_metadata(p.get("per_worker") or {})
+
+
+def per_worker_metadata(per_worker: dict[str, dict[str, float]], unit: str = "docs") -> dict[str, Any]:
+    """Each worker's rows, busy seconds and rate as a table, with the workers used and their mean rate."""
+    if not per_worker:
+        return {}
+    rates = [w["rows_per_s"] for w in per_worker.values()]
+    return {
+        "workers_used": dg.MetadataValue.int(len(per_worker)),
+        f"per_worker_{unit}_per_s": dg.MetadataValue.float(round(sum(rates) / len(rates), 1)),
+        "per_worker": dg.MetadataValue.md(
+            f"| worker | {unit} | busy s | {unit}/s |\n|---|---|---|---|\n" + "\n".join(
+                f"| {w} | {int(v['rows'])} | {v['busy_s']} | {v['rows_per_s']} |" for w, v in per_worker.items())),
+    }
 
 
 def metered(fn=None, *, unit: str = "rows"):

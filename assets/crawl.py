@@ -12,7 +12,7 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from assets.common import counts_markdown, materialize_result, metered
+from assets.common import counts_markdown, engine_for, materialize_result, metered, per_worker_metadata
 from assets.partitions import crawl_batches
 from goldpan.crawl import stage as crawl_stage
 from goldpan.crawl.addresses import PrivateNotOptedIn
@@ -126,11 +126,15 @@ def _import(context, lake, lk, rc, batch, files, restart) -> dg.MaterializeResul
         out = warc_stage.run(lk, rc.warc, batch, files, recipe_id=rc.recipe_id, run_id=context.run.run_id,
                              takedowns=matcher.match if matcher else None, restart=restart,
                              progress=_progress(context, f"import {batch}", line),
-                             commit_metadata=lake.commit_metadata(context, CODE_VERSION))  # fmt: skip
+                             commit_metadata=lake.commit_metadata(context, CODE_VERSION),
+                             engine=engine_for(rc))  # fmt: skip
     except WarcInputError as exc:
         raise dg.Failure(f"batch {batch}: {exc}") from None
     context.log.info(f"import {batch} done: {out.stats.as_dict()}")
-    return _result(lk, batch, out.stats.rows, {**_import_metadata(out.uris, out.stats), "recipe_id": rc.recipe_id})
+    engine = {"engine_kind": out.engine, "engine_workers": dg.MetadataValue.int(out.workers), "lake_io": out.lake_io,
+              **per_worker_metadata(out.per_worker, unit="pages")}
+    return _result(lk, batch, out.stats.rows, {**_import_metadata(out.uris, out.stats), "recipe_id": rc.recipe_id,
+                                               **engine})
 
 
 def _import_metadata(uris: list[str], stats: WarcStats) -> dict:

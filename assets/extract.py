@@ -9,13 +9,17 @@ from assets.partitions import crawl_batches
 from goldpan.extract import stage as extract_stage
 from goldpan.extract.compare import summarize_pairs
 from goldpan.extract.extractors import make_extractor
+from goldpan.extract.line_model import load_line_model
 from goldpan.extract.model_registry import register_line_model
 from goldpan.extract.stage import build_extractors
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import DOCUMENT_VARIANTS, DOCUMENTS
 from resources import LakeResource, ModelsResource, RecipeResource
 
-CODE_VERSION = "extract-v4"  # v4: truncated pages rejected (rule truncated) unless extract.keep_truncated
+# v4: truncated pages rejected (rule truncated) unless extract.keep_truncated; v5: line features read
+# the markup around each line. The shipped line model's sha1 is part of the version, so a retrained
+# model (and only that, or a code change) makes Dagster see the batches' documents as stale.
+CODE_VERSION = f"extract-v5+lines-{load_line_model('shipped:line_model.json').sha1[:12]}"
 
 
 def _byte_caps(rc) -> dict[str, int]:

@@ -9,8 +9,9 @@ other halves by scripts/train_extract_model.py):
   gold is the author-marked main container; bag-of-words token F1 averaged per page.
 
 Speed: pages / CPU second of this process for the extractor call alone, on HTML already decoded
-(the same for all), parse included: "pages/s per core", robust to a shared machine. Ratios between
-extractors in one run are what to compare; absolute figures move with the machine's load.
+(the same for all), parse included: "pages/s per core". The extractors run interleaved page by page,
+so a load change during the run hits all of them alike. Ratios between extractors in one run are
+what to compare; absolute figures move with the machine's load.
 
     .venv/bin/python bench/extract_quality.py [--quick] [--sets aeb,trafilatura,docs]
 """
@@ -38,6 +39,7 @@ GOLD_XPATH = {
 # (label, extractor name, options); None name = plain resiliparse 2.0.1 with its own defaults.
 VARIANTS = [
     ("goldpan (learned lines)", "goldpan", {}),
+    ("goldpan, headline not forced", "goldpan", {"keep_headline": False}),
     ("goldpan cascade", "cascade", {}),
     ("goldpan resiliparse (old default)", "resiliparse", {}),
     ("goldpan resiliparse + strip", "resiliparse", {"strip_boilerplate_elements": True}),
@@ -81,37 +83,45 @@ class PlainResiliparse:
         return extract_plain_text(HTMLTree.parse(page.html), main_content=True), "plain"
 
 
-def run_variant(ext, items) -> tuple[list[str], float, dict]:
+def run_variants(exts: list, items: list[str]) -> list[tuple[list[str], float, dict]]:
+    """Every extractor on every page, interleaved page by page: (texts, CPU seconds, paths) each.
+
+    Interleaved, not one extractor after the other: on a shared machine the load changes within a
+    run (trafilatura's pages/s moved from 27 to 48 between runs of the same pages), and a change
+    that hit only the later extractors skewed the speed ratios.
+    """
     from goldpan.extract.html_text import ParsedHtml
     from goldpan.extract.normalize import normalize_text
 
-    texts, paths = [], {}
-    cpu = 0.0
+    out = [([], 0.0, {}) for _ in exts]
     for html in items:
-        t0 = time.process_time()
-        try:
-            text, path = ext.extract_with_path(ParsedHtml(html))
-        except Exception:  # noqa: BLE001 -- a crash scores as an empty extraction
-            text, path = "", "error"
-        cpu += time.process_time() - t0
-        texts.append(normalize_text(text or ""))
-        paths[path] = paths.get(path, 0) + 1
-    return texts, cpu, paths
+        for k, ext in enumerate(exts):
+            texts, cpu, paths = out[k]
+            t0 = time.process_time()
+            try:
+                text, path = ext.extract_with_path(ParsedHtml(html))
+            except Exception:  # noqa: BLE001 -- a crash scores as an empty extraction
+                text, path = "", "error"
+            out[k] = (texts, cpu + time.process_time() - t0, paths)
+            texts.append(normalize_text(text or ""))
+            paths[path] = paths.get(path, 0) + 1
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="every 4th report page")
     ap.add_argument("--sets", default="aeb,trafilatura,docs")
-    ap.add_argument("--only", default="", help="comma-separated variant labels (substring match)")
+    ap.add_argument("--only", default="", help="variant labels (substring match), separated by ';'")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "extract_quality.json")
     args = ap.parse_args()
     import extract_gold as eg
 
     from goldpan.extract.encoding import decode_page
     from goldpan.extract.extractors import make_extractor
+    from goldpan.extract.html_text import ParsedHtml
 
-    variants = [v for v in VARIANTS if not args.only or any(o in v[0] for o in args.only.split(","))]
+    variants = [v for v in VARIANTS if not args.only or any(o in v[0] for o in args.only.split(";"))]
     results: dict = {"split": "report", "sets": {}}
     for set_name in args.sets.split(","):
         pages = [p for p in eg.SETS[set_name]() if p.split == "report"]
@@ -120,10 +130,10 @@ def main() -> int:
         htmls = [decode_page(p.html, p.charset).text for p in pages]
         res_set = results["sets"].setdefault(set_name, {"pages": len(pages), "extractors": {}})
         print(f"\n== {set_name}: {len(pages)} report pages", flush=True)
-        for label, name, opts in variants:
-            ext = PlainResiliparse() if name is None else make_extractor(name, opts)
-            ext.extract_with_path(__import__("goldpan.extract.html_text", fromlist=["x"]).ParsedHtml(htmls[0]))
-            texts, cpu, paths = run_variant(ext, htmls)
+        exts = [PlainResiliparse() if name is None else make_extractor(name, opts) for _, name, opts in variants]
+        for ext in exts:  # warm-up: imports, model load
+            ext.extract_with_path(ParsedHtml(htmls[0]))
+        for (label, _, _), ext, (texts, cpu, paths) in zip(variants, exts, run_variants(exts, htmls)):
             sc = eg.score(set_name, texts, pages)
             row = {k: round(v, 4) for k, v in sc.items()}
             row.update(cpu_s=round(cpu, 2), pages_per_cpu_s=round(len(pages) / cpu, 1) if cpu else None,

@@ -1,13 +1,14 @@
 """The engines side by side on real pages: in process, local worker processes and Ray, 1 and 2 workers.
 
 Material: the >= 5,000-page real WARC of bench/end_to_end.py (Debian documentation in 20 languages,
-4 shards, built by bench/realdocs.py into its cache). The pages are imported into a Delta lake once;
-then, for each engine, a copy of that lake runs every pooled stage the engine drives, in graph order:
-extract (`documents`), dedup (features on the workers, band-key group-by on the engine, clusters),
-filter signals (`doc_signals`), classify (`doc_scores`) and token counts (`doc_tokens`). On Ray the
-workers of extract, filter, classify and tokens read their input slices from the lake and write
-Parquet parts into it, the driver only commits (goldpan.engine.slices); dedup's band-key pairs are a
-Ray shuffle. The local engines stream rows through the driver.
+4 shards, built by bench/realdocs.py into its cache). For each engine, an empty lake runs the WARC
+import (`pages`) and every pooled stage the engine drives, in graph order: extract (`documents`),
+dedup (features on the workers, band-key group-by on the engine, clusters), filter signals
+(`doc_signals`), classify (`doc_scores`) and token counts (`doc_tokens`). On Ray one task per WARC
+shard reads it and writes its `pages` part (goldpan.warc.shards), and the workers of extract, filter,
+classify and tokens read their input slices from the lake and write Parquet parts into it; the driver
+only commits (goldpan.engine.slices); dedup's band-key pairs are a Ray shuffle. The local engines
+import in the driver and stream rows through it.
 
 Everything runs in this one invocation, one engine after the other, in this order: in-process,
 local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first). Ray runs start a
@@ -41,22 +42,29 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 BATCH = "b-bench-ray"
-STAGES = ("extract", "dedup", "filter", "classify", "tokens")
-KEYS = {"documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["doc_id"], "doc_scores": ["doc_id"],
+STAGES = ("import", "extract", "dedup", "filter", "classify", "tokens")
+KEYS = {"pages": ["page_id"], "documents": ["doc_id"], "dedup_clusters": ["doc_id"], "doc_signals": ["doc_id"], "doc_scores": ["doc_id"],
         "doc_tokens": ["doc_id", "text_md5"]}
 
 
-def import_pages(shards: list[Path], root: Path) -> int:
+def import_pages(shards: list[Path], root: Path, engine) -> None:
+    """The WARC import as the `pages` asset runs it: on Ray one task per shard, else in this process."""
     from goldpan.lake import Lake
     from goldpan.recipe import WarcSection
-    from goldpan.warc.importer import import_warc_batch
+    from goldpan.warc import stage as warc_stage
 
-    stats = import_warc_batch(Lake(root), [str(s) for s in shards], BATCH, WarcSection())
+    warc_stage.run(Lake(root), WarcSection(), BATCH, [str(s) for s in shards], recipe_id="bench",
+                   engine=engine if engine.name == "ray" else None)
+
+
+def kept_pages(root: Path) -> int:
+    from goldpan.lake import Lake
+
     with Lake(root).connect(tables=["pages"]) as con:
-        return int(con.execute("SELECT count(*) FROM pages WHERE status = 'kept'").fetchone()[0]) or stats.records
+        return int(con.execute("SELECT count(*) FROM pages WHERE status = 'kept'").fetchone()[0])
 
 
-def run_stages(root: Path, engine, batch_rows: int) -> dict[str, float]:
+def run_stages(root: Path, engine, batch_rows: int, shards: list[Path]) -> dict[str, float]:
     """Seconds of each pooled stage on `engine` (the same calls and batch sizes as the assets)."""
     from goldpan.bpe import stage as tokens_stage
     from goldpan.classify import stage as classify_stage
@@ -70,6 +78,7 @@ def run_stages(root: Path, engine, batch_rows: int) -> dict[str, float]:
     rc = load_recipe(ROOT / "recipes" / "warc.yaml")
     lake = Lake(root)
     calls = {
+        "import": lambda: import_pages(shards, root, engine),
         "extract": lambda: extract_stage.run(lake, rc.extract, BATCH, engine=engine, batch_rows=max(1, batch_rows // 2)),
         "dedup": lambda: dedup_stage.run(lake, rc.dedup, BATCH, engine=engine, batch_rows=batch_rows),
         "filter": lambda: filter_stage.run(lake, BATCH, engine=engine, batch_rows=batch_rows),
@@ -132,18 +141,15 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f}", flush=True)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="goldpan-ray-bench-") as tmp:
-        base = Path(tmp) / "pages"
-        t0 = time.perf_counter()
-        docs = import_pages(shards, base)
-        print(f"imported {docs} pages in {time.perf_counter() - t0:.1f}s", flush=True)
+        docs = 0
         ref = None
         for run in args.runs.split(","):
             kind, workers = run.rstrip("0123456789"), int(run[len(run.rstrip("0123456789")):] or 1)
             root = Path(tmp) / run
-            shutil.copytree(base, root)
             engine, start_s = make(kind, workers)
             load = os.getloadavg()[0]
-            seconds = run_stages(root, engine, args.batch_rows)
+            seconds = run_stages(root, engine, args.batch_rows, shards)
+            docs = docs or kept_pages(root)
             total = round(sum(seconds.values()), 2)
             d = digests(root)
             ref = ref or d

@@ -58,11 +58,12 @@ BENCHMARKS: list[str] = [
     "bench/filter_multilingual.py",  # filter: per-language real pages kept, spam removed, lid accuracy vs datatrove
     "bench/classify_score.py",  # classify: fastText scoring docs/s and training time
     "bench/dedup_quality.py", "bench/dedup_throughput.py", "bench/dedup_scale.py",  # dedup: P/R per edit rate, docs/s, 1M scale
-    "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index
+    "bench/dedup_lookup.py",  # dedup: index lookup CPU-s for a 10k batch vs an N-document index (key runs vs scan vs empty)
     "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
     "bench/llm_loop.py",  # synthesize: client tokens/s vs plain client, cache rerun, guard on real passages, perplexity
     "bench/end_to_end.py",  # whole graph on >= 5,000 real pages vs datatrove's FineWeb pipeline; 1 vs 2 workers
     "bench/ray_engine.py",  # pooled stages on real pages: in-process vs local processes vs Ray, 1 and 2 workers
+    "bench/slice_scan.py",  # reading one slice of a stage's input: predicate around the query, in the scan, by file
 ]
 
 

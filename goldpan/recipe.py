@@ -257,6 +257,12 @@ class DedupSection(_Strict):
     # Compact dedup_index/dedup_paragraphs (Delta optimize) once a partition holds more files than
     # this: a lookup pays per file, so without it lookups slow down with every batch. 0 = never.
     index_compact_files: int = Field(16, ge=0)
+    # Sorted key runs beside dedup_index (goldpan.dedup.keyruns, local lakes): a lookup is a binary
+    # search of the batch's keys in a few memory-mapped runs instead of a scan of every index key;
+    # off = scan the table's files. Each batch adds a run; index_run_fanin runs of one size level are
+    # merged into one (fewer runs = cheaper lookups, more rewriting at commits).
+    index_keyruns: bool = True
+    index_run_fanin: int = Field(4, ge=2)
 
     @model_validator(mode="after")
     def _banding_and_anchors(self) -> DedupSection:

@@ -53,6 +53,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=400)
     # 1e-3 chosen with --validate (train half only): 1e-4 overfitted the pages' sites, 1e-2 underfitted.
     ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--neg-weight", type=float, default=1.0, help="weight of boilerplate lines (x)")
     ap.add_argument("--validate", action="store_true",
                     help="choose settings without the report half: fit on 3/4 of the train half, score "
                          "the other 1/4 (fixed hash), write nothing")
@@ -70,9 +71,10 @@ def main() -> int:
     import goldpan.extract.learned as learned_mod
     import goldpan.extract.line_training as training_mod
     import goldpan.extract.lines as lines_mod
+    import goldpan.extract.source_context as source_mod
 
     # The gold texts and labels depend on the bench's gold builders and the labelling code too.
-    sources = [lines_mod.__file__, learned_mod.__file__, training_mod.__file__, eg.__file__,
+    sources = [lines_mod.__file__, source_mod.__file__, learned_mod.__file__, training_mod.__file__, eg.__file__,
                str(ROOT / "bench" / "extract_quality.py")]
     key = hashlib.sha1(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()
     cache = eg.DATA / f"line_examples-{key[:12]}.pkl"
@@ -100,7 +102,8 @@ def main() -> int:
         golds = {"train": [golds["train"][i] for i in fit], "report": [golds["train"][i] for i in val]}
         print(f"validate: fit {len(fit)} / validation {len(val)} pages of the train half", flush=True)
 
-    model = train_from_pages(examples["train"], seed=args.seed, hidden=args.hidden, epochs=args.epochs, l2=args.l2)
+    model = train_from_pages(examples["train"], seed=args.seed, neg_weight=args.neg_weight, hidden=args.hidden,
+                             epochs=args.epochs, l2=args.l2)
 
     def scorer(split):
         def score_set(set_name, texts, idx):

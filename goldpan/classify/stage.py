@@ -118,7 +118,8 @@ def run(
     """Score every document of `batch_id` that has signals with the latest models (one commit)."""
     ctx, recs = score_context(lake, section)
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
-    query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows)
+    query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",
+                       slice_partition=(("batch_id", batch_id),))
     result = run_pooled(
         lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,

@@ -140,7 +140,7 @@ def run(
             dd.sig_cfg,
         )
         t1 = time.perf_counter()
-        store = DeltaPriorStore(lake, batch_id, dd.config_id)
+        store = DeltaPriorStore(lake, batch_id, dd.config_id, keyruns=dd.cfg.index_keyruns)
         out = dd.run(inputs, store, features=feats)
         t2 = time.perf_counter()
         run.meter.docs = len(inputs)
@@ -150,13 +150,14 @@ def run(
             commit_metadata=commit_metadata,
         )
         index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
-                                 compact_files=dd.cfg.index_compact_files)
+                                 compact_files=dd.cfg.index_compact_files, keyruns_on=dd.cfg.index_keyruns,
+                                 run_fanin=dd.cfg.index_run_fanin)
     progress.finished = True
     report(progress)
     finish_run(run, engine, before)
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
-        index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, config_id=dd.config_id,
+        index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, index_lookups=store.lookups, config_id=dd.config_id,
         paragraphs_removed=sum(r.paragraphs_removed for r in out.results), cluster_merges=len(out.merges),
         seconds={"features": round(t1 - t0, 3), "clusters": round(t2 - t1, 3)},
     )

@@ -13,6 +13,10 @@ Tables (schemas in `goldpan.lake.schemas`):
   matches; (2) few files: `write_index` compacts a table once a partition holds more than
   `compact_files` files, because the per-file cost dominated (1M documents in 100 batches = 1,600
   band files). On an object store the lookup is a DuckDB join over the Arrow dataset.
+  That scan still reads every key of the kind, so on a local lake the lookups are answered by the
+  key runs beside the table (`keyruns`: each batch's keys sorted and memory-mapped, merged LSM
+  style, checked against the Delta log), and the scan is the fallback when they are off or cannot
+  vouch for the table's current version.
 - `dedup_clusters` (the stage's per-document table) holds each document's signature; it is read
   only for the candidate documents the index returned (partition pruning on their batch ids).
 - `dedup_paragraphs`: per batch, the number of distinct documents containing each paragraph key.
@@ -31,6 +35,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
+from goldpan.dedup import keyruns
 from goldpan.dedup.clusters import (
     KIND_ANCHOR,
     KIND_BAND,
@@ -68,13 +73,26 @@ def _in_list(values) -> str:
 class DeltaPriorStore:
     """`PriorStore` over the lake for batch `batch_id` (sees only batches that sort before it)."""
 
-    def __init__(self, lake: Lake, batch_id: str, band_config: str, text_table: str = "documents") -> None:
+    def __init__(self, lake: Lake, batch_id: str, band_config: str, text_table: str = "documents",
+                 keyruns: bool = True) -> None:
         self.lake = lake
         self.batch_id = batch_id
         self.band_config = band_config
         self.text_table = text_table
         self.rows_read: dict[str, int] = {"index": 0, "signatures": 0, "texts": 0, "paragraphs": 0}
+        #: How index lookups were answered: by the key runs, or by scanning the table's files.
+        self.lookups: dict[str, int] = {"runs": 0, "scan": 0}
+        self.use_keyruns = keyruns
+        self._view: keyruns.RunView | None = None
         self._merges: list[ClusterMerge] | None = None
+
+    def _run_view(self, dt) -> keyruns.RunView | None:
+        """The key runs valid for the table version `dt` (cached while the version holds), or None."""
+        if not self.use_keyruns:
+            return None
+        if self._view is None or self._view.version != dt.version():
+            self._view = keyruns.open_view(self.lake, dt)
+        return self._view
 
     def _config(self, kind: str) -> str:
         return {KIND_URL: URL_CONFIG, KIND_SHA1: SHA1_CONFIG, KIND_BAND: self.band_config,
@@ -115,20 +133,29 @@ class DeltaPriorStore:
             con.close()
 
     def lookup(self, kind: str, keys: np.ndarray) -> list[IndexHit]:
-        if keys.size == 0 or not self.lake.exists("dedup_index"):
+        if keys.size == 0:
             return []
-        files = self._kind_files("dedup_index", f"kind={kind}")
-        if files is not None:
-            # Same rows and order as the SQL below: config and batch filters, then sorted by
-            # (key, batch_id, doc_id); strings compare by code point here and bytewise (UTF-8) in
-            # DuckDB, which is the same order.
-            config = self._config(kind)
-            found = matching_rows(files, ProbeSet(keys), ["doc_id", "cluster_id", "batch_id", "config"]) \
-                if files else []
-            rows = sorted(
-                ((k, d, c, b) for k, d, c, b, cfg in found if cfg == config and b < self.batch_id),
-                key=lambda r: (r[0], r[3], r[1]),
-            )
+        dt = self.lake.table("dedup_index")
+        if dt is None:
+            return []
+        config = self._config(kind)
+        if self.lake.is_local:
+            view = self._run_view(dt)
+            if view is not None:
+                rows = view.lookup(kind, keys, config, self.batch_id)
+                self.lookups["runs"] += 1
+            else:
+                # Same rows and order as the SQL below: config and batch filters, then sorted by
+                # (key, batch_id, doc_id); strings compare by code point here and bytewise (UTF-8) in
+                # DuckDB, which is the same order.
+                files = sorted(u.removeprefix("file://") for u in dt.file_uris() if f"/kind={kind}/" in u)
+                found = matching_rows(files, ProbeSet(keys), ["doc_id", "cluster_id", "batch_id", "config"]) \
+                    if files else []
+                rows = sorted(
+                    ((k, d, c, b) for k, d, c, b, cfg in found if cfg == config and b < self.batch_id),
+                    key=lambda r: (r[0], r[3], r[1]),
+                )
+                self.lookups["scan"] += 1
             self.rows_read["index"] += len(rows)
             return [IndexHit(kind, int(k), d, c, b) for k, d, c, b in rows]
         buckets = sorted(set(bucket_of(keys).tolist()))
@@ -152,9 +179,17 @@ class DeltaPriorStore:
                f"WHERE c.batch_id IN {_in_list(b for b, _ in refs)} AND c.minhash_config = ?")
         with self.lake.connect(tables=["dedup_clusters"]) as con:
             con.register("q", q)
-            # stored as int64 (Delta has no unsigned types); the values are 0 .. 2^32-1
-            out = {d: np.asarray(s, dtype=np.int64).astype(np.uint32)
-                   for d, s in con.execute(sql, [self.band_config]).fetchall()}
+            found = con.sql(sql, params=[self.band_config]).to_arrow_table()
+        # As Arrow, not Python lists: a batch against a large index reads tens of thousands of
+        # signatures (62k in bench/dedup_scale.py at 100k documents, 6 s as lists). Stored as int64
+        # (Delta has no unsigned types); the values are 0 .. 2^32-1.
+        sigs = found.column("signature").combine_chunks() if found.num_rows else None
+        out: dict[str, np.ndarray] = {}
+        if sigs is not None:
+            offsets = sigs.offsets.to_numpy()
+            values = sigs.values.to_numpy(zero_copy_only=False).astype(np.uint32)
+            for i, d in enumerate(found.column("doc_id").to_pylist()):
+                out[d] = values[offsets[i]:offsets[i + 1]]
         self.rows_read["signatures"] += len(out)
         return out
 
@@ -324,18 +359,26 @@ def compact_if_fragmented(lake: Lake, table: str, max_files: int, commit_metadat
 
 
 def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, commit_metadata=None,
-                compact_files: int = 16) -> dict[str, int]:
+                compact_files: int = 16, keyruns_on: bool = True, run_fanin: int = 4) -> dict[str, int]:
     """Replace the batch's rows in `dedup_index`, `dedup_paragraphs` and `dedup_merges` (idempotent
-    per batch), then compact the index tables once a partition holds more than `compact_files` files.
+    per batch), compact the index tables once a partition holds more than `compact_files` files,
+    then bring the key runs (`keyruns`, merged per `run_fanin`) to the index's new version.
 
     This is the one place that commits what a batch adds to the dedup index: a scheduler that must
-    serialise or re-check index commits of overlapping runs wraps this function."""
+    serialise or re-check index commits of overlapping runs wraps this function. A crash after the
+    Delta commits and before the runs' update leaves runs that lookups recognise as behind (they
+    read this batch's rows from the table) and that the next call brings up to date."""
+    import uuid
+
     from goldpan.lake import batch_predicate
     from goldpan.lake.schemas import DEDUP_INDEX, DEDUP_MERGES, DEDUP_PARAGRAPHS
 
     pred = batch_predicate("batch_id", batch_id)
-    w1 = lake.write("dedup_index", index_batches(batch_id, band_config, out), DEDUP_INDEX, predicate=pred,
-                    partition_by=["kind", "bucket"], commit_metadata=commit_metadata,
+    token = uuid.uuid4().hex
+    rows = list(index_batches(batch_id, band_config, out))  # written, then the batch's key run
+    w1 = lake.write("dedup_index", rows, DEDUP_INDEX, predicate=pred,
+                    partition_by=["kind", "bucket"],
+                    commit_metadata={**(commit_metadata or {}), keyruns.WRITE_TOKEN: token},
                     writer_properties=index_writer_properties())
     w2 = lake.write("dedup_paragraphs", paragraph_batches(batch_id, out), DEDUP_PARAGRAPHS, predicate=pred,
                     partition_by=["bucket"], commit_metadata=commit_metadata)
@@ -346,4 +389,6 @@ def write_index(lake: Lake, batch_id: str, band_config: str, out: BatchOutcome, 
            "dedup_merges_rows": w3.rows}
     res.update(compact_if_fragmented(lake, "dedup_index", compact_files, commit_metadata, index_writer_properties()))
     res.update(compact_if_fragmented(lake, "dedup_paragraphs", compact_files, commit_metadata))
+    if keyruns_on and lake.is_local:
+        res.update(keyruns.update(lake, run_fanin, own=(batch_id, token, lambda: rows)))
     return res

@@ -142,10 +142,13 @@ def _run_direct(lake: Lake, engine: Engine, run: StageRun, progress: StageProgre
                 partition_by: list[str] | None, mode: str, commit_metadata: Mapping[str, str] | None,
                 status_column: str | None) -> WriteResult:
     """Workers read slices and write parts (goldpan.engine.slices); here: plan, count, one commit."""
-    job = SliceJob(lake_root=lake.root, storage_options=lake.storage_options, snapshot=lake.snapshot(query.tables),
-                   query=query, slices=slice_count(engine.workers),
+    snapshot, slices = lake.snapshot(query.tables), slice_count(engine.workers)
+    job = SliceJob(lake_root=lake.root, storage_options=lake.storage_options, snapshot=snapshot,
+                   query=query, slices=slices,
                    target=PartTarget(lake.uri(table), lake.storage_options, schema, dict(replace or {})),
-                   sum_columns=tuple(sums), status_column=status_column)
+                   sum_columns=tuple(sums), status_column=status_column,
+                   files=query.file_slices(lake, snapshot, slices))
+    run.extra["slices"] = "files" if job.files is not None else "hash"
     parts = []
     for res in engine.map_slices(fn, context, job):  # type: ignore[attr-defined]
         progress.done += res.rows_in

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -203,6 +203,36 @@ class RayEngine:
             for ref in pending:
                 ray.cancel(ref, force=False)
 
+    def map_tasks(self, fn: Callable[[Any, Any, int], Any], items: Sequence[Any], context: Any = None,
+                  rows: Callable[[Any], int] | None = None) -> Iterator[tuple[int, Any]]:
+        """`fn(item, context, index)` as one Ray task per item (e.g. one WARC file each), yielding
+        (index, result) as tasks finish; `rows(result)` feeds the per-worker tally. For work whose
+        unit is not a record batch: the task reads its own input and writes its own part, and returns
+        only a small description of what it did. A killed worker's task is retried (`max_retries`)."""
+        import ray
+        from ray.exceptions import RayActorError, WorkerCrashedError
+
+        self._remote()
+        task = ray.remote(_item_task).options(num_cpus=self.cpus_per_task, max_retries=self.max_retries,
+                                               retry_exceptions=False)
+        ctx_ref = ray.put(context)
+        refs = {task.remote(fn, item, ctx_ref, i): i for i, item in enumerate(items)}
+        pending = list(refs)
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                try:
+                    out, worker, seconds = ray.get(done[0])
+                except (WorkerCrashedError, RayActorError) as exc:
+                    raise EngineWorkerDied(
+                        f"a Ray worker died while holding a task ({self.max_retries} retries exhausted): {exc}"
+                    ) from exc
+                self.tally.add(worker, rows(out) if rows is not None else 1, seconds)
+                yield refs[done[0]], out
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=False)
+
     def group_by_key(self, keys: np.ndarray, owners: np.ndarray) -> list[np.ndarray]:
         """Set-level shuffle (see `goldpan.engine.shuffle`) as Ray map and reduce tasks."""
         from goldpan.engine.shuffle import ray_group_by_key
@@ -221,6 +251,13 @@ class RayEngine:
 def _slice_task(fn: BatchFn, context: Any, job: SliceJob, index: int) -> SliceResult:
     """Runs inside the Ray worker: read, compute and write one slice (see goldpan.engine.slices)."""
     return run_slice(fn, context, job, index, f"{_node_prefix()}pid{os.getpid()}")
+
+
+def _item_task(fn: Callable[[Any, Any, int], Any], item: Any, context: Any, index: int) -> tuple[Any, str, float]:
+    """Runs inside the Ray worker: one task of `map_tasks`, with its worker label and busy time."""
+    t0 = time.perf_counter()
+    out = fn(item, context, index)
+    return out, f"{_node_prefix()}pid{os.getpid()}", time.perf_counter() - t0
 
 
 def _identity(batch: pa.RecordBatch, _ctx: Any) -> pa.RecordBatch:

@@ -34,25 +34,70 @@ from goldpan.lake.snapshot import Snapshot
 class LakeQuery:
     """A stage's input: a DuckDB query over lake tables, streamed in batches of `batch_rows`.
 
-    `key` names a column of the result whose hash cuts the input into slices (a document id)."""
+    `key` names a column of the result whose hash cuts the input into slices (a document id).
+    `slice_table`: the scanned table that holds `key` under the same name and gives each result row
+    exactly one row (the query's driving table, joined to the others by `key`): the slice predicate
+    then goes into that table's view, where DuckDB pushes it into the Parquet scan, so a slice decodes
+    only its own rows' wide columns (page bodies, texts). Without it (a query that unions several
+    sources) the predicate wraps the whole query and every slice reads every row."""
 
     sql: str
     params: Sequence[Any] | Mapping[str, Any] | None
     tables: Sequence[str]
     batch_rows: int = 256
     key: str = "doc_id"
+    slice_table: str | None = None
+    #: the partition of `slice_table` the query reads (e.g. (("batch_id", batch),)): when it holds at
+    #: least one file per slice, slices are cut by file instead (`file_slices`)
+    slice_partition: tuple[tuple[str, str], ...] = ()
 
     def batches(self, lake: Lake, snapshot: Snapshot | None = None):
         """The whole input, read here (engines that do not read the lake on their workers)."""
         return lake.iter_batches(self.sql, list(self.params) if isinstance(self.params, (list, tuple)) else self.params,
                                  tables=list(self.tables), batch_size=self.batch_rows, snapshot=snapshot)
 
-    def slice_sql(self, index: int, slices: int) -> str:
+    def _predicate(self, index: int, slices: int, alias: str = "") -> str:
         if not self.key.isidentifier():
             raise ValueError(f"bad slice key {self.key!r}")
-        if slices <= 1:
+        return f'hash({alias}"{self.key}") % {int(slices)} = {int(index)}'
+
+    def slice_sql(self, index: int, slices: int) -> str:
+        """The query of slice `index`: the stage's own when the slice is cut in the scanned table."""
+        if slices <= 1 or self.slice_table is not None:
             return self.sql
-        return f'SELECT * FROM ({self.sql}) AS q WHERE hash(q."{self.key}") % {int(slices)} = {int(index)}'
+        return f"SELECT * FROM ({self.sql}) AS q WHERE {self._predicate(index, slices, 'q.')}"
+
+    def file_slices(self, lake: Lake, snapshot: Snapshot, slices: int) -> tuple[tuple[str, ...], ...] | None:
+        """The files of `slice_table`'s partition at the pinned version, dealt into `slices` groups of
+        about equal bytes (largest first onto the lightest), or None when there are fewer files than
+        slices. Every row is in one file, so in one slice: a slice then reads only its own files,
+        which no predicate can give on object storage (the scan there cannot evaluate DuckDB's hash).
+        Tables a Ray stage wrote have one part per slice of the stage that wrote them."""
+        if slices <= 1 or self.slice_table is None or not self.slice_partition:
+            return None
+        dt = lake.table(self.slice_table, snapshot.versions.get(self.slice_table))
+        if dt is None:
+            return None
+        import pyarrow as pa
+
+        actions = pa.table(dt.get_add_actions(flatten=True)).to_pylist()
+        files = [(a["size_bytes"], a["path"]) for a in actions
+                 if all(a.get(f"partition.{c}") == v for c, v in self.slice_partition)]
+        if len(files) < slices:
+            return None
+        groups: list[list[str]] = [[] for _ in range(slices)]
+        load = [0] * slices
+        for size, path in sorted(files, key=lambda f: (-f[0], f[1])):
+            i = min(range(slices), key=lambda j: (load[j], j))
+            groups[i].append(path)
+            load[i] += size
+        return tuple(tuple(sorted(g)) for g in groups)
+
+    def slice_filters(self, index: int, slices: int) -> dict[str, str]:
+        """table -> predicate restricting that table's view to slice `index` (see `slice_table`)."""
+        if slices <= 1 or self.slice_table is None:
+            return {}
+        return {self.slice_table: self._predicate(index, slices)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +110,8 @@ class SliceJob:
     query: LakeQuery
     slices: int
     target: PartTarget
+    #: per slice, the files of `query.slice_table` it reads (LakeQuery.file_slices); None: hash slices
+    files: tuple[tuple[str, ...], ...] | None = None
     #: output columns whose sums the driver needs (e.g. tokens counted); the status column is counted
     sum_columns: tuple[str, ...] = ()
     status_column: str | None = "status"
@@ -89,9 +136,14 @@ def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label
     t0 = time.perf_counter()
     lake = Lake(job.lake_root, job.storage_options)
     q = job.query
-    reader = lake.iter_batches(q.slice_sql(index, job.slices),
-                               list(q.params) if isinstance(q.params, (list, tuple)) else q.params,
-                               tables=list(q.tables), batch_size=q.batch_rows, snapshot=job.snapshot)
+    params = list(q.params) if isinstance(q.params, (list, tuple)) else q.params
+    if job.files is not None:  # this slice's files of the driving table, whole
+        reader = lake.iter_batches(q.sql, params, tables=list(q.tables), batch_size=q.batch_rows,
+                                   snapshot=job.snapshot, files={q.slice_table: job.files[index]})
+    else:
+        reader = lake.iter_batches(q.slice_sql(index, job.slices), params, tables=list(q.tables),
+                                   batch_size=q.batch_rows, snapshot=job.snapshot,
+                                   row_filters=q.slice_filters(index, job.slices))
     writer = PartWriter(job.target, f"{index:05d}")
     res = SliceResult(index=index, part=None, sums={c: 0 for c in job.sum_columns})
     for batch in reader:

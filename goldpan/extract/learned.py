@@ -66,24 +66,27 @@ def page_features(first_text: str, html: str, title: str | None):
     """(lines, blank-before flags, feature matrix) of one page's first-pass text."""
     lines, blank_before, blank_after = split_lines(first_text)
     anchors = anchor_texts(html) if lines else frozenset()
-    return lines, blank_before, line_features(lines, blank_before, blank_after, anchors, title)
+    return lines, blank_before, line_features(lines, blank_before, blank_after, anchors, title, html)
 
 
 def classify_lines(
     lines: list[str], blank_before: list[bool], x: np.ndarray, model: LineModel, threshold: float | None,
-    title: str | None = None,
+    title: str | None = None, headline: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """(probs, kept mask, kept text): kept lines joined, paragraph breaks where the source had them."""
     probs = model.predict(x)
-    kept = kept_mask(lines, x, probs, model.threshold if threshold is None else threshold, title)
+    kept = kept_mask(lines, x, probs, model.threshold if threshold is None else threshold, title, headline)
     return probs, kept, join_kept(lines, blank_before, kept)
 
 
 def kept_mask(lines: list[str], x: np.ndarray, probs: np.ndarray, threshold: float,
-              title: str | None = None) -> np.ndarray:
-    """Which lines stay: P(content) at the threshold, tables kept whole, the headline kept."""
+              title: str | None = None, headline: bool = True) -> np.ndarray:
+    """Which lines stay: P(content) at the threshold, tables kept whole, the headline kept (unless
+    `headline` is False: then the model decides, as for any line; the page title is in
+    `documents.title` either way)."""
     kept = keep_tables_whole(lines, probs >= threshold)
-    keep_headline(lines, x, kept, title)
+    if headline:
+        keep_headline(lines, x, kept, title)
     return kept
 
 
@@ -151,11 +154,12 @@ def first_pass_tree(html: str):
     return HTMLTree.parse(lists_kept(html))
 
 
-def extract_lines(html: str, tree, model: LineModel, threshold: float | None = None) -> LineDecision:
+def extract_lines(html: str, tree, model: LineModel, threshold: float | None = None,
+                  headline: bool = True) -> LineDecision:
     """Run the first pass on `tree` (`first_pass_tree(html)`) and keep the content lines."""
     first = first_pass(tree)
     lines, blank_before, x = page_features(first, html, tree.title)
-    probs, kept, text = classify_lines(lines, blank_before, x, model, threshold, tree.title)
+    probs, kept, text = classify_lines(lines, blank_before, x, model, threshold, tree.title, headline)
     return LineDecision(lines, probs, kept, text, len(first))
 
 

@@ -9,7 +9,10 @@ would cost more than resiliparse itself (measured: bench/extract_quality.py).
 
 Features are language-neutral where possible (lengths, punctuation, link coverage, position,
 context) plus small multilingual keyword lists for the usual boilerplate words. Link coverage comes
-from the page's anchor texts (a linear regex over the HTML, no DOM walk).
+from the page's anchor texts (a linear regex over the HTML, no DOM walk). The markup around each line
+(its container tag, class words, the bytes of markup before it) comes from a forward search of the
+line in the HTML source (goldpan.extract.source_context); long markup gaps split the page into
+blocks, placed against the block with the most prose (teaser boxes after the article).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from collections import Counter
 
 import numpy as np
+
+from goldpan.extract.source_context import SOURCE_FEATURES, source_features
 
 # Anchors whose text is plain (optionally inside one inline wrapper): enough to recognise link
 # lines, at a tenth of the cost of a full anchor parse.
@@ -73,6 +78,8 @@ LINE_FEATURES: tuple[str, ...] = (
     "prev_log_chars", "prev_link_cov", "prev_end_punct", "next_log_chars", "next_link_cov", "next_end_punct",
     "win_log_chars", "win_link_cov", "win_end_punct", "win_code_share",
     "prose_before", "prose_after", "wide_prose", "wide_link_cov", "rel_log_chars",
+    *SOURCE_FEATURES, "win_src_gap", "win_src_tag_a", "win_src_inline", "wide_src_boiler_class",
+    "block_prose_share", "block_is_main", "block_dist", "block_after_main", "block_boiler_class",
 )
 N_FEATURES = len(LINE_FEATURES)
 _WINDOW = 3
@@ -161,12 +168,14 @@ def line_features(
     blank_after: list[bool],
     anchors: frozenset[str],
     title: str | None,
+    html: str | None = None,
 ) -> np.ndarray:
     """(n_lines, N_FEATURES) float32 matrix, one row per non-blank line, columns as LINE_FEATURES.
 
     Character classes are counted with numpy over the code points of the whole page and summed per
     line; Python works per line only where a cheap numpy test says it can matter (short lines for
-    keywords, lines with separators or equal to a link text for link coverage).
+    keywords, lines with separators or equal to a link text for link coverage). With the page's
+    `html`, the markup around each line is described too (goldpan.extract.source_context).
     """
     n = len(lines)
     out = np.zeros((n, N_FEATURES), dtype=np.float32)
@@ -272,7 +281,43 @@ def line_features(
     out[:, col["prose_after"]] = np.log1p(cum[-1] - cum)
     _window_means(out, col, n, _WIDE, "wide_", (("prose", prose), ("link_cov", link_cov)))
     out[:, col["rel_log_chars"]] = log_chars - log_chars.mean()
+    if html:
+        src = source_features(cores, html)
+        for name, c in src.items():
+            out[:, col[name]] = c
+        _window_means(out, col, n, _WINDOW, "win_", (("src_gap", src["src_gap"]), ("src_tag_a", src["src_tag_a"]),
+                                                      ("src_inline", src["src_inline"])))
+        _window_means(out, col, n, _WIDE, "wide_", (("src_boiler_class", src["src_boiler_class"]),))
+        _block_features(out, col, src["src_gap"], prose_chars, src["src_boiler_class"])
     return out
+
+
+# Markup gaps longer than this (bytes between one line's text and the next) start a new block.
+_BLOCK_GAP = 600
+
+
+def _block_features(out: np.ndarray, col: dict[str, int], log_gap: np.ndarray, prose_chars: np.ndarray,
+                    boiler_class: np.ndarray) -> None:
+    """Blocks of lines separated by long markup gaps, placed against the block with the most prose.
+
+    Why: a news page's article body is one run of paragraphs with little markup between them; the
+    teaser lists, author boxes and promos that resiliparse keeps after (or before) it are other
+    runs, separated by hundreds of bytes of markup, whose lines alone look like article text. A
+    box's class names ("most-read-widget") sit before its first line only, so they are spread over
+    the block (`block_boiler_class`: the most boilerplate class words of any line in the block).
+    """
+    new_block = np.expm1(log_gap) > _BLOCK_GAP
+    new_block[0] = False
+    block = np.cumsum(new_block)
+    prose_by_block = np.bincount(block, weights=prose_chars)
+    main = int(np.argmax(prose_by_block))
+    out[:, col["block_prose_share"]] = prose_by_block[block] / max(1.0, float(prose_by_block.sum()))
+    out[:, col["block_is_main"]] = block == main
+    out[:, col["block_dist"]] = np.log1p(np.abs(block - main))
+    out[:, col["block_after_main"]] = block > main
+    most = np.zeros(int(block[-1]) + 1, dtype=np.float32)
+    np.maximum.at(most, block, boiler_class)
+    out[:, col["block_boiler_class"]] = most[block]
 
 
 def _window_means(out: np.ndarray, col: dict[str, int], n: int, radius: int, prefix: str, series) -> None:

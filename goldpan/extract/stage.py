@@ -324,7 +324,8 @@ def run(
         inputs = iter(())
     else:
         total = count_rows(lake, PAGES_SQL, [batch_id], ["pages"])
-        query = LakeQuery(PAGES_SQL, [batch_id], ["pages"], batch_rows=batch_rows, key="page_id")
+        query = LakeQuery(PAGES_SQL, [batch_id], ["pages"], batch_rows=batch_rows, key="page_id", slice_table="pages",
+                           slice_partition=(("batch_id", batch_id),))
     lid_path = lid_model_path or default_model_path()
     result = run_pooled(
         lake, engine, table=table, schema=schema, fn=extract_batch,

@@ -43,7 +43,8 @@ def run(
     """Compute and write the signals of every document of `batch_id` that dedup kept (one commit)."""
     tables = ["documents", "dedup_clusters"]
     total = count_rows(lake, SIGNALS_INPUT_SQL, [batch_id, batch_id], tables)
-    query = LakeQuery(SIGNALS_INPUT_SQL, [batch_id, batch_id], tables, batch_rows=batch_rows)
+    query = LakeQuery(SIGNALS_INPUT_SQL, [batch_id, batch_id], tables, batch_rows=batch_rows, slice_table="documents",
+                       slice_partition=(("batch_id", batch_id),))
     return run_pooled(
         lake, engine, table="doc_signals", schema=signals_schema(), fn=signals_batch, context=None, query=query,
         predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"], commit_metadata=commit_metadata,

@@ -12,7 +12,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -221,14 +221,19 @@ class Lake:
         return "://" not in self.root or self.root.startswith("file://")
 
     def connect(self, versions: Mapping[str, int] | None = None, tables: Iterable[str] | None = None,
-                snapshot: Snapshot | None = None):
+                snapshot: Snapshot | None = None, row_filters: Mapping[str, str] | None = None,
+                files: Mapping[str, Sequence[str]] | None = None):
         """A DuckDB connection with every lake table (or `tables`) registered as a view.
 
         DuckDB's delta extension cannot be downloaded offline. On a local lake each view reads the
         Parquet files listed by the Delta log at the requested version natively (partition columns
         from the hive paths); on object storage it scans deltalake's Arrow dataset. Both push
         filters and projections down. `versions` pins tables to a Delta version (time travel); a
-        `snapshot` pins its versions too and shows only its batches in per-batch tables.
+        `snapshot` pins its versions too and shows only its batches in per-batch tables. `row_filters`
+        (table -> SQL predicate) restricts a table's view itself: DuckDB pushes a predicate written in
+        the view into the Parquet scan, which it does not do for an expression (e.g. a hash slice)
+        written in a query over the view (measured: goldpan.engine.slices). `files` (table -> paths
+        relative to the table, as in its Delta log) shows only those files of a table.
         """
         import duckdb
 
@@ -241,7 +246,7 @@ class Lake:
             dt = self.table(name, pins.get(name))
             if dt is not None:
                 where = snapshot.view_filter(name) if snapshot is not None else None
-                self._register(con, name, dt, where)
+                self._register(con, name, dt, where, (row_filters or {}).get(name), (files or {}).get(name))
             elif tables is not None and name in TABLES and name not in pins:
                 # A table asked for by name that its writer has not written yet holds no rows (a lake
                 # whose batches have not reached the classify decisions has no `quality_decisions`).
@@ -252,19 +257,30 @@ class Lake:
         """Pin the current version of every table (or `tables`), optionally to some batches only."""
         return take_snapshot(self, tables, batches)
 
-    def _register(self, con, name: str, dt: DeltaTable, where: str | None = None) -> None:
+    def _register(self, con, name: str, dt: DeltaTable, where: str | None = None, rows: str | None = None,
+                  only: Sequence[str] | None = None) -> None:
         schema = pa.schema(dt.schema())
         if where is not None and "batch_id" not in schema.names:
             where = None
+        if rows:
+            where = f"({where}) AND ({rows})" if where else rows
+        wanted = set(only) if only is not None else None
         if not self.is_local:
             # Arrow datasets read through a Python-implemented filesystem; fine for remote roots.
+            ds = dt.to_pyarrow_dataset()
+            if wanted is not None:  # fragment paths are relative to the table, as in the log
+                ds = pads.FileSystemDataset([f for f in ds.get_fragments() if f.path in wanted], ds.schema,
+                                            ds.format, ds.filesystem)
             if where is None:
-                con.register(name, dt.to_pyarrow_dataset())
+                con.register(name, ds)
             else:
-                con.register(f"{name}__all", dt.to_pyarrow_dataset())
+                con.register(f"{name}__all", ds)
                 con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__all" WHERE {where}')
             return
         files = dt.file_uris()
+        if wanted is not None:
+            depth = next(iter(wanted)).count("/") + 1 if wanted else 1
+            files = [f for f in files if "/".join(f.split("/")[-depth:]) in wanted]
         if not files:
             con.register(name, schema.empty_table())
             return
@@ -286,13 +302,15 @@ class Lake:
         batch_size: int = 256,
         versions: Mapping[str, int] | None = None,
         snapshot: Snapshot | None = None,
+        row_filters: Mapping[str, str] | None = None,
+        files: Mapping[str, Sequence[str]] | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """Stream the result of a DuckDB query over lake tables as Arrow record batches.
 
         The tables are opened and the query started *before* this returns: the stream is often
         consumed by a Delta write, whose async runtime must not open another Delta table inside it.
         """
-        con = self.connect(versions=versions, tables=tables, snapshot=snapshot)
+        con = self.connect(versions=versions, tables=tables, snapshot=snapshot, row_filters=row_filters, files=files)
         # A relation's reader (not a DB-API cursor's) is safe to consume from another thread.
         reader = con.sql(sql, params=params or None).to_arrow_reader(batch_size)
 

@@ -126,6 +126,15 @@ class WarcStats:
         if row["reason"]:
             self.reasons[row["reason"].split(":", 1)[0] if row["status"] == ERROR else row["reason"]] += 1
 
+    def merge(self, other: WarcStats) -> None:
+        """Add the counts of another part of the same import (a file read by another worker)."""
+        for f in dataclasses.fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, Counter):
+                mine.update(theirs)
+            else:
+                setattr(self, f.name, mine + theirs)
+
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         for name in ("record_types", "skipped_types", "formats", "decoded", "flags", "reasons"):

@@ -96,6 +96,19 @@ class RevisitIndex:
     def unmatched(self) -> list[dict[str, Any]]:
         return [row for digest, row in self._pending if self._find(digest) is None]
 
+    def absorb(self, other: RevisitIndex) -> None:
+        """Add another import part's originals and held-back revisits after this one's: merging the
+        indexes of files read apart (Ray tasks), in file order, gives the index one pass would build
+        (the first capture of a payload stays the original)."""
+        for digest, original in other._originals.items():
+            self.note(digest, original)
+        self._normalised = None
+        self._pending.extend(other._pending)
+
+    def __bool__(self) -> bool:
+        """True while revisits wait for resolution."""
+        return bool(self._pending)
+
     def clear(self) -> None:
         self._originals.clear()
         self._normalised = None

@@ -8,6 +8,7 @@ The whole graph on Ray over object storage: test_ray_graph.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import threading
@@ -239,3 +240,65 @@ def test_a_killed_ray_worker_without_retries_fails_the_stage_and_leaves_the_tabl
     rerun = filter_stage.run(lake, BATCH, engine=ray_engine(), batch_rows=4)
     assert rerun.written.version == before[0] + 1
     assert table_digest(lake, "doc_signals") == before[1]
+
+
+# -- the WARC import on Ray workers, files and lake on the local S3 server --------------------------
+
+def _pages_rows(lake: Lake) -> list[tuple]:
+    t = lake.read_table("pages")
+    return sorted(tuple(repr(v) for v in r.values()) for r in t.select(sorted(t.column_names)).to_pylist())
+
+
+def test_the_warc_import_on_ray_workers_reads_s3_and_writes_the_local_import_rows(ray_local, local_s3, tmp_path) -> None:
+    """Every file is read by a task straight from S3 and its rows are a part the task wrote under the S3
+    lake; one commit. Rows (ids, statuses, bodies, revisits resolved across files) equal the import in
+    process; a file listed twice (ids shared by two files) falls back to the driver with the same rows."""
+    from goldpan.warc import stage as warc_stage
+    from tests.fixtures.warc_records import HTML, gz_members, warc_response, warc_revisit
+
+    _endpoint, s3, opts = local_s3
+    s3.create_bucket(Bucket="warc")
+    s3.create_bucket(Bucket="lake")
+    other = HTML.replace(b"Ferry", b"Tide")
+    files = {  # a revisit whose original is in the next file, one in the same file, one never captured
+        "a.warc.gz": gz_members([warc_revisit("http://harbour.example/mirror", other, "r-0", "o-2"),
+                                 warc_response("http://harbour.example/ferry", HTML, "o-1"),
+                                 warc_revisit("http://harbour.example/ferry?day=2", HTML, "r-1", "o-1"),
+                                 warc_revisit("http://harbour.example/lost", b"never", "r-9", "o-9")]),
+        "b.warc.gz": gz_members([warc_response("http://harbour.example/tide", other, "o-2")]),
+    }
+    for name, data in files.items():
+        s3.put_object(Bucket="warc", Key=f"in/{name}", Body=data)
+    for f in (REPO / "sample" / "warc").iterdir():  # the sample site as WARC and as WET (English and Chinese)
+        s3.upload_file(str(f), "warc", f"in/{f.name}")
+    section = WarcSection(storage_options=opts)
+    ref = Lake(tmp_path / "ref")
+    want = warc_stage.run(ref, section, "b-import", ["s3://warc/in/*"], recipe_id="r")
+    lake = Lake("s3://lake/ray", opts)
+    got = warc_stage.run(lake, section, "b-import", ["s3://warc/in/*"], recipe_id="r", engine=ray_engine())
+    assert (want.lake_io, got.lake_io) == ("driver", "workers")
+    assert got.engine == "ray" and sum(w["rows"] for w in got.per_worker.values()) == got.stats.rows
+    assert got.stats.as_dict() == want.stats.as_dict()
+    assert (got.stats.revisits_resolved, got.stats.revisits_unresolved) == (2, 1)
+    assert _pages_rows(lake) == _pages_rows(ref)
+    assert lake.version("pages") == 0  # one commit for the whole import
+    files_written = lake.table("pages").file_uris()
+    assert len(files_written) == len(want.uris) + 1  # a part per file and one of resolved revisits
+    assert all(re.search(r"batch_id=b-import/part-\d{5}(-revisits)?-[0-9a-f]{32}\.snappy\.parquet$", f)
+               for f in files_written)
+
+    # extract on Ray over the S3 lake: the pages partition holds a file per slice, so each task reads
+    # only its own files of it (deltalake's dataset cut to those fragments); same documents
+    ext_ref = extract_stage.run(ref, ExtractSection(), "b-import", engine=InProcessEngine())
+    ext = extract_stage.run(lake, ExtractSection(), "b-import", engine=ray_engine())
+    assert (ext.extra["lake_io"], ext.extra["slices"]) == ("workers", "files") and ext_ref.extra["lake_io"] == "driver"
+    assert table_digest(lake, "documents") == table_digest(ref, "documents")
+
+    s3.copy_object(Bucket="warc", Key="in2/a-again.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})
+    s3.copy_object(Bucket="warc", Key="in2/a.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})
+    twice = ["s3://warc/in2/*"]
+    ref2, lake2 = Lake(tmp_path / "ref2"), Lake("s3://lake/twice", opts)
+    want2 = warc_stage.run(ref2, section, "b-twice", twice, recipe_id="r")
+    got2 = warc_stage.run(lake2, section, "b-twice", twice, recipe_id="r", engine=ray_engine())
+    assert got2.lake_io == "driver" and _pages_rows(lake2) == _pages_rows(ref2)
+    assert got2.stats.as_dict() == want2.stats.as_dict()

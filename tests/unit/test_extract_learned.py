@@ -331,3 +331,66 @@ def test_line_model_is_registered_once_in_the_lake_models_table(tmp_path):
     assert json.loads(row["config_json"])["held_out_pages"].keys() == {"aeb", "trafilatura", "docs"}
     with lake.connect(tables=["models"]) as con:
         assert con.execute("SELECT count(*) FROM models").fetchone()[0] == 1
+
+
+# A news page whose "most read" box resiliparse keeps: teaser headlines (links) with summaries,
+# after ad slots (a long run of markup) that separate it from the article.
+_ADS = "".join(
+    f'<div class="ad-slot" id="ad-{i}" data-slot="/1234/news/article/mid{i}" style="min-height:250px">'
+    f'<script>window.ads=window.ads||[];window.ads.push({{slot:"mid{i}",sizes:[[300,250],[728,90]]}});</script></div>'
+    for i in range(5))
+TEASERS = f"""<html><head><title>Council approves new cycle lanes | Courier</title></head><body>
+<main><article><h1>Council approves new cycle lanes</h1>
+<p>The city council voted on Tuesday evening to build protected cycle lanes along the full length of
+Mill Road, ending a dispute that has divided shop owners and residents for almost three years.</p>
+<p>The scheme, which will cost an estimated four million pounds, replaces forty parking spaces with a
+kerb-separated lane in each direction. Work is due to begin in the spring and to take eight months.</p>
+</article>{_ADS}
+<div class="most-read-widget"><h2>Most read</h2><ol>
+<li><a href="/news/101">Bus fares to rise in April across the whole network</a><p>The operator says rising
+fuel costs leave it no choice, and passenger groups have asked for a review.</p></li>
+<li><a href="/news/102">New footbridge opens to pedestrians after two years of work</a><p>The bridge links
+the station to the retail park and was paid for by the developer.</p></li>
+</ol></div></main></body></html>"""
+
+
+def test_source_features_describe_the_markup_around_each_line():
+    """Each first-pass line is found in the HTML: a teaser headline starts inside a link, in a block
+    (after a long run of ad markup) whose box is named "most-read-widget"; the article's paragraphs
+    form the main block."""
+    from goldpan.extract.learned import first_pass, first_pass_tree
+
+    tree = first_pass_tree(TEASERS)
+    lines, before, after = split_lines(first_pass(tree))
+    x = line_features(lines, before, after, frozenset(), tree.title, TEASERS)
+    col = {n: i for i, n in enumerate(LINE_FEATURES)}
+
+    def row(fragment: str) -> np.ndarray:
+        return x[next(i for i, line in enumerate(lines) if fragment in line)]
+
+    para = row("replaces forty parking spaces")
+    heading = row("Council approves new cycle lanes")
+    teaser = row("Bus fares to rise in April")
+    summary = row("passenger groups have asked")
+    assert para[col["src_located"]] == teaser[col["src_located"]] == 1.0
+    assert para[col["src_tag_p"]] == 1.0 and heading[col["src_tag_heading"]] == 1.0
+    assert teaser[col["src_tag_a"]] == 1.0 and summary[col["src_tag_p"]] == 1.0
+    assert para[col["block_is_main"]] == 1.0 and teaser[col["block_is_main"]] == 0.0
+    assert teaser[col["block_after_main"]] == 1.0 and teaser[col["block_boiler_class"]] > 0
+    assert para[col["block_boiler_class"]] == 0.0
+    assert para[col["block_prose_share"]] > summary[col["block_prose_share"]] > 0.0
+    assert 0.0 < para[col["src_rel_pos"]] < teaser[col["src_rel_pos"]] < 1.0
+    # Without the HTML (or for text that is not in it) the source columns stay zero.
+    bare = line_features(lines, before, after, frozenset(), tree.title)
+    assert not bare[:, col["src_located"]].any()
+    missing = line_features(["不在网页里的一行字"], [True], [True], frozenset(), None, TEASERS)
+    assert not missing[:, col["src_located"]].any()
+
+
+def test_keep_headline_option_forces_the_headline_or_leaves_it_to_the_model():
+    kept = _extract(make_extractor("goldpan", {"keep_headline": True}), NEWS)
+    free = _extract(make_extractor("goldpan", {"keep_headline": False}), NEWS)
+    assert kept.splitlines()[0] == "Council approves new cycle lanes on Mill Road"
+    # Without the rule the model decides; every line it keeps is one the default keeps too.
+    assert set(free.splitlines()) <= set(kept.splitlines())
+    assert "replaces forty parking spaces" in free

@@ -73,3 +73,55 @@ def test_a_row_of_another_batch_cannot_enter_the_part_and_an_empty_part_writes_n
     assert PartWriter(PartTarget(lake.uri("docs"), None, SCHEMA, {"batch_id": "b1"}), "00001").close() is None
     with pytest.raises(ValueError, match="unsafe partition value"):
         PartWriter(PartTarget(lake.uri("docs"), None, SCHEMA, {"batch_id": "b1'; DROP"}), "00002")
+
+
+def test_slices_cut_in_the_scanned_table_cover_every_row_once_and_reach_the_parquet_scan(tmp_path) -> None:
+    """A slice predicate in the driving table's view (LakeQuery.slice_table) gives the same slices as one
+    around the whole query, joins included, and DuckDB evaluates it inside the Parquet scan."""
+    from goldpan.engine.slices import LakeQuery
+
+    lake = Lake(tmp_path / "lake")
+    lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b1", range(40)), schema=SCHEMA)], SCHEMA,
+               partition_by=["batch_id"])
+    tags = pa.schema([("doc_id", pa.string()), ("lang", pa.string())])
+    lake.write("langs", [pa.RecordBatch.from_pylist([{"doc_id": f"b1-d{i}", "lang": "zh" if i % 2 else "en"}
+                                                     for i in range(0, 40, 3)], schema=tags)], tags)
+    sql = "SELECT d.doc_id, d.text, l.lang FROM docs d LEFT JOIN langs l ON l.doc_id = d.doc_id WHERE d.batch_id = ?"
+    whole = sorted(lake.iter_rows(sql, ["b1"], tables=["docs", "langs"]), key=lambda r: r["doc_id"])
+    for q in (LakeQuery(sql, ["b1"], ["docs", "langs"]), LakeQuery(sql, ["b1"], ["docs", "langs"], slice_table="docs")):
+        got = []
+        for i in range(3):
+            got += [r for b in lake.iter_batches(q.slice_sql(i, 3), ["b1"], tables=q.tables,
+                                                 row_filters=q.slice_filters(i, 3)) for r in b.to_pylist()]
+        assert sorted(got, key=lambda r: r["doc_id"]) == whole and len(got) == 40
+    q = LakeQuery(sql, ["b1"], ["docs", "langs"], slice_table="docs")
+    with lake.connect(tables=q.tables, row_filters=q.slice_filters(1, 3)) as con:
+        plan = con.execute("EXPLAIN " + sql.replace("?", "'b1'")).fetchall()[0][1]
+    assert "Filters: (hash(doc_id) % 3) = 1" in plan  # in the READ_PARQUET node, not a Filter above it
+
+
+def test_file_slices_deal_the_partition_s_files_and_each_slice_reads_only_its_own(tmp_path) -> None:
+    """With at least one file per slice in the read partition (what a Ray stage leaves: a part per slice),
+    slices are whole files: together every row once, each slice only the rows of its files."""
+    from goldpan.engine.slices import LakeQuery
+
+    lake = Lake(tmp_path / "lake")
+    for chunk in (range(10), range(10, 13), range(13, 30), range(30, 31)):  # four files in b1
+        lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b1", chunk), schema=SCHEMA)], SCHEMA, mode="append",
+                   partition_by=["batch_id"])
+    lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b2", range(5)), schema=SCHEMA)], SCHEMA, mode="append",
+               partition_by=["batch_id"])
+    sql = "SELECT doc_id, text FROM docs WHERE batch_id = ?"
+    q = LakeQuery(sql, ["b1"], ["docs"], slice_table="docs", slice_partition=(("batch_id", "b1"),))
+    snap = lake.snapshot(["docs"])
+    assert q.file_slices(lake, snap, 5) is None  # fewer files than slices: hash slices
+    groups = q.file_slices(lake, snap, 3)
+    assert groups is not None and len(groups) == 3 and sum(len(g) for g in groups) == 4
+    assert all(p.startswith("batch_id=b1/") for g in groups for p in g)
+    got = []
+    for g in groups:
+        rows = [r["doc_id"] for b in lake.iter_batches(sql, ["b1"], tables=["docs"], snapshot=snap, files={"docs": g})
+                for r in b.to_pylist()]
+        assert rows
+        got += rows
+    assert sorted(got) == sorted(f"b1-d{i}" for i in range(31))

@@ -6,9 +6,7 @@ records split across gzip members, and revisits of an earlier capture."""
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import json
 import zipfile
 import zlib
@@ -20,37 +18,12 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.recipe import WarcSection
 from goldpan.warc.importer import WarcStats, import_warc_batch, rows_from_file
-
-EN = "The ferry crossed the estuary at dawn, and the gulls followed it all the way to the harbour wall."
-ZH = "清晨，渡船穿过河口，海鸥一路跟着它飞到港口的防波堤。"
-HTML = f"<!doctype html><html><head><title>Ferry</title></head><body><p>{EN}</p><p>{ZH}</p></body></html>".encode()
-
-
-def _sha1(data: bytes) -> str:
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
-
-
-def _record(wtype: str, target: str | None, block: bytes, *, rid: str, ctype: str, extra: list[tuple[str, str]] = (),
-            payload: bytes | None = None) -> bytes:  # fmt: skip
-    """One WARC/1.0 record, as a producer writes it (the target URI exactly as given)."""
-    head = [("WARC-Type", wtype), ("WARC-Record-ID", f"<urn:uuid:{rid}>"), ("WARC-Date", "2018-02-09T15:40:04Z")]
-    if target is not None:
-        head.append(("WARC-Target-URI", target))
-    if payload is not None:
-        head.append(("WARC-Payload-Digest", _sha1(payload)))
-    head += [*extra, ("WARC-Block-Digest", _sha1(block)), ("Content-Type", ctype), ("Content-Length", str(len(block)))]
-    return ("WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head) + "\r\n").encode() + block + b"\r\n\r\n"
-
-
-def _response(target: str, body: bytes, rid: str, headers: list[tuple[str, str]] = ()) -> bytes:
-    http = "HTTP/1.1 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in [("Content-Type", "text/html; charset=utf-8"),
-                                                                        *headers]) + "\r\n"  # fmt: skip
-    return _record("response", target, http.encode() + body, rid=rid, ctype="application/http;msgtype=response",
-                   payload=body)  # fmt: skip
-
-
-def _gz_members(records: list[bytes]) -> bytes:
-    return b"".join(gzip.compress(r, mtime=0) for r in records)
+from tests.fixtures.warc_records import EN, HTML, ZH
+from tests.fixtures.warc_records import gz_members as _gz_members
+from tests.fixtures.warc_records import warc_digest as _sha1
+from tests.fixtures.warc_records import warc_record as _record
+from tests.fixtures.warc_records import warc_response as _response
+from tests.fixtures.warc_records import warc_revisit as _revisit
 
 
 def _rows(path: Path, **cfg) -> tuple[list[dict], WarcStats]:
@@ -189,13 +162,6 @@ def test_arc_records_import_as_pages_and_a_damaged_one_is_an_error_row(tmp_path,
     assert rows[0]["fetched_at"].isoformat() == "2005-06-14T07:01:44+00:00"
     assert _headers(rows[0])["content-type"] == "text/html"  # the LF-only HTTP head was read
     assert stats.formats == {"arc.gz" if gz else "arc": 1} and stats.record_types["warcinfo"] == 1
-
-
-def _revisit(target: str, payload: bytes, rid: str, refers_to: str) -> bytes:
-    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-    return _record("revisit", target, http, rid=rid, ctype="application/http;msgtype=response", extra=[
-        ("WARC-Payload-Digest", _sha1(payload)), ("WARC-Refers-To", f"<urn:uuid:{refers_to}>"),
-        ("WARC-Profile", "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest")])  # fmt: skip
 
 
 def test_a_revisit_resolves_to_its_original_in_the_same_file_and_across_files(tmp_path):
