@@ -422,7 +422,10 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
             stats["keyruns_rebuilt"] = 1
         for b, commit in changed.items():
             if own is not None and b == own[0] and commit.get(WRITE_TOKEN) == own[1]:
-                rows = pa.Table.from_batches(list(own[2]()))
+                # a batch that wrote no index rows (every document unchanged or rejected upstream) has
+                # no record batch to build a table from: it leaves no run, and its older entries die
+                written = list(own[2]())
+                rows = pa.Table.from_batches(written) if written else pa.table({})
             else:
                 rows = read_batch_rows(lake, dt, b)
                 stats["keyruns_batches_read"] += 1

@@ -83,6 +83,20 @@ def test_runs_answer_like_the_scan_through_merges_reruns_compaction_and_vacuum(t
     _assert_runs_equal_scan(lake)
 
 
+def test_a_batch_with_no_index_rows_leaves_no_run_and_a_rerun_empties_its_old_one(tmp_path) -> None:
+    """A second crawl of an unchanged site keeps no document, so dedup writes no index row for it."""
+    lake = Lake(tmp_path / "lake")
+    for i in range(2):
+        write_index(lake, f"b{i:04d}", CONFIG, _outcome(i), compact_files=2)
+    res = write_index(lake, "b0002", CONFIG, _outcome(2, n_docs=0), compact_files=2)
+    assert res["dedup_index_rows"] == 0 and res["keyruns_batches_read"] == 0
+    _assert_runs_equal_scan(lake)
+    write_index(lake, "b0001", CONFIG, _outcome(1, n_docs=0), compact_files=2)  # a rerun that now keeps nothing
+    table = lake.read_table("dedup_index", columns=["batch_id"])
+    assert set(table.column("batch_id").to_pylist()) == {"b0000"}
+    _assert_runs_equal_scan(lake)
+
+
 def test_a_commit_the_runs_missed_is_read_from_the_table(tmp_path) -> None:
     """A concurrent run's commit (or a crash before the runs' update) leaves the runs behind the
     table: lookups read that batch from the table, and the next update persists it."""
