@@ -34,7 +34,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -609,21 +609,31 @@ def _chunk_batches(first: dict[str, Any], rows: Iterator[dict[str, Any]], chunk_
     """Record batches of one commit: `first` and the following rows, until `chunk_rows` rows or
     CHUNK_BYTES of content. (Building per-column lists instead of `from_pylist` was measured: no
     faster -- Arrow conversion is ~1% of the import; each body is copied once, into Arrow.)"""
-    n = content = 0
-    row: dict[str, Any] | None = first
-    while row is not None:
-        buf: list[dict[str, Any]] = []
-        batch_bytes = 0
+
+    def chunk() -> Iterator[dict[str, Any]]:
+        n = content = 0
+        row: dict[str, Any] | None = first
         while row is not None:
-            buf.append(row)
+            yield row
             n += 1
-            size = row["content_bytes"] or 0
-            batch_bytes += size
-            content += size
+            content += row["content_bytes"] or 0
             if n >= chunk_rows or content >= CHUNK_BYTES:
-                row = None
-            else:
-                row = next(rows, None)
-                if len(buf) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
-                    break
+                return
+            row = next(rows, None)
+
+    return page_record_batches(chunk())
+
+
+def page_record_batches(rows: Iterable[dict[str, Any]]) -> Iterator[pa.RecordBatch]:
+    """`pages` rows as record batches of BATCH_ROWS rows, or fewer once a batch holds BATCH_BYTES of
+    content: the unit every writer of `pages` hands to Parquet (a commit's chunk, a worker's part)."""
+    buf: list[dict[str, Any]] = []
+    size = 0
+    for row in rows:
+        buf.append(row)
+        size += row["content_bytes"] or 0
+        if len(buf) >= BATCH_ROWS or size >= BATCH_BYTES:
+            yield pa.RecordBatch.from_pylist(buf, schema=PAGES)
+            buf, size = [], 0
+    if buf:
         yield pa.RecordBatch.from_pylist(buf, schema=PAGES)

@@ -21,18 +21,17 @@ parts (never committed) and imports the batch in this process instead, so the ro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from goldpan.lake.delta import Lake, WriteResult
 from goldpan.lake.parts import PartFile, PartTarget, PartWriter, commit_parts
 from goldpan.lake.schemas import PAGES
 from goldpan.recipe import WarcSection
-from goldpan.warc.importer import BATCH_BYTES, BATCH_ROWS, WarcStats, resolve_revisits, rows_from_file
+from goldpan.warc.importer import WarcStats, page_record_batches, resolve_revisits, rows_from_file
 from goldpan.warc.revisits import RevisitIndex
 
 log = logging.getLogger(__name__)
@@ -73,20 +72,16 @@ def _write_rows(rows: Iterable[dict[str, Any]], target: PartTarget, label: str, 
     before in this part (as the local import's `fresh` does) and counting the rest into `stats`."""
     writer = PartWriter(target, label)
     seen: set[str] = set()
-    buf: list[dict[str, Any]] = []
-    size = 0
-    for row in rows:
-        if row["page_id"] in seen:
-            continue
-        seen.add(row["page_id"])
-        stats.count(row)
-        buf.append(row)
-        size += row["content_bytes"] or 0
-        if len(buf) >= BATCH_ROWS or size >= BATCH_BYTES:
-            writer.write(pa.RecordBatch.from_pylist(buf, schema=PAGES))
-            buf, size = [], 0
-    if buf:
-        writer.write(pa.RecordBatch.from_pylist(buf, schema=PAGES))
+
+    def fresh() -> Iterator[dict[str, Any]]:
+        for row in rows:
+            if row["page_id"] not in seen:
+                seen.add(row["page_id"])
+                stats.count(row)
+                yield row
+
+    for batch in page_record_batches(fresh()):
+        writer.write(batch)
     return writer.close(), np.array(sorted(id_key(p) for p in seen), dtype=np.int64)
 
 
