@@ -86,6 +86,8 @@ def perf_metadata(run) -> dict[str, Any]:
         "docs_per_s": dg.MetadataValue.float(float(p["docs_per_s"])),
         "stage_seconds": dg.MetadataValue.float(float(p["seconds"])),
         "peak_rss_mb": dg.MetadataValue.float(float(p["peak_rss_mb"])),
+        "peak_rss_driver_mb": dg.MetadataValue.float(float(p["peak_rss_driver_mb"])),
+        "peak_rss_max_worker_mb": dg.MetadataValue.float(float(p["peak_rss_max_worker_mb"])),
         "cpu_s": dg.MetadataValue.float(float(p["cpu_s"])),
         "cpu_ms_per_doc": dg.MetadataValue.float(float(p["cpu_ms_per_doc"])),
         "engine": f"{p['engine']} x{p['workers']}",
@@ -153,6 +155,8 @@ def _with_meter(result, meter: StageMeter, unit: str):
     rows = getattr(override, "value", override) if override is not None else rows
     meta.setdefault("stage_seconds", dg.MetadataValue.float(round(meter.wall_s, 3)))
     meta.setdefault("peak_rss_mb", dg.MetadataValue.float(round(meter.peak_rss / 2**20, 1)))
+    meta.setdefault("peak_rss_driver_mb", dg.MetadataValue.float(round(meter.peak_driver_rss / 2**20, 1)))
+    meta.setdefault("peak_rss_max_worker_mb", dg.MetadataValue.float(round(meter.peak_child_rss / 2**20, 1)))
     meta.setdefault("cpu_s", dg.MetadataValue.float(round(meter.total_cpu_s, 3)))
     if isinstance(rows, int) and meter.wall_s > 0:
         meta.setdefault("rows_per_s", dg.MetadataValue.float(round(rows / meter.wall_s, 1)))

@@ -67,6 +67,8 @@ class TreeSampler:
         self.proc = psutil.Process(pid)
         self.interval = interval
         self.peak = 0
+        self.peak_by_role: dict[str, int] = {}  # the tree's RSS at its peak, by role (driver, forkserver, worker...)
+        self._roles: dict[int, str] = {}
         self.peak_pss = 0  # proportional set size: a page shared by n processes counts 1/n in each
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user+system seconds
         self._stop = threading.Event()
@@ -81,19 +83,46 @@ class TreeSampler:
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
                 total = pss = 0
+                roles: dict[str, int] = {}
                 for p in procs:
                     try:
-                        total += p.memory_info().rss
+                        rss = p.memory_info().rss
+                        total += rss
+                        role = self._role(p)
+                        roles[role] = roles.get(role, 0) + rss
                         pss += _pss(p.pid)
                         t = p.cpu_times()
                         self.cpu[(p.pid, p.create_time())] = t.user + t.system
                     except psutil.Error:
                         pass
-                self.peak = max(self.peak, total)
+                if total > self.peak:
+                    self.peak, self.peak_by_role = total, roles
                 self.peak_pss = max(self.peak_pss, pss)
             except psutil.Error:
                 pass
             self._stop.wait(self.interval)
+
+    def _role(self, p: psutil.Process) -> str:
+        """driver (the measured command), forkserver, worker (forked by a forkserver, or a child of the
+        driver), tracker (multiprocessing's resource tracker) or other."""
+        if p.pid not in self._roles:
+            try:
+                cmd = " ".join(p.cmdline())
+                parent = p.ppid()
+            except psutil.Error:
+                return "other"
+            if p.pid == self.proc.pid:
+                role = "driver"
+            elif "resource_tracker" in cmd:
+                role = "tracker"
+            elif "forkserver" in cmd and parent == self.proc.pid:
+                role = "forkserver"
+            elif "forkserver" in cmd or "python" in cmd:
+                role = "worker"
+            else:
+                role = "other"
+            self._roles[p.pid] = role
+        return self._roles[p.pid]
 
     def __enter__(self):
         self._t.start()
@@ -129,6 +158,7 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
     cpu = max(ru.ru_utime + ru.ru_stime, sampler.cpu_s)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "peak_rss_mb": round(sampler.peak / 2**20), "peak_pss_mb": round(sampler.peak_pss / 2**20),
+            "peak_rss_by_role_mb": {k: round(v / 2**20) for k, v in sorted(sampler.peak_by_role.items())},
             "exit": proc.returncode, "log": str(log)}
 
 
@@ -147,7 +177,7 @@ def run_goldpan(shards: list[Path], workers: int, work: Path) -> dict:
 
 
 STEP_KEYS = ("stage_seconds", "cpu_s", "cpu_ms_per_doc", "cpu_ms_per_row", "docs_per_s", "rows_per_s", "pages_per_s",
-             "peak_rss_mb")
+             "peak_rss_mb", "peak_rss_driver_mb", "peak_rss_max_worker_mb")
 
 
 def step_metrics(dagster_home: Path) -> dict[str, dict]:
@@ -175,12 +205,13 @@ def step_metrics(dagster_home: Path) -> dict[str, dict]:
 
 
 def print_steps(name: str, steps: dict[str, dict]) -> None:
-    print(f"\n{name}: per step (wall s, CPU s of the process and its workers, CPU ms per row, rows/s, peak tree RSS MB)")
+    print(f"\n{name}: per step (wall s, CPU s of the process and its workers, CPU ms per row, rows/s, peak RSS MB of "
+          "the tree, of the driver alone, of its largest child process)")
     for step, m in sorted(steps.items(), key=lambda kv: -float(kv[1].get("cpu_s") or 0)):
         rate = m.get("docs_per_s", m.get("pages_per_s", m.get("rows_per_s", "")))
         per = m.get("cpu_ms_per_doc", m.get("cpu_ms_per_row", ""))
         print(f"  {step:<20}{m.get('stage_seconds', ''):>10}{m.get('cpu_s', ''):>10}{per:>10}{rate:>10}"
-              f"{m.get('peak_rss_mb', ''):>10}")
+              f"{m.get('peak_rss_mb', ''):>10}{m.get('peak_rss_driver_mb', ''):>10}{m.get('peak_rss_max_worker_mb', ''):>10}")
 
 
 def _goldpan_counts(lake: Path) -> dict:
@@ -259,9 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'peak PSS MB':>13}{'exit':>6}   output")
     for name, r in results.items():
         extra = {k: v for k, v in r.items()
-                 if k not in ("wall_s", "cpu_s", "peak_rss_mb", "peak_pss_mb", "exit", "log", "steps")}
+                 if k not in ("wall_s", "cpu_s", "peak_rss_mb", "peak_pss_mb", "exit", "log", "steps",
+                              "peak_rss_by_role_mb")}
         print(f"{name:<14}{r['wall_s']:>9}{r['cpu_s']:>9}{r['peak_rss_mb']:>13}{r.get('peak_pss_mb', ''):>13}"
               f"{r['exit']:>6}   {extra}")
+    print("\nthe process tree's RSS at its peak, by process role (MB):")
+    for name, r in results.items():
+        print(f"  {name:<14}{r.get('peak_rss_by_role_mb')}")
     for name, r in results.items():
         if r.get("steps"):
             print_steps(name, r["steps"])

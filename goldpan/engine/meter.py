@@ -2,7 +2,10 @@
 
 Peak memory is the largest sum of resident set sizes of this process and the engine's workers,
 sampled every `interval` seconds while the stage runs: the figure that decides whether a stage fits
-a machine, where `ru_maxrss` would give only this process's lifetime peak.
+a machine, where `ru_maxrss` would give only this process's lifetime peak. Beside it, the peak of
+this process alone and the largest single descendant (a worker, or the forkserver they fork from):
+which process a stage's memory is in decides what to fix (a driver that materialises a table, or
+workers that each hold a model).
 
 CPU time is this process's (all its threads) plus what its descendants (the forkserver's workers)
 spent during the stage, read from /proc: on a shared machine wall time says how loaded the machine
@@ -71,16 +74,21 @@ def descendants_cpu(root: int | None = None) -> dict[int, float]:
 
 def tree_rss_bytes(root: int | None = None) -> int:
     """RSS of `root` (default: this process) and all its descendants."""
+    return sum(tree_rss_by_pid(root).values())
+
+
+def tree_rss_by_pid(root: int | None = None) -> dict[int, int]:
+    """RSS of `root` (default: this process) and of each of its descendants, by pid."""
     root = root or os.getpid()
-    total, todo, seen = 0, [root], set()
+    out: dict[int, int] = {}
+    todo = [root]
     while todo:
         pid = todo.pop()
-        if pid in seen:
+        if pid in out:
             continue
-        seen.add(pid)
-        total += rss_bytes(pid)
+        out[pid] = rss_bytes(pid)
         todo.extend(children_pids(pid))
-    return total
+    return out
 
 
 @dataclass
@@ -88,9 +96,12 @@ class StageMeter:
     """Wall and CPU time, documents, and sampled peak RSS of the process tree while a stage runs."""
 
     interval: float = 0.2
-    sample: Callable[[], int] = tree_rss_bytes
+    sample: Callable[[], dict[int, int]] = tree_rss_by_pid
     docs: int = 0
     peak_rss: int = 0
+    #: peak RSS of this process alone, and of the largest single descendant (a worker or the forkserver)
+    peak_driver_rss: int = 0
+    peak_child_rss: int = 0
     _t0: float = 0.0
     _c0: float = 0.0
     wall_s: float = 0.0
@@ -103,20 +114,27 @@ class StageMeter:
     def __enter__(self) -> Self:
         self._t0, self._c0 = time.perf_counter(), time.process_time()
         self._w0 = descendants_cpu()
-        self.peak_rss = self.sample()
+        self._take_sample()
         self._thread = threading.Thread(target=self._run, name="stage-meter", daemon=True)
         self._thread.start()
         return self
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.peak_rss = max(self.peak_rss, self.sample())
+            self._take_sample()
+
+    def _take_sample(self) -> None:
+        by_pid = self.sample()
+        me = os.getpid()
+        self.peak_rss = max(self.peak_rss, sum(by_pid.values()))
+        self.peak_driver_rss = max(self.peak_driver_rss, by_pid.get(me, 0))
+        self.peak_child_rss = max(self.peak_child_rss, max((v for k, v in by_pid.items() if k != me), default=0))
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        self.peak_rss = max(self.peak_rss, self.sample())
+        self._take_sample()
         self.wall_s = time.perf_counter() - self._t0
         self.cpu_s = time.process_time() - self._c0
         # A worker started during the stage counts from 0; one that exited is lost (a pool outlives stages).
@@ -134,6 +152,8 @@ class StageMeter:
             "seconds": round(self.wall_s, 3),
             "docs_per_s": round(self.docs / self.wall_s, 1) if self.wall_s > 0 else 0.0,
             "peak_rss_mb": round(self.peak_rss / 2**20, 1),
+            "peak_rss_driver_mb": round(self.peak_driver_rss / 2**20, 1),
+            "peak_rss_max_worker_mb": round(self.peak_child_rss / 2**20, 1),
             "driver_cpu_s": round(self.cpu_s, 3),
             "workers_cpu_s": round(self.workers_cpu_s, 3),
             "cpu_s": round(self.total_cpu_s, 3),

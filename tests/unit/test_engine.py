@@ -112,6 +112,10 @@ def test_stage_meter_counts_the_worker_processes_memory() -> None:
     own = rss_bytes(os.getpid())
     assert m.peak_rss > own  # this process plus the forkserver and its workers
     assert m.wall_s > 0
+    # which process holds it: this one, and the largest of the others (a worker or the forkserver)
+    assert 0 < m.peak_driver_rss < m.peak_rss and 0 < m.peak_child_rss < m.peak_rss
+    meta = m.as_metadata()
+    assert meta["peak_rss_driver_mb"] > 0 and meta["peak_rss_max_worker_mb"] > 0
 
 
 def test_stage_meter_counts_the_workers_cpu_time_not_only_the_drivers() -> None:
