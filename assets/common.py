@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from goldpan.engine.memory import release_memory
 from goldpan.engine.meter import StageMeter
 from goldpan.lake import Lake, WriteResult
 
@@ -131,6 +132,7 @@ def metered(fn=None, *, unit: str = "rows"):
         def gen_wrapper(*args, **kwargs):
             with StageMeter() as meter:
                 results = list(fn(*args, **kwargs))
+            release_memory()  # what the step freed goes back to the OS, not into the next step's peak
             yield from (_with_meter(r, meter, unit) for r in results)
 
         return gen_wrapper
@@ -139,6 +141,7 @@ def metered(fn=None, *, unit: str = "rows"):
     def wrapper(*args, **kwargs):
         with StageMeter() as meter:
             result = fn(*args, **kwargs)
+        release_memory()  # what the step freed goes back to the OS, not into the next step's peak
         return _with_meter(result, meter, unit)
 
     return wrapper

@@ -60,7 +60,9 @@ class ScoreContext:
 def _loaded(ref: ModelRef | None) -> LoadedModel | None:
     if ref is None:
         return None
-    return LoadedModel(ref.sha1, worker_cache(("fasttext", ref.sha1, ref.path), lambda: load(ref.path)))
+    # stage_local: ~100 MB each, used by this stage only; the next stage's batches free them in the worker
+    return LoadedModel(ref.sha1, worker_cache(("fasttext", ref.sha1, ref.path), lambda: load(ref.path),
+                                              stage_local=True))
 
 
 def score_batch(docs: pa.RecordBatch, ctx: ScoreContext) -> pa.RecordBatch:

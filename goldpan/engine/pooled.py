@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from goldpan.engine.base import BatchFn, Engine
+from goldpan.engine.memory import release_memory
 from goldpan.engine.meter import StageMeter
 from goldpan.engine.progress import StageProgress, report
 from goldpan.engine.slices import LakeQuery, SliceJob, slice_count
@@ -132,6 +133,7 @@ def run_pooled(
     progress.finished = True
     report(progress)
     finish_run(run, engine, before)
+    release_memory()  # the stage's buffers go back to the OS, not into the next step's peak
     run.extra["sums"] = sums
     run.extra["lake_io"] = "workers" if direct else "driver"
     return run

@@ -118,6 +118,15 @@ def test_stage_meter_counts_the_worker_processes_memory() -> None:
     assert meta["peak_rss_driver_mb"] > 0 and meta["peak_rss_max_worker_mb"] > 0
 
 
+def test_pool_workers_drop_the_previous_stages_model() -> None:
+    from tests.unit.test_engine_memory import _batches, report_cached, score_with_big_model
+
+    engine = LocalProcessEngine(workers=2)
+    list(engine.map_batches(score_with_big_model, _batches(6)))
+    out = list(engine.map_batches(report_cached, _batches(6)))
+    assert not any(b.column("held")[0].as_py() for b in out)
+
+
 def test_stage_meter_counts_the_workers_cpu_time_not_only_the_drivers() -> None:
     engine = LocalProcessEngine(workers=2)
     list(engine.map_batches(slow_square, _numbers(2, []), 0.0))  # pool started
