@@ -98,6 +98,9 @@ def mine_domain(
         metrics = evaluate(model, pos_held, neg_held, cfg.eval_threshold, cfg.params.max_chars)
         sha1, path = store_model(lake, name, model)
         scores = line_probability(model, pool.lines)
+        # The round's model is stored; drop it before the next round trains another (~100 MB each at
+        # bucket 200k x dim 100), or every domain thread holds two at once.
+        del model
         confident = sorted(
             ((float(s), d, t) for s, d, t in zip(scores, pool.doc_ids, pool.lines, strict=True)
              if s >= cfg.mine_threshold),
