@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from goldpan.engine.base import BatchFn
@@ -78,8 +79,6 @@ class LakeQuery:
         dt = lake.table(self.slice_table, snapshot.versions.get(self.slice_table))
         if dt is None:
             return None
-        import pyarrow as pa
-
         actions = pa.table(dt.get_add_actions(flatten=True)).to_pylist()
         files = [(a["size_bytes"], a["path"]) for a in actions
                  if all(a.get(f"partition.{c}") == v for c, v in self.slice_partition)]
@@ -131,19 +130,23 @@ class SliceResult:
     busy_s: float = 0.0
 
 
+def read_slice(lake: Lake, q: LakeQuery, snapshot: Snapshot, slices: int,
+               files: tuple[tuple[str, ...], ...] | None, index: int) -> Iterator[pa.RecordBatch]:
+    """Slice `index` of `q` at the pinned `snapshot`: its files of the driving table (`files`, from
+    `LakeQuery.file_slices`) or, without them, the rows whose key hashes to it."""
+    params = list(q.params) if isinstance(q.params, (list, tuple)) else q.params
+    if files is not None:  # this slice's files of the driving table, whole
+        return lake.iter_batches(q.sql, params, tables=list(q.tables), batch_size=q.batch_rows,
+                                 snapshot=snapshot, files={q.slice_table: files[index]})
+    return lake.iter_batches(q.slice_sql(index, slices), params, tables=list(q.tables), batch_size=q.batch_rows,
+                             snapshot=snapshot, row_filters=q.slice_filters(index, slices))
+
+
 def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label: str = "") -> SliceResult:
     """In the worker: read slice `index` from the lake, run `fn` over it, write one part."""
     t0 = time.perf_counter()
-    lake = Lake(job.lake_root, job.storage_options)
-    q = job.query
-    params = list(q.params) if isinstance(q.params, (list, tuple)) else q.params
-    if job.files is not None:  # this slice's files of the driving table, whole
-        reader = lake.iter_batches(q.sql, params, tables=list(q.tables), batch_size=q.batch_rows,
-                                   snapshot=job.snapshot, files={q.slice_table: job.files[index]})
-    else:
-        reader = lake.iter_batches(q.slice_sql(index, job.slices), params, tables=list(q.tables),
-                                   batch_size=q.batch_rows, snapshot=job.snapshot,
-                                   row_filters=q.slice_filters(index, job.slices))
+    reader = read_slice(Lake(job.lake_root, job.storage_options), job.query, job.snapshot, job.slices, job.files,
+                        index)
     writer = PartWriter(job.target, f"{index:05d}")
     res = SliceResult(index=index, part=None, sums={c: 0 for c in job.sum_columns})
     for batch in reader:
