@@ -143,7 +143,7 @@ def clusters_task(index: int, job: ClustersJob, _position: int) -> TaskOutput:
             for j in range(b.num_rows)
         ]
         i = got.schema.get_field_index("dedup_text")
-        got = got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, pa.string())]))
+        got = got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, got.schema.field(i).type)]))
         for rb in got.to_batches():
             writer.write(rb)
         rows += got.num_rows

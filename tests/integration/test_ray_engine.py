@@ -28,7 +28,8 @@ from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.recipe import DedupSection, EngineSection, ExtractSection, WarcSection
 from goldpan.warc.importer import import_warc_batch
-from tests.fixtures.stage_runs import run_all_stages, slow_square, table_digest
+from tests.fixtures.real_pages import cached_real_warc
+from tests.fixtures.stage_runs import DEDUP_TABLES, run_all_stages, slow_square, table_digest
 
 pytestmark = pytest.mark.integration
 
@@ -116,6 +117,42 @@ def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake
         digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=8)
     assert digests["inprocess"]["dedup_clusters"][0] > 0 and digests["inprocess"]["doc_signals"][0] > 0
     assert digests["ray2"] == digests["inprocess"]
+
+
+@pytest.fixture(scope="module")
+def real_extracted_lake(tmp_path_factory) -> Path:
+    """80 real documentation pages (English, Chinese, ...) imported and extracted in process: their
+    shared navigation and footer lines give paragraph dedup something to remove."""
+    root = tmp_path_factory.mktemp("ray-dedup") / "lake"
+    lake = Lake(root)
+    import_warc_batch(lake, [str(cached_real_warc("ci-ray-dedup", 80))], BATCH, WarcSection(chunk_rows=16))
+    extract_stage.run(lake, ExtractSection(), BATCH, engine=InProcessEngine())
+    return root
+
+
+def test_dedup_reads_and_writes_on_ray_workers_with_the_in_process_tables(ray_local, real_extracted_lake: Path,
+                                                                          tmp_path) -> None:
+    """The workers read the documents and write `dedup_clusters` (texts after paragraph dedup
+    included); the driver decides without the texts: every dedup table as in process."""
+    section = DedupSection(paragraph_min_docs=2, paragraph_min_chars=10)  # removals and paragraph rejections
+    digests, runs = {}, {}
+    for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
+        root = tmp_path / name
+        shutil.copytree(real_extracted_lake, root)
+        lake = Lake(root)
+        runs[name] = dedup_stage.run(lake, section, BATCH, engine=engine, batch_rows=8)
+        digests[name] = {t: table_digest(lake, t) for t in ("dedup_clusters", *DEDUP_TABLES) if lake.exists(t)}
+    assert runs["inprocess"].extra["lake_io"] == "driver" and runs["ray2"].extra["lake_io"] == "workers"
+    with Lake(tmp_path / "inprocess").connect(tables=["dedup_clusters"]) as con:
+        texts, rules = con.execute("SELECT count(dedup_text), count(*) FILTER (WHERE rule LIKE 'paragraph%') "
+                                   "FROM dedup_clusters").fetchone()
+    assert texts > 0 and rules > 0, (texts, rules)
+    assert digests["ray2"] == digests["inprocess"]
+    assert runs["ray2"].outcomes == runs["inprocess"].outcomes
+    ray_lake = Lake(tmp_path / "ray2")
+    files = ray_lake.table("dedup_clusters").file_uris()
+    assert files and all(re.search(r"/part-\d{5}-[0-9a-f]{32}\.snappy\.parquet$", f) for f in files), files
+    assert ray_lake.version("dedup_clusters") == Lake(tmp_path / "inprocess").version("dedup_clusters")
 
 
 # -- a Ray worker killed mid-stage ----------------------------------------------------------------
