@@ -31,7 +31,7 @@ from goldpan.dedup.urlkey import canonical_url
 from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
-from goldpan.engine.slices import LakeQuery, slice_count
+from goldpan.engine.slices import LakeQuery, plan_slices
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
 from goldpan.lake.parts import PartTarget, commit_parts
@@ -195,9 +195,10 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
     with run.meter:
         query = LakeQuery(SLICE_SQL, [batch_id], ("documents",), batch_rows=batch_rows, key="doc_id",
                           slice_table="documents", slice_partition=(("batch_id", batch_id),))
-        snapshot, slices = lake.snapshot(["documents"]), slice_count(engine.workers)
+        snapshot = lake.snapshot(["documents"])
+        slices, units, cut = plan_slices(lake, query, snapshot, engine)
         source = DedupSlices(lake.root, dict(lake.storage_options) if lake.storage_options else None, snapshot,
-                             query, slices, query.file_slices(lake, snapshot, slices))
+                             query, slices, units)
         t0 = time.perf_counter()
         progress = StageProgress("dedup_clusters", 0, None, t0)
         report(progress)
@@ -237,7 +238,7 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
     report(progress)
     finish_run(run, engine, before)
     _outcome_metadata(run, dd, store, out, t0, t1, t2)
-    run.extra.update(index=index_meta, lake_io="workers", slices="files" if source.files is not None else "hash")
+    run.extra.update(index=index_meta, lake_io="workers", slices=cut, tasks=slices)
     return run
 
 

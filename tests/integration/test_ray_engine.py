@@ -43,8 +43,8 @@ def _numbers(n: int, pulled: list[int]):
         yield pa.RecordBatch.from_pydict({"x": [i]})
 
 
-def ray_engine(workers: int = 2, max_retries: int = 3):
-    return make_engine(EngineSection(kind="ray", workers=workers, ray={"max_retries": max_retries}), env={})
+def ray_engine(workers: int = 2, max_retries: int = 3, **ray):
+    return make_engine(EngineSection(kind="ray", workers=workers, ray={"max_retries": max_retries, **ray}), env={})
 
 
 def test_ray_engine_keeps_input_order_bounds_batches_and_tallies_each_worker(ray_local) -> None:
@@ -110,13 +110,19 @@ def pages_lake(tmp_path_factory) -> Path:
 
 
 def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake: Path, tmp_path) -> None:
+    """Every table, the dedup index tables included, whatever the cut of the stages' input into tasks:
+    runs of row groups (the default, several tasks per worker) or whole files."""
     digests = {}
-    for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
+    engines = (("inprocess", InProcessEngine()), ("ray2", ray_engine()),
+               ("ray2-files", ray_engine(slice_unit="file", tasks_per_worker=2)))
+    for name, engine in engines:
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
         digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=8)
     assert digests["inprocess"]["dedup_clusters"][0] > 0 and digests["inprocess"]["doc_signals"][0] > 0
+    assert digests["inprocess"]["dedup_index"][0] > 0
     assert digests["ray2"] == digests["inprocess"]
+    assert digests["ray2-files"] == digests["inprocess"]
 
 
 @pytest.fixture(scope="module")
