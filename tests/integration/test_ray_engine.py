@@ -330,12 +330,14 @@ def test_the_warc_import_on_ray_workers_reads_s3_and_writes_the_local_import_row
     assert all(re.search(r"batch_id=b-import/part-\d{5}(-revisits)?-[0-9a-f]{32}\.snappy\.parquet$", f)
                for f in files_written)
 
-    # extract on Ray over the S3 lake: the pages partition holds a file per slice, so each task reads
-    # only its own files of it (deltalake's dataset cut to those fragments); same documents
+    # extract on Ray over the S3 lake: each task reads only its own runs of row groups of the pages
+    # partition (deltalake's dataset cut to those fragments' row groups), or whole files; same documents
     ext_ref = extract_stage.run(ref, ExtractSection(), "b-import", engine=InProcessEngine())
     ext = extract_stage.run(lake, ExtractSection(), "b-import", engine=ray_engine())
-    assert (ext.extra["lake_io"], ext.extra["slices"]) == ("workers", "files") and ext_ref.extra["lake_io"] == "driver"
+    assert (ext.extra["lake_io"], ext.extra["slices"]) == ("workers", "row_groups") and ext_ref.extra["lake_io"] == "driver"
     assert table_digest(lake, "documents") == table_digest(ref, "documents")
+    ext = extract_stage.run(lake, ExtractSection(), "b-import", engine=ray_engine(slice_unit="file", tasks_per_worker=1))
+    assert ext.extra["slices"] == "files" and table_digest(lake, "documents") == table_digest(ref, "documents")
 
     s3.copy_object(Bucket="warc", Key="in2/a-again.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})
     s3.copy_object(Bucket="warc", Key="in2/a.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})
