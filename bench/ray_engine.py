@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {run:<10} {total:7.1f}s  {seconds}  start {start_s}s  identical {d == ref}", flush=True)
             engine.close()
             shutil.rmtree(root, ignore_errors=True)
-        if any(r["kind"] == "ray" for r in results.values()):
+        if any(r["kind"].startswith("ray") for r in results.values()):
             from goldpan.engine.ray_engine import shutdown_ray
 
             shutdown_ray()

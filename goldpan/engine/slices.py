@@ -189,11 +189,13 @@ def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
                 ) -> tuple[int, tuple[tuple[str | FileRange, ...], ...] | None, str]:
     """(slices, what each reads, how it was cut) for a stage on `engine`: `engine.tasks_per_worker`
     units per worker, cut as `engine.slice_unit` says (`row_group`: runs of row groups, `file`: whole
-    files), else by the hash of the key when the driving table's partition cannot be cut that way."""
+    files), else by the hash of the key when the driving table's partition cannot be cut that way.
+    Row groups that give fewer tasks than workers (a file written in one process can be one big row
+    group) fall back to the other cuts, which keep every worker busy."""
     n = slice_count(engine.workers, getattr(engine, "tasks_per_worker", 2))
     if getattr(engine, "slice_unit", "file") == "row_group":
         units = query.row_group_slices(lake, snapshot, n)
-        if units:
+        if units and len(units) >= min(n, engine.workers):
             return len(units), units, "row_groups"
     files = query.file_slices(lake, snapshot, n)
     return n, files, "files" if files is not None else "hash"
