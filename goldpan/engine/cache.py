@@ -43,6 +43,11 @@ def worker_cache(key: Hashable, factory: Callable[[], T], stage_local: bool = Fa
         return _CACHE[key]  # type: ignore[return-value]
 
 
+def stage_of(fn: Callable) -> str:
+    """The stage a batch function belongs to, as `enter_stage` compares them: its qualified name."""
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
 def enter_stage(stage: str) -> bool:
     """Called by the engines before each batch with the batch function's name: when it differs from the
     last batch's, drop the stage-local entries and give their memory back. True when entries were dropped."""

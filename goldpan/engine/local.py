@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from goldpan.engine.base import BatchFn
-from goldpan.engine.cache import enter_stage
+from goldpan.engine.cache import enter_stage, stage_of
 from goldpan.engine.shuffle import local_group_by_key
 from goldpan.engine.tally import WorkerTally
 
@@ -63,7 +63,7 @@ class InProcessEngine:
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
         worker = f"pid{os.getpid()}"
-        enter_stage(_stage_name(fn))
+        enter_stage(stage_of(fn))
         for b in batches:
             t0 = time.perf_counter()
             out = fn(b, context)
@@ -84,13 +84,9 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _stage_name(fn: BatchFn) -> str:
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-
 def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
     """In the worker: the output, which worker made it and how long it took (per-worker throughput)."""
-    enter_stage(_stage_name(fn))  # a new stage: the last stage's own models are dropped
+    enter_stage(stage_of(fn))  # a new stage: the last stage's own models are dropped
     t0 = time.perf_counter()
     out = fn(batch, context)
     return out, f"pid{os.getpid()}", time.perf_counter() - t0

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from goldpan.engine.base import BatchFn
+from goldpan.engine.cache import enter_stage, stage_of
 from goldpan.engine.local import EngineWorkerDied
 from goldpan.engine.slices import SliceJob, SliceResult, run_slice
 from goldpan.engine.tally import WorkerTally
@@ -45,6 +46,7 @@ START_ATTEMPTS = 3
 
 def _timed(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
     """Runs inside the Ray worker: the output, which worker made it, and how long it took."""
+    enter_stage(stage_of(fn))  # a new stage: the last stage's own models are dropped
     t0 = time.perf_counter()
     out = fn(batch, context)
     return out, f"{_node_prefix()}pid{os.getpid()}", time.perf_counter() - t0
