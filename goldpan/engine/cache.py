@@ -43,9 +43,12 @@ def worker_cache(key: Hashable, factory: Callable[[], T], stage_local: bool = Fa
         return _CACHE[key]  # type: ignore[return-value]
 
 
-def stage_of(fn: Callable) -> str:
-    """The stage a batch function belongs to, as `enter_stage` compares them: its qualified name."""
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+def stage_of(fn: Callable, context: object = None) -> str:
+    """The stage a batch function belongs to, as `enter_stage` compares them: its qualified name, and
+    the context's `stage_key` when it has one (e.g. one pass per model of the same function)."""
+    key = getattr(context, "stage_key", None)
+    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+    return f"{name}[{key}]" if key is not None else name
 
 
 def enter_stage(stage: str) -> bool:

@@ -63,7 +63,7 @@ class InProcessEngine:
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
         worker = f"pid{os.getpid()}"
-        enter_stage(stage_of(fn))
+        enter_stage(stage_of(fn, context))
         for b in batches:
             t0 = time.perf_counter()
             out = fn(b, context)
@@ -86,7 +86,7 @@ def _noop() -> int:
 
 def _run(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
     """In the worker: the output, which worker made it and how long it took (per-worker throughput)."""
-    enter_stage(stage_of(fn))  # a new stage: the last stage's own models are dropped
+    enter_stage(stage_of(fn, context))  # a new stage: the last stage's own models are dropped
     t0 = time.perf_counter()
     out = fn(batch, context)
     return out, f"pid{os.getpid()}", time.perf_counter() - t0

@@ -46,7 +46,7 @@ START_ATTEMPTS = 3
 
 def _timed(fn: BatchFn, batch: pa.RecordBatch, context: Any) -> tuple[pa.RecordBatch, str, float]:
     """Runs inside the Ray worker: the output, which worker made it, and how long it took."""
-    enter_stage(stage_of(fn))  # a new stage: the last stage's own models are dropped
+    enter_stage(stage_of(fn, context))  # a new stage: the last stage's own models are dropped
     t0 = time.perf_counter()
     out = fn(batch, context)
     return out, f"{_node_prefix()}pid{os.getpid()}", time.perf_counter() - t0

@@ -161,7 +161,7 @@ def read_slice(lake: Lake, q: LakeQuery, snapshot: Snapshot, slices: int,
 
 def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label: str = "") -> SliceResult:
     """In the worker: read slice `index` from the lake, run `fn` over it, write one part."""
-    enter_stage(stage_of(fn))  # a new stage: the last stage's own models are dropped
+    enter_stage(stage_of(fn, context))  # a new stage: the last stage's own models are dropped
     t0 = time.perf_counter()
     reader = read_slice(Lake(job.lake_root, job.storage_options), job.query, job.snapshot, job.slices, job.files,
                         index)
