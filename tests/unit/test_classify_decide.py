@@ -71,3 +71,49 @@ def test_scorer_without_models_leaves_scores_null():
     rb = Scorer(None, None, None).score_batch([{"doc_id": "a", "batch_id": "b", "text": GOOD_EN[0]}])
     r = rb.to_pylist()[0]
     assert r["status"] == "kept" and r["quality_score"] is None and r["domain"] is None and r["domain_model"] is None
+
+
+def test_one_model_per_pass_gives_the_scorers_rows(tmp_path):
+    """doc_scores is scored one model at a time (classify.stage: a pass per model, then a join): the
+    rows equal the single-pass Scorer's, on English, Chinese, math and empty texts."""
+    import pyarrow as pa
+
+    from goldpan.classify.stage import (
+        MODELS,
+        AssembleContext,
+        ModelPass,
+        ModelRef,
+        PassResult,
+        _with_probabilities,
+        assemble_batch,
+        probability_batch,
+    )
+    from goldpan.engine import InProcessEngine
+    from goldpan.engine.cache import stage_of
+
+    params = FastTextParams(dim=16, epoch=40, lr=0.5, bucket=10_000, seed=3)
+    models = {"quality": train_binary(GOOD_EN + GOOD_ZH, SPAM, params),
+              "math": train_binary(MATH_DOCS, GOOD_EN + SPAM, params)}
+    refs = {}
+    for name, m in models.items():
+        path = tmp_path / f"{name}.bin"
+        m.save_model(str(path))
+        refs[name] = ModelRef(name[0] * 40, str(path))
+    scorer = Scorer(quality=LoadedModel(refs["quality"].sha1, models["quality"]),
+                    math=LoadedModel(refs["math"].sha1, models["math"]), code=None, label_threshold=0.5)
+    docs = [{"doc_id": f"d{i}", "batch_id": "b1", "text": t}
+            for i, t in enumerate([MATH_DOCS[1], GOOD_ZH[2], "", GOOD_EN[0], SPAM[0], None])]
+    expected = scorer.score_batch([dict(d) for d in docs]).to_pylist()
+
+    batches = [pa.RecordBatch.from_pylist(docs[:4]), pa.RecordBatch.from_pylist(docs[4:])]
+    engine = InProcessEngine()
+    passes = {m: PassResult.collect(engine.map_batches(probability_batch, iter(batches), ModelPass(refs[m], 10_000)))
+              for m in MODELS if m in refs}
+    ctx = AssembleContext(domain_model=scorer.domain_model, quality_sha1=refs["quality"].sha1, label_threshold=0.5)
+    got = [r for b in _with_probabilities(iter(batches), passes) for r in assemble_batch(b, ctx).to_pylist()]
+    assert got == expected
+    # each model's pass is its own stage for the worker cache: the previous model is dropped first
+    assert stage_of(probability_batch, ModelPass(refs["quality"], 1)) != stage_of(probability_batch, ModelPass(refs["math"], 1))
+    # a pass that read other rows than the join's input is refused, not joined by position
+    with pytest.raises(RuntimeError, match="other rows"):
+        list(_with_probabilities(iter(batches[::-1]), passes))
