@@ -10,13 +10,15 @@ Scoring runs one model at a time: a pass of the engine over the input per model 
 with the rows into `doc_scores`. Measured on 6,000 real pages with 2 workers: the three models in
 both workers were the peak of the whole graph (+600 MB); the passes cost re-reading the input and
 re-preprocessing each text (~0.25 ms per document per extra model, against 0.13 ms to predict).
+On Ray, whose workers read their slices and write parts themselves, the stage stays one pass with
+the three models per worker (`score_batch`): a node there has the memory, and the driver no I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
@@ -39,13 +41,19 @@ from goldpan.recipe import ClassifySection
 # Every document with computed signals, with its current text, and its perplexity when the recipe's
 # perplexity step (goldpan.synthesize.perplexity_stage, before this stage) scored it: doc_scores has
 # one writer, this stage, and carries the perplexity for the sweep and the mix.
-SCORES_INPUT_SQL = (
-    f"SELECT s.doc_id, s.batch_id, {CURRENT_TEXT_SQL} AS text, p.perplexity, p.mean_logprob AS ppl_logprob, "
-    "p.n_tokens AS ppl_tokens, p.model_name AS ppl_model, p.model_sha256 AS ppl_model_sha256 FROM doc_signals s "
+_SCORES_FROM = (
+    "FROM doc_signals s "
     "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN dedup_clusters c ON c.doc_id = s.doc_id "
     "LEFT JOIN doc_perplexity p ON p.doc_id = s.doc_id AND p.batch_id = s.batch_id AND p.status = 'kept' "
     "WHERE s.batch_id = ? AND s.status = 'kept' ORDER BY s.doc_id"
 )
+_PERPLEXITY_COLUMNS = ("p.perplexity, p.mean_logprob AS ppl_logprob, p.n_tokens AS ppl_tokens, p.model_name AS ppl_model, "
+                       "p.model_sha256 AS ppl_model_sha256")
+SCORES_INPUT_SQL = f"SELECT s.doc_id, s.batch_id, {CURRENT_TEXT_SQL} AS text, {_PERPLEXITY_COLUMNS} {_SCORES_FROM}"
+# The same rows in the same order, for the passes (a model needs the text only) and the join (no text).
+SCORES_PASS_SQL = f"SELECT s.doc_id, {CURRENT_TEXT_SQL} AS text {_SCORES_FROM}"
+SCORES_JOIN_SQL = (f"SELECT s.doc_id, s.batch_id, coalesce({CURRENT_TEXT_SQL}, '') <> '' AS has_text, "
+                   f"{_PERPLEXITY_COLUMNS} {_SCORES_FROM}")
 SCORES_INPUT_TABLES = ["doc_signals", "documents", "dedup_clusters", "doc_perplexity"]
 
 
@@ -64,6 +72,38 @@ class ScoreContext:
     code: ModelRef | None
     label_threshold: float
     max_chars: int
+
+
+def _loaded(ref: ModelRef | None) -> LoadedModel | None:
+    if ref is None:
+        return None
+    # stage_local: ~100 MB each, used by this stage only; the next stage's batches free them in the worker
+    return LoadedModel(ref.sha1, worker_cache(("fasttext", ref.sha1, ref.path), lambda: load(ref.path),
+                                              stage_local=True))
+
+
+def score_batch(docs: pa.RecordBatch, ctx: ScoreContext) -> pa.RecordBatch:
+    """Engine batch function: (doc_id, batch_id, text) rows -> `doc_scores` rows, same order, with all
+    three models at once: the one pass of engines whose workers read and write the lake (Ray).
+
+    A batch the models cannot score is scored document by document, so one bad text becomes an
+    error row with its reason instead of failing the batch."""
+    scorer = Scorer(quality=_loaded(ctx.quality), math=_loaded(ctx.math), code=_loaded(ctx.code),
+                    label_threshold=ctx.label_threshold, max_chars=ctx.max_chars)
+    rows = docs.to_pylist()
+    try:
+        return scorer.score_batch(rows)
+    except Exception:  # noqa: BLE001 -- isolate the document that fails, below
+        out = []
+        for r in rows:
+            try:
+                out.append(scorer.score_batch([r]))
+            except Exception as exc:  # noqa: BLE001 -- one document's failure is its error row
+                row = dict.fromkeys(DOC_SCORES.names)
+                row.update(doc_id=r["doc_id"], batch_id=r["batch_id"], status=ERROR,
+                           reason=f"score_error: {type(exc).__name__}: {exc}"[:500])
+                out.append(pa.RecordBatch.from_pylist([row], schema=DOC_SCORES))
+        return pa.Table.from_batches(out, schema=DOC_SCORES).combine_chunks().to_batches()[0]
 
 
 #: The models a document is scored with, in the order a failing one names the error (as `score_batch`).
@@ -117,7 +157,8 @@ class AssembleContext:
 
 
 def assemble_batch(docs: pa.RecordBatch, ctx: AssembleContext) -> pa.RecordBatch:
-    """Input rows with each model's probability and error (`<model>_p`, `<model>_error` columns) ->
+    """Input rows (SCORES_JOIN_SQL: `has_text` instead of the text) with each model's probability and
+    error (`<model>_p`, `<model>_error` columns) ->
     `doc_scores` rows, as `Scorer.score_batch` makes them (same status, reason, domain rule)."""
     scorer = Scorer(None, None, None, label_threshold=ctx.label_threshold)
     rows = docs.to_pylist()
@@ -130,7 +171,7 @@ def assemble_batch(docs: pa.RecordBatch, ctx: AssembleContext) -> pa.RecordBatch
             cols["doc_id"][-1], cols["batch_id"][-1] = r["doc_id"], r["batch_id"]
             cols["status"][-1], cols["reason"][-1] = ERROR, error
             continue
-        good = bool(r.get("text"))
+        good = bool(r["has_text"])
         q, ma, co = r.get("quality_p"), r.get("math_p"), r.get("code_p")
         cols["doc_id"].append(r["doc_id"])
         cols["batch_id"].append(r["batch_id"])
@@ -223,6 +264,15 @@ def run(
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
     query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",
                        slice_partition=(("batch_id", batch_id),))
+    if hasattr(engine, "map_slices"):
+        # Workers that read their slices and write parts themselves (Ray): one pass with the three
+        # models per worker, so the driver does no I/O; the rows are the passes' rows.
+        result = run_pooled(
+            lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, query=query,
+            predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
+            commit_metadata=commit_metadata, total=total,
+        )
+        return _described(lake, batch_id, ctx, recs, result)
     passes_run, before = start_run(engine)
     with StageMeter() as meter:
         passes: dict[str, PassResult] = {}
@@ -230,13 +280,14 @@ def run(
             ref = getattr(ctx, m)
             if ref is not None:  # one model at a time on the workers (see the module docstring)
                 passes[m] = PassResult.collect(engine.map_batches(
-                    probability_batch, query.batches(lake, snapshot), ModelPass(ref, ctx.max_chars)))
+                    probability_batch, replace(query, sql=SCORES_PASS_SQL).batches(lake, snapshot),
+                    ModelPass(ref, ctx.max_chars)))
         joined = AssembleContext(
             domain_model=Scorer(None, _placeholder(ctx.math), _placeholder(ctx.code)).domain_model,
             quality_sha1=ctx.quality.sha1 if ctx.quality else None, label_threshold=ctx.label_threshold)
         result = run_pooled(
             lake, InProcessEngine(), table="doc_scores", schema=DOC_SCORES, fn=assemble_batch, context=joined,
-            inputs=_with_probabilities(query.batches(lake, snapshot), passes),
+            inputs=_with_probabilities(replace(query, sql=SCORES_JOIN_SQL).batches(lake, snapshot), passes),
             predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
             commit_metadata=commit_metadata, total=total,
         )
@@ -244,6 +295,11 @@ def run(
     finish_run(passes_run, engine, before)
     result.meter, result.engine, result.workers = meter, engine.name, engine.workers
     result.per_worker = passes_run.per_worker
+    return _described(lake, batch_id, ctx, recs, result)
+
+
+def _described(lake: Lake, batch_id: str, ctx: ScoreContext, recs: dict, result: StageRun) -> StageRun:
+    """`result` with the batch's domain counts and the models it was scored with (for the metadata)."""
     domains: dict[str, int] = {}
     if result.written is not None and result.written.rows:
         with lake.connect(tables=["doc_scores"]) as con:

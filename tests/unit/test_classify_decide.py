@@ -110,10 +110,13 @@ def test_one_model_per_pass_gives_the_scorers_rows(tmp_path):
     passes = {m: PassResult.collect(engine.map_batches(probability_batch, iter(batches), ModelPass(refs[m], 10_000)))
               for m in MODELS if m in refs}
     ctx = AssembleContext(domain_model=scorer.domain_model, quality_sha1=refs["quality"].sha1, label_threshold=0.5)
-    got = [r for b in _with_probabilities(iter(batches), passes) for r in assemble_batch(b, ctx).to_pylist()]
+    # the join reads the rows without their text (SCORES_JOIN_SQL: has_text)
+    join = [pa.RecordBatch.from_pylist([{"doc_id": d["doc_id"], "batch_id": d["batch_id"], "has_text": bool(d["text"])}
+                                        for d in part]) for part in (docs[:4], docs[4:])]
+    got = [r for b in _with_probabilities(iter(join), passes) for r in assemble_batch(b, ctx).to_pylist()]
     assert got == expected
     # each model's pass is its own stage for the worker cache: the previous model is dropped first
     assert stage_of(probability_batch, ModelPass(refs["quality"], 1)) != stage_of(probability_batch, ModelPass(refs["math"], 1))
     # a pass that read other rows than the join's input is refused, not joined by position
     with pytest.raises(RuntimeError, match="other rows"):
-        list(_with_probabilities(iter(batches[::-1]), passes))
+        list(_with_probabilities(iter(join[::-1]), passes))
