@@ -119,11 +119,11 @@ def test_stage_meter_counts_the_worker_processes_memory() -> None:
 
 
 def test_pool_workers_drop_the_previous_stages_model() -> None:
-    from tests.unit.test_engine_memory import _batches, report_cached, score_with_big_model
+    from tests.fixtures.memory_stages import batches_of_one, report_cached, score_with_big_model
 
     engine = LocalProcessEngine(workers=2)
-    list(engine.map_batches(score_with_big_model, _batches(6)))
-    out = list(engine.map_batches(report_cached, _batches(6)))
+    list(engine.map_batches(score_with_big_model, batches_of_one(6)))
+    out = list(engine.map_batches(report_cached, batches_of_one(6)))
     assert not any(b.column("held")[0].as_py() for b in out)
 
 

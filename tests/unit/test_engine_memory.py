@@ -6,32 +6,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pyarrow as pa
-
 from goldpan.engine import InProcessEngine
 from goldpan.engine.cache import _CACHE, clear_worker_cache, enter_stage, worker_cache
 from goldpan.engine.memory import release_memory
 from goldpan.engine.meter import rss_bytes
-
-MODEL_BYTES = 64 * 2**20
-
-
-def score_with_big_model(batch: pa.RecordBatch, _ctx) -> pa.RecordBatch:
-    """A stage whose batches need a large read-only object (like doc_scores' fastText models)."""
-    model = worker_cache(("big-model", 1), lambda: np.ones(MODEL_BYTES // 8), stage_local=True)
-    return pa.record_batch({"x": batch.column("x"), "score": pa.array([float(model[0])] * batch.num_rows)})
-
-
-def report_cached(batch: pa.RecordBatch, _ctx) -> pa.RecordBatch:
-    """The next stage: says whether this process still holds the previous stage's model, and its RSS."""
-    held = ("big-model", 1) in _CACHE
-    return pa.record_batch({"x": batch.column("x"), "held": pa.array([held] * batch.num_rows),
-                            "rss": pa.array([rss_bytes(os.getpid())] * batch.num_rows)})
-
-
-def _batches(n: int):
-    return (pa.record_batch({"x": pa.array([i])}) for i in range(n))
+from tests.fixtures.memory_stages import MODEL_BYTES, batches_of_one, report_cached, score_with_big_model
 
 
 def test_stage_local_entries_are_dropped_when_the_process_moves_to_another_stage() -> None:
@@ -49,10 +28,10 @@ def test_stage_local_entries_are_dropped_when_the_process_moves_to_another_stage
 def test_in_process_engine_frees_the_last_stages_model_and_its_memory() -> None:
     clear_worker_cache()
     engine = InProcessEngine()
-    scored = list(engine.map_batches(score_with_big_model, _batches(2)))
+    scored = list(engine.map_batches(score_with_big_model, batches_of_one(2)))
     assert [b.column("score")[0].as_py() for b in scored] == [1.0, 1.0]
     held_rss = rss_bytes(os.getpid())
-    out = list(engine.map_batches(report_cached, _batches(1)))
+    out = list(engine.map_batches(report_cached, batches_of_one(1)))
     assert out[0].column("held")[0].as_py() is False
     # the 64 MB array went back to the OS, not only to the allocator
     assert out[0].column("rss")[0].as_py() < held_rss - MODEL_BYTES // 2
