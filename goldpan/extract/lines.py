@@ -93,7 +93,8 @@ def anchor_texts(html: str) -> frozenset[str]:
     """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
     out = set()
     for m in _ANCHOR.findall(html):
-        t = " ".join(_html.unescape(m).split())
+        # html.unescape is a Python-level call; most anchor texts hold no entity at all
+        t = " ".join((_html.unescape(m) if "&" in m else m).split())
         if t:
             out.add(t)
     return frozenset(out)
