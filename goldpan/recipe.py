@@ -605,6 +605,9 @@ class EngineSection(_Strict):
     kind: Literal["local", "inprocess", "ray"] = "local"
     workers: int | None = Field(None, ge=1, le=1024)  # None: one per core (ray: CPUs a stage may use)
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+    # Dagster steps `goldpan run` runs at once in its one process (assets/executor.py): independent steps
+    # (model training, GX suites) overlap the pooled stages instead of leaving a core idle.
+    concurrent_steps: int = Field(3, ge=1, le=64)
     ray: RayEngineSection = RayEngineSection()
 
 
