@@ -84,14 +84,16 @@ def table_hashes(lake_root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def diff(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]]) -> list[str]:
+def diff(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]], stored: bool = False) -> list[str]:
+    """Differing tables/columns (`stored`: only the stored-order hashes, else everything but them)."""
     lines = []
     for table in sorted(set(a) | set(b)):
         if table not in a or table not in b:
-            lines.append(f"{table}: only in {'serial' if table in a else 'concurrent'} run")
+            if not stored:
+                lines.append(f"{table}: only in {'serial' if table in a else 'concurrent'} run")
             continue
         for col in sorted(set(a[table]) | set(b[table])):
-            if a[table].get(col) != b[table].get(col):
+            if (col == "#stored_order") == stored and a[table].get(col) != b[table].get(col):
                 lines.append(f"{table}.{col}: {a[table].get(col)} != {b[table].get(col)}")
     return lines
 
@@ -100,21 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=600)
     ap.add_argument("--steps", type=int, help="concurrent steps of the second run (default: the recipe's)")
+    ap.add_argument("--quick", action="store_true", help="200 pages")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.pages = 200
     OUT.mkdir(parents=True, exist_ok=True)
     warc = warc_for(args.pages)
     with tempfile.TemporaryDirectory(prefix="goldpan-graph-hashes-") as tmp:
         serial_s, serial_lake = run_graph(warc, Path(tmp) / "serial", 1)
         conc_s, conc_lake = run_graph(warc, Path(tmp) / "concurrent", args.steps)
         a, b = table_hashes(serial_lake), table_hashes(conc_lake)
-    differences = diff(a, b)
+    differences, order = diff(a, b), diff(a, b, stored=True)
     print(f"{args.pages} real pages; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"serial steps: {serial_s:.1f} s wall; concurrent steps ({args.steps or 'recipe'}): {conc_s:.1f} s wall")
     print(f"{len(a)} tables compared, columns left out: {', '.join(sorted(VOLATILE))} and every timestamp")
-    print("\n".join(differences) if differences else "identical: every table, every column, same rows in the same order")
+    print("\n".join(differences) if differences else "identical rows: every table, every column")
+    # deltalake's writer spreads a write's batches over its threads: the order of rows in the files of
+    # one write differs between any two runs (tests/fixtures/stage_runs.py), so this is information only.
+    print("stored row order differs (information: not a content difference): " + (", ".join(order) or "none"))
     (OUT / "graph_hashes.json").write_text(json.dumps(
         {"pages": args.pages, "serial_s": round(serial_s, 1), "concurrent_s": round(conc_s, 1),
-         "differences": differences, "tables": a}, indent=2))
+         "differences": differences, "stored_order_differences": order, "tables": a}, indent=2))
     return 1 if differences else 0
 
 
