@@ -57,7 +57,7 @@ bench-quick: $(STAMP) $(LLM_STAMP)
 	$(BIN)/python bench/run_all.py --quick
 
 lint: $(STAMP)
-	$(BIN)/ruff check goldpan assets resources quality_checks tests
+	$(BIN)/ruff check goldpan assets resources quality_checks tests bench scripts
 
 clean:
 	rm -rf lake .dagster_home

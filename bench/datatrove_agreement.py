@@ -90,7 +90,7 @@ def ensure_datatrove_venv(extra: list[str] | None = None) -> Path:
     pins = DT_PINS + list(extra or [])
     modules = ["datatrove", "spacy", "regex"] + [_module_of(p) for p in extra or []]
     ok = py.exists() and subprocess.run([str(py), "-c", "import " + ", ".join(modules)],
-                                        capture_output=True).returncode == 0
+                                        capture_output=True, check=False).returncode == 0
     if not ok:
         print(f"creating {DT_VENV} ({' '.join(pins)}) ...", flush=True)
         if not py.exists():
@@ -139,7 +139,8 @@ def collect_documents(html_dirs: list[Path], use_debian: bool, limit: int | None
     key = hashlib.sha1("\n".join(p["url"] + str(len(p["content"])) for p in pages).encode()).hexdigest()[:16]
     cached = CACHE / f"extracted-{key}.jsonl"
     if cached.exists():
-        docs = [json.loads(line) for line in open(cached, encoding="utf-8")]
+        with cached.open(encoding="utf-8") as lines:
+            docs = [json.loads(line) for line in lines]
     else:
         print(f"extracting {len(pages)} pages with goldpan's extractor ...", flush=True)
         docs = [d for d in extract_documents(pages, LanguageIdentifier()) if d["status"] == "kept" and d["lang"] == "en"]
@@ -161,7 +162,8 @@ def goldpan_pass(in_path: str, out_path: str) -> int:
     from goldpan.filter.signals import compute_signal_batch
     from goldpan.text.tokenize import tokens
 
-    docs = [json.loads(line) for line in open(in_path, encoding="utf-8")]
+    with open(in_path, encoding="utf-8") as lines:
+        docs = [json.loads(line) for line in lines]
     tokens("warm up the spaCy tokenizer.", "en")  # model load outside the timing, as for datatrove
     clock = time.process_time  # CPU seconds: on a shared machine wall time measures the neighbours
     t0, w0 = clock(), time.perf_counter()

@@ -15,7 +15,8 @@ def main(in_path: str, out_path: str) -> int:
     from datatrove.data import Document
     from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 
-    docs = [json.loads(line) for line in open(in_path, encoding="utf-8")]
+    with open(in_path, encoding="utf-8") as lines:
+        docs = [json.loads(line) for line in lines]
     with tempfile.TemporaryDirectory() as tmp:
         warm = MinhashDedupSignature(output_folder=f"{tmp}/warm", config=MinhashConfig())
         warm.run(iter([Document(text="warm up the word tokenizer please", id="w")]), rank=0, world_size=1)
@@ -24,7 +25,8 @@ def main(in_path: str, out_path: str) -> int:
         t0 = time.process_time()
         stage.run(iter(data), rank=0, world_size=1)
         cpu = time.process_time() - t0
-    json.dump({"docs": len(docs), "chars": sum(len(d["text"]) for d in docs), "cpu_s": cpu}, open(out_path, "w"))
+    with open(out_path, "w") as out:
+        json.dump({"docs": len(docs), "chars": sum(len(d["text"]) for d in docs), "cpu_s": cpu}, out)
     return 0
 
 

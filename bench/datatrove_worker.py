@@ -32,7 +32,8 @@ def main(in_path: str, out_path: str) -> int:
     )
     from datatrove.utils.text import split_into_words
 
-    docs = [json.loads(line) for line in open(in_path, encoding="utf-8")]
+    with open(in_path, encoding="utf-8") as lines:
+        docs = [json.loads(line) for line in lines]
     split_into_words("warm up the spaCy tokenizer.", "en")  # model load outside the timings
 
     def decide(flt, text: str, doc_id: str):
