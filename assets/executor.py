@@ -139,6 +139,43 @@ def critical_first(execution_plan: ExecutionPlan):
     return key_fn
 
 
+class _StepThreads:
+    """The steps running on threads and the inbox their events arrive in (read by one thread only)."""
+
+    def __init__(self) -> None:
+        self.inbox: queue.Queue = queue.Queue()
+        self.running: dict[str, tuple[threading.Thread, list[DagsterEvent], object]] = {}
+
+    def start(self, job_context: PlanExecutionContext, active, limit: int) -> None:
+        """Start every ready step, up to `limit` running at once."""
+        for step in active.get_steps_to_execute(limit=limit - len(self.running)):
+            step_context = job_context.for_step(step, active.get_known_state())
+            thread = threading.Thread(target=_run_step, args=(step_context, self.inbox),
+                                      name=f"step-{step.key}", daemon=True)
+            self.running[step.key] = (thread, [], step_context)
+            thread.start()
+
+    def handle_next(self, job_context: PlanExecutionContext, active) -> Iterator[DagsterEvent]:
+        """Wait for the next message of any step: pass its event on, or finish the step it ends."""
+        key, msg = self.inbox.get()
+        thread, events, step_context = self.running[key]
+        if msg is _DONE:
+            thread.join()
+            del self.running[key]
+            active.verify_complete(job_context, key)
+            for event in active.plan_events_iterator(job_context):
+                events.append(event)
+                yield event
+            yield from _trigger_hook(step_context, events)
+        elif isinstance(msg, _Raised):  # Dagster's own failure handling raised: the step ends unknown
+            job_context.log.error(f"Step {key} raised outside Dagster's error boundary: "
+                                  f"{serializable_error_info_from_exc_info(msg.exc_info).to_string()}")
+        else:
+            events.append(msg)
+            yield msg
+            active.handle_event(msg)
+
+
 def threaded_plan_iterator(
     job_context: PlanExecutionContext,
     execution_plan: ExecutionPlan,
@@ -146,60 +183,42 @@ def threaded_plan_iterator(
     concurrency: InstanceConcurrencyContext | None = None,
 ) -> Iterator[DagsterEvent]:
     """Dagster's `inner_plan_execution_iterator` with ready steps started on threads, not one by one."""
-    compute_log_manager = job_context.instance.compute_log_manager
-    step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
-    inbox: queue.Queue = queue.Queue()
-    running: dict[str, tuple[threading.Thread, list[DagsterEvent], object]] = {}
+    steps = _StepThreads()
     with (execution_plan.start(retry_mode=job_context.retry_mode, sort_key_fn=critical_first(execution_plan),
-                               max_concurrent=max_concurrent,
-                               instance_concurrency_context=concurrency,
+                               max_concurrent=max_concurrent, instance_concurrency_context=concurrency,
                                step_dependency_config=job_context.step_dependency_config) as active,
           ExitStack() as capture_stack):
-        file_key = create_compute_log_file_key()
-        log_key = compute_log_manager.build_log_key_for_run(job_context.run_id, file_key)
-        try:
-            log_context = capture_stack.enter_context(compute_log_manager.capture_logs(log_key))
-            yield DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
-        except Exception:  # noqa: BLE001 - as Dagster's own executor: the run goes on without captured logs
-            yield DagsterEvent.engine_event(
-                job_context, "Exception while setting up compute log capture",
-                EngineEventData(error=serializable_error_info_from_exc_info(sys.exc_info())))
-        while not active.is_complete or running:
+        yield from _capture_logs(job_context, execution_plan, capture_stack)
+        while not active.is_complete or steps.running:
             if not active.is_complete:
-                for step in active.get_steps_to_execute(limit=max_concurrent - len(running)):
-                    step_context = job_context.for_step(step, active.get_known_state())
-                    thread = threading.Thread(target=_run_step, args=(step_context, inbox),
-                                              name=f"step-{step.key}", daemon=True)
-                    running[step.key] = (thread, [], step_context)
-                    thread.start()
+                steps.start(job_context, active, max_concurrent)
                 yield from active.concurrency_event_iterator(job_context)
-            if not running:
+            if not steps.running:
                 yield from active.plan_events_iterator(job_context)  # skips after a failure
                 active.sleep_til_ready()
                 continue
-            key, msg = inbox.get()
-            thread, events, step_context = running[key]
-            if msg is _DONE:
-                thread.join()
-                del running[key]
-                active.verify_complete(job_context, key)
-                for event in active.plan_events_iterator(job_context):
-                    events.append(event)
-                    yield event
-                yield from _trigger_hook(step_context, events)
-            elif isinstance(msg, _Raised):  # Dagster's own failure handling raised: the step ends unknown
-                job_context.log.error(f"Step {key} raised outside Dagster's error boundary: "
-                                      f"{serializable_error_info_from_exc_info(msg.exc_info).to_string()}")
-            else:
-                events.append(msg)
-                yield msg
-                active.handle_event(msg)
+            yield from steps.handle_next(job_context, active)
         try:
             capture_stack.close()
         except Exception:  # noqa: BLE001 - as Dagster's own executor
             yield DagsterEvent.engine_event(
                 job_context, "Exception while cleaning up compute log capture",
                 EngineEventData(error=serializable_error_info_from_exc_info(sys.exc_info())))
+
+
+def _capture_logs(job_context: PlanExecutionContext, execution_plan: ExecutionPlan,
+                  capture_stack: ExitStack) -> Iterator[DagsterEvent]:
+    """Capture the process's output for the whole run, as Dagster's in-process executor does."""
+    manager = job_context.instance.compute_log_manager
+    step_keys = [step.key for step in execution_plan.get_steps_to_execute_in_topo_order()]
+    log_key = manager.build_log_key_for_run(job_context.run_id, create_compute_log_file_key())
+    try:
+        log_context = capture_stack.enter_context(manager.capture_logs(log_key))
+        yield DagsterEvent.capture_logs(job_context, step_keys, log_key, log_context)
+    except Exception:  # noqa: BLE001 - as Dagster's own executor: the run goes on without captured logs
+        yield DagsterEvent.engine_event(
+            job_context, "Exception while setting up compute log capture",
+            EngineEventData(error=serializable_error_info_from_exc_info(sys.exc_info())))
 
 
 @dg.executor(
