@@ -18,6 +18,12 @@ which alone updates the plan's state: `ActiveExecution` is not thread-safe and n
 Per-step CPU in the assets' metadata is the process's CPU while the step ran: with steps running
 side by side it includes their neighbours' work (the run's total is exact; bench/end_to_end.py
 prints the timeline with the cores busy in each interval).
+
+Measured (bench/graph_hashes.py, bench/end_to_end.py --serial-steps, a 2-core machine loaded 7-11 by
+other work): same rows in every table; wall 1.04x and 1.09x faster with 3 steps at once on 300 and
+1,000 pages, 0.78x on 6,000; the trainings beside `doc_signals` slowed it more than they saved (their
+Python work shares the driver's GIL with the stage feeding the pool, and no core was idle). The
+recipe default is therefore 1 step at a time (in the order below, as Dagster's executor would).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from dagster._core.executor.base import Executor
 from dagster._core.storage.tags import PRIORITY_TAG
 from dagster._utils.error import serializable_error_info_from_exc_info
 
-DEFAULT_MAX_CONCURRENT = 3
+DEFAULT_MAX_CONCURRENT = 1
 
 _DONE = object()  # a step thread's last message: its event sequence ended
 

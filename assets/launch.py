@@ -4,9 +4,8 @@ The run is an ordinary Dagster run of `goldpan_run_job` (all assets, in one proc
 in the instance at $DAGSTER_HOME, so `make ui` (or `dagster dev`) shows it, its step timings and
 every asset's metadata. In process on purpose: the steps share one worker pool and one set of
 loaded models (`goldpan.engine`), where the multiprocess executor would start both again for
-every step. Independent steps run side by side on threads (`assets/executor.py`, up to the
-recipe's `engine.concurrent_steps` or $GOLDPAN_CONCURRENT_STEPS), so a step that does not use the
-pool does not leave a core idle while the steps that do not depend on it wait. Per-document stages
+every step. Independent steps can run side by side on threads (`assets/executor.py`, up to the
+recipe's `engine.concurrent_steps` or $GOLDPAN_CONCURRENT_STEPS; default 1, see there why). Per-document stages
 report progress (`goldpan.engine.progress`); this module shows it and ends with the funnel.
 """
 

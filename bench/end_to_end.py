@@ -135,18 +135,18 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
             "exit": proc.returncode, "log": str(log), "cpu_series": sampler.series}
 
 
-def run_goldpan(shards: list[Path], workers: int, work: Path, serial_steps: bool = False) -> dict:
-    """`goldpan run` over the shards with `workers` workers; `serial_steps`: one Dagster step at a time
-    (GOLDPAN_CONCURRENT_STEPS=1, the order of Dagster's in-process executor) instead of the recipe's."""
-    name = f"{workers}{'_serial' if serial_steps else ''}"
+def run_goldpan(shards: list[Path], workers: int, work: Path, steps: int | None = None) -> dict:
+    """`goldpan run` over the shards with `workers` workers; `steps`: Dagster steps at once
+    (GOLDPAN_CONCURRENT_STEPS) instead of the recipe's (one at a time)."""
+    name = f"{workers}{f'_steps{steps}' if steps else ''}"
     lake, home = work / f"gp{name}-lake", work / f"gp{name}-dagster"
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "GOLDPAN_WORKERS": str(workers), "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake)}
     env.pop("GOLDPAN_ENGINE", None)
     env.pop("GOLDPAN_CONCURRENT_STEPS", None)
-    if serial_steps:
-        env["GOLDPAN_CONCURRENT_STEPS"] = "1"
+    if steps:
+        env["GOLDPAN_CONCURRENT_STEPS"] = str(steps)
     cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
            str(ROOT / "recipes" / "warc.yaml"), "--warc", *map(str, shards)]
     res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{name}.log")
@@ -320,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--workers", default="1,2", help="goldpan worker counts to run (default 1,2)")
-    ap.add_argument("--serial-steps", action="store_true",
-                    help="also run goldpan with 2 workers and one Dagster step at a time (GOLDPAN_CONCURRENT_STEPS=1)")
+    ap.add_argument("--concurrent-steps", type=int, default=0, metavar="N",
+                    help="also run goldpan with 2 workers and N Dagster steps at once (GOLDPAN_CONCURRENT_STEPS)")
     args = ap.parse_args(argv)
     pages = 1000 if args.quick else args.pages
     workers = [2] if args.quick else [int(w) for w in args.workers.split(",")]
@@ -342,10 +342,11 @@ def main(argv: list[str] | None = None) -> int:
             results[f"goldpan_{w}"] = run_goldpan(shards, w, work)
             print(f"  {_brief(results[f'goldpan_{w}'])}", flush=True)
             loads.append(os.getloadavg()[0])
-            if i == 0 and args.serial_steps:
-                print("goldpan whole graph (2 workers, one step at a time) ...", flush=True)
-                results["goldpan_2_serial"] = run_goldpan(shards, 2, work, serial_steps=True)
-                print(f"  {_brief(results['goldpan_2_serial'])}", flush=True)
+            if i == 0 and args.concurrent_steps:
+                key = f"goldpan_2_steps{args.concurrent_steps}"
+                print(f"goldpan whole graph (2 workers, {args.concurrent_steps} steps at once) ...", flush=True)
+                results[key] = run_goldpan(shards, 2, work, steps=args.concurrent_steps)
+                print(f"  {_brief(results[key])}", flush=True)
                 loads.append(os.getloadavg()[0])
             if i == 0 and not args.skip_datatrove:
                 print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
@@ -372,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         ratios["goldpan_over_datatrove_peak_rss"] = round(gp2["peak_rss_mb"] / dt["peak_rss_mb"], 2)
         if dt.get("peak_pss_mb"):
             ratios["goldpan_over_datatrove_peak_pss"] = round(gp2["peak_pss_mb"] / dt["peak_pss_mb"], 2)
-    if gp2 and results.get("goldpan_2_serial"):
-        ratios["goldpan_2_serial_over_concurrent_steps_wall"] = round(results["goldpan_2_serial"]["wall_s"] / gp2["wall_s"], 2)
+    conc = results.get(f"goldpan_2_steps{args.concurrent_steps}")
+    if gp2 and conc:
+        ratios["goldpan_2_one_step_over_concurrent_steps_wall"] = round(gp2["wall_s"] / conc["wall_s"], 2)
     if gp2 and results.get("goldpan_1"):
         ratios["goldpan_1_over_2_workers_wall"] = round(results["goldpan_1"]["wall_s"] / gp2["wall_s"], 2)
         ratios["goldpan_2_over_1_workers_cpu"] = round(gp2["cpu_s"] / results["goldpan_1"]["cpu_s"], 2)

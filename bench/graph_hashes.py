@@ -3,7 +3,7 @@
 Why: `goldpan run` runs independent Dagster steps concurrently on threads (assets/executor.py). That may
 only change when things happen, never what is written. This script runs `goldpan run --warc` over the
 first N real pages (bench/realdocs.py) twice with the same batch id, with GOLDPAN_CONCURRENT_STEPS=1
-(Dagster's in-process order: one step at a time) and with the recipe's concurrency (or `--steps`), each
+(Dagster's in-process order: one step at a time) and with the recipe's concurrency (`--steps`, default 3), each
 in a fresh lake and Dagster instance, then hashes every Delta table of both lakes column by column
 (rows sorted, so the hash says "same rows", and separately in stored order) and prints the tables and
 columns that differ. Columns that record when or in which run something happened (timestamps, run and
@@ -101,7 +101,7 @@ def diff(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]], stored: boo
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=600)
-    ap.add_argument("--steps", type=int, help="concurrent steps of the second run (default: the recipe's)")
+    ap.add_argument("--steps", type=int, default=3, help="concurrent steps of the second run (default 3)")
     ap.add_argument("--quick", action="store_true", help="200 pages")
     args = ap.parse_args(argv)
     if args.quick:
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         a, b = table_hashes(serial_lake), table_hashes(conc_lake)
     differences, order = diff(a, b), diff(a, b, stored=True)
     print(f"{args.pages} real pages; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"serial steps: {serial_s:.1f} s wall; concurrent steps ({args.steps or 'recipe'}): {conc_s:.1f} s wall")
+    print(f"serial steps: {serial_s:.1f} s wall; concurrent steps ({args.steps}): {conc_s:.1f} s wall")
     print(f"{len(a)} tables compared, columns left out: {', '.join(sorted(VOLATILE))} and every timestamp")
     print("\n".join(differences) if differences else "identical rows: every table, every column")
     # deltalake's writer spreads a write's batches over its threads: the order of rows in the files of
