@@ -11,7 +11,9 @@ only commits (goldpan.engine.slices); dedup's band-key pairs are a Ray shuffle. 
 import in the driver and stream rows through it.
 
 Everything runs in this one invocation, one engine after the other, in this order: in-process,
-local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first). Ray runs start a
+local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first); `rayfiles2` /
+`rayfiles1` in `--runs` add Ray with the earlier cut of sliced stages (two slices of whole files per
+worker) against the default (four runs of row groups per worker, goldpan.engine.units). Ray runs start a
 private Ray instance with as many CPUs as workers (start-up timed apart and not in the stage times;
 worker start and module imports are in, as they are for the local pool). Every engine's tables are
 checked equal to the in-process tables (row digests in key order).
@@ -120,7 +122,9 @@ def make(kind: str, workers: int):
     shutdown_ray()
     t0 = time.perf_counter()
     ensure_ray(None, num_cpus=workers, object_store_memory=300 * 2**20)
-    return RayEngine(workers), round(time.perf_counter() - t0, 2)
+    if kind == "rayfiles":  # the earlier cut: two slices of whole files per worker
+        return RayEngine(workers, slice_unit="file", tasks_per_worker=2), round(time.perf_counter() - t0, 2)
+    return RayEngine(workers), round(time.perf_counter() - t0, 2)  # the recipe default: runs of row groups
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {run:<10} {total:7.1f}s  {seconds}  start {start_s}s  identical {d == ref}", flush=True)
             engine.close()
             shutil.rmtree(root, ignore_errors=True)
-        if any(r["kind"] == "ray" for r in results.values()):
+        if any(r["kind"].startswith("ray") for r in results.values()):
             from goldpan.engine.ray_engine import shutdown_ray
 
             shutdown_ray()
@@ -174,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     for w in (1, 2):
         if f"ray{w}" in t and f"local{w}" in t:
             ratios[f"ray_over_local_{w}_workers"] = round(t[f"ray{w}"] / t[f"local{w}"], 2)
-    for kind in ("local", "ray"):
+    if "rayfiles2" in t and "local2" in t:
+        ratios["rayfiles_over_local_2_workers"] = round(t["rayfiles2"] / t["local2"], 2)
+    if "rayfiles2" in t and "ray2" in t:
+        ratios["rayfiles_over_ray_2_workers"] = round(t["rayfiles2"] / t["ray2"], 2)
+    for kind in ("local", "ray", "rayfiles"):
         if f"{kind}1" in t and f"{kind}2" in t:
             ratios[f"{kind}_speedup_1_to_2_workers"] = round(t[f"{kind}1"] / t[f"{kind}2"], 2)
     if "inprocess" in t and "ray2" in t:

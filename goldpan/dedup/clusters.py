@@ -81,13 +81,22 @@ MERGE_CONTAINED = "contained"
 
 @dataclass(frozen=True)
 class DedupInput:
-    """A new document. `fetched_at`: seconds since the epoch (None sorts last)."""
+    """A new document. `fetched_at`: seconds since the epoch (None sorts last).
+
+    On a cluster the driver decides without the texts (the workers read them): `text` is then ""
+    and the workers give the text's length (`length`) and its paragraph shape (`paragraphs`)."""
 
     doc_id: str
     text: str
     lang: str
     url: str | None = None
     fetched_at: float | None = None
+    length: int | None = None
+    paragraphs: para.ParagraphShape | None = None
+
+    @property
+    def n_chars(self) -> int:
+        return self.length if self.length is not None else len(self.text)
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,9 @@ class BatchOutcome:
     paragraph_counts: dict[int, int]  # this batch's distinct-doc count per paragraph key
     stats: dict[str, int]
     merges: list[ClusterMerge] = field(default_factory=list)
+    #: paragraph keys removed from this batch's documents (their document count reached the minimum):
+    #: what a worker needs to rebuild a document's text after paragraph dedup
+    removed_paragraph_keys: list[int] = field(default_factory=list)
 
 
 def sha1_key(sha1_hex: str) -> int:
@@ -253,6 +265,7 @@ class _Batch:
     exact_of: dict[int, int] = field(default_factory=dict)
     primaries: list[int] = field(default_factory=list)
     merges: list[ClusterMerge] = field(default_factory=list)
+    removed_paragraph_keys: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -321,7 +334,7 @@ class BatchDeduplicator:
                         signature=feats.signatures[i], band_keys=feats.band_keys[i])
             for i, d in enumerate(docs)
         ]
-        order = sorted(range(n), key=lambda i: self._order_key(docs[i], len(docs[i].text)))
+        order = sorted(range(n), key=lambda i: self._order_key(docs[i], docs[i].n_chars))
         b = _Batch(docs, feats, res, {d.doc_id: i for i, d in enumerate(docs)}, order,
                    {i: r for r, i in enumerate(order)}, [True] * n, defaultdict(int))
         self._url_step(b, store)
@@ -330,7 +343,7 @@ class BatchDeduplicator:
         pcounts = self._paragraph_step(b, store)
         for r in res:
             b.stats[r.rule or r.status] += 1
-        return BatchOutcome(res, self._index_rows(b), pcounts, dict(b.stats), b.merges)
+        return BatchOutcome(res, self._index_rows(b), pcounts, dict(b.stats), b.merges, b.removed_paragraph_keys)
 
     # 1. URL --------------------------------------------------------------------------------
     def _url_step(self, b: _Batch, store: PriorStore) -> None:
@@ -772,7 +785,7 @@ class BatchDeduplicator:
         if rule == "newest":
             return True  # a later batch is newer
         if rule == "longest":
-            return len(b.docs[i].text) > self._prior_length(winner.representative, prior, store)
+            return b.docs[i].n_chars > self._prior_length(winner.representative, prior, store)
         return False
 
     # 4. Paragraphs -------------------------------------------------------------------------
@@ -781,15 +794,20 @@ class BatchDeduplicator:
         if not cfg.paragraph_dedup:
             return {}
         kept = [i for i in range(len(b.docs)) if b.alive[i]]
-        splits = {i: para.split_paragraphs(b.docs[i].text, cfg.paragraph_min_chars) for i in kept}
+        splits = {i: b.docs[i].paragraphs if b.docs[i].paragraphs is not None else
+                  para.split_paragraphs(b.docs[i].text, cfg.paragraph_min_chars) for i in kept}
         pcounts = dict(para.batch_counts(splits.values()))
         prior_counts = store.paragraph_counts(para.keys_array(pcounts)) if pcounts else {}
         total = {k: c + prior_counts.get(k, 0) for k, c in pcounts.items()}
+        b.removed_paragraph_keys = sorted(k for k, c in total.items() if c >= cfg.paragraph_min_docs)
         for i in kept:
             p = splits[i]
             r = b.res[i]
             r.paragraph_keys = sorted({k for k in p.keys if k is not None})
-            o = para.apply(p, total, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
+            # the text after removal when this process has it; else the worker writing the row makes it
+            o = para.decide(p, total, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars) \
+                if isinstance(p, para.ParagraphShape) else \
+                para.apply(p, total, cfg.paragraph_min_docs, cfg.paragraph_min_doc_chars)
             r.n_paragraphs, r.paragraphs_removed, r.chars_removed = o.n_paragraphs, o.n_removed, o.chars_removed
             if o.n_removed:
                 r.dedup_text = o.text

@@ -44,7 +44,7 @@ class Paragraphs:
 
 @dataclass(frozen=True)
 class ParagraphOutcome:
-    text: str  # the text after removal (equal to the input when nothing was removed)
+    text: str | None  # the text after removal (equal to the input when nothing was removed; None: `decide`)
     n_paragraphs: int
     n_removed: int
     chars_removed: int
@@ -81,21 +81,50 @@ def keys_array(counts: Counter[int]) -> np.ndarray:
     return np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
 
 
-def apply(p: Paragraphs, total_counts: dict[int, int], min_docs: int, min_doc_chars: int) -> ParagraphOutcome:
-    """Remove the paragraphs whose total document count reaches `min_docs`; judge what is left."""
-    keep: list[str] = []
+@dataclass(frozen=True)
+class ParagraphShape:
+    """What the paragraph decision needs of a document, without its text: per paragraph its key,
+    length and leading / trailing whitespace. Why: on a cluster the workers split the texts and the
+    driver decides from these small columns (`decide`); a worker then rebuilds the text (`apply`)."""
+
+    keys: list[int | None]
+    lengths: list[int]
+    leads: list[int]  # whitespace characters before the paragraph's first visible one
+    trails: list[int]  # ... and after its last
+
+
+def shape_of(p: Paragraphs) -> ParagraphShape:
+    return ParagraphShape(list(p.keys), [len(ln) for ln in p.lines], [len(ln) - len(ln.lstrip()) for ln in p.lines],
+                          [len(ln) - len(ln.rstrip()) for ln in p.lines])
+
+
+def decide(p: ParagraphShape, total_counts: dict[int, int], min_docs: int, min_doc_chars: int) -> ParagraphOutcome:
+    """`apply` without the text (its `text` is None): which paragraphs go and the verdict on the rest.
+
+    The characters left are those of `"\n".join(kept).strip()`: the kept paragraphs, one newline
+    between two, less the first one's leading and the last one's trailing whitespace (every
+    paragraph has a visible character, so `strip` stops inside the first and the last)."""
+    kept: list[int] = []
     removed = chars_removed = 0
-    for ln, k in zip(p.lines, p.keys, strict=True):
+    for j, k in enumerate(p.keys):
         if k is not None and total_counts.get(k, 0) >= min_docs:
             removed += 1
-            chars_removed += len(ln)
+            chars_removed += p.lengths[j]
         else:
-            keep.append(ln)
-    text = "\n".join(keep)
+            kept.append(j)
     rule = value = threshold = None
     if removed:
-        left = len(text.strip())
+        left = sum(p.lengths[j] for j in kept) + len(kept) - 1 - p.leads[kept[0]] - p.trails[kept[-1]] if kept else 0
         if left < min_doc_chars:
-            rule = RULE_ONLY_BOILERPLATE if not keep else RULE_TOO_SHORT
+            rule = RULE_ONLY_BOILERPLATE if not kept else RULE_TOO_SHORT
             value, threshold = float(left), float(min_doc_chars)
-    return ParagraphOutcome(text, len(p.lines), removed, chars_removed, rule, value, threshold)
+    return ParagraphOutcome(None, len(p.keys), removed, chars_removed, rule, value, threshold)  # type: ignore[arg-type]
+
+
+def apply(p: Paragraphs, total_counts: dict[int, int], min_docs: int, min_doc_chars: int) -> ParagraphOutcome:
+    """Remove the paragraphs whose total document count reaches `min_docs`; judge what is left
+    (`decide`) and give the text without them."""
+    o = decide(shape_of(p), total_counts, min_docs, min_doc_chars)
+    keep = [ln for ln, k in zip(p.lines, p.keys, strict=True) if k is None or total_counts.get(k, 0) < min_docs]
+    return ParagraphOutcome("\n".join(keep), o.n_paragraphs, o.n_removed, o.chars_removed, o.rule, o.value,
+                            o.threshold)

@@ -17,14 +17,24 @@ import numpy as np
 import pyarrow as pa
 
 from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupInput
+from goldpan.dedup.remote import (
+    ClustersJob,
+    DedupSlices,
+    FeaturesJob,
+    clusters_task,
+    features_task,
+    shapes_of,
+)
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
 from goldpan.dedup.urlkey import canonical_url
 from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
+from goldpan.engine.slices import LakeQuery, plan_slices
 from goldpan.lake import Lake, batch_predicate
 from goldpan.lake.delta import rows_to_batches
+from goldpan.lake.parts import PartTarget, commit_parts
 from goldpan.lake.schemas import DEDUP_CLUSTERS
 from goldpan.lake.views import kept_input
 from goldpan.recipe import DedupSection
@@ -89,11 +99,12 @@ class _Doc:
     dedup_url: str
 
 
-SOURCE_SQL = (
+SLICE_SQL = (
     "SELECT doc_id, page_id, url, COALESCE(canonical_url, url) AS dedup_url, lang, text, "
-    "epoch_us(fetched_at) / 1e6 AS fetched_s FROM {} WHERE batch_id = ? AND {} "
-    "ORDER BY doc_id".format(*kept_input("dedup"))
+    "epoch_us(fetched_at) / 1e6 AS fetched_s FROM {} WHERE batch_id = ? AND {}".format(*kept_input("dedup"))
 )
+#: the documents in id order: the order every engine decides them in (the workers' slices are re-sorted)
+SOURCE_SQL = SLICE_SQL + " ORDER BY doc_id"
 
 
 def _rows(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) -> Iterator[dict]:
@@ -124,6 +135,9 @@ def run(
     # every engine, a shuffle by key on Ray.
     dd = BatchDeduplicator(section, group_by_key=engine.group_by_key,
                            shuffle_band_keys=getattr(engine, "shuffles", False))
+    if hasattr(engine, "map_tasks") and hasattr(engine, "map_slices"):
+        return _run_on_workers(lake, section, batch_id, engine=engine, dd=dd, commit_metadata=commit_metadata,
+                               batch_rows=batch_rows)
     run, before = start_run(engine)
     with run.meter:
         docs: list[_Doc] = []
@@ -155,13 +169,94 @@ def run(
     progress.finished = True
     report(progress)
     finish_run(run, engine, before)
+    _outcome_metadata(run, dd, store, out, t0, t1, t2)
+    run.extra.update(index=index_meta, lake_io="driver")
+    return run
+
+
+def _outcome_metadata(run: StageRun, dd: BatchDeduplicator, store: DeltaPriorStore, out: BatchOutcome,
+                      t0: float, t1: float, t2: float) -> None:
     run.outcomes = Counter(r.rule or r.status for r in out.results)
     run.extra.update(
-        index=index_meta, stats=out.stats, prior_rows_read=store.rows_read, index_lookups=store.lookups, config_id=dd.config_id,
+        stats=out.stats, prior_rows_read=store.rows_read, index_lookups=store.lookups, config_id=dd.config_id,
         paragraphs_removed=sum(r.paragraphs_removed for r in out.results), cluster_merges=len(out.merges),
         seconds={"features": round(t1 - t0, 3), "clusters": round(t2 - t1, 3)},
     )
+
+
+def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine: Engine, dd: BatchDeduplicator,
+                    commit_metadata: Mapping[str, str] | None, batch_rows: int) -> StageRun:
+    """The same stage with the lake I/O on the workers (goldpan.dedup.remote): they read their slices
+    of the batch's documents and return features without text; this process decides (the set-level
+    steps, the index of earlier batches); they read their slices again and write the `dedup_clusters`
+    parts; this process commits them in one commit, then writes the index tables (keys, no text)."""
+    run, before = start_run(engine)
+    map_tasks = engine.map_tasks  # type: ignore[attr-defined]
+    with run.meter:
+        query = LakeQuery(SLICE_SQL, [batch_id], ("documents",), batch_rows=batch_rows, key="doc_id",
+                          slice_table="documents", slice_partition=(("batch_id", batch_id),))
+        snapshot = lake.snapshot(["documents"])
+        slices, units, cut = plan_slices(lake, query, snapshot, engine)
+        source = DedupSlices(lake.root, dict(lake.storage_options) if lake.storage_options else None, snapshot,
+                             query, slices, units)
+        t0 = time.perf_counter()
+        progress = StageProgress("dedup_clusters", 0, None, t0)
+        report(progress)
+        para_chars = dd.cfg.paragraph_min_chars if dd.cfg.paragraph_dedup else None
+        tables = []
+        for _, got in map_tasks(features_task, range(slices), FeaturesJob(source, dd.sig_cfg, para_chars),
+                                rows=lambda o: o.rows):
+            progress.done += got.rows
+            report(progress)
+            tables.append(got.features)
+        # the in-process order (SOURCE_SQL: by doc id), whatever slice a document came from
+        feats_table = pa.concat_tables(tables).sort_by("doc_id") if tables else None
+        docs, inputs, feats = _decision_input(feats_table, dd)
+        t1 = time.perf_counter()
+        store = DeltaPriorStore(lake, batch_id, dd.config_id, keyruns=dd.cfg.index_keyruns)
+        out = dd.run(inputs, store, features=feats)
+        t2 = time.perf_counter()
+        run.meter.docs = len(inputs)
+        decisions = pa.Table.from_batches(list(rows_to_batches(_rows(batch_id, dd.config_id, docs, out),
+                                                               DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
+        target = PartTarget(lake.uri("dedup_clusters"), lake.storage_options, DEDUP_CLUSTERS, {"batch_id": batch_id})
+        job = ClustersJob(source, decisions, tuple(out.removed_paragraph_keys), dd.cfg.paragraph_min_chars,
+                          dd.cfg.paragraph_min_docs, dd.cfg.paragraph_min_doc_chars, target)
+        parts = [got.part for _, got in map_tasks(clusters_task, range(slices), job, rows=lambda o: o.rows)
+                 if got.part is not None]
+        if sum(p.rows for p in parts) != decisions.num_rows:
+            raise ValueError(f"dedup_clusters: the workers wrote {sum(p.rows for p in parts)} rows for "
+                             f"{decisions.num_rows} decided documents; nothing committed")
+        parts.sort(key=lambda p: p.path)  # the commit does not depend on which task finished first
+        run.written = commit_parts(lake, "dedup_clusters", parts, DEDUP_CLUSTERS, mode="overwrite",
+                                   partition_by=["batch_id"], replace={"batch_id": batch_id},
+                                   commit_metadata=commit_metadata)
+        index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
+                                 compact_files=dd.cfg.index_compact_files, keyruns_on=dd.cfg.index_keyruns,
+                                 run_fanin=dd.cfg.index_run_fanin)
+    progress.finished = True
+    report(progress)
+    finish_run(run, engine, before)
+    _outcome_metadata(run, dd, store, out, t0, t1, t2)
+    run.extra.update(index=index_meta, lake_io="workers", slices=cut, tasks=slices)
     return run
+
+
+def _decision_input(table: pa.Table | None, dd: BatchDeduplicator
+                    ) -> tuple[list[_Doc], list[DedupInput], SignatureBatch]:
+    """The workers' features as the driver's inputs: documents without text, with length and paragraphs."""
+    if table is None or not table.num_rows:
+        return [], [], compute_signatures([], [], dd.sig_cfg)
+    shapes = shapes_of(table)
+    cols = {c: table.column(c).to_pylist() for c in ("doc_id", "page_id", "url", "dedup_url", "lang", "fetched_s",
+                                                      "n_chars")}
+    docs = [_Doc(i, p, u, du) for i, p, u, du in zip(cols["doc_id"], cols["page_id"], cols["url"], cols["dedup_url"],
+                                                      strict=True)]
+    inputs = [DedupInput(cols["doc_id"][j], "", cols["lang"][j] or "unknown", cols["dedup_url"][j], cols["fetched_s"][j],
+                         length=cols["n_chars"][j], paragraphs=shapes[j] if shapes is not None else None)
+              for j in range(table.num_rows)]
+    feats = _features_of(iter(table.select(FEATURES_SCHEMA.names).combine_chunks().to_batches()), dd.sig_cfg)
+    return docs, inputs, feats
 
 
 def _reported(batches: Iterator[pa.RecordBatch], progress: StageProgress) -> Iterator[pa.RecordBatch]:

@@ -70,7 +70,8 @@ def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | N
         r = section.ray
         return RayEngine(workers, address=(env.get(ENV_RAY_ADDRESS) or r.address or None),
                          runtime_env=r.runtime_env, max_retries=r.max_retries,
-                         object_store_memory=r.object_store_mb * 2**20 if r.object_store_mb else None)
+                         object_store_memory=r.object_store_mb * 2**20 if r.object_store_mb else None,
+                         slice_unit=r.slice_unit, tasks_per_worker=r.tasks_per_worker)
     if kind == "inprocess" or workers == 1:
         return InProcessEngine()
     return LocalProcessEngine(workers)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from goldpan.engine.base import BatchFn, Engine
 from goldpan.engine.meter import StageMeter
 from goldpan.engine.progress import StageProgress, report
-from goldpan.engine.slices import LakeQuery, SliceJob, slice_count
+from goldpan.engine.slices import LakeQuery, SliceJob, plan_slices
 from goldpan.lake.delta import Lake, WriteResult, predicate_partition
 from goldpan.lake.parts import PartTarget, commit_parts
 
@@ -142,13 +142,14 @@ def _run_direct(lake: Lake, engine: Engine, run: StageRun, progress: StageProgre
                 partition_by: list[str] | None, mode: str, commit_metadata: Mapping[str, str] | None,
                 status_column: str | None) -> WriteResult:
     """Workers read slices and write parts (goldpan.engine.slices); here: plan, count, one commit."""
-    snapshot, slices = lake.snapshot(query.tables), slice_count(engine.workers)
+    snapshot = lake.snapshot(query.tables)
+    slices, units, cut = plan_slices(lake, query, snapshot, engine)
     job = SliceJob(lake_root=lake.root, storage_options=lake.storage_options, snapshot=snapshot,
                    query=query, slices=slices,
                    target=PartTarget(lake.uri(table), lake.storage_options, schema, dict(replace or {})),
-                   sum_columns=tuple(sums), status_column=status_column,
-                   files=query.file_slices(lake, snapshot, slices))
-    run.extra["slices"] = "files" if job.files is not None else "hash"
+                   sum_columns=tuple(sums), status_column=status_column, files=units)
+    run.extra["slices"] = cut
+    run.extra["tasks"] = slices
     parts = []
     for res in engine.map_slices(fn, context, job):  # type: ignore[attr-defined]
         progress.done += res.rows_in

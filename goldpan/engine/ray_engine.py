@@ -114,7 +114,8 @@ class RayEngine:
 
     def __init__(self, workers: int | None = None, *, address: str | None = None,
                  runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,
-                 max_retries: int = 3, object_store_memory: int | None = None, cpus_per_task: float = 1.0):
+                 max_retries: int = 3, object_store_memory: int | None = None, cpus_per_task: float = 1.0,
+                 slice_unit: str = "row_group", tasks_per_worker: int = 4):
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.address = address
         self.runtime_env = dict(runtime_env or {})
@@ -122,6 +123,9 @@ class RayEngine:
         self.max_retries = max(0, int(max_retries))
         self.object_store_memory = object_store_memory
         self.cpus_per_task = cpus_per_task
+        #: how sliced stages cut their input into tasks (goldpan.engine.slices.plan_slices)
+        self.slice_unit = slice_unit
+        self.tasks_per_worker = max(1, int(tasks_per_worker))
         self.tally = WorkerTally()
         self._task = None
 

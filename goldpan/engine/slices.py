@@ -18,15 +18,18 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from goldpan.engine.base import BatchFn
+from goldpan.engine.units import cut_units, row_groups
 from goldpan.lake.delta import Lake
 from goldpan.lake.parts import PartFile, PartTarget, PartWriter
+from goldpan.lake.ranges import FileRange
 from goldpan.lake.snapshot import Snapshot
 
 
@@ -67,23 +70,25 @@ class LakeQuery:
             return self.sql
         return f"SELECT * FROM ({self.sql}) AS q WHERE {self._predicate(index, slices, 'q.')}"
 
+    def _partition_files(self, lake: Lake, snapshot: Snapshot) -> list[tuple[int, str]] | None:
+        """(size, path) of every file of `slice_table`'s partition at the pinned version, by path."""
+        if self.slice_table is None or not self.slice_partition:
+            return None
+        dt = lake.table(self.slice_table, snapshot.versions.get(self.slice_table))
+        if dt is None:
+            return None
+        actions = pa.table(dt.get_add_actions(flatten=True)).to_pylist()
+        return sorted((a["size_bytes"], a["path"]) for a in actions
+                      if all(a.get(f"partition.{c}") == v for c, v in self.slice_partition))
+
     def file_slices(self, lake: Lake, snapshot: Snapshot, slices: int) -> tuple[tuple[str, ...], ...] | None:
         """The files of `slice_table`'s partition at the pinned version, dealt into `slices` groups of
         about equal bytes (largest first onto the lightest), or None when there are fewer files than
         slices. Every row is in one file, so in one slice: a slice then reads only its own files,
         which no predicate can give on object storage (the scan there cannot evaluate DuckDB's hash).
         Tables a Ray stage wrote have one part per slice of the stage that wrote them."""
-        if slices <= 1 or self.slice_table is None or not self.slice_partition:
-            return None
-        dt = lake.table(self.slice_table, snapshot.versions.get(self.slice_table))
-        if dt is None:
-            return None
-        import pyarrow as pa
-
-        actions = pa.table(dt.get_add_actions(flatten=True)).to_pylist()
-        files = [(a["size_bytes"], a["path"]) for a in actions
-                 if all(a.get(f"partition.{c}") == v for c, v in self.slice_partition)]
-        if len(files) < slices:
+        files = self._partition_files(lake, snapshot) if slices > 1 else None
+        if files is None or len(files) < slices:
             return None
         groups: list[list[str]] = [[] for _ in range(slices)]
         load = [0] * slices
@@ -92,6 +97,16 @@ class LakeQuery:
             groups[i].append(path)
             load[i] += size
         return tuple(tuple(sorted(g)) for g in groups)
+
+    def row_group_slices(self, lake: Lake, snapshot: Snapshot, units: int) -> tuple[tuple[FileRange, ...], ...] | None:
+        """`slice_table`'s partition cut into at most `units` runs of row groups of about equal bytes
+        (goldpan.engine.units), or None without a driving table or files. Finer than whole files: a
+        heavy file no longer makes one slow slice that the other workers wait for."""
+        files = self._partition_files(lake, snapshot) if units > 1 else None
+        if not files:
+            return None
+        groups = row_groups(lake.uri(self.slice_table), lake.storage_options, [p for _, p in sorted(files, key=lambda f: f[1])])
+        return cut_units(groups, units) or None
 
     def slice_filters(self, index: int, slices: int) -> dict[str, str]:
         """table -> predicate restricting that table's view to slice `index` (see `slice_table`)."""
@@ -110,8 +125,8 @@ class SliceJob:
     query: LakeQuery
     slices: int
     target: PartTarget
-    #: per slice, the files of `query.slice_table` it reads (LakeQuery.file_slices); None: hash slices
-    files: tuple[tuple[str, ...], ...] | None = None
+    #: per slice, the files (or row-group runs) of `query.slice_table` it reads (`plan_slices`); None: hash slices
+    files: tuple[tuple[str | FileRange, ...], ...] | None = None
     #: output columns whose sums the driver needs (e.g. tokens counted); the status column is counted
     sum_columns: tuple[str, ...] = ()
     status_column: str | None = "status"
@@ -131,19 +146,23 @@ class SliceResult:
     busy_s: float = 0.0
 
 
+def read_slice(lake: Lake, q: LakeQuery, snapshot: Snapshot, slices: int,
+               files: tuple[tuple[str | FileRange, ...], ...] | None, index: int) -> Iterator[pa.RecordBatch]:
+    """Slice `index` of `q` at the pinned `snapshot`: its files of the driving table (`files`, from
+    `LakeQuery.file_slices`) or, without them, the rows whose key hashes to it."""
+    params = list(q.params) if isinstance(q.params, (list, tuple)) else q.params
+    if files is not None:  # this slice's files of the driving table, whole
+        return lake.iter_batches(q.sql, params, tables=list(q.tables), batch_size=q.batch_rows,
+                                 snapshot=snapshot, files={q.slice_table: files[index]})
+    return lake.iter_batches(q.slice_sql(index, slices), params, tables=list(q.tables), batch_size=q.batch_rows,
+                             snapshot=snapshot, row_filters=q.slice_filters(index, slices))
+
+
 def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label: str = "") -> SliceResult:
     """In the worker: read slice `index` from the lake, run `fn` over it, write one part."""
     t0 = time.perf_counter()
-    lake = Lake(job.lake_root, job.storage_options)
-    q = job.query
-    params = list(q.params) if isinstance(q.params, (list, tuple)) else q.params
-    if job.files is not None:  # this slice's files of the driving table, whole
-        reader = lake.iter_batches(q.sql, params, tables=list(q.tables), batch_size=q.batch_rows,
-                                   snapshot=job.snapshot, files={q.slice_table: job.files[index]})
-    else:
-        reader = lake.iter_batches(q.slice_sql(index, job.slices), params, tables=list(q.tables),
-                                   batch_size=q.batch_rows, snapshot=job.snapshot,
-                                   row_filters=q.slice_filters(index, job.slices))
+    reader = read_slice(Lake(job.lake_root, job.storage_options), job.query, job.snapshot, job.slices, job.files,
+                        index)
     writer = PartWriter(job.target, f"{index:05d}")
     res = SliceResult(index=index, part=None, sums={c: 0 for c in job.sum_columns})
     for batch in reader:
@@ -164,4 +183,20 @@ def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label
 def slice_count(workers: int, per_worker: int = 2) -> int:
     """Slices per stage: a few per worker, so a slow or retried task does not leave the others idle."""
     return max(1, workers * per_worker)
+
+
+def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
+                ) -> tuple[int, tuple[tuple[str | FileRange, ...], ...] | None, str]:
+    """(slices, what each reads, how it was cut) for a stage on `engine`: `engine.tasks_per_worker`
+    units per worker, cut as `engine.slice_unit` says (`row_group`: runs of row groups, `file`: whole
+    files), else by the hash of the key when the driving table's partition cannot be cut that way.
+    Row groups that give fewer tasks than workers (a file written in one process can be one big row
+    group) fall back to the other cuts, which keep every worker busy."""
+    n = slice_count(engine.workers, getattr(engine, "tasks_per_worker", 2))
+    if getattr(engine, "slice_unit", "file") == "row_group":
+        units = query.row_group_slices(lake, snapshot, n)
+        if units and len(units) >= min(n, engine.workers):
+            return len(units), units, "row_groups"
+    files = query.file_slices(lake, snapshot, n)
+    return n, files, "files" if files is not None else "hash"
 

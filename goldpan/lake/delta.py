@@ -20,10 +20,39 @@ import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
+from goldpan.lake.ranges import FileRange
 from goldpan.lake.snapshot import Snapshot
 from goldpan.lake.snapshot import take as take_snapshot
 
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+def _parquet_scan(file_uris: Sequence[str], cols: str, row_numbers: bool = False) -> str:
+    """DuckDB's native scan of local Parquet files of a Delta table (partition columns from the paths)."""
+    paths = ", ".join("'" + f.removeprefix("file://").replace("'", "''") + "'" for f in file_uris)
+    return (f"SELECT {cols} FROM read_parquet([{paths}], hive_partitioning = true, hive_types_autocast = false, "
+            f"union_by_name = true{', file_row_number = true' if row_numbers else ''})")
+
+
+def _fragments_in(ds, ranges: Sequence[FileRange]) -> list:
+    """The dataset's fragments cut to `ranges` (whole files, or their row groups in [lo, hi))."""
+    by_path: dict[str, list[FileRange]] = {}
+    for r in ranges:
+        by_path.setdefault(r.path, []).append(r)
+    out = []
+    for frag in ds.get_fragments():
+        for r in by_path.get(frag.path, ()):
+            if r.whole:
+                out.append(frag)
+                continue
+            frag.ensure_complete_metadata()
+            ids, start = [], 0
+            for i, rg in enumerate(frag.row_groups):
+                if r.lo <= start < r.hi:
+                    ids.append(i)
+                start += rg.num_rows
+            out.append(frag.subset(row_group_ids=ids))
+    return out
 
 
 def native_filesystem(table_uri: str):
@@ -258,19 +287,20 @@ class Lake:
         return take_snapshot(self, tables, batches)
 
     def _register(self, con, name: str, dt: DeltaTable, where: str | None = None, rows: str | None = None,
-                  only: Sequence[str] | None = None) -> None:
+                  only: Sequence[str | FileRange] | None = None) -> None:
+        """`only`: the files (relative paths, as in the Delta log) or `FileRange`s (rows of a file, on
+        row-group boundaries: goldpan.engine.units) this view shows; None shows the whole table."""
         schema = pa.schema(dt.schema())
         if where is not None and "batch_id" not in schema.names:
             where = None
         if rows:
             where = f"({where}) AND ({rows})" if where else rows
-        wanted = set(only) if only is not None else None
+        ranges = None if only is None else [r if isinstance(r, FileRange) else FileRange(r) for r in only]
         if not self.is_local:
             # Arrow datasets read through a Python-implemented filesystem; fine for remote roots.
             ds = dt.to_pyarrow_dataset()
-            if wanted is not None:  # fragment paths are relative to the table, as in the log
-                ds = pads.FileSystemDataset([f for f in ds.get_fragments() if f.path in wanted], ds.schema,
-                                            ds.format, ds.filesystem)
+            if ranges is not None:  # fragment paths are relative to the table, as in the log
+                ds = pads.FileSystemDataset(_fragments_in(ds, ranges), ds.schema, ds.format, ds.filesystem)
             if where is None:
                 con.register(name, ds)
             else:
@@ -278,21 +308,31 @@ class Lake:
                 con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__all" WHERE {where}')
             return
         files = dt.file_uris()
-        if wanted is not None:
-            depth = next(iter(wanted)).count("/") + 1 if wanted else 1
-            files = [f for f in files if "/".join(f.split("/")[-depth:]) in wanted]
+        cols = ", ".join(f'"{n}"' for n in schema.names)
+        if ranges is not None:
+            depth = ranges[0].path.count("/") + 1 if ranges else 1
+            uri_of = {"/".join(f.split("/")[-depth:]): f for f in files}
+            ranges = [r for r in ranges if r.path in uri_of]
+            files = [uri_of[r.path] for r in ranges if r.whole]
+            parts = [_parquet_scan(files, "*")] if files else []
+            # a part of a file: its row groups only (DuckDB prunes row groups on file_row_number)
+            parts += [f"SELECT * EXCLUDE (file_row_number) FROM ({_parquet_scan([uri_of[r.path]], '*', True)}) "
+                      f"WHERE file_row_number >= {int(r.lo)} AND file_row_number < {int(r.hi)}"
+                      for r in ranges if not r.whole]
+            if not parts:
+                con.register(name, schema.empty_table())
+                return
+            body = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {cols} FROM ({body})'
+                        + (f" WHERE {where}" if where else ""))
+            return
         if not files:
             con.register(name, schema.empty_table())
             return
         # Read natively: no Python callbacks from DuckDB's scan threads (those abort the process
         # when a scan is still in flight at interpreter exit), and it is faster.
-        paths = ", ".join("'" + f.removeprefix("file://").replace("'", "''") + "'" for f in files)
-        cols = ", ".join(f'"{n}"' for n in schema.names)
-        con.execute(
-            f'CREATE OR REPLACE VIEW "{name}" AS SELECT {cols} FROM read_parquet([{paths}], '
-            "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
-            + (f" WHERE {where}" if where else "")
-        )
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {_parquet_scan(files, cols)}'
+                    + (f" WHERE {where}" if where else ""))
 
     def iter_batches(
         self,

@@ -63,7 +63,8 @@ class PartFile:
                          modification_time=self.modified_ms, data_change=True, stats=self.stats)
 
 
-def _filesystem(table_uri: str, storage_options: Mapping[str, str] | None):
+def table_filesystem(table_uri: str, storage_options: Mapping[str, str] | None):
+    """(pyarrow file system, path of the table's root in it) for a local path or an object store URI."""
     import pyarrow.fs as pafs
 
     if is_uri(table_uri):
@@ -84,7 +85,7 @@ class PartWriter:
         prefix = "/".join(f"{k}={v}" for k, v in target.partition.items())
         name = f"part-{label}-{uuid.uuid4().hex}.snappy.parquet"
         self.rel_path = f"{prefix}/{name}" if prefix else name
-        self._fs, root = _filesystem(target.table_uri, target.storage_options)
+        self._fs, root = table_filesystem(target.table_uri, target.storage_options)
         self._path = f"{root.rstrip('/')}/{self.rel_path}"
         self._writer: pq.ParquetWriter | None = None
         self._sink = None

@@ -28,7 +28,8 @@ from goldpan.filter import stage as filter_stage
 from goldpan.lake import Lake
 from goldpan.recipe import DedupSection, EngineSection, ExtractSection, WarcSection
 from goldpan.warc.importer import import_warc_batch
-from tests.fixtures.stage_runs import run_all_stages, slow_square, table_digest
+from tests.fixtures.real_pages import cached_real_warc
+from tests.fixtures.stage_runs import DEDUP_TABLES, run_all_stages, slow_square, table_digest
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,8 @@ def _numbers(n: int, pulled: list[int]):
         yield pa.RecordBatch.from_pydict({"x": [i]})
 
 
-def ray_engine(workers: int = 2, max_retries: int = 3):
-    return make_engine(EngineSection(kind="ray", workers=workers, ray={"max_retries": max_retries}), env={})
+def ray_engine(workers: int = 2, max_retries: int = 3, **ray):
+    return make_engine(EngineSection(kind="ray", workers=workers, ray={"max_retries": max_retries, **ray}), env={})
 
 
 def test_ray_engine_keeps_input_order_bounds_batches_and_tallies_each_worker(ray_local) -> None:
@@ -109,13 +110,55 @@ def pages_lake(tmp_path_factory) -> Path:
 
 
 def test_every_pooled_stage_writes_identical_tables_on_ray(ray_local, pages_lake: Path, tmp_path) -> None:
+    """Every table, the dedup index tables included, whatever the cut of the stages' input into tasks:
+    runs of row groups (the default, several tasks per worker) or whole files."""
     digests = {}
-    for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
+    engines = (("inprocess", InProcessEngine()), ("ray2", ray_engine()),
+               ("ray2-files", ray_engine(slice_unit="file", tasks_per_worker=2)))
+    for name, engine in engines:
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
         digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=8)
     assert digests["inprocess"]["dedup_clusters"][0] > 0 and digests["inprocess"]["doc_signals"][0] > 0
+    assert digests["inprocess"]["dedup_index"][0] > 0
     assert digests["ray2"] == digests["inprocess"]
+    assert digests["ray2-files"] == digests["inprocess"]
+
+
+@pytest.fixture(scope="module")
+def real_extracted_lake(tmp_path_factory) -> Path:
+    """80 real documentation pages (English, Chinese, ...) imported and extracted in process: their
+    shared navigation and footer lines give paragraph dedup something to remove."""
+    root = tmp_path_factory.mktemp("ray-dedup") / "lake"
+    lake = Lake(root)
+    import_warc_batch(lake, [str(cached_real_warc("ci-ray-dedup", 80))], BATCH, WarcSection(chunk_rows=16))
+    extract_stage.run(lake, ExtractSection(), BATCH, engine=InProcessEngine())
+    return root
+
+
+def test_dedup_reads_and_writes_on_ray_workers_with_the_in_process_tables(ray_local, real_extracted_lake: Path,
+                                                                          tmp_path) -> None:
+    """The workers read the documents and write `dedup_clusters` (texts after paragraph dedup
+    included); the driver decides without the texts: every dedup table as in process."""
+    section = DedupSection(paragraph_min_docs=2, paragraph_min_chars=10)  # removals and paragraph rejections
+    digests, runs = {}, {}
+    for name, engine in (("inprocess", InProcessEngine()), ("ray2", ray_engine())):
+        root = tmp_path / name
+        shutil.copytree(real_extracted_lake, root)
+        lake = Lake(root)
+        runs[name] = dedup_stage.run(lake, section, BATCH, engine=engine, batch_rows=8)
+        digests[name] = {t: table_digest(lake, t) for t in ("dedup_clusters", *DEDUP_TABLES) if lake.exists(t)}
+    assert runs["inprocess"].extra["lake_io"] == "driver" and runs["ray2"].extra["lake_io"] == "workers"
+    with Lake(tmp_path / "inprocess").connect(tables=["dedup_clusters"]) as con:
+        texts, rules = con.execute("SELECT count(dedup_text), count(*) FILTER (WHERE rule LIKE 'paragraph%') "
+                                   "FROM dedup_clusters").fetchone()
+    assert texts > 0 and rules > 0, (texts, rules)
+    assert digests["ray2"] == digests["inprocess"]
+    assert runs["ray2"].outcomes == runs["inprocess"].outcomes
+    ray_lake = Lake(tmp_path / "ray2")
+    files = ray_lake.table("dedup_clusters").file_uris()
+    assert files and all(re.search(r"/part-\d{5}-[0-9a-f]{32}\.snappy\.parquet$", f) for f in files), files
+    assert ray_lake.version("dedup_clusters") == Lake(tmp_path / "inprocess").version("dedup_clusters")
 
 
 # -- a Ray worker killed mid-stage ----------------------------------------------------------------
@@ -287,12 +330,14 @@ def test_the_warc_import_on_ray_workers_reads_s3_and_writes_the_local_import_row
     assert all(re.search(r"batch_id=b-import/part-\d{5}(-revisits)?-[0-9a-f]{32}\.snappy\.parquet$", f)
                for f in files_written)
 
-    # extract on Ray over the S3 lake: the pages partition holds a file per slice, so each task reads
-    # only its own files of it (deltalake's dataset cut to those fragments); same documents
+    # extract on Ray over the S3 lake: each task reads only its own runs of row groups of the pages
+    # partition (deltalake's dataset cut to those fragments' row groups), or whole files; same documents
     ext_ref = extract_stage.run(ref, ExtractSection(), "b-import", engine=InProcessEngine())
     ext = extract_stage.run(lake, ExtractSection(), "b-import", engine=ray_engine())
-    assert (ext.extra["lake_io"], ext.extra["slices"]) == ("workers", "files") and ext_ref.extra["lake_io"] == "driver"
+    assert (ext.extra["lake_io"], ext.extra["slices"]) == ("workers", "row_groups") and ext_ref.extra["lake_io"] == "driver"
     assert table_digest(lake, "documents") == table_digest(ref, "documents")
+    ext = extract_stage.run(lake, ExtractSection(), "b-import", engine=ray_engine(slice_unit="file", tasks_per_worker=1))
+    assert ext.extra["slices"] == "files" and table_digest(lake, "documents") == table_digest(ref, "documents")
 
     s3.copy_object(Bucket="warc", Key="in2/a-again.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})
     s3.copy_object(Bucket="warc", Key="in2/a.warc.gz", CopySource={"Bucket": "warc", "Key": "in/a.warc.gz"})

@@ -45,8 +45,9 @@ BATCH = "b20260301T000000-ray"
 VOLATILE = {"attempt_id", "run_id", "dagster_run_id", "elapsed_ms", "train_seconds", "seconds", "created_by_run"}
 POOLED = ("documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")
 #: tables whose rows the workers read and write (pages: one task per WARC file read from S3; the others
-#: read their input slices from the lake); dedup's clusters and the mix are written by the driver
-WORKER_WRITTEN = ("pages", "documents", "doc_signals", "doc_scores", "doc_tokens")
+#: read their input slices from the lake; dedup_clusters from the driver's decisions); the dedup index
+#: tables (keys, no text) and the mix are written by the driver
+WORKER_WRITTEN = ("pages", "documents", "dedup_clusters", "doc_signals", "doc_scores", "doc_tokens")
 #: how goldpan.lake.parts names a part a worker wrote (delta-rs names its own files differently)
 WORKER_PART = re.compile(r"part-\d{5}(-revisits)?-[0-9a-f]{32}\.snappy\.parquet$")
 
@@ -135,7 +136,8 @@ def test_the_graph_on_ray_over_s3_writes_the_in_process_tables(local_s3, real_wa
     assert docs["engine_kind"].value == "ray" and docs["engine_workers"].value == 2
     assert docs["workers_used"].value >= 1 and docs["per_worker_docs_per_s"].value > 0
     assert "| worker |" in docs["per_worker"].value
-    assert all(mats[t]["lake_io"].value == "workers" for t in ("pages", "documents", "doc_signals", "doc_scores"))
+    assert all(mats[t]["lake_io"].value == "workers"
+               for t in ("pages", "documents", "dedup_clusters", "doc_signals", "doc_scores"))
     assert mats["pages"]["engine_kind"].value == "ray" and "| worker | pages |" in mats["pages"]["per_worker"].value
     assert len(mats) == len(runs["ray"].get_asset_materialization_events())
     assert {m.asset_key.to_user_string() for m in (e.materialization for e in
