@@ -1,11 +1,12 @@
 """`goldpan run`: register a batch and run the whole graph for it on the Dagster instance.
 
-The run is an ordinary Dagster run of `goldpan_run_job` (all assets, in-process executor), recorded
+The run is an ordinary Dagster run of `goldpan_run_job` (all assets, in one process), recorded
 in the instance at $DAGSTER_HOME, so `make ui` (or `dagster dev`) shows it, its step timings and
 every asset's metadata. In process on purpose: the steps share one worker pool and one set of
 loaded models (`goldpan.engine`), where the multiprocess executor would start both again for
-every step. Per-document stages report progress (`goldpan.engine.progress`); this module shows it
-and ends with the funnel.
+every step. Independent steps can run side by side on threads (`assets/executor.py`, up to the
+recipe's `engine.concurrent_steps` or $GOLDPAN_CONCURRENT_STEPS; default 1, see there why). Per-document stages
+report progress (`goldpan.engine.progress`); this module shows it and ends with the funnel.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.executor import threaded_in_process_executor
 from assets.partitions import crawl_batches
 from assets.triggers import new_batch_id
 from assets.warc import batch_label, warc_run_config
@@ -32,9 +34,10 @@ RUN_JOB = "goldpan_run_job"
 goldpan_run_job = dg.define_asset_job(
     RUN_JOB,
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
+    executor_def=threaded_in_process_executor,
     description="One batch (WARC import or crawl) through every stage to the gated training corpus, in one "
-    "process whose worker pool the per-document stages share (launched by `goldpan run`).",
+    "process whose worker pool the per-document stages share, independent steps side by side on threads "
+    "(launched by `goldpan run`).",
 )
 
 
@@ -43,10 +46,15 @@ def run_job_def() -> dg.JobDefinition:
     now (GOLDPAN_LAKE, GOLDPAN_RECIPE), not when definitions.py was first imported. A module-level
     function, so the run is reconstructable."""
     from definitions import ASSETS, build_resources
+    from goldpan.engine import resolve_concurrent_steps
+    from goldpan.recipe_loader import load_recipe
     from quality_checks.checks import ASSET_CHECKS
 
-    defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, resources=build_resources(),
-                          jobs=[goldpan_run_job])
+    recipe = load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml"))
+    steps = resolve_concurrent_steps(recipe.engine)
+    job = dg.define_asset_job(RUN_JOB, selection=goldpan_run_job.selection, description=goldpan_run_job.description,
+                              executor_def=threaded_in_process_executor.configured({"max_concurrent": steps}))
+    defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, resources=build_resources(), jobs=[job])
     return defs.resolve_job_def(RUN_JOB)
 
 

@@ -155,7 +155,8 @@ def corpus_candidate(context: dg.AssetExecutionContext, lake: LakeResource, reci
     # This run's mix, not a later batch's mix that another run wrote since (None: a candidate run on its own).
     out = write_candidate(lk, rc.release.redact_pii, TokenCounter(rc.mix.tokenizer),
                           lake.commit_metadata(context, CANDIDATE_CODE_VERSION),
-                          mix_version=version_written_in_run(context, "mix_decisions"))
+                          mix_version=version_written_in_run(context, "mix_decisions"),
+                          engine=engine_for(rc), batch_rows=rc.engine.batch_rows)
     if rc.release.redact_pii and not out.pii_applied:
         context.log.warning("PII redaction NOT applied: goldpan.filter.pii.redact_pii is not available")
     with lk.connect(tables=["corpus_candidate"]) as con:

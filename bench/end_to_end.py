@@ -23,6 +23,7 @@ The machine may be shared: ratios from this one run are what to compare.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -71,6 +72,7 @@ class TreeSampler:
         self._roles: dict[int, str] = {}
         self.peak_pss = 0  # proportional set size: a page shared by n processes counts 1/n in each
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user+system seconds
+        self.series: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of the tree so far)
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -98,6 +100,7 @@ class TreeSampler:
                 if total > self.peak:
                     self.peak, self.peak_by_role = total, roles
                 self.peak_pss = max(self.peak_pss, pss)
+                self.series.append((time.time(), self.cpu_s))
             except psutil.Error:
                 pass
             self._stop.wait(self.interval)
@@ -159,20 +162,27 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "peak_rss_mb": round(sampler.peak / 2**20), "peak_pss_mb": round(sampler.peak_pss / 2**20),
             "peak_rss_by_role_mb": {k: round(v / 2**20) for k, v in sorted(sampler.peak_by_role.items())},
-            "exit": proc.returncode, "log": str(log)}
+            "exit": proc.returncode, "log": str(log), "cpu_series": sampler.series}
 
 
-def run_goldpan(shards: list[Path], workers: int, work: Path) -> dict:
-    lake, home = work / f"gp{workers}-lake", work / f"gp{workers}-dagster"
+def run_goldpan(shards: list[Path], workers: int, work: Path, steps: int | None = None) -> dict:
+    """`goldpan run` over the shards with `workers` workers; `steps`: Dagster steps at once
+    (GOLDPAN_CONCURRENT_STEPS) instead of the recipe's (one at a time)."""
+    name = f"{workers}{f'_steps{steps}' if steps else ''}"
+    lake, home = work / f"gp{name}-lake", work / f"gp{name}-dagster"
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "GOLDPAN_WORKERS": str(workers), "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake)}
     env.pop("GOLDPAN_ENGINE", None)
+    env.pop("GOLDPAN_CONCURRENT_STEPS", None)
+    if steps:
+        env["GOLDPAN_CONCURRENT_STEPS"] = str(steps)
     cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
            str(ROOT / "recipes" / "warc.yaml"), "--warc", *map(str, shards)]
-    res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{workers}.log")
+    res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{name}.log")
     res.update(_goldpan_counts(lake))
     res["steps"] = step_metrics(home)
+    res["timeline"] = timeline(step_spans(home), res.pop("cpu_series"))
     return res
 
 
@@ -202,6 +212,81 @@ def step_metrics(dagster_home: Path) -> dict[str, dict]:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return {}
+
+
+def step_spans(dagster_home: Path) -> dict[str, tuple[float, float]]:
+    """Each step's (start, end) epoch seconds in the instance's last run, from its event log (the UI's
+    timeline)."""
+    import subprocess as sp
+
+    code = (
+        "import json, dagster as dg\n"
+        "inst = dg.DagsterInstance.get()\n"
+        "run = inst.get_runs(limit=1)[0]\n"
+        "spans = {}\n"
+        "for e in inst.all_logs(run.run_id):\n"
+        "    ev = e.dagster_event\n"
+        "    if ev is None or not ev.step_key: continue\n"
+        "    if ev.event_type_value == 'STEP_START': spans[ev.step_key] = [e.timestamp, None]\n"
+        "    elif ev.event_type_value in ('STEP_SUCCESS', 'STEP_FAILURE') and ev.step_key in spans:\n"
+        "        spans[ev.step_key][1] = e.timestamp\n"
+        "print(json.dumps(spans))\n"
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    proc = sp.run([sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, cwd=ROOT)
+    try:
+        spans = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {}
+    return {k: (a, b) for k, (a, b) in spans.items() if b is not None}
+
+
+def timeline(spans: dict[str, tuple[float, float]], series: list[tuple[float, float]],
+             busy_below: float = 1.5) -> dict:
+    """Where the wall time went: per step its span and the cores the run's process tree kept busy
+    meanwhile (CPU seconds / wall seconds), and the time with fewer than `busy_below` cores busy (one
+    core idle on 2 cores) charged to the steps running then ("between steps" when none ran: start-up,
+    Dagster's own work). Why from samples of the whole tree: a step's metadata CPU cannot show what
+    the other core did while it ran."""
+    if len(series) < 2:
+        return {}
+    t_first, t_last = series[0][0], series[-1][0]
+    underused: dict[str, float] = {}
+    total_under = 0.0
+    for (t0, c0), (t1, c1) in itertools.pairwise(series):
+        dt = t1 - t0
+        if dt <= 0 or (c1 - c0) / dt >= busy_below:
+            continue
+        total_under += dt
+        mid = (t0 + t1) / 2
+        running = [k for k, (a, b) in spans.items() if a <= mid < b] or ["between steps"]
+        for k in running:
+            underused[k] = underused.get(k, 0.0) + dt / len(running)
+
+    def cpu_at(t: float) -> float:
+        for (ta, ca), (tb, cb) in itertools.pairwise(series):
+            if ta <= t <= tb:
+                return ca + (cb - ca) * ((t - ta) / (tb - ta) if tb > ta else 0.0)
+        return series[-1][1] if t > t_last else series[0][1]
+
+    steps = {}
+    for k, (a, b) in sorted(spans.items(), key=lambda kv: kv[1][0]):
+        steps[k] = {"start_s": round(a - t_first, 1), "wall_s": round(b - a, 2),
+                    "cores_busy": round((cpu_at(b) - cpu_at(a)) / (b - a), 2) if b > a else 0.0,
+                    "underused_s": round(underused.get(k, 0.0), 1)}
+    return {"wall_s": round(t_last - t_first, 1), "busy_below": busy_below,
+            "underused_s": round(total_under, 1), "between_steps_underused_s": round(underused.get("between steps", 0.0), 1),
+            "steps": steps}
+
+
+def print_timeline(name: str, tl: dict) -> None:
+    if not tl:
+        return
+    print(f"\n{name}: timeline (start s, wall s, cores busy in the tree meanwhile, s with < {tl['busy_below']} cores "
+          f"busy charged to the step); {tl['underused_s']} s of {tl['wall_s']} s had < {tl['busy_below']} cores busy, "
+          f"{tl['between_steps_underused_s']} s of them between steps")
+    for step, m in tl["steps"].items():
+        print(f"  {step:<44}{m['start_s']:>8}{m['wall_s']:>8}{m['cores_busy']:>7}{m['underused_s']:>7}")
 
 
 def print_steps(name: str, steps: dict[str, dict]) -> None:
@@ -249,10 +334,15 @@ def run_datatrove(shards: list[Path], work: Path) -> dict:
            "--lid-model", default_model_path(), "--tasks", str(SHARDS), "--workers", "2"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     res = measure(cmd, env, ROOT, OUT / "end_to_end_datatrove.log")
+    res.pop("cpu_series", None)
     counts = out / "counts.json"
     if counts.exists():
         res.update(json.loads(counts.read_text()))
     return res
+
+
+def _brief(res: dict) -> dict:
+    return {k: v for k, v in res.items() if k not in ("steps", "timeline")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--workers", default="1,2", help="goldpan worker counts to run (default 1,2)")
+    ap.add_argument("--concurrent-steps", type=int, default=0, metavar="N",
+                    help="also run goldpan with 2 workers and N Dagster steps at once (GOLDPAN_CONCURRENT_STEPS)")
     args = ap.parse_args(argv)
     pages = 1000 if args.quick else args.pages
     workers = [2] if args.quick else [int(w) for w in args.workers.split(",")]
@@ -279,8 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         for i, w in enumerate(order):
             print(f"goldpan whole graph ({w} worker{'s' if w > 1 else ''}) ...", flush=True)
             results[f"goldpan_{w}"] = run_goldpan(shards, w, work)
-            print(f"  {results[f'goldpan_{w}']}", flush=True)
+            print(f"  {_brief(results[f'goldpan_{w}'])}", flush=True)
             loads.append(os.getloadavg()[0])
+            if i == 0 and args.concurrent_steps:
+                key = f"goldpan_2_steps{args.concurrent_steps}"
+                print(f"goldpan whole graph (2 workers, {args.concurrent_steps} steps at once) ...", flush=True)
+                results[key] = run_goldpan(shards, 2, work, steps=args.concurrent_steps)
+                print(f"  {_brief(results[key])}", flush=True)
+                loads.append(os.getloadavg()[0])
             if i == 0 and not args.skip_datatrove:
                 print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
                 results["datatrove_2"] = run_datatrove(shards, work)
@@ -300,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in results.items():
         if r.get("steps"):
             print_steps(name, r["steps"])
+    for name, r in results.items():
+        print_timeline(name, r.get("timeline") or {})
     ratios = {}
     gp2, dt = results.get("goldpan_2"), results.get("datatrove_2")
     if gp2 and dt:
@@ -308,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         ratios["goldpan_over_datatrove_peak_rss"] = round(gp2["peak_rss_mb"] / dt["peak_rss_mb"], 2)
         if dt.get("peak_pss_mb"):
             ratios["goldpan_over_datatrove_peak_pss"] = round(gp2["peak_pss_mb"] / dt["peak_pss_mb"], 2)
+    conc = results.get(f"goldpan_2_steps{args.concurrent_steps}")
+    if gp2 and conc:
+        ratios["goldpan_2_one_step_over_concurrent_steps_wall"] = round(gp2["wall_s"] / conc["wall_s"], 2)
     if gp2 and results.get("goldpan_1"):
         ratios["goldpan_1_over_2_workers_wall"] = round(results["goldpan_1"]["wall_s"] / gp2["wall_s"], 2)
         ratios["goldpan_2_over_1_workers_cpu"] = round(gp2["cpu_s"] / results["goldpan_1"]["cpu_s"], 2)

@@ -62,6 +62,7 @@ BENCHMARKS: list[str] = [
     "bench/release_throughput.py",  # release: BPE token counting, decontamination, export
     "bench/llm_loop.py",  # synthesize: client tokens/s vs plain client, cache rerun, guard on real passages, perplexity
     "bench/end_to_end.py",  # whole graph on >= 5,000 real pages vs datatrove's FineWeb pipeline; 1 vs 2 workers
+    "bench/graph_hashes.py",  # whole graph, steps serial vs side by side (threaded executor): wall, identical lake
     "bench/ray_engine.py",  # pooled stages on real pages: in-process vs local processes vs Ray, 1 and 2 workers
     "bench/slice_scan.py",  # reading one slice of a stage's input: predicate around the query, in the scan, by file
 ]

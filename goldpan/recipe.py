@@ -610,6 +610,11 @@ class EngineSection(_Strict):
     kind: Literal["local", "inprocess", "ray"] = "local"
     workers: int | None = Field(None, ge=1, le=1024)  # None: one per core (ray: CPUs a stage may use)
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
+    # Dagster steps `goldpan run` runs at once on threads of its one process (assets/executor.py). 1 (one
+    # step at a time) by default: measured on a loaded 2-core machine, model training and GX suites beside
+    # a pooled stage slowed it more than they saved (doc_signals with both trainings beside it: 48.7 s
+    # against 42.0 s for the three one after the other, 1,000 real pages); >1 is for machines with spare cores.
+    concurrent_steps: int = Field(1, ge=1, le=64)
     ray: RayEngineSection = RayEngineSection()
 
 

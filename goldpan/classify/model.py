@@ -18,6 +18,7 @@ import ctypes.util
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -59,21 +60,42 @@ class _ZeroFilledAllocations:
     its heap that malloc recycles with stale bytes, which made training give NaN or differ between
     runs. Restored on exit, so the rest of the process pays no memset. Returns False from __enter__
     where mallopt is unavailable (non-glibc); the NaN check then still refuses a broken model.
+
+    The setting is process-wide and trainings run on several threads at once (math and code mining,
+    `quality_model` beside `domain_models` under the threaded executor): it is counted, switched on by
+    the first training to enter and off by the last to leave, never under a training still running.
     """
 
+    _lock = threading.Lock()
+    _active = 0
+    _libc = None
+    _ok = False
+
     def __enter__(self) -> bool:
-        try:
-            self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            ok = bool(self._libc.mallopt(_M_PERTURB, 0xFF))
-            self._libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
-            return ok
-        except (OSError, AttributeError):
-            self._libc = None
-            return False
+        cls = type(self)
+        with cls._lock:
+            if cls._active == 0:
+                cls._ok = cls._switch_on()
+            cls._active += 1
+            return cls._ok
 
     def __exit__(self, *exc) -> None:
-        if self._libc is not None:
-            self._libc.mallopt(_M_PERTURB, 0)
+        cls = type(self)
+        with cls._lock:
+            cls._active -= 1
+            if cls._active == 0 and cls._libc is not None:
+                cls._libc.mallopt(_M_PERTURB, 0)
+
+    @classmethod
+    def _switch_on(cls) -> bool:
+        try:
+            cls._libc = cls._libc or ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            ok = bool(cls._libc.mallopt(_M_PERTURB, 0xFF))
+            cls._libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+            return ok
+        except (OSError, AttributeError):
+            cls._libc = None
+            return False
 
 
 def train_binary(

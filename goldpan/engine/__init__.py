@@ -19,6 +19,7 @@ from goldpan.recipe import EngineSection
 ENV_WORKERS = "GOLDPAN_WORKERS"
 ENV_ENGINE = "GOLDPAN_ENGINE"
 ENV_RAY_ADDRESS = "GOLDPAN_RAY_ADDRESS"
+ENV_CONCURRENT_STEPS = "GOLDPAN_CONCURRENT_STEPS"
 KINDS = ("local", "inprocess", "ray")
 
 
@@ -37,6 +38,18 @@ def resolve_workers(section: EngineSection | None = None, env: Mapping[str, str]
     if section is not None and section.workers:
         return section.workers
     return os.cpu_count() or 1
+
+
+def resolve_concurrent_steps(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Steps one `goldpan run` process runs at once: $GOLDPAN_CONCURRENT_STEPS, else the recipe's
+    `engine.concurrent_steps` (1: one after the other, as Dagster's in-process executor)."""
+    env = os.environ if env is None else env
+    raw = (env.get(ENV_CONCURRENT_STEPS) or "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{ENV_CONCURRENT_STEPS} must be a positive integer, got {raw!r}")
+        return int(raw)
+    return (section or EngineSection()).concurrent_steps
 
 
 def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> Engine:
@@ -73,6 +86,7 @@ __all__ = [
     "StageMeter",
     "WorkerTally",
     "make_engine",
+    "resolve_concurrent_steps",
     "resolve_workers",
     "worker_cache",
 ]

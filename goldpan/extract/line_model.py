@@ -22,6 +22,8 @@ import numpy as np
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "extract"
 SHIPPED_PREFIX = "shipped:"
+# Rows per matrix product in `LineModel.predict` (small enough that OpenBLAS stays on one thread).
+_ROWS_PER_PRODUCT = 64
 
 
 @dataclass
@@ -46,9 +48,20 @@ class LineModel:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """P(content) for each row of `x` (columns in `self.features` order)."""
-        if x.shape[0] == 0:
+        n = x.shape[0]
+        if n == 0:
             return np.zeros(0, dtype=np.float64)
-        h = np.maximum(x @ self._w1 + self._b1, 0.0)
+        if n <= _ROWS_PER_PRODUCT:
+            h = x @ self._w1
+        else:
+            # In blocks of rows: OpenBLAS hands a product of a few hundred rows to its threads, and
+            # on a loaded machine the hand-off cost ~0.4 ms per documentation page (measured: 493 us
+            # against 90 us for 245 lines with one thread); every row's sums are the same either way.
+            h = np.empty((n, self._w1.shape[1]), dtype=np.float64)
+            for lo in range(0, n, _ROWS_PER_PRODUCT):
+                np.matmul(x[lo: lo + _ROWS_PER_PRODUCT], self._w1, out=h[lo: lo + _ROWS_PER_PRODUCT])
+        h += self._b1
+        np.maximum(h, 0.0, out=h)
         z = np.clip(h @ self.w2 + self.b2, -30, 30)
         return 1.0 / (1.0 + np.exp(-z))
 

@@ -24,7 +24,7 @@ from collections import Counter
 
 import numpy as np
 
-from goldpan.extract.source_context import SOURCE_FEATURES, source_features
+from goldpan.extract.source_context import SOURCE_FEATURES, source_features_into
 
 # Anchors whose text is plain (optionally inside one inline wrapper): enough to recognise link
 # lines, at a tenth of the cost of a full anchor parse.
@@ -93,7 +93,8 @@ def anchor_texts(html: str) -> frozenset[str]:
     """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
     out = set()
     for m in _ANCHOR.findall(html):
-        t = " ".join(_html.unescape(m).split())
+        # html.unescape is a Python-level call; most anchor texts hold no entity at all
+        t = " ".join((_html.unescape(m) if "&" in m else m).split())
         if t:
             out.add(t)
     return frozenset(out)
@@ -162,6 +163,20 @@ def _keywords(core: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, 
     return float(hits), float(legal), float(date)
 
 
+_COL = {name: i for i, name in enumerate(LINE_FEATURES)}
+_SRC_FIRST = _COL[SOURCE_FEATURES[0]]
+# Columns filled by the +-3 and +-10 line window means, with the columns they average.
+_WIN_SERIES = ("log_chars", "link_cov", "end_punct", "code_share")
+_WIN_SRC_SERIES = ("src_gap", "src_tag_a", "src_inline")
+_WIN_OUT = [_COL["win_" + s] for s in _WIN_SERIES]
+_WIN_SRC_OUT = [_COL["win_" + s] for s in _WIN_SRC_SERIES]
+_WIN_SRC_IN = [_COL[s] for s in _WIN_SRC_SERIES]
+_WIN_IN = [_COL[s] for s in _WIN_SERIES]
+_PREV_NEXT = [(_COL[s], _COL["prev_" + s], _COL["next_" + s]) for s in ("log_chars", "link_cov", "end_punct")]
+# Class-bit columns of the per-line sums (np.unpackbits puts bit 128 first).
+_BIT_COL = {bit: 7 - bit.bit_length() + 1 for bit in (_DIGIT, _UPPER, _LETTER, _CJK, _PUNCT, _CODE, _SEP, _END)}
+
+
 def line_features(
     lines: list[str],
     blank_before: list[bool],
@@ -176,119 +191,135 @@ def line_features(
     line; Python works per line only where a cheap numpy test says it can matter (short lines for
     keywords, lines with separators or equal to a link text for link coverage). With the page's
     `html`, the markup around each line is described too (goldpan.extract.source_context).
+    Window means and neighbours are computed for all their columns at once: a news page has ~30
+    lines, where numpy's per-call overhead, not the arithmetic, is the cost.
     """
     n = len(lines)
     out = np.zeros((n, N_FEATURES), dtype=np.float32)
     if n == 0:
         return out
-    col = {name: i for i, name in enumerate(LINE_FEATURES)}
-    firsts = [line.lstrip()[:1] for line in lines]
-    cores = [" ".join((_BULLET.sub("", line) if f in _BULLET_FIRST else line).split())
-             for line, f in zip(lines, firsts)]
-    lens = np.fromiter((len(c) for c in cores), dtype=np.int64, count=n)
+    col = _COL
+    cores: list[str] = []
+    bullet_col, indented_col, tabs_col = col["bullet"], col["indented"], col["tabs"]
+    # One loop for the whitespace-normalised cores and the few lines that start with a bullet-like
+    # character or whitespace, or hold a tab.
+    for i, line in enumerate(lines):
+        f = line.lstrip()[:1]
+        if f in _BULLET_FIRST:
+            cores.append(" ".join(_BULLET.sub("", line).split()))
+            if _BULLET.match(line):
+                out[i, bullet_col] = 1.0
+        else:
+            cores.append(" ".join(line.split()))
+            if line[:1] in (" ", "\t"):
+                out[i, indented_col] = 1.0
+        if "\t" in line:
+            out[i, tabs_col] = min(line.count("\t"), 10) / 10.0
+    lens = np.fromiter(map(len, cores), dtype=np.int64, count=n)
     ends = np.cumsum(lens + 1) - 1
     starts = ends - lens
     # One trailing newline so every line, even an empty last one, starts inside the array.
     cp = np.frombuffer(("\n".join(cores) + "\n").encode("utf-32-le"), dtype=np.uint32)
     bits = _CLASS_TABLE[np.minimum(cp, 0xFFFF)]
-    prev_sep = np.concatenate(([True], (cp[:-1] == 32) | (cp[:-1] == 10)))
-    word_start = (cp != 32) & (cp != 10) & prev_sep
+    space = (cp == 32) | (cp == 10)
+    word_start = ~space
+    word_start[1:] &= space[:-1]
     # Per-line sums of every class bit (columns: bit 128 ... bit 1), word starts and capitalised
     # word starts, in one reduceat over the page (each line's segment includes its newline).
     mat = np.empty((len(cp), 10), dtype=np.uint8)
     mat[:, :8] = np.unpackbits(bits[:, None], axis=1)
     mat[:, 8] = word_start
-    mat[:, 9] = word_start & ((bits & _UPPER) != 0)
+    mat[:, 9] = word_start & (mat[:, _BIT_COL[_UPPER]] != 0)
     sums = np.add.reduceat(mat, starts, axis=0, dtype=np.int32).astype(np.float32)
-
-    def count(bit: int) -> np.ndarray:
-        return sums[:, 7 - bit.bit_length() + 1]
-
+    counts = {bit: sums[:, c] for bit, c in _BIT_COL.items()}
     n_words = sums[:, 8]
     lensf = lens.astype(np.float32)
     safe_len = np.maximum(lensf, 1.0)
     safe_words = np.maximum(n_words, 1.0)
-    cjk = count(_CJK)
-    seps = count(_SEP)
-    digits = count(_DIGIT)
+    cjk = counts[_CJK]
+    seps = counts[_SEP]
+    digits = counts[_DIGIT]
     out[:, col["log_chars"]] = np.log1p(lensf)
     out[:, col["log_words"]] = np.log1p(n_words)
     out[:, col["cjk_share"]] = cjk / safe_len
-    out[:, col["punct_per_word"]] = count(_PUNCT) / safe_words
+    out[:, col["punct_per_word"]] = counts[_PUNCT] / safe_words
     out[:, col["digit_share"]] = digits / safe_len
-    out[:, col["upper_share"]] = count(_UPPER) / np.maximum(count(_LETTER), 1.0)
+    out[:, col["upper_share"]] = counts[_UPPER] / np.maximum(counts[_LETTER], 1.0)
     out[:, col["title_words"]] = sums[:, 9] / safe_words
-    out[:, col["code_share"]] = count(_CODE) / safe_len
-    last = np.where(lens > 0, bits[np.maximum(ends - 1, 0)], 0)
-    out[:, col["end_punct"]] = (last & _END) != 0
-    out[:, col["ends_colon"]] = np.where(lens > 0, cp[np.maximum(ends - 1, 0)] == ord(":"), False)
-    total = float(lens.sum()) or 1.0
+    out[:, col["code_share"]] = counts[_CODE] / safe_len
+    nonempty = lens > 0
+    last_at = np.maximum(ends - 1, 0)
+    out[:, col["end_punct"]] = nonempty & ((bits[last_at] & _END) != 0)
+    out[:, col["ends_colon"]] = nonempty & (cp[last_at] == 58)
+    total = float(ends[-1] - n + 1) or 1.0
     idx = np.arange(n, dtype=np.float32)
     out[:, col["rel_pos"]] = idx / (n - 1) if n > 1 else 0.0
     out[:, col["chars_before"]] = (np.cumsum(lensf) - lensf) / total
     out[:, col["log_from_start"]] = np.log1p(idx)
     out[:, col["log_to_end"]] = np.log1p(n - 1 - idx)
-    # bullet / indented / tabs: Python only for the few lines that start with a bullet-like
-    # character or whitespace, or hold a tab.
-    for i, (line, f) in enumerate(zip(lines, firsts)):
-        if f in _BULLET_FIRST:
-            if _BULLET.match(line):
-                out[i, col["bullet"]] = 1.0
-        elif line[:1] in (" ", "\t"):
-            out[i, col["indented"]] = 1.0
-        if "\t" in line:
-            out[i, col["tabs"]] = min(line.count("\t"), 10) / 10.0
     out[:, col["separators"]] = np.minimum(seps, 10.0) / 10.0
-    counts = Counter(cores)
-    out[:, col["repeated"]] = [1.0 if counts[c] > 1 else 0.0 for c in cores]
+    seen = Counter(cores)
+    if len(seen) < n:
+        repeated_col = col["repeated"]
+        for i, c in enumerate(cores):
+            if seen[c] > 1:
+                out[i, repeated_col] = 1.0
     title_norm = " ".join((title or "").split()).lower()
     if title_norm:
         tl = len(title_norm)
-        for i in np.flatnonzero((lens >= 8) & (lens <= 3 * tl + 20)):
+        in_title_col = col["in_title"]
+        for i in np.flatnonzero((lens >= 8) & (lens <= 3 * tl + 20)).tolist():
             low = cores[i].lower()
-            out[i, col["in_title"]] = 1.0 if (low in title_norm or title_norm in low) else 0.0
-    for i in np.flatnonzero(n_words <= 15):
-        out[i, col["boiler_words"]], out[i, col["legal"]], out[i, col["date_like"]] = _keywords(cores[i], cjk[i] > 0, digits[i] > 0)
-    link_cov = np.zeros(n, dtype=np.float32)
+            if low in title_norm or title_norm in low:
+                out[i, in_title_col] = 1.0
+    boiler_col, legal_col, date_col = col["boiler_words"], col["legal"], col["date_like"]
+    short = np.flatnonzero(n_words <= 15).tolist()
+    has_cjk = (cjk > 0).tolist()
+    has_digit = (digits > 0).tolist()
+    for i in short:
+        out[i, boiler_col], out[i, legal_col], out[i, date_col] = _keywords(cores[i], has_cjk[i], has_digit[i])
+    link_cov = out[:, col["link_cov"]]
     if anchors:
+        may_split = ((seps > 0) & (n_words <= 40)).tolist()
         for i, core in enumerate(cores):
             if core in anchors:
                 link_cov[i] = 1.0
-            elif seps[i] > 0 and n_words[i] <= 40:
+            elif may_split[i]:
                 pieces = [p for p in _SEPARATORS.split(core) if p]
                 if len(pieces) > 1:
                     linked = sum(len(p) for p in pieces if p.strip(" ,;") in anchors)
                     link_cov[i] = linked / max(1, sum(len(p) for p in pieces))
-    out[:, col["link_cov"]] = link_cov
-    out[:, col["blank_before"]] = np.asarray(blank_before, dtype=np.float32)
-    out[:, col["blank_after"]] = np.asarray(blank_after, dtype=np.float32)
+    out[:, col["blank_before"]] = blank_before
+    out[:, col["blank_after"]] = blank_after
     out[:, col["doc_log_chars"]] = np.log1p(total)
     out[:, col["doc_link_share"]] = float((link_cov * lensf).sum() / total)
     out[:, col["doc_log_lines"]] = np.log1p(n)
     # Neighbours (zeros past the edges) and a +-3 line window mean: boilerplate comes in runs.
-    log_chars, end_punct, code_share = out[:, col["log_chars"]], out[:, col["end_punct"]], out[:, col["code_share"]]
-    for name, c in (("log_chars", log_chars), ("link_cov", link_cov), ("end_punct", end_punct)):
-        out[1:, col["prev_" + name]] = c[:-1]
-        out[:-1, col["next_" + name]] = c[1:]
-    _window_means(out, col, n, _WINDOW, "win_", (("log_chars", log_chars), ("link_cov", link_cov),
-                                                  ("end_punct", end_punct), ("code_share", code_share)))
+    for c, prev_c, next_c in _PREV_NEXT:
+        out[1:, prev_c] = out[:-1, c]
+        out[:-1, next_c] = out[1:, c]
     # Where the article body is: prose characters before / after each line (the tail after the
     # last prose paragraph holds bios, promos and teasers), and a wide window of prose and links.
+    log_chars, end_punct = out[:, col["log_chars"]], out[:, col["end_punct"]]
     prose = ((n_words >= _PROSE_MIN_WORDS) & (end_punct > 0) & (link_cov < 0.5)).astype(np.float32)
     prose_chars = prose * lensf
     cum = np.cumsum(prose_chars, dtype=np.float64)
     out[:, col["prose_before"]] = np.log1p(cum - prose_chars)
     out[:, col["prose_after"]] = np.log1p(cum[-1] - cum)
-    _window_means(out, col, n, _WIDE, "wide_", (("prose", prose), ("link_cov", link_cov)))
     out[:, col["rel_log_chars"]] = log_chars - log_chars.mean()
     if html:
-        src = source_features(cores, html)
-        for name, c in src.items():
-            out[:, col[name]] = c
-        _window_means(out, col, n, _WINDOW, "win_", (("src_gap", src["src_gap"]), ("src_tag_a", src["src_tag_a"]),
-                                                      ("src_inline", src["src_inline"])))
-        _window_means(out, col, n, _WIDE, "wide_", (("src_boiler_class", src["src_boiler_class"]),))
-        _block_features(out, col, src["src_gap"], prose_chars, src["src_boiler_class"])
+        source_features_into(out[:, _SRC_FIRST: _SRC_FIRST + len(SOURCE_FEATURES)], cores, html)
+        win_in, win_out = _WIN_IN + _WIN_SRC_IN, _WIN_OUT + _WIN_SRC_OUT
+        wide = np.column_stack((prose, link_cov, out[:, col["src_boiler_class"]]))
+        wide_out = [col["wide_prose"], col["wide_link_cov"], col["wide_src_boiler_class"]]
+    else:
+        win_in, win_out = _WIN_IN, _WIN_OUT
+        wide = np.column_stack((prose, link_cov))
+        wide_out = [col["wide_prose"], col["wide_link_cov"]]
+    out[:, win_out] = _window_means(out[:, win_in], _WINDOW)
+    out[:, wide_out] = _window_means(wide, _WIDE)
+    if html:
+        _block_features(out, col, out[:, col["src_gap"]], prose_chars, out[:, col["src_boiler_class"]])
     return out
 
 
@@ -320,14 +351,16 @@ def _block_features(out: np.ndarray, col: dict[str, int], log_gap: np.ndarray, p
     out[:, col["block_boiler_class"]] = most[block]
 
 
-def _window_means(out: np.ndarray, col: dict[str, int], n: int, radius: int, prefix: str, series) -> None:
-    """Mean of each series over the lines within +-radius (clipped at the page edges)."""
-    lo = np.clip(np.arange(n) - radius, 0, n)
-    hi = np.clip(np.arange(n) + radius + 1, 0, n)
-    width = hi - lo
-    for name, c in series:
-        csum = np.concatenate(([0.0], np.cumsum(c, dtype=np.float64)))
-        out[:, col[prefix + name]] = (csum[hi] - csum[lo]) / width
+def _window_means(series: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of each column of `series` (n, k) over the rows within +-radius (clipped at the edges),
+    all columns in one cumulative sum (float64, row by row, as one column at a time would)."""
+    n = series.shape[0]
+    at = np.arange(n)
+    lo = np.clip(at - radius, 0, n)
+    hi = np.clip(at + radius + 1, 0, n)
+    csum = np.zeros((n + 1, series.shape[1]), dtype=np.float64)
+    np.cumsum(series, axis=0, dtype=np.float64, out=csum[1:])
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
 
 __all__ = ["LINE_FEATURES", "N_FEATURES", "anchor_texts", "line_features", "split_lines"]

@@ -19,6 +19,7 @@ its source columns stay zero.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -59,7 +60,14 @@ def _class_words(tail: str) -> tuple[int, int]:
     values = _CLASS_VALUES.findall(tail)
     if not values:
         return 0, 0
-    words = set(_WORD_SPLIT.split(" ".join(values).lower()))
+    return _value_words(" ".join(values))
+
+
+@lru_cache(maxsize=4096)
+def _value_words(values: str) -> tuple[int, int]:
+    """(boilerplate, content) word counts of joined class/id values; cached: a page repeats the same
+    few containers ("entry-content", "story-body") line after line, and sites repeat them across pages."""
+    words = set(_WORD_SPLIT.split(values.lower()))
     return len(words & _BOILER_WORDS), len(words & _CONTENT_WORDS)
 
 
@@ -79,9 +87,13 @@ def _probes(core: str) -> tuple[str | None, int, str | None, int]:
     return first, first_off, last, core.find(last, tail_from)
 
 
-def _tag_class(tag: str) -> int:
-    """Column index (into _TAG_COLUMNS) of an innermost container tag name, or -1."""
+@lru_cache(maxsize=1024)
+def _tag_class(tag: str) -> int | None:
+    """Column offset (into _TAG_COLUMNS) of an innermost container tag name, or -1; None for an
+    inline tag, which is not a container. Cached: a page has a few dozen distinct tag spellings."""
     tag = tag.lower()
+    if tag in _INLINE_TAGS:
+        return None
     if tag == "a":
         return 0
     if tag[:1] == "h" and tag[1:2].isdigit():
@@ -96,60 +108,83 @@ def _tag_class(tag: str) -> int:
 
 
 _TAG_COLUMNS = ("src_tag_a", "src_tag_heading", "src_tag_li", "src_tag_caption", "src_tag_p")
+# Column offsets of SOURCE_FEATURES in a feature matrix (their order there is the tuple's order).
+_OFF = {name: i for i, name in enumerate(SOURCE_FEATURES)}
 
 
 def source_features(cores: list[str], html: str) -> dict[str, np.ndarray]:
     """One float32 column per name in SOURCE_FEATURES for the (whitespace-normalised) lines `cores`."""
+    block = np.zeros((len(cores), len(SOURCE_FEATURES)), dtype=np.float32)
+    source_features_into(block, cores, html)
+    return {name: block[:, i] for i, name in enumerate(SOURCE_FEATURES)}
+
+
+def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
+    """Write the SOURCE_FEATURES columns (in that order) of the lines `cores` into `out` (n, 11),
+    which starts zeroed: one forward pass of `str.find` over the page, no per-line arrays."""
     n = len(cores)
-    cols = {name: np.zeros(n, dtype=np.float32) for name in SOURCE_FEATURES}
     if not n or not html:
-        return cols
+        return
     m = _BODY.search(html)
     body = m.start() if m else 0
     span = max(1, len(html) - body)
     pos = body  # where the previous located line ended
     rows: list[tuple] = []
+    append = rows.append
+    find = html.find
+    findall = _PROBE.findall
+    open_names = _OPEN_NAME.findall
     tag, boiler, content = -1, 0, 0
     for i, core in enumerate(cores):
-        first, first_off, last, last_off = _probes(core)
-        if first is None:
+        # The probes (see _probes), inlined: a function call per line costs as much as the search.
+        head = findall(core, 0, _PROBE_SPAN)
+        if not head:
             continue
+        first = max(head, key=len) if len(head) > 1 else head[0]
+        first_off = core.find(first)
         # Near the previous line first: a far-away earlier mention (an id, a link title) must not
         # make the search skip past the lines that follow.
-        at = html.find(first, pos, pos + _NEAR)
+        at = find(first, pos, pos + _NEAR)
         if at < 0:
-            at = html.find(first, pos)
+            at = find(first, pos)
             if at < 0:
                 continue
         start_text = max(pos, at - first_off)
         end = at + len(first)
-        if last is not None:
-            at_last = html.find(last, end)
+        tail_from = max(first_off + len(first), len(core) - _PROBE_SPAN)
+        tail_words = findall(core, tail_from)
+        if tail_words:
+            last = max(tail_words, key=len) if len(tail_words) > 1 else tail_words[0]
+            last_off = core.find(last, tail_from)
             # The last probe belongs to this line only if it is not too far away (markup inside a
             # line is a few times its text at most); otherwise the line ends where its first probe did.
-            if 0 <= at_last <= end + 6 * (last_off - first_off) + 300:
+            # Searched only that far: an unbounded search read the rest of the page for every line
+            # whose last word is written differently in the source (an entity, a soft hyphen).
+            at_last = find(last, end, end + 6 * (last_off - first_off) + 300 + len(last))
+            if at_last >= 0:
                 end = at_last + len(last)
         tail = html[max(pos, start_text - _TAIL): at]
-        for name in reversed(_OPEN_NAME.findall(tail)):
-            if name.lower() not in _INLINE_TAGS:
-                tag = _tag_class(name)
+        for name in reversed(open_names(tail)):
+            k = _tag_class(name)
+            if k is not None:
+                tag = k
                 boiler, content = _class_words(tail)
                 break
         # else: no block opens between the previous line and this one (a line break inside a
         # paragraph, the code lines of one <pre>): the same container, its tag and class words kept.
-        rows.append((i, start_text - pos, (end - start_text) / max(1, len(core)), at - body, tag, boiler, content))
+        append((i, start_text - pos, (end - start_text) / max(1, len(core)), at - body, tag, boiler, content))
         pos = end
-    if rows:
-        idx, gap, inline, off, tag, boiler, content = (np.asarray(c) for c in zip(*rows))
-        cols["src_located"][idx] = 1.0
-        cols["src_gap"][idx] = np.log1p(np.maximum(gap, 0))
-        cols["src_inline"][idx] = np.log1p(np.maximum(inline, 0))
-        cols["src_rel_pos"][idx] = off / span
-        for k, name in enumerate(_TAG_COLUMNS):
-            cols[name][idx[tag == k]] = 1.0
-        cols["src_boiler_class"][idx] = np.log1p(boiler)
-        cols["src_content_class"][idx] = np.log1p(content)
-    return cols
+    if not rows:
+        return
+    idx, gap, inline, off, tag_arr, boiler_arr, content_arr = (np.asarray(c) for c in zip(*rows))
+    out[idx, _OFF["src_located"]] = 1.0
+    out[idx, _OFF["src_gap"]] = np.log1p(np.maximum(gap, 0))
+    out[idx, _OFF["src_inline"]] = np.log1p(np.maximum(inline, 0))
+    out[idx, _OFF["src_rel_pos"]] = off / span
+    has_tag = tag_arr >= 0
+    out[idx[has_tag], _OFF["src_tag_a"] + tag_arr[has_tag]] = 1.0
+    out[idx, _OFF["src_boiler_class"]] = np.log1p(boiler_arr)
+    out[idx, _OFF["src_content_class"]] = np.log1p(content_arr)
 
 
-__all__ = ["SOURCE_FEATURES", "source_features"]
+__all__ = ["SOURCE_FEATURES", "source_features", "source_features_into"]

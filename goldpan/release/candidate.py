@@ -73,11 +73,47 @@ def candidate_snapshot(lake: Lake, mix_version: int | None = None) -> Snapshot:
     return base.pinned(mix_decisions=mix_version)
 
 
+@dataclass(frozen=True)
+class RedactContext:
+    """What `redact_batch` needs in a worker: whether to redact, and the tokenizer that recounts."""
+
+    redact: bool
+    tokenizer: str | None  # None: token counts are kept as the mix counted them
+
+
+def redact_batch(b: pa.RecordBatch, ctx: RedactContext) -> pa.RecordBatch:
+    """Engine batch function: candidate rows -> CORPUS rows, text PII-redacted (`pii_json` says what was
+    replaced) and tokens recounted where the text changed. Pure per row, so any worker count writes the
+    same table (the engine keeps batch order)."""
+    from goldpan.bpe.counter import TokenCounter
+    from goldpan.engine.cache import worker_cache
+
+    redactor = load_redactor() if ctx.redact else None
+    counter = (worker_cache(("tokens", ctx.tokenizer, 1), lambda: TokenCounter(ctx.tokenizer, threads=1))
+               if ctx.tokenizer and redactor is not None else None)
+    rows = b.to_pylist()
+    for r in rows:
+        r["pii_json"] = None
+        if redactor is not None and r["text"]:
+            new, counts = redactor(r["text"])
+            counts = {k: int(v) for k, v in counts.items() if v}
+            if counts and new != r["text"]:
+                r["text"] = new
+                r["pii_json"] = json.dumps(counts, sort_keys=True)
+                if counter is not None:
+                    r["n_tokens"] = counter.count(new)
+    return pa.RecordBatch.from_pylist(rows, schema=CORPUS)
+
+
 def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None,
-                    mix_version: int | None = None) -> CandidateOutcome:
+                    mix_version: int | None = None, engine=None, batch_rows: int = 256) -> CandidateOutcome:
     """Write `corpus_candidate` (replaced whole) from the kept decisions of mix version `mix_version`
-    (default: the latest)."""
+    (default: the latest). Redaction and the recount run on `engine` (default: this process), batch by
+    batch in order: the per-document work of this step, off the one core of the driver."""
+    from goldpan.engine import InProcessEngine
+
     redactor = load_redactor() if redact else None
+    engine = engine or InProcessEngine()
     totals: Counter[str] = Counter()
     docs_redacted = 0
     snap = candidate_snapshot(lake, mix_version)
@@ -86,26 +122,19 @@ def write_candidate(lake: Lake, redact: bool, counter=None, commit_metadata=None
     sql = CANDIDATE_SQL.replace("{synthetic}", SYNTHETIC_CANDIDATE_SQL if synthetic else "")
     tables = ["mix_decisions", "documents", "dedup_clusters", "curated_documents"]
     reader = lake.iter_batches(sql, tables=tables + (["synthetic_documents"] if synthetic else []),
-                               batch_size=1024, snapshot=snap)
+                               batch_size=batch_rows, snapshot=snap)
+    ctx = RedactContext(redact=redactor is not None, tokenizer=getattr(counter, "name", None))
 
-    def batches() -> Iterator[pa.RecordBatch]:
+    def counted(out: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         nonlocal docs_redacted
-        for b in reader:
-            rows = b.to_pylist()
-            for r in rows:
-                r["pii_json"] = None
-                if redactor is not None and r["text"]:
-                    new, counts = redactor(r["text"])
-                    counts = {k: int(v) for k, v in counts.items() if v}
-                    if counts and new != r["text"]:
-                        r["text"] = new
-                        r["pii_json"] = json.dumps(counts, sort_keys=True)
-                        totals.update(counts)
-                        docs_redacted += 1
-                        if counter is not None:
-                            r["n_tokens"] = counter.count(new)
-            yield pa.RecordBatch.from_pylist(rows, schema=CORPUS)
+        for b in out:
+            for pii in b.column("pii_json").to_pylist():
+                if pii is not None:
+                    totals.update(json.loads(pii))
+                    docs_redacted += 1
+            yield b
 
-    written = lake.write("corpus_candidate", batches(), CORPUS, commit_metadata=commit_metadata)
+    written = lake.write("corpus_candidate", counted(engine.map_batches(redact_batch, reader, ctx)), CORPUS,
+                         commit_metadata=commit_metadata)
     return CandidateOutcome(written=written, pii_applied=redactor is not None, redactions=dict(totals),
                             docs_redacted=docs_redacted)

@@ -60,6 +60,31 @@ def test_training_is_deterministic_on_a_heap_full_of_stale_bytes(tmp_path):
     assert len(digests) == 1
 
 
+def test_trainings_on_concurrent_threads_give_the_models_trained_alone(tmp_path):
+    """quality_model and domain_models train at the same time on threads of one process (the threaded
+    executor; math and code mining): the zero-fill is process-wide and must stay on until the last
+    training ends, or a training still running gets stale heap bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = FastTextParams(**{**SMALL.as_dict(), "epoch": SMALL.epoch + 3})  # a longer training beside it
+    alone = []
+    for params in (SMALL, other):
+        path = tmp_path / f"alone-{params.epoch}.bin"
+        train_binary(GOOD_EN + GOOD_ZH, SPAM, params).save_model(str(path))
+        alone.append(file_sha1(str(path)))
+
+    def train(i: int, params: FastTextParams) -> str:
+        junk = [os.urandom(1000 + j % 50) for j in range(5_000)]  # stale bytes on the heap meanwhile
+        del junk
+        path = tmp_path / f"together-{i}.bin"
+        train_binary(GOOD_EN + GOOD_ZH, SPAM, params).save_model(str(path))
+        return file_sha1(str(path))
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(train, range(4), [SMALL, other, SMALL, other]))
+    assert together == alone * 2
+
+
 def test_a_different_seed_gives_a_different_model(tmp_path):
     a, b = tmp_path / "a.bin", tmp_path / "b.bin"
     train_binary(GOOD_EN, SPAM, SMALL).save_model(str(a))

@@ -220,3 +220,36 @@ def test_the_band_key_group_by_of_every_engine_gives_the_same_groups() -> None:
     assert [g.tolist() for g in groups] == [[1, 3], [0, 0, 4]]  # keys -3 and 5, in key order; 7 and 9 alone
     for engine in (InProcessEngine(), LocalProcessEngine(2)):
         assert [g.tolist() for g in engine.group_by_key(keys, owners)] == [[1, 3], [0, 0, 4]]
+
+
+def test_the_candidate_redaction_writes_the_same_table_on_the_pool(tmp_path) -> None:
+    """corpus_candidate's per-document work (PII redaction, token recount) runs on the engine: 2 workers,
+    one document per batch, write the rows the in-process engine writes."""
+    from goldpan.bpe.counter import TokenCounter
+    from goldpan.lake.schemas import CURATED_DOCUMENTS, DOCUMENTS, MIX_DECISIONS
+    from goldpan.release.candidate import write_candidate
+
+    texts = {"en1": "Mail jane.doe@example.org or call +1 415 555 0199 before Friday.",
+             "zh1": "欢迎来信：lin.wei@example.cn，我们会在三个工作日内回复。",
+             "en2": "PostgreSQL keeps its data in a cluster of databases.",
+             "zh2": "请拨打 +86 10 6552 9988 联系我们，或写信到 info@example.cn。"}
+    counter = TokenCounter()
+    docs = [dict.fromkeys(DOCUMENTS.names) | {"doc_id": d, "page_id": f"p-{d}", "batch_id": BATCH, "url": f"http://x/{d}",
+                                              "host": "x", "status": "kept", "text": t, "lang": d[:2], "n_words": 9}
+            for d, t in texts.items()]
+    mix = [dict.fromkeys(MIX_DECISIONS.names) | {"doc_id": d, "batch_id": BATCH, "status": "kept", "source": "web",
+                                                 "repeat": 1, "recipe_id": "r", "origin": "lake",
+                                                 "n_tokens": counter.count(t)} for d, t in texts.items()]
+    dedup = pa.schema([("doc_id", pa.string()), ("dedup_text", pa.large_string())])
+    tables = {}
+    for name, engine in (("inprocess", InProcessEngine()), ("local2", LocalProcessEngine(2))):
+        lake = Lake(tmp_path / name)
+        lake.write("documents", pa.Table.from_pylist(docs, schema=DOCUMENTS), DOCUMENTS)
+        lake.write("dedup_clusters", pa.Table.from_pylist([], schema=dedup), dedup)
+        lake.ensure("curated_documents", CURATED_DOCUMENTS)
+        lake.write("mix_decisions", pa.Table.from_pylist(mix, schema=MIX_DECISIONS), MIX_DECISIONS)
+        out = write_candidate(lake, redact=True, counter=counter, engine=engine, batch_rows=1)
+        assert out.docs_redacted == 3 and out.redactions == {"email": 3, "phone": 2}, out
+        tables[name] = lake.table("corpus_candidate").to_pyarrow_table().sort_by("doc_id")
+    assert tables["local2"].equals(tables["inprocess"])
+    assert "<EMAIL>" in tables["inprocess"].column("text")[3].as_py()

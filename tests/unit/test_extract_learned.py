@@ -394,3 +394,26 @@ def test_keep_headline_option_forces_the_headline_or_leaves_it_to_the_model():
     # Without the rule the model decides; every line it keeps is one the default keeps too.
     assert set(free.splitlines()) <= set(kept.splitlines())
     assert "replaces forty parking spaces" in free
+
+
+def test_line_model_scores_a_row_the_same_in_any_block_of_rows():
+    """`predict` multiplies in blocks of 64 rows (so OpenBLAS stays on one thread): a line's
+    P(content) must not depend on how many lines its page has. Real pages: the news and
+    documentation pages above and the sample site's English, Chinese and German articles, stacked
+    to more than two blocks."""
+    from goldpan.extract.learned import first_pass, first_pass_tree, page_features
+
+    model = load_line_model("shipped:line_model.json")
+    htmls = [NEWS, DOC] + [decode_page((SITE / rel).read_bytes(), None).text for rel in (
+        "en/articles/first-loaf.html", "zh/articles/green-tea.html", "de/articles/rundweg-hollin-edge.html")]
+    rows = []
+    for html in htmls:
+        tree = first_pass_tree(html)
+        rows.append(page_features(first_pass(tree), html, tree.title)[2])
+    x = np.vstack(rows * 3)
+    assert x.shape[0] > 128
+    together = model.predict(x)
+    alone = np.concatenate([model.predict(x[i: i + 1]) for i in range(x.shape[0])])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12)
+    assert ((together >= model.threshold) == (alone >= model.threshold)).all()
+    assert 0.0 < together.min() < model.threshold < together.max() < 1.0

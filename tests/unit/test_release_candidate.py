@@ -59,3 +59,4 @@ def test_redaction_can_be_switched_off_by_the_recipe(tmp_path):
     assert not out.pii_applied and out.docs_redacted == 0
     texts = set(lake.table("corpus_candidate").to_pyarrow_table().column("text").to_pylist())
     assert texts == {TEXT, ZH}
+

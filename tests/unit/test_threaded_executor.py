@@ -1,0 +1,124 @@
+"""The executor of `goldpan run` (assets/executor.py): independent steps at once, dependencies respected,
+at most `max_concurrent` steps, a failure stops only what depends on it.
+
+The graph: `left` and `right` have no dependency between them; `joined` needs both; `fails` raises and
+`after_failure` needs it. `left` and `right` meet at a barrier that only two concurrent threads can
+pass, so the test fails if they run one after the other (the in-process executor's order).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dagster as dg
+import pytest
+
+from assets.executor import threaded_in_process_executor
+
+MEET = threading.Barrier(2, timeout=20)
+LOG: list[tuple[str, str, float]] = []  # (asset, "start"/"end", time)
+RUNNING: list[str] = []
+PEAK = [0]
+JOINED = [0]  # what `joined` computed from its inputs
+LOCK = threading.Lock()
+
+
+def _enter(name: str) -> None:
+    with LOCK:
+        LOG.append((name, "start", time.perf_counter()))
+        RUNNING.append(name)
+        PEAK[0] = max(PEAK[0], len(RUNNING))
+
+
+def _leave(name: str) -> None:
+    with LOCK:
+        RUNNING.remove(name)
+        LOG.append((name, "end", time.perf_counter()))
+
+
+@dg.asset(config_schema={"meet": bool})
+def left(context) -> int:
+    _enter("left")
+    if context.op_config["meet"]:
+        MEET.wait()  # raises BrokenBarrierError after 20 s alone: `right` never ran beside it
+    time.sleep(0.2)
+    _leave("left")
+    return 1
+
+
+@dg.asset(config_schema={"meet": bool})
+def right(context) -> int:
+    _enter("right")
+    if context.op_config["meet"]:
+        MEET.wait()
+    time.sleep(0.2)
+    _leave("right")
+    return 2
+
+
+@dg.asset
+def joined(left: int, right: int) -> int:
+    _enter("joined")
+    JOINED[0] = left + right
+    _leave("joined")
+    return left + right
+
+
+@dg.asset
+def fails() -> int:
+    raise ValueError("a bad batch")
+
+
+@dg.asset
+def after_failure(fails: int) -> int:
+    return fails
+
+
+def concurrent_job() -> dg.JobDefinition:
+    return dg.Definitions(
+        assets=[left, right, joined, fails, after_failure],
+        jobs=[dg.define_asset_job("j", executor_def=threaded_in_process_executor)],
+    ).resolve_job_def("j")
+
+
+def _run(max_concurrent: int, meet: bool) -> tuple[bool, dict[str, str], int]:
+    """(run succeeded, last event type per step, `joined`'s output) of one run of the graph."""
+    MEET.reset()
+    LOG.clear()
+    PEAK[0] = JOINED[0] = 0
+    with dg.DagsterInstance.ephemeral() as instance, dg.execute_job(
+        dg.reconstructable(concurrent_job), instance=instance, raise_on_error=False,
+        run_config={"execution": {"config": {"max_concurrent": max_concurrent}},
+                    "ops": {"left": {"config": {"meet": meet}}, "right": {"config": {"meet": meet}}}},
+    ) as result:
+        steps = {e.step_key: e.event_type_value for e in result.all_events
+                 if e.step_key and e.event_type_value in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE")}
+        return result.success, steps, JOINED[0]
+
+
+def test_independent_steps_run_at_once_and_dependencies_wait() -> None:
+    success, steps, joined_value = _run(max_concurrent=3, meet=True)
+    # `after_failure` never starts: its upstream failed; the independent branch completes
+    assert steps == {"left": "STEP_SUCCESS", "right": "STEP_SUCCESS", "joined": "STEP_SUCCESS",
+                     "fails": "STEP_FAILURE"}, steps
+    assert not success  # one step failed: the run says so
+    at = {(name, what): t for name, what, t in LOG}
+    assert at[("joined", "start")] >= max(at[("left", "end")], at[("right", "end")])
+    assert joined_value == 3
+
+
+def test_max_concurrent_one_runs_steps_one_after_the_other() -> None:
+    _success, steps, _joined = _run(max_concurrent=1, meet=False)
+    assert steps["joined"] == "STEP_SUCCESS" and "after_failure" not in steps
+    assert PEAK[0] == 1
+
+
+def test_the_run_job_takes_its_concurrency_from_env_over_the_recipe(monkeypatch) -> None:
+    from goldpan.engine import resolve_concurrent_steps
+    from goldpan.recipe import EngineSection
+
+    assert resolve_concurrent_steps(EngineSection(concurrent_steps=4), env={}) == 4
+    assert resolve_concurrent_steps(EngineSection(concurrent_steps=4), env={"GOLDPAN_CONCURRENT_STEPS": "1"}) == 1
+    with pytest.raises(ValueError, match="GOLDPAN_CONCURRENT_STEPS"):
+        resolve_concurrent_steps(EngineSection(), env={"GOLDPAN_CONCURRENT_STEPS": "0"})
