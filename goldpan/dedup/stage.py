@@ -163,15 +163,27 @@ def run(
             DEDUP_CLUSTERS, predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
             commit_metadata=commit_metadata,
         )
-        index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
-                                 compact_files=dd.cfg.index_compact_files, keyruns_on=dd.cfg.index_keyruns,
-                                 run_fanin=dd.cfg.index_run_fanin)
+        index_meta = _write_index(lake, batch_id, dd, out, commit_metadata)
+    _finish(run, engine, before, progress, dd, store, out, (t0, t1, t2))
+    run.extra.update(index=index_meta, lake_io="driver")
+    return run
+
+
+def _write_index(lake: Lake, batch_id: str, dd: BatchDeduplicator, out: BatchOutcome,
+                 commit_metadata: Mapping[str, str] | None) -> dict:
+    """The batch's keys into the cross-batch index, after its clusters are committed (either engine path)."""
+    return write_index(lake, batch_id, dd.config_id, out, commit_metadata,
+                       compact_files=dd.cfg.index_compact_files, keyruns_on=dd.cfg.index_keyruns,
+                       run_fanin=dd.cfg.index_run_fanin)
+
+
+def _finish(run: StageRun, engine: Engine, before, progress: StageProgress, dd: BatchDeduplicator,
+            store: DeltaPriorStore, out: BatchOutcome, times: tuple[float, float, float]) -> None:
+    """Close the progress line and the run's meter, and record the outcome (either engine path)."""
     progress.finished = True
     report(progress)
     finish_run(run, engine, before)
-    _outcome_metadata(run, dd, store, out, t0, t1, t2)
-    run.extra.update(index=index_meta, lake_io="driver")
-    return run
+    _outcome_metadata(run, dd, store, out, *times)
 
 
 def _outcome_metadata(run: StageRun, dd: BatchDeduplicator, store: DeltaPriorStore, out: BatchOutcome,
@@ -231,13 +243,8 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
         run.written = commit_parts(lake, "dedup_clusters", parts, DEDUP_CLUSTERS, mode="overwrite",
                                    partition_by=["batch_id"], replace={"batch_id": batch_id},
                                    commit_metadata=commit_metadata)
-        index_meta = write_index(lake, batch_id, dd.config_id, out, commit_metadata,
-                                 compact_files=dd.cfg.index_compact_files, keyruns_on=dd.cfg.index_keyruns,
-                                 run_fanin=dd.cfg.index_run_fanin)
-    progress.finished = True
-    report(progress)
-    finish_run(run, engine, before)
-    _outcome_metadata(run, dd, store, out, t0, t1, t2)
+        index_meta = _write_index(lake, batch_id, dd, out, commit_metadata)
+    _finish(run, engine, before, progress, dd, store, out, (t0, t1, t2))
     run.extra.update(index=index_meta, lake_io="workers", slices=cut, tasks=slices)
     return run
 
