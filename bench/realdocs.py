@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import fcntl
 import gzip
 import hashlib
 import os
@@ -34,10 +33,11 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from goldpan.folder_lock import folder_lock
 
 #: Packages per language; the language is the one the package is written in (its translation), which
 #: is what language-ID accuracy is measured against. Order matters only for the round-robin.
@@ -96,17 +96,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GOLDPAN_REALDOCS_CACHE", Path.home() / ".cache" / "goldpan" / "realdocs"))
 
 
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 class PackageUnavailable(RuntimeError):
     """The Debian mirror could not be reached or does not have the package (tests skip on this)."""
 
@@ -132,7 +121,7 @@ def ensure_package(package: str) -> Path:
     tree = root / "tree" / package
     if (tree / ".done").exists():
         return tree
-    with _locked(root):
+    with folder_lock(root):
         if (tree / ".done").exists():
             return tree
         debs = root / "debs"
@@ -282,7 +271,7 @@ def cached_warc(min_pages: int, langs: Sequence[str] | None = None) -> Path:
     if out.exists():
         return out
     pages = real_pages(min_pages, langs)
-    with _locked(cache_dir()):
+    with folder_lock(cache_dir()):
         if not out.exists():
             write_warc(pages, out)
     return out

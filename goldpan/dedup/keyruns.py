@@ -29,7 +29,6 @@ names it, and directories no manifest names are removed by the next update.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -37,8 +36,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +44,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import ipc
+
+from goldpan.folder_lock import folder_lock
 
 FORMAT = 1
 TABLE = "dedup_index"
@@ -378,17 +378,6 @@ def open_view(lake, dt) -> RunView | None:
 
 
 # -- keeping the runs in step ------------------------------------------------------------------------
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / "lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _level(n_batches: int, fanin: int) -> int:
     return int(math.log(max(1, n_batches), fanin) + 1e-9)
 
@@ -406,7 +395,7 @@ def update(lake, fanin: int = 4, own: tuple[str, str, Callable[[], Iterable[pa.R
         return {}
     t0 = time.perf_counter()
     stats = {"keyruns_rebuilt": 0, "keyruns_batches_read": 0, "keyruns_merged": 0}
-    with _locked(root):
+    with folder_lock(root, "lock"):
         m = Manifest.load(root)
         changed = None
         if m is not None and m.table_id == table_id(dt):
