@@ -143,8 +143,11 @@ def _observe_round(context: dg.AssetExecutionContext, rec) -> None:
 def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource) -> dg.MaterializeResult:
     batch = context.partition_key
     lk, rc = lake.lake(), recipe.load()
+    # The models this run trained (quality_model, domain_models) when it trained them: not a model a
+    # concurrent run of a later batch trained meanwhile on both batches.
     run = classify_stage.run(lk, rc.classify, batch, engine=engine_for(rc), batch_rows=rc.engine.batch_rows * 4,
-                             commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION))
+                             commit_metadata=lake.commit_metadata(context, SCORES_CODE_VERSION),
+                             run_id=context.run.run_id)
     return materialize_result(
         lk, run.written, DOC_SCORES,
         preview_columns=["doc_id", "quality_score", "math_score", "code_score", "domain"],

@@ -131,13 +131,19 @@ def record_models(lake, records: list[ModelRecord], recipe_id: str, run_id: str 
     return lake.write("models", table, MODELS, mode="append", commit_metadata=commit_metadata).version
 
 
-def latest_model(lake, name: str) -> dict | None:
-    """The most recent attempt for `name` (trained or refused), or None if never attempted."""
+def latest_model(lake, name: str, prefer_run: str | None = None) -> dict | None:
+    """The most recent attempt for `name` (trained or refused), or None if never attempted.
+
+    `prefer_run`: the attempts of that run come first. A batch's scores must use the model its own run
+    trained: a run of a later batch started at the same time trains (on both batches) as soon as this
+    run's training step is done, and "the latest" would then hand this batch the later batch's model,
+    a decision a run after the other would never make."""
     if not lake.exists("models"):
         return None
     with lake.connect(tables=["models"]) as con:
         rel = con.execute(
-            "SELECT * FROM models WHERE name = ? ORDER BY trained_at DESC, round DESC LIMIT 1", [name]
+            "SELECT * FROM models WHERE name = ? "
+            "ORDER BY coalesce(run_id = ?, false) DESC, trained_at DESC, round DESC LIMIT 1", [name, prefer_run]
         )
         cols = [d[0] for d in rel.description]
         row = rel.fetchone()

@@ -235,9 +235,11 @@ def _ref(rec: dict | None, storage_options) -> ModelRef | None:
     return ModelRef(rec["sha1"], local_model_path(rec["path"], rec["sha1"], storage_options))
 
 
-def score_context(lake: Lake, section: ClassifySection) -> tuple[ScoreContext, dict[str, dict | None]]:
-    """The latest trained models (fetched to local files once, on the driver) and the `models` rows."""
-    recs = {n: latest_model(lake, n) for n in ("quality", "math", "code")}
+def score_context(lake: Lake, section: ClassifySection,
+                  run_id: str | None = None) -> tuple[ScoreContext, dict[str, dict | None]]:
+    """The latest trained models (fetched to local files once, on the driver) and the `models` rows;
+    with `run_id`, the models that run trained where it trained them (see `registry.latest_model`)."""
+    recs = {n: latest_model(lake, n, prefer_run=run_id) for n in ("quality", "math", "code")}
     so = lake.storage_options
     ctx = ScoreContext(
         quality=_ref(recs["quality"], so) if section.quality.enabled else None,
@@ -257,9 +259,11 @@ def run(
     engine: Engine,
     commit_metadata: Mapping[str, str] | None = None,
     batch_rows: int = 512,
+    run_id: str | None = None,
 ) -> StageRun:
-    """Score every document of `batch_id` that has signals with the latest models (one commit)."""
-    ctx, recs = score_context(lake, section)
+    """Score every document of `batch_id` that has signals with the latest models (one commit): those
+    run `run_id` trained when it trained any, so that concurrent runs score as sequential ones."""
+    ctx, recs = score_context(lake, section, run_id)
     snapshot = lake.snapshot(SCORES_INPUT_TABLES)  # every pass reads the same rows
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
     query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",

@@ -4,6 +4,7 @@ and domain mining rounds that take confident pool documents as new positives."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from goldpan.classify.mining import LabelledSets, MiningConfig, mine_domain
 from goldpan.classify.model import FastTextParams, file_sha1
@@ -61,6 +62,23 @@ def test_quality_training_stores_a_content_addressed_model_with_held_out_metrics
     record_models(lake, [rec], "demo@t", "run1")
     row = latest_model(lake, "quality")
     assert row["sha1"] == rec.sha1 and row["status"] == "trained" and row["recall"] == rec.metrics.recall
+
+
+def test_scores_take_the_model_their_own_run_trained_not_a_later_concurrent_one(tmp_path):
+    """Run A (batch 1) trains; run B (batch 2, started at the same time) trains after it on both batches.
+    A's doc_scores must still use A's model, as it would had B started after A (issue 22)."""
+    lake = write_documents(tmp_path / "lake", SPAM)
+    cfg = QualityTraining(positives=_reference(tmp_path), params=PARAMS, min_positives=5, min_negatives=5,
+                          heldout_fraction=0.25)
+    mine = train_quality(lake, cfg)
+    later = train_quality(lake, replace(cfg, params=replace(PARAMS, seed=12)))
+    assert mine.status == later.status == "trained" and mine.sha1 != later.sha1
+    record_models(lake, [mine], "demo@t", "run-a")
+    record_models(lake, [later], "demo@t", "run-b")
+    assert latest_model(lake, "quality")["sha1"] == later.sha1
+    assert latest_model(lake, "quality", prefer_run="run-a")["sha1"] == mine.sha1
+    assert latest_model(lake, "quality", prefer_run="run-c")["sha1"] == later.sha1  # trained nothing: the latest
+    assert latest_model(lake, "math", prefer_run="run-a") is None
 
 
 def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_path):
