@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing as mp
+import multiprocessing.util as mp_util
 import os
 import threading
 import time
@@ -106,7 +107,25 @@ def _shared_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
                 ctx.set_forkserver_preload(PRELOAD)
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
             _POOLS[key] = pool
+            _shut_down_before_multiprocessing_joins()
         return pool
+
+
+_FINALIZER_PID: int | None = None
+
+
+def _shut_down_before_multiprocessing_joins() -> None:
+    """Shut the pools down before multiprocessing joins this process's children at its exit.
+
+    Why: when this process is itself a multiprocessing child (a step of Dagster's multiprocess
+    executor, the default for runs launched from the UI), `Process._bootstrap` ends with
+    `multiprocessing.util._exit_function`, which joins every non-daemonic child -- the pool's workers --
+    before any atexit handler could shut the pool down: the step finished, its process never exited and
+    the run hung. Finalizers with an exit priority run first in `_exit_function`."""
+    global _FINALIZER_PID
+    if _FINALIZER_PID != os.getpid():
+        _FINALIZER_PID = os.getpid()
+        mp_util.Finalize(None, shutdown_pools, exitpriority=100)
 
 
 def _drop_pool(workers: int, start_method: str) -> None:

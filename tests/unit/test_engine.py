@@ -102,6 +102,27 @@ def test_a_dead_worker_fails_the_stage_loudly_and_the_next_run_gets_a_fresh_pool
     assert [b.column("x")[0].as_py() for b in again] == [0, 1, 2, 3]
 
 
+def _pool_in_a_child(rows: int) -> None:
+    """A multiprocessing child (as a step of Dagster's multiprocess executor is) that uses the pool."""
+    out = list(LocalProcessEngine(workers=2).map_batches(burn_cpu, _numbers(rows, []), 0.0))
+    assert [b.column("x")[0].as_py() for b in out] == list(range(rows))
+
+
+def test_a_multiprocessing_child_that_used_the_pool_exits() -> None:
+    """Before the fix, multiprocessing's exit joined the pool's workers before anything shut the pool
+    down: a UI run (multiprocess executor) hung forever after its first pooled step."""
+    import multiprocessing as mp
+
+    child = mp.get_context("spawn").Process(target=_pool_in_a_child, args=(6,))
+    child.start()
+    child.join(120)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the child hung at exit, joining its pool's workers"
+    assert child.exitcode == 0
+
+
 def test_stage_meter_counts_the_worker_processes_memory() -> None:
     engine = LocalProcessEngine(workers=2)
     list(engine.map_batches(slow_square, _numbers(2, []), 0.0))  # pool started
