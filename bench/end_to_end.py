@@ -17,7 +17,9 @@ Prints wall time, CPU time (user + system of the whole process tree, from wait4)
 tree's resident sets, sampled every 0.2 s) for each, and the ratios. Writes bench/out/end_to_end.json.
 The machine may be shared: ratios from this one run are what to compare.
 
-`--quick`: 1,000 pages, goldpan with 2 workers and datatrove only.
+`--quick`: 1,000 pages, goldpan with 2 workers and datatrove only. `--ui-job`: also `full_batch_job` with
+2 workers as the UI, schedule and sensors launch it (bench/full_batch_job_run.py), under the code
+location's executor and under Dagster's multiprocess executor (one process per step).
 """
 
 from __future__ import annotations
@@ -179,6 +181,26 @@ def run_goldpan(shards: list[Path], workers: int, work: Path, steps: int | None 
         env["GOLDPAN_CONCURRENT_STEPS"] = str(steps)
     cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
            str(ROOT / "recipes" / "warc.yaml"), "--warc", *map(str, shards)]
+    res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{name}.log")
+    res.update(_goldpan_counts(lake))
+    res["steps"] = step_metrics(home)
+    res["timeline"] = timeline(step_spans(home), res.pop("cpu_series"))
+    return res
+
+
+def run_ui_job(shards: list[Path], workers: int, work: Path, executor: str) -> dict:
+    """`full_batch_job`, as the UI, schedule and sensors launch it (bench/full_batch_job_run.py), under the
+    code location's executor (`location`) or Dagster's multiprocess executor (`multiprocess`)."""
+    name = f"ui_{workers}_{executor}"
+    lake, home = work / f"{name}-lake", work / f"{name}-dagster"
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "GOLDPAN_WORKERS": str(workers), "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake),
+           "GOLDPAN_RECIPE": str(ROOT / "recipes" / "warc.yaml")}
+    env.pop("GOLDPAN_ENGINE", None)
+    env.pop("GOLDPAN_CONCURRENT_STEPS", None)
+    cmd = [sys.executable, str(ROOT / "bench" / "full_batch_job_run.py"), "b20260101T000000-e2e",
+           *map(str, shards), "--executor", executor]
     res = measure(cmd, env, ROOT, OUT / f"end_to_end_goldpan_{name}.log")
     res.update(_goldpan_counts(lake))
     res["steps"] = step_metrics(home)
@@ -353,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2", help="goldpan worker counts to run (default 1,2)")
     ap.add_argument("--concurrent-steps", type=int, default=0, metavar="N",
                     help="also run goldpan with 2 workers and N Dagster steps at once (GOLDPAN_CONCURRENT_STEPS)")
+    ap.add_argument("--ui-job", action="store_true",
+                    help="also run full_batch_job with 2 workers as the UI launches it, under the code location's "
+                         "executor and under Dagster's multiprocess executor")
     args = ap.parse_args(argv)
     pages = 1000 if args.quick else args.pages
     workers = [2] if args.quick else [int(w) for w in args.workers.split(",")]
@@ -379,6 +404,13 @@ def main(argv: list[str] | None = None) -> int:
                 results[key] = run_goldpan(shards, 2, work, steps=args.concurrent_steps)
                 print(f"  {_brief(results[key])}", flush=True)
                 loads.append(os.getloadavg()[0])
+            if i == 0 and args.ui_job:
+                for executor in ("location", "multiprocess"):
+                    key = f"goldpan_ui_2_{executor}"
+                    print(f"goldpan full_batch_job as the UI runs it (2 workers, {executor} executor) ...", flush=True)
+                    results[key] = run_ui_job(shards, 2, work, executor)
+                    print(f"  {_brief(results[key])}", flush=True)
+                    loads.append(os.getloadavg()[0])
             if i == 0 and not args.skip_datatrove:
                 print("datatrove FineWeb pipeline (2 workers) ...", flush=True)
                 results["datatrove_2"] = run_datatrove(shards, work)
