@@ -18,6 +18,7 @@ from goldpan.crawl import stage as crawl_stage
 from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch_table import WARC, batch_info
 from goldpan.crawl.crawler import CrawlStats
+from goldpan.engine import prestart_in_background
 from goldpan.lake import WriteResult, batch_predicate
 from goldpan.lake.schemas import PAGES
 from goldpan.warc import stage as warc_stage
@@ -62,6 +63,8 @@ def pages(
     info = batch_info(lk, batch)
     files = config.warc_files or (info["sources"] if info and info["kind"] == WARC else [])
     if files:
+        # The per-document stages after this import share the run's worker pool: start it meanwhile.
+        prestart_in_background(engine_for(rc))
         return _import(context, lake, lk, rc, batch, files, config.restart)
     return _crawl(context, lake, lk, rc, batch, config.restart)
 

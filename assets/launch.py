@@ -27,7 +27,6 @@ from assets.warc import batch_label, warc_run_config
 from goldpan.engine import progress as stage_progress
 from goldpan.lake import Lake
 from goldpan.lineage.report import format_funnel
-from goldpan.text.tokenize import WARM_LANGUAGES
 
 RUN_JOB = "goldpan_run_job"
 
@@ -116,7 +115,6 @@ def launch(
     instance.add_dynamic_partitions(crawl_batches.name, [batch])
     stream.write(f"goldpan run: batch {batch} ({'WARC ' + ', '.join(files) if files else 'crawl'})\n"
                  f"  lake {lake_root}, recipe {recipe_path}, Dagster instance {os.environ.get('DAGSTER_HOME')}\n")
-    _prestart_engine(recipe_path)
     t0 = time.perf_counter()
     result = _execute(instance, batch, files, stream)
     stream.write(f"run {result.run_id} {'succeeded' if result.success else 'FAILED'} in "
@@ -147,22 +145,6 @@ def _execute(instance: dg.DagsterInstance, batch: str, files: list[str], stream)
     finally:
         stage_progress.remove_listener(display)
     return result
-
-
-# Languages whose spaCy tokenizer rules the workers' forkserver loads once for all workers (French and
-# Indonesian alone cost ~3 s each per process).
-WARM_LANGS = ",".join(WARM_LANGUAGES)
-
-
-def _prestart_engine(recipe_path: str) -> None:
-    """Start the worker pool on a thread while `pages` imports, so its warm-up overlaps the import."""
-    from goldpan.engine import LocalProcessEngine, make_engine
-    from goldpan.recipe_loader import load_recipe
-
-    os.environ.setdefault("GOLDPAN_WARM_LANGS", WARM_LANGS)
-    engine = make_engine(load_recipe(recipe_path).engine)
-    if isinstance(engine, LocalProcessEngine):
-        threading.Thread(target=engine.prestart, name="engine-prestart", daemon=True).start()
 
 
 def _print_steps(instance: dg.DagsterInstance, run_id: str, stream) -> None:

@@ -64,6 +64,11 @@ def run(args) -> int:
     # The code location's resources read these when definitions.py is imported.
     os.environ["GOLDPAN_LAKE"] = lake
     os.environ["GOLDPAN_RECIPE"] = os.path.abspath(recipe)
+    # The worker pool starts now, its forkserver's imports beside this process's (Dagster, GX).
+    from goldpan.engine import make_engine, prestart_in_background
+    from goldpan.recipe_loader import load_recipe
+
+    prestart_in_background(make_engine(load_recipe(os.environ["GOLDPAN_RECIPE"]).engine))
     launch = importlib.import_module("assets.launch")
     ok, _batch = launch.launch(warc=args.warc or [], crawl=bool(args.crawl), lake_root=lake,
                                recipe_path=os.environ["GOLDPAN_RECIPE"], batch=args.batch)

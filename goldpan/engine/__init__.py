@@ -7,6 +7,7 @@ pure per-batch function, the engine decides where it runs. See `base.py` for the
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 
 from goldpan.engine.base import BatchFn, Engine
@@ -77,6 +78,14 @@ def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | N
     return LocalProcessEngine(workers)
 
 
+def prestart_in_background(engine: Engine) -> None:
+    """Start a local pool's forkserver and workers on a daemon thread, so their start (imports, models:
+    seconds of one core) overlaps the run's own start and WARC import instead of the first pooled
+    stage waiting for it. Other engines start when first used."""
+    if isinstance(engine, LocalProcessEngine):
+        threading.Thread(target=engine.prestart, name="engine-prestart", daemon=True).start()
+
+
 __all__ = [
     "BatchFn",
     "Engine",
@@ -86,6 +95,7 @@ __all__ = [
     "StageMeter",
     "WorkerTally",
     "make_engine",
+    "prestart_in_background",
     "resolve_concurrent_steps",
     "resolve_workers",
     "worker_cache",

@@ -65,13 +65,9 @@ def is_cjk_char(ch: str) -> bool:
 
 
 # Languages one process keeps tokenizers (and chunk caches) for. Above the number of languages a
-# multilingual crawl sees: an LRU smaller than that (it was 16) evicted the warmed tokenizers of the
-# forkserver (`goldpan run` warms ~33) and rebuilt them, caches emptied, as languages alternated;
-# French and Indonesian cost seconds each to build.
+# multilingual crawl sees: an LRU smaller than that (it was 16) evicted tokenizers and rebuilt them,
+# caches emptied, as languages alternated; French and Indonesian cost seconds each to build.
 MAX_LANGUAGES = 128
-# The web languages whose tokenizer rules `goldpan run` builds once in the workers' forkserver.
-WARM_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "ru", "nl", "pl", "cs", "sv", "tr", "hu", "el", "id", "hi",
-                  "ro", "da", "fi", "nb", "uk", "ca", "bg", "hr", "sk", "sl", "lt", "lv", "et", "fa", "ar", "he", "xx"]
 
 
 @lru_cache(maxsize=MAX_LANGUAGES)
