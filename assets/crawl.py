@@ -63,10 +63,16 @@ def pages(
     info = batch_info(lk, batch)
     files = config.warc_files or (info["sources"] if info and info["kind"] == WARC else [])
     if files:
-        # The per-document stages after this import share the run's worker pool: start it meanwhile.
-        prestart_in_background(engine_for(rc))
+        if _goes_on_to_documents(context):  # the run's pooled stages share one pool: start it meanwhile
+            prestart_in_background(engine_for(rc))
         return _import(context, lake, lk, rc, batch, files, config.restart)
     return _crawl(context, lake, lk, rc, batch, config.restart)
+
+
+def _goes_on_to_documents(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run also extracts the batch (not an import-only run such as `warc_import_job`)."""
+    keys = context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys
+    return dg.AssetKey("documents") in keys
 
 
 def _progress(context, what: str, line: Callable) -> Callable:

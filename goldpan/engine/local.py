@@ -118,7 +118,7 @@ def _shut_down_before_multiprocessing_joins() -> None:
     """Shut the pools down before multiprocessing joins this process's children at its exit.
 
     Why: when this process is itself a multiprocessing child (a step of Dagster's multiprocess
-    executor, the default for runs launched from the UI), `Process._bootstrap` ends with
+    executor, which the code location used before and a deployment may still pick), `Process._bootstrap` ends with
     `multiprocessing.util._exit_function`, which joins every non-daemonic child -- the pool's workers --
     before any atexit handler could shut the pool down: the step finished, its process never exited and
     the run hung. Finalizers with an exit priority run first in `_exit_function`."""
