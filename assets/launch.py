@@ -141,13 +141,13 @@ def _execute(instance: dg.DagsterInstance, batch: str, files: list[str], stream)
                   "goldpan/source": "warc" if files else "crawl"},
             raise_on_error=False,
         )
-        _print_steps(instance, result.run_id, stream)
+        print_steps(instance, result.run_id, stream)
     finally:
         stage_progress.remove_listener(display)
     return result
 
 
-def _print_steps(instance: dg.DagsterInstance, run_id: str, stream) -> None:
+def print_steps(instance: dg.DagsterInstance, run_id: str, stream) -> None:
     """Each step's wall time, from the run's event log (what the UI's timeline shows)."""
     starts: dict[str, float] = {}
     for entry in instance.all_logs(run_id):

@@ -7,7 +7,8 @@ it ran every job in one process), for the comparison in one benchmark run.
 
 Usage: python bench/full_batch_job_run.py BATCH WARC... [--executor location|multiprocess]
 Environment: DAGSTER_HOME (created here), GOLDPAN_LAKE, GOLDPAN_RECIPE, GOLDPAN_WORKERS.
-Exit code 0 when the run succeeded; prints each step's wall time from the run's event log.
+Exit code 0 when the run succeeded; prints each step's wall time from the run's event log
+(`assets/launch.print_steps`, as `goldpan run` does).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import dagster as dg
 
+    from assets.launch import print_steps
     from assets.partitions import crawl_batches
     from goldpan.crawl.batch_table import WARC, record_batch
     from goldpan.lake import Lake
@@ -74,16 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                              raise_on_error=False)
         print(f"run {res.run_id} ({args.executor} executor) "
               f"{'succeeded' if res.success else 'FAILED'} in {time.perf_counter() - t0:.1f}s", flush=True)
-        starts: dict[str, float] = {}
-        for e in inst.all_logs(res.run_id):
-            ev = e.dagster_event
-            if ev is None or not ev.step_key:
-                continue
-            if ev.event_type_value == "STEP_START":
-                starts[ev.step_key] = e.timestamp
-            elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                mark = "ok" if ev.event_type_value == "STEP_SUCCESS" else "FAILED"
-                print(f"  {ev.step_key:<36} {mark:<6} {e.timestamp - starts.get(ev.step_key, e.timestamp):7.1f}s")
+        print_steps(inst, res.run_id, sys.stdout)
     return 0 if res.success else 1
 
 
