@@ -117,8 +117,10 @@ def make(kind: str, workers: int):
 
     if kind == "inprocess":
         return InProcessEngine(), 0.0
-    if kind == "local":
+    if kind == "local":  # the default: workers read their slices and write parts, as on Ray
         return LocalProcessEngine(workers), 0.0
+    if kind == "localdriver":  # rows through this process, which writes the tables (engine.lake_io: driver)
+        return LocalProcessEngine(workers, lake_io="driver"), 0.0
     shutdown_ray()
     t0 = time.perf_counter()
     ensure_ray(None, num_cpus=workers, object_store_memory=300 * 2**20)

@@ -615,6 +615,10 @@ class EngineSection(_Strict):
     # a pooled stage slowed it more than they saved (doc_signals with both trainings beside it: 48.7 s
     # against 42.0 s for the three one after the other, 1,000 real pages); >1 is for machines with spare cores.
     concurrent_steps: int = Field(1, ge=1, le=64)
+    # local engine: `workers` -- a stage that reads lake tables and writes one table has each worker read
+    # its slice and write a Parquet part, the run process only commits (as on Ray); `driver` -- rows go
+    # to the workers and back through the run process, which writes the table
+    lake_io: Literal["workers", "driver"] = "workers"
     ray: RayEngineSection = RayEngineSection()
 
 

@@ -268,7 +268,7 @@ def run(
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
     query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",
                        slice_partition=(("batch_id", batch_id),))
-    if hasattr(engine, "map_slices"):
+    if getattr(engine, "one_pass_scoring", False):
         # Workers that read their slices and write parts themselves (Ray): one pass with the three
         # models per worker, so the driver does no I/O; the rows are the passes' rows.
         result = run_pooled(

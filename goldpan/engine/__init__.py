@@ -21,6 +21,7 @@ ENV_WORKERS = "GOLDPAN_WORKERS"
 ENV_ENGINE = "GOLDPAN_ENGINE"
 ENV_RAY_ADDRESS = "GOLDPAN_RAY_ADDRESS"
 ENV_CONCURRENT_STEPS = "GOLDPAN_CONCURRENT_STEPS"
+ENV_LAKE_IO = "GOLDPAN_LAKE_IO"
 KINDS = ("local", "inprocess", "ray")
 
 
@@ -75,7 +76,10 @@ def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | N
                          slice_unit=r.slice_unit, tasks_per_worker=r.tasks_per_worker)
     if kind == "inprocess" or workers == 1:
         return InProcessEngine()
-    return LocalProcessEngine(workers)
+    lake_io = (env.get(ENV_LAKE_IO) or section.lake_io).strip()
+    if lake_io not in ("workers", "driver"):
+        raise ValueError(f"{ENV_LAKE_IO} must be workers or driver, got {lake_io!r}")
+    return LocalProcessEngine(workers, lake_io=lake_io)
 
 
 def prestart_in_background(engine: Engine) -> None:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -33,6 +33,7 @@ import pyarrow as pa
 from goldpan.engine.base import BatchFn
 from goldpan.engine.cache import enter_stage, stage_of
 from goldpan.engine.shuffle import local_group_by_key
+from goldpan.engine.slices import SliceJob, SliceResult, run_slice
 from goldpan.engine.tally import WorkerTally
 
 # Modules every worker needs; imported once in the forkserver, so forked workers share them.
@@ -155,18 +156,63 @@ class LocalProcessEngine:
     name = "local"
     shuffles = False  # set-level group-bys run on the driver: one sort costs less than shipping keys
 
-    def __init__(self, workers: int | None = None, in_flight: int | None = None, start_method: str = "forkserver"):
+    def __init__(self, workers: int | None = None, in_flight: int | None = None, start_method: str = "forkserver",
+                 lake_io: str = "workers", slice_unit: str = "row_group", tasks_per_worker: int = 4):
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.in_flight = max(self.workers, int(in_flight or 2 * self.workers))
         self.start_method = start_method
         self.tally = WorkerTally()
+        if lake_io not in ("workers", "driver"):
+            raise ValueError(f"lake_io must be 'workers' or 'driver', got {lake_io!r}")
+        #: "workers": a stage that reads lake tables and writes one table has its workers read their
+        #: slices and write Parquet parts (`map_slices`, as on Ray); "driver": rows go through this process
+        self.lake_io = lake_io
+        self.slice_unit = slice_unit
+        self.tasks_per_worker = tasks_per_worker
+
+    @property
+    def workers_reach_lake(self) -> bool:
+        return self.lake_io == "workers"
+
+    def reads_slices(self, query: Any) -> bool:
+        """Whether a stage reading `query` should run as slices (`map_slices`) on this engine: only when
+        the slice is cut in the scanned table (`LakeQuery.slice_table`). A query without one (a union
+        of sources, e.g. doc_tokens) is filtered around the whole query, so every slice would read
+        every row: on one machine the driver's single read costs less (measured on 6,000 real pages:
+        doc_tokens 5.7 s as slices against 4.2 s through the driver)."""
+        return self.workers_reach_lake and getattr(query, "slice_table", None) is not None
+
+    def map_slices(self, fn: BatchFn, context: Any, job: SliceJob) -> Iterator[SliceResult]:
+        """One pool task per slice of `job`: the worker reads its slice from the lake, runs `fn` and
+        writes a Parquet part (goldpan.engine.slices); results come back as tasks finish.
+
+        Why on a single machine too: with rows shipped to this process, it pickled every output batch
+        and encoded the whole table's Parquet while the workers ran -- a third consumer of two cores,
+        which held 1 -> 2 workers at ~1.5x. A worker that dies raises `EngineWorkerDied` before the
+        driver commits, so the table stays at its previous version (its half-written part is an
+        orphan file that no commit references)."""
+        if not self.workers_reach_lake:
+            raise RuntimeError("map_slices needs lake_io='workers'")
+        pool = _shared_pool(self.workers, self.start_method)
+        futures = [self._submit(pool, run_slice, fn, context, job, i) for i in range(job.slices)]
+        try:
+            for fut in as_completed(futures):
+                try:
+                    res = fut.result()
+                except BrokenProcessPool as exc:
+                    raise self._died(exc, "a slice") from exc
+                self.tally.add(res.worker, res.rows_in, res.busy_s)
+                yield res
+        finally:
+            for f in futures:
+                f.cancel()
 
     def map_batches(self, fn: BatchFn, batches: Iterable[pa.RecordBatch], context: Any = None) -> Iterator[pa.RecordBatch]:
         pool = _shared_pool(self.workers, self.start_method)
         window: deque[Future] = deque()
         try:
             for b in batches:
-                window.append((pool.submit(_run, fn, b, context), b.num_rows))
+                window.append((self._submit(pool, _run, fn, b, context), b.num_rows))
                 if len(window) >= self.in_flight:
                     yield self._result(*window.popleft())
             while window:
@@ -175,16 +221,26 @@ class LocalProcessEngine:
             for f, _ in window:
                 f.cancel()
 
+    def _died(self, exc: BaseException, holding: str) -> EngineWorkerDied:
+        """Drop the broken pool (the next stage gets a fresh one) and say what happened."""
+        _drop_pool(self.workers, self.start_method)
+        return EngineWorkerDied(f"a worker of the local engine ({self.workers} workers) died while holding "
+                                f"{holding}: {exc}")
+
+    def _submit(self, pool: ProcessPoolExecutor, *args: Any) -> Future:
+        # A worker can die between two submissions: the pool is then broken and `submit` itself raises.
+        try:
+            return pool.submit(*args)
+        except BrokenProcessPool as exc:
+            raise self._died(exc, "a batch") from exc
+
     def _result(self, fut: Future, rows: int) -> pa.RecordBatch:
         try:
             out, worker, seconds = fut.result()
             self.tally.add(worker, rows, seconds)
             return out
         except BrokenProcessPool as exc:
-            _drop_pool(self.workers, self.start_method)
-            raise EngineWorkerDied(
-                f"a worker of the local engine ({self.workers} workers) died while holding a batch: {exc}"
-            ) from exc
+            raise self._died(exc, "a batch") from exc
 
     def prestart(self) -> None:
         """Start the forkserver and every worker now (blocks until they run), e.g. on a thread while

@@ -2,7 +2,7 @@
 
 read (DuckDB, streamed in record batches) -> engine.map_batches(fn) (ordered) -> Lake.write (one
 commit for the stage and batch); on Ray, workers read their slices and write Parquet parts and the
-driver makes the one commit (goldpan.engine.slices). Meanwhile a `StageMeter` records documents,
+driver makes the one commit (goldpan.engine.slices); local worker processes do the same. Meanwhile a `StageMeter` records documents,
 time and peak memory of the process tree. The stage's `run()` supplies the query, the batch function and the table.
 """
 
@@ -99,7 +99,7 @@ def run_pooled(
     """Run `fn` over the stage's input on `engine` and write its output to `table` in one commit.
 
     The input is `query` (lake tables) or, for input that is not in the lake, `inputs`. On an engine
-    whose workers reach the lake (`map_slices`: Ray), the workers read their slices of `query` and
+    whose workers reach the lake (`workers_reach_lake`: Ray, local processes), the workers read their slices of `query` and
     write Parquet parts themselves and this process only commits them; otherwise this process streams
     the query through `engine.map_batches` into one Delta write. Either way: one commit, same rows.
     `sum_columns`: output columns summed into `extra["sums"]` (e.g. tokens counted); `total` (input
@@ -112,7 +112,7 @@ def run_pooled(
     # Parts are committed as an append or as the replacement of one partition (a batch's slice).
     fits = (mode == "append" and predicate is None) or (
         mode == "overwrite" and replace is not None and set(replace) <= set(partition_by or ()))
-    direct = query is not None and hasattr(engine, "map_slices") and fits
+    direct = query is not None and fits and _reads_slices(engine, query)
     with run.meter:
         if direct:
             run.written = _run_direct(lake, engine, run, progress, sums, table=table, schema=schema, fn=fn,
@@ -137,6 +137,12 @@ def run_pooled(
     run.extra["sums"] = sums
     run.extra["lake_io"] = "workers" if direct else "driver"
     return run
+
+
+def _reads_slices(engine: Engine, query: LakeQuery) -> bool:
+    """The engine's choice (`reads_slices`), else whether its workers reach the lake at all (Ray)."""
+    choose = getattr(engine, "reads_slices", None)
+    return bool(choose(query)) if choose is not None else bool(getattr(engine, "workers_reach_lake", False))
 
 
 def _run_direct(lake: Lake, engine: Engine, run: StageRun, progress: StageProgress, sums: dict, *, table: str,

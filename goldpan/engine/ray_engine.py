@@ -113,6 +113,10 @@ class RayEngine:
 
     name = "ray"
     shuffles = True  # set-level group-bys (URL, text and MinHash band keys) run as Ray shuffles
+    workers_reach_lake = True  # sliced stages: tasks read their slices and write parts (map_slices)
+    # doc_scores in one pass with the three models per worker (goldpan.classify.stage): a cluster
+    # node has the memory, and the driver then does no I/O
+    one_pass_scoring = True
 
     def __init__(self, workers: int | None = None, *, address: str | None = None,
                  runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,

@@ -29,7 +29,7 @@ from goldpan.lake import Lake
 from goldpan.recipe import EngineSection, ExtractSection, WarcSection
 from goldpan.recipe_loader import load_recipe
 from goldpan.warc.importer import import_warc_batch
-from tests.fixtures.stage_runs import run_all_stages, slow_square
+from tests.fixtures.stage_runs import run_all_stages, slow_square, table_digest
 
 REPO = Path(__file__).resolve().parents[2]
 BATCH = "b-engine"
@@ -50,6 +50,31 @@ def die_on_three(batch: pa.RecordBatch, _ctx: None) -> pa.RecordBatch:
     if 3 in batch.column("x").to_pylist():
         os._exit(17)  # a worker killed mid-batch (out of memory, native crash)
     return batch
+
+
+def die_in_second_batch(batch: pa.RecordBatch, ctx: tuple) -> pa.RecordBatch:
+    """The stage's own function, but the first worker to run it dies in its next batch: after its
+    part holds a batch, before the part is closed (a worker killed mid-slice)."""
+    fn, marker, inner = ctx
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+    except FileExistsError:
+        if Path(marker).read_text() == str(os.getpid()):
+            os._exit(17)
+    return fn(batch, inner)
+
+
+class DyingSliceEngine(LocalProcessEngine):
+    """The local engine whose slices run `die_in_second_batch` around the stage's function."""
+
+    def __init__(self, marker: Path):
+        super().__init__(2)
+        self.marker = str(marker)
+
+    def map_slices(self, fn, context, job):
+        return super().map_slices(die_in_second_batch, (fn, self.marker, context), job)
 
 
 def _numbers(n: int, pulled: list[int]):
@@ -174,8 +199,10 @@ def pages_lake(tmp_path_factory) -> Path:
 
 def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_lake: Path, tmp_path) -> None:
     digests = {}
+    # local2/local4: the workers read their slices and write parts (the default); local2-driver: rows
+    # through this process, which writes the table
     for name, engine in (("inprocess", InProcessEngine()), ("local2", LocalProcessEngine(2)),
-                         ("local4", LocalProcessEngine(4))):
+                         ("local4", LocalProcessEngine(4)), ("local2-driver", LocalProcessEngine(2, lake_io="driver"))):
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
         digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=3)
@@ -184,6 +211,29 @@ def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_l
     assert ref["doc_tokens"][0] > 0
     assert digests["local2"] == ref
     assert digests["local4"] == ref
+    assert digests["local2-driver"] == ref
+
+
+def test_local_workers_write_the_parts_and_a_worker_killed_mid_slice_commits_nothing(pages_lake: Path,
+                                                                                     tmp_path) -> None:
+    ref_root = tmp_path / "ref"
+    shutil.copytree(pages_lake, ref_root)
+    extract_stage.run(Lake(ref_root), ExtractSection(), BATCH, engine=InProcessEngine(), batch_rows=3)
+    root = tmp_path / "local"
+    shutil.copytree(pages_lake, root)
+    lake = Lake(root)
+    with pytest.raises(EngineWorkerDied):
+        extract_stage.run(lake, ExtractSection(), BATCH, engine=DyingSliceEngine(tmp_path / "died.pid"), batch_rows=3)
+    assert (tmp_path / "died.pid").exists()
+    assert not lake.exists("documents")  # nothing committed: the table is still at its previous (no) version
+    orphans = list((root / "documents").rglob("part-*.parquet"))
+    assert orphans, "the killed worker's half-written part should be on disk, uncommitted"
+    run = extract_stage.run(lake, ExtractSection(), BATCH, engine=LocalProcessEngine(2), batch_rows=3)
+    assert run.extra["lake_io"] == "workers" and run.extra["tasks"] >= 2
+    assert len(run.per_worker) == 2  # both workers took slices
+    files = lake.table("documents").file_uris()
+    assert len(files) >= 2 and not {Path(f).name for f in files} & {p.name for p in orphans}
+    assert table_digest(lake, "documents") == table_digest(Lake(ref_root), "documents")
 
 
 def test_a_bad_page_is_an_error_row_and_the_batch_still_extracts() -> None:
