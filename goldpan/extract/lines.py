@@ -94,7 +94,8 @@ _PROSE_MIN_WORDS = 8
 def anchor_texts(html: str) -> frozenset[str]:
     """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
     out = set()
-    for m in _ANCHOR.findall(html):
+    # Distinct texts only: navigation repeats the same links (menus at the top and the bottom).
+    for m in set(_ANCHOR.findall(html)):
         # html.unescape is a Python-level call; most anchor texts hold no entity at all
         t = " ".join((_html.unescape(m) if "&" in m else m).split())
         if t:

@@ -34,7 +34,7 @@ _PROBE = re.compile(r"\w{4,}")
 _PROBE_SPAN = 48
 # A line is looked for within this many characters of the previous one before the whole rest.
 _NEAR = 16384
-_BODY = re.compile(r"<body\b", re.IGNORECASE)
+_BODY = re.compile(r"<[bB][oO][dD][yY]\b")  # case spelled out: faster than re.IGNORECASE
 # How much markup before a line is read for its containers' tags and class names.
 _TAIL = 240
 _OPEN_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)")
@@ -53,14 +53,6 @@ _CONTENT_WORDS = frozenset(("article", "content", "post", "entry", "story", "bod
                             "paragraph", "section", "document", "highlight"))
 _WORD_SPLIT = re.compile(r"[\s_-]+")
 _CLASS_VALUES = re.compile(r'(?:class|id)="([^"]*)"')
-
-
-def _class_words(tail: str) -> tuple[int, int]:
-    """(boilerplate, content) words (distinct) among the class and id values in `tail`."""
-    values = _CLASS_VALUES.findall(tail)
-    if not values:
-        return 0, 0
-    return _value_words(" ".join(values))
 
 
 @lru_cache(maxsize=4096)
@@ -183,9 +175,10 @@ def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
             at_last = find(last, end, end + 6 * (last_off - first_off) + 300 + len(last))
             if at_last >= 0:
                 end = at_last + len(last)
-        tail_start = start_text - _TAIL
-        tail = html[max(pos, tail_start): at]
-        names = open_names(tail)
+        # The markup just before the line, read in place (findall's bounds, not a slice: neither
+        # pattern looks behind its start or past its end).
+        tail_start = max(pos, start_text - _TAIL)
+        names = open_names(html, tail_start, at)
         # The innermost block that opens between the previous line and this one, with the class
         # words of the whole stretch; when none opens (a line break inside a paragraph, the code
         # lines of one <pre>) the same container, its tag and class words kept.
@@ -195,7 +188,7 @@ def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
                 k = _remember_tag_class(name)
             if k is not None:
                 tag = k
-                values = class_values(tail)
+                values = class_values(html, tail_start, at)
                 boiler, content = value_words(" ".join(values)) if values else (0, 0)
                 break
         append((i, start_text - pos, (end - start_text) / (len(core) or 1), at - body, tag, boiler, content))
