@@ -31,6 +31,9 @@ from goldpan.extract.source_context import SOURCE_FEATURES, source_features_into
 _ANCHOR = re.compile(r"<[aA]\s[^>]*>\s*(?:<(?:span|strong|b|em|i|h[1-6]|div)\b[^>]*>\s*)?([^<]{1,300})<")
 _BULLET = re.compile(r"^\s*(?:[•·▪◦\-*–]|\d+[.)])\s+")
 _BULLET_FIRST = frozenset("•·▪◦-*–0123456789")
+# The same set as a lookup table over the BMP (np.isin costs ~0.1 ms a call).
+_BULLET_FIRST_TABLE = np.zeros(0x10000, dtype=bool)
+_BULLET_FIRST_TABLE[[ord(c) for c in _BULLET_FIRST]] = True
 _SEPARATORS = re.compile(r"\s+[|·•/»›]\s+")
 _WORDS = re.compile(r"\w+")
 # Dates: numeric forms, then month names. Two patterns with a word boundary before the month, since
@@ -67,7 +70,6 @@ _BOILER_PAIRS = frozenset({
 })
 _BOILER_CJK = ("分享", "评论", "相关", "登录", "注册", "广告", "上一篇", "下一篇", "返回", "首页")
 _LEGAL_WORDS = frozenset(["copyright", "rights", "reserved", "privacy", "impressum", "datenschutz", "cookies", "terms"])
-_LEGAL_MARKS = ("©", "(c)", "版权", "版權")
 
 LINE_FEATURES: tuple[str, ...] = (
     "log_chars", "log_words", "cjk_share", "link_cov", "end_punct", "ends_colon", "punct_per_word",
@@ -92,7 +94,8 @@ _PROSE_MIN_WORDS = 8
 def anchor_texts(html: str) -> frozenset[str]:
     """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
     out = set()
-    for m in _ANCHOR.findall(html):
+    # Distinct texts only: navigation repeats the same links (menus at the top and the bottom).
+    for m in set(_ANCHOR.findall(html)):
         # html.unescape is a Python-level call; most anchor texts hold no entity at all
         t = " ".join((_html.unescape(m) if "&" in m else m).split())
         if t:
@@ -149,16 +152,17 @@ _CLASS_TABLE = _class_table()
 _PAIR_FIRSTS = frozenset(a for a, _ in _BOILER_PAIRS)
 
 
-def _keywords(core: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, float]:
-    """(boilerplate words, legal mark, date) of one short line."""
-    low = core.lower()
+def _keywords(low: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, float]:
+    """(boilerplate words, legal mark, date) of one short line, given lower-cased."""
     words = _WORDS.findall(low)
-    hits = sum(1 for w in words if w in _BOILER_WORDS)
+    hits = 0 if _BOILER_WORDS.isdisjoint(words) else sum(map(_BOILER_WORDS.__contains__, words))
     if not _PAIR_FIRSTS.isdisjoint(words):
-        hits += sum(1 for pair in itertools.pairwise(words) if pair in _BOILER_PAIRS)
+        hits += sum(map(_BOILER_PAIRS.__contains__, itertools.pairwise(words)))
     if has_cjk:
         hits += sum(1 for k in _BOILER_CJK if k in low)
-    legal = not _LEGAL_WORDS.isdisjoint(words) or any(m in low for m in _LEGAL_MARKS)
+    # legal marks: ©, (c), 版权, 版權 (tested one by one: any() over a tuple costs a generator a line)
+    legal = (not _LEGAL_WORDS.isdisjoint(words) or "©" in low or "(c)" in low or "版权" in low
+             or "版權" in low)
     date = has_digit and (_DATE_NUMERIC.search(low) is not None or _DATE_MONTH.search(low) is not None)
     return float(hits), float(legal), float(date)
 
@@ -172,6 +176,7 @@ _WIN_OUT = [_COL["win_" + s] for s in _WIN_SERIES]
 _WIN_SRC_OUT = [_COL["win_" + s] for s in _WIN_SRC_SERIES]
 _WIN_SRC_IN = [_COL[s] for s in _WIN_SRC_SERIES]
 _WIN_IN = [_COL[s] for s in _WIN_SERIES]
+_KEYWORD_COLS = [_COL["boiler_words"], _COL["legal"], _COL["date_like"]]
 _PREV_NEXT = [(_COL[s], _COL["prev_" + s], _COL["next_" + s]) for s in ("log_chars", "link_cov", "end_punct")]
 # Class-bit columns of the per-line sums (np.unpackbits puts bit 128 first).
 _BIT_COL = {bit: 7 - bit.bit_length() + 1 for bit in (_DIGIT, _UPPER, _LETTER, _CJK, _PUNCT, _CODE, _SEP, _END)}
@@ -199,22 +204,27 @@ def line_features(
     if n == 0:
         return out
     col = _COL
-    cores: list[str] = []
-    bullet_col, indented_col, tabs_col = col["bullet"], col["indented"], col["tabs"]
-    # One loop for the whitespace-normalised cores and the few lines that start with a bullet-like
-    # character or whitespace, or hold a tab.
-    for i, line in enumerate(lines):
-        f = line.lstrip()[:1]
-        if f in _BULLET_FIRST:
-            cores.append(" ".join(_BULLET.sub("", line).split()))
+    # Cores: whitespace normalised, bullet prefixes dropped. A line's first non-blank character is
+    # its core's first; only the lines that start with a bullet-like character are looked at again.
+    cores = [" ".join(line.split()) for line in lines]
+    first_cp = np.frombuffer("".join([c[:1] for c in cores]).encode("utf-32-le"), dtype=np.uint32)
+    bullet_first = _BULLET_FIRST_TABLE[np.minimum(first_cp, 0xFFFF)]
+    if bullet_first.any():
+        bullet_rows = []
+        for i in np.flatnonzero(bullet_first).tolist():
+            line = lines[i]
+            cores[i] = " ".join(_BULLET.sub("", line).split())
             if _BULLET.match(line):
-                out[i, bullet_col] = 1.0
-        else:
-            cores.append(" ".join(line.split()))
-            if line[:1] in (" ", "\t"):
-                out[i, indented_col] = 1.0
-        if "\t" in line:
-            out[i, tabs_col] = min(line.count("\t"), 10) / 10.0
+                bullet_rows.append(i)
+        out[bullet_rows, col["bullet"]] = 1.0
+    # Indented: a space or tab first (lines starting with a bullet-like character excepted).
+    line_cp = np.frombuffer("".join([line[:1] for line in lines]).encode("utf-32-le"), dtype=np.uint32)
+    out[:, col["indented"]] = ~bullet_first & ((line_cp == 32) | (line_cp == 9))
+    if any("\t" in line for line in lines):
+        tabs_col = col["tabs"]
+        for i, line in enumerate(lines):
+            if "\t" in line:
+                out[i, tabs_col] = min(line.count("\t"), 10) / 10.0
     lens = np.fromiter(map(len, cores), dtype=np.int64, count=n)
     ends = np.cumsum(lens + 1) - 1
     starts = ends - lens
@@ -224,13 +234,7 @@ def line_features(
     space = (cp == 32) | (cp == 10)
     word_start = ~space
     word_start[1:] &= space[:-1]
-    # Per-line sums of every class bit (columns: bit 128 ... bit 1), word starts and capitalised
-    # word starts, in one reduceat over the page (each line's segment includes its newline).
-    mat = np.empty((len(cp), 10), dtype=np.uint8)
-    mat[:, :8] = np.unpackbits(bits[:, None], axis=1)
-    mat[:, 8] = word_start
-    mat[:, 9] = word_start & (mat[:, _BIT_COL[_UPPER]] != 0)
-    sums = np.add.reduceat(mat, starts, axis=0, dtype=np.int32).astype(np.float32)
+    sums = _class_sums(bits, word_start, starts, int(lens.max()))
     counts = {bit: sums[:, c] for bit, c in _BIT_COL.items()}
     n_words = sums[:, 8]
     lensf = lens.astype(np.float32)
@@ -272,23 +276,21 @@ def line_features(
             low = cores[i].lower()
             if low in title_norm or title_norm in low:
                 out[i, in_title_col] = 1.0
-    boiler_col, legal_col, date_col = col["boiler_words"], col["legal"], col["date_like"]
-    short = np.flatnonzero(n_words <= 15).tolist()
-    has_cjk = (cjk > 0).tolist()
-    has_digit = (digits > 0).tolist()
-    for i in short:
-        out[i, boiler_col], out[i, legal_col], out[i, date_col] = _keywords(cores[i], has_cjk[i], has_digit[i])
+    short = np.flatnonzero(n_words <= 15)
+    if short.size:
+        has_cjk = (cjk > 0).tolist()
+        has_digit = (digits > 0).tolist()
+        keywords = [_keywords(cores[i].lower(), has_cjk[i], has_digit[i]) for i in short.tolist()]
+        out[short[:, None], _KEYWORD_COLS] = keywords
     link_cov = out[:, col["link_cov"]]
     if anchors:
-        may_split = ((seps > 0) & (n_words <= 40)).tolist()
-        for i, core in enumerate(cores):
-            if core in anchors:
-                link_cov[i] = 1.0
-            elif may_split[i]:
-                pieces = [p for p in _SEPARATORS.split(core) if p]
-                if len(pieces) > 1:
-                    linked = sum(len(p) for p in pieces if p.strip(" ,;") in anchors)
-                    link_cov[i] = linked / max(1, sum(len(p) for p in pieces))
+        linked = np.fromiter(map(anchors.__contains__, cores), dtype=bool, count=n)
+        link_cov[linked] = 1.0
+        for i in np.flatnonzero((seps > 0) & (n_words <= 40) & ~linked).tolist():
+            pieces = [p for p in _SEPARATORS.split(cores[i]) if p]
+            if len(pieces) > 1:
+                covered = sum(len(p) for p in pieces if p.strip(" ,;") in anchors)
+                link_cov[i] = covered / max(1, sum(len(p) for p in pieces))
     out[:, col["blank_before"]] = blank_before
     out[:, col["blank_after"]] = blank_after
     out[:, col["doc_log_chars"]] = np.log1p(total)
@@ -310,14 +312,22 @@ def line_features(
     if html:
         source_features_into(out[:, _SRC_FIRST: _SRC_FIRST + len(SOURCE_FEATURES)], cores, html)
         win_in, win_out = _WIN_IN + _WIN_SRC_IN, _WIN_OUT + _WIN_SRC_OUT
-        wide = np.column_stack((prose, link_cov, out[:, col["src_boiler_class"]]))
+        wide_in = [col["link_cov"], col["src_boiler_class"]]
         wide_out = [col["wide_prose"], col["wide_link_cov"], col["wide_src_boiler_class"]]
     else:
         win_in, win_out = _WIN_IN, _WIN_OUT
-        wide = np.column_stack((prose, link_cov))
+        wide_in = [col["link_cov"]]
         wide_out = [col["wide_prose"], col["wide_link_cov"]]
-    out[:, win_out] = _window_means(out[:, win_in], _WINDOW)
-    out[:, wide_out] = _window_means(wide, _WIDE)
+    # Both windows from one cumulative sum: the +-3 line columns, then prose and the +-10 line ones.
+    k = len(win_in)
+    series = np.empty((n, k + len(wide_out)), dtype=np.float32)
+    series[:, :k] = out[:, win_in]
+    series[:, k] = prose
+    series[:, k + 1:] = out[:, wide_in]
+    csum = np.zeros((n + 1, series.shape[1]), dtype=np.float64)
+    np.cumsum(series, axis=0, dtype=np.float64, out=csum[1:])
+    out[:, win_out] = _window_means(csum[:, :k], _WINDOW)
+    out[:, wide_out] = _window_means(csum[:, k:], _WIDE)
     if html:
         _block_features(out, col, out[:, col["src_gap"]], prose_chars, out[:, col["src_boiler_class"]])
     return out
@@ -351,15 +361,44 @@ def _block_features(out: np.ndarray, col: dict[str, int], log_gap: np.ndarray, p
     out[:, col["block_boiler_class"]] = most[block]
 
 
-def _window_means(series: np.ndarray, radius: int) -> np.ndarray:
-    """Mean of each column of `series` (n, k) over the rows within +-radius (clipped at the edges),
-    all columns in one cumulative sum (float64, row by row, as one column at a time would)."""
-    n = series.shape[0]
+# Class bits packed as 16-bit counters, four to a uint64 (little-endian, so a uint16 view reads
+# them in column order): columns 0-3 (bits 128, 64, 32, 16) in one word, 4-7 (bits 8 ... 1) in the next.
+_PACK_HIGH = np.array([sum(((b >> (7 - c)) & 1) << (16 * c) for c in range(4)) for b in range(256)], dtype="<u8")
+_PACK_LOW = np.array([sum(((b >> (3 - c)) & 1) << (16 * c) for c in range(4)) for b in range(256)], dtype="<u8")
+
+
+def _class_sums(bits: np.ndarray, word_start: np.ndarray, starts: np.ndarray, longest: int) -> np.ndarray:
+    """(n_lines, 10) float32: per-line sums of every class bit (columns: bit 128 ... bit 1), word
+    starts and capitalised word starts; each line's segment of `bits` starts at `starts` and runs
+    to the next (its newline included).
+
+    Why packed: one reduceat over three uint64 counters per character costs a third of one over
+    ten uint8 columns. A 16-bit counter holds a line of up to 65,534 characters (plus newline);
+    pages with a longer line take the unpacked path.
+    """
+    if longest >= 0xFFFF:
+        mat = np.empty((len(bits), 10), dtype=np.uint8)
+        mat[:, :8] = np.unpackbits(bits[:, None], axis=1)
+        mat[:, 8] = word_start
+        mat[:, 9] = word_start & (mat[:, _BIT_COL[_UPPER]] != 0)
+        return np.add.reduceat(mat, starts, axis=0, dtype=np.int32).astype(np.float32)
+    packed = np.empty((len(bits), 3), dtype="<u8")
+    packed[:, 0] = _PACK_HIGH[bits]
+    packed[:, 1] = _PACK_LOW[bits]
+    words = word_start.astype("<u8")
+    packed[:, 2] = words + ((words & ((bits & _UPPER) != 0)) << 16)
+    sums = np.add.reduceat(packed, starts, axis=0)
+    return sums.view("<u2")[:, :10].astype(np.float32)
+
+
+def _window_means(csum: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of each column over the rows within +-radius (clipped at the edges), from `csum`, the
+    (n + 1, k) float64 cumulative sums of the columns with a zero first row (float64, row by row,
+    as one column at a time would)."""
+    n = csum.shape[0] - 1
     at = np.arange(n)
-    lo = np.clip(at - radius, 0, n)
-    hi = np.clip(at + radius + 1, 0, n)
-    csum = np.zeros((n + 1, series.shape[1]), dtype=np.float64)
-    np.cumsum(series, axis=0, dtype=np.float64, out=csum[1:])
+    lo = np.maximum(at - radius, 0)
+    hi = np.minimum(at + radius + 1, n)
     return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
 

@@ -34,7 +34,7 @@ _PROBE = re.compile(r"\w{4,}")
 _PROBE_SPAN = 48
 # A line is looked for within this many characters of the previous one before the whole rest.
 _NEAR = 16384
-_BODY = re.compile(r"<body\b", re.IGNORECASE)
+_BODY = re.compile(r"<[bB][oO][dD][yY]\b")  # case spelled out: faster than re.IGNORECASE
 # How much markup before a line is read for its containers' tags and class names.
 _TAIL = 240
 _OPEN_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)")
@@ -53,14 +53,6 @@ _CONTENT_WORDS = frozenset(("article", "content", "post", "entry", "story", "bod
                             "paragraph", "section", "document", "highlight"))
 _WORD_SPLIT = re.compile(r"[\s_-]+")
 _CLASS_VALUES = re.compile(r'(?:class|id)="([^"]*)"')
-
-
-def _class_words(tail: str) -> tuple[int, int]:
-    """(boilerplate, content) words (distinct) among the class and id values in `tail`."""
-    values = _CLASS_VALUES.findall(tail)
-    if not values:
-        return 0, 0
-    return _value_words(" ".join(values))
 
 
 @lru_cache(maxsize=4096)
@@ -107,6 +99,20 @@ def _tag_class(tag: str) -> int | None:
     return -1
 
 
+# Every tag spelling seen so far and its `_tag_class` (a dict lookup is cheaper than a cached call).
+_TAG_CLASS: dict[str, int | None] = {}
+_MISSING = object()
+
+
+def _remember_tag_class(tag: str) -> int | None:
+    """`_tag_class(tag)`, remembered in `_TAG_CLASS` (up to 4096 spellings: a page of invented tag
+    names must not grow it without bound)."""
+    k = _tag_class(tag)
+    if len(_TAG_CLASS) < 4096:
+        _TAG_CLASS[tag] = k
+    return k
+
+
 _TAG_COLUMNS = ("src_tag_a", "src_tag_heading", "src_tag_li", "src_tag_caption", "src_tag_p")
 # Column offsets of SOURCE_FEATURES in a feature matrix (their order there is the tuple's order).
 _OFF = {name: i for i, name in enumerate(SOURCE_FEATURES)}
@@ -134,6 +140,9 @@ def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
     find = html.find
     findall = _PROBE.findall
     open_names = _OPEN_NAME.findall
+    class_values = _CLASS_VALUES.findall
+    tag_columns = _TAG_CLASS
+    value_words = _value_words
     tag, boiler, content = -1, 0, 0
     for i, core in enumerate(cores):
         # The probes (see _probes), inlined: a function call per line costs as much as the search.
@@ -146,12 +155,17 @@ def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
         # make the search skip past the lines that follow.
         at = find(first, pos, pos + _NEAR)
         if at < 0:
-            at = find(first, pos)
+            # The rest of the page, from the first start the near search could not see (a miss
+            # reads the whole rest, ~0.1 ms on a news page: not twice over its first 16k).
+            at = find(first, max(pos, pos + _NEAR - len(first) + 1))
             if at < 0:
                 continue
-        start_text = max(pos, at - first_off)
+        start_text = at - first_off
+        start_text = max(start_text, pos)
+        first_end = first_off + len(first)
         end = at + len(first)
-        tail_from = max(first_off + len(first), len(core) - _PROBE_SPAN)
+        tail_from = len(core) - _PROBE_SPAN
+        tail_from = max(tail_from, first_end)
         tail_words = findall(core, tail_from)
         if tail_words:
             last = max(tail_words, key=len) if len(tail_words) > 1 else tail_words[0]
@@ -163,16 +177,23 @@ def source_features_into(out: np.ndarray, cores: list[str], html: str) -> None:
             at_last = find(last, end, end + 6 * (last_off - first_off) + 300 + len(last))
             if at_last >= 0:
                 end = at_last + len(last)
-        tail = html[max(pos, start_text - _TAIL): at]
-        for name in reversed(open_names(tail)):
-            k = _tag_class(name)
+        # The markup just before the line, read in place (findall's bounds, not a slice: neither
+        # pattern looks behind its start or past its end).
+        tail_start = max(pos, start_text - _TAIL)
+        names = open_names(html, tail_start, at)
+        # The innermost block that opens between the previous line and this one, with the class
+        # words of the whole stretch; when none opens (a line break inside a paragraph, the code
+        # lines of one <pre>) the same container, its tag and class words kept.
+        for name in reversed(names):
+            k = tag_columns.get(name, _MISSING)
+            if k is _MISSING:
+                k = _remember_tag_class(name)
             if k is not None:
                 tag = k
-                boiler, content = _class_words(tail)
+                values = class_values(html, tail_start, at)
+                boiler, content = value_words(" ".join(values)) if values else (0, 0)
                 break
-        # else: no block opens between the previous line and this one (a line break inside a
-        # paragraph, the code lines of one <pre>): the same container, its tag and class words kept.
-        append((i, start_text - pos, (end - start_text) / max(1, len(core)), at - body, tag, boiler, content))
+        append((i, start_text - pos, (end - start_text) / (len(core) or 1), at - body, tag, boiler, content))
         pos = end
     if not rows:
         return

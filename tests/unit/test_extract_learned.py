@@ -417,3 +417,47 @@ def test_line_model_scores_a_row_the_same_in_any_block_of_rows():
     np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12)
     assert ((together >= model.threshold) == (alone >= model.threshold)).all()
     assert 0.0 < together.min() < model.threshold < together.max() < 1.0
+
+
+def test_lists_kept_renames_every_spelling_of_ul_and_nothing_else():
+    from goldpan.extract.learned import lists_kept
+
+    html = ("<UL class=a><li>一</li></Ul ><ul><li>two</li></ul><ulink>x</ulink><ol><li>3</li></ol>"
+            "<p>ul <b>ul</b></p>")
+    assert lists_kept(html) == ("<ol class=a><li>一</li></ol ><ol><li>two</li></ol><ulink>x</ulink>"
+                                "<ol><li>3</li></ol><p>ul <b>ul</b></p>")
+    assert lists_kept("<p>没有列表</p>") == "<p>没有列表</p>"
+
+
+def test_character_class_counts_hold_for_long_lines_and_cjk():
+    """Per-line counts (packed 16-bit counters, and the unpacked path for a line of 65,535+
+    characters) match counts made directly on each line."""
+    long_line = "The council voted on Tuesday, 4 March 2025. " * 1600  # ~70,000 characters
+    lines = ["城市议会周二晚投票决定修建自行车道。", "Share on Facebook | Share on Twitter", long_line.strip(),
+             "2025年3月4日 12:30"]
+    n = len(lines)
+    x = line_features(lines, [True] * n, [True] * n, frozenset(), None)
+    col = {name: i for i, name in enumerate(LINE_FEATURES)}
+    for i, line in enumerate(lines):
+        core = " ".join(line.split())
+        cjk = sum(0x3400 <= ord(c) < 0xA000 for c in core)
+        digits = sum(c.isdigit() for c in core)
+        assert x[i, col["log_chars"]] == pytest.approx(np.log1p(len(core)), rel=1e-6)
+        assert x[i, col["log_words"]] == pytest.approx(np.log1p(len(core.split())), rel=1e-6)
+        assert x[i, col["cjk_share"]] == pytest.approx(cjk / len(core), rel=1e-5)
+        assert x[i, col["digit_share"]] == pytest.approx(digits / len(core), rel=1e-5)
+    assert x[1, col["separators"]] == pytest.approx(0.1)
+
+
+def test_bullets_indents_and_tabs_of_first_pass_lines():
+    lines = ["  • Install the package", "1. Download the archive", "    return value + 1", "- ",
+             "١. not an ASCII number", "2024 was a good year", "a\tb\tc"]
+    n = len(lines)
+    x = line_features(lines, [True] * n, [True] * n, frozenset(), None)
+    col = {name: i for i, name in enumerate(LINE_FEATURES)}
+    assert x[:, col["bullet"]].tolist() == [1, 1, 0, 1, 0, 0, 0]
+    # a bullet-like first character (even without a bullet) is never an indent
+    assert x[:, col["indented"]].tolist() == [0, 0, 1, 0, 0, 0, 0]
+    assert x[:, col["tabs"]].tolist() == pytest.approx([0, 0, 0, 0, 0, 0, 0.2])
+    # the bullet is not part of the line's text: "Install the package" has 19 characters
+    assert x[0, col["log_chars"]] == pytest.approx(np.log1p(19), rel=1e-6)
