@@ -13,7 +13,8 @@ import in the driver and stream rows through it.
 Everything runs in this one invocation, one engine after the other, in this order: in-process,
 local processes x2, Ray x2, local x1, Ray x1 (the figures that matter most first); `rayfiles2` /
 `rayfiles1` in `--runs` add Ray with the earlier cut of sliced stages (two slices of whole files per
-worker) against the default (four runs of row groups per worker, goldpan.engine.units). Ray runs start a
+worker) against the default (four runs of row groups per worker, goldpan.engine.units); `localworkers2`
+adds local processes whose workers read their slices and write parts (`engine.lake_io: workers`). Ray runs start a
 private Ray instance with as many CPUs as workers (start-up timed apart and not in the stage times;
 worker start and module imports are in, as they are for the local pool). Every engine's tables are
 checked equal to the in-process tables (row digests in key order).
@@ -117,10 +118,10 @@ def make(kind: str, workers: int):
 
     if kind == "inprocess":
         return InProcessEngine(), 0.0
-    if kind == "local":  # the default: workers read their slices and write parts, as on Ray
+    if kind == "local":  # the default: rows through this process, which writes the tables
         return LocalProcessEngine(workers), 0.0
-    if kind == "localdriver":  # rows through this process, which writes the tables (engine.lake_io: driver)
-        return LocalProcessEngine(workers, lake_io="driver"), 0.0
+    if kind == "localworkers":  # workers read their slices and write parts, as on Ray (engine.lake_io: workers)
+        return LocalProcessEngine(workers, lake_io="workers"), 0.0
     shutdown_ray()
     t0 = time.perf_counter()
     ensure_ray(None, num_cpus=workers, object_store_memory=300 * 2**20)

@@ -615,10 +615,11 @@ class EngineSection(_Strict):
     # a pooled stage slowed it more than they saved (doc_signals with both trainings beside it: 48.7 s
     # against 42.0 s for the three one after the other, 1,000 real pages); >1 is for machines with spare cores.
     concurrent_steps: int = Field(1, ge=1, le=64)
-    # local engine: `workers` -- a stage that reads lake tables and writes one table has each worker read
-    # its slice and write a Parquet part, the run process only commits (as on Ray); `driver` -- rows go
-    # to the workers and back through the run process, which writes the table
-    lake_io: Literal["workers", "driver"] = "workers"
+    # local engine: `driver` -- rows go to the workers and back through the run process, which writes
+    # the table; `workers` -- a stage whose input is cut in its scanned table has each worker read its
+    # slice and write a Parquet part, the run process only commits (as on Ray). Measured even on 2 cores
+    # (goldpan/engine/local.py); `workers` keeps the rows off the run process (object-store lakes).
+    lake_io: Literal["workers", "driver"] = "driver"
     ray: RayEngineSection = RayEngineSection()
 
 

@@ -189,6 +189,7 @@ class StallingEngine:
     def __init__(self, inner, marker: Path):
         self.inner, self.marker = inner, str(marker)
         self.name, self.workers, self.tally = inner.name, inner.workers, inner.tally
+        self.workers_reach_lake = inner.workers_reach_lake
 
     def map_batches(self, fn, batches, context=None):
         return self.inner.map_batches(stall_once, batches, (fn, self.marker, context))

@@ -70,7 +70,7 @@ class DyingSliceEngine(LocalProcessEngine):
     """The local engine whose slices run `die_in_second_batch` around the stage's function."""
 
     def __init__(self, marker: Path):
-        super().__init__(2)
+        super().__init__(2, lake_io="workers")
         self.marker = str(marker)
 
     def map_slices(self, fn, context, job):
@@ -199,10 +199,10 @@ def pages_lake(tmp_path_factory) -> Path:
 
 def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_lake: Path, tmp_path) -> None:
     digests = {}
-    # local2/local4: the workers read their slices and write parts (the default); local2-driver: rows
-    # through this process, which writes the table
+    # local2/local4: rows through this process, which writes the table (the default); local2-workers:
+    # the workers read their slices and write parts
     for name, engine in (("inprocess", InProcessEngine()), ("local2", LocalProcessEngine(2)),
-                         ("local4", LocalProcessEngine(4)), ("local2-driver", LocalProcessEngine(2, lake_io="driver"))):
+                         ("local4", LocalProcessEngine(4)), ("local2-workers", LocalProcessEngine(2, lake_io="workers"))):
         root = tmp_path / name
         shutil.copytree(pages_lake, root)
         digests[name] = run_all_stages(Lake(root), engine, BATCH, rows=3)
@@ -211,7 +211,7 @@ def test_every_pooled_stage_writes_identical_tables_on_1_2_and_4_workers(pages_l
     assert ref["doc_tokens"][0] > 0
     assert digests["local2"] == ref
     assert digests["local4"] == ref
-    assert digests["local2-driver"] == ref
+    assert digests["local2-workers"] == ref
 
 
 def test_local_workers_write_the_parts_and_a_worker_killed_mid_slice_commits_nothing(pages_lake: Path,
@@ -228,7 +228,7 @@ def test_local_workers_write_the_parts_and_a_worker_killed_mid_slice_commits_not
     assert not lake.exists("documents")  # nothing committed: the table is still at its previous (no) version
     orphans = list((root / "documents").rglob("part-*.parquet"))
     assert orphans, "the killed worker's half-written part should be on disk, uncommitted"
-    run = extract_stage.run(lake, ExtractSection(), BATCH, engine=LocalProcessEngine(2), batch_rows=3)
+    run = extract_stage.run(lake, ExtractSection(), BATCH, engine=LocalProcessEngine(2, lake_io="workers"), batch_rows=3)
     assert run.extra["lake_io"] == "workers" and run.extra["tasks"] >= 2
     assert len(run.per_worker) == 2  # both workers took slices
     files = lake.table("documents").file_uris()
