@@ -169,7 +169,8 @@ class LocalProcessEngine:
         self.lake_io = lake_io
         # Runs of Parquet row groups, eight tasks per worker: a document's cost varies by language and
         # length, not by bytes, and fewer, bigger tasks left one worker idle for the last ~4 s of the
-        # filter stage on 6,000 real pages (8 tasks: 18-20 s; 16: 14.9 s; rows through the driver 16.4 s)
+        # filter stage on 6,000 real pages (4 per worker: 18-20 s; 8 per worker: 14.9 s; rows through the
+        # driver 16.4 s)
         self.slice_unit = slice_unit
         self.tasks_per_worker = tasks_per_worker
 
@@ -181,8 +182,8 @@ class LocalProcessEngine:
         """Whether a stage reading `query` should run as slices (`map_slices`) on this engine: only when
         the slice is cut in the scanned table (`LakeQuery.slice_table`). A query without one (a union
         of sources, e.g. doc_tokens) is filtered around the whole query, so every slice would read
-        every row: on one machine the driver's single read costs less (measured on 6,000 real pages:
-        doc_tokens 5.7 s as slices against 4.2 s through the driver)."""
+        every row: on one machine the driver's single read costs less (6,000 real pages, one run on a
+        loaded machine: doc_tokens 5.7 s as slices against 4.2 s through the driver)."""
         return self.workers_reach_lake and getattr(query, "slice_table", None) is not None
 
     def map_slices(self, fn: BatchFn, context: Any, job: SliceJob) -> Iterator[SliceResult]:
