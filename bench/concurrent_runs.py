@@ -89,9 +89,11 @@ def real_batches(out_dir: Path, per_batch: int, n_batches: int = 4, copies: int 
     return out
 
 
-def env_for(home: Path, lake: Path, recipe: Path, workers: int = 1) -> dict[str, str]:
+def env_for(home: Path, lake: Path, recipe: Path, workers: int = 1, steps: int = 1) -> dict[str, str]:
+    """The environment of a run: its instance, lake and recipe, `workers` engine workers and `steps`
+    Dagster steps at once on the run's threads (GOLDPAN_CONCURRENT_STEPS)."""
     return {**os.environ, "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake), "GOLDPAN_RECIPE": str(recipe),
-            "GOLDPAN_WORKERS": str(workers)}
+            "GOLDPAN_WORKERS": str(workers), "GOLDPAN_CONCURRENT_STEPS": str(steps)}
 
 
 def prepare(home: Path, lake: Path, batches: Sequence[tuple[str, Path]], recipe: Path) -> None:
