@@ -135,7 +135,9 @@ def run(
     # every engine, a shuffle by key on Ray.
     dd = BatchDeduplicator(section, group_by_key=engine.group_by_key,
                            shuffle_band_keys=getattr(engine, "shuffles", False))
-    if hasattr(engine, "map_tasks") and hasattr(engine, "map_slices"):
+    # Workers that reach the lake and run whole tasks (Ray): they read the documents and write the
+    # parts; the local engine's workers take slices only, so its dedup reads and writes here.
+    if getattr(engine, "workers_reach_lake", False) and hasattr(engine, "map_tasks"):
         return _run_on_workers(lake, section, batch_id, engine=engine, dd=dd, commit_metadata=commit_metadata,
                                batch_rows=batch_rows)
     run, before = start_run(engine)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from goldpan.engine.base import BatchFn, Engine
 from goldpan.engine.cache import worker_cache
-from goldpan.engine.local import EngineWorkerDied, InProcessEngine, LocalProcessEngine
+from goldpan.engine.local import LAKE_IO_MODES, EngineWorkerDied, InProcessEngine, LocalProcessEngine
 from goldpan.engine.meter import StageMeter
 from goldpan.engine.tally import WorkerTally
 from goldpan.recipe import EngineSection
@@ -77,8 +77,8 @@ def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | N
     if kind == "inprocess" or workers == 1:
         return InProcessEngine()
     lake_io = (env.get(ENV_LAKE_IO) or section.lake_io).strip()
-    if lake_io not in ("workers", "driver"):
-        raise ValueError(f"{ENV_LAKE_IO} must be workers or driver, got {lake_io!r}")
+    if lake_io not in LAKE_IO_MODES:  # named here: the bad value may come from the environment
+        raise ValueError(f"{ENV_LAKE_IO} / engine.lake_io must be one of {', '.join(LAKE_IO_MODES)}, got {lake_io!r}")
     return LocalProcessEngine(workers, lake_io=lake_io)
 
 

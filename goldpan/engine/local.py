@@ -49,6 +49,10 @@ PRELOAD = [
 ]
 
 
+# Where a local stage's rows meet the lake (engine.lake_io): "driver" (this process) or "workers".
+LAKE_IO_MODES = ("driver", "workers")
+
+
 class EngineWorkerDied(RuntimeError):
     """A worker process died (killed, out of memory, crashed in native code) while holding a batch."""
 
@@ -162,8 +166,8 @@ class LocalProcessEngine:
         self.in_flight = max(self.workers, int(in_flight or 2 * self.workers))
         self.start_method = start_method
         self.tally = WorkerTally()
-        if lake_io not in ("workers", "driver"):
-            raise ValueError(f"lake_io must be 'workers' or 'driver', got {lake_io!r}")
+        if lake_io not in LAKE_IO_MODES:
+            raise ValueError(f"lake_io must be one of {', '.join(LAKE_IO_MODES)}, got {lake_io!r}")
         #: "workers": a stage that reads lake tables and writes one table has its workers read their
         #: slices and write Parquet parts (`map_slices`, as on Ray); "driver": rows go through this process
         self.lake_io = lake_io

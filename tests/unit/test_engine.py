@@ -97,6 +97,15 @@ def test_worker_count_from_env_then_recipe_then_cores() -> None:
     assert isinstance(eng, LocalProcessEngine) and eng.workers == 2
 
 
+def test_lake_io_from_env_then_recipe_and_a_bad_value_is_named() -> None:
+    assert make_engine(EngineSection(workers=2), env={}).lake_io == "driver"
+    assert make_engine(EngineSection(workers=2, lake_io="workers"), env={}).workers_reach_lake
+    assert make_engine(EngineSection(workers=2), env={"GOLDPAN_LAKE_IO": "workers"}).lake_io == "workers"
+    assert not make_engine(EngineSection(workers=2, lake_io="workers"), env={"GOLDPAN_LAKE_IO": "driver"}).workers_reach_lake
+    with pytest.raises(ValueError, match="GOLDPAN_LAKE_IO"):
+        make_engine(EngineSection(workers=2), env={"GOLDPAN_LAKE_IO": "both"})
+
+
 def test_engine_section_does_not_change_the_recipe_id() -> None:
     rc = load_recipe(REPO / "recipes" / "demo.yaml")
     other = rc.model_copy(update={"engine": EngineSection(workers=7, kind="inprocess")})
