@@ -2,8 +2,8 @@
 
 Documents: the text of every page of the bundled sample site (extracted with goldpan's extractor)
 plus the shipped reference sets (Python documentation prose and code, Debian Reference in Chinese),
-cycled to `--docs` documents. Models: trained here with the recipe defaults (DCLM: dim 100, lr 0.1,
-5 epochs, word bigrams, 200k buckets) on the shipped positives against sample-site and general text.
+cycled to `--docs` documents. Models: trained here with the recipe defaults (dim 64, lr 0.1,
+5 epochs, word bigrams, 50k buckets) on the shipped positives against sample-site and general text.
 "Per core" divides by the process CPU time (fastText predict is single-threaded), so a busy shared
 machine lowers wall-clock throughput but not the per-core figure as much. Prints a table and writes
 bench/out/classify_score.json. `--quick` uses fewer documents.

@@ -98,8 +98,8 @@ def mine_domain(
         metrics = evaluate(model, pos_held, neg_held, cfg.eval_threshold, cfg.params.max_chars)
         sha1, path = store_model(lake, name, model)
         scores = line_probability(model, pool.lines)
-        # The round's model is stored; drop it before the next round trains another (~100 MB each at
-        # bucket 200k x dim 100), or every domain thread holds two at once.
+        # The round's model is stored; drop it before the next round trains another, or every domain
+        # thread holds two at once (~20 MB each at the default size, ~100 MB at DCLM's dim 100 x 200k buckets).
         del model
         confident = sorted(
             ((float(s), d, t) for s, d, t in zip(scores, pool.doc_ids, pool.lines, strict=True)

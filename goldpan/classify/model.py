@@ -38,12 +38,12 @@ class TrainingError(RuntimeError):
 class FastTextParams:
     """fastText hyper-parameters (the recipe's `classify.fasttext` section maps onto this)."""
 
-    dim: int = 100
+    dim: int = 64
     epoch: int = 5
     lr: float = 0.1
     word_ngrams: int = 2
     min_count: int = 1
-    bucket: int = 200_000
+    bucket: int = 50_000
     max_chars: int = 10_000
     seed: int = 42
 

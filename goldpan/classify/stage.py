@@ -77,7 +77,7 @@ class ScoreContext:
 def _loaded(ref: ModelRef | None) -> LoadedModel | None:
     if ref is None:
         return None
-    # stage_local: ~100 MB each, used by this stage only; the next stage's batches free them in the worker
+    # stage_local: used by this stage only (~20 MB each at the default size, ~100 MB at DCLM's); the next stage's batches free them in the worker
     return LoadedModel(ref.sha1, worker_cache(("fasttext", ref.sha1, ref.path), lambda: load(ref.path),
                                               stage_local=True))
 

@@ -4,7 +4,7 @@ Each worker process loads a model the first time a batch needs it and keeps it f
 batch, of this stage and of the next stages when the pool is reused. Keys carry what identifies the
 object (a model's path and sha1), so a new model is a new entry, never a stale one.
 
-An entry made with `stage_local=True` (a model only one stage uses, e.g. the ~100 MB fastText
+An entry made with `stage_local=True` (a model only one stage uses, e.g. the fastText
 classifiers of `doc_scores`) is dropped when the process starts a batch of another stage
 (`enter_stage`): every later step of the run would otherwise carry it in every worker.
 """
