@@ -86,27 +86,59 @@ class TaskOutput:
     part: PartFile | None = None
 
 
+@dataclass(frozen=True)
+class FeaturesSpec:
+    """What `doc_features_batch` needs besides the documents (small and picklable)."""
+
+    signature: SignatureConfig
+    #: paragraph dedup's `paragraph_min_chars`; None when paragraph dedup is off (no shapes needed)
+    paragraph_min_chars: int | None
+
+
+def features_schema(spec: FeaturesSpec | FeaturesJob) -> pa.Schema:
+    from goldpan.dedup.stage import FEATURES_SCHEMA
+
+    return pa.schema([*FEATURES_SCHEMA, *DOC_META, *(SHAPE if spec.paragraph_min_chars is not None else [])])
+
+
+def doc_features_batch(b: pa.RecordBatch, spec: FeaturesSpec | FeaturesJob) -> pa.RecordBatch:
+    """Engine batch function: a batch of the stage's input rows (with text) -> DOC_META + features (+ SHAPE),
+    no text. Why: the driver decides from these alone, so it never holds the batch's texts."""
+    from goldpan.dedup.stage import features_batch
+
+    schema = features_schema(spec)
+    texts = [t or "" for t in b.column("text").to_pylist()]
+    f = features_batch(pa.RecordBatch.from_arrays(
+        [b.column("doc_id"), pa.array(texts, pa.string()), b.column("lang")], names=["doc_id", "text", "lang"]),
+        spec.signature)
+    cols = [*f.columns, b.column("page_id"), b.column("url"), b.column("dedup_url"), b.column("lang"),
+            b.column("fetched_s").cast(pa.float64()), pa.array([len(t) for t in texts], pa.int64())]
+    if spec.paragraph_min_chars is not None:
+        cols.extend(_shape_columns([para.shape_of(para.split_paragraphs(t, spec.paragraph_min_chars))
+                                    for t in texts]))
+    return pa.RecordBatch.from_arrays(cols, schema=schema)
+
+
 def features_task(index: int, job: FeaturesJob, _position: int) -> TaskOutput:
     """In the worker: slice `index` -> one table of DOC_META + features (+ SHAPE), no text."""
-    from goldpan.dedup.stage import FEATURES_SCHEMA, features_batch
-
-    schema = pa.schema([*FEATURES_SCHEMA, *DOC_META, *(SHAPE if job.paragraph_min_chars is not None else [])])
-    out: list[pa.RecordBatch] = []
-    for b in job.source.read(index):
-        if not b.num_rows:
-            continue
-        texts = [t or "" for t in b.column("text").to_pylist()]
-        f = features_batch(pa.RecordBatch.from_arrays(
-            [b.column("doc_id"), pa.array(texts, pa.string()), b.column("lang")], names=["doc_id", "text", "lang"]),
-            job.signature)
-        cols = [*f.columns, b.column("page_id"), b.column("url"), b.column("dedup_url"), b.column("lang"),
-                b.column("fetched_s").cast(pa.float64()), pa.array([len(t) for t in texts], pa.int64())]
-        if job.paragraph_min_chars is not None:
-            cols.extend(_shape_columns([para.shape_of(para.split_paragraphs(t, job.paragraph_min_chars))
-                                        for t in texts]))
-        out.append(pa.RecordBatch.from_arrays(cols, schema=schema))
-    table = pa.Table.from_batches(out, schema=schema)
+    out = [doc_features_batch(b, job) for b in job.source.read(index) if b.num_rows]
+    table = pa.Table.from_batches(out, schema=features_schema(job))
     return TaskOutput(rows=table.num_rows, features=table)
+
+
+def with_dedup_text(b: pa.RecordBatch, got: pa.Table, removed: dict[int, int], paragraph_min_chars: int,
+                    paragraph_min_docs: int, paragraph_min_doc_chars: int) -> pa.Table:
+    """`got` (the decided rows of input batch `b`, same order) with `dedup_text`: the text left after
+    paragraph dedup for the documents that lost paragraphs, which is what the driver's decision applied."""
+    cut = got.column("paragraphs_removed").to_numpy(zero_copy_only=False)
+    texts = b.column("text").to_pylist()
+    dedup_text = [
+        para.apply(para.split_paragraphs(texts[j] or "", paragraph_min_chars), removed,
+                   paragraph_min_docs, paragraph_min_doc_chars).text if cut[j] else None
+        for j in range(b.num_rows)
+    ]
+    i = got.schema.get_field_index("dedup_text")
+    return got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, got.schema.field(i).type)]))
 
 
 def _shape_columns(shapes: Sequence[para.ParagraphShape]) -> list[pa.Array]:
@@ -134,16 +166,8 @@ def clusters_task(index: int, job: ClustersJob, _position: int) -> TaskOutput:
         at = pc.index_in(b.column("doc_id"), value_set=decisions.column("doc_id"))
         if at.null_count:
             raise ValueError(f"slice {index}: documents the driver did not decide (the input moved under the stage)")
-        got = decisions.take(at)
-        cut = got.column("paragraphs_removed").to_numpy(zero_copy_only=False)
-        texts = b.column("text").to_pylist()
-        dedup_text = [
-            para.apply(para.split_paragraphs(texts[j] or "", job.paragraph_min_chars), removed,
-                       job.paragraph_min_docs, job.paragraph_min_doc_chars).text if cut[j] else None
-            for j in range(b.num_rows)
-        ]
-        i = got.schema.get_field_index("dedup_text")
-        got = got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, got.schema.field(i).type)]))
+        got = with_dedup_text(b, decisions.take(at), removed, job.paragraph_min_chars, job.paragraph_min_docs,
+                              job.paragraph_min_doc_chars)
         for rb in got.to_batches():
             writer.write(rb)
         rows += got.num_rows
