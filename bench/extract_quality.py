@@ -13,7 +13,7 @@ Speed: pages / CPU second of this process for the extractor call alone, on HTML 
 so a load change during the run hits all of them alike. Ratios between extractors in one run are
 what to compare; absolute figures move with the machine's load.
 
-    .venv/bin/python bench/extract_quality.py [--quick] [--sets aeb,trafilatura,docs]
+    .venv/bin/python bench/extract_quality.py [--quick] [--sets aeb,trafilatura,docs] [--model PATH]
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="every 4th report page")
     ap.add_argument("--sets", default="aeb,trafilatura,docs")
     ap.add_argument("--only", default="", help="variant labels (substring match), separated by ';'")
+    ap.add_argument("--model", action="append", default=[],
+                    help="also run goldpan with this line-model file (before/after a retrain in one run)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "extract_quality.json")
     args = ap.parse_args()
     import extract_gold as eg
@@ -121,7 +123,8 @@ def main() -> int:
     from goldpan.extract.extractors import make_extractor
     from goldpan.extract.html_text import ParsedHtml
 
-    variants = [v for v in VARIANTS if not args.only or any(o in v[0] for o in args.only.split(";"))]
+    candidates = VARIANTS + [(f"goldpan (model {Path(m).name})", "goldpan", {"model": m}) for m in args.model]
+    variants = [v for v in candidates if not args.only or any(o in v[0] for o in args.only.split(";"))]
     results: dict = {"split": "report", "sets": {}}
     for set_name in args.sets.split(","):
         pages = [p for p in eg.SETS[set_name]() if p.split == "report"]

@@ -51,6 +51,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--hidden", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=400)
+    ap.add_argument("--ensemble", type=int, default=1,
+                    help="networks from seeds seed..seed+k-1, folded into one (logits averaged)")
     # 1e-3 chosen with --validate (train half only): 1e-4 overfitted the pages' sites, 1e-2 underfitted.
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--neg-weight", type=float, default=1.0, help="weight of boilerplate lines (x)")
@@ -103,7 +105,7 @@ def main() -> int:
         print(f"validate: fit {len(fit)} / validation {len(val)} pages of the train half", flush=True)
 
     model = train_from_pages(examples["train"], seed=args.seed, neg_weight=args.neg_weight, hidden=args.hidden,
-                             epochs=args.epochs, l2=args.l2)
+                             epochs=args.epochs, l2=args.l2, ensemble=args.ensemble)
 
     def scorer(split):
         def score_set(set_name, texts, idx):

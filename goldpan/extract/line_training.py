@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from goldpan.extract.learned import first_pass, first_pass_tree, join_kept, kept_mask, page_features
-from goldpan.extract.line_model import LineModel, train_line_model
+from goldpan.extract.line_model import LineModel, merge_members, train_line_model
 from goldpan.extract.lines import LINE_FEATURES
 
 _BULLET = re.compile(r"^\s*(?:[•·▪◦\-*–]|\d+[.)])\s+")
@@ -148,9 +148,13 @@ def choose_threshold(
 
 
 
-def train_from_pages(pages: Sequence[PageExample], seed: int, neg_weight: float = 1.0, **kw) -> LineModel:
+def train_from_pages(pages: Sequence[PageExample], seed: int, neg_weight: float = 1.0, ensemble: int = 1,
+                     **kw) -> LineModel:
+    """The line model fitted on `pages`; with `ensemble` k > 1, k networks from seeds seed..seed+k-1,
+    folded into one (their logits averaged, see `merge_members`)."""
     x, y, w = stack_examples(pages, neg_weight)
-    model = train_line_model(x, y, w, list(LINE_FEATURES), seed=seed, **kw)
+    model = merge_members([train_line_model(x, y, w, list(LINE_FEATURES), seed=seed + i, **kw)
+                           for i in range(ensemble)])
     model.meta["neg_weight"] = neg_weight
     model.meta.update(
         labelled_lines=len(y),

@@ -204,6 +204,25 @@ def test_training_is_deterministic_for_a_seed():
     assert np.allclose(again.predict(x), a.predict(x), atol=1e-6)
 
 
+def test_ensemble_is_one_network_averaging_its_members_logits():
+    """An ensemble of k seeds is folded into one wider network: the same bytes for the same seed, and a
+    line's logit is exactly the mean of the k members' logits (real sample-site pages)."""
+    pages = _training_pages()
+    a = train_from_pages(pages, seed=7, hidden=8, epochs=60, ensemble=3)
+    b = train_from_pages(pages, seed=7, hidden=8, epochs=60, ensemble=3)
+    assert a.to_json() == b.to_json()
+    assert a.w1.shape[1] == 24 and a.meta["seeds"] == [7, 8, 9] and a.meta["ensemble"] == 3
+    members = [train_from_pages(pages, seed=s, hidden=8, epochs=60) for s in (7, 8, 9)]
+
+    def logit(p):
+        return np.log(p / (1.0 - p))
+
+    x = np.vstack([p.x for p in pages])
+    assert np.allclose(logit(a.predict(x)), np.mean([logit(m.predict(x)) for m in members], axis=0), atol=1e-6)
+    again = LineModel.from_json(a.to_json())
+    assert np.allclose(again.predict(x), a.predict(x), atol=1e-6)
+
+
 def test_shipped_model_carries_its_training_record():
     model = load_line_model("shipped:line_model.json")
     meta = model.meta
