@@ -20,7 +20,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import glob
 import hashlib
-import json
 import pickle
 import sys
 import time
