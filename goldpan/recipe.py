@@ -356,6 +356,9 @@ class DomainSection(_Strict):
 
 class ClassifySection(_Strict):
     seed: int = 42
+    # doc_scores runs one pass with the three models loaded at once in every worker when their files
+    # together are at most this many MB, else one pass per model (a worker then holds one model)
+    one_pass_max_mb: float = Field(256, ge=0)
     fasttext: FastTextSection = FastTextSection()
     quality: QualitySection = QualitySection()
     domains: DomainSection = DomainSection()

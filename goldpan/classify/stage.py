@@ -5,18 +5,20 @@ The models are trained across batches (`quality_model`, `domain_models`); scorin
 per-document work, run on the engine's workers. Each worker loads a model once, by path and sha1.
 Deciding is cheap and separate, so a threshold change re-decides without re-scoring.
 
-Scoring runs one model at a time: a pass of the engine over the input per model (workers hold one
-~100 MB fastText model, not all three), then one pass on this process that joins the probabilities
-with the rows into `doc_scores`. Measured on 6,000 real pages with 2 workers: the three models in
-both workers were the peak of the whole graph (+600 MB); the passes cost re-reading the input and
-re-preprocessing each text (~0.25 ms per document per extra model, against 0.13 ms to predict).
-On Ray, whose workers read their slices and write parts themselves, the stage stays one pass with
-the three models per worker (`score_batch`): a node there has the memory, and the driver no I/O.
+Scoring runs in one pass with the three models in each worker when their files together fit
+`classify.one_pass_max_mb` (the default size, ~15 MB a model), and on Ray, whose workers read their
+slices and write parts themselves. Above the budget it runs one model at a time: a pass of the engine
+over the input per model (a worker holds one model), then one pass on this process that joins the
+probabilities with the rows into `doc_scores`. Measured on 6,000 real pages with 2 workers: at DCLM's
+size (~100 MB a model) the three models in both workers were the peak of the whole graph (+600 MB);
+the passes cost re-reading the input and re-preprocessing each text (~0.25 ms per document per extra
+model, against 0.13 ms to predict).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -268,14 +270,16 @@ def run(
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
     query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",
                        slice_partition=(("batch_id", batch_id),))
-    if getattr(engine, "one_pass_scoring", False):
-        # Workers that read their slices and write parts themselves (Ray): one pass with the three
-        # models per worker, so the driver does no I/O; the rows are the passes' rows.
+    if one_pass(engine, ctx, section.one_pass_max_mb):
+        # One pass with the three models per worker: on Ray, whose workers read their slices and write
+        # parts themselves, so the driver does no I/O; elsewhere when the three fit the recipe's budget
+        # (the input read and each text preprocessed once). The rows are the passes' rows.
         result = run_pooled(
             lake, engine, table="doc_scores", schema=DOC_SCORES, fn=score_batch, context=ctx, query=query,
             predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
             commit_metadata=commit_metadata, total=total,
         )
+        result.extra["scoring_passes"] = 1
         return _described(lake, batch_id, ctx, recs, result)
     passes_run, before = start_run(engine)
     with StageMeter() as meter:
@@ -299,7 +303,26 @@ def run(
     finish_run(passes_run, engine, before)
     result.meter, result.engine, result.workers = meter, engine.name, engine.workers
     result.per_worker = passes_run.per_worker
+    result.extra["scoring_passes"] = len(passes)
     return _described(lake, batch_id, ctx, recs, result)
+
+
+def one_pass(engine: Engine, ctx: ScoreContext, max_mb: float) -> bool:
+    """Whether the batch is scored in one pass with every model loaded at once: always on an engine that
+    asks for it (Ray), else when the model files together are at most `max_mb` (each worker holds them all).
+    Why not always: at DCLM's size (dim 100, 200k buckets: ~100 MB a model) the three models in both
+    workers were the peak of the whole graph (+600 MB on 6,000 real pages); at the default size
+    (~15 MB each) one pass spares two reads of the input and two preprocessings of every text."""
+    if getattr(engine, "one_pass_scoring", False):
+        return True
+    total = 0
+    for ref in (ctx.quality, ctx.math, ctx.code):
+        if ref is not None:
+            try:
+                total += os.path.getsize(ref.path)
+            except OSError:
+                return False
+    return total <= max_mb * 2**20
 
 
 def _described(lake: Lake, batch_id: str, ctx: ScoreContext, recs: dict, result: StageRun) -> StageRun:

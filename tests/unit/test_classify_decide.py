@@ -120,3 +120,29 @@ def test_one_model_per_pass_gives_the_scorers_rows(tmp_path):
     # a pass that read other rows than the join's input is refused, not joined by position
     with pytest.raises(RuntimeError, match="other rows"):
         list(_with_probabilities(iter(join[::-1]), passes))
+
+
+def test_one_pass_when_the_three_models_fit_the_budget(tmp_path):
+    """doc_scores loads every model at once in each worker only when their files together fit
+    `classify.one_pass_max_mb` (or the engine asks for it, as Ray does); a model whose file is missing
+    counts as too big, so the stage falls back to a pass per model."""
+    from goldpan.classify.stage import ModelRef, ScoreContext, one_pass
+    from goldpan.engine import InProcessEngine
+    from goldpan.recipe import ClassifySection
+
+    params = FastTextParams(dim=16, epoch=40, lr=0.5, bucket=10_000, seed=3)
+    path = tmp_path / "quality.bin"
+    train_binary(GOOD_EN + GOOD_ZH, SPAM, params).save_model(str(path))
+    size_mb = path.stat().st_size / 2**20
+    ctx = ScoreContext(quality=ModelRef("q" * 40, str(path)), math=ModelRef("m" * 40, str(path)), code=None,
+                       label_threshold=0.5, max_chars=10_000)
+    engine = InProcessEngine()
+    assert one_pass(engine, ctx, ClassifySection().one_pass_max_mb)  # the default budget holds small models
+    assert one_pass(engine, ctx, 2 * size_mb) and not one_pass(engine, ctx, 1.5 * size_mb)  # both files count
+    assert not one_pass(engine, ScoreContext(quality=ModelRef("x" * 40, str(tmp_path / "gone.bin")), math=None,
+                                             code=None, label_threshold=0.5, max_chars=10_000), 1e6)
+
+    class AsksForOnePass(InProcessEngine):
+        one_pass_scoring = True
+
+    assert one_pass(AsksForOnePass(), ctx, 0)
