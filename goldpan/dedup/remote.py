@@ -141,6 +141,27 @@ def with_dedup_text(b: pa.RecordBatch, got: pa.Table, removed: dict[int, int], p
     return got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, got.schema.field(i).type)]))
 
 
+@dataclass(frozen=True)
+class DedupTextSpec:
+    """What `dedup_text_batch` needs: the batch's removed paragraph keys and paragraph dedup's settings."""
+
+    removed_keys: tuple[int, ...]
+    paragraph_min_chars: int
+    paragraph_min_docs: int
+    paragraph_min_doc_chars: int
+
+
+def dedup_text_batch(b: pa.RecordBatch, spec: DedupTextSpec) -> pa.RecordBatch:
+    """Engine batch function: `text` (null for a document that lost no paragraph) -> `dedup_text`, the text
+    left after paragraph dedup, as `with_dedup_text` makes it (re-splitting the texts is per-document work:
+    ~2 s of the run process on 6,000 real pages)."""
+    removed = dict.fromkeys(spec.removed_keys, spec.paragraph_min_docs)
+    out = [para.apply(para.split_paragraphs(t, spec.paragraph_min_chars), removed, spec.paragraph_min_docs,
+                      spec.paragraph_min_doc_chars).text if t is not None else None
+           for t in b.column("text").to_pylist()]
+    return pa.RecordBatch.from_arrays([pa.array(out, pa.string())], names=["dedup_text"])
+
+
 def _shape_columns(shapes: Sequence[para.ParagraphShape]) -> list[pa.Array]:
     return [pa.array([s.keys for s in shapes], _INT64_LIST), pa.array([s.lengths for s in shapes], _INT32_LIST),
             pa.array([s.leads for s in shapes], _INT32_LIST), pa.array([s.trails for s in shapes], _INT32_LIST)]

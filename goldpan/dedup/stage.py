@@ -12,25 +12,27 @@ clusters first, then its index rows, so a crash between them leaves an index tha
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupInput
 from goldpan.dedup.remote import (
     ClustersJob,
     DedupSlices,
+    DedupTextSpec,
     FeaturesJob,
     FeaturesSpec,
     clusters_task,
+    dedup_text_batch,
     doc_features_batch,
     features_schema,
     features_task,
     shapes_of,
-    with_dedup_text,
 )
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
@@ -172,7 +174,7 @@ def run(
                                                                DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
         run.written = lake.write(
             "dedup_clusters",
-            _decided_with_text(query.batches(lake, snapshot), decisions, tuple(out.removed_paragraph_keys), dd),
+            _decided_with_text(query.batches(lake, snapshot), decisions, tuple(out.removed_paragraph_keys), dd, engine),
             DEDUP_CLUSTERS, predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
             commit_metadata=commit_metadata,
         )
@@ -183,21 +185,37 @@ def run(
 
 
 def _decided_with_text(batches: Iterator[pa.RecordBatch], decisions: pa.Table, removed_keys: tuple[int, ...],
-                       dd: BatchDeduplicator) -> Iterator[pa.RecordBatch]:
-    """The decided rows in input order, each input batch's rows with their `dedup_text` (the second pass)."""
-    removed = dict.fromkeys(removed_keys, dd.cfg.paragraph_min_docs)
-    at = 0
-    for b in batches:
-        if not b.num_rows:
-            continue
-        got = decisions.slice(at, b.num_rows)
-        if got.num_rows != b.num_rows or got.column("doc_id").to_pylist() != b.column("doc_id").to_pylist():
-            raise ValueError("dedup_clusters: the second read of the documents differs from the first; nothing committed")
-        at += b.num_rows
-        yield from with_dedup_text(b, got, removed, dd.cfg.paragraph_min_chars, dd.cfg.paragraph_min_docs,
-                                   dd.cfg.paragraph_min_doc_chars).to_batches()
-    if at != decisions.num_rows:
-        raise ValueError(f"dedup_clusters: {at} documents read again for {decisions.num_rows} decided; nothing committed")
+                       dd: BatchDeduplicator, engine: Engine) -> Iterator[pa.RecordBatch]:
+    """The decided rows in input order, each input batch's rows with their `dedup_text` (the second pass):
+    the texts of the documents that lost paragraphs go to the engine's workers, which rebuild what is left."""
+    spec = DedupTextSpec(removed_keys, dd.cfg.paragraph_min_chars, dd.cfg.paragraph_min_docs,
+                         dd.cfg.paragraph_min_doc_chars)
+    pending: deque[pa.Table] = deque()
+    null_text = pa.scalar(None, pa.string())
+
+    def texts() -> Iterator[pa.RecordBatch]:
+        at = 0
+        for b in batches:
+            if not b.num_rows:
+                continue
+            got = decisions.slice(at, b.num_rows)
+            if got.num_rows != b.num_rows or not got.column("doc_id").equals(pa.chunked_array([b.column("doc_id")])):
+                raise ValueError("dedup_clusters: the second read of the documents differs from the first; "
+                                 "nothing committed")
+            at += b.num_rows
+            cut = pc.greater(pc.fill_null(got.column("paragraphs_removed"), 0), 0)
+            pending.append(got)
+            yield pa.RecordBatch.from_arrays([pc.if_else(cut, pc.fill_null(b.column("text"), ""), null_text)
+                                              .combine_chunks()], names=["text"])
+        if at != decisions.num_rows:
+            raise ValueError(f"dedup_clusters: {at} documents read again for {decisions.num_rows} decided; "
+                             "nothing committed")
+
+    i = DEDUP_CLUSTERS.get_field_index("dedup_text")
+    for out in engine.map_batches(dedup_text_batch, texts(), spec):
+        got = pending.popleft()
+        field = DEDUP_CLUSTERS.field(i)
+        yield from got.set_column(i, field, pa.chunked_array([out.column(0).cast(field.type)])).to_batches()
 
 
 def _write_index(lake: Lake, batch_id: str, dd: BatchDeduplicator, out: BatchOutcome,
