@@ -4,6 +4,8 @@ attempt is recorded with the failed expectation, and no other route can promote 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -18,6 +20,32 @@ BATCH = "b20260101T000000-gate"
 RELEASE_STEP = ["corpus_candidate", "training_corpus", "corpus_releases"]
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, sample_site) -> Path:
+    """One full run of BATCH that passes the gate: its lake and its Dagster instance (run history,
+    which the automation test's conditions read). Both tests break that release, so each works on
+    its own copy (`copied`)."""
+    root = tmp_path_factory.mktemp("gate")
+    (root / "home").mkdir()
+    mp = pytest.MonkeyPatch()
+    seed_env(sample_site, mp)
+    try:
+        with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
+            assert run_batch(instance, root / "lake", BATCH).success
+    finally:
+        mp.undo()
+    return root
+
+
+@pytest.fixture
+def copied(built: Path, tmp_path) -> tuple[Lake, str]:
+    """A copy of the built lake and of its closed instance's folder (sqlite storages), as if the run
+    had been made in this test."""
+    shutil.copytree(built / "lake", tmp_path / "lake")
+    shutil.copytree(built / "home", tmp_path / "home")
+    return Lake(tmp_path / "lake"), str(tmp_path / "home")
+
+
 def _duplicate_one_mix_row(lake: Lake) -> str:
     """Simulate a mixing bug: one selected document listed twice, so its doc_id repeats in the candidate."""
     with lake.connect(tables=["mix_decisions"]) as con:
@@ -26,11 +54,10 @@ def _duplicate_one_mix_row(lake: Lake) -> str:
     return row.column("doc_id")[0].as_py()
 
 
-def test_failed_expectation_blocks_promotion_and_is_recorded(tmp_path, sample_site, monkeypatch):
+def test_failed_expectation_blocks_promotion_and_is_recorded(copied, sample_site, monkeypatch):
     seed_env(sample_site, monkeypatch)
-    lake = Lake(tmp_path / "lake")
-    with dg.instance_for_test() as instance:
-        assert run_batch(instance, lake.root, BATCH).success
+    lake, home = copied
+    with dg.instance_for_test(temp_dir=home) as instance:
         corpus_version = lake.version("training_corpus")
         corpus_rows = lake.connect(tables=["training_corpus"]).execute("SELECT count(*) FROM training_corpus").fetchone()[0]
 
@@ -67,14 +94,13 @@ def test_failed_expectation_blocks_promotion_and_is_recorded(tmp_path, sample_si
         assert lake.version("training_corpus") == corpus_version
 
 
-def test_automation_does_not_promote_after_a_failed_gate(tmp_path, sample_site, monkeypatch):
+def test_automation_does_not_promote_after_a_failed_gate(copied, sample_site, monkeypatch):
     """`eager() & all_deps_blocking_checks_passed()` keeps declarative automation behind the gate."""
     from definitions import defs
 
     seed_env(sample_site, monkeypatch)
-    lake = Lake(tmp_path / "lake")
-    with dg.instance_for_test() as instance:
-        assert run_batch(instance, lake.root, BATCH).success
+    lake, home = copied
+    with dg.instance_for_test(temp_dir=home) as instance:
         _duplicate_one_mix_row(lake)
         failed = run_batch(
             instance, lake.root, BATCH,
