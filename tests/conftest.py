@@ -85,6 +85,16 @@ def sample_site():
         yield site
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, sample_site) -> Path:
+    """One whole-graph run of the demo recipe over the sample site (lake + closed Dagster instance,
+    tests/fixtures/pipeline_helpers.build_demo_run), made once per test process for the modules that
+    read it or copy it (copy_demo_run) before changing it. Never written to."""
+    from tests.fixtures.pipeline_helpers import build_demo_run
+
+    return build_demo_run(tmp_path_factory.mktemp("demo-run"), sample_site)
+
+
 @pytest.fixture
 def local_s3(monkeypatch):
     """moto's S3 server on 127.0.0.1 in its own process: (endpoint, boto3 client, deltalake storage options).

@@ -4,7 +4,6 @@ attempt is recorded with the failed expectation, and no other route can promote 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,37 +12,19 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.lake.schemas import MIX_DECISIONS
 from goldpan.release.promote import releases
-from tests.fixtures.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import DEMO_RUN_BATCH, copy_demo_run, run_batch, seed_env
 
 pytestmark = pytest.mark.integration
-BATCH = "b20260101T000000-gate"
+BATCH = DEMO_RUN_BATCH
 RELEASE_STEP = ["corpus_candidate", "training_corpus", "corpus_releases"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, sample_site) -> Path:
-    """One full run of BATCH that passes the gate: its lake and its Dagster instance (run history,
-    which the automation test's conditions read). Both tests break that release, so each works on
-    its own copy (`copied`)."""
-    root = tmp_path_factory.mktemp("gate")
-    (root / "home").mkdir()
-    mp = pytest.MonkeyPatch()
-    seed_env(sample_site, mp)
-    try:
-        with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
-            assert run_batch(instance, root / "lake", BATCH).success
-    finally:
-        mp.undo()
-    return root
-
-
 @pytest.fixture
-def copied(built: Path, tmp_path) -> tuple[Lake, str]:
-    """A copy of the built lake and of its closed instance's folder (sqlite storages), as if the run
-    had been made in this test."""
-    shutil.copytree(built / "lake", tmp_path / "lake")
-    shutil.copytree(built / "home", tmp_path / "home")
-    return Lake(tmp_path / "lake"), str(tmp_path / "home")
+def copied(demo_run: Path, tmp_path) -> tuple[Lake, str]:
+    """A copy of the session's demo run (lake and instance folder: the automation test's conditions
+    read its run history); both tests break that release, so each works on its own copy."""
+    root, home = copy_demo_run(demo_run, tmp_path)
+    return Lake(root), home
 
 
 def _duplicate_one_mix_row(lake: Lake) -> str:
