@@ -116,10 +116,23 @@ def prepare(home: Path, lake: Path, batches: Sequence[tuple[str, Path]], recipe:
         record_batch(lk, batch, kind=WARC, sources=[str(warc)], recipe_id=rc.recipe_id, state="registered")
 
 
-def run_sequential(env: dict[str, str], batches: Sequence[tuple[str, Path]]) -> tuple[float, dict[str, list[str]]]:
-    """Each batch's `full_batch_job` in its own process, one after the other; (seconds, failed steps per batch)."""
+def run_sequential(env: dict[str, str], batches: Sequence[tuple[str, Path]],
+                   one_process: bool = False) -> tuple[float, dict[str, list[str]]]:
+    """Each batch's `full_batch_job`, one after the other, each in its own process or (`one_process`,
+    the tests' reference: the same runs without a process start-up each) all in one process;
+    (seconds, failed steps per batch)."""
     t0 = time.perf_counter()
     failed = {}
+    if one_process:
+        proc = subprocess.run([sys.executable, str(RUNNER), "--each", *(b for b, _ in batches)], cwd=ROOT, env=env,
+                              capture_output=True, check=False, text=True, timeout=1800 * len(batches))
+        out = proc.stdout + proc.stderr
+        for batch, _ in batches:
+            mine = [x for x in out.splitlines() if x.startswith(f"{batch}: ")]
+            if not mine:
+                raise RuntimeError(f"the run of {batch} printed no result:\n{out[-4000:]}")
+            failed[batch] = _failed_steps(mine[-1])
+        return time.perf_counter() - t0, failed
     for batch, _ in batches:
         proc = subprocess.run([sys.executable, str(RUNNER), batch], cwd=ROOT, env=env, capture_output=True, check=False,
                               text=True, timeout=1800)

@@ -9,6 +9,45 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# `make test` runs the files in two processes (`--dist loadfile`: a file stays in one), so the suite
+# lasts at least as long as its heaviest file plus whatever that process ran before it. Files start
+# heaviest first: these, in this order (seconds on an idle 2-core machine, last measured), then
+# every other file with a `slow` test, then the integration files, then the rest.
+HEAVIEST_FIRST = (
+    "integration/test_concurrent_runs.py",  # ~230: ten whole-graph runs in subprocesses
+    "integration/test_ray_graph.py",  # ~100: the graph in process and on Ray over S3
+    "integration/test_demo_rerun.py",  # ~100: `make demo` twice
+    "integration/test_real_size.py",  # ~60-120: 1,000 real pages
+    "integration/test_pipeline.py",
+    "integration/test_audit.py",
+    "integration/test_crawl_batches.py",
+)
+
+
+def pytest_configure(config):
+    """xdist orders files by their number of tests unless told not to: keep the order set below."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Heaviest files first (see HEAVIEST_FIRST); a stable sort, so each file's tests stay together
+    and in their own order (module fixtures are set up once)."""
+
+    def rank(item) -> tuple[int, int]:
+        path = item.path.relative_to(REPO / "tests").as_posix() if item.path.is_relative_to(REPO / "tests") else ""
+        if path in HEAVIEST_FIRST:
+            return 0, HEAVIEST_FIRST.index(path)
+        if item.get_closest_marker("slow"):
+            return 1, 0
+        return (2, 0) if item.get_closest_marker("integration") else (3, 0)
+
+    first_rank: dict = {}
+    for item in items:
+        r = rank(item)
+        first_rank[item.path] = min(first_rank.get(item.path, r), r)
+    items.sort(key=lambda it: first_rank[it.path])
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_addresses_opt_in():
@@ -44,6 +83,16 @@ def sample_site():
 
     with SampleSite() as site:
         yield site
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, sample_site) -> Path:
+    """One whole-graph run of the demo recipe over the sample site (lake + closed Dagster instance,
+    tests/fixtures/pipeline_helpers.build_demo_run), made once per test process for the modules that
+    read it or copy it (copy_demo_run) before changing it. Never written to."""
+    from tests.fixtures.pipeline_helpers import build_demo_run
+
+    return build_demo_run(tmp_path_factory.mktemp("demo-run"), sample_site)
 
 
 @pytest.fixture

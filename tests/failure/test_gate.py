@@ -4,6 +4,7 @@ attempt is recorded with the failed expectation, and no other route can promote 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -11,11 +12,19 @@ import pytest
 from goldpan.lake import Lake
 from goldpan.lake.schemas import MIX_DECISIONS
 from goldpan.release.promote import releases
-from tests.fixtures.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import DEMO_RUN_BATCH, copy_demo_run, run_batch, seed_env
 
 pytestmark = pytest.mark.integration
-BATCH = "b20260101T000000-gate"
+BATCH = DEMO_RUN_BATCH
 RELEASE_STEP = ["corpus_candidate", "training_corpus", "corpus_releases"]
+
+
+@pytest.fixture
+def copied(demo_run: Path, tmp_path) -> tuple[Lake, str]:
+    """A copy of the session's demo run (lake and instance folder: the automation test's conditions
+    read its run history); both tests break that release, so each works on its own copy."""
+    root, home = copy_demo_run(demo_run, tmp_path)
+    return Lake(root), home
 
 
 def _duplicate_one_mix_row(lake: Lake) -> str:
@@ -26,11 +35,10 @@ def _duplicate_one_mix_row(lake: Lake) -> str:
     return row.column("doc_id")[0].as_py()
 
 
-def test_failed_expectation_blocks_promotion_and_is_recorded(tmp_path, sample_site, monkeypatch):
+def test_failed_expectation_blocks_promotion_and_is_recorded(copied, sample_site, monkeypatch):
     seed_env(sample_site, monkeypatch)
-    lake = Lake(tmp_path / "lake")
-    with dg.instance_for_test() as instance:
-        assert run_batch(instance, lake.root, BATCH).success
+    lake, home = copied
+    with dg.instance_for_test(temp_dir=home) as instance:
         corpus_version = lake.version("training_corpus")
         corpus_rows = lake.connect(tables=["training_corpus"]).execute("SELECT count(*) FROM training_corpus").fetchone()[0]
 
@@ -67,14 +75,13 @@ def test_failed_expectation_blocks_promotion_and_is_recorded(tmp_path, sample_si
         assert lake.version("training_corpus") == corpus_version
 
 
-def test_automation_does_not_promote_after_a_failed_gate(tmp_path, sample_site, monkeypatch):
+def test_automation_does_not_promote_after_a_failed_gate(copied, sample_site, monkeypatch):
     """`eager() & all_deps_blocking_checks_passed()` keeps declarative automation behind the gate."""
     from definitions import defs
 
     seed_env(sample_site, monkeypatch)
-    lake = Lake(tmp_path / "lake")
-    with dg.instance_for_test() as instance:
-        assert run_batch(instance, lake.root, BATCH).success
+    lake, home = copied
+    with dg.instance_for_test(temp_dir=home) as instance:
         _duplicate_one_mix_row(lake)
         failed = run_batch(
             instance, lake.root, BATCH,

@@ -1,13 +1,13 @@
 """Each kind of release-gate violation refuses promotion and is recorded with what failed.
 
-One real pipeline run (sample site, demo recipe: curated corpus, targets, eval set) builds a lake
-with release v1; every test works on its own copy of that lake and changes one thing a gate checks.
+One real pipeline run (sample site, demo recipe: curated corpus, targets, eval set; the session's
+`demo_run`, shared with test_gate and test_audit) builds a lake with release v1; every test works on
+its own copy of that lake and changes one thing a gate checks.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,27 +18,17 @@ from goldpan.lake import Lake
 from goldpan.recipe_loader import load_recipe
 from goldpan.release.promote import PromotionRefused, _update_attempt, promote, record_gate_attempt, releases
 from quality_checks.gate import validate_candidate
-from tests.fixtures.pipeline_helpers import run_batch
+from tests.fixtures.pipeline_helpers import DEMO_RUN_BATCH, run_batch
 
 pytestmark = pytest.mark.integration
-BATCH = "b20260101T000000-kinds"
+BATCH = DEMO_RUN_BATCH
 RELEASE_STEP = ["curated_documents", "doc_tokens", "mix_decisions", "corpus_candidate", "training_corpus", "corpus_releases"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, sample_site):
-    root = tmp_path_factory.mktemp("gate-kinds")
-    old = os.environ.get("GOLDPAN_SEED_URL")
-    os.environ["GOLDPAN_SEED_URL"] = sample_site.url("/")
-    try:
-        with dg.instance_for_test() as instance:
-            assert run_batch(instance, root / "lake", BATCH).success
-    finally:
-        if old is None:
-            os.environ.pop("GOLDPAN_SEED_URL", None)
-        else:
-            os.environ["GOLDPAN_SEED_URL"] = old
-    return root / "lake"
+def built(demo_run) -> Path:
+    """The session's demo run (tests/conftest.py: demo_run): its lake, read here, copied by `lake`."""
+    return demo_run / "lake"
 
 
 @pytest.fixture

@@ -2,8 +2,12 @@
 concurrency tests to start several runs at the same time against one instance and one lake).
 
 Usage: python tests/integration/job_process.py BATCH [WARC_FILE ...]
+       python tests/integration/job_process.py --each BATCH [BATCH ...]
+`--each` runs each batch's job one after the other in this one process (batches registered with their
+files), one Dagster run per batch: a sequential reference without a process start-up and warm-up
+(imports, the GX context, the engine) per run.
 Environment: DAGSTER_HOME (a prepared instance), GOLDPAN_LAKE, GOLDPAN_RECIPE.
-Exit code 0 when the run succeeded.
+Exit code 0 when every run succeeded.
 """
 
 from __future__ import annotations
@@ -21,15 +25,21 @@ def main(argv: list[str]) -> int:
 
     from definitions import defs
 
-    batch, files = argv[0], argv[1:]
-    run_config = {"ops": {"pages": {"config": {"warc_files": files}}}} if files else None
-    with dg.DagsterInstance.get() as instance:
-        job = defs.resolve_job_def("full_batch_job")
-        result = job.execute_in_process(instance=instance, partition_key=batch, run_config=run_config,
-                                        raise_on_error=False)
-    failed = [e.step_key for e in result.all_events if e.is_step_failure]
-    print(f"{batch}: success={result.success} failed_steps={json.dumps(failed)}", flush=True)
-    return 0 if result.success else 1
+    if argv[0] == "--each":
+        runs = [(batch, []) for batch in argv[1:]]
+    else:
+        runs = [(argv[0], argv[1:])]
+    job = defs.resolve_job_def("full_batch_job")
+    ok = True
+    for batch, files in runs:
+        run_config = {"ops": {"pages": {"config": {"warc_files": files}}}} if files else None
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(instance=instance, partition_key=batch, run_config=run_config,
+                                            raise_on_error=False)
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        print(f"{batch}: success={result.success} failed_steps={json.dumps(failed)}", flush=True)
+        ok = ok and result.success
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

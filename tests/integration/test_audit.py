@@ -25,9 +25,9 @@ from goldpan.lake import Lake
 from goldpan.lineage.diff import diff_releases
 from goldpan.lineage.trace import trace
 from goldpan.lineage.why import why
-from tests.fixtures.pipeline_helpers import run_batch, seed_env
+from tests.fixtures.pipeline_helpers import DEMO_RUN_BATCH, copy_demo_run, run_batch, seed_env
 
-BATCH = "b20260301T000000-audit"
+BATCH = DEMO_RUN_BATCH
 RATE_BAND = 0.75  # the second recipe's gate band (the demo's is narrower), so the rate change is promoted
 DECISIONS = ["rejections", "mix_decisions", "corpus_candidate", "training_corpus", "corpus_releases"]
 
@@ -42,14 +42,14 @@ def _recipe_v2(path: Path, min_words: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory, sample_site):
+def audited(tmp_path_factory, sample_site, demo_run):
     """Release v1; a takedown of one Chinese web article of v1; the shortest English web article of v1
     pushed under a raised gopher_min_words; decisions re-run -> release v2 (no re-crawl)."""
     mp = pytest.MonkeyPatch()
     seed_env(sample_site, mp)
-    root = tmp_path_factory.mktemp("audit") / "lake"
-    with dg.instance_for_test() as instance:
-        assert run_batch(instance, root, BATCH).success
+    # release v1: a copy of the session's demo run (lake and instance), the same full run of one batch
+    root, home = copy_demo_run(demo_run, tmp_path_factory.mktemp("audit"))
+    with dg.instance_for_test(temp_dir=home) as instance:
         lake = Lake(root)
         with lake.connect() as con:
             web = con.execute("SELECT c.url, c.lang, s.n_words FROM training_corpus c JOIN doc_signals s USING (doc_id) "

@@ -5,7 +5,7 @@ Japanese and German, downloaded once into a cache shared with the real-size test
 holds copies of pages of the batch before it under mirror URLs, so its dedup must see that batch.
 
 They are processed three ways, each on a fresh Dagster instance and lake:
-- one `full_batch_job` run after the other, in batch order, each in its own process;
+- one `full_batch_job` run after the other, in batch order (two runs per process);
 - the first two batches as two runs started at the same moment, in two processes;
 - one backfill of all four (`dagster job backfill`), which the real `dagster-daemon` launches through
   the instance's run queue (`instance/dagster.yaml`): four runs at once in separate processes, as a
@@ -63,9 +63,11 @@ def queued(tmp_path_factory):
     recipe = REPO / "recipes" / "warc.yaml"
     h.prepare(work / "seq_home", work / "seq_lake", batches, recipe)
     seq_env = h.env_for(work / "seq_home", work / "seq_lake", recipe, steps=STEPS)
-    _, seq_failed = h.run_sequential(seq_env, batches[:2])
-    after_two = h.compared_tables(work / "seq_lake")  # the reference for two batches at once
-    seq_failed |= h.run_sequential(seq_env, batches[2:])[1]
+    # one process per pair of sequential runs (a process start-up and warm-up fewer each): the first
+    # two batches, the reference for two batches at once, then the last two
+    _, seq_failed = h.run_sequential(seq_env, batches[:2], one_process=True)
+    after_two = h.compared_tables(work / "seq_lake")
+    seq_failed |= h.run_sequential(seq_env, batches[2:], one_process=True)[1]
     # two batches started at the same moment, each in its own process
     h.prepare(work / "two_home", work / "two_lake", batches[:2], recipe)
     _, two_failed = h.run_at_once(h.env_for(work / "two_home", work / "two_lake", recipe, steps=STEPS), batches[:2])
