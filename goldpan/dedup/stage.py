@@ -311,7 +311,8 @@ def _decision_input(table: pa.Table | None, dd: BatchDeduplicator
     inputs = [DedupInput(cols["doc_id"][j], "", cols["lang"][j] or "unknown", cols["dedup_url"][j], cols["fetched_s"][j],
                          length=cols["n_chars"][j], paragraphs=shapes[j] if shapes is not None else None)
               for j in range(table.num_rows)]
-    feats = _features_of(iter(table.select(FEATURES_SCHEMA.names).combine_chunks().to_batches()), dd.sig_cfg)
+    # chunk by chunk: the parts are views of the table's buffers and `concat` makes the one copy
+    feats = _features_of(iter(table.select(FEATURES_SCHEMA.names).to_batches()), dd.sig_cfg)
     return docs, inputs, feats
 
 
