@@ -58,11 +58,28 @@ class DedupSlices:
 
 
 @dataclass(frozen=True)
-class FeaturesJob:
-    source: DedupSlices
+class FeaturesSpec:
+    """What `doc_features_batch` needs besides the documents (small and picklable)."""
+
     signature: SignatureConfig
     #: paragraph dedup's `paragraph_min_chars`; None when paragraph dedup is off (no shapes needed)
     paragraph_min_chars: int | None
+
+
+@dataclass(frozen=True)
+class DedupTextSpec:
+    """What `dedup_text_batch` needs: the batch's removed paragraph keys and paragraph dedup's settings."""
+
+    removed_keys: tuple[int, ...]
+    paragraph_min_chars: int
+    paragraph_min_docs: int
+    paragraph_min_doc_chars: int
+
+
+@dataclass(frozen=True)
+class FeaturesJob:
+    source: DedupSlices
+    spec: FeaturesSpec
 
 
 @dataclass(frozen=True)
@@ -70,10 +87,7 @@ class ClustersJob:
     source: DedupSlices
     #: the batch's decided `dedup_clusters` rows, `dedup_text` still null (one Ray object, shared)
     decisions: pa.Table
-    removed_paragraph_keys: tuple[int, ...]
-    paragraph_min_chars: int
-    paragraph_min_docs: int
-    paragraph_min_doc_chars: int
+    text: DedupTextSpec
     target: PartTarget
 
 
@@ -86,22 +100,13 @@ class TaskOutput:
     part: PartFile | None = None
 
 
-@dataclass(frozen=True)
-class FeaturesSpec:
-    """What `doc_features_batch` needs besides the documents (small and picklable)."""
-
-    signature: SignatureConfig
-    #: paragraph dedup's `paragraph_min_chars`; None when paragraph dedup is off (no shapes needed)
-    paragraph_min_chars: int | None
-
-
-def features_schema(spec: FeaturesSpec | FeaturesJob) -> pa.Schema:
+def features_schema(spec: FeaturesSpec) -> pa.Schema:
     from goldpan.dedup.stage import FEATURES_SCHEMA
 
     return pa.schema([*FEATURES_SCHEMA, *DOC_META, *(SHAPE if spec.paragraph_min_chars is not None else [])])
 
 
-def doc_features_batch(b: pa.RecordBatch, spec: FeaturesSpec | FeaturesJob) -> pa.RecordBatch:
+def doc_features_batch(b: pa.RecordBatch, spec: FeaturesSpec) -> pa.RecordBatch:
     """Engine batch function: a batch of the stage's input rows (with text) -> DOC_META + features (+ SHAPE),
     no text. Why: the driver decides from these alone, so it never holds the batch's texts."""
     from goldpan.dedup.stage import features_batch
@@ -121,39 +126,29 @@ def doc_features_batch(b: pa.RecordBatch, spec: FeaturesSpec | FeaturesJob) -> p
 
 def features_task(index: int, job: FeaturesJob, _position: int) -> TaskOutput:
     """In the worker: slice `index` -> one table of DOC_META + features (+ SHAPE), no text."""
-    out = [doc_features_batch(b, job) for b in job.source.read(index) if b.num_rows]
-    table = pa.Table.from_batches(out, schema=features_schema(job))
+    out = [doc_features_batch(b, job.spec) for b in job.source.read(index) if b.num_rows]
+    table = pa.Table.from_batches(out, schema=features_schema(job.spec))
     return TaskOutput(rows=table.num_rows, features=table)
 
 
-def with_dedup_text(b: pa.RecordBatch, got: pa.Table, removed: dict[int, int], paragraph_min_chars: int,
-                    paragraph_min_docs: int, paragraph_min_doc_chars: int) -> pa.Table:
-    """`got` (the decided rows of input batch `b`, same order) with `dedup_text`: the text left after
-    paragraph dedup for the documents that lost paragraphs, which is what the driver's decision applied."""
-    cut = got.column("paragraphs_removed").to_numpy(zero_copy_only=False)
-    texts = b.column("text").to_pylist()
-    dedup_text = [
-        para.apply(para.split_paragraphs(texts[j] or "", paragraph_min_chars), removed,
-                   paragraph_min_docs, paragraph_min_doc_chars).text if cut[j] else None
-        for j in range(b.num_rows)
-    ]
+def texts_to_rebuild(b: pa.RecordBatch, got: pa.Table) -> pa.RecordBatch:
+    """`dedup_text_batch`'s input for input batch `b` and its decided rows `got` (same order): the text of
+    each document that lost paragraphs, null for the others (they keep their text: nothing to ship)."""
+    cut = pc.greater(pc.fill_null(got.column("paragraphs_removed"), 0), 0)
+    text = pc.if_else(cut, pc.fill_null(b.column("text"), ""), pa.scalar(None, b.column("text").type))
+    return pa.RecordBatch.from_arrays([pa.chunked_array([text]).combine_chunks().cast(pa.string())], names=["text"])
+
+
+def set_dedup_text(got: pa.Table, rebuilt: pa.RecordBatch) -> pa.Table:
+    """`got` with `dedup_text_batch`'s output as its `dedup_text` column."""
     i = got.schema.get_field_index("dedup_text")
-    return got.set_column(i, got.schema.field(i), pa.chunked_array([pa.array(dedup_text, got.schema.field(i).type)]))
-
-
-@dataclass(frozen=True)
-class DedupTextSpec:
-    """What `dedup_text_batch` needs: the batch's removed paragraph keys and paragraph dedup's settings."""
-
-    removed_keys: tuple[int, ...]
-    paragraph_min_chars: int
-    paragraph_min_docs: int
-    paragraph_min_doc_chars: int
+    field = got.schema.field(i)
+    return got.set_column(i, field, pa.chunked_array([rebuilt.column(0).cast(field.type)]))
 
 
 def dedup_text_batch(b: pa.RecordBatch, spec: DedupTextSpec) -> pa.RecordBatch:
     """Engine batch function: `text` (null for a document that lost no paragraph) -> `dedup_text`, the text
-    left after paragraph dedup, as `with_dedup_text` makes it (re-splitting the texts is per-document work:
+    left after paragraph dedup (re-splitting the texts is per-document work:
     ~2 s of the run process on 6,000 real pages)."""
     removed = dict.fromkeys(spec.removed_keys, spec.paragraph_min_docs)
     out = [para.apply(para.split_paragraphs(t, spec.paragraph_min_chars), removed, spec.paragraph_min_docs,
@@ -178,7 +173,6 @@ def shapes_of(table: pa.Table) -> list[para.ParagraphShape] | None:
 def clusters_task(index: int, job: ClustersJob, _position: int) -> TaskOutput:
     """In the worker: slice `index`'s decided rows, with the text left after paragraph dedup, as a part."""
     decisions = job.decisions
-    removed = dict.fromkeys(job.removed_paragraph_keys, job.paragraph_min_docs)
     writer = PartWriter(job.target, f"{index:05d}")
     rows = 0
     for b in job.source.read(index):
@@ -187,8 +181,8 @@ def clusters_task(index: int, job: ClustersJob, _position: int) -> TaskOutput:
         at = pc.index_in(b.column("doc_id"), value_set=decisions.column("doc_id"))
         if at.null_count:
             raise ValueError(f"slice {index}: documents the driver did not decide (the input moved under the stage)")
-        got = with_dedup_text(b, decisions.take(at), removed, job.paragraph_min_chars, job.paragraph_min_docs,
-                              job.paragraph_min_doc_chars)
+        got = decisions.take(at)
+        got = set_dedup_text(got, dedup_text_batch(texts_to_rebuild(b, got), job.text))
         for rb in got.to_batches():
             writer.write(rb)
         rows += got.num_rows

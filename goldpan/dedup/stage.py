@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from goldpan.dedup.clusters import BatchDeduplicator, BatchOutcome, DedupInput
 from goldpan.dedup.remote import (
@@ -32,7 +31,9 @@ from goldpan.dedup.remote import (
     doc_features_batch,
     features_schema,
     features_task,
+    set_dedup_text,
     shapes_of,
+    texts_to_rebuild,
 )
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
@@ -157,7 +158,7 @@ def run(
         # the text left after paragraph dedup to the decided rows as they are written.
         query = LakeQuery(SOURCE_SQL, [batch_id], ("documents",), batch_rows=batch_rows, key="doc_id")
         snapshot = lake.snapshot(["documents"])
-        spec = FeaturesSpec(dd.sig_cfg, dd.cfg.paragraph_min_chars if dd.cfg.paragraph_dedup else None)
+        spec = _features_spec(dd)
         t0 = time.perf_counter()
         progress = StageProgress("dedup_clusters", 0, count_rows(lake, SOURCE_SQL, [batch_id], ["documents"]), t0)
         feats_table = pa.Table.from_batches(
@@ -174,7 +175,7 @@ def run(
                                                                DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
         run.written = lake.write(
             "dedup_clusters",
-            _decided_with_text(query.batches(lake, snapshot), decisions, tuple(out.removed_paragraph_keys), dd, engine),
+            _decided_with_text(query.batches(lake, snapshot), decisions, _text_spec(dd, out), engine),
             DEDUP_CLUSTERS, predicate=batch_predicate("batch_id", batch_id), partition_by=["batch_id"],
             commit_metadata=commit_metadata,
         )
@@ -184,14 +185,11 @@ def run(
     return run
 
 
-def _decided_with_text(batches: Iterator[pa.RecordBatch], decisions: pa.Table, removed_keys: tuple[int, ...],
-                       dd: BatchDeduplicator, engine: Engine) -> Iterator[pa.RecordBatch]:
+def _decided_with_text(batches: Iterator[pa.RecordBatch], decisions: pa.Table, spec: DedupTextSpec,
+                       engine: Engine) -> Iterator[pa.RecordBatch]:
     """The decided rows in input order, each input batch's rows with their `dedup_text` (the second pass):
     the texts of the documents that lost paragraphs go to the engine's workers, which rebuild what is left."""
-    spec = DedupTextSpec(removed_keys, dd.cfg.paragraph_min_chars, dd.cfg.paragraph_min_docs,
-                         dd.cfg.paragraph_min_doc_chars)
     pending: deque[pa.Table] = deque()
-    null_text = pa.scalar(None, pa.string())
 
     def texts() -> Iterator[pa.RecordBatch]:
         at = 0
@@ -203,19 +201,25 @@ def _decided_with_text(batches: Iterator[pa.RecordBatch], decisions: pa.Table, r
                 raise ValueError("dedup_clusters: the second read of the documents differs from the first; "
                                  "nothing committed")
             at += b.num_rows
-            cut = pc.greater(pc.fill_null(got.column("paragraphs_removed"), 0), 0)
             pending.append(got)
-            yield pa.RecordBatch.from_arrays([pc.if_else(cut, pc.fill_null(b.column("text"), ""), null_text)
-                                              .combine_chunks()], names=["text"])
+            yield texts_to_rebuild(b, got)
         if at != decisions.num_rows:
             raise ValueError(f"dedup_clusters: {at} documents read again for {decisions.num_rows} decided; "
                              "nothing committed")
 
-    i = DEDUP_CLUSTERS.get_field_index("dedup_text")
-    for out in engine.map_batches(dedup_text_batch, texts(), spec):
-        got = pending.popleft()
-        field = DEDUP_CLUSTERS.field(i)
-        yield from got.set_column(i, field, pa.chunked_array([out.column(0).cast(field.type)])).to_batches()
+    for rebuilt in engine.map_batches(dedup_text_batch, texts(), spec):
+        yield from set_dedup_text(pending.popleft(), rebuilt).to_batches()
+
+
+def _features_spec(dd: BatchDeduplicator) -> FeaturesSpec:
+    """What the workers compute per document (either engine path): paragraph shapes only with paragraph dedup."""
+    return FeaturesSpec(dd.sig_cfg, dd.cfg.paragraph_min_chars if dd.cfg.paragraph_dedup else None)
+
+
+def _text_spec(dd: BatchDeduplicator, out: BatchOutcome) -> DedupTextSpec:
+    """How the workers rebuild `dedup_text` from the batch's decision (either engine path)."""
+    return DedupTextSpec(tuple(out.removed_paragraph_keys), dd.cfg.paragraph_min_chars, dd.cfg.paragraph_min_docs,
+                         dd.cfg.paragraph_min_doc_chars)
 
 
 def _write_index(lake: Lake, batch_id: str, dd: BatchDeduplicator, out: BatchOutcome,
@@ -263,9 +267,8 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
         t0 = time.perf_counter()
         progress = StageProgress("dedup_clusters", 0, None, t0)
         report(progress)
-        para_chars = dd.cfg.paragraph_min_chars if dd.cfg.paragraph_dedup else None
         tables = []
-        for _, got in map_tasks(features_task, range(slices), FeaturesJob(source, dd.sig_cfg, para_chars),
+        for _, got in map_tasks(features_task, range(slices), FeaturesJob(source, _features_spec(dd)),
                                 rows=lambda o: o.rows):
             progress.done += got.rows
             report(progress)
@@ -281,8 +284,7 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
         decisions = pa.Table.from_batches(list(rows_to_batches(_rows(batch_id, dd.config_id, docs, out),
                                                                DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
         target = PartTarget(lake.uri("dedup_clusters"), lake.storage_options, DEDUP_CLUSTERS, {"batch_id": batch_id})
-        job = ClustersJob(source, decisions, tuple(out.removed_paragraph_keys), dd.cfg.paragraph_min_chars,
-                          dd.cfg.paragraph_min_docs, dd.cfg.paragraph_min_doc_chars, target)
+        job = ClustersJob(source, decisions, _text_spec(dd, out), target)
         parts = [got.part for _, got in map_tasks(clusters_task, range(slices), job, rows=lambda o: o.rows)
                  if got.part is not None]
         if sum(p.rows for p in parts) != decisions.num_rows:
