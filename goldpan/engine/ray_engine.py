@@ -73,8 +73,13 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
             return
         kwargs: dict[str, Any] = {"namespace": namespace, "include_dashboard": False, "log_to_driver": False,
                                   "configure_logging": False}
-        if runtime_env:
-            kwargs["runtime_env"] = dict(runtime_env)
+        env = dict(runtime_env or {})
+        if os.environ.get("GOLDPAN_ENGINE_WARM", "1") != "0":
+            # Each worker of this job loads what every stage needs when it starts (see `setup_worker`),
+            # as the local pool's forkserver does once for all its workers.
+            env.setdefault("worker_process_setup_hook", "goldpan.engine.ray_engine.setup_worker")
+        if env:
+            kwargs["runtime_env"] = env
         if address in (None, "", "local"):
             kwargs.update(num_cpus=num_cpus or os.cpu_count() or 1)
             if object_store_memory:
@@ -91,6 +96,23 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
             _STARTED_HERE = True
         else:
             ray.init(address=address, **kwargs)
+
+
+def setup_worker() -> None:
+    """Ray's `worker_process_setup_hook`: import the stages' modules and load the models and tokenizers
+    every stage needs (goldpan.warmup) when a worker process starts, not in its first task of each
+    stage. The local engine does this once in its forkserver; a Ray worker has no parent to share it
+    from, so each one loads them itself, before it takes a task. Anything that fails to load here is
+    loaded by the first task that needs it."""
+    import importlib
+
+    from goldpan.engine.local import PRELOAD
+
+    for module in PRELOAD:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 -- warming is an optimisation; the task will raise the real error
+            continue
 
 
 def shutdown_ray() -> None:

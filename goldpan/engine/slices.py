@@ -54,6 +54,11 @@ class LakeQuery:
     #: the partition of `slice_table` the query reads (e.g. (("batch_id", batch),)): when it holds at
     #: least one file per slice, slices are cut by file instead (`file_slices`)
     slice_partition: tuple[tuple[str, str], ...] = ()
+    #: for a query with no one driving table (a UNION of sources): every scanned table that holds `key`
+    #: and contributes to a result row only rows with that row's key (each union source, and tables
+    #: joined to them on `key`). Each one's view gets the slice predicate, as `slice_table`'s would, so
+    #: a slice reads only its own rows of every source instead of the whole query per slice.
+    hash_tables: tuple[str, ...] = ()
 
     def batches(self, lake: Lake, snapshot: Snapshot | None = None):
         """The whole input, read here (engines that do not read the lake on their workers)."""
@@ -67,7 +72,7 @@ class LakeQuery:
 
     def slice_sql(self, index: int, slices: int) -> str:
         """The query of slice `index`: the stage's own when the slice is cut in the scanned table."""
-        if slices <= 1 or self.slice_table is not None:
+        if slices <= 1 or self.slice_table is not None or self.hash_tables:
             return self.sql
         return f"SELECT * FROM ({self.sql}) AS q WHERE {self._predicate(index, slices, 'q.')}"
 
@@ -111,9 +116,10 @@ class LakeQuery:
 
     def slice_filters(self, index: int, slices: int) -> dict[str, str]:
         """table -> predicate restricting that table's view to slice `index` (see `slice_table`)."""
-        if slices <= 1 or self.slice_table is None:
+        if slices <= 1 or (self.slice_table is None and not self.hash_tables):
             return {}
-        return {self.slice_table: self._predicate(index, slices)}
+        tables = (self.slice_table,) if self.slice_table is not None else self.hash_tables
+        return {t: self._predicate(index, slices) for t in tables}
 
 
 @dataclass(frozen=True)

@@ -74,25 +74,49 @@ MAX_LANGUAGES = 128
 def _spacy_tokenizer(lang: str):
     import spacy  # imported lazily: ~0.7 s, and not every caller needs it
 
+    from goldpan.text.regex_cache import cached_compiles
+
     try:
-        nlp = spacy.blank(lang)
+        with cached_compiles(f"spacy-lang-{lang}"):  # see goldpan.text.regex_cache
+            nlp = spacy.blank(lang)
     except Exception:  # noqa: BLE001 -- spaCy raises several types for an unknown code: use the multi-language rules
         nlp = spacy.blank("xx")
     return nlp.tokenizer
 
 
+def _chunk_rules(lang: str) -> tuple[object, str, Callable[[str], list[str]]]:
+    """(rules for FastChunkTokenizer, the language they are, spaCy on one declined chunk).
+
+    spaCy's rule-based languages come from their defaults (goldpan.text.spacy_rules: no 2 s build of
+    the tokenizer's special cases per process); other languages, and codes spaCy does not know (its
+    multi-language rules, as `_spacy_tokenizer`), from the built tokenizer."""
+    from goldpan.text.spacy_rules import NotRuleBased, SpacyRules
+
+    try:
+        rules = SpacyRules(lang)
+        return rules, lang, rules.tokens
+    except NotRuleBased:
+        pass
+    except Exception:  # noqa: BLE001 -- an unknown code (spaCy raises several types): as `_spacy_tokenizer`
+        if lang != "xx":
+            return _chunk_rules("xx")
+        raise
+    tok = _spacy_tokenizer(lang)
+    return tok, tok.vocab.lang, lambda chunk: [t.text for t in tok(chunk)]
+
+
 @lru_cache(maxsize=MAX_LANGUAGES)
 def _chunk_cache(lang: str):
-    tok = _spacy_tokenizer(lang)
+    rules, rules_lang, spacy_tokens = _chunk_rules(lang)
     # Cache misses are most of the cost on real, diverse text: replay spaCy's rules in Python
     # (goldpan.text.spacy_fast, exact or it declines) and call spaCy only for the declined chunks.
-    fast = FastChunkTokenizer(tok, english_shortcut=(tok.vocab.lang == "en"))
+    fast = FastChunkTokenizer(rules, english_shortcut=(rules_lang == "en"))
 
     @lru_cache(maxsize=200_000)
     def split_chunk(chunk: str) -> tuple[str, ...]:
         out = fast(chunk)
         if out is None:
-            return tuple(t.text for t in tok(chunk))
+            return tuple(spacy_tokens(chunk))
         return tuple(out)
 
     return split_chunk
@@ -252,8 +276,11 @@ def count_sentences(text: str, lang: str | None) -> int:
 def _sentencizer(lang: str):
     import spacy
 
+    from goldpan.text.regex_cache import cached_compiles
+
     try:
-        nlp = spacy.blank(lang)
+        with cached_compiles(f"spacy-lang-{lang}"):  # see goldpan.text.regex_cache
+            nlp = spacy.blank(lang)
     except Exception:  # noqa: BLE001 -- as in _spacy_tokenizer: an unknown code gets the multi-language rules
         nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")

@@ -100,6 +100,40 @@ def test_slices_cut_in_the_scanned_table_cover_every_row_once_and_reach_the_parq
     assert "Filters: (hash(doc_id) % 3) = 1" in plan  # in the READ_PARQUET node, not a Filter above it
 
 
+def test_hash_tables_slice_every_source_of_a_union_and_each_slice_reads_only_its_own_rows(tmp_path) -> None:
+    """A query with no driving table (doc_tokens' input: lake documents UNION curated ones, anti-joined
+    to the counts) is sliced in each source's view (LakeQuery.hash_tables): the same rows as the hash
+    around the whole query, and each source's Parquet scan reads only the slice's rows."""
+    from goldpan.engine.slices import LakeQuery
+
+    lake = Lake(tmp_path / "lake")
+    lake.write("docs", [pa.RecordBatch.from_pylist(_rows("b1", range(30)), schema=SCHEMA)], SCHEMA)
+    lake.write("curated", [pa.RecordBatch.from_pylist(_rows("c1", range(17)), schema=SCHEMA)], SCHEMA)
+    done = pa.schema([("doc_id", pa.string()), ("text_md5", pa.string())])
+    lake.write("counted", [pa.RecordBatch.from_pylist([{"doc_id": f"b1-d{i}", "text_md5": None} for i in range(0, 30, 4)]
+                                                      + [{"doc_id": "c1-d3", "text_md5": None}], schema=done)], done)
+    sql = """WITH src AS (SELECT doc_id, text FROM docs UNION ALL SELECT doc_id, text FROM curated)
+             SELECT s.doc_id, md5(s.text) AS text_md5 FROM src s
+             WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.doc_id = s.doc_id) ORDER BY s.doc_id"""
+    tables = ["docs", "curated", "counted"]
+    whole = list(lake.iter_rows(sql, None, tables=tables))
+    assert len(whole) == 30 - 8 + 17 - 1
+    by_query, by_tables = LakeQuery(sql, None, tables), LakeQuery(sql, None, tables, hash_tables=tuple(tables))
+    assert by_tables.slice_sql(1, 4) == sql and set(by_tables.slice_filters(1, 4)) == set(tables)
+    for i in range(4):
+        rows = [lake_rows for lake_rows in (
+            [r for b in lake.iter_batches(q.slice_sql(i, 4), None, tables=tables, row_filters=q.slice_filters(i, 4))
+             for r in b.to_pylist()] for q in (by_query, by_tables))]
+        assert rows[0] == rows[1]  # the same slice, in the same order
+    got = [r for i in range(4) for b in lake.iter_batches(sql, None, tables=tables, row_filters=by_tables.slice_filters(i, 4))
+           for r in b.to_pylist()]
+    assert sorted(got, key=lambda r: r["doc_id"]) == whole
+    with lake.connect(tables=tables, row_filters=by_tables.slice_filters(2, 4)) as con:
+        plan = con.execute("EXPLAIN " + sql).fetchall()[0][1]
+        assert con.execute("SELECT count(*) FROM curated").fetchone()[0] < 17
+    assert plan.count("Filters: (hash(doc_id) % 4) = 2") >= 2  # in each source's READ_PARQUET node
+
+
 def test_file_slices_deal_the_partition_s_files_and_each_slice_reads_only_its_own(tmp_path) -> None:
     """With at least one file per slice in the read partition (what a Ray stage leaves: a part per slice),
     slices are whole files: together every row once, each slice only the rows of its files."""

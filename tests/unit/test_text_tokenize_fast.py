@@ -214,3 +214,59 @@ def test_suffix_dispatch_keeps_the_full_pattern_under_global_flags():
     dispatch = _SuffixDispatch(search)
     assert dispatch("B") is search and dispatch("D") is search  # not a case-sensitive subset
     assert dispatch("B")("xAB").span() == (1, 3)
+
+
+# Indonesian (15,963 exceptions, many hyphenated reduplications) and Dutch (4,670) are the two whose
+# tokenizer build dominated a worker's set-up; English and French carry the emoticon and elision rules.
+RULES_LANGS = ["en", "id", "nl", "fr", "de", "xx"]
+# Chunks that reach spaCy's special-case matcher, exception keys inside longer chunks, and the
+# reduplications Indonesian lists as exceptions.
+RULE_CHUNKS = ["project):", "elem:)", "f(x):", "(don't).", "x:)y", "anak-anak", "(anak-anak),", "buku-buku.",
+               "mata-mata:", "a.m.):", "etc.):", "z.B.", "(z.B.),", "d.w.z.", "o.a.):", "aujourd'hui", "l'homme:)"]
+
+
+def _spacy_examples(lang: str) -> list[str]:
+    """The example sentences spaCy ships for the language (real text in it), if any."""
+    import importlib
+
+    try:
+        return list(importlib.import_module(f"spacy.lang.{lang}.examples").sentences)
+    except (ImportError, AttributeError):
+        return []
+
+
+@pytest.mark.parametrize("lang", RULES_LANGS)
+def test_rules_from_the_language_defaults_are_the_built_tokenizer_s(lang):
+    """SpacyRules (no tokenizer build) holds the same patterns and exceptions as spacy.blank's
+    tokenizer, and its spaCy call on one chunk, holding only the exceptions found in that chunk,
+    gives the full tokenizer's tokens: on every chunk the fast path declines and on all the others."""
+    from goldpan.text.spacy_rules import SpacyRules
+
+    tok = spacy.blank(lang).tokenizer
+    rules = SpacyRules(lang)
+    assert set(rules.rules) == set(tok.rules)
+    for name in ("prefix_search", "suffix_search", "infix_finditer"):
+        assert getattr(rules, name).__self__.pattern == getattr(tok, name).__self__.pattern
+    assert (rules.token_match, rules.url_match) == (tok.token_match, tok.url_match)
+    chunks = _unique_chunks([ADVERSARIAL, " ".join(RULE_CHUNKS), *_reference_texts()[:300], *_spacy_examples(lang)])
+    fast = FastChunkTokenizer(rules, english_shortcut=lang == "en")
+    declined = [c for c in chunks if fast(c) is None]
+    assert declined  # the matcher cases above are declined, so the spaCy path below is exercised
+    for chunk in declined + chunks[::7]:
+        assert rules.tokens(chunk) == [t.text for t in tok(chunk)], chunk
+    _assert_exact(fast, tok, chunks)
+
+
+def test_unknown_and_non_rule_languages_keep_the_built_tokenizer_s_fallback():
+    """A code spaCy does not know uses the multi-language rules, as before; a language with its own
+    tokenizer (Chinese) is not a rule-based one."""
+    from goldpan.text.spacy_rules import NotRuleBased, SpacyRules
+    from goldpan.text.tokenize import _chunk_rules
+
+    rules, lang, _ = _chunk_rules("zz")
+    assert lang == "xx" and set(rules.rules) == set(spacy.blank("xx").tokenizer.rules)
+    with pytest.raises(NotRuleBased):
+        SpacyRules("zh")
+    text = "Selamat pagi, anak-anak! Buku-buku itu (mata-mata) ada di meja :)"
+    ref = spacy.blank("id").tokenizer
+    assert tokens(text, "id") == [t.text for t in ref(text) if not t.is_space]
