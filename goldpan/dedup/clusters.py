@@ -93,6 +93,8 @@ class DedupInput:
     fetched_at: float | None = None
     length: int | None = None
     paragraphs: para.ParagraphShape | None = None
+    #: `url_key(url)` when the caller computed it (the workers do, with the canonical URL)
+    url_key: int | None = None
 
     @property
     def n_chars(self) -> int:
@@ -329,7 +331,8 @@ class BatchDeduplicator:
             raise ValueError("features do not match the documents")
         n = len(docs)
         res = [
-            DedupResult(doc_id=d.doc_id, url_key=url_key(d.url) if self.cfg.url_dedup else None,
+            DedupResult(doc_id=d.doc_id,
+                        url_key=(d.url_key if d.url_key is not None else url_key(d.url)) if self.cfg.url_dedup else None,
                         text_sha1=feats.text_sha1[i], n_shingles=feats.n_shingles(i),
                         signature=feats.signatures[i], band_keys=feats.band_keys[i])
             for i, d in enumerate(docs)

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from goldpan.dedup import paragraphs as para
 from goldpan.dedup.signatures import SignatureConfig
+from goldpan.dedup.urlkey import canonical_key, canonical_url
 from goldpan.engine.slices import LakeQuery, read_slice
 from goldpan.lake.delta import Lake
 from goldpan.lake.parts import PartFile, PartTarget, PartWriter
@@ -36,7 +37,9 @@ _INT64_LIST = pa.list_(pa.int64())
 _INT32_LIST = pa.list_(pa.int32())
 #: what a worker returns per document besides the features (goldpan.dedup.stage.FEATURES_SCHEMA)
 DOC_META = pa.schema([("page_id", pa.string()), ("url", pa.string()), ("dedup_url", pa.string()),
-                      ("lang", pa.string()), ("fetched_s", pa.float64()), ("n_chars", pa.int64())])
+                      ("lang", pa.string()), ("fetched_s", pa.float64()), ("n_chars", pa.int64()),
+                      # per-document URL work on the workers: the canonical URL and its dedup key
+                      ("canonical_url", pa.string()), ("url_key", pa.int64())])
 SHAPE = pa.schema([("para_keys", _INT64_LIST), ("para_lengths", _INT32_LIST), ("para_leads", _INT32_LIST),
                    ("para_trails", _INT32_LIST)])
 
@@ -116,8 +119,10 @@ def doc_features_batch(b: pa.RecordBatch, spec: FeaturesSpec) -> pa.RecordBatch:
     f = features_batch(pa.RecordBatch.from_arrays(
         [b.column("doc_id"), pa.array(texts, pa.string()), b.column("lang")], names=["doc_id", "text", "lang"]),
         spec.signature)
+    canonical = [canonical_url(u) for u in b.column("dedup_url").to_pylist()]
     cols = [*f.columns, b.column("page_id"), b.column("url"), b.column("dedup_url"), b.column("lang"),
-            b.column("fetched_s").cast(pa.float64()), pa.array([len(t) for t in texts], pa.int64())]
+            b.column("fetched_s").cast(pa.float64()), pa.array([len(t) for t in texts], pa.int64()),
+            pa.array(canonical, pa.string()), pa.array([canonical_key(c) for c in canonical], pa.int64())]
     if spec.paragraph_min_chars is not None:
         cols.extend(_shape_columns([para.shape_of(para.split_paragraphs(t, spec.paragraph_min_chars))
                                     for t in texts]))

@@ -37,7 +37,6 @@ from goldpan.dedup.remote import (
 )
 from goldpan.dedup.signatures import SignatureBatch, SignatureConfig, compute_signatures
 from goldpan.dedup.store import DeltaPriorStore, write_index
-from goldpan.dedup.urlkey import canonical_url
 from goldpan.engine import Engine
 from goldpan.engine.pooled import StageRun, count_rows, finish_run, start_run
 from goldpan.engine.progress import StageProgress, report
@@ -106,7 +105,7 @@ class _Doc:
     doc_id: str
     page_id: str
     url: str
-    dedup_url: str
+    canonical_url: str | None
 
 
 SLICE_SQL = (
@@ -117,18 +116,40 @@ SLICE_SQL = (
 SOURCE_SQL = SLICE_SQL + " ORDER BY doc_id"
 
 
+_LIST_COLUMNS = ("signature", "band_keys")
+_SCALARS = pa.schema([f for f in DEDUP_CLUSTERS if f.name not in _LIST_COLUMNS])
+
+
 def _rows(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) -> Iterator[dict]:
+    """The decided rows without their signature and band keys (`_decisions` adds those as arrays)."""
     for d, r in zip(docs, out.results, strict=True):
         yield {
             "doc_id": r.doc_id, "page_id": d.page_id, "batch_id": batch_id, "url": d.url,
             "text_sha1": r.text_sha1, "cluster_id": r.cluster_id, "is_representative": r.is_representative,
             "status": r.status, "rule": r.rule, "duplicate_of": r.duplicate_of, "similarity": r.similarity,
             "threshold": r.threshold, "n_shingles": r.n_shingles, "minhash_config": config_id,
-            "signature": r.signature.astype(np.int64).tolist(), "band_keys": r.band_keys.tolist(),
-            "dedup_text": r.dedup_text, "canonical_url": canonical_url(d.dedup_url), "supersedes": r.supersedes,
+            "dedup_text": r.dedup_text, "canonical_url": d.canonical_url, "supersedes": r.supersedes,
             "value": r.value, "cluster_size": r.cluster_size, "n_paragraphs": r.n_paragraphs,
             "paragraphs_removed": r.paragraphs_removed, "chars_removed": r.chars_removed, "match": r.match,
         }
+
+
+def _int64_lists(arrays: list[np.ndarray]) -> pa.ListArray:
+    """One list<int64> column from per-document arrays, without a Python int per element."""
+    lengths = np.fromiter((a.size for a in arrays), np.int64, len(arrays))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
+    flat = np.concatenate([a.astype(np.int64) for a in arrays]) if arrays else np.empty(0, np.int64)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(flat, pa.int64()))
+
+
+def _decisions(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) -> pa.Table:
+    """The batch's `dedup_clusters` rows (no `dedup_text` yet), in the decided order."""
+    scalars = pa.Table.from_batches(list(rows_to_batches(_rows(batch_id, config_id, docs, out), _SCALARS)),
+                                    schema=_SCALARS)
+    lists = {"signature": _int64_lists([r.signature for r in out.results]),
+             "band_keys": _int64_lists([r.band_keys for r in out.results])}
+    return pa.Table.from_arrays([lists[f.name] if f.name in lists else scalars.column(f.name) for f in DEDUP_CLUSTERS],
+                                schema=DEDUP_CLUSTERS)
 
 
 def run(
@@ -171,8 +192,7 @@ def run(
         out = dd.run(inputs, store, features=feats)
         t2 = time.perf_counter()
         run.meter.docs = len(inputs)
-        decisions = pa.Table.from_batches(list(rows_to_batches(_rows(batch_id, dd.config_id, docs, out),
-                                                               DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
+        decisions = _decisions(batch_id, dd.config_id, docs, out)
         run.written = lake.write(
             "dedup_clusters",
             _decided_with_text(query.batches(lake, snapshot), decisions, _text_spec(dd, out), engine),
@@ -281,8 +301,7 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
         out = dd.run(inputs, store, features=feats)
         t2 = time.perf_counter()
         run.meter.docs = len(inputs)
-        decisions = pa.Table.from_batches(list(rows_to_batches(_rows(batch_id, dd.config_id, docs, out),
-                                                               DEDUP_CLUSTERS)), schema=DEDUP_CLUSTERS)
+        decisions = _decisions(batch_id, dd.config_id, docs, out)
         target = PartTarget(lake.uri("dedup_clusters"), lake.storage_options, DEDUP_CLUSTERS, {"batch_id": batch_id})
         job = ClustersJob(source, decisions, _text_spec(dd, out), target)
         parts = [got.part for _, got in map_tasks(clusters_task, range(slices), job, rows=lambda o: o.rows)
@@ -307,11 +326,12 @@ def _decision_input(table: pa.Table | None, dd: BatchDeduplicator
         return [], [], compute_signatures([], [], dd.sig_cfg)
     shapes = shapes_of(table)
     cols = {c: table.column(c).to_pylist() for c in ("doc_id", "page_id", "url", "dedup_url", "lang", "fetched_s",
-                                                      "n_chars")}
-    docs = [_Doc(i, p, u, du) for i, p, u, du in zip(cols["doc_id"], cols["page_id"], cols["url"], cols["dedup_url"],
-                                                      strict=True)]
+                                                      "n_chars", "canonical_url", "url_key")}
+    docs = [_Doc(i, p, u, cu) for i, p, u, cu in zip(cols["doc_id"], cols["page_id"], cols["url"],
+                                                      cols["canonical_url"], strict=True)]
     inputs = [DedupInput(cols["doc_id"][j], "", cols["lang"][j] or "unknown", cols["dedup_url"][j], cols["fetched_s"][j],
-                         length=cols["n_chars"][j], paragraphs=shapes[j] if shapes is not None else None)
+                         length=cols["n_chars"][j], paragraphs=shapes[j] if shapes is not None else None,
+                         url_key=cols["url_key"][j])
               for j in range(table.num_rows)]
     # chunk by chunk: the parts are views of the table's buffers and `concat` makes the one copy
     feats = _features_of(iter(table.select(FEATURES_SCHEMA.names).to_batches()), dd.sig_cfg)

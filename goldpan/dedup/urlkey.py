@@ -24,8 +24,12 @@ def canonical_url(url: str | None) -> str | None:
 
 def url_key(url: str | None) -> int | None:
     """Signed int64 key of the canonical URL, or None when there is no URL."""
-    c = canonical_url(url)
-    if c is None:
+    return canonical_key(canonical_url(url))
+
+
+def canonical_key(canonical: str | None) -> int | None:
+    """`url_key` of an URL already canonical (`canonical_url`'s result)."""
+    if canonical is None:
         return None
-    k = xxhash.xxh3_64_intdigest(c.encode("utf-8", "surrogatepass"), URL_KEY_SEED)
+    k = xxhash.xxh3_64_intdigest(canonical.encode("utf-8", "surrogatepass"), URL_KEY_SEED)
     return k - (1 << 64) if k >= (1 << 63) else k

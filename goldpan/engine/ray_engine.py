@@ -23,6 +23,7 @@ If Ray is already initialised in this process (a test fixture, a Dagster resourc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -109,10 +110,8 @@ def setup_worker() -> None:
     from goldpan.engine.local import PRELOAD
 
     for module in PRELOAD:
-        try:
+        with contextlib.suppress(Exception):  # warming is an optimisation; a task raises the real error
             importlib.import_module(module)
-        except Exception:  # noqa: BLE001 -- warming is an optimisation; the task will raise the real error
-            continue
 
 
 def shutdown_ray() -> None:

@@ -88,10 +88,8 @@ def cached_compiles(name: str) -> Iterator[None]:
     path = cache_dir() / f"{name}.json"
     entries = _load(path)
     for pattern, flags, args in entries:
-        try:
+        with contextlib.suppress(Exception):  # a bad entry: the import compiles it as usual
             re._cache[str, pattern, flags] = _build(args)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 -- a bad entry: the import compiles it as usual
-            continue
     recorded: list[tuple[str, int, list]] = []
     original = _compiler.compile
 

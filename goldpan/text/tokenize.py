@@ -97,7 +97,7 @@ def _chunk_rules(lang: str) -> tuple[object, str, Callable[[str], list[str]]]:
         return rules, lang, rules.tokens
     except NotRuleBased:
         pass
-    except Exception:  # noqa: BLE001 -- an unknown code (spaCy raises several types): as `_spacy_tokenizer`
+    except Exception:  # an unknown code (spaCy raises several types): as `_spacy_tokenizer`
         if lang != "xx":
             return _chunk_rules("xx")
         raise
