@@ -3,11 +3,14 @@
 Workers are forked from the forkserver after this ran, so they start with the language-ID model,
 the GPT-2 BPE ranks and spaCy's tokenizer rules of the languages in $GOLDPAN_WARM_LANGS (default
 English and the multi-language rules) already in memory (shared copy-on-write) instead of each
-loading them again. Other languages are built by each worker when it first meets them: warming ~33
-web languages here (French and Indonesian take 2-3 s each) kept one core busy for ~7 s before the
-first worker could start, and the whole graph over 6,000 real pages in 20 languages took 93.0 s
-against 84.4 s with the default (bench/end_to_end.py, two runs each, alternated), tree RSS 2,917
-against 2,729 MB.
+loading them again. Other languages are built by each worker when it first meets them: from the language's defaults,
+~0.05 s each (goldpan.text.spacy_rules; building spaCy's tokenizer took 2 s for Indonesian), and
+French's 2.3 s regex compile comes from a disk cache after the first time (goldpan.text.regex_cache).
+Warming ~33 web languages here before those two changes kept one core busy for ~7 s before the first
+worker could start, and the whole graph over 6,000 real pages in 20 languages took 93.0 s against 84.4 s
+with the default (bench/end_to_end.py, two runs each, alternated), tree RSS 2,917 against 2,729 MB.
+The Ray engine runs the same warm-up in each of its workers when it starts
+(goldpan.engine.ray_engine.setup_worker).
 Anything that fails to load here is simply loaded later, by the worker that needs it.
 """
 

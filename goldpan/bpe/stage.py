@@ -75,7 +75,7 @@ def run(
     # Every table of the query holds doc_id and is a union source or joined (or anti-joined) on it:
     # each slice reads only its own documents' rows (not the whole union once per slice).
     query = LakeQuery(tokens_input_sql(synthetic), {"tok": tokenizer}, tables, batch_rows=batch_rows,
-                      hash_tables=tuple(tables))
+                      hash_tables=tuple(tables), tasks_per_worker=1)  # light: tiktoken in Rust
     # In process, tiktoken's own threads are the parallelism; on workers, the workers are.
     ctx = TokensContext(tokenizer, threads=2 if engine.workers == 1 else 1)
     result = run_pooled(lake, engine, table="doc_tokens", schema=DOC_TOKENS, fn=tokens_batch, context=ctx,

@@ -269,7 +269,7 @@ def run(
     snapshot = lake.snapshot(SCORES_INPUT_TABLES)  # every pass reads the same rows
     total = count_rows(lake, SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES)
     query = LakeQuery(SCORES_INPUT_SQL, [batch_id], SCORES_INPUT_TABLES, batch_rows=batch_rows, slice_table="doc_signals",
-                       slice_partition=(("batch_id", batch_id),))
+                       slice_partition=(("batch_id", batch_id),), tasks_per_worker=1)  # light: ~0.3 ms a document
     if one_pass(engine, ctx, section.one_pass_max_mb):
         # One pass with the three models per worker: on Ray, whose workers read their slices and write
         # parts themselves, so the driver does no I/O; elsewhere when the three fit the recipe's budget

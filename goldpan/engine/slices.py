@@ -59,6 +59,11 @@ class LakeQuery:
     #: joined to them on `key`). Each one's view gets the slice predicate, as `slice_table`'s would, so
     #: a slice reads only its own rows of every source instead of the whole query per slice.
     hash_tables: tuple[str, ...] = ()
+    #: tasks per worker for this input, instead of the engine's `tasks_per_worker` (None). Stages whose
+    #: per-document work is light (dedup's features, scores, token counts) set 1: each task pays a fixed
+    #: cost (open the lake, plan and run its slice's query: ~0.15 s) that several small tasks per worker
+    #: multiply, while the tail a single task per worker risks is short when the whole stage is.
+    tasks_per_worker: int | None = None
 
     def batches(self, lake: Lake, snapshot: Snapshot | None = None):
         """The whole input, read here (engines that do not read the lake on their workers)."""
@@ -200,7 +205,7 @@ def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
     files), else by the hash of the key when the driving table's partition cannot be cut that way.
     Row groups that give fewer tasks than workers (a file written in one process can be one big row
     group) fall back to the other cuts, which keep every worker busy."""
-    n = slice_count(engine.workers, getattr(engine, "tasks_per_worker", 2))
+    n = slice_count(engine.workers, query.tasks_per_worker or getattr(engine, "tasks_per_worker", 2))
     if getattr(engine, "slice_unit", "file") == "row_group":
         units = query.row_group_slices(lake, snapshot, n)
         if units and len(units) >= min(n, engine.workers):

@@ -21,12 +21,16 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 #: patterns shorter than this compile fast enough; only the huge ones are worth a file
 MIN_PATTERN_CHARS = 100_000
 FORMAT = 1
+# One block at a time: `re._compiler.compile` is swapped for the block's duration (a re-entrant lock, for
+# a language import that imports another).
+_LOCK = threading.RLock()
 
 try:  # the internals this relies on, as CPython 3.11-3.13 spell them
     import _sre
@@ -85,7 +89,11 @@ def cached_compiles(name: str) -> Iterator[None]:
     if not enabled():
         yield
         return
-    path = cache_dir() / f"{name}.json"
+    with _LOCK:
+        yield from _cached_compiles(cache_dir() / f"{name}.json")
+
+
+def _cached_compiles(path: Path) -> Iterator[None]:
     entries = _load(path)
     for pattern, flags, args in entries:
         with contextlib.suppress(Exception):  # a bad entry: the import compiles it as usual

@@ -66,7 +66,7 @@ def is_cjk_char(ch: str) -> bool:
 
 # Languages one process keeps tokenizers (and chunk caches) for. Above the number of languages a
 # multilingual crawl sees: an LRU smaller than that (it was 16) evicted tokenizers and rebuilt them,
-# caches emptied, as languages alternated; French and Indonesian cost seconds each to build.
+# caches emptied, as languages alternated (building a language then took up to 2-3 s: French, Indonesian).
 MAX_LANGUAGES = 128
 
 
