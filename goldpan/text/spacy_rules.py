@@ -18,6 +18,7 @@ tokenizer (Chinese, Japanese, Korean, Thai, Vietnamese, ...) are not handled her
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +55,7 @@ class SpacyRules:
         self._vocab = create_vocab(lang, defaults)
         self._key_lengths = sorted({len(k) for k in self.rules})
         self._tokenizers: OrderedDict[frozenset[str], Any] = OrderedDict()
+        self._lock = threading.Lock()  # a run's steps share one process's languages from several threads
 
     def tokens(self, chunk: str) -> list[str]:
         """spaCy's tokens of one whitespace-free chunk (the full tokenizer's, see the module docstring)."""
@@ -69,19 +71,21 @@ class SpacyRules:
     def _tokenizer(self, keys: frozenset[str]):
         """A spaCy Tokenizer with these exceptions only; the few distinct sets are kept (most declined
         chunks hold none, or the same emoticon or abbreviation)."""
-        tok = self._tokenizers.get(keys)
-        if tok is not None:
-            self._tokenizers.move_to_end(keys)
-            return tok
-        from spacy.tokenizer import Tokenizer
+        with self._lock:
+            tok = self._tokenizers.get(keys)
+            if tok is not None:
+                self._tokenizers.move_to_end(keys)
+                return tok
+            from spacy.tokenizer import Tokenizer
 
-        tok = Tokenizer(self._vocab, rules={k: self.rules[k] for k in sorted(keys)}, prefix_search=self.prefix_search,
-                        suffix_search=self.suffix_search, infix_finditer=self.infix_finditer,
-                        token_match=self.token_match, url_match=self.url_match)
-        self._tokenizers[keys] = tok
-        if len(self._tokenizers) > MAX_TOKENIZERS:
-            self._tokenizers.popitem(last=False)
-        return tok
+            tok = Tokenizer(self._vocab, rules={k: self.rules[k] for k in sorted(keys)},
+                            prefix_search=self.prefix_search, suffix_search=self.suffix_search,
+                            infix_finditer=self.infix_finditer, token_match=self.token_match,
+                            url_match=self.url_match)
+            self._tokenizers[keys] = tok
+            if len(self._tokenizers) > MAX_TOKENIZERS:
+                self._tokenizers.popitem(last=False)
+            return tok
 
 
 class NotRuleBased(ValueError):

@@ -270,3 +270,18 @@ def test_unknown_and_non_rule_languages_keep_the_built_tokenizer_s_fallback():
     text = "Selamat pagi, anak-anak! Buku-buku itu (mata-mata) ada di meja :)"
     ref = spacy.blank("id").tokenizer
     assert tokens(text, "id") == [t.text for t in ref(text) if not t.is_space]
+
+
+def test_the_per_chunk_spacy_tokenizers_are_bounded_and_stay_exact(monkeypatch):
+    """Declined chunks with different exceptions in them each get a small spaCy tokenizer; only the
+    last MAX_TOKENIZERS are kept, and an evicted one is rebuilt with the same tokens."""
+    from goldpan.text import spacy_rules
+
+    monkeypatch.setattr(spacy_rules, "MAX_TOKENIZERS", 2)
+    rules, ref = spacy_rules.SpacyRules("en"), spacy.blank("en").tokenizer
+    chunks = ["project):", "(don't):)", "etc.):", "a.m.):", "project):", "Dr.:)"]
+    for chunk in chunks + chunks[::-1]:
+        assert rules.tokens(chunk) == [t.text for t in ref(chunk)], chunk
+        assert len(rules._tokenizers) <= 2
+    for chunk in chunks:  # the keys found are exactly the exception keys that occur in the chunk
+        assert rules._keys_in(chunk) == {k for k in rules.rules if k in chunk} and rules._keys_in(chunk)
