@@ -70,18 +70,23 @@ def is_cjk_char(ch: str) -> bool:
 MAX_LANGUAGES = 128
 
 
-@lru_cache(maxsize=MAX_LANGUAGES)
-def _spacy_tokenizer(lang: str):
+def _blank(lang: str):
+    """spaCy's blank pipeline for `lang`; its multi-language rules for a code spaCy does not know. The
+    language's huge regexes come from the disk cache (goldpan.text.regex_cache)."""
     import spacy  # imported lazily: ~0.7 s, and not every caller needs it
 
     from goldpan.text.regex_cache import cached_compiles
 
     try:
-        with cached_compiles(f"spacy-lang-{lang}"):  # see goldpan.text.regex_cache
-            nlp = spacy.blank(lang)
-    except Exception:  # noqa: BLE001 -- spaCy raises several types for an unknown code: use the multi-language rules
-        nlp = spacy.blank("xx")
-    return nlp.tokenizer
+        with cached_compiles(f"spacy-lang-{lang}"):
+            return spacy.blank(lang)
+    except Exception:  # noqa: BLE001 -- spaCy raises several types for an unknown code
+        return spacy.blank("xx")
+
+
+@lru_cache(maxsize=MAX_LANGUAGES)
+def _spacy_tokenizer(lang: str):
+    return _blank(lang).tokenizer
 
 
 def _chunk_rules(lang: str) -> tuple[object, str, Callable[[str], list[str]]]:
@@ -89,7 +94,7 @@ def _chunk_rules(lang: str) -> tuple[object, str, Callable[[str], list[str]]]:
 
     spaCy's rule-based languages come from their defaults (goldpan.text.spacy_rules: no 2 s build of
     the tokenizer's special cases per process); other languages, and codes spaCy does not know (its
-    multi-language rules, as `_spacy_tokenizer`), from the built tokenizer."""
+    multi-language rules, as `_blank`), from the built tokenizer."""
     from goldpan.text.spacy_rules import NotRuleBased, SpacyRules
 
     try:
@@ -97,7 +102,7 @@ def _chunk_rules(lang: str) -> tuple[object, str, Callable[[str], list[str]]]:
         return rules, lang, rules.tokens
     except NotRuleBased:
         pass
-    except Exception:  # an unknown code (spaCy raises several types): as `_spacy_tokenizer`
+    except Exception:  # an unknown code (spaCy raises several types): as `_blank`
         if lang != "xx":
             return _chunk_rules("xx")
         raise
@@ -274,14 +279,6 @@ def count_sentences(text: str, lang: str | None) -> int:
 
 @lru_cache(maxsize=MAX_LANGUAGES)
 def _sentencizer(lang: str):
-    import spacy
-
-    from goldpan.text.regex_cache import cached_compiles
-
-    try:
-        with cached_compiles(f"spacy-lang-{lang}"):  # see goldpan.text.regex_cache
-            nlp = spacy.blank(lang)
-    except Exception:  # noqa: BLE001 -- as in _spacy_tokenizer: an unknown code gets the multi-language rules
-        nlp = spacy.blank("xx")
+    nlp = _blank(lang)
     nlp.add_pipe("sentencizer")
     return nlp
