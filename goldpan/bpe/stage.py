@@ -76,8 +76,9 @@ def run(
     # each slice reads only its own documents' rows (not the whole union once per slice).
     query = LakeQuery(tokens_input_sql(synthetic), {"tok": tokenizer}, tables, batch_rows=batch_rows,
                       hash_tables=tuple(tables), tasks_per_worker=1)  # light: tiktoken in Rust
-    # In process, tiktoken's own threads are the parallelism; on workers, the workers are.
-    ctx = TokensContext(tokenizer, threads=2 if engine.workers == 1 else 1)
+    # One tiktoken thread per worker: the engine's worker count is the stage's parallelism, so a run
+    # configured for one worker uses one core for its per-document work, as every other stage does.
+    ctx = TokensContext(tokenizer)
     result = run_pooled(lake, engine, table="doc_tokens", schema=DOC_TOKENS, fn=tokens_batch, context=ctx,
                         query=query, predicate=None, mode="append", commit_metadata=commit_metadata,
                         status_column=None, sum_columns=("n_tokens",))
