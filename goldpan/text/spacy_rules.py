@@ -24,6 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 DEFAULT_TOKENIZER = "spacy.Tokenizer.v1"
+#: affix patterns this long come from the regex disk cache too: a language's prefix, suffix and infix
+#: patterns (2-20k characters each) took 20-50 ms of its ~60 ms set-up, in every worker that met it
+AFFIX_PATTERN_MIN_CHARS = 2_000
 #: spaCy tokenizers kept per language, one per distinct set of exceptions met in declined chunks
 MAX_TOKENIZERS = 256
 
@@ -37,18 +40,21 @@ class SpacyRules:
 
         from goldpan.text.regex_cache import cached_compiles
 
-        with cached_compiles(f"spacy-lang-{lang}"):  # French compiles a 1.45 MB pattern on import
+        # French compiles a 1.45 MB pattern on import; every language compiles its affix patterns below
+        with cached_compiles(f"spacy-lang-{lang}", min_chars=AFFIX_PATTERN_MIN_CHARS):
             cls = get_lang_class(lang)
-        factory = cls.default_config.get("nlp", {}).get("tokenizer", {}).get("@tokenizers")
-        if factory != DEFAULT_TOKENIZER:
-            raise NotRuleBased(f"spaCy's {lang!r} pipeline uses the tokenizer {factory!r}")
-        defaults = cls.Defaults
-        self.lang = lang
-        # As spaCy's default tokenizer factory (spacy.language.create_tokenizer) builds them.
-        self.prefix_search: Callable | None = compile_prefix_regex(defaults.prefixes).search if defaults.prefixes else None
-        self.suffix_search: Callable | None = compile_suffix_regex(defaults.suffixes).search if defaults.suffixes else None
-        self.infix_finditer: Callable | None = (compile_infix_regex(defaults.infixes).finditer
-                                                if defaults.infixes else None)
+            factory = cls.default_config.get("nlp", {}).get("tokenizer", {}).get("@tokenizers")
+            if factory != DEFAULT_TOKENIZER:
+                raise NotRuleBased(f"spaCy's {lang!r} pipeline uses the tokenizer {factory!r}")
+            defaults = cls.Defaults
+            self.lang = lang
+            # As spaCy's default tokenizer factory (spacy.language.create_tokenizer) builds them.
+            self.prefix_search: Callable | None = (compile_prefix_regex(defaults.prefixes).search
+                                                   if defaults.prefixes else None)
+            self.suffix_search: Callable | None = (compile_suffix_regex(defaults.suffixes).search
+                                                   if defaults.suffixes else None)
+            self.infix_finditer: Callable | None = (compile_infix_regex(defaults.infixes).finditer
+                                                    if defaults.infixes else None)
         self.token_match: Callable | None = defaults.token_match
         self.url_match: Callable | None = defaults.url_match
         self.rules: dict[str, list[dict[Any, str]]] = dict(defaults.tokenizer_exceptions or {})

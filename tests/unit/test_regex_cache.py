@@ -88,3 +88,30 @@ def test_french_rules_are_the_same_with_and_without_the_cache(tmp_path, monkeypa
     assert (rebuilt.pattern, rebuilt.flags) == (original.pattern, original.flags)
     for w in WORDS + ["Porte-Monnaie", "grand'mère", "New-York", "hip-hop", "prud'homme", "bonjour"]:
         assert bool(rebuilt.match(w)) == bool(original.match(w)), w
+
+
+def test_a_languages_affix_rules_come_from_the_cache_and_tokenize_alike(tmp_path, monkeypatch):
+    """German's prefix, suffix and infix patterns are recorded on first use and served after: the
+    rules built from the file are the compiled ones and split real German text the same way."""
+    from goldpan.text.spacy_fast import FastChunkTokenizer
+    from goldpan.text.spacy_rules import AFFIX_PATTERN_MIN_CHARS, SpacyRules
+
+    monkeypatch.setenv("GOLDPAN_REGEX_CACHE_DIR", str(tmp_path))
+    re.purge()
+    compiled = SpacyRules("de")
+    files = list(tmp_path.rglob("spacy-lang-de.json"))
+    assert len(files) == 1
+    recorded = {p for p, _, _ in regex_cache._load(files[0])}
+    affixes = {compiled.prefix_search.__self__.pattern, compiled.suffix_search.__self__.pattern,
+               compiled.infix_finditer.__self__.pattern}
+    assert all(len(p) >= AFFIX_PATTERN_MIN_CHARS for p in affixes)
+    assert affixes <= recorded
+    re.purge()
+    served = SpacyRules("de")
+    assert served.suffix_search.__self__ is not compiled.suffix_search.__self__  # rebuilt from the file
+    text = ("Die Straßenbahn (Linie 7) fährt um 8.30 Uhr ab, z.B. nach Köln-Ehrenfeld; "
+            "„Ja!“, sagte sie – und ging. Preis: 3,50€/Stück, ca. 20% günstiger als 2023.")
+    fast_a, fast_b = FastChunkTokenizer(compiled), FastChunkTokenizer(served)
+    for chunk in text.split():
+        assert served.tokens(chunk) == compiled.tokens(chunk), chunk
+        assert fast_b(chunk) == fast_a(chunk), chunk
