@@ -40,21 +40,23 @@ class SpacyRules:
 
         from goldpan.text.regex_cache import cached_compiles
 
-        # French compiles a 1.45 MB pattern on import; every language compiles its affix patterns below
+        # French compiles a 1.45 MB pattern on import; every language compiles its affix patterns below.
+        # Nothing raises inside the block, so what the import compiled is recorded for any language.
         with cached_compiles(f"spacy-lang-{lang}", min_chars=AFFIX_PATTERN_MIN_CHARS):
             cls = get_lang_class(lang)
             factory = cls.default_config.get("nlp", {}).get("tokenizer", {}).get("@tokenizers")
-            if factory != DEFAULT_TOKENIZER:
-                raise NotRuleBased(f"spaCy's {lang!r} pipeline uses the tokenizer {factory!r}")
             defaults = cls.Defaults
-            self.lang = lang
-            # As spaCy's default tokenizer factory (spacy.language.create_tokenizer) builds them.
-            self.prefix_search: Callable | None = (compile_prefix_regex(defaults.prefixes).search
-                                                   if defaults.prefixes else None)
-            self.suffix_search: Callable | None = (compile_suffix_regex(defaults.suffixes).search
-                                                   if defaults.suffixes else None)
-            self.infix_finditer: Callable | None = (compile_infix_regex(defaults.infixes).finditer
-                                                    if defaults.infixes else None)
+            if factory == DEFAULT_TOKENIZER:
+                # As spaCy's default tokenizer factory (spacy.language.create_tokenizer) builds them.
+                prefix = compile_prefix_regex(defaults.prefixes).search if defaults.prefixes else None
+                suffix = compile_suffix_regex(defaults.suffixes).search if defaults.suffixes else None
+                infix = compile_infix_regex(defaults.infixes).finditer if defaults.infixes else None
+        if factory != DEFAULT_TOKENIZER:
+            raise NotRuleBased(f"spaCy's {lang!r} pipeline uses the tokenizer {factory!r}")
+        self.lang = lang
+        self.prefix_search: Callable | None = prefix
+        self.suffix_search: Callable | None = suffix
+        self.infix_finditer: Callable | None = infix
         self.token_match: Callable | None = defaults.token_match
         self.url_match: Callable | None = defaults.url_match
         self.rules: dict[str, list[dict[Any, str]]] = dict(defaults.tokenizer_exceptions or {})
