@@ -135,11 +135,11 @@ def _rows(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) ->
 
 
 def _int64_lists(arrays: list[np.ndarray]) -> pa.ListArray:
-    """One list<int64> column from per-document arrays, without a Python int per element."""
+    """One list<int64> column from per-document arrays, without a Python int per element (uint32
+    signatures widen exactly)."""
     lengths = np.fromiter((a.size for a in arrays), np.int64, len(arrays))
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
     flat = np.concatenate([a.astype(np.int64) for a in arrays]) if arrays else np.empty(0, np.int64)
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(flat, pa.int64()))
+    return _list_array(flat, np.concatenate(([0], np.cumsum(lengths))))
 
 
 def _decisions(batch_id: str, config_id: str, docs: list[_Doc], out: BatchOutcome) -> pa.Table:
