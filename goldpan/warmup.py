@@ -9,6 +9,8 @@ French's 2.3 s regex compile comes from a disk cache after the first time (goldp
 Warming ~33 web languages here before those two changes kept one core busy for ~7 s before the first
 worker could start, and the whole graph over 6,000 real pages in 20 languages took 93.0 s against 84.4 s
 with the default (bench/end_to_end.py, two runs each, alternated), tree RSS 2,917 against 2,729 MB.
+After them it still does not pay: with the pool started while the WARC imports, warming those 33
+languages outlasted the import, and extract at 2 workers took 20.7 s against 17.2 s.
 The Ray engine runs the same warm-up in each of its workers when it starts
 (goldpan.engine.ray_engine.setup_worker).
 Anything that fails to load here is simply loaded later, by the worker that needs it.
