@@ -194,3 +194,16 @@ def test_extract_helpers_equal_the_reference(real_texts) -> None:
             assert langid.letter_count(ln) == len(_NON_LETTERS.sub("", ln))
     for text in raw + [t for t, _ in _all_texts(real_texts)]:
         assert normalize.normalize_text(text) == _reference_normalize(text)
+
+
+def test_language_profile_letters_equal_the_regex_counts(real_texts) -> None:
+    """`profile` reuses the letter counts that chose the main lines (no second regex pass per line):
+    the text's letters and each line's weight must be what the regexes count, CJK lines included."""
+    kana = "ｶﾀｶﾅ・ー゛゜テスト、これは日本語の文です。" * 3
+    for text, _lang in [*_all_texts(real_texts), (kana, "ja"), ("中文句子，用于测试。\n" * 4, "zh")]:
+        for min_chars in (0, 20):
+            lines, counts = langid._main_lines_letters(text, min_chars)
+            assert lines == langid.main_lines(text, min_chars)
+            assert sum(counts) == len(_NON_LETTERS.sub("", "\n".join(lines)))
+            for ln, n in zip(lines, counts):
+                assert langid._line_weight(ln, n) == langid.letter_weight(ln)
