@@ -155,6 +155,7 @@ class RayEngine:
         self.tasks_per_worker = max(1, int(tasks_per_worker))
         self.tally = WorkerTally()
         self._task = None
+        self._handles: dict[Callable, Any] = {}
 
     # -- set-up ------------------------------------------------------------------------------
     def _remote(self):
@@ -166,6 +167,18 @@ class RayEngine:
             self._task = ray.remote(_timed).options(
                 num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
         return self._task
+
+    def _remote_of(self, fn: Callable):
+        """`fn` as a Ray remote function with this engine's options, made once per engine: a new
+        handle per stage would pickle and export the function again for every stage."""
+        self._remote()
+        handle = self._handles.get(fn)
+        if handle is None:
+            import ray
+
+            handle = self._handles[fn] = ray.remote(fn).options(
+                num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
+        return handle
 
     def prestart(self) -> None:
         """Connect (or start the private instance) and run one no-op task per worker."""
@@ -214,9 +227,7 @@ class RayEngine:
         import ray
         from ray.exceptions import RayActorError, WorkerCrashedError
 
-        self._remote()
-        task = ray.remote(_slice_task).options(num_cpus=self.cpus_per_task, max_retries=self.max_retries,
-                                                retry_exceptions=False)
+        task = self._remote_of(_slice_task)
         ctx_ref, job_ref = ray.put(context), ray.put(job)
         pending = [task.remote(fn, ctx_ref, job_ref, i) for i in range(job.slices)]
         try:
@@ -243,9 +254,7 @@ class RayEngine:
         import ray
         from ray.exceptions import RayActorError, WorkerCrashedError
 
-        self._remote()
-        task = ray.remote(_item_task).options(num_cpus=self.cpus_per_task, max_retries=self.max_retries,
-                                               retry_exceptions=False)
+        task = self._remote_of(_item_task)
         ctx_ref = ray.put(context)
         refs = {task.remote(fn, item, ctx_ref, i): i for i, item in enumerate(items)}
         pending = list(refs)
