@@ -25,6 +25,8 @@ Prints seconds per stage and engine, docs/s over all stages, and the ratios: Ray
 The machine may be shared: the ratios of this one run are what to compare. Writes bench/out/ray_engine.json.
 
 `--quick`: 1,000 pages.  `--pages N`: another page count (N >= 5,000 for the issue's figure).
+`--rounds N`: the runs N times, each round starting one engine later than the last (on a shared
+2-core machine one run in four can be 15 % slow), then every round's ratios and their medians.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -149,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1,000 pages")
     ap.add_argument("--batch-rows", type=int, default=128, help="engine.batch_rows (the recipe default)")
     ap.add_argument("--runs", default="inprocess,local2,ray2,local1,ray1")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the runs N times, each round starting one engine later; prints every "
+                         "round's ratios and their medians (the machine is shared: one round can be unlucky)")
     args = ap.parse_args(argv)
     pages = 1000 if args.quick else args.pages
     OUT.mkdir(parents=True, exist_ok=True)
@@ -157,38 +163,66 @@ def main(argv: list[str] | None = None) -> int:
     load0 = os.getloadavg()
     print(f"WARC: {pages} real pages in {len(shards)} shards; machine: {os.cpu_count()} cores, "
           f"load average {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f}", flush=True)
-    results: dict[str, dict] = {}
+    runs = args.runs.split(",")
+    rounds: list[dict[str, dict]] = []
+    docs = 0
+    ref = None
     with tempfile.TemporaryDirectory(prefix="goldpan-ray-bench-") as tmp:
-        docs = 0
-        ref = None
-        for run in args.runs.split(","):
-            kind, workers = run.rstrip("0123456789"), int(run[len(run.rstrip("0123456789")):] or 1)
-            root = Path(tmp) / run
-            engine, start_s = make(kind, workers)
-            load = os.getloadavg()[0]
-            seconds = run_stages(root, engine, args.batch_rows, shards)
-            docs = docs or kept_pages(root)
-            total = round(sum(seconds.values()), 2)
-            d = digests(root)
-            ref = ref or d
-            results[run] = {"kind": kind, "workers": workers, "seconds": seconds, "total_s": total,
-                            "docs_per_s": round(docs / total, 1), "engine_start_s": start_s,
-                            "load_at_start": round(load, 1), "identical_to_first": d == ref}
-            print(f"  {run:<10} {total:7.1f}s  {seconds}  start {start_s}s  identical {d == ref}", flush=True)
-            engine.close()
-            shutil.rmtree(root, ignore_errors=True)
-        if any(r["kind"].startswith("ray") for r in results.values()):
+        for k in range(max(1, args.rounds)):
+            order = runs[k % len(runs):] + runs[: k % len(runs)]  # each round starts one engine later
+            if args.rounds > 1:
+                print(f"round {k + 1}: {', '.join(order)}", flush=True)
+            results: dict[str, dict] = {}
+            for run in order:
+                kind, workers = run.rstrip("0123456789"), int(run[len(run.rstrip("0123456789")):] or 1)
+                root = Path(tmp) / run
+                engine, start_s = make(kind, workers)
+                load = os.getloadavg()[0]
+                seconds = run_stages(root, engine, args.batch_rows, shards)
+                docs = docs or kept_pages(root)
+                total = round(sum(seconds.values()), 2)
+                d = digests(root)
+                ref = ref or d
+                results[run] = {"kind": kind, "workers": workers, "seconds": seconds, "total_s": total,
+                                "docs_per_s": round(docs / total, 1), "engine_start_s": start_s,
+                                "load_at_start": round(load, 1), "identical_to_first": d == ref}
+                print(f"  {run:<10} {total:7.1f}s  {seconds}  start {start_s}s  identical {d == ref}", flush=True)
+                engine.close()
+                shutil.rmtree(root, ignore_errors=True)
+            rounds.append({r: results[r] for r in runs})
+        if any(r.startswith("ray") for r in runs):
             from goldpan.engine.ray_engine import shutdown_ray
 
             shutdown_ray()
     load1 = os.getloadavg()
+    results = rounds[-1] if len(rounds) == 1 else _median_round(rounds)
     print()
-    print(f"{'engine':<11}" + "".join(f"{s:>10}" for s in STAGES) + f"{'total s':>10}{'docs/s':>9}{'same rows':>11}")
+    label = "engine" if len(rounds) == 1 else "median"
+    print(f"{label:<11}" + "".join(f"{s:>10}" for s in STAGES) + f"{'total s':>10}{'docs/s':>9}{'same rows':>11}")
     for run, r in results.items():
         print(f"{run:<11}" + "".join(f"{r['seconds'][s]:>10}" for s in STAGES)
               + f"{r['total_s']:>10}{r['docs_per_s']:>9}{r['identical_to_first']!s:>11}")
+    per_round = [_ratios({k: v["total_s"] for k, v in rr.items()}) for rr in rounds]
+    ratios = per_round[0] if len(rounds) == 1 else {
+        k: statistics.median(pr[k] for pr in per_round) for k in per_round[0]}
+    print()
+    if len(rounds) > 1:
+        print(f"{'ratio (per round, then median)':<34}" + "".join(f"{'r' + str(i + 1):>7}" for i in range(len(rounds)))
+              + f"{'median':>8}")
+    for k, v in ratios.items():
+        each = "".join(f"{pr[k]:>7}" for pr in per_round) if len(rounds) > 1 else ""
+        print(f"{k:<34}{each}{v:>8}")
+    print(f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (2 cores; other jobs share the machine)")
+    print("targets: Ray within 15 % of local at 2 workers (ratio <= 1.15), >= 1.8x from 1 to 2 workers")
+    (OUT / "ray_engine.json").write_text(json.dumps(
+        {"pages": pages, "documents": docs, "results": results, "ratios": ratios, "rounds": rounds,
+         "ratios_per_round": per_round, "load_before": load0, "load_after": load1}, indent=2))
+    return 0 if all(r["identical_to_first"] for rr in rounds for r in rr.values()) else 1
+
+
+def _ratios(t: dict[str, float]) -> dict[str, float]:
+    """Ray over local (overhead) and 1 -> 2 workers (scaling) from one round's totals."""
     ratios = {}
-    t = {k: v["total_s"] for k, v in results.items()}
     for w in (1, 2):
         if f"ray{w}" in t and f"local{w}" in t:
             ratios[f"ray_over_local_{w}_workers"] = round(t[f"ray{w}"] / t[f"local{w}"], 2)
@@ -201,15 +235,19 @@ def main(argv: list[str] | None = None) -> int:
             ratios[f"{kind}_speedup_1_to_2_workers"] = round(t[f"{kind}1"] / t[f"{kind}2"], 2)
     if "inprocess" in t and "ray2" in t:
         ratios["inprocess_over_ray_2_workers"] = round(t["inprocess"] / t["ray2"], 2)
-    print()
-    for k, v in ratios.items():
-        print(f"{k:<34}{v:>8}")
-    print(f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (2 cores; other jobs share the machine)")
-    print("targets: Ray within 15 % of local at 2 workers (ratio <= 1.15), >= 1.8x from 1 to 2 workers")
-    (OUT / "ray_engine.json").write_text(json.dumps(
-        {"pages": pages, "documents": docs, "results": results, "ratios": ratios,
-         "load_before": load0, "load_after": load1}, indent=2))
-    return 0 if all(r["identical_to_first"] for r in results.values()) else 1
+    return ratios
+
+
+def _median_round(rounds: list[dict[str, dict]]) -> dict[str, dict]:
+    """Per engine, the median of the rounds' stage seconds and totals (each figure on its own)."""
+    out = {}
+    for run, first in rounds[0].items():
+        seconds = {s: round(statistics.median(rr[run]["seconds"][s] for rr in rounds), 2) for s in STAGES}
+        total = round(statistics.median(rr[run]["total_s"] for rr in rounds), 2)
+        out[run] = {**first, "seconds": seconds, "total_s": total,
+                    "docs_per_s": round(first["docs_per_s"] * first["total_s"] / total, 1),
+                    "identical_to_first": all(rr[run]["identical_to_first"] for rr in rounds)}
+    return out
 
 
 if __name__ == "__main__":
