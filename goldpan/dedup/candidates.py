@@ -102,18 +102,45 @@ def band_pairs(t: pa.Table, max_bucket: int) -> np.ndarray:
 
 def band_pairs_grouped(t: pa.Table, max_bucket: int, group_by_key) -> np.ndarray:
     """`band_pairs` with the grouping by band key done by `group_by_key` (an engine's: a shuffle by band
-    key on Ray, goldpan.engine.shuffle), then the same star-capped pairing per key: the same pairs."""
+    key on Ray, goldpan.engine.shuffle), then the same star-capped pairing per key: the same pairs.
+
+    The pairing is vectorised over all groups at once (a loop over ~10,000 groups of 6,000 real pages
+    took 0.3 s of the driver's serial time)."""
     if t.num_rows == 0:
         return np.empty((0, 2), np.int64)
-    kr = np.unique(np.stack([t.column("key").to_numpy(), t.column("rank").to_numpy()], axis=1).astype(np.int64), axis=0)
-    chunks = []
-    for g in group_by_key(kr[:, 0], kr[:, 1]):  # the distinct ranks sharing one key, ascending
-        i, j = np.triu_indices(g.size, k=1)
-        keep = i < max_bucket  # each member pairs only with the first `max_bucket` members
-        chunks.append(np.stack([g[i[keep]], g[j[keep]]], axis=1))
-    if not chunks:
+    keys = t.column("key").to_numpy().astype(np.int64)
+    ranks = t.column("rank").to_numpy().astype(np.int64)
+    order = np.lexsort((ranks, keys))  # distinct (key, rank) rows, by key then rank
+    keys, ranks = keys[order], ranks[order]
+    first = np.ones(keys.size, dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (ranks[1:] != ranks[:-1])
+    groups = group_by_key(keys[first], ranks[first])  # the distinct ranks sharing one key, ascending
+    if not groups:
         return np.empty((0, 2), np.int64)
-    return np.unique(np.concatenate(chunks), axis=0).astype(np.int64)  # distinct, ordered by (a, b)
+    return _star_pairs(groups, max_bucket)
+
+
+def _star_pairs(groups: list[np.ndarray], max_bucket: int) -> np.ndarray:
+    """Distinct (a, b) pairs, ordered, of every group: member i with every later member j, for the
+    first `max_bucket` members i of each group."""
+    sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+    flat = np.concatenate(groups).astype(np.int64)
+    starts = np.cumsum(sizes) - sizes
+    local = np.arange(flat.size, dtype=np.int64) - np.repeat(starts, sizes)  # each member's index in its group
+    partners = np.repeat(sizes, sizes) - 1 - local  # later members
+    partners[local >= max_bucket] = 0
+    total = int(partners.sum())
+    if not total:
+        return np.empty((0, 2), np.int64)
+    pos = np.flatnonzero(partners)
+    cnt = partners[pos]
+    a = np.repeat(flat[pos], cnt)
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    b = flat[np.repeat(pos + 1, cnt) + offset]
+    if flat.min() >= 0 and flat.max() < 2**31:  # one int64 code per pair: a fast 1-D unique, (a, b) order
+        code = np.unique((a << 32) | b)
+        return np.stack([code >> 32, code & 0xFFFFFFFF], axis=1).astype(np.int64)
+    return np.unique(np.stack([a, b], axis=1), axis=0).astype(np.int64)
 
 
 def anchor_pairs(t: pa.Table, min_shared: int, max_bucket: int, min_share: float = 0.0) -> np.ndarray:

@@ -26,6 +26,9 @@ def test_grouped_band_pairs_equal_the_self_join_with_repeated_keys_and_capped_bu
         assert np.array_equal(got, want), cap
     empty = pa.table({"rank": pa.array([], pa.int64()), "key": pa.array([], pa.int64())})
     assert band_pairs_grouped(empty, 5, local_group_by_key).shape == (0, 2)
+    # owners too wide to pack a pair into one int64 take the row-wise unique: the same pairs
+    wide = pa.table({"rank": ranks + 2**40, "key": keys})
+    assert np.array_equal(band_pairs_grouped(wide, 3, local_group_by_key), band_pairs(wide, 3))
 
 
 def test_dedup_with_band_keys_grouped_by_the_engine_gives_the_same_clusters() -> None:
