@@ -26,8 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from spacy.attrs import ORTH
-
 try:  # Python 3.11+: the parser behind `re` (the old name `sre_parse` is deprecated)
     from re import _constants as _re_constants
     from re import _parser as _re_parser
@@ -63,6 +61,10 @@ class FastChunkTokenizer:
         Only for spaCy 3.8's English rules, whose prefix/suffix/infix patterns were read to derive
         it; the replay below is used for every other chunk and every other language.
         """
+        # spaCy only here: importing this module must not import spaCy (~0.5 s and its memory in every
+        # process that loads the code location: the UI, the daemon, a run's driver)
+        from spacy.attrs import ORTH
+
         self._simple = _EN_SIMPLE.match if english_shortcut else None
         self._prefix = _anchored_match(tokenizer.prefix_search)
         self._suffix = tokenizer.suffix_search
@@ -74,7 +76,7 @@ class FastChunkTokenizer:
         self._infix_guard = _char_class_search(_edge_chars(tokenizer.infix_finditer, last=False))
         # `Tokenizer._specials` is keyed by exactly the keys of `rules` (add_special_case sets both).
         self._rules: dict[str, tuple[str, ...]] = {
-            key: tuple(_orth(spec) for spec in specs) for key, specs in tokenizer.rules.items()
+            key: tuple(_orth(spec, ORTH) for spec in specs) for key, specs in tokenizer.rules.items()
         }
         # Every prefix of every rule key: a run whose text is not one cannot grow into a key.
         self._rule_prefixes = frozenset(k[:i] for k in self._rules for i in range(1, len(k) + 1))
@@ -203,9 +205,9 @@ class FastChunkTokenizer:
         return False
 
 
-def _orth(spec: dict) -> str:
+def _orth(spec: dict, orth_id: int) -> str:
     for key, value in spec.items():
-        if key == ORTH or key == "ORTH":
+        if key == orth_id or key == "ORTH":
             return value
     raise ValueError(f"special case without ORTH: {spec!r}")
 

@@ -163,3 +163,17 @@ def test_no_test_monkeypatches_the_asset_layer():
                         isinstance(target, ast.Name) and target.id in from_assets):
                     offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
+
+
+def test_loading_the_code_location_imports_no_text_model_library():
+    """Every process that loads the code location (the UI, the daemon, each run's driver) imports
+    `definitions`; spaCy (~0.5 s and its memory), Great Expectations (~2.5 s, scipy.stats) and tiktoken load
+    only where a stage uses them. A module-level `from spacy.attrs import ORTH` in the fast tokenizer
+    once made every one of those processes import spaCy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, definitions; "
+            "print(sorted(m for m in ('spacy', 'great_expectations', 'tiktoken', 'ray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
