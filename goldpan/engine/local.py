@@ -19,6 +19,7 @@ import atexit
 import multiprocessing as mp
 import multiprocessing.util as mp_util
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -102,6 +103,17 @@ _POOLS: dict[tuple[int, str], ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
+def _worker_signals() -> None:
+    """A worker can always be terminated: SIGTERM back to its default action.
+
+    Why: a process started with SIGINT ignored (`nohup`, `cmd &` from a script, cron) ends up ignoring
+    SIGTERM too once Dagster has run a step, because Dagster maps SIGTERM to whatever SIGINT does
+    (`dagster._utils.interrupts`). An ignored signal survives fork and exec, so every worker ignored it, and
+    the pool's shutdown of a broken pool, which terminates the surviving workers and joins them, could wait
+    forever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _shared_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
     key = (workers, start_method)
     with _POOLS_LOCK:
@@ -110,7 +122,7 @@ def _shared_pool(workers: int, start_method: str) -> ProcessPoolExecutor:
             ctx = mp.get_context(start_method)
             if start_method == "forkserver":
                 ctx.set_forkserver_preload(PRELOAD)
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_signals)
             _POOLS[key] = pool
             _shut_down_before_multiprocessing_joins()
         return pool

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -77,6 +78,14 @@ class DyingSliceEngine(LocalProcessEngine):
         return super().map_slices(die_in_second_batch, (fn, self.marker, context), job)
 
 
+def sigterm_ignored(batch: pa.RecordBatch, _ctx: None) -> pa.RecordBatch:
+    """This worker's SIGTERM disposition, as the kernel reports it (bit 15 of SigIgn)."""
+    with open(f"/proc/{os.getpid()}/status") as fh:
+        mask = int(next(ln for ln in fh if ln.startswith("SigIgn:")).split()[1], 16)
+    return pa.RecordBatch.from_pydict({"ignored": [bool(mask & (1 << (signal.SIGTERM - 1)))],
+                                       "pid": [os.getpid()]})
+
+
 def _numbers(n: int, pulled: list[int]):
     for i in range(n):
         pulled.append(i)
@@ -134,6 +143,29 @@ def test_a_dead_worker_fails_the_stage_loudly_and_the_next_run_gets_a_fresh_pool
         list(engine.map_batches(die_on_three, _numbers(6, []), None))
     again = list(engine.map_batches(slow_square, _numbers(4, []), 0.0))
     assert [b.column("x")[0].as_py() for b in again] == [0, 1, 2, 3]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the signal mask from /proc")
+def test_pool_workers_take_sigterm_when_the_driver_ignores_it() -> None:
+    """A run started with SIGINT ignored (nohup, `cmd &`, cron) ignores SIGTERM after any Dagster step
+    (Dagster maps SIGTERM to SIGINT's action), and ignored signals survive fork and exec. The workers
+    reset it, so a broken pool's shutdown, which terminates and joins the surviving workers, ends."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    engine = LocalProcessEngine(workers=2)
+    try:
+        out = list(engine.map_batches(sigterm_ignored, _numbers(4, []), None))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert [b.column("ignored")[0].as_py() for b in out] == [False] * 4
+    pid = out[0].column("pid")[0].as_py()
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and \
+            "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+        time.sleep(0.05)
+    gone = not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    engine.close()
+    assert gone, "a pool worker survived SIGTERM"
 
 
 def _pool_in_a_child(rows: int) -> None:

@@ -300,8 +300,14 @@ def test_isolated_run_reports_errors_and_works_inside_a_daemonic_pool_worker():
     with pytest.raises(RuntimeError, match="ValueError: broken page"):
         run_isolated(_boom, (), 5.0)
     # multiprocessing.Pool workers are daemonic (no multiprocessing children): the fork still works.
-    with multiprocessing.get_context("fork").Pool(1) as pool:
+    # close + join, not the context manager's terminate: when the session runs with SIGINT ignored (a
+    # background job), Dagster's steps leave SIGTERM ignored too and a terminated worker never exits.
+    pool = multiprocessing.get_context("fork").Pool(1)
+    try:
         assert pool.map(_isolated_in_worker, [0]) == ["done"]
+    finally:
+        pool.close()
+        pool.join()
 
 
 def test_pathological_page_becomes_an_error_row_within_the_budget():
