@@ -105,7 +105,7 @@ def band_pairs_grouped(t: pa.Table, max_bucket: int, group_by_key) -> np.ndarray
     key on Ray, goldpan.engine.shuffle), then the same star-capped pairing per key: the same pairs.
 
     The pairing is vectorised over all groups at once (a loop over ~10,000 groups of 6,000 real pages
-    took 0.3 s of the driver's serial time)."""
+    took 0.44 s of the driver's serial time; now 0.06 s)."""
     if t.num_rows == 0:
         return np.empty((0, 2), np.int64)
     keys = t.column("key").to_numpy().astype(np.int64)

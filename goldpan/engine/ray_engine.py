@@ -154,28 +154,22 @@ class RayEngine:
         self.slice_unit = slice_unit
         self.tasks_per_worker = max(1, int(tasks_per_worker))
         self.tally = WorkerTally()
-        self._task = None
         self._handles: dict[Callable, Any] = {}
 
     # -- set-up ------------------------------------------------------------------------------
     def _remote(self):
-        if self._task is None:
-            import ray
-
-            ensure_ray(self.address, num_cpus=self.workers, runtime_env=self.runtime_env,
-                       object_store_memory=self.object_store_memory)
-            self._task = ray.remote(_timed).options(
-                num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
-        return self._task
+        """The batch task (`_timed`): see `_remote_of`."""
+        return self._remote_of(_timed)
 
     def _remote_of(self, fn: Callable):
-        """`fn` as a Ray remote function with this engine's options, made once per engine: a new
-        handle per stage would pickle and export the function again for every stage."""
-        self._remote()
+        """`fn` as a Ray remote function with this engine's options, made once per engine (connecting
+        first): a new handle per stage would pickle and export the function again for every stage."""
         handle = self._handles.get(fn)
         if handle is None:
             import ray
 
+            ensure_ray(self.address, num_cpus=self.workers, runtime_env=self.runtime_env,
+                       object_store_memory=self.object_store_memory)
             handle = self._handles[fn] = ray.remote(fn).options(
                 num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
         return handle

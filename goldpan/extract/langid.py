@@ -71,9 +71,10 @@ def _main_lines_letters(text: str, min_line_chars: int) -> tuple[list[str], list
 
 
 def _line_weight(line: str, letters: int) -> float:
-    """`letter_weight(line)` given the line's letter count: an ASCII line has no CJK letter, so its
-    weight is that count (no regex); other lines are weighed as `letter_weight` does."""
-    if line.isascii():
+    """`letter_weight(line)` given the line's letter count: a line without any character of the CJK
+    ranges (every ASCII line, most European ones) has no CJK letter, so its weight is that count; only
+    the others strip their letters again to count the CJK ones among them."""
+    if line.isascii() or _CJK_LETTER.search(line) is None:
         return letters
     return letter_weight(line)
 
