@@ -309,7 +309,7 @@ def test_ray_is_chosen_by_the_recipe_the_environment_or_the_recipe_resource() ->
     assert eng.max_retries == 1 and eng.runtime_env == {"env_vars": {"X": "1"}}
     # constructing the engine does not connect: nothing starts until a stage runs
     eng = make_engine(EngineSection(workers=2), env={"GOLDPAN_ENGINE": "ray", "GOLDPAN_RAY_ADDRESS": "auto"})
-    assert isinstance(eng, RayEngine) and eng.address == "auto" and eng._task is None
+    assert isinstance(eng, RayEngine) and eng.address == "auto" and eng._handles == {}
     with pytest.raises(ValueError, match="GOLDPAN_ENGINE"):
         make_engine(EngineSection(), env={"GOLDPAN_ENGINE": "spark"})
     # the Dagster switch: same recipe (same id), engine from the resource
