@@ -278,9 +278,10 @@ def _run_on_workers(lake: Lake, section: DedupSection, batch_id: str, *, engine:
     run, before = start_run(engine)
     map_tasks = engine.map_tasks  # type: ignore[attr-defined]
     with run.meter:
-        # light per-document work (shingles and MinHash in numpy): one task per worker and pass
+        # light per-document work (shingles and MinHash in numpy): two tasks per worker and pass, the second
+        # round half the size of the first (goldpan.engine.units.unit_shares), so neither worker waits long
         query = LakeQuery(SLICE_SQL, [batch_id], ("documents",), batch_rows=batch_rows, key="doc_id",
-                          slice_table="documents", slice_partition=(("batch_id", batch_id),), tasks_per_worker=1)
+                          slice_table="documents", slice_partition=(("batch_id", batch_id),), tasks_per_worker=2)
         snapshot = lake.snapshot(["documents"])
         slices, units, cut = plan_slices(lake, query, snapshot, engine)
         source = DedupSlices(lake.root, dict(lake.storage_options) if lake.storage_options else None, snapshot,

@@ -142,7 +142,7 @@ class RayEngine:
     def __init__(self, workers: int | None = None, *, address: str | None = None,
                  runtime_env: Mapping[str, Any] | None = None, in_flight: int | None = None,
                  max_retries: int = 3, object_store_memory: int | None = None, cpus_per_task: float = 1.0,
-                 slice_unit: str = "row_group", tasks_per_worker: int = 4):
+                 slice_unit: str = "row_group", tasks_per_worker: int = 8):
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.address = address
         self.runtime_env = dict(runtime_env or {})

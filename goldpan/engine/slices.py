@@ -109,15 +109,17 @@ class LakeQuery:
             load[i] += size
         return tuple(tuple(sorted(g)) for g in groups)
 
-    def row_group_slices(self, lake: Lake, snapshot: Snapshot, units: int) -> tuple[tuple[FileRange, ...], ...] | None:
-        """`slice_table`'s partition cut into at most `units` runs of row groups of about equal bytes
-        (goldpan.engine.units), or None without a driving table or files. Finer than whole files: a
-        heavy file no longer makes one slow slice that the other workers wait for."""
+    def row_group_slices(self, lake: Lake, snapshot: Snapshot, units: int, workers: int | None = None
+                         ) -> tuple[tuple[FileRange, ...], ...] | None:
+        """`slice_table`'s partition cut into at most `units` runs of row groups (goldpan.engine.units:
+        about equal bytes, or largest first for `workers` fewer than `units`), or None without a driving
+        table or files. Finer than whole files: a heavy file no longer makes one slow slice that the
+        other workers wait for."""
         files = self._partition_files(lake, snapshot) if units > 1 else None
         if not files:
             return None
         groups = row_groups(lake.uri(self.slice_table), lake.storage_options, [p for _, p in sorted(files, key=lambda f: f[1])])
-        return cut_units(groups, units) or None
+        return cut_units(groups, units, workers) or None
 
     def slice_filters(self, index: int, slices: int) -> dict[str, str]:
         """table -> predicate restricting that table's view to slice `index` (see `slice_table`)."""
@@ -207,7 +209,7 @@ def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
     group) fall back to the other cuts, which keep every worker busy."""
     n = slice_count(engine.workers, query.tasks_per_worker or getattr(engine, "tasks_per_worker", 2))
     if getattr(engine, "slice_unit", "file") == "row_group":
-        units = query.row_group_slices(lake, snapshot, n)
+        units = query.row_group_slices(lake, snapshot, n, engine.workers)
         if units and len(units) >= min(n, engine.workers):
             return len(units), units, "row_groups"
     files = query.file_slices(lake, snapshot, n)

@@ -1,4 +1,4 @@
-"""Work units finer than files: runs of Parquet row groups of about equal bytes, for dynamic scheduling.
+"""Work units finer than files: runs of Parquet row groups handed out largest first, for dynamic scheduling.
 
 Why: a sliced stage's input files follow how the previous stage cut its work (the WARC import writes
 one part per WARC shard, each later Ray stage one part per slice). When one file's documents cost
@@ -15,6 +15,7 @@ to those row groups). Every row of the partition is in exactly one unit: the sam
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -46,21 +47,46 @@ def row_groups(table_uri: str, storage_options, paths: Sequence[str]) -> list[Ro
     return out
 
 
-def cut_units(groups: Sequence[RowGroup], units: int) -> tuple[tuple[FileRange, ...], ...]:
-    """`groups` (in file and row order) cut into at most `units` contiguous runs of about equal bytes;
-    a run's rows of one file become one FileRange (the whole file when it spans all of it)."""
+def unit_shares(units: int, workers: int | None = None) -> list[float]:
+    """Each unit's share of the bytes, in the order tasks are handed out: equal, or with `workers`
+    (fewer than `units`) *factoring*: rounds of one unit per worker, each round half the last's size
+    (1/4, 1/4, 1/8, 1/8, ... for 2 workers), scaled to sum to 1.
+
+    Why: bytes are only a proxy for a unit's cost (a page in a slow language costs several times
+    another of its size), so equal units end unevenly, and the stage waits for the last one: on the
+    6,000 real pages, extract's 8 equal units took 2.9-5.2 s each on 2 Ray workers and one worker sat
+    idle for the last 1.1 s. Handing the big units out first and the small ones last keeps the idle
+    tail to a fraction of the smallest unit, with the same number of tasks (Hummel, Schonberg and
+    Flynn, "Factoring: a method for scheduling parallel loops", 1992)."""
+    n = max(1, units)
+    if not workers or workers <= 1 or n <= workers:
+        return [1.0 / n] * n
+    raw = [0.5 ** (i // workers + 1) for i in range(n)]
+    total = sum(raw)
+    return [r / total for r in raw]
+
+
+def cut_units(groups: Sequence[RowGroup], units: int, workers: int | None = None) -> tuple[tuple[FileRange, ...], ...]:
+    """`groups` (in file and row order) cut into at most `units` contiguous runs whose bytes follow
+    `unit_shares` (about equal without `workers`, largest first with them); a run's rows of one file
+    become one FileRange (the whole file when it spans all of it)."""
     if not groups:
         return ()
     total = sum(g.nbytes or 1 for g in groups)
     rows_in = {}
     for g in groups:
         rows_in[g.path] = max(rows_in.get(g.path, 0), g.hi)
-    # a row group goes to the unit its middle byte falls in: contiguous, monotone, about equal bytes
-    runs: list[list[RowGroup]] = [[] for _ in range(max(1, units))]
+    shares = unit_shares(units, workers)
+    bounds, acc_share = [], 0.0
+    for share in shares[:-1]:
+        acc_share += share
+        bounds.append(acc_share * total)
+    # a row group goes to the unit its middle byte falls in: contiguous, monotone, sized by `shares`
+    runs: list[list[RowGroup]] = [[] for _ in shares]
     acc = 0
     for g in groups:
         w = g.nbytes or 1
-        runs[min(len(runs) - 1, int((acc + w / 2) * len(runs) / total))].append(g)
+        runs[bisect.bisect_right(bounds, acc + w / 2)].append(g)
         acc += w
     runs = [r for r in runs if r]
     out = []
