@@ -603,8 +603,9 @@ class RayEngineSection(_Strict):
     max_retries: int = Field(3, ge=0, le=100)  # a task whose worker died is retried this often
     object_store_mb: int | None = Field(None, ge=75, le=1_000_000)  # private instance only
     # A sliced stage cuts its batch into workers x tasks_per_worker tasks, handed to workers as they
-    # free up: `row_group` cuts runs of Parquet row groups largest first (factoring, goldpan.engine.units.unit_shares) (a heavy input file is
-    # spread over several tasks), `file` deals whole files (goldpan.engine.units, bench/ray_engine.py)
+    # free up: `row_group` cuts runs of Parquet row groups, largest first so that the last tasks are
+    # small (goldpan.engine.units.unit_shares; a heavy input file is spread over several tasks), `file`
+    # deals whole files (goldpan.engine.units, bench/ray_engine.py)
     slice_unit: Literal["file", "row_group"] = "row_group"
     tasks_per_worker: int = Field(8, ge=1, le=64)
 
