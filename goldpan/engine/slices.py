@@ -206,12 +206,16 @@ def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
     units per worker, cut as `engine.slice_unit` says (`row_group`: runs of row groups, `file`: whole
     files), else by the hash of the key when the driving table's partition cannot be cut that way.
     Row groups that give fewer tasks than workers (a file written in one process can be one big row
-    group) fall back to the other cuts, which keep every worker busy."""
-    n = slice_count(engine.workers, query.tasks_per_worker or getattr(engine, "tasks_per_worker", 2))
+    group) fall back to the other cuts, which keep every worker busy. Those take at most two slices
+    per worker: every slice of a hash cut scans the whole partition, and whole files cannot be cut
+    finer than the files there are (8 tasks per worker would ask 2 workers for 16 files)."""
+    per_worker = query.tasks_per_worker or getattr(engine, "tasks_per_worker", 2)
+    n = slice_count(engine.workers, per_worker)
     if getattr(engine, "slice_unit", "file") == "row_group":
         units = query.row_group_slices(lake, snapshot, n, engine.workers)
         if units and len(units) >= min(n, engine.workers):
             return len(units), units, "row_groups"
+    n = slice_count(engine.workers, min(per_worker, 2))
     files = query.file_slices(lake, snapshot, n)
     return n, files, "files" if files is not None else "hash"
 

@@ -113,6 +113,21 @@ def test_every_row_is_read_once_whatever_the_cut(tmp_path, unit: str, per_worker
         assert 6 <= len(got) <= 8 and max(sizes) <= 25 and max(sizes[-2:]) < min(sizes[:2]), sizes
 
 
+def test_whole_file_and_hash_cuts_take_at_most_two_slices_per_worker(tmp_path) -> None:
+    """8 tasks per worker suit runs of row groups; a hash slice scans the whole partition, and whole
+    files cannot be dealt into more slices than there are files."""
+    lake = Lake(tmp_path / "lake")
+    ids = _write_parts(lake, [60, 12, 8, 4])
+    got, cut = _read_all(lake, _Engine(2, "file", 8))
+    assert cut == "files" and len(got) == 4  # 4 files for 2 x 2 slices, not a hash cut into 16
+    assert sorted(d for s in got for d in s) == ids
+    one = Lake(tmp_path / "one")
+    ids_one = _write_parts(one, [30], rows_per_group=30)  # one file of one row group: nothing to cut but the hash
+    got, cut = _read_all(one, _Engine(2, "row_group", 8))
+    assert cut == "hash" and len(got) == 4
+    assert sorted(d for s in got for d in s) == ids_one
+
+
 def test_a_unit_scans_only_its_row_groups(tmp_path) -> None:
     lake = Lake(tmp_path / "lake")
     _write_parts(lake, [40])
