@@ -195,7 +195,12 @@ def run_slice(fn: BatchFn, context: Any, job: SliceJob, index: int, worker_label
     return res
 
 
-def slice_count(workers: int, per_worker: int = 2) -> int:
+#: slices per worker of the whole-file and hash cuts (and the default without an engine setting): every
+#: slice of a hash cut scans the whole partition, and whole files run out (see `plan_slices`)
+WHOLE_CUT_PER_WORKER = 2
+
+
+def slice_count(workers: int, per_worker: int = WHOLE_CUT_PER_WORKER) -> int:
     """Slices per stage: a few per worker, so a slow or retried task does not leave the others idle."""
     return max(1, workers * per_worker)
 
@@ -209,13 +214,13 @@ def plan_slices(lake: Lake, query: LakeQuery, snapshot: Snapshot, engine: Any
     group) fall back to the other cuts, which keep every worker busy. Those take at most two slices
     per worker: every slice of a hash cut scans the whole partition, and whole files cannot be cut
     finer than the files there are (8 tasks per worker would ask 2 workers for 16 files)."""
-    per_worker = query.tasks_per_worker or getattr(engine, "tasks_per_worker", 2)
+    per_worker = query.tasks_per_worker or getattr(engine, "tasks_per_worker", WHOLE_CUT_PER_WORKER)
     n = slice_count(engine.workers, per_worker)
     if getattr(engine, "slice_unit", "file") == "row_group":
         units = query.row_group_slices(lake, snapshot, n, engine.workers)
         if units and len(units) >= min(n, engine.workers):
             return len(units), units, "row_groups"
-    n = slice_count(engine.workers, min(per_worker, 2))
+    n = slice_count(engine.workers, min(per_worker, WHOLE_CUT_PER_WORKER))
     files = query.file_slices(lake, snapshot, n)
     return n, files, "files" if files is not None else "hash"
 
