@@ -61,9 +61,13 @@ static Py_ssize_t N_FEAT = 0;
 static unsigned char CLASS[0x10000];
 static unsigned char BULLET_FIRST[0x10000];
 static int CONFIGURED = 0;
+static unsigned char ASCII_WORD[128]; /* Python regex word characters among ASCII */
 /* Python callables: bullet_core(line) -> (core, is_bullet); keywords(low, has_cjk, has_digit) ->
  * (hits, legal, date); separator_cov(core, anchors) -> float | None; value_words(values) -> (b, c). */
-static PyObject *BULLET_CORE = NULL, *KEYWORDS = NULL, *SEPARATOR_COV = NULL, *VALUE_WORDS = NULL;
+static PyObject *BULLET_CORE = NULL, *SEPARATOR_COV = NULL, *VALUE_WORDS = NULL;
+/* The keyword rules of goldpan.extract.lines._keywords: word sets, pairs, CJK marks, date searches. */
+static PyObject *KW_BOILER = NULL, *KW_PAIR_FIRSTS = NULL, *KW_PAIRS = NULL, *KW_CJK = NULL, *KW_LEGAL = NULL,
+                *KW_DATE_NUMERIC = NULL, *KW_DATE_MONTH = NULL, *KW_LEGAL_MARKS = NULL;
 /* Constants shared with the Python reference. */
 static long WINDOW = 3, WIDE = 10, PROSE_MIN_WORDS = 8, BLOCK_GAP = 600;
 static Py_ssize_t PROBE_SPAN = 48, NEAR = 16384, TAIL = 240;
@@ -106,7 +110,21 @@ configure(PyObject *self, PyObject *args, PyObject *kw)
         COL[c] = (int)k;
     }
     Py_XSETREF(BULLET_CORE, Py_NewRef(bc));
-    Py_XSETREF(KEYWORDS, Py_NewRef(kwf));
+    if (!PyTuple_Check(kwf) || PyTuple_GET_SIZE(kwf) != 8) {
+        PyErr_SetString(PyExc_TypeError, "keywords must be (boiler words, pair firsts, pairs, CJK marks, legal words, "
+                                         "legal marks, numeric date search, month date search)");
+        return NULL;
+    }
+    Py_XSETREF(KW_BOILER, Py_NewRef(PyTuple_GET_ITEM(kwf, 0)));
+    Py_XSETREF(KW_PAIR_FIRSTS, Py_NewRef(PyTuple_GET_ITEM(kwf, 1)));
+    Py_XSETREF(KW_PAIRS, Py_NewRef(PyTuple_GET_ITEM(kwf, 2)));
+    Py_XSETREF(KW_CJK, Py_NewRef(PyTuple_GET_ITEM(kwf, 3)));
+    Py_XSETREF(KW_LEGAL, Py_NewRef(PyTuple_GET_ITEM(kwf, 4)));
+    Py_XSETREF(KW_LEGAL_MARKS, Py_NewRef(PyTuple_GET_ITEM(kwf, 5)));
+    Py_XSETREF(KW_DATE_NUMERIC, Py_NewRef(PyTuple_GET_ITEM(kwf, 6)));
+    Py_XSETREF(KW_DATE_MONTH, Py_NewRef(PyTuple_GET_ITEM(kwf, 7)));
+    for (int c = 0; c < 128; c++)
+        ASCII_WORD[c] = c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     Py_XSETREF(SEPARATOR_COV, Py_NewRef(sc));
     Py_XSETREF(VALUE_WORDS, Py_NewRef(vw));
     CONFIGURED = 1;
@@ -125,7 +143,7 @@ cls(Py_UCS4 c)
 static inline int
 is_word(Py_UCS4 c)
 {
-    return c == '_' || Py_UNICODE_ISALNUM(c);
+    return c < 128 ? ASCII_WORD[c] : Py_UNICODE_ISALNUM(c);
 }
 
 /* " ".join(s.split()) of a str, as a new reference (the same object when nothing changes). */
@@ -285,14 +303,45 @@ is_ascii_alnum(Py_UCS4 c)
     return is_ascii_alpha(c) || (c >= '0' && c <= '9');
 }
 
+/* Next '<' in d[from:n] (memchr for one-byte strings), or n. */
+static inline Py_ssize_t
+next_lt(int kind, const void *d, Py_ssize_t from, Py_ssize_t n)
+{
+    if (from >= n)
+        return n;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = memchr((const Py_UCS1 *)d + from, '<', (size_t)(n - from));
+        return p ? p - (const Py_UCS1 *)d : n;
+    }
+#ifdef __SSE2__
+    if (kind == PyUnicode_2BYTE_KIND) {
+        /* Most news pages are two-byte strings (one curly quote is enough): 8 characters a compare. */
+        const Py_UCS2 *u = (const Py_UCS2 *)d;
+        const __m128i lt = _mm_set1_epi16('<');
+        Py_ssize_t j = from;
+        for (; j + 8 <= n; j += 8) {
+            int mask = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(u + j)), lt));
+            if (mask)
+                return j + (__builtin_ctz((unsigned)mask) >> 1);
+        }
+        for (; j < n; j++)
+            if (u[j] == '<')
+                return j;
+        return n;
+    }
+#endif
+    for (Py_ssize_t j = from; j < n; j++)
+        if (PyUnicode_READ(kind, d, j) == '<')
+            return j;
+    return n;
+}
+
 /* Position of `<body` (any case, then a non-word character or the end) in html, or 0. */
 static Py_ssize_t
 find_body(int kind, const void *d, Py_ssize_t n)
 {
-    for (Py_ssize_t j = 0; j + 5 <= n; j++) {
-        if (PyUnicode_READ(kind, d, j) != '<')
-            continue;
-        const char *w = "body";
+    for (Py_ssize_t j = next_lt(kind, d, 0, n); j + 5 <= n; j = next_lt(kind, d, j + 1, n)) {
+        static const char w[] = "body";
         int ok = 1;
         for (int k = 0; k < 4 && ok; k++) {
             Py_UCS4 c = PyUnicode_READ(kind, d, j + 1 + k);
@@ -494,6 +543,97 @@ source_columns(float *out, PyObject **cores, Py_ssize_t n, PyObject *html)
         pos = end;
     }
     return 0;
+}
+
+/* ---- the keywords of a short line (goldpan.extract.lines._keywords) ---- */
+
+/* (boilerplate hits, legal mark, date) of the lower-cased line `low`; -1 on error. */
+static int
+keywords(PyObject *low, int has_cjk, int has_digit, float *hits_out, float *legal_out, float *date_out)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(low);
+    int kind = PyUnicode_KIND(low);
+    const void *d = PyUnicode_DATA(low);
+    long hits = 0;
+    int legal = 0, r;
+    /* prev: the previous word when it can start a pair (a pair's first word is always in KW_PAIR_FIRSTS,
+     * so only those pairs are looked up, as the reference's pairwise() finds them). */
+    PyObject *prev = NULL, *w = NULL;
+    Py_ssize_t j = 0;
+    while (j < n) {
+        if (!is_word(PyUnicode_READ(kind, d, j))) {
+            j++;
+            continue;
+        }
+        Py_ssize_t k = j + 1;
+        while (k < n && is_word(PyUnicode_READ(kind, d, k)))
+            k++;
+        w = PyUnicode_Substring(low, j, k);
+        j = k;
+        if (w == NULL)
+            goto fail;
+        if ((r = PySet_Contains(KW_BOILER, w)) < 0)
+            goto fail;
+        hits += r;
+        if (!legal) {
+            if ((r = PySet_Contains(KW_LEGAL, w)) < 0)
+                goto fail;
+            legal = r;
+        }
+        if (prev != NULL) {
+            PyObject *pair = PyTuple_Pack(2, prev, w);
+            if (pair == NULL)
+                goto fail;
+            r = PySet_Contains(KW_PAIRS, pair);
+            Py_DECREF(pair);
+            if (r < 0)
+                goto fail;
+            hits += r;
+            Py_CLEAR(prev);
+        }
+        if ((r = PySet_Contains(KW_PAIR_FIRSTS, w)) < 0)
+            goto fail;
+        if (r)
+            prev = w;
+        else
+            Py_DECREF(w);
+        w = NULL;
+    }
+    Py_CLEAR(prev);
+    if (has_cjk) {
+        for (Py_ssize_t q = 0; q < PyTuple_GET_SIZE(KW_CJK); q++) {
+            if ((r = PyUnicode_Contains(low, PyTuple_GET_ITEM(KW_CJK, q))) < 0)
+                return -1;
+            hits += r;
+        }
+    }
+    for (Py_ssize_t q = 0; !legal && q < PyTuple_GET_SIZE(KW_LEGAL_MARKS); q++) {
+        if ((r = PyUnicode_Contains(low, PyTuple_GET_ITEM(KW_LEGAL_MARKS, q))) < 0)
+            return -1;
+        legal = r;
+    }
+    int date = 0;
+    if (has_digit) {
+        PyObject *m = PyObject_CallOneArg(KW_DATE_NUMERIC, low);
+        if (m == NULL)
+            return -1;
+        date = m != Py_None;
+        Py_DECREF(m);
+        if (!date) {
+            if ((m = PyObject_CallOneArg(KW_DATE_MONTH, low)) == NULL)
+                return -1;
+            date = m != Py_None;
+            Py_DECREF(m);
+        }
+    }
+    *hits_out = (float)hits;
+    *legal_out = (float)legal;
+    *date_out = (float)date;
+    return 0;
+fail:
+    Py_XDECREF(w);
+    Py_XDECREF(prev);
+    return -1;
 }
 
 /* ---- the features of one page's lines ---- */
@@ -703,14 +843,11 @@ line_features(PyObject *self, PyObject *args)
             PyObject *low = PyObject_CallMethod(cores[i], "lower", NULL);
             if (low == NULL)
                 goto done;
-            PyObject *r = PyObject_CallFunction(KEYWORDS, "NOO", low, s->counts[iC] > 0 ? Py_True : Py_False,
-                                                s->counts[iD] > 0 ? Py_True : Py_False);
-            if (r == NULL)
+            int r = keywords(low, s->counts[iC] > 0, s->counts[iD] > 0, &row[COL[C_BOILER_WORDS]],
+                             &row[COL[C_LEGAL]], &row[COL[C_DATE_LIKE]]);
+            Py_DECREF(low);
+            if (r < 0)
                 goto done;
-            row[COL[C_BOILER_WORDS]] = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(r, 0));
-            row[COL[C_LEGAL]] = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(r, 1));
-            row[COL[C_DATE_LIKE]] = (float)PyFloat_AsDouble(PyTuple_GET_ITEM(r, 2));
-            Py_DECREF(r);
         }
         /* Link coverage: the line is a link text, or its separator-split pieces are. */
         if (has_anchors) {
@@ -881,39 +1018,6 @@ done:
 
 /* ---- the page scans of goldpan.extract.learned.lists_kept and goldpan.extract.lines.anchor_texts ---- */
 
-/* Next '<' in d[from:n] (memchr for one-byte strings), or n. */
-static inline Py_ssize_t
-next_lt(int kind, const void *d, Py_ssize_t from, Py_ssize_t n)
-{
-    if (from >= n)
-        return n;
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *p = memchr((const Py_UCS1 *)d + from, '<', (size_t)(n - from));
-        return p ? p - (const Py_UCS1 *)d : n;
-    }
-#ifdef __SSE2__
-    if (kind == PyUnicode_2BYTE_KIND) {
-        /* Most news pages are two-byte strings (one curly quote is enough): 8 characters a compare. */
-        const Py_UCS2 *u = (const Py_UCS2 *)d;
-        const __m128i lt = _mm_set1_epi16('<');
-        Py_ssize_t j = from;
-        for (; j + 8 <= n; j += 8) {
-            int mask = _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(u + j)), lt));
-            if (mask)
-                return j + (__builtin_ctz((unsigned)mask) >> 1);
-        }
-        for (; j < n; j++)
-            if (u[j] == '<')
-                return j;
-        return n;
-    }
-#endif
-    for (Py_ssize_t j = from; j < n; j++)
-        if (PyUnicode_READ(kind, d, j) == '<')
-            return j;
-    return n;
-}
-
 /* `<(/?)[uU][lL]\b` renamed `<\1ol`: the same length, so a copy with two characters changed per tag. */
 static PyObject *
 lists_kept(PyObject *self, PyObject *html)
@@ -1052,6 +1156,170 @@ anchor_captures(PyObject *self, PyObject *html)
     return found;
 }
 
+/* goldpan.extract.lines.anchor_texts: the distinct captures, entities unescaped (by `unescape`, Python's
+ * html.unescape, only for captures holding '&') and whitespace normalised; empty ones dropped. */
+static PyObject *
+anchor_texts(PyObject *self, PyObject *args)
+{
+    PyObject *html, *unescape;
+    if (!PyArg_ParseTuple(args, "UO", &html, &unescape))
+        return NULL;
+    PyObject *caps = anchor_captures(self, html);
+    if (caps == NULL)
+        return NULL;
+    PyObject *out = PySet_New(NULL), *it = NULL, *m;
+    if (out == NULL || (it = PyObject_GetIter(caps)) == NULL)
+        goto fail;
+    while ((m = PyIter_Next(it)) != NULL) {
+        PyObject *t = m;
+        if (PyUnicode_FindChar(m, '&', 0, PyUnicode_GET_LENGTH(m), 1) >= 0) {
+            t = PyObject_CallOneArg(unescape, m);
+            Py_DECREF(m);
+            if (t == NULL)
+                goto fail;
+        }
+        PyObject *norm = normalize_ws(t);
+        Py_DECREF(t);
+        if (norm == NULL)
+            goto fail;
+        int r = PyUnicode_GET_LENGTH(norm) ? PySet_Add(out, norm) : 0;
+        Py_DECREF(norm);
+        if (r < 0)
+            goto fail;
+    }
+    if (PyErr_Occurred())
+        goto fail;
+    Py_DECREF(it);
+    Py_DECREF(caps);
+    PyObject *frozen = PyFrozenSet_New(out);
+    Py_DECREF(out);
+    return frozen;
+fail:
+    Py_XDECREF(it);
+    Py_XDECREF(out);
+    Py_DECREF(caps);
+    return NULL;
+}
+
+/* goldpan.extract.lines.split_lines: the non-blank lines of `text`, and whether each had a blank line
+ * (or the start / end of the text) before and after it. */
+static PyObject *
+split_lines(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *d = PyUnicode_DATA(text);
+    PyObject *lines = PyList_New(0), *before = PyList_New(0), *after = NULL;
+    if (lines == NULL || before == NULL)
+        goto fail;
+    int prev_blank = 1;
+    Py_ssize_t start = 0;
+    while (start <= n) {
+        Py_ssize_t end = PyUnicode_FindChar(text, '\n', start, n, 1);
+        if (end == -2)
+            goto fail;
+        if (end < 0)
+            end = n;
+        int blank = 1; /* line.strip() is empty */
+        for (Py_ssize_t j = start; j < end && blank; j++)
+            blank = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, d, j));
+        if (blank) {
+            prev_blank = 1;
+        } else {
+            PyObject *line = PyUnicode_Substring(text, start, end);
+            if (line == NULL || PyList_Append(lines, line) < 0) {
+                Py_XDECREF(line);
+                goto fail;
+            }
+            Py_DECREF(line);
+            if (PyList_Append(before, prev_blank ? Py_True : Py_False) < 0)
+                goto fail;
+            prev_blank = 0;
+        }
+        start = end + 1;
+    }
+    Py_ssize_t m = PyList_GET_SIZE(before);
+    if ((after = PyList_New(m > 0 ? m : 1)) == NULL)
+        goto fail;
+    for (Py_ssize_t i = 1; i < m; i++)
+        PyList_SET_ITEM(after, i - 1, Py_NewRef(PyList_GET_ITEM(before, i)));
+    PyList_SET_ITEM(after, (m > 0 ? m : 1) - 1, Py_NewRef(Py_True));
+    return Py_BuildValue("NNN", lines, before, after);
+fail:
+    Py_XDECREF(lines);
+    Py_XDECREF(before);
+    Py_XDECREF(after);
+    return NULL;
+}
+
+/* goldpan.extract.line_model.LineModel.predict: P(content) of each row of x (float32, n x d) through
+ * one ReLU layer (w1: float64 d x h with the standardisation folded in, b1: h; w2: h, b2), written into
+ * probs (float64, n). Why here: numpy's matmul hands even a 30-row product to OpenBLAS, whose threads
+ * then spin (their CPU counts against the page), and the page's ~10 small numpy calls cost more than
+ * the arithmetic; the sums are the same up to the order of float64 additions. */
+static PyObject *
+mlp_predict(PyObject *self, PyObject *args)
+{
+    Py_buffer x, w1, b1, w2, pr;
+    double b2;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*dw*", &x, &w1, &b1, &w2, &b2, &pr))
+        return NULL;
+    PyObject *ret = NULL;
+    Py_ssize_t h = b1.len / (Py_ssize_t)sizeof(double);
+    Py_ssize_t d = h ? w1.len / (Py_ssize_t)sizeof(double) / h : 0;
+    Py_ssize_t n = pr.len / (Py_ssize_t)sizeof(double);
+    if (h == 0 || d * h * (Py_ssize_t)sizeof(double) != w1.len || w2.len != h * (Py_ssize_t)sizeof(double) ||
+        x.len != n * d * (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "mlp_predict: shapes do not agree");
+        goto done;
+    }
+    double *acc = PyMem_Malloc(sizeof(double) * h);
+    if (acc == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const float *xs = x.buf;
+    const double *W = w1.buf, *B = b1.buf, *V = w2.buf;
+    double *out = pr.buf;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const float *row = xs + r * d;
+        for (Py_ssize_t j = 0; j < h; j++)
+            acc[j] = 0.0;
+        for (Py_ssize_t i = 0; i < d; i++) {
+            double xi = (double)row[i];
+            if (xi == 0.0)
+                continue;
+            const double *wi = W + i * h;
+            for (Py_ssize_t j = 0; j < h; j++)
+                acc[j] += xi * wi[j];
+        }
+        double z = b2;
+        for (Py_ssize_t j = 0; j < h; j++) {
+            double a = acc[j] + B[j];
+            if (a > 0.0)
+                z += a * V[j];
+        }
+        if (z > 30.0)
+            z = 30.0;
+        else if (z < -30.0)
+            z = -30.0;
+        out[r] = 1.0 / (1.0 + exp(-z));
+    }
+    PyMem_Free(acc);
+    ret = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&w1);
+    PyBuffer_Release(&b1);
+    PyBuffer_Release(&w2);
+    PyBuffer_Release(&pr);
+    return ret;
+}
+
 static PyMethodDef METHODS[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "Set the column layout, character tables, Python rule callables and constants (once per process)."},
@@ -1061,6 +1329,11 @@ static PyMethodDef METHODS[] = {
     {"lists_kept", lists_kept, METH_O, "goldpan.extract.learned.lists_kept: <ul> tags renamed <ol>."},
     {"anchor_captures", anchor_captures, METH_O,
      "The distinct raw captures of goldpan.extract.lines._ANCHOR over the page (a set of str)."},
+    {"anchor_texts", anchor_texts, METH_VARARGS,
+     "anchor_texts(html, unescape): goldpan.extract.lines.anchor_texts (a frozenset of str)."},
+    {"split_lines", split_lines, METH_O, "goldpan.extract.lines.split_lines: (lines, blank before, blank after)."},
+    {"mlp_predict", mlp_predict, METH_VARARGS,
+     "mlp_predict(x, w1, b1, w2, b2, probs): goldpan.extract.line_model.LineModel.predict into probs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -20,6 +20,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # the compiled forward pass (goldpan/extract/_fastlines.c); numpy without it
+    from goldpan.extract import _fastlines as _FAST
+except ImportError:
+    _FAST = None
+
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "extract"
 SHIPPED_PREFIX = "shipped:"
 # Rows per matrix product in `LineModel.predict` (small enough that OpenBLAS stays on one thread).
@@ -44,10 +49,24 @@ class LineModel:
     def _fold(self) -> None:
         """Standardisation folded into the first layer: one matrix product per page, not three ops."""
         self._w1 = self.w1 / self.scale[:, None]
-        self._b1 = self.b1 - (self.mean / self.scale) @ self.w1
+        self._b1 = np.ascontiguousarray(self.b1 - (self.mean / self.scale) @ self.w1, dtype=np.float64)
+        self._w1c = np.ascontiguousarray(self._w1, dtype=np.float64)
+        self._w2c = np.ascontiguousarray(self.w2, dtype=np.float64)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """P(content) for each row of `x` (columns in `self.features` order)."""
+        """P(content) for each row of `x` (columns in `self.features` order): in C where the compiled
+        module is built (the same sums up to the order of float64 additions), else `predict_py`."""
+        n = x.shape[0]
+        if n == 0:
+            return np.zeros(0, dtype=np.float64)
+        if _FAST is not None and x.dtype == np.float32 and x.flags.c_contiguous:
+            probs = np.empty(n, dtype=np.float64)
+            _FAST.mlp_predict(x, self._w1c, self._b1, self._w2c, float(self.b2), probs)
+            return probs
+        return self.predict_py(x)
+
+    def predict_py(self, x: np.ndarray) -> np.ndarray:
+        """`predict` with numpy: the reference, and the path for other dtypes or without the module."""
         n = x.shape[0]
         if n == 0:
             return np.zeros(0, dtype=np.float64)

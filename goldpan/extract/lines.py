@@ -69,6 +69,7 @@ _BOILER_PAIRS = frozenset({
     ("all", "rights"), ("weitere", "artikel"), ("das", "könnte"), ("lesen", "sie"), ("auch", "interessant"),
 })
 _BOILER_CJK = ("分享", "评论", "相关", "登录", "注册", "广告", "上一篇", "下一篇", "返回", "首页")
+_LEGAL_MARKS = ("©", "(c)", "版权", "版權")
 _LEGAL_WORDS = frozenset(["copyright", "rights", "reserved", "privacy", "impressum", "datenschutz", "cookies", "terms"])
 
 LINE_FEATURES: tuple[str, ...] = (
@@ -92,12 +93,20 @@ _PROSE_MIN_WORDS = 8
 
 
 def anchor_texts(html: str) -> frozenset[str]:
-    """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear regex."""
+    """Whitespace-normalised texts of the page's links (plain-text anchors), by a linear scan.
+
+    Distinct texts only: navigation repeats the same links (menus at the top and the bottom). The
+    compiled scan gives the same set as `anchor_texts_py`, the regex reference
+    (tests/unit/test_extract_fastlines.py)."""
+    if _FAST is not None:
+        return _FAST.anchor_texts(html, _html.unescape)
+    return anchor_texts_py(html)
+
+
+def anchor_texts_py(html: str) -> frozenset[str]:
+    """`anchor_texts` by `_ANCHOR.findall`: the reference, and the path without the compiled module."""
     out = set()
-    # Distinct texts only: navigation repeats the same links (menus at the top and the bottom). The
-    # compiled scan finds the same captures as the regex (tests/unit/test_extract_fastlines.py).
-    captures = _FAST.anchor_captures(html) if _FAST is not None else set(_ANCHOR.findall(html))
-    for m in captures:
+    for m in set(_ANCHOR.findall(html)):
         # html.unescape is a Python-level call; most anchor texts hold no entity at all
         t = " ".join((_html.unescape(m) if "&" in m else m).split())
         if t:
@@ -106,7 +115,15 @@ def anchor_texts(html: str) -> frozenset[str]:
 
 
 def split_lines(text: str) -> tuple[list[str], list[bool], list[bool]]:
-    """Non-blank lines of `text`, and whether each had a blank line before / after it."""
+    """Non-blank lines of `text`, and whether each had a blank line before / after it (compiled when
+    built; `split_lines_py` is the reference)."""
+    if _FAST is not None:
+        return _FAST.split_lines(text)
+    return split_lines_py(text)
+
+
+def split_lines_py(text: str) -> tuple[list[str], list[bool], list[bool]]:
+    """`split_lines` in Python."""
     raw = text.split("\n")
     lines: list[str] = []
     blank_before: list[bool] = []
@@ -162,7 +179,7 @@ def _keywords(low: str, has_cjk: bool, has_digit: bool) -> tuple[float, float, f
         hits += sum(map(_BOILER_PAIRS.__contains__, itertools.pairwise(words)))
     if has_cjk:
         hits += sum(1 for k in _BOILER_CJK if k in low)
-    # legal marks: ©, (c), 版权, 版權 (tested one by one: any() over a tuple costs a generator a line)
+    # legal marks (_LEGAL_MARKS), tested one by one: any() over a tuple costs a generator a line
     legal = (not _LEGAL_WORDS.isdisjoint(words) or "©" in low or "(c)" in low or "版权" in low
              or "版權" in low)
     date = has_digit and (_DATE_NUMERIC.search(low) is not None or _DATE_MONTH.search(low) is not None)
@@ -212,7 +229,9 @@ def _load_fast():
     _fastlines.configure(
         columns=_COL, n_features=N_FEATURES, class_table=_CLASS_TABLE.tobytes(),
         bullet_first=_BULLET_FIRST_TABLE.astype(np.uint8).tobytes(), bullet_core=_bullet_core,
-        keywords=_keywords, separator_cov=_separator_cov, value_words=source_context._value_words,
+        keywords=(_BOILER_WORDS, _PAIR_FIRSTS, _BOILER_PAIRS, _BOILER_CJK, _LEGAL_WORDS, _LEGAL_MARKS,
+                  _DATE_NUMERIC.search, _DATE_MONTH.search),
+        separator_cov=_separator_cov, value_words=source_context._value_words,
         window=_WINDOW, wide=_WIDE, prose_min_words=_PROSE_MIN_WORDS, block_gap=_BLOCK_GAP,
         probe_span=source_context._PROBE_SPAN, near=source_context._NEAR, tail=source_context._TAIL,
     )
@@ -463,4 +482,4 @@ def _window_means(csum: np.ndarray, radius: int) -> np.ndarray:
 
 _FAST = _load_fast()
 
-__all__ = ["LINE_FEATURES", "N_FEATURES", "anchor_texts", "line_features", "line_features_py", "split_lines"]
+__all__ = ["LINE_FEATURES", "N_FEATURES", "anchor_texts", "anchor_texts_py", "line_features", "line_features_py", "split_lines", "split_lines_py"]
