@@ -43,8 +43,7 @@ EDGE_TEXTS = [
     "", "\n", " \t\n\u3000\n y\r\n", "a\n\n\nb\n", "x", "\u2028 line\x85next\n\n",
     "  \u2022 bullet\n- dash\n1) one\n12. twelve\n\u00b7\n",
     "Home | News | Sport\nShare on Facebook\nRead more\nAll rights reserved \u00a9 2024\n",
-    "12.03.2024\nMay 5, 2023\n\u5206\u4eab \u8bc4\u8bba\n\u7248\u6b0a\u6240\u6709\n"
-    "Sign up for our newsletter\n",
+    "12.03.2024\nMay 5, 2023\n\u5206\u4eab \u8bc4\u8bba\n\u7248\u6b0a\u6240\u6709\nSign up for our newsletter\n",
     "tab\tseparated\trow\n\tindented\n" + "y" * 70000 + "\n",
 ]
 
