@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -90,19 +91,22 @@ def run_variants(exts: list, items: list[str]) -> list[tuple[list[str], float, d
     run (trafilatura's pages/s moved from 27 to 48 between runs of the same pages), and a change
     that hit only the later extractors skewed the speed ratios.
 
-    The order rotates from page to page, so each extractor runs first (on caches the previous
-    extractor filled with its own code and data) as often as any other. With a fixed order the
-    position alone moved the speed by 20 %: "goldpan, headline not forced" (the same work less one
-    small step) ran at 413 pages/s second in line against 341 for "goldpan" first in line, right after
-    trafilatura; trafilatura `favor_precision` always ran right after trafilatura's default.
+    The order is shuffled page by page (a fixed seed), so no extractor always runs right after the
+    same other one on the same page, with its page string, parser and allocator warm. With a fixed
+    order, "goldpan, headline not forced" (the same work less one small step) ran at 413 pages/s
+    right after "goldpan" against 341 for "goldpan" right after trafilatura, and trafilatura
+    `favor_precision` always ran right after trafilatura's default; rotating the first extractor
+    kept those pairs (561 against 469 pages/s).
     """
     from goldpan.extract.html_text import ParsedHtml
     from goldpan.extract.normalize import normalize_text
 
+    rng = random.Random(16)
+    order = list(range(len(exts)))
     out = [([], 0.0, {}) for _ in exts]
-    for i, html in enumerate(items):
-        for j in range(len(exts)):
-            k = (i + j) % len(exts)
+    for html in items:
+        rng.shuffle(order)
+        for k in order:
             ext = exts[k]
             texts, cpu, paths = out[k]
             t0 = time.process_time()
