@@ -89,11 +89,6 @@ def main() -> int:
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--neg-weight", type=float, default=1.0)
     ap.add_argument("--ensemble", type=int, default=1, help="networks per model (seeds seed..seed+k-1)")
-    ap.add_argument("--kind", choices=("mlp", "gbdt"), default="mlp")
-    ap.add_argument("--rounds", type=int, default=300, help="gbdt: trees")
-    ap.add_argument("--lr", type=float, default=0.1, help="gbdt: learning rate")
-    ap.add_argument("--leaves", type=int, default=15, help="gbdt: leaves per tree")
-    ap.add_argument("--min-leaf", type=int, default=50, help="gbdt: fewest lines in a leaf")
     ap.add_argument("--save", help="pickle the out-of-fold probabilities here")
     ap.add_argument("--cache", help="feature cache (default: the newest bench/data/line_examples-*.pkl)")
     args = ap.parse_args()
@@ -101,12 +96,8 @@ def main() -> int:
     print(f"{len(pages)} train pages, {pages[0].x.shape[1]} features")
     for seed in [int(s) for s in args.seeds.split(",")]:
         t0 = time.time()
-        if args.kind == "gbdt":
-            probs = oof_probs(pages, golds, args.folds, seed, kind="gbdt", rounds=args.rounds, learning_rate=args.lr,
-                              leaves=args.leaves, min_leaf=args.min_leaf, neg_weight=args.neg_weight)
-        else:
-            probs = oof_probs(pages, golds, args.folds, seed, hidden=args.hidden, epochs=args.epochs, l2=args.l2,
-                              neg_weight=args.neg_weight, ensemble=args.ensemble)
+        probs = oof_probs(pages, golds, args.folds, seed, hidden=args.hidden, epochs=args.epochs, l2=args.l2,
+                          neg_weight=args.neg_weight, ensemble=args.ensemble)
         res = score_oof(pages, golds, probs)
         print(f"seed {seed} ({time.time() - t0:.0f} s)")
         for t, row in res.items():

@@ -30,8 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -58,12 +56,6 @@ def main() -> int:
     # 1e-3 chosen with --validate (train half only): 1e-4 overfitted the pages' sites, 1e-2 underfitted.
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--neg-weight", type=float, default=1.0, help="weight of boilerplate lines (x)")
-    ap.add_argument("--kind", choices=("mlp", "gbdt"), default="gbdt",
-                    help="gbdt: boosted trees (goldpan.extract.line_trees, LightGBM to train); mlp: the network")
-    ap.add_argument("--rounds", type=int, default=300, help="gbdt: trees")
-    ap.add_argument("--lr", type=float, default=0.1, help="gbdt: learning rate")
-    ap.add_argument("--leaves", type=int, default=15, help="gbdt: leaves per tree")
-    ap.add_argument("--min-leaf", type=int, default=50, help="gbdt: fewest lines in a leaf")
     ap.add_argument("--validate", action="store_true",
                     help="choose settings without the report half: fit on 3/4 of the train half, score "
                          "the other 1/4 (fixed hash), write nothing")
@@ -112,36 +104,15 @@ def main() -> int:
         golds = {"train": [golds["train"][i] for i in fit], "report": [golds["train"][i] for i in val]}
         print(f"validate: fit {len(fit)} / validation {len(val)} pages of the train half", flush=True)
 
-    if args.kind == "gbdt":
-        model = train_from_pages(examples["train"], seed=args.seed, neg_weight=args.neg_weight, kind="gbdt",
-                                 rounds=args.rounds, learning_rate=args.lr, leaves=args.leaves,
-                                 min_leaf=args.min_leaf)
-    else:
-        model = train_from_pages(examples["train"], seed=args.seed, neg_weight=args.neg_weight, hidden=args.hidden,
-                                 epochs=args.epochs, l2=args.l2, ensemble=args.ensemble)
+    model = train_from_pages(examples["train"], seed=args.seed, neg_weight=args.neg_weight, hidden=args.hidden,
+                             epochs=args.epochs, l2=args.l2, ensemble=args.ensemble)
 
     def scorer(split):
         def score_set(set_name, texts, idx):
             return eg.score(set_name, texts, [golds[split][i] for i in idx])["f1"]
         return score_set
 
-    oof = None
-    if args.kind == "gbdt":
-        # The threshold from out-of-fold scores: 4 forests, each fitted without a quarter of the train
-        # pages (the folds of bench/extract_cv.py) and scoring that quarter.
-        from extract_cv import fold_of
-
-        folds = [fold_of(g.page_id, 4) for g in golds["train"]]
-        oof = [None] * len(folds)
-        for f in range(4):
-            part = train_from_pages([p for p, q in zip(examples["train"], folds) if q != f], seed=args.seed,
-                                    neg_weight=args.neg_weight, kind="gbdt", rounds=args.rounds,
-                                    learning_rate=args.lr, leaves=args.leaves, min_leaf=args.min_leaf)
-            for i, q in enumerate(folds):
-                if q == f:
-                    oof[i] = part.predict(examples["train"][i].x)
-    candidates = tuple(np.round(np.arange(0.3, 0.86, 0.05), 2))
-    threshold, table = choose_threshold(model, examples["train"], scorer("train"), candidates, probs=oof)
+    threshold, table = choose_threshold(model, examples["train"], scorer("train"))
     model.threshold = threshold
 
     held_out: dict[str, dict] = {}
@@ -163,7 +134,6 @@ def main() -> int:
             "docs": {"source": "Debian python3.11-doc + sample site (bench/extract_pages.py)"},
             "split": f"sha1(page_id) < {eg.TRAIN_SHARE} -> train, else report (bench/extract_gold.py)",
         },
-        threshold_chosen_on="out-of-fold scores of the train pages (4 folds)" if oof else "the train pages",
         threshold_by_train_f1={str(t): {k: round(v, 4) for k, v in s.items()} for t, s in table.items()},
         held_out_report_split=held_out,
         held_out_lines=line_confusion(model, examples["report"]),

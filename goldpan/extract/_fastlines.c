@@ -1320,69 +1320,6 @@ done:
     return ret;
 }
 
-/* goldpan.extract.line_trees.TreeLineModel.predict: walk every tree for each row of x (float32, n x d);
- * node i splits on feature[i] at thr[i] (x <= thr: left), a child < 0 is the leaf ~child; probs (float64,
- * n) = sigmoid of the leaf values summed in tree order (the numpy reference's order). */
-static PyObject *
-forest_predict(PyObject *self, PyObject *args)
-{
-    Py_buffer x, feat, thr, left, right, leaf, roots, pr;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*", &x, &feat, &thr, &left, &right, &leaf, &roots, &pr))
-        return NULL;
-    PyObject *ret = NULL;
-    Py_ssize_t n = pr.len / (Py_ssize_t)sizeof(double);
-    Py_ssize_t nodes = feat.len / (Py_ssize_t)sizeof(int);
-    Py_ssize_t leaves = leaf.len / (Py_ssize_t)sizeof(double);
-    Py_ssize_t trees = roots.len / (Py_ssize_t)sizeof(int);
-    Py_ssize_t d = n ? x.len / (Py_ssize_t)sizeof(float) / n : 0;
-    const int *F = feat.buf, *L = left.buf, *R = right.buf, *T = roots.buf;
-    const double *TH = thr.buf, *V = leaf.buf;
-    if (n == 0 || x.len != n * d * (Py_ssize_t)sizeof(float) || thr.len != nodes * (Py_ssize_t)sizeof(double) ||
-        left.len != feat.len || right.len != feat.len) {
-        PyErr_SetString(PyExc_ValueError, "forest_predict: shapes do not agree");
-        goto done;
-    }
-    /* Indices are checked once here, so the walk below cannot leave the arrays (or loop: a child
-     * index always grows, as the trees are stored depth first). */
-    for (Py_ssize_t i = 0; i < nodes; i++) {
-        if (F[i] < 0 || F[i] >= d || L[i] >= nodes || R[i] >= nodes || (L[i] < 0 && ~L[i] >= leaves) ||
-            (R[i] < 0 && ~R[i] >= leaves) || (L[i] >= 0 && L[i] <= i) || (R[i] >= 0 && R[i] <= i)) {
-            PyErr_SetString(PyExc_ValueError, "forest_predict: a node points outside the forest");
-            goto done;
-        }
-    }
-    for (Py_ssize_t t = 0; t < trees; t++) {
-        if (T[t] >= nodes || (T[t] < 0 && ~T[t] >= leaves)) {
-            PyErr_SetString(PyExc_ValueError, "forest_predict: a root points outside the forest");
-            goto done;
-        }
-    }
-    const float *xs = x.buf;
-    double *out = pr.buf;
-    for (Py_ssize_t r = 0; r < n; r++) {
-        const float *row = xs + r * d;
-        double total = 0.0;
-        for (Py_ssize_t t = 0; t < trees; t++) {
-            int node = T[t];
-            while (node >= 0)
-                node = (double)row[F[node]] <= TH[node] ? L[node] : R[node];
-            total += V[~node];
-        }
-        out[r] = 1.0 / (1.0 + exp(-total));
-    }
-    ret = Py_NewRef(Py_None);
-done:
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&feat);
-    PyBuffer_Release(&thr);
-    PyBuffer_Release(&left);
-    PyBuffer_Release(&right);
-    PyBuffer_Release(&leaf);
-    PyBuffer_Release(&roots);
-    PyBuffer_Release(&pr);
-    return ret;
-}
-
 static PyMethodDef METHODS[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "Set the column layout, character tables, Python rule callables and constants (once per process)."},
@@ -1397,8 +1334,6 @@ static PyMethodDef METHODS[] = {
     {"split_lines", split_lines, METH_O, "goldpan.extract.lines.split_lines: (lines, blank before, blank after)."},
     {"mlp_predict", mlp_predict, METH_VARARGS,
      "mlp_predict(x, w1, b1, w2, b2, probs): goldpan.extract.line_model.LineModel.predict into probs."},
-    {"forest_predict", forest_predict, METH_VARARGS,
-     "forest_predict(x, feature, threshold, left, right, leaf, roots, probs): TreeLineModel.predict into probs."},
     {NULL, NULL, 0, NULL},
 };
 

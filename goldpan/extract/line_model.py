@@ -120,22 +120,10 @@ def resolve_model_path(ref: str) -> Path:
     return Path(ref)
 
 
-def model_from_json(text: str):
-    """A line model from its JSON: the MLP (`goldpan-line-mlp/1`) or boosted trees (`goldpan-line-gbdt/1`,
-    goldpan.extract.line_trees). Both score with `predict(x)` and carry `features`, `threshold`, `meta`
-    and `sha1`."""
-    from goldpan.extract.line_trees import FORMAT as TREES, TreeLineModel
-
-    fmt = json.loads(text).get("format")
-    if fmt == TREES:
-        return TreeLineModel.from_json(text)
-    return LineModel.from_json(text)
-
-
 @lru_cache(maxsize=8)
-def load_line_model(ref: str):
+def load_line_model(ref: str) -> LineModel:
     """The model at `ref`, loaded once per process (pooled workers each load it on first use)."""
-    return model_from_json(resolve_model_path(ref).read_text(encoding="utf-8"))
+    return LineModel.from_json(resolve_model_path(ref).read_text(encoding="utf-8"))
 
 
 def train_line_model(
@@ -221,4 +209,4 @@ def merge_members(members: list[LineModel]) -> LineModel:
     )
 
 
-__all__ = ["LineModel", "load_line_model", "merge_members", "model_from_json", "resolve_model_path", "train_line_model"]
+__all__ = ["LineModel", "load_line_model", "merge_members", "resolve_model_path", "train_line_model"]

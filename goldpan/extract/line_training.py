@@ -119,20 +119,16 @@ def stack_examples(pages: Iterable[PageExample], neg_weight: float = 1.0) -> tup
 
 
 def choose_threshold(
-    model,
+    model: LineModel,
     pages: Sequence[PageExample],
     score_set: Callable[[str, list[str], list[int]], float],
     candidates: Sequence[float] = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2)),
-    probs: Sequence[np.ndarray] | None = None,
 ) -> tuple[float, dict]:
     """The threshold with the best mean page-level score over the sets (training pages only).
 
     `score_set(set_name, kept_texts, page_indices)` scores the kept texts of that set's pages.
-    `probs` (one array per page) replaces the model's own scores: out-of-fold scores of models fitted
-    without each page, for a model that fits its training pages more tightly than it will fit new ones
-    (boosted trees: their scores on their own pages are near 0 and 1, so any threshold looks alike).
     """
-    probs = [model.predict(p.x) for p in pages] if probs is None else probs
+    probs = [model.predict(p.x) for p in pages]
     by_set: dict[str, list[int]] = {}
     for i, p in enumerate(pages):
         by_set.setdefault(p.set_name, []).append(i)
@@ -153,20 +149,12 @@ def choose_threshold(
 
 
 def train_from_pages(pages: Sequence[PageExample], seed: int, neg_weight: float = 1.0, ensemble: int = 1,
-                     kind: str = "mlp", **kw):
-    """The line model fitted on `pages`: `kind` "mlp" (with `ensemble` k > 1, k networks from seeds
-    seed..seed+k-1, folded into one: their logits averaged, see `merge_members`) or "gbdt" (boosted
-    trees, goldpan.extract.line_trees; `kw` are `train_tree_model`'s)."""
+                     **kw) -> LineModel:
+    """The line model fitted on `pages`; with `ensemble` k > 1, k networks from seeds seed..seed+k-1,
+    folded into one (their logits averaged, see `merge_members`)."""
     x, y, w = stack_examples(pages, neg_weight)
-    if kind == "gbdt":
-        from goldpan.extract.line_trees import train_tree_model
-
-        model = train_tree_model(x, y, w, list(LINE_FEATURES), seed=seed, **kw)
-    elif kind == "mlp":
-        model = merge_members([train_line_model(x, y, w, list(LINE_FEATURES), seed=seed + i, **kw)
-                               for i in range(ensemble)])
-    else:
-        raise ValueError(f"unknown line model kind {kind!r}: 'mlp' or 'gbdt'")
+    model = merge_members([train_line_model(x, y, w, list(LINE_FEATURES), seed=seed + i, **kw)
+                           for i in range(ensemble)])
     model.meta["neg_weight"] = neg_weight
     model.meta.update(
         labelled_lines=len(y),

@@ -18,14 +18,13 @@ import os
 from goldpan.classify.model import Metrics
 from goldpan.classify.registry import ModelRecord, latest_model, models_dir, record_models
 from goldpan.extract.line_model import LineModel
-from goldpan.extract.line_trees import TreeLineModel
 from goldpan.lake.objectstore import filesystem_for
 
 NAME = "extract_lines"
 KIND = "extract"
 
 
-def held_out_metrics(model: LineModel | TreeLineModel) -> Metrics | None:
+def held_out_metrics(model: LineModel) -> Metrics | None:
     """Line-level held-out confusion counts the training script stored, as `Metrics`."""
     m = model.meta.get("held_out_lines")
     if not m:
@@ -34,7 +33,7 @@ def held_out_metrics(model: LineModel | TreeLineModel) -> Metrics | None:
                    tp=int(m["tp"]), fp=int(m["fp"]), fn=int(m["fn"]))
 
 
-def store_line_model(lake, model: LineModel | TreeLineModel) -> str:
+def store_line_model(lake, model: LineModel) -> str:
     """Write the model's JSON (the bytes its sha1 names) under `<lake>/models/extract_lines/`; its path."""
     data = model.to_json().encode("utf-8")
     if lake.is_local:
@@ -54,22 +53,21 @@ def store_line_model(lake, model: LineModel | TreeLineModel) -> str:
     return path
 
 
-def line_model_record(model: LineModel | TreeLineModel, path: str) -> ModelRecord:
+def line_model_record(model: LineModel, path: str) -> ModelRecord:
     meta = model.meta
     lines = meta.get("held_out_lines") or {}
     return ModelRecord(
         name=NAME, kind=KIND, status="trained", sha1=model.sha1, path=path,
         n_train_pos=int(meta.get("train_lines_pos", 0)), n_train_neg=int(meta.get("train_lines_neg", 0)),
         metrics=held_out_metrics(model),
-        config={"features": model.features, "threshold": model.threshold, "kind": meta.get("kind", "mlp"),
-                "hidden": meta.get("hidden"), "seed": meta.get("seed"), "epochs": meta.get("epochs"),
-                "rounds": meta.get("rounds"), "leaves": meta.get("leaves"),
+        config={"features": model.features, "threshold": model.threshold, "hidden": meta.get("hidden"),
+                "seed": meta.get("seed"), "epochs": meta.get("epochs"),
                 "held_out_pages": meta.get("held_out_report_split"), "held_out_lines_pages": lines.get("pages")},
         sources=[json.dumps(meta.get("training_data", {}), sort_keys=True)],
     )
 
 
-def register_line_model(lake, model: LineModel | TreeLineModel, recipe_id: str, run_id: str | None,
+def register_line_model(lake, model: LineModel, recipe_id: str, run_id: str | None,
                         commit_metadata: dict | None = None) -> bool:
     """Record `model` in `models` unless the latest extract_lines row already names its sha1."""
     latest = latest_model(lake, NAME)
