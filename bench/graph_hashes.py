@@ -46,17 +46,19 @@ def warc_for(pages: int) -> Path:
     return path
 
 
-def run_graph(warc: Path, work: Path, steps: int | None) -> tuple[float, Path]:
-    """`goldpan run --warc` in a fresh lake; returns (wall seconds, lake)."""
+def run_graph(warc: Path, work: Path, steps: int | None, workers: int | None = None) -> tuple[float, Path]:
+    """`goldpan run --warc` in a fresh lake (`workers`: GOLDPAN_WORKERS); returns (wall seconds, lake)."""
     lake, home = work / "lake", work / "dagster"
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake)}
     env.pop("GOLDPAN_CONCURRENT_STEPS", None)
     if steps is not None:
         env["GOLDPAN_CONCURRENT_STEPS"] = str(steps)
+    if workers is not None:
+        env["GOLDPAN_WORKERS"] = str(workers)
     cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
            str(ROOT / "recipes" / "warc.yaml"), "--batch", BATCH, "--warc", str(warc)]
     t0 = time.perf_counter()
-    log = OUT / f"graph_hashes_{'recipe' if steps is None else steps}.log"
+    log = OUT / f"graph_hashes_{'recipe' if steps is None else steps}{'' if workers is None else f'_w{workers}'}.log"
     with open(log, "w") as fh:
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
@@ -103,18 +105,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=600)
     ap.add_argument("--steps", type=int, default=3, help="concurrent steps of the second run (default 3)")
     ap.add_argument("--quick", action="store_true", help="200 pages")
+    ap.add_argument("--workers", help="A,B: compare GOLDPAN_WORKERS=A with =B instead (steps as the recipe says)")
     args = ap.parse_args(argv)
     if args.quick:
         args.pages = 200
     OUT.mkdir(parents=True, exist_ok=True)
     warc = warc_for(args.pages)
     with tempfile.TemporaryDirectory(prefix="goldpan-graph-hashes-") as tmp:
-        serial_s, serial_lake = run_graph(warc, Path(tmp) / "serial", 1)
-        conc_s, conc_lake = run_graph(warc, Path(tmp) / "concurrent", args.steps)
+        if args.workers:
+            wa, wb = (int(w) for w in args.workers.split(","))
+            serial_s, serial_lake = run_graph(warc, Path(tmp) / "serial", None, wa)
+            conc_s, conc_lake = run_graph(warc, Path(tmp) / "concurrent", None, wb)
+        else:
+            serial_s, serial_lake = run_graph(warc, Path(tmp) / "serial", 1)
+            conc_s, conc_lake = run_graph(warc, Path(tmp) / "concurrent", args.steps)
         a, b = table_hashes(serial_lake), table_hashes(conc_lake)
     differences, order = diff(a, b), diff(a, b, stored=True)
     print(f"{args.pages} real pages; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"serial steps: {serial_s:.1f} s wall; concurrent steps ({args.steps}): {conc_s:.1f} s wall")
+    if args.workers:
+        print(f"workers {args.workers}: {serial_s:.1f} s and {conc_s:.1f} s wall")
+    else:
+        print(f"serial steps: {serial_s:.1f} s wall; concurrent steps ({args.steps}): {conc_s:.1f} s wall")
     print(f"{len(a)} tables compared, columns left out: {', '.join(sorted(VOLATILE))} and every timestamp")
     print("\n".join(differences) if differences else "identical rows: every table, every column")
     # deltalake's writer spreads a write's batches over its threads: the order of rows in the files of
