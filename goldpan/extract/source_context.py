@@ -14,6 +14,9 @@ before it is inspected.
 A line is located by two probes, the longest word near its start and near its end; a line whose
 probes are not found (text written with entities, script-generated text) is marked unlocated and
 its source columns stay zero.
+
+`source_features_into` is the reference: the extractor runs the same loop in C
+(goldpan/extract/_fastlines.c, `source_columns`), with `_value_words` called from there.
 """
 
 from __future__ import annotations
