@@ -46,7 +46,7 @@ def warc_for(pages: int) -> Path:
     return path
 
 
-def run_graph(warc: Path, work: Path, steps: int | None, workers: int | None = None) -> tuple[float, Path]:
+def run_graph(warc: Path | list[Path], work: Path, steps: int | None, workers: int | None = None) -> tuple[float, Path]:
     """`goldpan run --warc` in a fresh lake (`workers`: GOLDPAN_WORKERS); returns (wall seconds, lake)."""
     lake, home = work / "lake", work / "dagster"
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOLDPAN_LAKE": str(lake)}
@@ -56,7 +56,7 @@ def run_graph(warc: Path, work: Path, steps: int | None, workers: int | None = N
     if workers is not None:
         env["GOLDPAN_WORKERS"] = str(workers)
     cmd = [sys.executable, "-m", "goldpan.cli", "--lake", str(lake), "run", "--recipe",
-           str(ROOT / "recipes" / "warc.yaml"), "--batch", BATCH, "--warc", str(warc)]
+           str(ROOT / "recipes" / "warc.yaml"), "--batch", BATCH, "--warc", *map(str, warc if isinstance(warc, list) else [warc])]
     t0 = time.perf_counter()
     log = OUT / f"graph_hashes_{'recipe' if steps is None else steps}{'' if workers is None else f'_w{workers}'}.log"
     with open(log, "w") as fh:
@@ -106,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3, help="concurrent steps of the second run (default 3)")
     ap.add_argument("--quick", action="store_true", help="200 pages")
     ap.add_argument("--workers", help="A,B: compare GOLDPAN_WORKERS=A with =B instead (steps as the recipe says)")
+    ap.add_argument("--warc", nargs="+", type=Path, help="these WARC files instead of N real pages in one file")
     args = ap.parse_args(argv)
     if args.quick:
         args.pages = 200
     OUT.mkdir(parents=True, exist_ok=True)
-    warc = warc_for(args.pages)
+    warc = args.warc or warc_for(args.pages)
     with tempfile.TemporaryDirectory(prefix="goldpan-graph-hashes-") as tmp:
         if args.workers:
             wa, wb = (int(w) for w in args.workers.split(","))
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             conc_s, conc_lake = run_graph(warc, Path(tmp) / "concurrent", args.steps)
         a, b = table_hashes(serial_lake), table_hashes(conc_lake)
     differences, order = diff(a, b), diff(a, b, stored=True)
-    print(f"{args.pages} real pages; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{', '.join(map(str, args.warc)) if args.warc else f'{args.pages} real pages'}; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.workers:
         print(f"workers {args.workers}: {serial_s:.1f} s and {conc_s:.1f} s wall")
     else:
