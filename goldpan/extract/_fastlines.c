@@ -1018,17 +1018,29 @@ done:
 
 /* ---- the page scans of goldpan.extract.learned.lists_kept and goldpan.extract.lines.anchor_texts ---- */
 
+/* The length, kind and data of a str argument; -1 with TypeError for anything else. */
+static int
+str_view(PyObject *o, const char *what, Py_ssize_t *n, int *kind, const void **d)
+{
+    if (!PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s must be str", what);
+        return -1;
+    }
+    *n = PyUnicode_GET_LENGTH(o);
+    *kind = PyUnicode_KIND(o);
+    *d = PyUnicode_DATA(o);
+    return 0;
+}
+
 /* `<(/?)[uU][lL]\b` renamed `<\1ol`: the same length, so a copy with two characters changed per tag. */
 static PyObject *
 lists_kept(PyObject *self, PyObject *html)
 {
-    if (!PyUnicode_Check(html)) {
-        PyErr_SetString(PyExc_TypeError, "html must be str");
+    Py_ssize_t n;
+    int kind;
+    const void *d;
+    if (str_view(html, "html", &n, &kind, &d) < 0)
         return NULL;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(html);
-    int kind = PyUnicode_KIND(html);
-    const void *d = PyUnicode_DATA(html);
     PyObject *out = NULL;
     void *od = NULL;
     for (Py_ssize_t j = next_lt(kind, d, 0, n); j < n; j = next_lt(kind, d, j + 1, n)) {
@@ -1079,13 +1091,11 @@ static const char *INNER_TAGS[] = {"span", "strong", "b", "em", "i", "h1", "h2",
 static PyObject *
 anchor_captures(PyObject *self, PyObject *html)
 {
-    if (!PyUnicode_Check(html)) {
-        PyErr_SetString(PyExc_TypeError, "html must be str");
+    Py_ssize_t n;
+    int kind;
+    const void *d;
+    if (str_view(html, "html", &n, &kind, &d) < 0)
         return NULL;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(html);
-    int kind = PyUnicode_KIND(html);
-    const void *d = PyUnicode_DATA(html);
     PyObject *found = PySet_New(NULL);
     if (found == NULL)
         return NULL;
@@ -1206,13 +1216,11 @@ fail:
 static PyObject *
 split_lines(PyObject *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "text must be str");
+    Py_ssize_t n;
+    int kind;
+    const void *d;
+    if (str_view(text, "text", &n, &kind, &d) < 0)
         return NULL;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *d = PyUnicode_DATA(text);
     PyObject *lines = PyList_New(0), *before = PyList_New(0), *after = NULL;
     if (lines == NULL || before == NULL)
         goto fail;
