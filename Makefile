@@ -11,7 +11,7 @@ export GOLDPAN_LAKE ?= lake
 .PHONY: demo test test-fast ui bench bench-quick lint clean llm
 
 # The C source too: pip builds goldpan/extract/_fastlines.c into the work tree (editable install).
-$(STAMP): pyproject.toml goldpan/extract/_fastlines.c
+$(STAMP): pyproject.toml setup.py goldpan/extract/_fastlines.c
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
