@@ -523,6 +523,11 @@ source_columns(float *out, PyObject **cores, Py_ssize_t n, PyObject *html)
                 Py_DECREF(values);
                 if (bc == NULL)
                     return -1;
+                if (!PyTuple_Check(bc) || PyTuple_GET_SIZE(bc) != 2) {
+                    Py_DECREF(bc);
+                    PyErr_SetString(PyExc_TypeError, "value_words must return (boilerplate, content) counts");
+                    return -1;
+                }
                 boiler = PyLong_AsLong(PyTuple_GET_ITEM(bc, 0));
                 content = PyLong_AsLong(PyTuple_GET_ITEM(bc, 1));
                 Py_DECREF(bc);
@@ -730,6 +735,12 @@ line_features(PyObject *self, PyObject *args)
             PyObject *r = PyObject_CallOneArg(BULLET_CORE, line);
             if (r == NULL) {
                 Py_DECREF(core);
+                goto done;
+            }
+            if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(r, 0))) {
+                Py_DECREF(r);
+                Py_DECREF(core);
+                PyErr_SetString(PyExc_TypeError, "bullet_core must return (core, is_bullet)");
                 goto done;
             }
             Py_SETREF(core, Py_NewRef(PyTuple_GET_ITEM(r, 0)));
