@@ -1,9 +1,11 @@
 """A small learned line classifier (content vs boilerplate): one hidden layer, trained with numpy.
 
 Why a tiny MLP in numpy: the features interact (a short line is content after a heading and
-boilerplate in a run of links) so a linear model is too weak, while a 39 x 32 x 1 network scores a
-whole page in one matrix product (microseconds) and needs no new dependency. Training is full-batch
-Adam from weights drawn with a fixed seed, so the same examples and seed give the same bytes.
+boilerplate in a run of links) so a linear model is too weak, while a 64 x 32 x 1 network scores a
+whole page in microseconds and needs no new dependency. Scoring runs in C where goldpan's compiled
+module is built (goldpan/extract/_fastlines.c: numpy's small products went through OpenBLAS's
+threads), `predict_py` otherwise. Training is full-batch Adam from weights drawn with a fixed seed, so
+the same examples and seed give the same bytes.
 
 The model is a JSON document: feature names, standardisation, weights, decision threshold and the
 metadata of how it was trained (data, seed, held-out metrics). Its sha1 is the extractor version.
