@@ -835,26 +835,23 @@ line_features(PyObject *self, PyObject *args)
             if (cnt != NULL && PyLong_AsLong(cnt) > 1)
                 row[COL[C_REPEATED]] = 1.0f;
         }
-        /* The page title: a line inside it or holding it. */
-        if (tl && s->len >= 8 && s->len <= 3 * tl + 20) {
+        /* The page title and the keywords both read the lower-cased core: lowered once. */
+        int title_range = tl && s->len >= 8 && s->len <= 3 * tl + 20;
+        if (title_range || s->words <= 15) {
             PyObject *low = PyObject_CallMethod(cores[i], "lower", NULL);
             if (low == NULL)
                 goto done;
-            int hit = PyUnicode_Contains(title_norm, low);
-            if (hit == 0)
-                hit = PyUnicode_Contains(low, title_norm);
-            Py_DECREF(low);
-            if (hit < 0)
-                goto done;
-            if (hit)
-                row[COL[C_IN_TITLE]] = 1.0f;
-        }
-        /* Keywords of short lines. */
-        if (s->words <= 15) {
-            PyObject *low = PyObject_CallMethod(cores[i], "lower", NULL);
-            if (low == NULL)
-                goto done;
-            int r = keywords(low, s->counts[iC] > 0, s->counts[iD] > 0, &row[COL[C_BOILER_WORDS]],
+            int r = 0;
+            if (title_range) { /* the page title: a line inside it or holding it */
+                int hit = PyUnicode_Contains(title_norm, low);
+                if (hit == 0)
+                    hit = PyUnicode_Contains(low, title_norm);
+                if (hit > 0)
+                    row[COL[C_IN_TITLE]] = 1.0f;
+                r = hit < 0 ? -1 : 0;
+            }
+            if (r == 0 && s->words <= 15) /* keywords of short lines */
+                r = keywords(low, s->counts[iC] > 0, s->counts[iD] > 0, &row[COL[C_BOILER_WORDS]],
                              &row[COL[C_LEGAL]], &row[COL[C_DATE_LIKE]]);
             Py_DECREF(low);
             if (r < 0)

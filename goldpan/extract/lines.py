@@ -256,7 +256,7 @@ def line_features(
         return line_features_py(lines, blank_before, blank_after, anchors, title, html)
     out = np.zeros((len(lines), N_FEATURES), dtype=np.float32)
     title_norm = " ".join((title or "").split()).lower()
-    _FAST.line_features(lines if type(lines) is list else list(lines), list(blank_before), list(blank_after),
+    _FAST.line_features(*(a if type(a) is list else list(a) for a in (lines, blank_before, blank_after)),
                         anchors, title_norm, html, out)
     return out
 
