@@ -19,7 +19,7 @@ from goldpan.lake.schemas import DOC_SCORES, REJECTIONS
 from resources import LakeResource, RecipeResource
 
 QUALITY_CODE_VERSION = "quality_model-v1"
-DOMAIN_CODE_VERSION = "domain_models-v1"
+DOMAIN_CODE_VERSION = "domain_models-v2"  # v2: mining stops when a round adds < min_new_share
 SCORES_CODE_VERSION = "doc_scores-v2"  # v2: carries the perplexity step's values
 DECISIONS_CODE_VERSION = "quality_decisions-v2"
 

@@ -344,7 +344,7 @@ class DomainSection(_Strict):
     code: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("code_seed.jsonl")], min_length=1)
     # Labelled non-math, non-code text: negatives for training and for the held-out evaluation.
     general: list[ReferenceSpec] = Field(default_factory=lambda: [_shipped("general_seed.jsonl")], min_length=1)
-    rounds: int = Field(3, ge=1, le=10)  # DeepSeekMath ran 4 rounds; we stop early when nothing new is mined
+    rounds: int = Field(3, ge=1, le=10)  # DeepSeekMath ran 4 rounds; we stop early when little new is mined
     mine_threshold: float = Field(0.9, gt=0, lt=1)  # pool documents this confident become positives
     label_threshold: float = Field(0.5, gt=0, lt=1)  # doc_scores.domain
     heldout_fraction: float = Field(0.25, gt=0, lt=1)
@@ -352,6 +352,9 @@ class DomainSection(_Strict):
     pool_negatives: int = Field(2000, ge=0)  # crawled documents sampled as negatives (DeepSeekMath: CC pages)
     max_pool: int = Field(200_000, ge=1)
     max_mined_per_round: int = Field(50_000, ge=1)
+    # stop mining when a round finds fewer new documents than this share of its positives (0: only
+    # when it finds none): the next round would retrain on nearly the same data
+    min_new_share: float = Field(0.02, ge=0, lt=1)
 
 
 class ClassifySection(_Strict):

@@ -32,7 +32,7 @@ def mining_config(section) -> MiningConfig:
     return MiningConfig(params=fasttext_params(section), rounds=d.rounds, mine_threshold=d.mine_threshold,
                         heldout_fraction=d.heldout_fraction, eval_threshold=d.eval_threshold,
                         pool_negatives=d.pool_negatives, max_pool=d.max_pool,
-                        max_mined_per_round=d.max_mined_per_round)
+                        max_mined_per_round=d.max_mined_per_round, min_new_share=d.min_new_share)
 
 
 def keep_rule(section) -> KeepRule:

@@ -81,7 +81,8 @@ def test_scores_take_the_model_their_own_run_trained_not_a_later_concurrent_one(
     assert latest_model(lake, "math", prefer_run="run-a") is None
 
 
-def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_path):
+def _math_mining_setup(tmp_path):
+    """A pool with math pages among spam and prose, and eight math seed sentences."""
     pool = MATH_DOCS + SPAM + GOOD_EN[:3]
     lake = write_documents(tmp_path / "lake", pool)
     seeds = [
@@ -95,7 +96,11 @@ def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_pa
         "Every integer greater than one factors uniquely into primes, up to the order of the factors.",
         "The logarithm is the inverse of exponentiation: the logarithm base 10 of 1000 is 3.",
     ]
-    sets = LabelledSets(positives=seeds, others=SPAM[:4], general=GOOD_EN[3:] + GOOD_ZH)
+    return lake, LabelledSets(positives=seeds, others=SPAM[:4], general=GOOD_EN[3:] + GOOD_ZH)
+
+
+def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_path):
+    lake, sets = _math_mining_setup(tmp_path)
     cfg = MiningConfig(params=PARAMS, rounds=3, mine_threshold=0.6, heldout_fraction=0.25, pool_negatives=5)
     seen = []
     recs = mine_domain(lake, "math", sets, cfg, ["test"], on_round=seen.append)
@@ -104,4 +109,24 @@ def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_pa
     assert len(recs) >= 2, [r.config for r in recs]
     assert recs[0].config["newly_mined"] > 0 and recs[1].n_mined == recs[0].config["newly_mined"]
     assert recs[1].n_train_pos == recs[0].n_train_pos + recs[1].n_mined
-    assert recs[-1].config["newly_mined"] == 0 or len(recs) == 3  # stops when nothing new is found
+    # stops when a round finds nothing new, or too little next to the positives it trained on
+    last = recs[-1]
+    assert last.config["converged"] == (last.config["newly_mined"] < cfg.min_new_share * last.n_train_pos) or len(recs) == 3
+    assert not any(r.config["converged"] for r in recs[:-1])
+
+
+def test_domain_mining_stops_when_a_round_adds_too_little_to_retrain_on(tmp_path):
+    lake, sets = _math_mining_setup(tmp_path)
+    keep_going = MiningConfig(params=PARAMS, rounds=3, mine_threshold=0.6, heldout_fraction=0.25, pool_negatives=5,
+                              min_new_share=0.0)
+    full = mine_domain(lake, "math", sets, keep_going, ["test"])
+    first_new = full[0].config["newly_mined"]
+    assert first_new > 0 and len(full) >= 2 and not full[0].config["converged"]
+    # the same first round, judged against a share the mined documents do not reach: one round only
+    share = (first_new + 1) / full[0].n_train_pos
+    stop = MiningConfig(params=PARAMS, rounds=3, mine_threshold=0.6, heldout_fraction=0.25, pool_negatives=5,
+                        min_new_share=share)
+    recs = mine_domain(lake, "math", sets, stop, ["test"])
+    assert len(recs) == 1 and recs[0].config["converged"] and recs[0].config["newly_mined"] == first_new
+    assert recs[0].sha1 == full[0].sha1  # the same round-1 model, now the domain's model
+    assert recs[0].config["min_new_share"] == share
