@@ -121,6 +121,7 @@ def _observe_round(context: dg.AssetExecutionContext, rec) -> None:
         asset_key="domain_models",
         metadata={"model": rec.name, "round": rec.round, "status": rec.status,
                   "train_pos": rec.n_train_pos, "train_neg": rec.n_train_neg, "mined_before_round": rec.n_mined,
+                  # null in the last allowed round: it does not score the pool (goldpan.classify.mining)
                   "newly_mined": rec.config.get("newly_mined", 0),
                   "heldout": dg.MetadataValue.json(rec.metrics.as_dict() if rec.metrics else {}),
                   "sha1": rec.sha1 or "", "reason": rec.reason or ""},

@@ -103,26 +103,36 @@ def mine_domain(
         seconds = time.perf_counter() - t0
         metrics = evaluate(model, pos_held, neg_held, cfg.eval_threshold, cfg.params.max_chars)
         sha1, path = store_model(lake, name, model)
-        scores = line_probability(model, pool.lines)
+        last = rnd == cfg.rounds
+        # The last allowed round does not score the pool: nothing would train on what it mined, and the
+        # pool is up to `max_pool` documents (one pass of fastText over all of them per domain).
+        new = [] if last else _newly_mined(model, pool, mined, cfg)
         # The round's model is stored; drop it before the next round trains another, or every domain
         # thread holds two at once (~20 MB each at the default size, ~100 MB at DCLM's dim 100 x 200k buckets).
         del model
-        confident = sorted(
-            ((float(s), d, t) for s, d, t in zip(scores, pool.doc_ids, pool.lines, strict=True)
-             if s >= cfg.mine_threshold),
-            key=lambda x: (-x[0], x[1]),
-        )[: cfg.max_mined_per_round]
-        new = [(d, t) for _, d, t in confident if d not in mined]
         # converged: nothing new, or too little to change the next round's training data
-        converged = len(new) == 0 or len(new) < cfg.min_new_share * len(positives)
+        converged = None if last else len(new) == 0 or len(new) < cfg.min_new_share * len(positives)
         rec = ModelRecord(name=name, kind="domain", status="trained", round=rnd, sha1=sha1, path=path,
                           n_train_pos=len(positives), n_train_neg=len(negatives), n_mined=len(mined),
                           metrics=metrics, train_seconds=seconds,
-                          config={**config, "newly_mined": len(new), "converged": converged}, sources=sources)
+                          config={**config, "newly_mined": None if last else len(new), "converged": converged},
+                          sources=sources)
         records.append(rec)
         if on_round:
             on_round(rec)
-        if converged:
+        if last or converged:
             break
         mined.update(new)
     return records
+
+
+def _newly_mined(model, pool: MiningPool, mined: dict[str, str], cfg: MiningConfig) -> list[tuple[str, str]]:
+    """(doc_id, fastText line) of the pool documents the model scores at least `mine_threshold` that no
+    earlier round mined, most confident first (ties by doc_id), at most `max_mined_per_round`."""
+    scores = line_probability(model, pool.lines)
+    confident = sorted(
+        ((float(s), d, t) for s, d, t in zip(scores, pool.doc_ids, pool.lines, strict=True)
+         if s >= cfg.mine_threshold),
+        key=lambda x: (-x[0], x[1]),
+    )[: cfg.max_mined_per_round]
+    return [(d, t) for _, d, t in confident if d not in mined]

@@ -109,9 +109,13 @@ def test_domain_mining_takes_confident_pool_documents_into_the_next_round(tmp_pa
     assert len(recs) >= 2, [r.config for r in recs]
     assert recs[0].config["newly_mined"] > 0 and recs[1].n_mined == recs[0].config["newly_mined"]
     assert recs[1].n_train_pos == recs[0].n_train_pos + recs[1].n_mined
-    # stops when a round finds nothing new, or too little next to the positives it trained on
+    # stops when a round finds nothing new, or too little next to the positives it trained on; the last
+    # allowed round does not score the pool (nothing would train on what it mined)
     last = recs[-1]
-    assert last.config["converged"] == (last.config["newly_mined"] < cfg.min_new_share * last.n_train_pos) or len(recs) == 3
+    if len(recs) == cfg.rounds:
+        assert last.config["newly_mined"] is None and last.config["converged"] is None
+    else:
+        assert last.config["converged"] and last.config["newly_mined"] < cfg.min_new_share * last.n_train_pos
     assert not any(r.config["converged"] for r in recs[:-1])
 
 
@@ -130,3 +134,8 @@ def test_domain_mining_stops_when_a_round_adds_too_little_to_retrain_on(tmp_path
     assert len(recs) == 1 and recs[0].config["converged"] and recs[0].config["newly_mined"] == first_new
     assert recs[0].sha1 == full[0].sha1  # the same round-1 model, now the domain's model
     assert recs[0].config["min_new_share"] == share
+    # with one round allowed, that round is the last: the pool is not scored, nothing is said mined
+    one = MiningConfig(params=PARAMS, rounds=1, mine_threshold=0.6, heldout_fraction=0.25, pool_negatives=5)
+    only = mine_domain(lake, "math", sets, one, ["test"])
+    assert len(only) == 1 and only[0].sha1 == full[0].sha1
+    assert only[0].config["newly_mined"] is None and only[0].config["converged"] is None
