@@ -10,9 +10,12 @@ line naming the command and the problem and exits 2; set GOLDPAN_TRACEBACK=1 to 
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import sys
+import threading
+from typing import NoReturn
 
 from goldpan.commands import COMMAND_MODULES
 
@@ -68,5 +71,29 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
 
 
+def entry() -> NoReturn:
+    """The `goldpan` console command: `main`, then leave the process without tearing Python down.
+
+    Why: after `goldpan run` the process holds Dagster, Great Expectations, DuckDB, spaCy and the run's
+    objects, and the interpreter's own teardown (module cleanup, its last collections over the whole
+    heap, native destructors) took ~2 s of every run after all of its work was written (measured on the
+    6,000-page end-to-end WARC: 2.0 s from `main` returning to the process ending, 0.14 s with this).
+    What must happen at exit still happens, in the interpreter's order: non-daemon threads are joined,
+    then the atexit handlers run (worker pools and Ray shut down, multiprocessing's children joined,
+    logging flushed), then the standard streams are flushed. Only the teardown is skipped. `main` stays a
+    plain function for in-process callers (tests); an exception out of it exits the usual way."""
+    code = main()
+    join_threads = getattr(threading, "_shutdown", None)  # what Py_FinalizeEx runs first
+    if join_threads is not None:
+        join_threads()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`goldpan funnel | head`) or a closed stream
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
