@@ -10,8 +10,9 @@ export GOLDPAN_LAKE ?= lake
 
 .PHONY: demo test test-fast ui bench bench-quick lint clean llm
 
-# The C source too: pip builds goldpan/extract/_fastlines.c into the work tree (editable install).
-$(STAMP): pyproject.toml setup.py goldpan/extract/_fastlines.c
+# The C sources too: pip builds goldpan/extract/_fastlines.c and goldpan/classify/_ftline.c into the
+# work tree (editable install).
+$(STAMP): pyproject.toml setup.py goldpan/extract/_fastlines.c goldpan/classify/_ftline.c
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
