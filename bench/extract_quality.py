@@ -14,6 +14,9 @@ so a load change during the run hits all of them alike. Ratios between extractor
 what to compare; absolute figures move with the machine's load.
 
     .venv/bin/python bench/extract_quality.py [--quick] [--sets aeb,trafilatura,docs] [--model PATH]
+
+`--sets` may add `wcxb` (bench/extract_gold.py: 1,000 modern pages with LLM-written, people-checked gold;
+report half only, never trained on).
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def main() -> int:
     variants = [v for v in candidates if not args.only or any(o in v[0] for o in args.only.split(";"))]
     results: dict = {"split": "report", "sets": {}}
     for set_name in args.sets.split(","):
-        pages = [p for p in eg.SETS[set_name]() if p.split == "report"]
+        pages = [p for p in eg.ALL_SETS[set_name]() if p.split == "report"]
         if args.quick:
             pages = pages[::4]
         htmls = [decode_page(p.html, p.charset).text for p in pages]
