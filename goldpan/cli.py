@@ -83,10 +83,13 @@ def entry() -> NoReturn:
     logging flushed), then the standard streams are flushed. Only the teardown is skipped. `main` stays a
     plain function for in-process callers (tests); an exception out of it exits the usual way."""
     code = main()
-    join_threads = getattr(threading, "_shutdown", None)  # what Py_FinalizeEx runs first
-    if join_threads is not None:
-        join_threads()
-    atexit._run_exitfuncs()
+    # What Py_FinalizeEx runs first and second; an interpreter without them exits the usual way.
+    join_threads = getattr(threading, "_shutdown", None)
+    run_atexit = getattr(atexit, "_run_exitfuncs", None)
+    if join_threads is None or run_atexit is None:
+        sys.exit(code)
+    join_threads()
+    run_atexit()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

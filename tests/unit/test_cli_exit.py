@@ -7,12 +7,17 @@ down, buffered output written, the exit code kept).
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
+
+from goldpan import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,3 +107,14 @@ def test_exit_shuts_the_worker_pool_down(tmp_path):
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(pids) == 3 and not [p for p in pids if _alive(p)], "the pool outlived the command"
+
+
+def test_without_the_interpreters_exit_steps_it_exits_the_usual_way(tmp_path, monkeypatch, capsys):
+    """`threading._shutdown` and `atexit._run_exitfuncs` are CPython's own: where one is missing, `entry`
+    must not skip what they do, so it raises SystemExit like `sys.exit(main())` (here, in this process)."""
+    (tmp_path / "lake").mkdir()
+    monkeypatch.delattr(atexit, "_run_exitfuncs")
+    monkeypatch.setattr(sys, "argv", ["goldpan", "--lake", str(tmp_path / "lake"), "sql", "SELECT 41 + 1 AS answer"])
+    with pytest.raises(SystemExit) as exc:
+        cli.entry()
+    assert exc.value.code == 0 and "42" in capsys.readouterr().out
