@@ -65,7 +65,7 @@ def _batch_has_pages(lake, batch_id: str) -> bool:
     if dt is None:
         return False
     try:
-        return bool(dt.file_uris(partition_filters=[("batch_id", "=", batch_id)]))
+        return bool(dt.file_uris(file_pruning_predicate=[("batch_id", "=", batch_id)]))
     except Exception:  # noqa: BLE001 - an unpartitioned or odd table: scan to be sure
         return True
 
