@@ -12,11 +12,9 @@ import pytest
 
 from goldpan.classify import text
 from goldpan.classify.text import fasttext_line, fasttext_line_py
-from goldpan.extract.encoding import decode_page
 from goldpan.extract.extractors import make_extractor
 from goldpan.extract.html_text import ParsedHtml
-from sample.server import default_site_root
-from tests.fixtures.real_pages import PACKAGES, realdocs
+from tests.fixtures.real_pages import real_and_sample_htmls
 
 EDGE_TEXTS = [
     None, "", " ", "\n\t\r\x0b\x0c", "a", "A.", ".", "...", "a.b,c!d?", "  lead and trail  ",
@@ -33,13 +31,7 @@ EDGE_TEXTS = [
 def real_texts() -> list[str]:
     """Extracted text and raw HTML of 40 Debian documentation pages (English, Chinese, Japanese, German)
     and of the sample site."""
-    rd = realdocs()
-    try:
-        pages = rd.real_pages(40, list(PACKAGES), packages=PACKAGES)
-    except rd.PackageUnavailable as exc:
-        pytest.skip(f"Debian package mirror unreachable: {exc}")
-    htmls = [decode_page(p.html, None).text for p in pages]
-    htmls += [decode_page(p.read_bytes(), None).text for p in sorted(default_site_root().rglob("*.html"))]
+    htmls = real_and_sample_htmls(40)
     extractor = make_extractor("goldpan", {})
     texts = [extractor.extract(ParsedHtml(h)) or "" for h in htmls]
     assert sum(bool(t) for t in texts) >= 40

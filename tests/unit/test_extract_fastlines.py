@@ -13,11 +13,9 @@ import numpy as np
 import pytest
 
 from goldpan.extract import learned, line_model, lines
-from goldpan.extract.encoding import decode_page
 from goldpan.extract.learned import first_pass, first_pass_tree
 from goldpan.extract.line_model import load_line_model
-from sample.server import default_site_root
-from tests.fixtures.real_pages import PACKAGES, realdocs
+from tests.fixtures.real_pages import real_and_sample_htmls
 
 EDGE_PAGES = [
     "",
@@ -52,13 +50,7 @@ EDGE_TEXTS = [
 def real_htmls() -> list[str]:
     """Decoded HTML of 40 Debian documentation pages (English, Chinese, Japanese, German) and the
     sample site's pages."""
-    rd = realdocs()
-    try:
-        pages = rd.real_pages(40, list(PACKAGES), packages=PACKAGES)
-    except rd.PackageUnavailable as exc:
-        pytest.skip(f"Debian package mirror unreachable: {exc}")
-    out = [decode_page(p.html, None).text for p in pages]
-    out += [decode_page(p.read_bytes(), None).text for p in sorted(default_site_root().rglob("*.html"))]
+    out = real_and_sample_htmls(40)
     assert len(out) >= 50
     return out
 
