@@ -78,58 +78,30 @@ static PyObject *pad_join(PyObject *Py_UNUSED(self), PyObject *arg) {
     const void *data = PyUnicode_DATA(arg);
     const Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
 
-    /* pass 1: the output length. A space is written before a token when one came before it. */
-    /* The widest character kept sizes the result: a string must use its narrowest kind (CPython compares
-       kinds before characters), and dropped whitespace such as U+3000 may be the widest of the input. */
-    Py_ssize_t out_len = 0;
-    Py_UCS4 max_char = 0;
-    int in_token = 0, any = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (Py_UNICODE_ISSPACE(c)) {
-            in_token = 0;
-            continue;
-        }
-        if (c > max_char) max_char = c;
-        if (padded(c)) {
-            out_len += any + 1; /* a token of its own */
-            any = 1;
-            in_token = 0;
-        } else {
-            if (!in_token) {
-                out_len += any;
-                any = 1;
-                in_token = 1;
-            }
-            out_len += 1;
-        }
-    }
-    PyObject *out = PyUnicode_New(out_len, max_char);
-    if (!out) return NULL;
-    const int okind = PyUnicode_KIND(out);
-    void *odata = PyUnicode_DATA(out);
-    /* pass 2: the same walk, writing */
+    /* One walk into a UCS4 buffer (a space before every token but the first, so at most 2 characters per
+       input character), then PyUnicode_FromKindAndData, which gives the result its narrowest kind: a
+       string must use it (CPython compares kinds before characters), and dropped whitespace such as
+       U+3000 may have been the widest character of the input. */
+    Py_UCS4 *buf = PyMem_New(Py_UCS4, n > 0 ? 2 * n : 1);
+    if (!buf) return PyErr_NoMemory();
     Py_ssize_t o = 0;
-    in_token = 0;
-    any = 0;
+    int in_token = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (Py_UNICODE_ISSPACE(c)) {
             in_token = 0;
-        } else if (padded(c)) {
-            if (any) PyUnicode_WRITE(okind, odata, o++, ' ');
-            PyUnicode_WRITE(okind, odata, o++, c);
-            any = 1;
+        } else if (padded(c)) { /* a token of its own */
+            if (o) buf[o++] = ' ';
+            buf[o++] = c;
             in_token = 0;
         } else {
-            if (!in_token) {
-                if (any) PyUnicode_WRITE(okind, odata, o++, ' ');
-                any = 1;
-                in_token = 1;
-            }
-            PyUnicode_WRITE(okind, odata, o++, c);
+            if (!in_token && o) buf[o++] = ' ';
+            in_token = 1;
+            buf[o++] = c;
         }
     }
+    PyObject *out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, o);
+    PyMem_Free(buf);
     return out;
 }
 
