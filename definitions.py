@@ -36,17 +36,18 @@ def build_resources(lake_root: str | None = None, recipe_path: str | None = None
     }
 
 
-def _concurrent_steps() -> int:
-    """Steps a run executes at once: $GOLDPAN_CONCURRENT_STEPS, else the recipe's `engine.concurrent_steps`.
-    A recipe that does not load here gives 1: the run's own recipe resource then reports the error."""
-    from goldpan.engine import resolve_concurrent_steps
+def _executor_config() -> dict:
+    """Steps a run executes at once ($GOLDPAN_CONCURRENT_STEPS, else the recipe's `engine.concurrent_steps`)
+    and how many of them may be heavy ($GOLDPAN_HEAVY_STEPS, `engine.heavy_steps`). A recipe that does not
+    load here gives the defaults: the run's own recipe resource then reports the error."""
+    from goldpan.engine import resolve_concurrent_steps, resolve_heavy_steps
     from goldpan.recipe_loader import load_recipe
 
     try:
         section = load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")).engine
     except Exception:  # noqa: BLE001 -- any recipe error is reported by the run that uses it
         section = None
-    return resolve_concurrent_steps(section)
+    return {"max_concurrent": resolve_concurrent_steps(section), "heavy_at_once": resolve_heavy_steps(section)}
 
 
 ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, synthesize, mix, corpus])
@@ -62,5 +63,5 @@ defs = dg.Definitions(
     # stages share one worker pool and one set of loaded models: with Dagster's multiprocess executor
     # every step started its own interpreter, pool and models, and a run launched from the UI over
     # 6,000 real pages took 157.7 s against 87.1 s for the same graph in one process.
-    executor=threaded_in_process_executor.configured({"max_concurrent": _concurrent_steps()}),
+    executor=threaded_in_process_executor.configured(_executor_config()),
 )

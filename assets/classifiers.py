@@ -12,6 +12,7 @@ import dagster as dg
 from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.ordering import OrderingResource, batches_in_flight, wait_for_earlier_batches
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP, LIGHT_STEP
 from goldpan.classify import stage as classify_stage
 from goldpan.classify import training
 from goldpan.lake import batch_predicate
@@ -37,6 +38,7 @@ def _record_md(recs) -> str:
 
 @dg.asset(
     key="quality_model",
+    op_tags=HEAVY_STEP,
     group_name="classify",
     deps=["documents", "dedup_clusters"],
     code_version=QUALITY_CODE_VERSION,
@@ -82,6 +84,7 @@ def _quality_metadata(rec) -> dict:
 
 @dg.asset(
     key="domain_models",
+    op_tags=HEAVY_STEP,
     group_name="classify",
     deps=["documents", "dedup_clusters"],
     code_version=DOMAIN_CODE_VERSION,
@@ -130,6 +133,7 @@ def _observe_round(context: dg.AssetExecutionContext, rec) -> None:
 
 @dg.asset(
     key="doc_scores",
+    op_tags=HEAVY_STEP,
     group_name="classify",
     partitions_def=crawl_batches,
     # doc_perplexity: the recipe's perplexity step (opt-in) scores before this asset, which copies its
@@ -165,6 +169,7 @@ def doc_scores(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
 
 @dg.asset(
     key="quality_decisions",
+    op_tags=LIGHT_STEP,
     group_name="classify",
     partitions_def=crawl_batches,
     deps=["doc_scores", "rejections"],

@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.common import materialize_result
 from assets.partitions import crawl_batches
+from assets.step_load import LIGHT_STEP
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import CONSENT
 from resources import LakeResource, RecipeResource
@@ -13,6 +14,7 @@ CODE_VERSION = "consent-v1"
 
 @dg.asset(
     key="consent",
+    op_tags=LIGHT_STEP,
     group_name="crawl",
     partitions_def=crawl_batches,
     deps=["pages"],

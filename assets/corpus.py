@@ -5,6 +5,7 @@ import dagster as dg
 
 from assets.common import metered
 from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
+from assets.step_load import HEAVY_STEP
 from goldpan.lineage.figures import release_markdown
 from goldpan.release import stage as release_stage
 from goldpan.release.promote import PromotionRefused
@@ -40,6 +41,7 @@ GATED = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blockin
             "an approval into promoted or unchanged): versions, recipe, gate results, counts.",
         ),
     ],
+    op_tags=HEAVY_STEP,
 )
 @metered(unit="docs")
 def training_corpus(context: dg.AssetExecutionContext, lake: LakeResource, recipe: RecipeResource, ordering: OrderingResource):

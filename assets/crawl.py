@@ -14,6 +14,7 @@ from pydantic import Field
 
 from assets.common import counts_markdown, engine_for, materialize_result, metered, per_worker_metadata
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP
 from goldpan.crawl import stage as crawl_stage
 from goldpan.crawl.addresses import PrivateNotOptedIn
 from goldpan.crawl.batch_table import WARC, batch_info
@@ -41,6 +42,7 @@ class PagesConfig(dg.Config):
 
 @dg.asset(
     key="pages",
+    op_tags=HEAVY_STEP,
     group_name="crawl",
     partitions_def=crawl_batches,
     code_version=CODE_VERSION,

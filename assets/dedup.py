@@ -13,6 +13,7 @@ import dagster as dg
 from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from assets.ordering import OrderingResource, wait_for_earlier_batches
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP
 from goldpan.dedup import stage as dedup_stage
 from goldpan.dedup.report import summary_markdown
 from goldpan.lake import batch_predicate
@@ -24,6 +25,7 @@ CODE_VERSION = "dedup-v4"  # v4: per-script shingles, OPH signatures, verified c
 
 @dg.asset(
     key="dedup_clusters",
+    op_tags=HEAVY_STEP,
     group_name="dedup",
     partitions_def=crawl_batches,
     deps=["documents"],

@@ -21,9 +21,12 @@ prints the timeline with the cores busy in each interval).
 
 Measured (bench/graph_hashes.py, bench/end_to_end.py --serial-steps, a 2-core machine loaded 7-11 by
 other work): same rows in every table; wall 1.04x and 1.09x faster with 3 steps at once on 300 and
-1,000 pages, 0.78x on 6,000; the trainings beside `doc_signals` slowed it more than they saved (their
-Python work shares the driver's GIL with the stage feeding the pool, and no core was idle). The
-recipe default is therefore 1 step at a time (in the order below, as Dagster's executor would).
+1,000 pages, 0.78x on 6,000: the trainings beside `doc_signals` slowed it more than they saved (their
+Python work shares the driver's GIL with the stage feeding the pool, and no core was idle). Hence the
+heavy/light tag (assets/step_load.py) and Dagster's run-scoped tag limit: at most `heavy_at_once`
+heavy steps, while light ones (GX suites, consent, small views) run beside them. On 6,000 real pages
+with 2 workers (4 alternated runs each, a quieter machine): 55.7 s mean with 2 steps of which 1 heavy,
+60.0 s one step at a time, 55.5 s with both heavy; the default is 2 steps, 1 heavy.
 """
 
 from __future__ import annotations
@@ -49,7 +52,11 @@ from dagster._core.executor.base import Executor
 from dagster._core.storage.tags import PRIORITY_TAG
 from dagster._utils.error import serializable_error_info_from_exc_info
 
-DEFAULT_MAX_CONCURRENT = 1
+from assets.step_load import HEAVY_STEP, STEP_LOAD_TAG
+
+DEFAULT_MAX_CONCURRENT = 2
+#: heavy steps (assets/step_load.py) at once; light steps fill the other slots
+DEFAULT_HEAVY_AT_ONCE = 1
 
 _DONE = object()  # a step thread's last message: its event sequence ended
 
@@ -64,9 +71,11 @@ class _Raised:
 class ThreadedInProcessExecutor(Executor):
     """Runs the plan in this process, each ready step on a thread, at most `max_concurrent` at once."""
 
-    def __init__(self, retries: RetryMode, max_concurrent: int = DEFAULT_MAX_CONCURRENT) -> None:
+    def __init__(self, retries: RetryMode, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+                 heavy_at_once: int = DEFAULT_HEAVY_AT_ONCE) -> None:
         self._retries = retries
         self.max_concurrent = max(1, int(max_concurrent))
+        self.heavy_at_once = max(1, int(heavy_at_once))
 
     @property
     def retries(self) -> RetryMode:
@@ -76,7 +85,8 @@ class ThreadedInProcessExecutor(Executor):
         keys = execution_plan.step_keys_to_execute
         yield DagsterEvent.engine_event(
             plan_context,
-            f"Executing steps in process (pid: {os.getpid()}), up to {self.max_concurrent} at once on threads",
+            f"Executing steps in process (pid: {os.getpid()}), up to {self.max_concurrent} at once on threads "
+            f"({self.heavy_at_once} heavy)",
             event_specific_data=EngineEventData.in_process(os.getpid(), keys),
         )
         yield from ExecuteRunWithPlanIterable(
@@ -100,7 +110,8 @@ class ThreadedInProcessExecutor(Executor):
 
     def _iterator(self, job_context: PlanExecutionContext, execution_plan: ExecutionPlan) -> Iterator[DagsterEvent]:
         with InstanceConcurrencyContext(job_context.instance, job_context.dagster_run) as concurrency:
-            yield from threaded_plan_iterator(job_context, execution_plan, self.max_concurrent, concurrency)
+            yield from threaded_plan_iterator(job_context, execution_plan, self.max_concurrent, concurrency,
+                                              heavy_at_once=self.heavy_at_once)
 
 
 def _run_step(step_context, inbox: queue.Queue) -> None:
@@ -187,11 +198,15 @@ def threaded_plan_iterator(
     execution_plan: ExecutionPlan,
     max_concurrent: int,
     concurrency: InstanceConcurrencyContext | None = None,
+    heavy_at_once: int = DEFAULT_HEAVY_AT_ONCE,
 ) -> Iterator[DagsterEvent]:
-    """Dagster's `inner_plan_execution_iterator` with ready steps started on threads, not one by one."""
+    """Dagster's `inner_plan_execution_iterator` with ready steps started on threads, not one by one;
+    Dagster's own run-scoped tag limit keeps heavy steps (`STEP_LOAD_TAG`) to `heavy_at_once`."""
     steps = _StepThreads()
+    limits = [{"key": STEP_LOAD_TAG, "value": HEAVY_STEP[STEP_LOAD_TAG], "limit": heavy_at_once}]
     with (execution_plan.start(retry_mode=job_context.retry_mode, sort_key_fn=critical_first(execution_plan),
-                               max_concurrent=max_concurrent, instance_concurrency_context=concurrency,
+                               max_concurrent=max_concurrent, tag_concurrency_limits=limits,
+                               instance_concurrency_context=concurrency,
                                step_dependency_config=job_context.step_dependency_config) as active,
           ExitStack() as capture_stack):
         yield from _capture_logs(job_context, execution_plan, capture_stack)
@@ -233,10 +248,13 @@ def _capture_logs(job_context: PlanExecutionContext, execution_plan: ExecutionPl
         "retries": get_retries_config(),
         "max_concurrent": dg.Field(int, default_value=DEFAULT_MAX_CONCURRENT, is_required=False,
                                    description="steps run at once (threads of the one process)"),
+        "heavy_at_once": dg.Field(int, default_value=DEFAULT_HEAVY_AT_ONCE, is_required=False,
+                                  description=f"steps tagged {STEP_LOAD_TAG}=heavy run at once (pooled "
+                                  "stages, model training, large writes); light steps fill the other slots"),
     },
 )
 def threaded_in_process_executor(init_context: dg.InitExecutorContext) -> ThreadedInProcessExecutor:
     """Dagster executor definition of `ThreadedInProcessExecutor` (config: max_concurrent, retries)."""
     cfg = init_context.executor_config
     return ThreadedInProcessExecutor(retries=RetryMode.from_config(cfg["retries"]),  # type: ignore[arg-type]
-                                     max_concurrent=cfg["max_concurrent"])
+                                     max_concurrent=cfg["max_concurrent"], heavy_at_once=cfg["heavy_at_once"])

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, perf_metadata
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP, LIGHT_STEP
 from goldpan.extract import stage as extract_stage
 from goldpan.extract.compare import summarize_pairs
 from goldpan.extract.extractors import make_extractor
@@ -29,6 +30,7 @@ def _byte_caps(rc) -> dict[str, int]:
 
 @dg.asset(
     key="documents",
+    op_tags=HEAVY_STEP,
     group_name="extract",
     partitions_def=crawl_batches,
     deps=["pages"],
@@ -83,6 +85,7 @@ def document_profile(lk, where: str) -> dict:
 
 @dg.asset(
     key="document_variants",
+    op_tags=LIGHT_STEP,
     group_name="extract",
     partitions_def=crawl_batches,
     deps=["pages", "documents"],

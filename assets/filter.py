@@ -11,6 +11,7 @@ import dagster as dg
 
 from assets.common import counts_markdown, engine_for, materialize_result, metered, perf_metadata
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP, LIGHT_STEP
 from goldpan.filter import stage as filter_stage
 from goldpan.filter.rules import RuleSet, decide_batch, ruleset_from_section
 from goldpan.filter.signals import SIGNALS_VERSION, signals_schema
@@ -25,6 +26,7 @@ DECISIONS_CODE_VERSION = "rejections-v2"
 
 @dg.asset(
     key="doc_signals",
+    op_tags=HEAVY_STEP,
     group_name="filter",
     partitions_def=crawl_batches,
     deps=["dedup_clusters"],
@@ -58,6 +60,7 @@ def ruleset_for(recipe) -> RuleSet:
 
 @dg.asset(
     key="rejections",
+    op_tags=LIGHT_STEP,
     group_name="filter",
     partitions_def=crawl_batches,
     deps=["doc_signals"],

@@ -45,14 +45,14 @@ def run_job_def() -> dg.JobDefinition:
     now (GOLDPAN_LAKE, GOLDPAN_RECIPE), not when definitions.py was first imported. A module-level
     function, so the run is reconstructable."""
     from definitions import ASSETS, build_resources
-    from goldpan.engine import resolve_concurrent_steps
+    from goldpan.engine import resolve_concurrent_steps, resolve_heavy_steps
     from goldpan.recipe_loader import load_recipe
     from quality_checks.checks import ASSET_CHECKS
 
     recipe = load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml"))
-    steps = resolve_concurrent_steps(recipe.engine)
+    config = {"max_concurrent": resolve_concurrent_steps(recipe.engine), "heavy_at_once": resolve_heavy_steps(recipe.engine)}
     job = dg.define_asset_job(RUN_JOB, selection=goldpan_run_job.selection, description=goldpan_run_job.description,
-                              executor_def=threaded_in_process_executor.configured({"max_concurrent": steps}))
+                              executor_def=threaded_in_process_executor.configured(config))
     defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, resources=build_resources(), jobs=[job])
     return defs.resolve_job_def(RUN_JOB)
 

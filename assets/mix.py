@@ -10,6 +10,7 @@ from assets.ordering import (
     version_written_in_run,
     wait_for_earlier_batches,
 )
+from assets.step_load import HEAVY_STEP, LIGHT_STEP
 from goldpan.bpe import stage as bpe_stage
 from goldpan.lake.schemas import CORPUS, CURATED_DOCUMENTS, MIX_DECISIONS
 from resources import LakeResource, ModelsResource, RecipeResource
@@ -22,6 +23,7 @@ CANDIDATE_CODE_VERSION = "candidate-v2"
 
 @dg.asset(
     key="curated_documents",
+    op_tags=LIGHT_STEP,
     group_name="mix",
     code_version=CURATED_CODE_VERSION,
     kinds={"delta"},
@@ -54,6 +56,7 @@ def curated_documents(context: dg.AssetExecutionContext, lake: LakeResource, rec
 
 @dg.asset(
     key="doc_tokens",
+    op_tags=HEAVY_STEP,
     group_name="mix",
     deps=["rejections", "quality_decisions", "documents", "dedup_clusters", "curated_documents", "synthetic_documents"],
     code_version=TOKENS_CODE_VERSION,
@@ -87,6 +90,7 @@ def doc_tokens(context: dg.AssetExecutionContext, lake: LakeResource, recipe: Re
 
 @dg.asset(
     key="mix_decisions",
+    op_tags=HEAVY_STEP,
     group_name="mix",
     # consent: publishers' opt-out signals, decided here by the recipe's consent rules.
     deps=["rejections", "quality_decisions", "documents", "curated_documents", "doc_tokens", "consent",
@@ -138,6 +142,7 @@ def mix_decisions(context: dg.AssetExecutionContext, lake: LakeResource, recipe:
 
 @dg.asset(
     key="corpus_candidate",
+    op_tags=HEAVY_STEP,
     group_name="release",
     deps=["mix_decisions"],
     code_version=CANDIDATE_CODE_VERSION,

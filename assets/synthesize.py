@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.common import materialize_result, metered
 from assets.partitions import crawl_batches
+from assets.step_load import HEAVY_STEP
 from goldpan.lake import batch_predicate
 from goldpan.lake.schemas import DOC_PERPLEXITY, SYNTHETIC_DOCUMENTS
 from resources import LakeResource, LLMEndpointResource, ModelsResource, RecipeResource
@@ -19,6 +20,7 @@ PERPLEXITY_CODE_VERSION = "doc_perplexity-v3"  # v3: doc_scores reads it (no mer
 
 @dg.asset(
     key="synthetic_documents",
+    op_tags=HEAVY_STEP,
     group_name="synthesize",
     partitions_def=crawl_batches,
     deps=["rejections", "doc_scores"],
@@ -65,6 +67,7 @@ def synthetic_documents(context: dg.AssetExecutionContext, lake: LakeResource, r
 
 @dg.asset(
     key="doc_perplexity",
+    op_tags=HEAVY_STEP,
     group_name="synthesize",
     partitions_def=crawl_batches,
     deps=["rejections"],

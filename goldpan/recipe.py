@@ -622,11 +622,13 @@ class EngineSection(_Strict):
     kind: Literal["local", "inprocess", "ray"] = "local"
     workers: int | None = Field(None, ge=1, le=1024)  # None: one per core (ray: CPUs a stage may use)
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
-    # Dagster steps `goldpan run` runs at once on threads of its one process (assets/executor.py). 1 (one
-    # step at a time) by default: measured on a loaded 2-core machine, model training and GX suites beside
-    # a pooled stage slowed it more than they saved (doc_signals with both trainings beside it: 48.7 s
-    # against 42.0 s for the three one after the other, 1,000 real pages); >1 is for machines with spare cores.
-    concurrent_steps: int = Field(1, ge=1, le=64)
+    # Dagster steps `goldpan run` runs at once on threads of its one process (assets/executor.py), and of
+    # those how many may be heavy (pooled stages, model training, large writes: assets/step_load.py). Light
+    # steps (GX suites, consent, small views) run beside the one heavy step: on 6,000 real pages and 2
+    # workers, 55.7 s against 60.0 s one step at a time (4 alternated runs each); two heavy steps at once
+    # gained nothing more (55.5 s) and put two steps' peaks in the run process at once.
+    concurrent_steps: int = Field(2, ge=1, le=64)
+    heavy_steps: int = Field(1, ge=1, le=64)
     # local engine: `driver` -- rows go to the workers and back through the run process, which writes
     # the table; `workers` -- a stage whose input is cut in its scanned table has each worker read its
     # slice and write a Parquet part, the run process only commits (as on Ray). Measured even on 2 cores

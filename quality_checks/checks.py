@@ -5,6 +5,7 @@ import dagster as dg
 
 from assets.ordering import OrderingResource, version_written_in_run, wait_for_earlier_batches
 from assets.partitions import crawl_batches
+from assets.step_load import LIGHT_STEP
 from goldpan.release.promote import record_gate_attempt
 from resources import LakeResource, RecipeResource
 
@@ -25,6 +26,7 @@ def metrics_table(report) -> str:
     asset="corpus_candidate",
     name="candidate_gate",
     blocking=True,
+    op_tags=LIGHT_STEP,
     description="Great Expectations suite on the candidate (ids unique and non-null, text non-empty, "
     "languages of the recipe, minimum size) and on the funnel (input = kept + rejected + errored for "
     "every stage and batch). A failure stops promotion and is recorded in corpus_releases.",
@@ -80,6 +82,7 @@ def _stage_check(table: str, partitioned: bool):
     @dg.asset_check(
         asset=table,
         name=f"{table}_suite",
+        op_tags=LIGHT_STEP,
         partitions_def=crawl_batches if partitioned else None,
         blocking=False,
         description=f"Great Expectations suite on {table}" + (" (one crawl batch)" if partitioned else "")

@@ -21,6 +21,7 @@ ENV_WORKERS = "GOLDPAN_WORKERS"
 ENV_ENGINE = "GOLDPAN_ENGINE"
 ENV_RAY_ADDRESS = "GOLDPAN_RAY_ADDRESS"
 ENV_CONCURRENT_STEPS = "GOLDPAN_CONCURRENT_STEPS"
+ENV_HEAVY_STEPS = "GOLDPAN_HEAVY_STEPS"
 ENV_LAKE_IO = "GOLDPAN_LAKE_IO"
 KINDS = ("local", "inprocess", "ray")
 
@@ -42,16 +43,27 @@ def resolve_workers(section: EngineSection | None = None, env: Mapping[str, str]
     return os.cpu_count() or 1
 
 
+def _positive_env(env: Mapping[str, str] | None, name: str) -> int | None:
+    raw = ((os.environ if env is None else env).get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
 def resolve_concurrent_steps(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> int:
     """Steps one `goldpan run` process runs at once: $GOLDPAN_CONCURRENT_STEPS, else the recipe's
     `engine.concurrent_steps` (1: one after the other, as Dagster's in-process executor)."""
-    env = os.environ if env is None else env
-    raw = (env.get(ENV_CONCURRENT_STEPS) or "").strip()
-    if raw:
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(f"{ENV_CONCURRENT_STEPS} must be a positive integer, got {raw!r}")
-        return int(raw)
-    return (section or EngineSection()).concurrent_steps
+    got = _positive_env(env, ENV_CONCURRENT_STEPS)
+    return got if got is not None else (section or EngineSection()).concurrent_steps
+
+
+def resolve_heavy_steps(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Of those, heavy steps (assets/step_load.py) at once: $GOLDPAN_HEAVY_STEPS, else the recipe's
+    `engine.heavy_steps`."""
+    got = _positive_env(env, ENV_HEAVY_STEPS)
+    return got if got is not None else (section or EngineSection()).heavy_steps
 
 
 def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> Engine:

@@ -122,3 +122,88 @@ def test_the_run_job_takes_its_concurrency_from_env_over_the_recipe(monkeypatch)
     assert resolve_concurrent_steps(EngineSection(concurrent_steps=4), env={"GOLDPAN_CONCURRENT_STEPS": "1"}) == 1
     with pytest.raises(ValueError, match="GOLDPAN_CONCURRENT_STEPS"):
         resolve_concurrent_steps(EngineSection(), env={"GOLDPAN_CONCURRENT_STEPS": "0"})
+
+
+# --- heavy and light steps (assets/step_load.py) ---------------------------------------------------------
+
+from assets.step_load import HEAVY_STEP, LIGHT_STEP, STEP_LOAD_TAG  # noqa: E402
+
+ALL_THREE = threading.Barrier(3, timeout=20)
+
+
+def _tagged(name: str, tags: dict):
+    @dg.asset(name=name, op_tags=tags, config_schema={"meet": bool})
+    def _step(context) -> int:
+        _enter(name)
+        if context.op_config["meet"]:
+            ALL_THREE.wait()  # only passes when all three steps run at once
+        time.sleep(0.3)
+        _leave(name)
+        return 1
+
+    return _step
+
+
+TAGGED = [_tagged("heavy_a", HEAVY_STEP), _tagged("heavy_b", HEAVY_STEP), _tagged("light_c", LIGHT_STEP)]
+
+
+def tagged_job() -> dg.JobDefinition:
+    return dg.Definitions(assets=TAGGED, jobs=[dg.define_asset_job("t", executor_def=threaded_in_process_executor)]
+                          ).resolve_job_def("t")
+
+
+def _run_tagged(heavy_at_once: int, meet: bool) -> bool:
+    ALL_THREE.reset()
+    LOG.clear()
+    PEAK[0] = 0
+    with dg.DagsterInstance.ephemeral() as instance, dg.execute_job(
+        dg.reconstructable(tagged_job), instance=instance, raise_on_error=False,
+        run_config={"execution": {"config": {"max_concurrent": 3, "heavy_at_once": heavy_at_once}},
+                    "ops": {n: {"config": {"meet": meet}} for n in ("heavy_a", "heavy_b", "light_c")}},
+    ) as result:
+        return result.success
+
+
+def _spans() -> dict[str, tuple[float, float]]:
+    at = {(name, what): t for name, what, t in LOG}
+    return {n: (at[(n, "start")], at[(n, "end")]) for n in ("heavy_a", "heavy_b", "light_c")}
+
+
+def test_one_heavy_step_at_a_time_with_light_steps_beside_it() -> None:
+    assert _run_tagged(heavy_at_once=1, meet=False)
+    s = _spans()
+    (a0, a1), (b0, b1) = s["heavy_a"], s["heavy_b"]
+    assert a1 <= b0 or b1 <= a0, s  # the two heavy steps never overlap
+    c0, c1 = s["light_c"]
+    assert c0 < min(a1, b1) and PEAK[0] == 2, (s, PEAK)  # the light step ran beside the first heavy one
+
+
+def test_heavy_at_once_two_lets_both_heavy_steps_run_together() -> None:
+    assert _run_tagged(heavy_at_once=2, meet=True)  # the barrier needs all three steps at once
+    assert PEAK[0] == 3
+
+
+def test_every_step_of_the_code_location_says_its_load() -> None:
+    """A new asset or check must choose heavy or light: an untagged step escapes the executor's limit."""
+    import definitions
+
+    for job_name in ("full_batch_job", "process_batch_job", "crawl_job", "warc_import_job", "goldpan_run_job"):
+        job = definitions.defs.resolve_job_def(job_name)
+        untagged = sorted(n for n, node in job.graph.node_dict.items()
+                          if node.definition.tags.get(STEP_LOAD_TAG) not in ("heavy", "light"))
+        assert not untagged, (job_name, untagged)
+    heavy = {n for n, node in definitions.defs.resolve_job_def("full_batch_job").graph.node_dict.items()
+             if node.definition.tags[STEP_LOAD_TAG] == "heavy"}
+    assert {"documents", "dedup_clusters", "doc_signals", "domain_models"} <= heavy
+    assert not any(n.endswith(("_suite", "_gate")) for n in heavy)
+
+
+def test_heavy_steps_come_from_env_over_the_recipe() -> None:
+    from goldpan.engine import resolve_heavy_steps
+    from goldpan.recipe import EngineSection
+
+    assert resolve_heavy_steps(EngineSection(heavy_steps=3), env={}) == 3
+    assert resolve_heavy_steps(EngineSection(heavy_steps=3), env={"GOLDPAN_HEAVY_STEPS": "1"}) == 1
+    assert resolve_heavy_steps(None, env={}) == EngineSection().heavy_steps
+    with pytest.raises(ValueError, match="GOLDPAN_HEAVY_STEPS"):
+        resolve_heavy_steps(EngineSection(), env={"GOLDPAN_HEAVY_STEPS": "many"})
