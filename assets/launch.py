@@ -5,7 +5,8 @@ in the instance at $DAGSTER_HOME, so `make ui` (or `dagster dev`) shows it, its 
 every asset's metadata. In process on purpose: the steps share one worker pool and one set of
 loaded models (`goldpan.engine`), where the multiprocess executor would start both again for
 every step. Independent steps can run side by side on threads (`assets/executor.py`, up to the
-recipe's `engine.concurrent_steps` or $GOLDPAN_CONCURRENT_STEPS; default 1, see there why). Per-document stages
+recipe's `engine.concurrent_steps` or $GOLDPAN_CONCURRENT_STEPS; by default 2 with a pool of workers, 1 heavy:
+goldpan.engine.resolve_concurrent_steps, assets/step_load.py). Per-document stages
 report progress (`goldpan.engine.progress`); this module shows it and ends with the funnel.
 """
 

@@ -189,7 +189,7 @@ BATCH = "b20260101T000000-end-to-end"
 
 def run_goldpan(shards: list[Path], workers: int, work: Path, steps: int | None = None) -> dict:
     """`goldpan run` over the shards with `workers` workers; `steps`: Dagster steps at once
-    (GOLDPAN_CONCURRENT_STEPS) instead of the recipe's (one at a time)."""
+    (GOLDPAN_CONCURRENT_STEPS) instead of the recipe's (2 at once, 1 heavy: assets/executor.py)."""
     name = f"{workers}{f'_steps{steps}' if steps else ''}"
     lake, home = work / f"gp{name}-lake", work / f"gp{name}-dagster"
     shutil.rmtree(lake, ignore_errors=True)

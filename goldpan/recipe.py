@@ -624,10 +624,12 @@ class EngineSection(_Strict):
     batch_rows: int = Field(128, ge=1, le=100_000)  # documents per batch handed to a worker
     # Dagster steps `goldpan run` runs at once on threads of its one process (assets/executor.py), and of
     # those how many may be heavy (pooled stages, model training, large writes: assets/step_load.py). Light
-    # steps (GX suites, consent, small views) run beside the one heavy step: on 6,000 real pages and 2
-    # workers, 55.7 s against 60.0 s one step at a time (4 alternated runs each); two heavy steps at once
-    # gained nothing more (55.5 s) and put two steps' peaks in the run process at once.
-    concurrent_steps: int = Field(2, ge=1, le=64)
+    # steps (GX suites, consent, small views) run beside the one heavy step. None: 2 where the per-document
+    # work runs in worker processes (2+ local workers, Ray), 1 where it runs in the run process itself (one
+    # worker, `inprocess`), since there a light step only takes turns with the stage for the GIL
+    # (goldpan.engine.resolve_concurrent_steps). Two heavy steps at once gained nothing more on 2 cores and
+    # put two steps' peaks in the run process at once.
+    concurrent_steps: int | None = Field(None, ge=1, le=64)
     heavy_steps: int = Field(1, ge=1, le=64)
     # local engine: `driver` -- rows go to the workers and back through the run process, which writes
     # the table; `workers` -- a stage whose input is cut in its scanned table has each worker read its
