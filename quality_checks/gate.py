@@ -16,6 +16,7 @@ from goldpan.lake.snapshot import Snapshot, of_commit
 from goldpan.lake.views import FUNNEL_COLUMNS, compute_funnel
 from goldpan.recipe import Recipe
 from goldpan.release.stats import compute_stats, previous_release, stats_of
+from quality_checks.gx_import import import_gx
 from quality_checks.suites import (
     candidate_expectations,
     funnel_expectations,
@@ -71,7 +72,7 @@ def funnel_frame(lake: Lake, candidate_version: int, snapshot: Snapshot | None =
 
 
 def _validate(ctx, name: str, df: pd.DataFrame, expectations: list) -> list[dict]:
-    import great_expectations as gx
+    gx = import_gx()
 
     batch = (
         ctx.data_sources.add_pandas(f"{name}_source")
@@ -132,7 +133,7 @@ def metric_bounds(recipe: Recipe, stats: dict, previous: dict) -> tuple[dict[str
 
 
 def validate_candidate(lake: Lake, recipe: Recipe, candidate_version: int | None = None, decontam=None) -> GateReport:
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     version = lake.version("corpus_candidate") if candidate_version is None else candidate_version
@@ -176,7 +177,7 @@ def validate_stage(lake: Lake, recipe: Recipe, table: str, batch: str | None = N
     """The GX suite of one stage table (one crawl batch of it when `batch` is given): schema from
     goldpan/lake/schemas.py, ids non-null and unique, statuses, value ranges, and the funnel
     invariant input = kept + rejected + errored for that stage."""
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from goldpan.lake.delta import batch_predicate
