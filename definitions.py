@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets import classifiers, consent, corpus, crawl, dedup, extract, mix, synthesize
 from assets import filter as filter_
-from assets.executor import threaded_in_process_executor
+from assets.executor import executor_config, threaded_in_process_executor
 from assets.launch import goldpan_run_job
 from assets.ordering import OrderingResource
 from assets.recovery import dead_run_sensor
@@ -40,14 +40,13 @@ def _executor_config() -> dict:
     """Steps a run executes at once ($GOLDPAN_CONCURRENT_STEPS, else the recipe's `engine.concurrent_steps`)
     and how many of them may be heavy ($GOLDPAN_HEAVY_STEPS, `engine.heavy_steps`). A recipe that does not
     load here gives the defaults: the run's own recipe resource then reports the error."""
-    from goldpan.engine import resolve_concurrent_steps, resolve_heavy_steps
     from goldpan.recipe_loader import load_recipe
 
     try:
         section = load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml")).engine
     except Exception:  # noqa: BLE001 -- any recipe error is reported by the run that uses it
         section = None
-    return {"max_concurrent": resolve_concurrent_steps(section), "heavy_at_once": resolve_heavy_steps(section)}
+    return executor_config(section)
 
 
 ASSETS = dg.load_assets_from_modules([crawl, consent, extract, dedup, filter_, classifiers, synthesize, mix, corpus])

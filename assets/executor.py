@@ -244,6 +244,14 @@ def _capture_logs(job_context: PlanExecutionContext, execution_plan: ExecutionPl
             EngineEventData(error=serializable_error_info_from_exc_info(sys.exc_info())))
 
 
+def executor_config(section=None) -> dict:
+    """This executor's config for a recipe's `engine` section (None: the defaults), the environment
+    overriding it: what `definitions.py` and `goldpan run` (assets/launch.py) both configure."""
+    from goldpan.engine import resolve_concurrent_steps, resolve_heavy_steps
+
+    return {"max_concurrent": resolve_concurrent_steps(section), "heavy_at_once": resolve_heavy_steps(section)}
+
+
 @dg.executor(
     name="goldpan_threaded_in_process",
     config_schema={

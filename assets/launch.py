@@ -21,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.executor import threaded_in_process_executor
+from assets.executor import executor_config, threaded_in_process_executor
 from assets.partitions import crawl_batches
 from assets.triggers import new_batch_id
 from assets.warc import batch_label, warc_run_config
@@ -46,14 +46,12 @@ def run_job_def() -> dg.JobDefinition:
     now (GOLDPAN_LAKE, GOLDPAN_RECIPE), not when definitions.py was first imported. A module-level
     function, so the run is reconstructable."""
     from definitions import ASSETS, build_resources
-    from goldpan.engine import resolve_concurrent_steps, resolve_heavy_steps
     from goldpan.recipe_loader import load_recipe
     from quality_checks.checks import ASSET_CHECKS
 
     recipe = load_recipe(os.environ.get("GOLDPAN_RECIPE", "recipes/demo.yaml"))
-    config = {"max_concurrent": resolve_concurrent_steps(recipe.engine), "heavy_at_once": resolve_heavy_steps(recipe.engine)}
     job = dg.define_asset_job(RUN_JOB, selection=goldpan_run_job.selection, description=goldpan_run_job.description,
-                              executor_def=threaded_in_process_executor.configured(config))
+                              executor_def=threaded_in_process_executor.configured(executor_config(recipe.engine)))
     defs = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, resources=build_resources(), jobs=[job])
     return defs.resolve_job_def(RUN_JOB)
 

@@ -66,7 +66,7 @@ def resolve_concurrent_steps(section: EngineSection | None = None, env: Mapping[
     section = section or EngineSection()
     if section.concurrent_steps is not None:
         return section.concurrent_steps
-    kind = ((os.environ if env is None else env).get(ENV_ENGINE) or section.kind).strip()
+    kind = resolve_kind(section, env)
     pooled = kind == "ray" or (kind == "local" and resolve_workers(section, env) > 1)
     return 2 if pooled else 1
 
@@ -78,6 +78,15 @@ def resolve_heavy_steps(section: EngineSection | None = None, env: Mapping[str, 
     return got if got is not None else (section or EngineSection()).heavy_steps
 
 
+def resolve_kind(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The engine kind: $GOLDPAN_ENGINE, else the recipe's `engine.kind`; one of KINDS."""
+    env = os.environ if env is None else env
+    kind = (env.get(ENV_ENGINE) or (section or EngineSection()).kind).strip()
+    if kind not in KINDS:
+        raise ValueError(f"{ENV_ENGINE} must be one of {', '.join(KINDS)}, got {kind!r}")
+    return kind
+
+
 def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | None = None) -> Engine:
     """The engine a run uses: the recipe's `engine` section, overridden by the environment.
 
@@ -86,9 +95,7 @@ def make_engine(section: EngineSection | None = None, env: Mapping[str, str] | N
     """
     env = os.environ if env is None else env
     section = section or EngineSection()
-    kind = (env.get(ENV_ENGINE) or section.kind).strip()
-    if kind not in KINDS:
-        raise ValueError(f"{ENV_ENGINE} must be one of {', '.join(KINDS)}, got {kind!r}")
+    kind = resolve_kind(section, env)
     workers = resolve_workers(section, env)
     if kind == "ray":
         from goldpan.engine.ray_engine import RayEngine
@@ -125,6 +132,8 @@ __all__ = [
     "make_engine",
     "prestart_in_background",
     "resolve_concurrent_steps",
+    "resolve_heavy_steps",
+    "resolve_kind",
     "resolve_workers",
     "worker_cache",
 ]

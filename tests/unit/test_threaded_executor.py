@@ -138,6 +138,8 @@ def test_steps_at_once_default_to_two_only_where_the_work_leaves_the_run_process
     assert resolve_concurrent_steps(EngineSection(workers=4), env={"GOLDPAN_ENGINE": "inprocess"}) == 1
     assert resolve_concurrent_steps(EngineSection(kind="ray", workers=1), env={}) == 2
     assert resolve_concurrent_steps(EngineSection(workers=1, concurrent_steps=3), env={}) == 3
+    with pytest.raises(ValueError, match="GOLDPAN_ENGINE"):
+        resolve_concurrent_steps(EngineSection(), env={"GOLDPAN_ENGINE": "spark"})
 
 
 # --- heavy and light steps (assets/step_load.py) ---------------------------------------------------------
