@@ -15,6 +15,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from goldpan.consent import signals as consent_signals
 from goldpan.consent.decide import ConsentDecider
 from goldpan.consent.signals import (
     TdmRepError,
@@ -78,6 +79,71 @@ def test_html_meta_signals_in_english_and_chinese_pages(lang_text: str) -> None:
     assert html_signals(f"<p>{lang_text}</p>".encode(), None).tdm_reservation is None
     assert html_signals(b"\xff\xfe broken <meta name=tdm-reservation content=7>", "no-such-charset").tdm_reservation \
         is None  # an invalid value is a protocol error: not declared
+
+
+def _parsed_signals(content: bytes, charset: str | None, agents: list[str]):
+    """`html_signals` with the pre-check turned off: every page parsed, the reference."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(consent_signals, "_may_name", lambda *a: True)
+        return html_signals(content, charset, agents)
+
+
+AGENTS = ["GPTBot", "CCBot", "FacebookBot", "fjbot"]
+
+
+@pytest.mark.parametrize(("html", "charset", "expected"), [
+    ('<meta name="ROBOTS" content="NoAI">', "utf-8", ["noai"]),
+    ('<meta name="&#114;obots" content="noai">', "utf-8", ["noai"]),  # numeric references spell names
+    ('<meta name="r&#x6F;bots" content="noai">', "cp1252", ["noai"]),
+    ('<meta name="&fjlig;bot" content="noai">', "utf-8", ["fjbot:noai"]),  # the one named reference with ASCII
+    ('<meta name="FACEBOO\u212aBOT" content="noai">', "utf-8", ["facebookbot:noai"]),  # Kelvin sign -> "k"
+    ('<meta name="robots" content="noai">', "utf-16", ["noai"]),  # not ASCII-transparent: parsed
+    ('<meta name="robots" content="noai">', "rot13", ["noai"]),  # not a text encoding: read as UTF-8
+    ('<meta name="robots" content="noai">', "no-such-charset", ["noai"]),
+    ('<meta name="rob" content="noai"><p>robots.txt and tdm-policy in prose</p>', "utf-8", []),
+])
+def test_html_signals_precheck_never_skips_a_page_with_a_tag(html: str, charset: str, expected: list[str]) -> None:
+    """A page is parsed whenever one of its tags could carry a name: character references, case, the
+    Kelvin sign, codecs whose bytes are not ASCII all go to the parse."""
+    content = html.encode("utf-16" if charset == "utf-16" else "utf-8")
+    assert html_signals(content, charset, AGENTS).meta_robots == expected
+    assert html_signals(content, charset, AGENTS) == _parsed_signals(content, charset, AGENTS)
+
+
+def test_html_signals_precheck_skips_real_pages_without_names_and_agrees_on_all() -> None:
+    """40 real Debian documentation pages (four languages) and the sample site: the same signals with
+    and without the pre-check, and most pages skip the parse."""
+    from tests.fixtures.real_pages import real_and_sample_htmls
+
+    htmls = real_and_sample_htmls()
+    planted = [h.replace("<head>", '<head><meta name="robots" content="noai, noindex">', 1) for h in htmls[:10]]
+    names = (*consent_signals._META_NAMES, *(a.lower() for a in AGENTS))
+    skipped = 0
+    for h in htmls + planted:
+        content = h.encode("utf-8")
+        assert html_signals(content, "utf-8", AGENTS) == _parsed_signals(content, "utf-8", AGENTS)
+        skipped += not consent_signals._may_name(content, "utf-8", names)
+    assert skipped >= len(htmls) // 2
+    assert all(html_signals(h.encode(), None, AGENTS).meta_robots == ["noai", "noindex"]
+               for h in planted if "<head>" in h)
+
+
+@pytest.mark.parametrize("codec", sorted(consent_signals.ASCII_TRANSPARENT - {"utf-8"}))
+def test_ascii_transparent_single_byte_codecs_map_no_other_byte_to_ascii(codec: str) -> None:
+    """What the pre-check's exactness rests on: in these codecs only an ASCII byte decodes to ASCII."""
+    for byte in range(0x80, 0x100):
+        assert all(not c.isascii() for c in bytes([byte]).decode(codec, errors="replace")), (codec, hex(byte))
+    printable = bytes(range(0x20, 0x7F))
+    assert printable.decode(codec) == printable.decode("ascii")
+
+
+def test_utf8_decodes_ascii_only_from_ascii_bytes() -> None:
+    """UTF-8 with replacement: every 2-byte input decodes to exactly its ASCII bytes' characters, in order."""
+    for a in range(0x80, 0x100):
+        for b in range(0x100):
+            raw = bytes([a, b])
+            ascii_in = "".join(chr(x) for x in raw if x < 0x80)
+            assert "".join(c for c in raw.decode("utf-8", errors="replace") if c.isascii()) == ascii_in
 
 
 def test_tdmrep_first_matching_rule_wins_with_percent_decoding() -> None:
