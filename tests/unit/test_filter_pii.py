@@ -98,3 +98,53 @@ def test_redaction_is_idempotent_and_empty_safe() -> None:
 def test_count_matches_redaction() -> None:
     text = "a@example.com b@example.org 10.0.0.1 +86 138 0013 8000 and 415-555-0132"
     assert count_pii(text) == redact_pii(text)[1] == {"email": 2, "ip": 1, "phone": 2}
+
+
+# Every PII and look-alike string above, and each one glued to letters, digits and punctuation, so the
+# look-arounds are exercised on both sides.
+_PIECES = [
+    "jane.doe+press@marlow-creek.example.org", "service@eskerford.example.cn", "wang.xm@mail.example.com.cn",
+    "a@b", "user@localhost", "x_%+-@a.bc", "@property", "+1 (415) 555-0132", "+44 20 7946 0958",
+    "+86 138 0013 8000", "+86-10-6234-5678", "+49 30 901820", "(415) 555-0132", "415-555-0132", "415.555.0132",
+    "13800138000", "138-0013-8000", "138\u00a00013\u00a08000", "010-62345678", "0755-8765-4321",
+    "(0755) 8765 4321", "021 5432 1098", "2024-03-15", "2024.03.22", "10:30:00", "3.11.7", "v1.2.3.4",
+    "1.2.3.4.5", "203.0.113.7", "256.1.1.1", "192.168.1.20", "::1", "fe80::1ff:fe23:4567:890a", "std::vector",
+    "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "978-7-111-54742-6", "SO-2024031500123", "415-420", "16:9",
+]
+_GLUE = ["", " ", "a", "1", ".", "-", "+", "(", ":", "@", "，"]
+
+
+def _variants() -> list[str]:
+    return [f"{a}{p}{b}" for p in _PIECES for a in _GLUE for b in _GLUE]
+
+
+def test_quick_checks_never_change_the_spans() -> None:
+    """Each pattern runs only where its quick check matches (goldpan.filter.pii): the spans equal those
+    of every pattern run on every text, on the strings above glued to every neighbour, and on 40 real
+    Debian documentation pages (raw HTML: numbers, colons and @ everywhere) and the sample site."""
+    from goldpan.filter.pii import _spans
+    from tests.fixtures.real_pages import real_and_sample_htmls
+
+    texts = _variants() + real_and_sample_htmls()
+    found = 0
+    for text in texts:
+        assert _spans(text) == _spans(text, checked=False), text
+        found += len(_spans(text))
+    assert found > 1000  # the texts do hold PII-shaped strings: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("kind", ["email", "ipv4", "ipv6", "phone0", "phone1", "phone2", "phone3"])
+def test_each_quick_check_is_implied_by_its_pattern(kind: str) -> None:
+    """Wherever a pattern matches, its check matches the same text (a necessary condition)."""
+    from goldpan.filter import pii
+
+    pairs = {"email": (pii._EMAIL, pii._EMAIL_CHECK), "ipv4": (pii._IPV4, pii._IPV4_CHECK),
+             "ipv6": (pii._IPV6_CAND, pii._IPV6_CHECK),
+             **{f"phone{i}": pc for i, pc in enumerate(zip(pii._PHONE_PATTERNS, pii._PHONE_CHECKS, strict=True))}}
+    pattern, check = pairs[kind]
+    matched = 0
+    for text in _variants():
+        for m in pattern.finditer(text):
+            matched += 1
+            assert check.search(m.group(0)), (kind, m.group(0))
+    assert matched
